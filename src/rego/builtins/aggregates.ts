@@ -1,0 +1,2 @@
+// Builtin family "aggregates": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "arithmetic": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "arrays": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "bits": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "casts": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "comparison": not written yet.
+export {};

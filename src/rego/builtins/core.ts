@@ -1,0 +1,2 @@
+// Builtin family "core": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "crypto": not written yet.
+export {};

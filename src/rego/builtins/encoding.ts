@@ -1,0 +1,2 @@
+// Builtin family "encoding": not written yet.
+export {};

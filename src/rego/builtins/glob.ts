@@ -1,0 +1,2 @@
+// Builtin family "glob": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "graph": not written yet.
+export {};

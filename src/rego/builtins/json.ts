@@ -1,0 +1,2 @@
+// Builtin family "json": not written yet.
+export {};

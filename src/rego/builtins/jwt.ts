@@ -1,0 +1,2 @@
+// Builtin family "jwt": not written yet.
+export {};

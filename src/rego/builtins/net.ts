@@ -1,0 +1,2 @@
+// Builtin family "net": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "objects": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "random": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "regex": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "semver": not written yet.
+export {};

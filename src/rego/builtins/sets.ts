@@ -1,0 +1,2 @@
+// Builtin family "sets": not written yet.
+export {};

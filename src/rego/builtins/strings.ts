@@ -1,0 +1,2 @@
+// Builtin family "strings": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "time": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "types": not written yet.
+export {};

@@ -1,0 +1,2 @@
+// Builtin family "units": not written yet.
+export {};
