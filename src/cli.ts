@@ -24,7 +24,7 @@ const commands: Record<string, Command> = {
     options: {
       listen: strs, upstream: str, policy: strs, data: strs, config: str,
       'decision-log': str, metrics: str, 'tls-cert': str, 'tls-key': str, 'tls-ca': str,
-      'socket-mode': str, 'socket-group': str, 'insecure-tcp': flag, 'log-level': str,
+      'socket-mode': str, 'socket-group': str, 'insecure-tcp': flag, 'log-level': str, 'header-timeout': str,
     },
     positionals: false,
     run: async (v) => (await import('./enforce/proxy/serve.js')).runServe(v),

@@ -1,0 +1,757 @@
+// One client connection through the proxy: a byte-faithful HTTP/1.1 relay.
+//
+// Requests are parsed as they arrive, judged by the decision point, and then their
+// exact bytes (head and body, framing untouched) go to one upstream connection that
+// belongs to this client connection. Responses come back in request order (pipelining),
+// their framing tracked only to know where each ends. When the daemon hijacks the
+// connection (101 upgrade, or Docker's 200 raw stream on attach/exec-start) both
+// directions become a plain pipe with half-close.
+import type { Socket } from 'node:net';
+import type { Identity } from '../../tenancy/index.js';
+import { mayHijack } from '../../docker/index.js';
+import { logRequest, type Logger } from '../../observe/index.js';
+import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http-head.js';
+import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './body-framing.js';
+import { ProxyRequest, type Decision, type DecisionPoint } from './decision.js';
+import { CONTINUE_100, errorResponse } from './responses.js';
+import { connectUpstream, type Address } from './upstream.js';
+
+export interface ConnectionSettings {
+  upstream: Address;
+  decisionPoint: DecisionPoint;
+  logger: Logger;
+  /** Largest request head accepted (request line + headers). */
+  maxHeaderBytes: number;
+  /** Requests already forwarded but not answered before the proxy stops reading more. */
+  maxPipelined: number;
+}
+
+/** Upper bound on a response head from the daemon: a broken upstream must not grow memory. */
+const MAX_RESPONSE_HEAD = 1 << 20;
+
+const enum ReqState {
+  Head, // reading a request head
+  Deciding, // waiting for the decision point
+  Collecting, // reading a body the decision point wants to see
+  Body, // forwarding (or discarding) a body
+  Hold, // request that may hijack sent: wait for the daemon's answer before reading on
+  Tunnel, // raw bidirectional stream
+  Done, // no more requests will be read
+}
+
+const enum RespState {
+  Head,
+  Body,
+  Tunnel,
+}
+
+/** One request/response pair, in arrival order. */
+interface Exchange {
+  method: string;
+  target: string;
+  /** When the request head was complete (ms, monotonic). */
+  start: number;
+  /** A response the proxy answers itself (denials, errors) instead of the daemon. */
+  local: Buffer | null;
+  /** Close the client connection after this response. */
+  closeAfter: boolean;
+  /** Forwarded to the daemon; its response is awaited. */
+  forwarded: boolean;
+  /** The daemon may turn the connection into a stream after answering. */
+  hijack: boolean;
+  /** The proxy answered `Expect: 100-continue` itself: drop the daemon's own 100. */
+  dropContinue: boolean;
+  /** The proxy must send `100 Continue` itself once this exchange is first in line. */
+  sendContinue: boolean;
+  status: number;
+  decision: 'allow' | 'deny' | 'reject' | 'error';
+  reason: string | undefined;
+}
+
+export class ProxyConnection {
+  private upstream: Socket | null = null;
+  private upstreamConnected = false;
+  private upstreamFailed = false;
+
+  private reqState = ReqState.Head;
+  /** Client bytes received but not yet processed. */
+  private inbuf: Buffer | null = null;
+  private headScanFrom = 0;
+  /** When the current partial head started arriving (0: no partial head); for the header timeout. */
+  headStartedAt = 0;
+  private reqBody: BodyTracker | null = null;
+  /** Forward the current body (false: a refused request's body is read and dropped). */
+  private forwardBody = true;
+  private current: { exchange: Exchange; head: RequestHead; headBytes: Buffer; request: ProxyRequest } | null = null;
+  private collected: Buffer[] = [];
+  private collectedRaw: Buffer[] = [];
+  private collectedBytes = 0;
+  private collectLimit = 0;
+
+  private readonly queue: Exchange[] = [];
+  private respState = RespState.Head;
+  private respBuf: Buffer | null = null;
+  private respScanFrom = 0;
+  private respBody: BodyTracker | null = null;
+
+  private upstreamFull = false;
+  private clientPaused = false;
+  private clientEnded = false;
+  private closed = false;
+  /** Shutting down: finish what is in flight, read no new requests. */
+  private draining = false;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly identity: Identity,
+    private readonly settings: ConnectionSettings,
+    private readonly onClose: (c: ProxyConnection) => void,
+  ) {
+    client.on('data', (chunk: Buffer) => this.guard(() => this.onClientData(chunk)));
+    client.on('end', () => this.guard(() => this.onClientEnd()));
+    client.on('drain', () => this.guard(() => this.upstream?.resume()));
+    client.on('error', () => this.destroy());
+    client.on('close', () => this.destroy());
+  }
+
+  /** Every handler runs through here: hostile input must never throw out of the proxy. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.settings.logger.error({ err: (err as Error).message, user: this.identity.user }, 'connection handler failed');
+      this.destroy();
+    }
+  }
+
+  /** True while idle between requests (used by shutdown). */
+  get idle(): boolean {
+    return this.reqState === ReqState.Head && this.inbuf === null && this.queue.length === 0;
+  }
+
+  // ---- client → daemon -------------------------------------------------------------
+
+  private onClientData(chunk: Buffer): void {
+    if (this.reqState === ReqState.Tunnel) {
+      this.writeUpstream(chunk);
+      return;
+    }
+    if (this.reqState === ReqState.Done) return; // after a fatal error nothing more is read
+    this.inbuf = this.inbuf === null ? chunk : Buffer.concat([this.inbuf, chunk]);
+    this.processRequests();
+  }
+
+  private processRequests(): void {
+    // Corking gathers a head and its body bytes into one write to the daemon.
+    const up = this.upstream;
+    up?.cork();
+    try {
+      while (this.inbuf !== null && !this.closed) {
+        if (this.reqState === ReqState.Head) {
+          if (this.draining || this.queue.length >= this.settings.maxPipelined) break;
+          if (!this.readHead()) break;
+        } else if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting) {
+          this.readBody();
+        } else {
+          break; // Deciding, Hold, Tunnel, Done: the bytes wait
+        }
+      }
+    } finally {
+      up?.uncork();
+    }
+    this.updateClientFlow();
+  }
+
+  /** Takes one request head from inbuf if complete. Returns false when more bytes are needed. */
+  private readHead(): boolean {
+    const buf = this.inbuf!;
+    if (this.headStartedAt === 0) this.headStartedAt = performance.now();
+    const end = findHeadEnd(buf, this.headScanFrom);
+    const limit = this.settings.maxHeaderBytes;
+    if (end < 0 || end > limit) {
+      if (buf.length > limit || end > limit) {
+        const lineEnd = buf.indexOf(10);
+        if (lineEnd < 0 || lineEnd > limit) this.refuse(414, `request line longer than ${limit} bytes`);
+        else this.refuse(431, `request head longer than ${limit} bytes`);
+        return false;
+      }
+      this.headScanFrom = buf.length;
+      return false;
+    }
+    let head: RequestHead;
+    try {
+      head = parseRequestHead(buf, end);
+    } catch (err) {
+      if (!(err instanceof HeadError)) throw err;
+      this.refuse(err.status, err.message);
+      return false;
+    }
+    const headBytes = buf.subarray(0, end);
+    this.inbuf = end < buf.length ? buf.subarray(end) : null;
+    this.headScanFrom = 0;
+    this.headStartedAt = 0;
+    this.beginRequest(head, headBytes);
+    return true;
+  }
+
+  private beginRequest(head: RequestHead, headBytes: Buffer): void {
+    const hasBody = head.framing.kind !== 'none';
+    const exchange: Exchange = {
+      method: head.method, target: head.target, start: performance.now(), local: null,
+      closeAfter: !head.keepAlive, forwarded: false, hijack: mayHijack(head.method, head.target, head.upgrade),
+      dropContinue: false, sendContinue: false, status: 0, decision: 'allow', reason: undefined,
+    };
+    this.queue.push(exchange);
+    const request = new ProxyRequest(head.method, head.target, head.rawHeaders, this.identity, hasBody);
+    this.current = { exchange, head, headBytes, request };
+    const want = hasBody ? this.settings.decisionPoint.bodyLimit?.(request) ?? 0 : 0;
+    if (want > 0) {
+      // The decision needs the body: read it (bounded) before anything is forwarded.
+      this.reqState = ReqState.Collecting;
+      this.collectLimit = want;
+      this.collected = [];
+      this.collectedRaw = [];
+      this.collectedBytes = 0;
+      this.reqBody = this.bodyTracker(head);
+      this.reqBody.onPayload = (piece) => {
+        this.collectedBytes += piece.length;
+        if (this.collectedBytes <= this.collectLimit) this.collected.push(piece);
+      };
+      if (head.expectContinue) {
+        exchange.sendContinue = true;
+        exchange.dropContinue = true;
+        this.flushLocal();
+      }
+      return;
+    }
+    this.decide();
+  }
+
+  private bodyTracker(head: RequestHead): BodyTracker {
+    return head.framing.kind === 'chunked' ? new ChunkedBody(400) : new LengthBody(head.framing.kind === 'length' ? head.framing.length : 0);
+  }
+
+  private readBody(): void {
+    const buf = this.inbuf!;
+    let n: number;
+    try {
+      n = this.reqBody!.consume(buf, 0);
+    } catch (err) {
+      if (!(err instanceof HeadError)) throw err;
+      this.brokenBody(err);
+      return;
+    }
+    const piece = n === buf.length ? buf : buf.subarray(0, n);
+    this.inbuf = n === buf.length ? null : buf.subarray(n);
+    if (this.reqState === ReqState.Collecting) {
+      this.collectedRaw.push(piece);
+      if (this.collectedBytes > this.collectLimit) {
+        // Too big to judge: refuse rather than judge a prefix. The rest of the body is dropped.
+        this.collected = [];
+        this.collectedRaw = [];
+        this.reqState = ReqState.Body;
+        this.applyDecision({ allow: false, status: 413, message: `request body larger than ${this.collectLimit} bytes cannot be judged` });
+        return;
+      }
+      if (this.reqBody!.done) {
+        this.current!.request.body = this.collected.length === 1 ? this.collected[0] : Buffer.concat(this.collected);
+        this.collected = [];
+        this.decide();
+      }
+      return;
+    }
+    if (this.forwardBody && n > 0) this.writeUpstream(piece);
+    if (this.reqBody!.done) this.requestSent();
+  }
+
+  private decide(): void {
+    const current = this.current!;
+    this.reqState = ReqState.Deciding;
+    let result: Decision | Promise<Decision>;
+    try {
+      result = this.settings.decisionPoint.decide(current.request);
+    } catch (err) {
+      result = decisionFailure(err);
+    }
+    if (result && typeof (result as Promise<Decision>).then === 'function') {
+      this.updateClientFlow();
+      (result as Promise<Decision>).then(
+        (d) => this.guard(() => this.decided(current.exchange, d)),
+        (err) => this.guard(() => this.decided(current.exchange, decisionFailure(err))),
+      );
+    } else {
+      this.applyDecision(result as Decision);
+    }
+  }
+
+  /** A decision arrived asynchronously: apply it, then read on. */
+  private decided(exchange: Exchange, decision: Decision): void {
+    if (this.closed || this.current?.exchange !== exchange) return;
+    this.upstream?.cork();
+    try {
+      this.applyDecision(decision);
+    } finally {
+      this.upstream?.uncork();
+    }
+    this.processRequests();
+  }
+
+  private applyDecision(decision: Decision): void {
+    const { exchange, head, headBytes } = this.current!;
+    const hasBody = head.framing.kind !== 'none';
+    if (decision && decision.allow === true) {
+      exchange.forwarded = true;
+      this.writeUpstream(headBytes);
+      if (this.collectedRaw.length > 0) {
+        for (const piece of this.collectedRaw) this.writeUpstream(piece);
+        this.collectedRaw = [];
+      }
+      if (hasBody && this.reqBody === null) this.reqBody = this.bodyTracker(head);
+      if (hasBody && !this.reqBody!.done) {
+        this.forwardBody = true;
+        this.reqState = ReqState.Body;
+      } else {
+        this.requestSent();
+      }
+      return;
+    }
+    // Refused: answer in order, never forward.
+    const failed = (decision as { error?: boolean } | undefined)?.error === true;
+    exchange.decision = failed ? 'error' : 'deny';
+    const status = decision?.status ?? 403;
+    const message = decision?.message ?? 'request denied by dockgate policy';
+    exchange.reason = message;
+    exchange.sendContinue = false;
+    const bodyPending = hasBody && !(this.reqBody?.done ?? false);
+    if (this.reqBody !== null) this.reqBody.onPayload = undefined;
+    if (bodyPending && head.expectContinue && !exchange.dropContinue) {
+      // The client holds its body back until told to continue: it will not come; close afterwards.
+      exchange.closeAfter = true;
+    }
+    exchange.status = status;
+    exchange.local = errorResponse(status, message, exchange.closeAfter);
+    if (exchange.closeAfter) {
+      this.reqState = ReqState.Done;
+      this.inbuf = null;
+    } else if (bodyPending) {
+      if (this.reqBody === null) this.reqBody = this.bodyTracker(head);
+      this.forwardBody = false; // read and drop, so the connection stays usable
+      this.reqState = ReqState.Body;
+    } else {
+      this.reqBody = null;
+      this.current = null;
+      this.reqState = ReqState.Head;
+    }
+    this.flushLocal();
+  }
+
+  /** The current request has been completely forwarded (or dropped). */
+  private requestSent(): void {
+    const { exchange } = this.current!;
+    this.current = null;
+    this.reqBody = null;
+    this.forwardBody = true;
+    if (exchange.local !== null) {
+      this.reqState = ReqState.Head;
+    } else if (exchange.closeAfter) {
+      this.reqState = ReqState.Done;
+      this.inbuf = null;
+    } else if (exchange.hijack) {
+      this.reqState = ReqState.Hold;
+    } else {
+      this.reqState = ReqState.Head;
+    }
+  }
+
+  /** A request body's framing broke mid-way: the daemon saw part of it, so this connection is finished. */
+  private brokenBody(err: HeadError): void {
+    const exchange = this.current!.exchange;
+    this.reqState = ReqState.Done;
+    this.inbuf = null;
+    exchange.decision = 'reject';
+    if (exchange.forwarded) {
+      // Part of the request reached the daemon: its connection is unusable.
+      this.upstreamFailed = true;
+      this.upstream?.destroy();
+      if (this.queue[0] !== exchange) {
+        this.destroy();
+        return;
+      }
+      exchange.forwarded = false;
+    }
+    exchange.status = err.status;
+    exchange.local = errorResponse(err.status, err.message, true);
+    exchange.closeAfter = true;
+    exchange.reason = err.message;
+    this.flushLocal();
+  }
+
+  /** A request the proxy cannot read: answer (in order) and close. */
+  private refuse(status: number, message: string): void {
+    this.reqState = ReqState.Done;
+    this.inbuf = null;
+    this.headStartedAt = 0;
+    this.queue.push({
+      method: '-', target: '-', start: performance.now(), local: errorResponse(status, message, true), closeAfter: true,
+      forwarded: false, hijack: false, dropContinue: false, sendContinue: false, status, decision: 'reject', reason: message,
+    });
+    this.flushLocal();
+  }
+
+  /** Header timeout: called by the proxy's timer. */
+  timeoutHead(): void {
+    this.guard(() => this.refuse(408, 'timed out reading the request head'));
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    if (this.reqState === ReqState.Tunnel) {
+      this.upstream?.end(); // half-close: the container sees stdin EOF, output keeps flowing back
+      return;
+    }
+    if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting) {
+      this.destroy(); // the request will never be complete
+      return;
+    }
+    // The client has sent everything: answer what was asked (pipelined requests included), then close.
+    this.processRequests();
+    this.finishIfDone();
+  }
+
+  private finishIfDone(): void {
+    if (this.closed) return;
+    if (this.queue.length === 0 && (this.clientEnded || this.draining || this.reqState === ReqState.Done)) {
+      this.reqState = ReqState.Done;
+      this.client.end();
+      this.upstream?.end();
+    }
+  }
+
+  private writeUpstream(data: Buffer): void {
+    let up = this.upstream;
+    if (up === null) {
+      if (this.upstreamFailed) return;
+      up = this.openUpstream();
+    }
+    if (!up.write(data)) {
+      this.upstreamFull = true;
+      this.updateClientFlow();
+    }
+  }
+
+  private openUpstream(): Socket {
+    const up = connectUpstream(this.settings.upstream);
+    this.upstream = up;
+    up.once('connect', () => {
+      this.upstreamConnected = true;
+    });
+    up.on('data', (chunk: Buffer) => this.guard(() => this.onUpstreamData(chunk)));
+    up.on('end', () => this.guard(() => this.onUpstreamEnd()));
+    up.on('drain', () =>
+      this.guard(() => {
+        this.upstreamFull = false;
+        this.updateClientFlow();
+      }),
+    );
+    up.on('error', (err) => this.guard(() => this.onUpstreamError(err)));
+    up.on('close', () => this.guard(() => this.onUpstreamClose()));
+    return up;
+  }
+
+  private updateClientFlow(): void {
+    if (this.closed) return;
+    const pause =
+      this.upstreamFull ||
+      this.reqState === ReqState.Deciding ||
+      this.reqState === ReqState.Hold ||
+      (this.reqState === ReqState.Head && this.inbuf !== null && this.queue.length >= this.settings.maxPipelined);
+    if (pause !== this.clientPaused) {
+      this.clientPaused = pause;
+      if (pause) this.client.pause();
+      else this.client.resume();
+    }
+  }
+
+  // ---- daemon → client -------------------------------------------------------------
+
+  private onUpstreamData(chunk: Buffer): void {
+    if (this.respState === RespState.Tunnel) {
+      this.writeClient(chunk);
+      return;
+    }
+    this.respBuf = this.respBuf === null ? chunk : Buffer.concat([this.respBuf, chunk]);
+    this.client.cork();
+    try {
+      this.processResponses();
+    } finally {
+      this.client.uncork();
+    }
+  }
+
+  private processResponses(): void {
+    while (this.respBuf !== null && !this.closed) {
+      const exchange = this.queue[0];
+      if (exchange === undefined || !exchange.forwarded) {
+        this.protocolError('daemon sent bytes nobody asked for');
+        return;
+      }
+      const buf = this.respBuf;
+      if (this.respState === RespState.Head) {
+        const end = findHeadEnd(buf, this.respScanFrom);
+        if (end < 0) {
+          if (buf.length > MAX_RESPONSE_HEAD) this.protocolError('response head from the daemon too long');
+          else this.respScanFrom = buf.length;
+          return;
+        }
+        this.respScanFrom = 0;
+        let head;
+        try {
+          head = parseResponseHead(buf, end);
+        } catch (err) {
+          this.protocolError((err as Error).message);
+          return;
+        }
+        const headBytes = buf.subarray(0, end);
+        this.respBuf = end < buf.length ? buf.subarray(end) : null;
+        const status = head.status;
+        if (status < 200 && status !== 101) {
+          // Interim answer (100 Continue, 103): pass it on, unless the proxy already said it.
+          if (!(status === 100 && exchange.dropContinue)) this.writeClient(headBytes);
+          continue;
+        }
+        exchange.status = status;
+        this.writeClient(headBytes);
+        if (status === 101) {
+          this.enterTunnel();
+          return;
+        }
+        if (exchange.method === 'HEAD' || status === 204 || status === 304) {
+          this.responseDone(head.connectionClose);
+          continue;
+        }
+        if (head.chunked) this.respBody = new ChunkedBody(502);
+        else if (head.contentLength >= 0) this.respBody = new LengthBody(head.contentLength);
+        else if (exchange.hijack && status >= 200 && status < 300) {
+          // Docker's attach/exec-start without Upgrade: a 200 with no length, then a raw stream.
+          this.enterTunnel();
+          return;
+        } else {
+          this.respBody = new UntilCloseBody();
+          exchange.closeAfter = true;
+        }
+        if (head.connectionClose) exchange.closeAfter = true;
+        this.respState = RespState.Body;
+        if (this.respBody.done) this.responseDone(false);
+        continue;
+      }
+      // RespState.Body
+      let n: number;
+      try {
+        n = this.respBody!.consume(buf, 0);
+      } catch (err) {
+        this.protocolError((err as Error).message);
+        return;
+      }
+      if (n === buf.length) {
+        this.respBuf = null;
+        this.writeClient(buf);
+      } else {
+        this.respBuf = buf.subarray(n);
+        this.writeClient(buf.subarray(0, n));
+      }
+      if (this.respBody!.done) this.responseDone(false);
+    }
+  }
+
+  private writeClient(data: Buffer): void {
+    if (!this.client.write(data)) this.upstream?.pause(); // resumed on the client's 'drain'
+  }
+
+  /** The response at the head of the queue is complete. */
+  private responseDone(connectionClose: boolean): void {
+    const exchange = this.queue.shift()!;
+    this.respState = RespState.Head;
+    this.respBody = null;
+    this.log(exchange);
+    if (connectionClose) exchange.closeAfter = true;
+    if (exchange.closeAfter) {
+      this.closeAfterWrites();
+      return;
+    }
+    if (this.reqState === ReqState.Hold && exchange.hijack) {
+      // The daemon answered without hijacking: the next client bytes are HTTP again.
+      this.reqState = ReqState.Head;
+    }
+    this.flushLocal();
+    if (this.inbuf !== null && (this.reqState === ReqState.Head || this.reqState === ReqState.Body)) this.processRequests();
+    else this.updateClientFlow();
+    this.finishIfDone();
+  }
+
+  /** Writes the proxy's own answers that are now first in line. */
+  private flushLocal(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const first = this.queue[0];
+      if (first.sendContinue) {
+        first.sendContinue = false;
+        this.client.write(CONTINUE_100);
+      }
+      if (first.local === null) break;
+      this.queue.shift();
+      this.client.write(first.local);
+      this.log(first);
+      if (first.closeAfter) {
+        this.closeAfterWrites();
+        return;
+      }
+    }
+    this.finishIfDone();
+  }
+
+  /** End the client connection gracefully: pending writes are delivered first. */
+  private closeAfterWrites(): void {
+    this.reqState = ReqState.Done;
+    this.inbuf = null;
+    for (const e of this.queue) if (e.forwarded) this.log({ ...e, status: 0, reason: 'connection closed before the answer' });
+    this.queue.length = 0;
+    this.respBuf = null;
+    this.client.end();
+    if (this.upstream !== null) {
+      this.upstreamFailed = true;
+      this.upstream.end();
+    }
+  }
+
+  private enterTunnel(): void {
+    const exchange = this.queue.shift()!;
+    this.log(exchange);
+    this.respState = RespState.Tunnel;
+    this.reqState = ReqState.Tunnel;
+    this.queue.length = 0;
+    // Bytes that arrived behind the answer are stream data in both directions.
+    if (this.respBuf !== null) {
+      const rest = this.respBuf;
+      this.respBuf = null;
+      this.writeClient(rest);
+    }
+    if (this.inbuf !== null) {
+      const rest = this.inbuf;
+      this.inbuf = null;
+      this.writeUpstream(rest);
+    }
+    if (this.clientEnded) this.upstream?.end();
+    this.updateClientFlow();
+  }
+
+  private onUpstreamEnd(): void {
+    if (this.respState === RespState.Tunnel) {
+      this.client.end();
+      return;
+    }
+    if (this.respState === RespState.Body && this.respBody instanceof UntilCloseBody) {
+      this.responseDone(true);
+      return;
+    }
+    const waiting = this.queue.find((e) => e.forwarded);
+    if (waiting && this.respState === RespState.Head && this.respBuf === null && this.queue[0] === waiting) {
+      // The daemon hung up before answering: say so instead of a silent close.
+      this.upstreamLost(`upstream ${this.settings.upstream.text} closed the connection before answering`);
+      return;
+    }
+    if (waiting) {
+      this.destroy();
+      return;
+    }
+    // Idle connection closed by the daemon: mirror it.
+    this.upstreamFailed = true;
+    this.reqState = ReqState.Done;
+    this.finishIfDone();
+  }
+
+  private onUpstreamError(err: Error): void {
+    if (!this.upstreamConnected) {
+      this.upstreamLost(`cannot reach upstream ${this.settings.upstream.text}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      return;
+    }
+    this.destroy();
+  }
+
+  private onUpstreamClose(): void {
+    if (this.closed) return;
+    if (this.respState === RespState.Tunnel) {
+      if (!this.client.writableEnded) this.client.end();
+      return;
+    }
+    if (this.queue.some((e) => e.forwarded) && !this.upstreamFailed) this.destroy();
+  }
+
+  /** The daemon cannot answer: every forwarded request still waiting gets a 502, then the connection closes. */
+  private upstreamLost(message: string): void {
+    this.upstreamFailed = true;
+    this.upstream?.destroy();
+    this.reqState = ReqState.Done;
+    this.inbuf = null;
+    if (this.respState !== RespState.Head || this.respBuf !== null) {
+      this.destroy();
+      return;
+    }
+    const body = errorResponse(502, message, true);
+    for (const e of this.queue) {
+      if (e.forwarded) {
+        e.forwarded = false;
+        e.local = body;
+        e.status = 502;
+        e.reason = message;
+      }
+      e.closeAfter = true;
+    }
+    if (this.queue.length === 0) this.client.end();
+    else this.flushLocal();
+  }
+
+  private protocolError(message: string): void {
+    this.settings.logger.warn({ upstream: this.settings.upstream.text, err: message }, 'bad response from upstream');
+    this.destroy();
+  }
+
+  /** Shutdown: finish in-flight exchanges, accept no new requests. */
+  drain(): void {
+    this.draining = true;
+    if (this.reqState === ReqState.Head && this.queue.length === 0) {
+      this.reqState = ReqState.Done;
+      this.inbuf = null;
+      this.client.end();
+      this.upstream?.end();
+    }
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const e of this.queue) if (e.forwarded || e.local) this.log({ ...e, status: e.status, reason: e.reason ?? 'connection closed before the answer' });
+    this.queue.length = 0;
+    this.inbuf = null;
+    this.respBuf = null;
+    this.client.destroy();
+    this.upstream?.destroy();
+    this.onClose(this);
+  }
+
+  private log(e: Exchange): void {
+    logRequest(this.settings.logger, {
+      method: e.method,
+      path: e.target,
+      status: e.status,
+      uid: this.identity.uid,
+      user: this.identity.user,
+      decision: e.decision,
+      duration: Math.round((performance.now() - e.start) * 1000) / 1000,
+      ...(e.reason !== undefined ? { reason: e.reason } : {}),
+    });
+  }
+}
+
+function decisionFailure(err: unknown): Decision & { error: true } {
+  // Fail closed: a decision that cannot be made is a refusal.
+  return { allow: false, status: 500, message: `policy evaluation failed: ${(err as Error)?.message ?? String(err)}`, error: true };
+}

@@ -1,0 +1,72 @@
+// The decision point: every request is described by a ProxyRequest and handed to one
+// DecisionPoint before any byte of it is forwarded. The proxy never decides itself.
+import type { Identity } from '../../tenancy/index.js';
+import { normaliseTarget, type NormalisedTarget } from '../../docker/index.js';
+
+export interface Decision {
+  allow: boolean;
+  /** HTTP status for a refusal (default 403). */
+  status?: number;
+  /** Text the client sees in Docker's error JSON. */
+  message?: string;
+}
+
+export interface DecisionPoint {
+  /**
+   * How many body bytes this request's decision needs to see (0: decide on the head).
+   * A body longer than this is refused with 413, never judged on a prefix.
+   */
+  bodyLimit?(req: ProxyRequest): number;
+  decide(req: ProxyRequest): Decision | Promise<Decision>;
+}
+
+/** One request as the decision point sees it. Derived fields are computed on first use. */
+export class ProxyRequest {
+  /** The body, de-chunked, when `bodyLimit` asked for it (read-only by contract). */
+  body: Buffer | undefined = undefined;
+  private normalised: NormalisedTarget | undefined;
+  private headerMap: Record<string, string> | undefined;
+
+  constructor(
+    readonly method: string,
+    /** Request target exactly as sent: path and query. */
+    readonly rawPath: string,
+    /** Flat name/value list, names as sent. */
+    readonly rawHeaders: readonly string[],
+    readonly identity: Identity,
+    /** Whether the request has a body (Content-Length > 0 or chunked). */
+    readonly hasBody: boolean,
+  ) {}
+
+  private get target(): NormalisedTarget {
+    return (this.normalised ??= normaliseTarget(this.rawPath));
+  }
+  /** API version from the /vX.Y prefix, '' when absent. */
+  get version(): string {
+    return this.target.version;
+  }
+  /** Normalised path: decoded, cleaned, no version prefix, no query. */
+  get path(): string {
+    return this.target.path;
+  }
+  get query(): Record<string, string[]> {
+    return this.target.query;
+  }
+  /** Header names lower-cased → first value. */
+  get headers(): Record<string, string> {
+    if (!this.headerMap) {
+      const map: Record<string, string> = Object.create(null);
+      for (let i = 0; i < this.rawHeaders.length; i += 2) {
+        const k = this.rawHeaders[i].toLowerCase();
+        if (!(k in map)) map[k] = this.rawHeaders[i + 1];
+      }
+      this.headerMap = map;
+    }
+    return this.headerMap;
+  }
+}
+
+const ALLOW: Decision = Object.freeze({ allow: true });
+
+/** Until the policy is plugged in (issue 6), every request is allowed. */
+export const allowAll: DecisionPoint = { decide: () => ALLOW };

@@ -1,0 +1,217 @@
+// Parsing of HTTP/1.x message heads (request and response) straight from Buffers.
+// The proxy forwards the exact bytes it parsed, so this parser is deliberately strict:
+// anything another HTTP implementation could read differently (bare LF, obs-fold,
+// conflicting lengths, unknown transfer codings) is refused rather than guessed at.
+
+const CR = 13;
+const LF = 10;
+
+/** Why a head was refused; `status` is the HTTP status the client gets. */
+export class HeadError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** How the body that follows a head is delimited. */
+export type BodyFraming =
+  | { kind: 'none' }
+  | { kind: 'length'; length: number }
+  | { kind: 'chunked' }
+  | { kind: 'until-close' };
+
+export interface RequestHead {
+  method: string;
+  /** Request target exactly as sent (path and query). */
+  target: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  minorVersion: number;
+  /** Flat list: name, value, name, value… names as sent. */
+  rawHeaders: string[];
+  framing: BodyFraming;
+  /** Whether the connection stays open after this exchange (as far as the request says). */
+  keepAlive: boolean;
+  /** `Connection: Upgrade` with an `Upgrade` header: the answer may be 101 and a raw stream. */
+  upgrade: boolean;
+  /** `Expect: 100-continue`: the client waits for an interim answer before sending the body. */
+  expectContinue: boolean;
+}
+
+export interface ResponseHead {
+  status: number;
+  minorVersion: number;
+  rawHeaders: string[];
+  contentLength: number; // -1 when absent
+  chunked: boolean;
+  connectionClose: boolean;
+  /** Content-Type, lower-cased, '' when absent (Docker marks hijacked streams with it). */
+  contentType: string;
+}
+
+/** Index just past the CRLFCRLF that ends a head in `buf`, or -1. `from` lets callers resume a scan. */
+export function findHeadEnd(buf: Buffer, from: number): number {
+  const i = buf.indexOf('\r\n\r\n', from < 3 ? 0 : from - 3, 'latin1');
+  return i < 0 ? -1 : i + 4;
+}
+
+// RFC 9110 token characters, as a lookup table.
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
+for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** Field values may hold visible characters, spaces, tabs and obs-text; no other control bytes. */
+function isFieldValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return false;
+  }
+  return true;
+}
+
+/**
+ * Splits the head `buf[0, end)` (end includes the final CRLFCRLF) into lines, refusing
+ * bare CR or LF so that no downstream parser can see a different set of lines.
+ */
+function splitLines(buf: Buffer, end: number): string[] {
+  const text = buf.toString('latin1', 0, end - 4);
+  const lines = text.split('\r\n');
+  for (const line of lines) {
+    if (line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0) throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
+  }
+  return lines;
+}
+
+function parseHeaderLines(lines: string[], rawHeaders: string[]): void {
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new HeadError(400, 'malformed HTTP header line');
+    const name = line.slice(0, colon);
+    if (!isToken(name)) throw new HeadError(400, 'malformed HTTP header name'); // also refuses obs-fold and space before ':'
+    const value = line.slice(colon + 1).trim();
+    if (!isFieldValue(value)) throw new HeadError(400, `invalid character in header ${name}`);
+    rawHeaders.push(name, value);
+  }
+}
+
+function parseVersion(v: string): number {
+  if (v === 'HTTP/1.1') return 1;
+  if (v === 'HTTP/1.0') return 0;
+  return -1;
+}
+
+/** Parses one Content-Length value; duplicates must be identical (as Go's server demands). */
+function parseContentLength(value: string, previous: number): number {
+  if (value.length === 0 || value.length > 15) throw new HeadError(400, 'invalid Content-Length');
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) throw new HeadError(400, 'invalid Content-Length');
+  }
+  const n = Number(value);
+  if (previous >= 0 && previous !== n) throw new HeadError(400, 'conflicting Content-Length values');
+  return n;
+}
+
+function hasToken(list: string, token: string): boolean {
+  for (const part of list.split(',')) if (part.trim().toLowerCase() === token) return true;
+  return false;
+}
+
+/** Parses a request head; `end` is the index just past its CRLFCRLF. */
+export function parseRequestHead(buf: Buffer, end: number): RequestHead {
+  const lines = splitLines(buf, end);
+  const requestLine = lines[0];
+  const sp1 = requestLine.indexOf(' ');
+  const sp2 = requestLine.lastIndexOf(' ');
+  if (sp1 <= 0 || sp2 === sp1) throw new HeadError(400, 'malformed HTTP request line');
+  const method = requestLine.slice(0, sp1);
+  const target = requestLine.slice(sp1 + 1, sp2);
+  const minorVersion = parseVersion(requestLine.slice(sp2 + 1));
+  if (!isToken(method)) throw new HeadError(400, 'malformed HTTP method');
+  if (minorVersion < 0) throw new HeadError(400, 'unsupported HTTP version');
+  if (target.length === 0 || target.charCodeAt(0) !== 47 /* '/' */ || !isVisible(target)) {
+    throw new HeadError(400, 'malformed request target');
+  }
+  const rawHeaders: string[] = [];
+  parseHeaderLines(lines, rawHeaders);
+
+  let contentLength = -1;
+  let chunked = false;
+  let sawTransferEncoding = false;
+  let connection = '';
+  let upgradeHeader = false;
+  let expectContinue = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    // Cheap first-letter filter: most headers are none of these.
+    const c = name.charCodeAt(0) | 0x20;
+    if (c !== 0x63 /* c */ && c !== 0x74 /* t */ && c !== 0x75 /* u */ && c !== 0x65 /* e */) continue;
+    const lower = name.toLowerCase();
+    const value = rawHeaders[i + 1];
+    if (lower === 'content-length') contentLength = parseContentLength(value, contentLength);
+    else if (lower === 'transfer-encoding') {
+      if (sawTransferEncoding || value.toLowerCase() !== 'chunked') throw new HeadError(400, 'unsupported Transfer-Encoding');
+      sawTransferEncoding = true;
+      chunked = true;
+    } else if (lower === 'connection') connection += (connection ? ',' : '') + value;
+    else if (lower === 'upgrade') upgradeHeader = true;
+    else if (lower === 'expect') {
+      if (value.toLowerCase() !== '100-continue') throw new HeadError(417, 'unsupported Expect value');
+      expectContinue = true;
+    }
+  }
+  if (chunked && contentLength >= 0) throw new HeadError(400, 'both Content-Length and Transfer-Encoding');
+  if (chunked && minorVersion === 0) throw new HeadError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+  const framing: BodyFraming = chunked
+    ? { kind: 'chunked' }
+    : contentLength > 0
+      ? { kind: 'length', length: contentLength }
+      : { kind: 'none' };
+  const keepAlive = minorVersion === 1 ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
+  const upgrade = upgradeHeader && hasToken(connection, 'upgrade');
+  return { method, target, minorVersion, rawHeaders, framing, keepAlive, upgrade, expectContinue };
+}
+
+function isVisible(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c >= 127) return false;
+  }
+  return true;
+}
+
+/** Parses a response head from the upstream daemon. */
+export function parseResponseHead(buf: Buffer, end: number): ResponseHead {
+  const lines = splitLines(buf, end);
+  const statusLine = lines[0];
+  // "HTTP/1.1 200 OK" — the reason phrase may be empty or hold spaces.
+  if (statusLine.length < 12 || statusLine.charCodeAt(8) !== 32) throw new HeadError(502, 'malformed upstream status line');
+  const minorVersion = parseVersion(statusLine.slice(0, 8));
+  const status = Number(statusLine.slice(9, 12));
+  if (minorVersion < 0 || !Number.isInteger(status) || status < 100) throw new HeadError(502, 'malformed upstream status line');
+  const rawHeaders: string[] = [];
+  parseHeaderLines(lines, rawHeaders);
+  let contentLength = -1;
+  let chunked = false;
+  let connectionClose = minorVersion === 0;
+  let contentType = '';
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const lower = rawHeaders[i].toLowerCase();
+    const value = rawHeaders[i + 1];
+    if (lower === 'content-length') contentLength = parseContentLength(value, contentLength);
+    else if (lower === 'transfer-encoding') chunked = hasToken(value, 'chunked');
+    else if (lower === 'connection') {
+      if (hasToken(value, 'close')) connectionClose = true;
+      else if (hasToken(value, 'keep-alive')) connectionClose = false;
+    } else if (lower === 'content-type') contentType = value.toLowerCase();
+  }
+  return { status, minorVersion, rawHeaders, contentLength, chunked, connectionClose, contentType };
+}

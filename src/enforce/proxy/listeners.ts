@@ -1,0 +1,144 @@
+// Listening sockets: a Unix socket (stale file replaced, mode and group applied) or TCP
+// with TLS client certificates. Each accepted connection is tagged with who is calling.
+import fs from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { anonymousTcpIdentity, identityFromTlsSocket, identityFromUnixSocket, type Identity } from '../../tenancy/index.js';
+import type { Address } from './upstream.js';
+
+export type OnConnection = (socket: net.Socket, identity: Identity) => void;
+
+export interface UnixListenOptions {
+  /** Permission bits for the socket file (default 0o660). */
+  mode: number;
+  /** Group owning the socket file, or null to keep the process's group. */
+  gid: number | null;
+}
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export interface Listener {
+  address: Address;
+  close(): Promise<void>;
+}
+
+/** Whether something accepts connections at `path` (a live socket, as opposed to a stale file). */
+function socketIsLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createConnection({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+async function clearStaleSocket(path: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch {
+    return; // nothing there
+  }
+  if (!st.isSocket()) throw new Error(`--listen: ${path} exists and is not a socket; refusing to replace it`);
+  if (await socketIsLive(path)) throw new Error(`--listen: another process is already listening on ${path}`);
+  fs.unlinkSync(path);
+}
+
+function listening(server: net.Server, args: unknown[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    (server.listen as (...a: unknown[]) => void)(...args, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closing(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function guardSocket(socket: net.Socket): void {
+  // A socket without an 'error' listener would crash the process on ECONNRESET.
+  socket.on('error', () => socket.destroy());
+}
+
+export async function listenUnix(address: Address & { kind: 'unix' }, options: UnixListenOptions, onConnection: OnConnection): Promise<Listener> {
+  await clearStaleSocket(address.path);
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    guardSocket(socket);
+    let identity: Identity | null = null;
+    try {
+      identity = identityFromUnixSocket(socket);
+    } catch {
+      identity = null;
+    }
+    if (!identity) {
+      socket.destroy(); // no identity, no service
+      return;
+    }
+    onConnection(socket, identity);
+  });
+  server.on('error', () => {});
+  // Create the file with no access for others, then widen it: no window where it is too open.
+  const oldUmask = process.umask(0o177);
+  try {
+    await listening(server, [address.path]);
+  } finally {
+    process.umask(oldUmask);
+  }
+  if (options.gid !== null) fs.chownSync(address.path, -1, options.gid);
+  fs.chmodSync(address.path, options.mode);
+  return {
+    address,
+    close: async () => {
+      await closing(server);
+      fs.rmSync(address.path, { force: true });
+    },
+  };
+}
+
+export async function listenTls(address: Address & { kind: 'tcp' }, files: TlsFiles, onConnection: OnConnection): Promise<Listener> {
+  const server = tls.createServer(
+    {
+      allowHalfOpen: true,
+      cert: fs.readFileSync(files.cert),
+      key: fs.readFileSync(files.key),
+      ca: fs.readFileSync(files.ca),
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    },
+    (socket) => {
+      guardSocket(socket);
+      const identity = identityFromTlsSocket(socket);
+      if (!identity) {
+        socket.destroy();
+        return;
+      }
+      onConnection(socket, identity);
+    },
+  );
+  server.on('tlsClientError', () => {});
+  server.on('error', () => {});
+  await listening(server, [address.port, address.host]);
+  return { address, close: () => closing(server) };
+}
+
+/** Plain TCP: anyone who can reach the port is anonymous. Only with --insecure-tcp. */
+export async function listenInsecureTcp(address: Address & { kind: 'tcp' }, onConnection: OnConnection): Promise<Listener> {
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    guardSocket(socket);
+    onConnection(socket, anonymousTcpIdentity());
+  });
+  server.on('error', () => {});
+  await listening(server, [address.port, address.host]);
+  return { address, close: () => closing(server) };
+}
