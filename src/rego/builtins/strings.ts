@@ -1,2 +1,395 @@
-// Builtin family "strings": not written yet.
-export {};
+// Builtin family "strings": Go strings-package semantics on Unicode code points.
+import { BigNum, SetValue, formatNumber, formatRego, type Value } from '../value.js';
+import { lookupBuiltin, register } from './registry.js';
+import {
+  builtinError,
+  elementError,
+  intOperand,
+  num,
+  obj,
+  oneOfError,
+  str,
+  stringSlice,
+  typeError,
+  operandError,
+  isASCII,
+} from './operands.js';
+import { goSprintf } from './sprintf.js';
+import { renderTemplate } from './gotemplate.js';
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/** Go unicode.IsSpace. */
+export function isGoSpace(c: number): boolean {
+  switch (c) {
+    case 0x09:
+    case 0x0a:
+    case 0x0b:
+    case 0x0c:
+    case 0x0d:
+    case 0x20:
+    case 0x85:
+    case 0xa0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202f:
+    case 0x205f:
+    case 0x3000:
+      return true;
+  }
+  return c >= 0x2000 && c <= 0x200a;
+}
+
+function cutsetFn(cutset: string): (ch: string) => boolean {
+  const s = new Set(Array.from(cutset));
+  return (ch) => s.has(ch);
+}
+
+export function trimLeftFn(s: string, f: (ch: string) => boolean): string {
+  const r = Array.from(s);
+  let i = 0;
+  while (i < r.length && f(r[i]!)) i++;
+  return i === 0 ? s : r.slice(i).join('');
+}
+
+export function trimRightFn(s: string, f: (ch: string) => boolean): string {
+  const r = Array.from(s);
+  let j = r.length;
+  while (j > 0 && f(r[j - 1]!)) j--;
+  return j === r.length ? s : r.slice(0, j).join('');
+}
+
+function mapRunes(s: string, f: (ch: string) => string): string {
+  let out = '';
+  for (const ch of s) {
+    const m = f(ch);
+    out += Array.from(m).length === 1 ? m : ch;
+  }
+  return out;
+}
+
+export function goLower(s: string): string {
+  return isASCII(s) ? s.toLowerCase() : mapRunes(s, (c) => c.toLowerCase());
+}
+
+export function goUpper(s: string): string {
+  return isASCII(s) ? s.toUpperCase() : mapRunes(s, (c) => c.toUpperCase());
+}
+
+/** Go strings.Count. */
+export function goCount(s: string, sub: string): number {
+  if (sub === '') return Array.from(s).length + 1;
+  let n = 0;
+  let i = 0;
+  for (;;) {
+    const j = s.indexOf(sub, i);
+    if (j < 0) return n;
+    n++;
+    i = j + sub.length;
+  }
+}
+
+/** Go strings.NewReplacer(pairs...).Replace(s); pairs are tried in order at each position. */
+export function goReplace(s: string, pairs: [string, string][]): string {
+  if (pairs.length === 1 && pairs[0]![0] !== '') return s.split(pairs[0]![0]).join(pairs[0]![1]);
+  const empty = pairs.find((p) => p[0] === '');
+  let out = '';
+  let i = 0;
+  let last = 0;
+  while (i <= s.length) {
+    let matched = false;
+    for (const [o, n] of pairs) {
+      if (o !== '' && s.startsWith(o, i)) {
+        out += s.slice(last, i) + n;
+        i += o.length;
+        last = i;
+        matched = true;
+        break;
+      }
+    }
+    if (matched) continue;
+    if (empty) {
+      out += s.slice(last, i) + empty[1];
+      last = i;
+    }
+    if (i >= s.length) break;
+    const cp = s.codePointAt(i)!;
+    i += cp > 0xffff ? 2 : 1;
+  }
+  return out + s.slice(last);
+}
+
+function codePointIndexOf(base: string, search: string, from = 0): number[] {
+  const b = Array.from(base);
+  const q = Array.from(search);
+  const res: number[] = [];
+  outer: for (let i = from; i + q.length <= b.length; i++) {
+    for (let k = 0; k < q.length; k++) if (b[i + k] !== q[k]) continue outer;
+    res.push(i);
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+register({
+  name: 'concat',
+  arity: 2,
+  fn: ([d, c]) => {
+    const sep = str('concat', 1, d!);
+    let items: readonly Value[];
+    if (Array.isArray(c)) items = c;
+    else if (c instanceof SetValue) items = c.sorted();
+    else throw oneOfError('concat', 2, c!, 'set', 'array');
+    for (const x of items) if (typeof x !== 'string') throw elementError('concat', 2, c!, x, 'string');
+    return (items as string[]).join(sep);
+  },
+});
+
+register({
+  name: 'contains',
+  arity: 2,
+  fn: ([a, b]) => str('contains', 1, a!).includes(str('contains', 2, b!)),
+});
+
+register({
+  name: 'startswith',
+  arity: 2,
+  fn: ([a, b]) => str('startswith', 1, a!).startsWith(str('startswith', 2, b!)),
+});
+
+register({
+  name: 'endswith',
+  arity: 2,
+  fn: ([a, b]) => str('endswith', 1, a!).endsWith(str('endswith', 2, b!)),
+});
+
+register({
+  name: 'format_int',
+  arity: 2,
+  fn: ([a, b]) => {
+    const n = num('format_int', 1, a!);
+    const base = num('format_int', 2, b!);
+    const bv = base instanceof BigNum ? -1 : base;
+    if (bv !== 2 && bv !== 8 && bv !== 10 && bv !== 16) {
+      throw typeError('format_int', 'operand 2 must be one of {2, 8, 10, 16}');
+    }
+    let i: bigint;
+    if (n instanceof BigNum) i = n.n;
+    else {
+      const t = Math.trunc(n);
+      i = Number.isFinite(t) ? BigInt(t) : 0n;
+    }
+    return i.toString(bv);
+  },
+});
+
+register({
+  name: 'indexof',
+  arity: 2,
+  fn: ([a, b]) => {
+    const base = str('indexof', 1, a!);
+    const search = str('indexof', 2, b!);
+    if (search === '') throw builtinError('indexof', 'empty search character');
+    if (isASCII(base) && isASCII(search)) return base.indexOf(search);
+    const b2 = Array.from(base);
+    const q = Array.from(search);
+    outer: for (let i = 0; i + q.length <= b2.length; i++) {
+      for (let k = 0; k < q.length; k++) if (b2[i + k] !== q[k]) continue outer;
+      return i;
+    }
+    return -1;
+  },
+});
+
+register({
+  name: 'indexof_n',
+  arity: 2,
+  fn: ([a, b]) => {
+    const base = str('indexof_n', 1, a!);
+    const search = str('indexof_n', 2, b!);
+    if (search === '') throw builtinError('indexof_n', 'empty search character');
+    return codePointIndexOf(base, search);
+  },
+});
+
+register({
+  name: 'substring',
+  arity: 3,
+  fn: ([a, b, c]) => {
+    const base = str('substring', 1, a!);
+    const start = intOperand('substring', 2, b!);
+    const length = intOperand('substring', 3, c!);
+    if (start < 0) throw builtinError('substring', 'negative offset');
+    if (base === '') return '';
+    if (isASCII(base)) {
+      if (start >= base.length) return '';
+      if (length < 0) return base.slice(start);
+      return base.slice(start, Math.min(base.length, start + length));
+    }
+    const r = Array.from(base);
+    if (start >= r.length) return '';
+    if (length < 0) return r.slice(start).join('');
+    return r.slice(start, Math.min(r.length, start + length)).join('');
+  },
+});
+
+register({
+  name: 'strings.count',
+  arity: 2,
+  fn: ([a, b]) => goCount(str('strings.count', 1, a!), str('strings.count', 2, b!)),
+});
+
+register({ name: 'lower', arity: 1, fn: ([a]) => goLower(str('lower', 1, a!)) });
+register({ name: 'upper', arity: 1, fn: ([a]) => goUpper(str('upper', 1, a!)) });
+
+register({
+  name: 'split',
+  arity: 2,
+  fn: ([a, b]) => {
+    const s = str('split', 1, a!);
+    const d = str('split', 2, b!);
+    if (d === '') return Array.from(s);
+    return s.split(d);
+  },
+});
+
+register({
+  name: 'replace',
+  arity: 3,
+  fn: ([a, b, c]) => {
+    const s = str('replace', 1, a!);
+    const old = str('replace', 2, b!);
+    const nw = str('replace', 3, c!);
+    return goReplace(s, [[old, nw]]);
+  },
+});
+
+register({
+  name: 'strings.replace_n',
+  arity: 2,
+  fn: ([a, b]) => {
+    const name = 'strings.replace_n';
+    const patterns = obj(name, 1, a!);
+    const s = str(name, 2, b!);
+    const pairs: [string, string][] = [];
+    for (const [k, v] of patterns.sortedEntries()) {
+      if (typeof k !== 'string') throw typeError(name, 'operand 1 non-string key found in pattern object');
+      if (typeof v !== 'string') throw typeError(name, 'operand 1 non-string value found in pattern object');
+      pairs.push([k, v]);
+    }
+    if (pairs.length === 0) return s;
+    return goReplace(s, pairs);
+  },
+});
+
+function trimmer(name: string, f: (s: string, c: string) => string): void {
+  register({ name, arity: 2, fn: ([a, b]) => f(str(name, 1, a!), str(name, 2, b!)) });
+}
+
+trimmer('trim', (s, c) => {
+  const f = cutsetFn(c);
+  return trimRightFn(trimLeftFn(s, f), f);
+});
+trimmer('trim_left', (s, c) => trimLeftFn(s, cutsetFn(c)));
+trimmer('trim_right', (s, c) => trimRightFn(s, cutsetFn(c)));
+trimmer('trim_prefix', (s, p) => (s.startsWith(p) ? s.slice(p.length) : s));
+trimmer('trim_suffix', (s, p) => (p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s));
+
+register({
+  name: 'trim_space',
+  arity: 1,
+  fn: ([a]) => {
+    const f = (ch: string) => isGoSpace(ch.codePointAt(0)!);
+    return trimRightFn(trimLeftFn(str('trim_space', 1, a!), f), f);
+  },
+});
+
+register({
+  name: 'sprintf',
+  arity: 2,
+  fn: ([a, b]) => {
+    const f = str('sprintf', 1, a!);
+    if (!Array.isArray(b)) throw operandError('sprintf', 2, 'array', b!);
+    return goSprintf(f, b);
+  },
+});
+
+register({
+  name: 'strings.reverse',
+  arity: 1,
+  fn: ([a]) => Array.from(str('strings.reverse', 1, a!)).reverse().join(''),
+});
+
+function stringsOrCollection(name: string, pos: number, v: Value): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) || v instanceof SetValue) return stringSlice(name, pos, v);
+  throw oneOfError(name, pos, v, 'string', 'set', 'array');
+}
+
+register({
+  name: 'strings.any_prefix_match',
+  arity: 2,
+  fn: ([a, b]) => {
+    const name = 'strings.any_prefix_match';
+    const strs = stringsOrCollection(name, 1, a!);
+    const prefixes = stringsOrCollection(name, 2, b!);
+    return strs.some((s) => prefixes.some((p) => s.startsWith(p)));
+  },
+});
+
+register({
+  name: 'strings.any_suffix_match',
+  arity: 2,
+  fn: ([a, b]) => {
+    const name = 'strings.any_suffix_match';
+    const strs = stringsOrCollection(name, 1, a!);
+    const suffixes = stringsOrCollection(name, 2, b!);
+    return strs.some((s) => suffixes.some((p) => s.endsWith(p)));
+  },
+});
+
+register({
+  name: 'strings.render_template',
+  arity: 2,
+  fn: ([a, b]) => {
+    const name = 'strings.render_template';
+    const tmpl = str(name, 1, a!);
+    const vars = obj(name, 2, b!);
+    try {
+      return renderTemplate(tmpl, vars);
+    } catch (e) {
+      throw builtinError(name, (e as Error).message);
+    }
+  },
+});
+
+/** Text of a value as `print` and template strings show it: strings raw, others in Rego syntax. */
+export function printText(v: Value): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return formatNumber(v);
+  return formatRego(v);
+}
+
+// String interpolation lowers to internal.template_string([part, ...]): literal parts are
+// strings, expressions are sets holding their value (empty when undefined).
+if (!lookupBuiltin('internal.template_string')) {
+  register({
+    name: 'internal.template_string',
+    arity: 1,
+    fn: ([a]) => {
+      if (!Array.isArray(a)) throw operandError('internal.template_string', 1, 'array', a!);
+      let out = '';
+      for (const part of a) {
+        if (part instanceof SetValue) {
+          if (part.size === 0) out += '<undefined>';
+          else if (part.size === 1) out += printText(part.sorted()[0]!);
+          else throw builtinError('internal.template_string', 'template-strings must not produce multiple outputs');
+        } else out += printText(part);
+      }
+      return out;
+    },
+  });
+}

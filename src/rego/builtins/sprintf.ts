@@ -1,0 +1,420 @@
+// Go fmt.Sprintf semantics for the `sprintf` builtin. OPA converts each Rego argument into a Go
+// value first: integers that fit int64 become `int`, larger integers `*big.Int`, other numbers
+// `float64`, strings `string`, and every other value its Rego text (so booleans are strings).
+import { BigNum, formatRego, type Value } from '../value.js';
+
+type GoArg =
+  | { t: 'int'; v: bigint }
+  | { t: 'big'; v: bigint }
+  | { t: 'float'; v: number }
+  | { t: 'string'; v: string };
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+export function toGoArg(v: Value): GoArg {
+  if (typeof v === 'string') return { t: 'string', v };
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && Math.abs(v) < 9.2e18) return { t: 'int', v: BigInt(v) };
+    return { t: 'float', v };
+  }
+  if (v instanceof BigNum) {
+    return v.n >= INT64_MIN && v.n <= INT64_MAX ? { t: 'int', v: v.n } : { t: 'big', v: v.n };
+  }
+  return { t: 'string', v: formatRego(v) };
+}
+
+interface Flags {
+  plus: boolean;
+  minus: boolean;
+  sharp: boolean;
+  space: boolean;
+  zero: boolean;
+  wid?: number;
+  prec?: number;
+}
+
+export function goSprintf(format: string, values: Value[]): string {
+  const args = values.map(toGoArg);
+  let out = '';
+  let argi = 0;
+  const n = format.length;
+  let i = 0;
+  while (i < n) {
+    const pct = format.indexOf('%', i);
+    if (pct < 0) {
+      out += format.slice(i);
+      break;
+    }
+    out += format.slice(i, pct);
+    i = pct + 1;
+    const f: Flags = { plus: false, minus: false, sharp: false, space: false, zero: false };
+    // flags
+    for (; i < n; i++) {
+      const c = format[i];
+      if (c === '#') f.sharp = true;
+      else if (c === '0') f.zero = !f.minus;
+      else if (c === '+') f.plus = true;
+      else if (c === '-') {
+        f.minus = true;
+        f.zero = false;
+      } else if (c === ' ') f.space = true;
+      else break;
+    }
+    // width
+    if (format[i] === '*') {
+      i++;
+      const a = args[argi++];
+      if (a && a.t === 'int') {
+        let w = Number(a.v);
+        if (w < 0) {
+          f.minus = true;
+          f.zero = false;
+          w = -w;
+        }
+        f.wid = w;
+      } else out += '%!(BADWIDTH)';
+    } else {
+      const st = i;
+      while (i < n && format[i]! >= '0' && format[i]! <= '9') i++;
+      if (i > st) f.wid = parseInt(format.slice(st, i), 10);
+    }
+    // precision
+    if (format[i] === '.') {
+      i++;
+      if (format[i] === '*') {
+        i++;
+        const a = args[argi++];
+        if (a && a.t === 'int' && a.v >= 0n) f.prec = Number(a.v);
+        else out += '%!(BADPREC)';
+      } else {
+        const st = i;
+        while (i < n && format[i]! >= '0' && format[i]! <= '9') i++;
+        f.prec = i > st ? parseInt(format.slice(st, i), 10) : 0;
+      }
+    }
+    if (i >= n) {
+      out += '%!(NOVERB)';
+      break;
+    }
+    const cp = format.codePointAt(i)!;
+    const verb = String.fromCodePoint(cp);
+    i += verb.length;
+    if (verb === '%') {
+      out += '%';
+      continue;
+    }
+    if (argi >= args.length) {
+      out += `%!${verb}(MISSING)`;
+      continue;
+    }
+    out += formatArg(args[argi++]!, verb, f);
+  }
+  if (argi < args.length) {
+    out += '%!(EXTRA ' + args.slice(argi).map((a) => `${goTypeName(a)}=${formatArg(a, 'v', plain())}`).join(', ') + ')';
+  }
+  return out;
+}
+
+function plain(): Flags {
+  return { plus: false, minus: false, sharp: false, space: false, zero: false };
+}
+
+function goTypeName(a: GoArg): string {
+  switch (a.t) {
+    case 'int':
+      return 'int';
+    case 'big':
+      return '*big.Int';
+    case 'float':
+      return 'float64';
+    default:
+      return 'string';
+  }
+}
+
+function badVerb(a: GoArg, verb: string): string {
+  if (a.t === 'big') return `%!${verb}(big.Int=${a.v.toString()})`;
+  return `%!${verb}(${goTypeName(a)}=${formatArg(a, 'v', plain())})`;
+}
+
+function formatArg(a: GoArg, verb: string, f: Flags): string {
+  switch (a.t) {
+    case 'int':
+    case 'big':
+      switch (verb) {
+        case 'v':
+        case 'd':
+          return fmtInteger(a.v, 10, verb, f, false);
+        case 's':
+          return a.t === 'big' ? fmtInteger(a.v, 10, verb, f, false) : badVerb(a, verb);
+        case 'b':
+          return fmtInteger(a.v, 2, verb, f, false);
+        case 'o':
+        case 'O':
+          return fmtInteger(a.v, 8, verb, f, false);
+        case 'x':
+          return fmtInteger(a.v, 16, verb, f, false);
+        case 'X':
+          return fmtInteger(a.v, 16, verb, f, true);
+        case 'c':
+          if (a.t === 'big') return badVerb(a, verb);
+          return pad(String.fromCodePoint(validRune(a.v)), f);
+        case 'q':
+          if (a.t === 'big') return badVerb(a, verb);
+          return pad(quoteRune(validRune(a.v)), f);
+        case 'U': {
+          if (a.t === 'big') return badVerb(a, verb);
+          let h = a.v.toString(16).toUpperCase();
+          if (h.length < 4) h = h.padStart(4, '0');
+          if (f.prec !== undefined && h.length < f.prec) h = h.padStart(f.prec, '0');
+          let s = 'U+' + h;
+          if (f.sharp && a.v >= 0n && a.v <= 0x10ffffn) s += " '" + String.fromCodePoint(Number(a.v)) + "'";
+          return pad(s, { ...f, zero: false });
+        }
+        case 'e':
+        case 'E':
+        case 'f':
+        case 'F':
+        case 'g':
+        case 'G':
+          return badVerb(a, verb);
+        default:
+          return badVerb(a, verb);
+      }
+    case 'float':
+      switch (verb) {
+        case 'v':
+          return fmtFloat(a.v, 'g', f.prec ?? -1, f);
+        case 'g':
+        case 'G':
+        case 'b':
+        case 'x':
+        case 'X':
+          if (verb === 'b' || verb === 'x' || verb === 'X') return badVerb(a, verb); // rarely used
+          return fmtFloat(a.v, verb, f.prec ?? -1, f);
+        case 'e':
+        case 'E':
+        case 'f':
+        case 'F':
+          return fmtFloat(a.v, verb, f.prec ?? 6, f);
+        default:
+          return badVerb(a, verb);
+      }
+    case 'string':
+      switch (verb) {
+        case 'v':
+          if (f.sharp) return pad(goQuote(a.v), f);
+          return fmtS(a.v, f);
+        case 's':
+          return fmtS(a.v, f);
+        case 'q':
+          return pad(f.sharp && !a.v.includes('`') && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(a.v) ? '`' + a.v + '`' : goQuote(a.v, f.plus), f);
+        case 'x':
+        case 'X':
+          return fmtSbx(a.v, verb === 'X', f);
+        default:
+          return badVerb(a, verb);
+      }
+  }
+}
+
+function validRune(v: bigint): number {
+  if (v < 0n || v > 0x10ffffn || (v >= 0xd800n && v <= 0xdfffn)) return 0xfffd;
+  return Number(v);
+}
+
+function pad(s: string, f: Flags): string {
+  if (f.wid === undefined) return s;
+  const len = Array.from(s).length;
+  if (len >= f.wid) return s;
+  const fill = (f.zero ? '0' : ' ').repeat(f.wid - len);
+  return f.minus ? s + ' '.repeat(f.wid - len) : fill + s;
+}
+
+function fmtS(s: string, f: Flags): string {
+  if (f.prec !== undefined) {
+    const r = Array.from(s);
+    if (r.length > f.prec) s = r.slice(0, f.prec).join('');
+  }
+  return pad(s, f);
+}
+
+function fmtSbx(s: string, upper: boolean, f: Flags): string {
+  const bytes = Buffer.from(s, 'utf8');
+  let length = bytes.length;
+  if (f.prec !== undefined && f.prec < length) length = f.prec;
+  const digits = upper ? '0123456789ABCDEF' : '0123456789abcdef';
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    if (f.space && i > 0) out += ' ';
+    if (f.sharp && (f.space || i === 0)) out += upper ? '0X' : '0x';
+    const b = bytes[i]!;
+    out += digits[b >> 4]! + digits[b & 15]!;
+  }
+  return pad(out, f);
+}
+
+function fmtInteger(v: bigint, base: number, verb: string, f: Flags, upper: boolean): string {
+  const negative = v < 0n;
+  let u = negative ? -v : v;
+  let prec = -1;
+  if (f.prec !== undefined) {
+    prec = f.prec;
+    if (prec === 0 && u === 0n) return pad('', { ...f, zero: false });
+  } else if (f.zero && f.wid !== undefined) {
+    prec = f.wid;
+    if (negative || f.plus || f.space) prec--;
+  }
+  let digits = u.toString(base);
+  if (upper) digits = digits.toUpperCase();
+  if (prec > digits.length) digits = '0'.repeat(prec - digits.length) + digits;
+  if (f.sharp) {
+    if (base === 2) digits = '0b' + digits;
+    else if (base === 8 && digits[0] !== '0') digits = '0' + digits;
+    else if (base === 16) digits = (upper ? '0X' : '0x') + digits;
+  }
+  if (verb === 'O') digits = '0o' + digits;
+  if (negative) digits = '-' + digits;
+  else if (f.plus) digits = '+' + digits;
+  else if (f.space) digits = ' ' + digits;
+  u = 0n;
+  return pad(digits, { ...f, zero: false });
+}
+
+/** Decimal digits (no leading/trailing zeros) and decimal point position of |v|. */
+function decimalDigits(v: number, sig: number): { d: string; dp: number } {
+  const e = sig < 0 ? Math.abs(v).toExponential() : Math.abs(v).toExponential(Math.max(sig - 1, 0));
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(e)!;
+  let d = m[1]! + (m[2] ?? '');
+  d = d.replace(/0+$/, '');
+  if (d === '') return { d: '0', dp: 1 };
+  return { d, dp: parseInt(m[3]!, 10) + 1 };
+}
+
+function expString(exp: number, upper: boolean): string {
+  const sign = exp < 0 ? '-' : '+';
+  const a = Math.abs(exp);
+  return (upper ? 'E' : 'e') + sign + (a < 10 ? '0' + a : String(a));
+}
+
+/** strconv.FormatFloat(v, fmt, prec, 64) for fmt in e, E, f, F, g, G. */
+export function goFormatFloat(v: number, fmt: string, prec: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  const neg = v < 0 || Object.is(v, -0);
+  const sign = neg ? '-' : '';
+  const a = Math.abs(v);
+  switch (fmt) {
+    case 'e':
+    case 'E': {
+      if (prec < 0) {
+        const { d, dp } = a === 0 ? { d: '0', dp: 1 } : decimalDigits(a, -1);
+        const mant = d.length > 1 ? d[0] + '.' + d.slice(1) : d;
+        return sign + mant + expString(a === 0 ? 0 : dp - 1, fmt === 'E');
+      }
+      const s = a.toExponential(prec);
+      const m = /^([\d.]+)e([+-]\d+)$/.exec(s)!;
+      return sign + m[1] + expString(parseInt(m[2]!, 10), fmt === 'E');
+    }
+    case 'f':
+    case 'F': {
+      if (prec < 0) {
+        if (a === 0) return sign + '0';
+        const { d, dp } = decimalDigits(a, -1);
+        if (dp <= 0) return sign + '0.' + '0'.repeat(-dp) + d;
+        if (dp >= d.length) return sign + d + '0'.repeat(dp - d.length);
+        return sign + d.slice(0, dp) + '.' + d.slice(dp);
+      }
+      if (a >= 1e21) return sign + BigInt(a).toString() + (prec > 0 ? '.' + '0'.repeat(prec) : '');
+      return sign + a.toFixed(prec);
+    }
+    default: {
+      // g / G
+      const upper = fmt === 'G';
+      if (a === 0) return sign + '0';
+      const shortest = prec < 0;
+      let p = prec === 0 ? 1 : prec;
+      const { d, dp } = decimalDigits(a, shortest ? -1 : p);
+      let eprec = p;
+      if (shortest) {
+        p = d.length;
+        eprec = 6;
+      } else if (eprec > d.length && d.length >= dp) eprec = d.length;
+      const exp = dp - 1;
+      if (exp < -4 || exp >= eprec) {
+        const mant = d.length > 1 ? d[0] + '.' + d.slice(1) : d;
+        return sign + mant + expString(exp, upper);
+      }
+      if (dp <= 0) return sign + '0.' + '0'.repeat(-dp) + d;
+      if (dp >= d.length) return sign + d + '0'.repeat(dp - d.length);
+      return sign + d.slice(0, dp) + '.' + d.slice(dp);
+    }
+  }
+}
+
+function fmtFloat(v: number, verb: string, prec: number, f: Flags): string {
+  let num = goFormatFloat(v, verb === 'F' ? 'f' : verb, prec);
+  if (num[0] !== '-' && num[0] !== '+') num = '+' + num;
+  if (f.space && num[0] === '+' && !f.plus) num = ' ' + num.slice(1);
+  if (num === '+Inf' || num === '-Inf' || num === '+NaN' || num === ' NaN' || num === ' Inf') {
+    if (num === '+NaN') num = f.plus ? '+NaN' : f.space ? ' NaN' : 'NaN';
+    return pad(f.plus || num[0] !== '+' ? num : num.slice(1), { ...f, zero: false });
+  }
+  if (f.sharp && verb !== 'b') {
+    // keep a decimal point
+    if (!/[.eEpP]/.test(num)) num += '.';
+  }
+  if (f.plus || num[0] !== '+') {
+    if (f.zero && f.wid !== undefined && f.wid > num.length) {
+      return num[0] + '0'.repeat(f.wid - num.length) + num.slice(1);
+    }
+    return pad(num, f);
+  }
+  return pad(num.slice(1), f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// strconv.Quote
+
+const NON_PRINT = /[\p{C}\p{Z}]/u;
+
+export function goQuote(s: string, asciiOnly = false): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    out += quoteChar(ch, c, '"', asciiOnly);
+  }
+  return out + '"';
+}
+
+function quoteRune(c: number): string {
+  return "'" + quoteChar(String.fromCodePoint(c), c, "'", false) + "'";
+}
+
+function quoteChar(ch: string, c: number, q: string, asciiOnly: boolean): string {
+  if (ch === q || ch === '\\') return '\\' + ch;
+  if (c >= 0x20 && c < 0x7f) return ch;
+  if (c >= 0x80 && !asciiOnly && c !== 0xfffd && !NON_PRINT.test(ch)) return ch;
+  if (c === 0xfffd && !asciiOnly) return ch;
+  switch (c) {
+    case 7:
+      return '\\a';
+    case 8:
+      return '\\b';
+    case 12:
+      return '\\f';
+    case 10:
+      return '\\n';
+    case 13:
+      return '\\r';
+    case 9:
+      return '\\t';
+    case 11:
+      return '\\v';
+  }
+  if (c < 0x20 || c === 0x7f) return '\\x' + c.toString(16).padStart(2, '0');
+  if (c < 0x10000) return '\\u' + c.toString(16).padStart(4, '0');
+  return '\\U' + c.toString(16).padStart(8, '0');
+}
