@@ -1,0 +1,7 @@
+// Test harness: a private dockerd, the busybox test image, throwaway users, dockgate serve, the docker CLI.
+export { startDaemon, testDaemon, waitForPing, stopPid, removeDaemonDir, type Daemon } from './daemon.js';
+export { ensureTestImage, TEST_IMAGE } from './image.js';
+export { createUser, canManageUsers, type TestUser } from './users.js';
+export { startServe, DOCKGATE_BIN, REPO_ROOT, type Served } from './serve.js';
+export { run, dockerAt, ok, type RunResult, type RunOptions } from './docker.js';
+export { rawExchange, rawConnect, splitResponses } from './raw.js';
