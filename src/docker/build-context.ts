@@ -100,7 +100,7 @@ export class DockerfileFinder {
     return this.extract as unknown as ByteSink; // tar-stream's typings lag its streamx Writable
   }
 
-  private onEntry(header: tar.Header, stream: EntryStream, next: (err?: unknown) => void): void {
+  private onEntry(header: tar.Header, stream: EntryStream, next: () => void): void {
     if (++this.entries > this.maxEntries) {
       this.fail(new BuildContextError(`build context has more than ${this.maxEntries} entries`));
       return;
