@@ -1,2 +1,127 @@
-// Builtin family "arithmetic": not written yet.
-export {};
+// Builtin family "arithmetic" (engine): + - * / % and abs/round/ceil/floor, numbers.range.
+// Integers stay exact (bigint beyond 2^53); non-integral results go through exact rationals
+// as OPA's arbitrary-precision decimals do (0.1 + 0.2 == 0.3).
+import { BigNum, SetValue, intValue, toBigInt, type Value } from '../value.js';
+import { builtinError, operandError, register, typeError } from './registry.js';
+import { ratAdd, ratMul, ratToNumber, toRat, type Rat } from './numeric.js';
+
+type Num = number | BigNum;
+
+function num(name: string, pos: number, v: Value): Num {
+  if (typeof v === 'number' || v instanceof BigNum) return v;
+  throw operandError(name, pos, 'number', v);
+}
+
+function bothInts(a: Num, b: Num): [bigint, bigint] | undefined {
+  const x = toBigInt(a);
+  const y = toBigInt(b);
+  return x !== undefined && y !== undefined ? [x, y] : undefined;
+}
+
+function neg(r: Rat): Rat {
+  return { n: -r.n, d: r.d };
+}
+
+function arith(op: 'plus' | 'minus' | 'mul', a: Num, b: Num): Num {
+  if (typeof a === 'number' && typeof b === 'number' && Number.isInteger(a) && Number.isInteger(b)) {
+    const r = op === 'plus' ? a + b : op === 'minus' ? a - b : a * b;
+    if (Number.isSafeInteger(r)) return r;
+  }
+  const ints = bothInts(a, b);
+  if (ints) {
+    const [x, y] = ints;
+    return intValue(op === 'plus' ? x + y : op === 'minus' ? x - y : x * y);
+  }
+  const ra = toRat(a);
+  const rb = toRat(b);
+  return ratToNumber(op === 'plus' ? ratAdd(ra, rb) : op === 'minus' ? ratAdd(ra, neg(rb)) : ratMul(ra, rb));
+}
+
+register({ name: 'plus', arity: 2, fn: ([a, b]) => arith('plus', num('plus', 1, a!), num('plus', 2, b!)) });
+register({
+  name: 'minus',
+  arity: 2,
+  fn: ([a, b]) => {
+    if (a instanceof SetValue || b instanceof SetValue) {
+      if (!(a instanceof SetValue)) throw typeError('minus', `operand 1 must be one of {number, set} but got ${typeof a === 'number' ? 'number' : 'other'}`);
+      if (!(b instanceof SetValue)) throw operandError('minus', 2, 'set', b!);
+      const out = new SetValue();
+      for (const v of a.sorted()) if (!b.has(v)) out.add(v);
+      return out;
+    }
+    return arith('minus', num('minus', 1, a!), num('minus', 2, b!));
+  },
+});
+register({ name: 'mul', arity: 2, fn: ([a, b]) => arith('mul', num('mul', 1, a!), num('mul', 2, b!)) });
+register({
+  name: 'div',
+  arity: 2,
+  fn: ([a, b]) => {
+    const x = num('div', 1, a!);
+    const y = num('div', 2, b!);
+    const ry = toRat(y);
+    if (ry.n === 0n) throw builtinError('div', 'divide by zero');
+    const rx = toRat(x);
+    return ratToNumber(ratMul(rx, { n: ry.d * (ry.n < 0n ? -1n : 1n), d: ry.n < 0n ? -ry.n : ry.n }));
+  },
+});
+register({
+  name: 'rem',
+  arity: 2,
+  fn: ([a, b]) => {
+    const x = num('rem', 1, a!);
+    const y = num('rem', 2, b!);
+    const ints = bothInts(x, y);
+    if (!ints) throw builtinError('rem', 'modulo on floating-point number');
+    if (ints[1] === 0n) throw builtinError('rem', 'modulo by zero');
+    return intValue(ints[0] % ints[1]);
+  },
+});
+register({
+  name: 'abs',
+  arity: 1,
+  fn: ([a]) => {
+    const x = num('abs', 1, a!);
+    return x instanceof BigNum ? intValue(x.n < 0n ? -x.n : x.n) : Math.abs(x);
+  },
+});
+
+function rounding(name: string, f: (x: number) => number) {
+  register({
+    name,
+    arity: 1,
+    fn: ([a]) => {
+      const x = num(name, 1, a!);
+      return x instanceof BigNum ? x : f(x);
+    },
+  });
+}
+// Go's math.Round rounds half away from zero.
+rounding('round', (x) => (x < 0 ? -Math.round(-x) : Math.round(x)) + 0);
+rounding('ceil', (x) => Math.ceil(x) + 0);
+rounding('floor', (x) => Math.floor(x) + 0);
+
+function intArg(name: string, pos: number, v: Value): bigint {
+  const n = num(name, pos, v);
+  const i = toBigInt(n);
+  if (i === undefined) throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
+  return i;
+}
+
+function range(a: bigint, b: bigint, step: bigint): Value[] {
+  const out: Value[] = [];
+  if (a <= b) for (let i = a; i <= b; i += step) out.push(intValue(i));
+  else for (let i = a; i >= b; i -= step) out.push(intValue(i));
+  return out;
+}
+
+register({ name: 'numbers.range', arity: 2, fn: ([a, b]) => range(intArg('numbers.range', 1, a!), intArg('numbers.range', 2, b!), 1n) });
+register({
+  name: 'numbers.range_step',
+  arity: 3,
+  fn: ([a, b, s]) => {
+    const step = intArg('numbers.range_step', 3, s!);
+    if (step <= 0n) throw builtinError('numbers.range_step', 'step must be a positive integer');
+    return range(intArg('numbers.range_step', 1, a!), intArg('numbers.range_step', 2, b!), step);
+  },
+});

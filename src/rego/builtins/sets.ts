@@ -1,2 +1,50 @@
-// Builtin family "sets": not written yet.
-export {};
+// Builtin family "sets" (engine): & and | on sets, intersection and union of a set of sets.
+import { SetValue, type Value } from '../value.js';
+import { operandError, register } from './registry.js';
+
+function set(name: string, pos: number, v: Value): SetValue {
+  if (!(v instanceof SetValue)) throw operandError(name, pos, 'set', v);
+  return v;
+}
+
+function intersect(a: SetValue, b: SetValue): SetValue {
+  const out = new SetValue();
+  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  for (const v of small.sorted()) if (big.has(v)) out.add(v);
+  return out;
+}
+
+function unite(a: SetValue, b: SetValue): SetValue {
+  const out = a.clone();
+  for (const v of b.sorted()) out.add(v);
+  return out;
+}
+
+register({ name: 'and', arity: 2, fn: ([a, b]) => intersect(set('and', 1, a!), set('and', 2, b!)) });
+register({ name: 'or', arity: 2, fn: ([a, b]) => unite(set('or', 1, a!), set('or', 2, b!)) });
+register({
+  name: 'intersection',
+  arity: 1,
+  fn: ([a]) => {
+    const sets = set('intersection', 1, a!).sorted();
+    if (sets.length === 0) return new SetValue();
+    let acc: SetValue | undefined;
+    for (const s of sets) {
+      if (!(s instanceof SetValue)) throw operandError('intersection', 1, 'set of sets', a!);
+      acc = acc ? intersect(acc, s) : s;
+    }
+    return acc!;
+  },
+});
+register({
+  name: 'union',
+  arity: 1,
+  fn: ([a]) => {
+    let acc = new SetValue();
+    for (const s of set('union', 1, a!).sorted()) {
+      if (!(s instanceof SetValue)) throw operandError('union', 1, 'set of sets', a!);
+      acc = unite(acc, s);
+    }
+    return acc;
+  },
+});

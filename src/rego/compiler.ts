@@ -1,0 +1,858 @@
+// Compiles parsed modules into the rule tree and compiled bodies the evaluator runs.
+//
+// Stages, in order: place every rule in the rule tree by package path + ground head prefix;
+// resolve names (locals to slots, rule names and imports to data refs, calls to functions or
+// builtins); reorder every body for safety (a literal runs once the vars it needs are bound,
+// as OPA's reorderBodyForSafety) and report unsafe vars; pre-compute rule index guards.
+import type { Literal, Loc, Module, Rule, Term, With } from './ast.js';
+import { lookupBuiltin } from './builtins/registry.js';
+import { RegoError } from './errors.js';
+import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
+import { ObjectValue, SetValue, hashKey, type Value } from './value.js';
+
+export interface CompiledPolicy {
+  root: RuleNode;
+  modules: Module[];
+}
+
+export function newNode(key: Value, path: Value[]): RuleNode {
+  return {
+    key,
+    path,
+    name: ['data', ...path.map((p) => (typeof p === 'string' ? p : JSON.stringify(p)))].join('.'),
+    children: new Map(),
+    rules: [],
+    isFunction: false,
+    hasRules: false,
+    dynamic: false,
+  };
+}
+
+export function childNode(n: RuleNode, key: Value, create: boolean): RuleNode | undefined {
+  const h = hashKey(key);
+  let c = n.children.get(h);
+  if (!c && create) {
+    c = newNode(key, [...n.path, key]);
+    n.children.set(h, c);
+  }
+  return c;
+}
+
+function compileError(msg: string, loc: Loc, code: 'rego_compile_error' | 'rego_unsafe_var_error' | 'rego_recursion_error' | 'rego_type_error' = 'rego_compile_error'): RegoError {
+  return new RegoError(code, msg, loc.file, loc.line, loc.col);
+}
+
+/** What a global name (rule in the package, import alias) stands for. */
+type Global = { root: 'data' | 'input'; path: Value[] };
+
+/** A lexical scope of local variables; nested for comprehensions, `not`, `every`. */
+class Scope {
+  readonly vars = new Map<string, number>();
+  constructor(
+    readonly alloc: { n: number },
+    readonly parent?: Scope,
+  ) {}
+  lookup(name: string): number | undefined {
+    return this.vars.get(name) ?? this.parent?.lookup(name);
+  }
+  declare(name: string): number {
+    const s = this.alloc.n++;
+    this.vars.set(name, s);
+    return s;
+  }
+  fresh(): number {
+    return this.alloc.n++;
+  }
+  /** All slots of this scope and its ancestors. */
+  allSlots(out = new Set<number>()): Set<number> {
+    for (const s of this.vars.values()) out.add(s);
+    this.parent?.allSlots(out);
+    return out;
+  }
+}
+
+interface Pending {
+  rule: Rule;
+  node: RuleNode;
+  rest: Term[];
+}
+
+export function compileModules(modules: Module[]): CompiledPolicy {
+  const root = newNode(null, []);
+  const pending: Pending[] = [];
+  // 1. Rule tree.
+  for (const mod of modules) {
+    let pkgNode = root;
+    for (const p of mod.pkg) pkgNode = childNode(pkgNode, p, true)!;
+    for (const rule of mod.rules) {
+      let node = pkgNode;
+      let i = 0;
+      const ref = rule.ref;
+      node = childNode(node, (ref[0] as Extract<Term, { type: 'var' }>).name, true)!;
+      i = 1;
+      // Ground prefix: scalar elements. The last element of a single-value rule stays in the
+      // prefix only if it is a scalar; multi-value rules keep their whole ground ref.
+      while (i < ref.length && ref[i]!.type === 'scalar') {
+        node = childNode(node, (ref[i] as Extract<Term, { type: 'scalar' }>).value, true)!;
+        i++;
+      }
+      pending.push({ rule, node, rest: ref.slice(i) });
+    }
+  }
+  // 2. Compile rules.
+  const globalsByModule = new Map<Module, Map<string, Global>>();
+  for (const mod of modules) globalsByModule.set(mod, moduleGlobals(mod, root));
+  // Function-ness first: call resolution depends on it.
+  for (const p of pending) if (p.rule.args) p.node.isFunction = true;
+  for (const p of pending) {
+    const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, p.rule.module);
+    const cr = c.compileRule(p.rule, p.rest);
+    if (p.rule.isDefault) {
+      if (p.node.defaultRule) throw compileError(`multiple default rules ${p.node.name} found`, p.rule.loc);
+      p.node.defaultRule = cr;
+    } else {
+      p.node.rules.push(cr);
+    }
+    if (cr.rest.length > 0) p.node.dynamic = true;
+    if (p.rule.args) p.node.arity = p.rule.args.length;
+  }
+  markHasRules(root);
+  checkConflicts(root);
+  return { root, modules };
+}
+
+function markHasRules(n: RuleNode): boolean {
+  let has = n.rules.length > 0 || n.defaultRule !== undefined;
+  for (const c of n.children.values()) if (markHasRules(c)) has = true;
+  n.hasRules = has;
+  return has;
+}
+
+function checkConflicts(n: RuleNode): void {
+  const kinds = new Set<string>();
+  for (const r of n.rules) if (r.rest.length === 0) kinds.add(r.args ? 'function' : r.multi ? 'multi' : 'single');
+  if (kinds.size > 1) {
+    const r = n.rules[0]!;
+    throw compileError(`conflicting rules ${n.name} found`, r.loc);
+  }
+  if (n.isFunction) {
+    const arities = new Set(n.rules.map((r) => r.args?.length ?? -1));
+    if (arities.size > 1) throw compileError(`conflicting rules ${n.name} found`, n.rules[0]!.loc);
+  }
+  for (const c of n.children.values()) checkConflicts(c);
+}
+
+function moduleGlobals(mod: Module, root: RuleNode): Map<string, Global> {
+  const g = new Map<string, Global>();
+  for (const r of mod.rules) {
+    const name = (r.ref[0] as Extract<Term, { type: 'var' }>).name;
+    g.set(name, { root: 'data', path: [...mod.pkg, name] });
+  }
+  void root;
+  for (const imp of mod.imports) {
+    const parts = termPath(imp.path);
+    if (!parts) continue;
+    const [head, ...rest] = parts;
+    if (head === 'future' || head === 'rego') continue;
+    const alias = imp.alias ?? (rest.length > 0 ? String(rest[rest.length - 1]) : String(head));
+    g.set(alias, { root: head as 'data' | 'input', path: rest });
+  }
+  return g;
+}
+
+function termPath(t: Term): Value[] | undefined {
+  if (t.type === 'var') return [t.name];
+  if (t.type !== 'ref' || t.head.type !== 'var') return undefined;
+  const out: Value[] = [t.head.name];
+  for (const p of t.path) {
+    if (p.type !== 'scalar') return undefined;
+    out.push(p.value);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const SPECIAL: Record<string, CallTarget['special']> = {
+  eq: 'eq',
+  assign: 'assign',
+  'internal.member_2': 'member_2',
+  'internal.member_3': 'member_3',
+  print: 'print',
+};
+
+export class RuleCompiler {
+  private alloc = { n: 0 };
+
+  constructor(
+    private readonly root: RuleNode,
+    private readonly globals: Map<string, Global>,
+    private readonly mod: Module | undefined,
+  ) {}
+
+  compileRule(rule: Rule, rest: Term[]): CRule {
+    this.alloc = { n: 0 };
+    const scope = new Scope(this.alloc);
+    const bound = new Set<number>();
+    let args: CTerm[] | undefined;
+    if (rule.args) {
+      // Argument vars are declared first: they are bound when the function is called.
+      for (const a of rule.args) this.declarePatternVars(a, scope);
+      args = rule.args.map((a) => this.term(a, scope));
+      for (const a of args) collectSlots(a, bound);
+    }
+    // Head vars: declared in the body scope so the body binds them.
+    const headTerms = [...rest, ...(rule.key ? [rule.key] : []), rule.value];
+    this.prepareScope([...rule.body], scope, headTerms);
+    const body = this.body(rule.body, scope, bound);
+    const restC = rest.map((t) => this.term(t, scope));
+    const key = rule.key ? this.term(rule.key, scope) : undefined;
+    const value = this.term(rule.value, scope);
+    // Safety of head vars: everything the head uses must be bound by the body or args.
+    const after = new Set(bound);
+    for (const l of body) for (const s of litOutputs(l)) after.add(s);
+    for (const h of [...restC, ...(key ? [key] : []), value]) {
+      const miss = firstUnbound(h, after);
+      if (miss) throw compileError(`var ${miss.name} is unsafe`, miss.loc, 'rego_unsafe_var_error');
+    }
+    const cr: CRule = {
+      rest: restC,
+      args,
+      key,
+      value,
+      body,
+      nslots: 0,
+      multi: rule.multi,
+      isDefault: rule.isDefault,
+      loc: rule.loc,
+      constValue: value.k === K.Const && !rule.multi && restC.length === 0,
+    };
+    if (rule.elseRule) cr.elseRule = this.compileRule(rule.elseRule, rest);
+    cr.nslots = Math.max(this.alloc.n, cr.elseRule?.nslots ?? 0);
+    cr.guards = indexGuards(body);
+    return cr;
+  }
+
+  /**
+   * Compiles a query body (no package). Returns the ordered literals, the slots of the named
+   * query vars, and per source literal the slot capturing its value (undefined: the literal is
+   * a unification/assignment, whose value is `true`).
+   */
+  compileQuery(body: Literal[]): { body: CLit[]; nslots: number; vars: Map<string, number>; captures: (number | undefined)[] } {
+    this.alloc = { n: 0 };
+    const scope = new Scope(this.alloc);
+    this.prepareScope(body, scope, []);
+    const vars = new Map<string, number>();
+    for (const [name, slot] of scope.vars) if (!name.startsWith('_')) vars.set(name, slot);
+    const compiled = body.map((l) => this.literal(l, scope));
+    const captures: (number | undefined)[] = compiled.map((l) => {
+      if (l.l !== L.Expr) return undefined;
+      const t = l.term;
+      if (t.k === K.Call && (t.fn.special || t.fn.hasOutput)) return undefined;
+      l.capture = scope.fresh();
+      return l.capture;
+    });
+    const lits = reorder(compiled, new Set());
+    return { body: lits, nslots: this.alloc.n, vars, captures };
+  }
+
+  /** Declares in `scope` every local var the body (and head terms) mention, skipping nested bodies. */
+  private prepareScope(body: Literal[], scope: Scope, extra: Term[]): void {
+    const names: string[] = [];
+    const declared: string[] = [];
+    for (const lit of body) {
+      switch (lit.type) {
+        case 'some':
+          for (const v of lit.vars) if (v.type === 'var') declared.push(v.name);
+          break;
+        case 'somein':
+          if (lit.key) patternNames(lit.key, declared);
+          patternNames(lit.value, declared);
+          termNames(lit.coll, names);
+          for (const w of lit.with) termNames(w.value, names);
+          break;
+        case 'every':
+          termNames(lit.domain, names);
+          break;
+        case 'expr':
+          if (lit.negated) break;
+          if (lit.term.type === 'call' && lit.term.fn.length === 1 && lit.term.fn[0] === 'assign') patternNames(lit.term.args[0]!, declared);
+          termNames(lit.term, names);
+          for (const w of lit.with) termNames(w.value, names);
+          break;
+      }
+    }
+    for (const t of extra) termNames(t, names);
+    for (const n of declared) if (n !== '_' && !scope.vars.has(n)) scope.declare(n);
+    for (const n of names) {
+      if (n === '_' || n === 'input' || n === 'data') continue;
+      if (scope.lookup(n) !== undefined || this.globals.has(n)) continue;
+      scope.declare(n);
+    }
+  }
+
+  private declarePatternVars(t: Term, scope: Scope): void {
+    const names: string[] = [];
+    patternNames(t, names);
+    termNames(t, names);
+    for (const n of names) if (n !== '_' && !scope.vars.has(n)) scope.declare(n);
+  }
+
+  /** Compiles and orders a body. `bound` holds the slots bound before it runs (updated). */
+  private body(body: Literal[], scope: Scope, bound: Set<number>): CLit[] {
+    const lits = body.map((l) => this.literal(l, scope));
+    return reorder(lits, bound);
+  }
+
+  private nested(body: Literal[], parent: Scope, extra: Term[] = []): { scope: Scope; lits: CLit[] } {
+    const scope = new Scope(this.alloc, parent);
+    this.prepareScope(body, scope, extra);
+    const bound = parent.allSlots();
+    const lits = this.body(body, scope, bound);
+    return { scope, lits };
+  }
+
+  private literal(lit: Literal, scope: Scope): CLit {
+    const withs = 'with' in lit ? lit.with.map((w) => this.withMod(w, scope)) : [];
+    switch (lit.type) {
+      case 'some':
+        return { l: L.Noop, with: [], loc: lit.loc };
+      case 'somein':
+        return {
+          l: L.SomeIn,
+          key: lit.key ? this.term(lit.key, scope) : undefined,
+          value: this.term(lit.value, scope),
+          coll: this.term(lit.coll, scope),
+          with: withs,
+          loc: lit.loc,
+        };
+      case 'every': {
+        const inner = new Scope(this.alloc, scope);
+        const slots: number[] = [];
+        if (lit.key) this.declarePatternVars(lit.key, inner);
+        this.declarePatternVars(lit.value, inner);
+        for (const s of inner.vars.values()) slots.push(s);
+        const key = lit.key ? this.term(lit.key, inner) : undefined;
+        const value = this.term(lit.value, inner);
+        const domain = this.term(lit.domain, scope);
+        const { lits } = this.nestedIn(lit.body, inner);
+        return { l: L.Every, key, value, domain, body: lits, with: withs, loc: lit.loc, slots };
+      }
+      case 'expr': {
+        if (lit.negated) {
+          const { lits } = this.nested([{ type: 'expr', term: lit.term, negated: false, with: [], loc: lit.loc }], scope);
+          return { l: L.Not, body: lits, with: withs, loc: lit.loc };
+        }
+        return { l: L.Expr, term: this.term(lit.term, scope), with: withs, loc: lit.loc };
+      }
+    }
+  }
+
+  /** Like nested() but in an already-created scope (every's key/value are pre-declared). */
+  private nestedIn(body: Literal[], scope: Scope): { lits: CLit[] } {
+    const inner = new Scope(this.alloc, scope);
+    this.prepareScope(body, inner, []);
+    const bound = scope.allSlots();
+    return { lits: this.body(body, inner, bound) };
+  }
+
+  private withMod(w: With, scope: Scope): CWith {
+    const path = termPath(w.target);
+    if (!path) throw compileError('with keyword target must reference existing input, data, or a function', w.loc, 'rego_type_error');
+    const value = this.term(w.value, scope);
+    const head = path[0] as string;
+    const g = this.globals.get(head);
+    if (head === 'input' || (g && g.root === 'input')) {
+      const p = head === 'input' ? path.slice(1) : [...g!.path, ...path.slice(1)];
+      return { kind: 'input', path: p, fnName: '', value };
+    }
+    let dataPath: Value[] | undefined;
+    if (head === 'data') dataPath = path.slice(1);
+    else if (g && g.root === 'data') dataPath = [...g.path, ...path.slice(1)];
+    const fnValue = this.fnValueTarget(w.value);
+    if (dataPath) {
+      const node = this.nodeAt(dataPath);
+      if (node && node.isFunction) return { kind: 'fn', path: dataPath, fnName: node.name, value, fnValue };
+      return { kind: 'data', path: dataPath, fnName: '', value };
+    }
+    // A builtin being mocked.
+    const name = path.join('.');
+    if (!lookupBuiltin(name)) throw compileError(`with keyword target must reference existing input, data, or a function`, w.loc, 'rego_type_error');
+    return { kind: 'fn', path: [], fnName: name, value, fnValue };
+  }
+
+  /** When a with-value names a function (user or builtin), the call target it stands for. */
+  private fnValueTarget(t: Term): CallTarget | undefined {
+    const p = termPath(t);
+    if (!p) return undefined;
+    const target = this.resolveCall(p.map(String), 0, t.loc, true);
+    return target;
+  }
+
+  private nodeAt(path: Value[]): RuleNode | undefined {
+    let n: RuleNode | undefined = this.root;
+    for (const p of path) {
+      n = childNode(n, p, false);
+      if (!n) return undefined;
+    }
+    return n;
+  }
+
+  /** Resolves a call name to a user function or builtin. `soft`: return undefined instead of throwing. */
+  private resolveCall(fn: string[], nargs: number, loc: Loc, soft = false): CallTarget | undefined {
+    const name = fn.join('.');
+    const special = SPECIAL[name];
+    if (special) return { name, special, hasOutput: false };
+    let dataPath: Value[] | undefined;
+    const g = this.globals.get(fn[0]!);
+    if (fn[0] === 'data') dataPath = fn.slice(1);
+    else if (g && g.root === 'data') dataPath = [...g.path, ...fn.slice(1)];
+    if (dataPath) {
+      const node = this.nodeAt(dataPath);
+      if (node && node.isFunction) {
+        return { name: node.name, node, hasOutput: node.arity !== undefined && nargs === node.arity + 1 };
+      }
+      if (soft) return undefined;
+      if (!node || !g || fn.length > 1) {
+        // Fall through to builtins (a package may shadow a builtin's namespace, e.g. `strings`).
+      }
+    }
+    const b = lookupBuiltin(name);
+    if (b) return { name, builtin: b, hasOutput: nargs === b.arity + 1 };
+    if (soft) return undefined;
+    if (dataPath && this.nodeAt(dataPath)) {
+      // A call of a non-function rule: OPA reports a type error at compile time.
+      throw compileError(`${name}: undefined function`, loc, 'rego_type_error');
+    }
+    throw compileError(`undefined function ${name}`, loc, 'rego_type_error');
+  }
+
+  term(t: Term, scope: Scope): CTerm {
+    const loc = t.loc;
+    switch (t.type) {
+      case 'scalar':
+        return { k: K.Const, v: t.value, vars: false, loc };
+      case 'var': {
+        if (t.name === '_') return { k: K.Var, slot: scope.fresh(), name: '_', vars: true, loc };
+        const slot = scope.lookup(t.name);
+        if (slot !== undefined) return { k: K.Var, slot, name: t.name, vars: true, loc };
+        if (t.name === 'input') return { k: K.Input, path: [], vars: false, loc };
+        if (t.name === 'data') return { k: K.Data, path: [], vars: false, loc };
+        const g = this.globals.get(t.name);
+        if (g) return this.globalRef(g, [], loc);
+        // Not pre-declared (e.g. a var only in a `with` target): a fresh local.
+        return { k: K.Var, slot: scope.declare(t.name), name: t.name, vars: true, loc };
+      }
+      case 'ref': {
+        const path = t.path.map((p) => this.term(p, scope));
+        if (t.head.type === 'var') {
+          const h = t.head;
+          const slot = h.name === '_' ? undefined : scope.lookup(h.name);
+          if (slot === undefined) {
+            if (h.name === 'input') return mk({ k: K.Input, path, vars: false, loc });
+            if (h.name === 'data') return mk({ k: K.Data, path, vars: false, loc });
+            const g = this.globals.get(h.name);
+            if (g) return this.globalRef(g, path, loc);
+          }
+        }
+        const head = this.term(t.head, scope);
+        return mk({ k: K.Ref, head, path, vars: false, loc });
+      }
+      case 'array':
+        return mk({ k: K.Array, items: t.items.map((x) => this.term(x, scope)), vars: false, loc });
+      case 'set':
+        return mk({ k: K.Set, items: t.items.map((x) => this.term(x, scope)), vars: false, loc });
+      case 'object':
+        return mk({
+          k: K.Object,
+          keys: t.entries.map((e) => this.term(e[0], scope)),
+          vals: t.entries.map((e) => this.term(e[1], scope)),
+          vars: false,
+          loc,
+        });
+      case 'call': {
+        const target = this.resolveCall(t.fn, t.args.length, loc)!;
+        const args = t.args.map((a) => this.term(a, scope));
+        const arity = target.builtin?.arity ?? target.node?.arity;
+        if (!target.special && target.name !== 'print' && arity !== undefined && args.length !== arity && args.length !== arity + 1) {
+          throw compileError(`${target.name}: arity mismatch`, loc, 'rego_type_error');
+        }
+        return mk({ k: K.Call, fn: target, args, vars: false, loc });
+      }
+      case 'arraycomp': {
+        const { scope: s, lits } = this.nested(t.body, scope, [t.term]);
+        return mk({ k: K.ArrayComp, term: this.term(t.term, s), body: lits, vars: false, loc });
+      }
+      case 'setcomp': {
+        const { scope: s, lits } = this.nested(t.body, scope, [t.term]);
+        return mk({ k: K.SetComp, term: this.term(t.term, s), body: lits, vars: false, loc });
+      }
+      case 'objcomp': {
+        const { scope: s, lits } = this.nested(t.body, scope, [t.key, t.value]);
+        return mk({ k: K.ObjComp, key: this.term(t.key, s), value: this.term(t.value, s), body: lits, vars: false, loc });
+      }
+      case 'template':
+        return mk({ k: K.Template, parts: t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope))), vars: false, loc });
+    }
+  }
+
+  private globalRef(g: Global, path: CTerm[], loc: Loc): CTerm {
+    const prefix: CTerm[] = g.path.map((v) => ({ k: K.Const, v, vars: false, loc }));
+    return mk({ k: g.root === 'data' ? K.Data : K.Input, path: [...prefix, ...path], vars: false, loc } as CTerm);
+  }
+}
+
+/** Sets `vars` (contains variables) and folds constant composites into Const terms. */
+function mk(t: CTerm): CTerm {
+  switch (t.k) {
+    case K.Array: {
+      const vars = t.items.some((x) => x.vars);
+      if (!vars && t.items.every((x) => x.k === K.Const)) return { k: K.Const, v: t.items.map((x) => (x as { v: Value }).v), vars: false, loc: t.loc };
+      t.vars = vars;
+      return t;
+    }
+    case K.Set: {
+      const vars = t.items.some((x) => x.vars);
+      if (!vars && t.items.every((x) => x.k === K.Const)) return { k: K.Const, v: SetValue.from(t.items.map((x) => (x as { v: Value }).v)), vars: false, loc: t.loc };
+      t.vars = vars;
+      return t;
+    }
+    case K.Object: {
+      const vars = t.keys.some((x) => x.vars) || t.vals.some((x) => x.vars);
+      if (!vars && t.keys.every((x) => x.k === K.Const) && t.vals.every((x) => x.k === K.Const)) {
+        const o = new ObjectValue();
+        for (let i = 0; i < t.keys.length; i++) o.set((t.keys[i] as { v: Value }).v, (t.vals[i] as { v: Value }).v);
+        return { k: K.Const, v: o, vars: false, loc: t.loc };
+      }
+      t.vars = vars;
+      return t;
+    }
+    case K.Ref:
+      t.vars = t.head.vars || t.path.some((x) => x.vars);
+      return t;
+    case K.Data:
+    case K.Input:
+      t.vars = t.path.some((x) => x.vars);
+      return t;
+    case K.Call:
+      t.vars = t.args.some((x) => x.vars);
+      return t;
+    case K.ArrayComp:
+    case K.SetComp:
+    case K.ObjComp:
+      t.vars = true; // conservatively: evaluated each time
+      return t;
+    case K.Template:
+      t.vars = t.parts.some((p) => typeof p !== 'string' && p.vars);
+      return t;
+    default:
+      return t;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Name collection (parse-level) for scope preparation.
+
+/** Names in term positions (refs' heads, call args, ...), not descending into nested bodies. */
+function termNames(t: Term, out: string[]): void {
+  switch (t.type) {
+    case 'var':
+      out.push(t.name);
+      return;
+    case 'ref':
+      termNames(t.head, out);
+      for (const p of t.path) termNames(p, out);
+      return;
+    case 'array':
+    case 'set':
+      for (const x of t.items) termNames(x, out);
+      return;
+    case 'object':
+      for (const [k, v] of t.entries) termNames(k, out), termNames(v, out);
+      return;
+    case 'call':
+      for (const a of t.args) termNames(a, out);
+      return;
+    case 'template':
+      for (const p of t.parts) if (typeof p !== 'string') termNames(p, out);
+      return;
+    default:
+      // Comprehensions have their own scope; their free names are resolved when compiled.
+      return;
+  }
+}
+
+/** Names bound by a pattern (top-level var, vars inside array/object literals). */
+function patternNames(t: Term, out: string[]): void {
+  if (t.type === 'var') out.push(t.name);
+  else if (t.type === 'array') for (const x of t.items) patternNames(x, out);
+  else if (t.type === 'object') for (const [, v] of t.entries) patternNames(v, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Safety: which slots a literal needs bound and which it binds.
+
+interface VarUse {
+  needed: Set<number>;
+  outputs: Set<number>;
+  /** Vars in pure pattern positions on each unification side. */
+  patterns?: [Set<number>, Set<number>];
+  firstNeeded?: Map<number, CTerm>;
+}
+
+function useOf(lit: CLit): VarUse {
+  const u: VarUse = { needed: new Set(), outputs: new Set(), firstNeeded: new Map() };
+  const need = (t: CTerm): void => walk(t, false, u);
+  for (const w of lit.with) need(w.value);
+  switch (lit.l) {
+    case L.Expr: {
+      const t = lit.term;
+      if (t.k === K.Call && (t.fn.special === 'eq' || t.fn.special === 'assign')) {
+        const a = new Set<number>();
+        const b = new Set<number>();
+        walk(t.args[0]!, true, u, a);
+        walk(t.args[1]!, true, u, b);
+        u.patterns = [a, b];
+      } else walk(t, false, u);
+      break;
+    }
+    case L.Not:
+      for (const l of lit.body) {
+        const inner = useOf(l);
+        for (const s of inner.needed) u.needed.add(s), u.firstNeeded!.set(s, inner.firstNeeded!.get(s)!);
+      }
+      break;
+    case L.SomeIn:
+      walk(lit.coll, false, u);
+      if (lit.key) walk(lit.key, true, u);
+      walk(lit.value, true, u);
+      break;
+    case L.Every: {
+      walk(lit.domain, false, u);
+      const own = new Set(lit.slots);
+      for (const l of lit.body) {
+        const inner = useOf(l);
+        for (const s of inner.needed) if (!own.has(s)) u.needed.add(s), u.firstNeeded!.set(s, inner.firstNeeded!.get(s)!);
+      }
+      break;
+    }
+    case L.Noop:
+      break;
+  }
+  return u;
+}
+
+/**
+ * Walks a term: in pattern mode vars are outputs, otherwise needed; vars in ref paths are
+ * always outputs (refs enumerate); comprehension free vars are needed.
+ */
+function walk(t: CTerm, pattern: boolean, u: VarUse, pat?: Set<number>): void {
+  switch (t.k) {
+    case K.Const:
+      return;
+    case K.Var:
+      if (t.name === '_' && !pattern) {
+        u.outputs.add(t.slot);
+        return;
+      }
+      if (pattern) {
+        u.outputs.add(t.slot);
+        pat?.add(t.slot);
+      } else {
+        u.needed.add(t.slot);
+        if (!u.firstNeeded!.has(t.slot)) u.firstNeeded!.set(t.slot, t);
+      }
+      return;
+    case K.Array:
+    case K.Set:
+      for (const x of t.items) walk(x, pattern && t.k === K.Array, u, pat);
+      return;
+    case K.Object:
+      for (const x of t.keys) walk(x, false, u);
+      for (const x of t.vals) walk(x, pattern, u, pat);
+      return;
+    case K.Ref:
+      walk(t.head, false, u);
+      for (const p of t.path) walk(p, true, u);
+      return;
+    case K.Data:
+    case K.Input:
+      for (const p of t.path) walk(p, true, u);
+      return;
+    case K.Call: {
+      const n = t.fn.hasOutput ? t.args.length - 1 : t.args.length;
+      for (let i = 0; i < n; i++) walk(t.args[i]!, false, u);
+      if (t.fn.hasOutput) walk(t.args[n]!, true, u);
+      return;
+    }
+    case K.ArrayComp:
+    case K.SetComp:
+    case K.ObjComp: {
+      // Free vars of the comprehension: needed slots of its body that the body does not bind.
+      const inner: VarUse = { needed: new Set(), outputs: new Set(), firstNeeded: new Map() };
+      const heads = t.k === K.ObjComp ? [t.key, t.value] : [t.term];
+      for (const h of heads) walk(h, false, inner);
+      const boundInside = new Set<number>();
+      for (const l of t.body) {
+        const lu = useOf(l);
+        for (const s of lu.needed) if (!boundInside.has(s)) inner.needed.add(s), inner.firstNeeded!.set(s, lu.firstNeeded!.get(s)!);
+        for (const s of lu.outputs) boundInside.add(s);
+      }
+      for (const s of inner.needed) {
+        if (!boundInside.has(s)) {
+          u.needed.add(s);
+          if (!u.firstNeeded!.has(s)) u.firstNeeded!.set(s, inner.firstNeeded!.get(s)!);
+        }
+      }
+      return;
+    }
+    case K.Template:
+      for (const p of t.parts) if (typeof p !== 'string') walk(p, false, u);
+      return;
+  }
+}
+
+function litOutputs(l: CLit): Set<number> {
+  const u = useOf(l);
+  return new Set([...u.outputs, ...u.needed]);
+}
+
+/** OPA's safety reordering: repeatedly take the first literal whose needed vars are bound. */
+function reorder(lits: CLit[], bound: Set<number>): CLit[] {
+  const uses = lits.map(useOf);
+  const out: CLit[] = [];
+  const done = new Array<boolean>(lits.length).fill(false);
+  let remaining = lits.length;
+  while (remaining > 0) {
+    let picked = -1;
+    for (let i = 0; i < lits.length; i++) {
+      if (done[i]) continue;
+      const u = uses[i]!;
+      let ok = true;
+      for (const s of u.needed) if (!bound.has(s)) (ok = false);
+      if (ok && u.patterns) {
+        const [a, b] = u.patterns;
+        const ua = [...a].some((s) => !bound.has(s));
+        const ub = [...b].some((s) => !bound.has(s));
+        const lit = lits[i] as Extract<CLit, { l: L.Expr }>;
+        const call = lit.term as Extract<CTerm, { k: K.Call }>;
+        const bothComposite = isComposite(call.args[0]!) && isComposite(call.args[1]!);
+        if (ua && ub && !bothComposite) ok = false;
+      }
+      if (ok) {
+        picked = i;
+        break;
+      }
+    }
+    if (picked < 0) {
+      // Report the first unsafe var in source order.
+      for (let i = 0; i < lits.length; i++) {
+        if (done[i]) continue;
+        const u = uses[i]!;
+        for (const s of u.needed) {
+          if (!bound.has(s)) {
+            const v = u.firstNeeded!.get(s) as Extract<CTerm, { k: K.Var }> | undefined;
+            const loc = v?.loc ?? lits[i]!.loc;
+            throw compileError(`var ${v?.name ?? '?'} is unsafe`, loc, 'rego_unsafe_var_error');
+          }
+        }
+        if (u.patterns) {
+          const v = [...u.patterns[0]].find((s) => !bound.has(s));
+          throw compileError(`var ${findVarName(lits[i]!, v) ?? '?'} is unsafe`, lits[i]!.loc, 'rego_unsafe_var_error');
+        }
+      }
+      throw compileError('unsafe body', lits[0]!.loc, 'rego_unsafe_var_error');
+    }
+    done[picked] = true;
+    remaining--;
+    out.push(lits[picked]!);
+    const u = uses[picked]!;
+    for (const s of u.outputs) bound.add(s);
+    for (const s of u.needed) bound.add(s);
+  }
+  return out;
+}
+
+function findVarName(l: CLit, slot: number | undefined): string | undefined {
+  let name: string | undefined;
+  const visit = (t: CTerm): void => {
+    if (t.k === K.Var && t.slot === slot) name = t.name;
+    else if (t.k === K.Array || t.k === K.Set) t.items.forEach(visit);
+    else if (t.k === K.Object) t.vals.forEach(visit);
+    else if (t.k === K.Call) t.args.forEach(visit);
+  };
+  if (l.l === L.Expr) visit(l.term);
+  return name;
+}
+
+function isComposite(t: CTerm): boolean {
+  return t.k === K.Array || t.k === K.Object;
+}
+
+function collectSlots(t: CTerm, out: Set<number>): void {
+  if (t.k === K.Var) out.add(t.slot);
+  else if (t.k === K.Array || t.k === K.Set) for (const x of t.items) collectSlots(x, out);
+  else if (t.k === K.Object) {
+    for (const x of t.keys) collectSlots(x, out);
+    for (const x of t.vals) collectSlots(x, out);
+  } else if (t.k === K.Ref) {
+    collectSlots(t.head, out);
+    for (const x of t.path) collectSlots(x, out);
+  } else if (t.k === K.Data || t.k === K.Input) for (const x of t.path) collectSlots(x, out);
+  else if (t.k === K.Call) for (const x of t.args) collectSlots(x, out);
+}
+
+function firstUnbound(t: CTerm, bound: Set<number>): Extract<CTerm, { k: K.Var }> | undefined {
+  switch (t.k) {
+    case K.Var:
+      return bound.has(t.slot) ? undefined : t;
+    case K.Array:
+    case K.Set:
+      for (const x of t.items) {
+        const m = firstUnbound(x, bound);
+        if (m) return m;
+      }
+      return undefined;
+    case K.Object:
+      for (const x of [...t.keys, ...t.vals]) {
+        const m = firstUnbound(x, bound);
+        if (m) return m;
+      }
+      return undefined;
+    case K.Call:
+      for (const x of t.args) {
+        const m = firstUnbound(x, bound);
+        if (m) return m;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Rule index guards: top-level body literals `input.a.b == "const"` (or `=`) with a ground
+ * input path. A rule whose guard fails against the input cannot succeed, so the evaluator
+ * skips it without running the body (OPA's rule indexing, for the common equality case).
+ */
+function indexGuards(body: CLit[]): { path: string[]; value: Value }[] | undefined {
+  const out: { path: string[]; value: Value }[] = [];
+  for (const l of body) {
+    if (l.l !== L.Expr || l.with.length > 0) continue;
+    const t = l.term;
+    if (t.k !== K.Call || t.args.length !== 2) continue;
+    if (!(t.fn.special === 'eq' || t.fn.name === 'equal')) continue;
+    let [a, b] = t.args as [CTerm, CTerm];
+    if (b.k === K.Input) [a, b] = [b, a];
+    if (a.k !== K.Input || b.k !== K.Const) continue;
+    if (typeof b.v === 'object' && b.v !== null) continue;
+    const path: string[] = [];
+    let ok = a.path.length > 0;
+    for (const p of a.path) {
+      if (p.k !== K.Const || typeof p.v !== 'string') ok = false;
+      else path.push(p.v);
+    }
+    if (ok) out.push({ path, value: b.v });
+  }
+  return out.length > 0 ? out : undefined;
+}

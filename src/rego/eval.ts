@@ -1,0 +1,889 @@
+// Top-down evaluation with backtracking, in continuation-passing style: every step takes a
+// callback that receives each solution and returns `true` to stop the enumeration (early
+// exit for `not`, complete rules with a constant value, ...). Bindings live in a per-rule
+// frame (an array indexed by slot) and are undone when the continuation returns, so no
+// binding maps are copied.
+import type { Loc } from './ast.js';
+import { BuiltinError, type BuiltinContext } from './builtins/registry.js';
+import { RegoError } from './errors.js';
+import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
+import { BigNum, ObjectValue, SetValue, equal, formatRego, hashKey, type Value } from './value.js';
+
+type Frame = (Value | undefined)[];
+type Cont = () => boolean;
+type VCont = (v: Value) => boolean;
+
+/** Returned by evalOne when a term needs enumeration (an unbound var somewhere). */
+const MULTI = Symbol('multi');
+type One = Value | undefined | typeof MULTI;
+
+/** Marks a cached undefined rule value. */
+const UNDEF = Symbol('undef');
+
+export interface EvalLimits {
+  /** Maximum evaluation steps (literals and rule calls); 0 = unlimited. */
+  maxSteps?: number;
+  /** Absolute deadline in ms since the epoch (Date.now()); 0 = none. */
+  deadline?: number;
+}
+
+export interface EvalContextOptions extends EvalLimits {
+  input?: Value;
+  data: Value;
+  strict?: boolean;
+  print?: (msg: string) => void;
+}
+
+interface Mock {
+  value?: Value;
+  target?: CallTarget;
+}
+
+export class Evaluator {
+  private input: Value | undefined;
+  private readonly data: Value;
+  private cache = new Map<RuleNode, Value | typeof UNDEF>();
+  private overrides: { path: Value[]; value: Value }[] = [];
+  private mocks: Map<string, Mock> | undefined;
+  private readonly inProgress = new Set<RuleNode>();
+  private steps = 0;
+  private readonly maxSteps: number;
+  private readonly deadline: number;
+  readonly bctx: BuiltinContext;
+
+  constructor(
+    private readonly root: RuleNode,
+    opts: EvalContextOptions,
+  ) {
+    this.input = opts.input;
+    this.data = opts.data;
+    this.maxSteps = opts.maxSteps ?? 0;
+    this.deadline = opts.deadline ?? 0;
+    const print = opts.print ?? ((m: string) => process.stderr.write(m + '\n'));
+    let now: bigint | undefined;
+    this.bctx = {
+      strict: !!opts.strict,
+      queryCache: new Map(),
+      get nowNs(): bigint {
+        now ??= BigInt(Date.now()) * 1000000n;
+        return now;
+      },
+      print,
+    };
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  /** Runs a compiled body; `k` sees each solution with the frame holding the bindings. */
+  run(body: CLit[], nslots: number, k: (f: Frame) => boolean): void {
+    const f: Frame = new Array(nslots);
+    this.body(body, 0, f, () => k(f));
+  }
+
+  /** The value of a data node (rule or package), or undefined. */
+  nodeValue(node: RuleNode, base: Value | undefined): Value | undefined {
+    return this.evalNode(node, base);
+  }
+
+  // ------------------------------------------------------------------ bodies and literals
+
+  private tick(loc: Loc): void {
+    const s = ++this.steps;
+    if (this.maxSteps && s > this.maxSteps) throw new RegoError('eval_budget_error', `evaluation exceeded the step budget of ${this.maxSteps}`, loc.file, loc.line);
+    if (this.deadline && (s & 1023) === 0 && Date.now() > this.deadline) throw new RegoError('eval_cancel_error', 'evaluation deadline exceeded', loc.file, loc.line);
+  }
+
+  private body(lits: CLit[], i: number, f: Frame, k: Cont): boolean {
+    if (i === lits.length) return k();
+    const lit = lits[i]!;
+    this.tick(lit.loc);
+    if (i === lits.length - 1) return this.literal(lit, f, k);
+    return this.literal(lit, f, () => this.body(lits, i + 1, f, k));
+  }
+
+  private literal(lit: CLit, f: Frame, k: Cont): boolean {
+    if (lit.with.length > 0) return this.withLiteral(lit, f, k);
+    return this.literalNoWith(lit, f, k);
+  }
+
+  private literalNoWith(lit: CLit, f: Frame, k: Cont): boolean {
+    switch (lit.l) {
+      case L.Expr:
+        if (lit.capture !== undefined) return this.captured(lit.term, lit.capture, f, k);
+        return this.expr(lit.term, f, k);
+      case L.Not: {
+        let found = false;
+        this.body(lit.body, 0, f, () => {
+          found = true;
+          return true;
+        });
+        return found ? false : k();
+      }
+      case L.SomeIn:
+        return this.term(lit.coll, f, (coll) => this.iterate(coll, (key, val) => {
+          if (lit.key) return this.unifyValue(lit.key, key, f, () => this.unifyValue(lit.value, val, f, k));
+          return this.unifyValue(lit.value, val, f, k);
+        }));
+      case L.Every:
+        return this.term(lit.domain, f, (dom) => {
+          if (!(Array.isArray(dom) || dom instanceof ObjectValue || dom instanceof SetValue)) return false;
+          let all = true;
+          this.iterate(dom, (key, val) => {
+            const bodyK = (): boolean => {
+              let ok = false;
+              this.body(lit.body, 0, f, () => {
+                ok = true;
+                return true;
+              });
+              return ok;
+            };
+            const matched = lit.key
+              ? this.unifyValue(lit.key, key, f, () => this.unifyValue(lit.value, val, f, bodyK))
+              : this.unifyValue(lit.value, val, f, bodyK);
+            if (!matched) {
+              all = false;
+              return true;
+            }
+            return false;
+          });
+          return all ? k() : false;
+        });
+      case L.Noop:
+        return k();
+    }
+  }
+
+  /** Iterates a collection as (key, value): arrays by index, objects by key, sets as (v, v). */
+  private iterate(coll: Value, cb: (k: Value, v: Value) => boolean): boolean {
+    if (Array.isArray(coll)) {
+      for (let i = 0; i < coll.length; i++) if (cb(i, coll[i]!)) return true;
+    } else if (coll instanceof ObjectValue) {
+      for (const [k, v] of coll.sortedEntries()) if (cb(k, v)) return true;
+    } else if (coll instanceof SetValue) {
+      for (const v of coll.sorted()) if (cb(v, v)) return true;
+    }
+    return false;
+  }
+
+  private expr(t: CTerm, f: Frame, k: Cont): boolean {
+    if (t.k === K.Call) {
+      const sp = t.fn.special;
+      if (sp === 'eq' || sp === 'assign') return this.unify(t.args[0]!, t.args[1]!, f, k);
+      if (sp === 'print') return this.print(t, f, k);
+      if (t.fn.hasOutput) return this.call(t, f, () => k());
+    }
+    return this.term(t, f, (v) => (v !== false ? k() : false));
+  }
+
+  /** A query expression whose value is reported: a plain term succeeds even when false. */
+  private captured(t: CTerm, slot: number, f: Frame, k: Cont): boolean {
+    const isCall = t.k === K.Call;
+    return this.term(t, f, (v) => {
+      if (isCall && v === false) return false;
+      f[slot] = v;
+      try {
+        return k();
+      } finally {
+        f[slot] = undefined;
+      }
+    });
+  }
+
+  private print(t: Extract<CTerm, { k: K.Call }>, f: Frame, k: Cont): boolean {
+    const parts: string[] = [];
+    for (const a of t.args) {
+      const vals: Value[] = [];
+      this.term(a, f, (v) => {
+        vals.push(v);
+        return false;
+      });
+      parts.push(vals.length === 0 ? '<undefined>' : vals.map((v) => (typeof v === 'string' ? v : formatRego(v))).join(', '));
+    }
+    this.bctx.print(parts.join(' '));
+    return k();
+  }
+
+  // ------------------------------------------------------------------ with
+
+  private withLiteral(lit: CLit, f: Frame, k: Cont): boolean {
+    // Evaluate the replacement values in the current context first.
+    const values: Value[] = [];
+    for (const w of lit.with) {
+      if (w.kind === 'fn' && w.fnValue) {
+        values.push(null);
+        continue;
+      }
+      let v: Value | undefined;
+      this.term(w.value, f, (x) => {
+        v = x;
+        return true;
+      });
+      if (v === undefined) return false;
+      values.push(v);
+    }
+    const saved = { input: this.input, overrides: this.overrides, mocks: this.mocks, cache: this.cache };
+    let input = this.input;
+    let overrides = this.overrides;
+    let mocks = this.mocks;
+    lit.with.forEach((w: CWith, i) => {
+      const v = values[i]!;
+      if (w.kind === 'input') input = w.path.length === 0 ? v : setPath(input, w.path, v);
+      else if (w.kind === 'data') overrides = [...overrides.filter((o) => !isPrefix(w.path, o.path)), { path: w.path, value: v }];
+      else {
+        mocks = new Map(mocks ?? []);
+        mocks.set(w.fnName, w.fnValue ? { target: w.fnValue } : { value: v });
+      }
+    });
+    const newCache = new Map<RuleNode, Value | typeof UNDEF>();
+    const apply = (): void => {
+      this.input = input;
+      this.overrides = overrides;
+      this.mocks = mocks;
+      this.cache = newCache;
+    };
+    const restore = (): void => {
+      this.input = saved.input;
+      this.overrides = saved.overrides;
+      this.mocks = saved.mocks;
+      this.cache = saved.cache;
+    };
+    apply();
+    try {
+      return this.literalNoWith(lit, f, () => {
+        restore();
+        try {
+          return k();
+        } finally {
+          apply();
+        }
+      });
+    } finally {
+      restore();
+    }
+  }
+
+  // ------------------------------------------------------------------ terms
+
+  /**
+   * Evaluates a term without enumeration when possible: the value, undefined, or MULTI when
+   * an unbound variable means the caller must enumerate with term().
+   */
+  private one(t: CTerm, f: Frame): One {
+    switch (t.k) {
+      case K.Const:
+        return t.v;
+      case K.Var: {
+        const v = f[t.slot];
+        return v === undefined ? MULTI : v;
+      }
+      case K.Input: {
+        let v = this.input;
+        const p = t.path;
+        for (let i = 0; i < p.length && v !== undefined; i++) {
+          const key = this.one(p[i]!, f);
+          if (key === MULTI) return MULTI;
+          if (key === undefined) return undefined;
+          v = getKey(v, key);
+        }
+        return v;
+      }
+      case K.Data: {
+        if (t.vars) {
+          for (const p of t.path) if (p.vars && this.one(p, f) === MULTI) return MULTI;
+        }
+        let out: Value | undefined;
+        this.dataRef(t.path, f, (v) => {
+          out = v;
+          return true;
+        });
+        return out;
+      }
+      case K.Call: {
+        if (t.fn.hasOutput || t.fn.special || t.fn.builtin?.multi) return MULTI;
+        const args: Value[] = new Array(t.args.length);
+        for (let i = 0; i < t.args.length; i++) {
+          const a = this.one(t.args[i]!, f);
+          if (a === MULTI) return MULTI;
+          if (a === undefined) return undefined;
+          args[i] = a;
+        }
+        let out: Value | undefined;
+        this.invoke(t, args, f, (v) => {
+          out = v;
+          return true;
+        });
+        return out;
+      }
+      case K.Array: {
+        const arr: Value[] = new Array(t.items.length);
+        for (let i = 0; i < t.items.length; i++) {
+          const a = this.one(t.items[i]!, f);
+          if (a === MULTI || a === undefined) return a;
+          arr[i] = a;
+        }
+        return arr;
+      }
+      default:
+        return MULTI;
+    }
+  }
+
+  /** Enumerates the values of a term. */
+  term(t: CTerm, f: Frame, k: VCont): boolean {
+    switch (t.k) {
+      case K.Const:
+        return k(t.v);
+      case K.Var: {
+        const v = f[t.slot];
+        return v === undefined ? false : k(v);
+      }
+      case K.Input:
+        if (this.input === undefined) return false;
+        return this.walk(this.input, t.path, 0, f, k);
+      case K.Data:
+        return this.dataRef(t.path, f, k);
+      case K.Ref:
+        return this.term(t.head, f, (h) => this.walk(h, t.path, 0, f, k));
+      case K.Call:
+        return this.call(t, f, k);
+      case K.Array:
+        return this.items(t.items, 0, new Array(t.items.length), f, (vals) => k(vals));
+      case K.Set:
+        return this.items(t.items, 0, new Array(t.items.length), f, (vals) => k(SetValue.from(vals)));
+      case K.Object: {
+        const n = t.keys.length;
+        return this.items([...t.keys, ...t.vals], 0, new Array(2 * n), f, (vals) => {
+          const o = new ObjectValue();
+          for (let i = 0; i < n; i++) o.set(vals[i]!, vals[n + i]!);
+          return k(o);
+        });
+      }
+      case K.ArrayComp: {
+        const out: Value[] = [];
+        this.body(t.body, 0, f, () => this.term(t.term, f, (v) => (out.push(v), false)));
+        return k(out);
+      }
+      case K.SetComp: {
+        const out = new SetValue();
+        this.body(t.body, 0, f, () => this.term(t.term, f, (v) => (out.add(v), false)));
+        return k(out);
+      }
+      case K.ObjComp: {
+        const out = new ObjectValue();
+        this.body(t.body, 0, f, () =>
+          this.term(t.key, f, (key) =>
+            this.term(t.value, f, (val) => {
+              const prev = out.get(key);
+              if (prev !== undefined && !equal(prev, val)) throw this.err('eval_conflict_error', 'object keys must be unique', t.loc);
+              out.set(key, val);
+              return false;
+            }),
+          ),
+        );
+        return k(out);
+      }
+      case K.Template: {
+        let s = '';
+        for (const p of t.parts) {
+          if (typeof p === 'string') {
+            s += p;
+            continue;
+          }
+          let v: Value | undefined;
+          let n = 0;
+          this.term(p, f, (x) => {
+            v = x;
+            n++;
+            return false;
+          });
+          if (n > 1) throw this.err('eval_conflict_error', 'template expression produced multiple values', p.loc);
+          s += v === undefined ? '<undefined>' : typeof v === 'string' ? v : formatRego(v);
+        }
+        return k(s);
+      }
+    }
+  }
+
+  private items(items: CTerm[], i: number, acc: Value[], f: Frame, k: (vals: Value[]) => boolean): boolean {
+    for (; i < items.length; i++) {
+      const o = this.one(items[i]!, f);
+      if (o === undefined) return false;
+      if (o === MULTI) {
+        return this.term(items[i]!, f, (v) => {
+          const copy = acc.slice();
+          copy[i] = v;
+          return this.items(items, i + 1, copy, f, k);
+        });
+      }
+      acc[i] = o;
+    }
+    return k(acc);
+  }
+
+  /** Walks path[i..] from v, enumerating unbound vars. */
+  private walk(v: Value, path: CTerm[], i: number, f: Frame, k: VCont): boolean {
+    for (; i < path.length; i++) {
+      const p = path[i]!;
+      const key = this.one(p, f);
+      if (key === undefined) return false;
+      if (key === MULTI) {
+        if (p.k === K.Var || isPattern(p, f)) {
+          const rest = i + 1;
+          return this.iterate(v, (ck, cv) => this.unifyValue(p, ck, f, () => this.walk(cv, path, rest, f, k)));
+        }
+        const rest = i + 1;
+        return this.term(p, f, (kv) => {
+          const nv = getKey(v, kv);
+          return nv === undefined ? false : this.walk(nv, path, rest, f, k);
+        });
+      }
+      const nv = getKey(v, key);
+      if (nv === undefined) return false;
+      v = nv;
+    }
+    return k(v);
+  }
+
+  // ------------------------------------------------------------------ data and rules
+
+  private dataRef(path: CTerm[], f: Frame, k: VCont): boolean {
+    if (this.overrides.length > 0) return this.dataRefOverridden(path, f, k);
+    let node = this.root;
+    let base: Value | undefined = this.data;
+    let i = 0;
+    for (; i < path.length; i++) {
+      const key = this.one(path[i]!, f);
+      if (key === undefined) return false;
+      if (key === MULTI) break;
+      const child = node.children.get(hashKey(key));
+      if (child) {
+        const cbase: Value | undefined = base === undefined ? undefined : getKey(base, key);
+        if (child.rules.length > 0 || child.defaultRule || child.isFunction) {
+          const v = this.evalNode(child, cbase);
+          return v === undefined ? false : this.walk(v, path, i + 1, f, k);
+        }
+        node = child;
+        base = cbase;
+        continue;
+      }
+      if (node.dynamic) break;
+      if (base === undefined) return false;
+      return this.walk(base, path, i, f, k);
+    }
+    const v = this.evalNode(node, base);
+    return v === undefined ? false : this.walk(v, path, i, f, k);
+  }
+
+  /** Data access while `with data.x as ...` overrides are active: the straightforward way. */
+  private dataRefOverridden(path: CTerm[], f: Frame, k: VCont): boolean {
+    let node: RuleNode | undefined = this.root;
+    let base: Value | undefined = this.data;
+    const keys: Value[] = [];
+    let i = 0;
+    for (; i < path.length; i++) {
+      const key = this.one(path[i]!, f);
+      if (key === undefined) return false;
+      if (key === MULTI) break;
+      keys.push(key);
+      const ov = this.overrides.find((o) => pathEqual(o.path, keys));
+      if (ov) return this.walk(ov.value, path, i + 1, f, k);
+      const child: RuleNode | undefined = node ? node.children.get(hashKey(key)) : undefined;
+      const cbase: Value | undefined = base === undefined ? undefined : getKey(base, key);
+      if (child && (child.rules.length > 0 || child.defaultRule || child.isFunction) && !this.overrides.some((o) => isPrefix(keys, o.path) && o.path.length > keys.length)) {
+        const v = this.evalNode(child, cbase);
+        return v === undefined ? false : this.walk(v, path, i + 1, f, k);
+      }
+      if (!child && node?.dynamic) {
+        keys.pop();
+        break;
+      }
+      node = child;
+      base = cbase;
+      if (!node && base === undefined && !this.overrides.some((o) => isPrefix(keys, o.path))) return false;
+    }
+    let v: Value | undefined = node ? this.evalNode(node, base) : base;
+    // Apply overrides below this point.
+    for (const o of this.overrides) {
+      if (o.path.length > keys.length && isPrefix(keys, o.path)) v = setPath(v ?? new ObjectValue(), o.path.slice(keys.length), o.value);
+    }
+    return v === undefined ? false : this.walk(v, path, i, f, k);
+  }
+
+  private evalNode(node: RuleNode, base: Value | undefined): Value | undefined {
+    if (node.isFunction) return undefined;
+    if (!node.hasRules) return base;
+    const c = this.cache.get(node);
+    if (c !== undefined) return c === UNDEF ? undefined : c;
+    if (this.inProgress.has(node)) {
+      const r = node.rules[0] ?? node.defaultRule;
+      throw this.err('rego_recursion_error' as never, `rule ${node.name} is recursive`, r!.loc);
+    }
+    this.inProgress.add(node);
+    let v: Value | undefined;
+    try {
+      v = this.computeNode(node, base);
+    } finally {
+      this.inProgress.delete(node);
+    }
+    this.cache.set(node, v === undefined ? UNDEF : v);
+    return v;
+  }
+
+  private computeNode(node: RuleNode, base: Value | undefined): Value | undefined {
+    const exact = node.rules.filter((r) => r.rest.length === 0);
+    if (exact.length > 0 || node.defaultRule) {
+      const first = exact[0] ?? node.defaultRule!;
+      if (first.multi) {
+        const set = new SetValue();
+        for (const r of exact) this.ruleSolutions(r, (_rest, v) => (set.add(v), false));
+        return set;
+      }
+      if (node.children.size === 0 && !node.dynamic) return this.completeValue(node, exact);
+      const v = this.completeValue(node, exact);
+      if (v !== undefined || node.children.size === 0) return v;
+    }
+    // An object assembled from child nodes, base data and dynamic (ref-head) rules.
+    const obj = base instanceof ObjectValue ? base.clone() : new ObjectValue();
+    const owned = new Set<ObjectValue>([obj]);
+    for (const child of node.children.values()) {
+      if (!child.hasRules || child.isFunction) continue;
+      const cv = this.evalNode(child, base instanceof ObjectValue ? base.get(child.key) : undefined);
+      if (cv !== undefined) {
+        if (cv instanceof ObjectValue && obj.get(child.key) === undefined) {
+          // Children may be extended by dynamic rules below: keep a private copy.
+          const copy = cv.clone();
+          owned.add(copy);
+          obj.set(child.key, copy);
+        } else obj.set(child.key, cv);
+      }
+    }
+    for (const r of node.rules) {
+      if (r.rest.length === 0) continue;
+      this.ruleSolutions(r, (rest, v) => {
+        this.insert(obj, owned, rest!, v, r);
+        return false;
+      });
+    }
+    return obj;
+  }
+
+  /** Inserts a ref-head rule's solution at obj[rest...]. */
+  private insert(obj: ObjectValue, owned: Set<ObjectValue>, rest: Value[], v: Value, r: CRule): void {
+    let cur = obj;
+    const last = r.multi ? rest.length : rest.length - 1;
+    for (let i = 0; i < last; i++) {
+      const key = rest[i]!;
+      const next = cur.get(key);
+      if (next instanceof ObjectValue) {
+        if (owned.has(next)) cur = next;
+        else {
+          const copy = next.clone();
+          owned.add(copy);
+          cur.set(key, copy);
+          cur = copy;
+        }
+      } else if (next === undefined) {
+        if (r.multi && i === last - 1) break;
+        const fresh = new ObjectValue();
+        owned.add(fresh);
+        cur.set(key, fresh);
+        cur = fresh;
+      } else {
+        if (r.multi && i === last - 1 && next instanceof SetValue) break;
+        throw this.err('eval_conflict_error', 'object keys must be unique', r.loc);
+      }
+    }
+    if (r.multi) {
+      // The set lives at rest[last-1] (or obj itself when rest is empty).
+      const key = rest[rest.length - 1]!;
+      let s = cur.get(key);
+      if (s === undefined) {
+        s = new SetValue();
+        cur.set(key, s);
+      } else if (!(s instanceof SetValue)) throw this.err('eval_conflict_error', 'object keys must be unique', r.loc);
+      (s as SetValue).add(v);
+      return;
+    }
+    const key = rest[rest.length - 1]!;
+    const prev = cur.get(key);
+    if (prev !== undefined) {
+      if (equal(prev, v)) return;
+      throw this.err('eval_conflict_error', 'object keys must be unique', r.loc);
+    }
+    cur.set(key, v);
+  }
+
+  private completeValue(node: RuleNode, rules: CRule[]): Value | undefined {
+    let value: Value | undefined;
+    let loc: Loc | undefined;
+    const allConst = rules.every((r) => r.constValue && !r.elseRule) && rules.every((r) => equal((r.value as { v: Value }).v, (rules[0]!.value as { v: Value }).v));
+    for (const r of rules) {
+      if (r.guards && !this.guardsPass(r)) continue;
+      const stop = this.ruleSolutions(r, (_rest, v) => {
+        if (value === undefined) {
+          value = v;
+          loc = r.loc;
+          return allConst;
+        }
+        if (!equal(value, v)) throw this.err('eval_conflict_error', 'complete rules must not produce multiple outputs', r.loc);
+        return false;
+      });
+      if (stop && allConst) break;
+    }
+    void loc;
+    if (value === undefined && node.defaultRule) {
+      this.term(node.defaultRule.value, new Array(node.defaultRule.nslots), (v) => {
+        value = v;
+        return true;
+      });
+    }
+    return value;
+  }
+
+  private guardsPass(r: CRule): boolean {
+    for (const g of r.guards!) {
+      let v = this.input;
+      for (const p of g.path) {
+        if (!(v instanceof ObjectValue)) return false;
+        v = v.get(p);
+      }
+      if (v === undefined || !equal(v, g.value)) return false;
+    }
+    return true;
+  }
+
+  /** Runs a (non-function) rule: cb gets the ground rest of its ref and its value (element for multi). */
+  private ruleSolutions(r: CRule, cb: (rest: Value[] | undefined, v: Value) => boolean): boolean {
+    const f: Frame = new Array(r.nslots);
+    let found = false;
+    const out = r.multi ? r.key! : r.value;
+    const stop = this.body(r.body, 0, f, () => {
+      found = true;
+      if (r.rest.length === 0) return this.term(out, f, (v) => cb(undefined, v));
+      return this.items(r.rest, 0, new Array(r.rest.length), f, (rest) => this.term(out, f, (v) => cb(rest, v)));
+    });
+    if (!found && r.elseRule) return this.ruleSolutions(r.elseRule, cb);
+    return stop;
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  private call(t: Extract<CTerm, { k: K.Call }>, f: Frame, k: VCont): boolean {
+    const n = t.fn.hasOutput ? t.args.length - 1 : t.args.length;
+    const run = (args: Value[]): boolean => {
+      if (t.fn.hasOutput) return this.invoke(t, args, f, (v) => this.unifyValue(t.args[n]!, v, f, () => k(true)));
+      return this.invoke(t, args, f, k);
+    };
+    return this.items(n === t.args.length ? t.args : t.args.slice(0, n), 0, new Array(n), f, run);
+  }
+
+  private invoke(t: Extract<CTerm, { k: K.Call }>, args: Value[], f: Frame, k: VCont): boolean {
+    let target = t.fn;
+    if (this.mocks) {
+      const m = this.mocks.get(target.name);
+      if (m) {
+        if (m.value !== undefined) return k(m.value);
+        if (m.target) target = m.target;
+      }
+    }
+    if (target.special === 'print') return k(true);
+    if (target.node) return this.callFunction(target.node, args, t.loc, k);
+    const b = target.builtin;
+    if (!b) throw this.err('eval_internal_error', `unknown function ${target.name}`, t.loc);
+    try {
+      if (b.fn) {
+        const v = b.fn(args, this.bctx);
+        return v === undefined ? false : k(v);
+      }
+      for (const v of b.multi!(args, this.bctx)) if (k(v)) return true;
+      return false;
+    } catch (e) {
+      if (e instanceof BuiltinError) {
+        if (this.bctx.strict) throw this.err(e.code, e.message, t.loc);
+        return false;
+      }
+      if (e instanceof RegoError) throw e;
+      if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
+      if (this.bctx.strict) throw this.err('eval_builtin_error', `${target.name}: ${(e as Error).message}`, t.loc);
+      return false;
+    }
+  }
+
+  private callFunction(node: RuleNode, args: Value[], loc: Loc, k: VCont): boolean {
+    this.tick(loc);
+    let value: Value | undefined;
+    for (const r of node.rules) {
+      this.functionRule(r, args, (v) => {
+        if (value === undefined) value = v;
+        else if (!equal(value, v)) throw this.err('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
+        return false;
+      });
+    }
+    if (value === undefined && node.defaultRule) {
+      const d = node.defaultRule;
+      const f: Frame = new Array(d.nslots);
+      this.term(d.value, f, (v) => {
+        value = v;
+        return true;
+      });
+    }
+    return value === undefined ? false : k(value);
+  }
+
+  private functionRule(r: CRule, args: Value[], cb: VCont): void {
+    const f: Frame = new Array(r.nslots);
+    let found = false;
+    const params = r.args!;
+    const bindArgs = (i: number): boolean => {
+      if (i === params.length) {
+        return this.body(r.body, 0, f, () => {
+          found = true;
+          return this.term(r.value, f, cb);
+        });
+      }
+      return this.unifyValue(params[i]!, args[i]!, f, () => bindArgs(i + 1));
+    };
+    bindArgs(0);
+    if (!found && r.elseRule) this.functionRule(r.elseRule, args, cb);
+  }
+
+  // ------------------------------------------------------------------ unification
+
+  private unify(a: CTerm, b: CTerm, f: Frame, k: Cont): boolean {
+    if (isPattern(a, f)) {
+      if (isPattern(b, f)) {
+        if (a.k === K.Array && b.k === K.Array) {
+          if (a.items.length !== b.items.length) return false;
+          return this.unifyPairs(a.items, b.items, 0, f, k);
+        }
+        if (a.k === K.Object && b.k === K.Object) return this.unifyObjects(a, b, f, k);
+        // var = composite pattern or var = var: evaluate the side that can be evaluated.
+        const ob = this.one(b, f);
+        if (ob !== MULTI) return ob === undefined ? false : this.unifyValue(a, ob, f, k);
+        const oa = this.one(a, f);
+        if (oa !== MULTI) return oa === undefined ? false : this.unifyValue(b, oa, f, k);
+        throw this.err('eval_internal_error', 'unification of two unbound patterns', a.loc);
+      }
+      return this.term(b, f, (v) => this.unifyValue(a, v, f, k));
+    }
+    const oa = this.one(a, f);
+    if (oa !== MULTI) return oa === undefined ? false : this.unifyValue(b, oa, f, k);
+    return this.term(a, f, (v) => this.unifyValue(b, v, f, k));
+  }
+
+  private unifyPairs(as: CTerm[], bs: CTerm[], i: number, f: Frame, k: Cont): boolean {
+    if (i === as.length) return k();
+    return this.unify(as[i]!, bs[i]!, f, () => this.unifyPairs(as, bs, i + 1, f, k));
+  }
+
+  private unifyObjects(a: Extract<CTerm, { k: K.Object }>, b: Extract<CTerm, { k: K.Object }>, f: Frame, k: Cont): boolean {
+    if (a.keys.length !== b.keys.length) return false;
+    const bk = b.keys.map((t) => this.one(t, f));
+    const pairsA: CTerm[] = [];
+    const pairsB: CTerm[] = [];
+    for (let i = 0; i < a.keys.length; i++) {
+      const ka = this.one(a.keys[i]!, f);
+      if (ka === MULTI || ka === undefined) return false;
+      const j = bk.findIndex((x) => x !== MULTI && x !== undefined && equal(x, ka));
+      if (j < 0) return false;
+      pairsA.push(a.vals[i]!);
+      pairsB.push(b.vals[j]!);
+    }
+    return this.unifyPairs(pairsA, pairsB, 0, f, k);
+  }
+
+  /** Unifies a term with a value, binding the term's unbound vars. */
+  unifyValue(t: CTerm, v: Value, f: Frame, k: Cont): boolean {
+    switch (t.k) {
+      case K.Const:
+        return equal(t.v, v) ? k() : false;
+      case K.Var: {
+        const cur = f[t.slot];
+        if (cur === undefined) {
+          f[t.slot] = v;
+          try {
+            return k();
+          } finally {
+            f[t.slot] = undefined;
+          }
+        }
+        return equal(cur, v) ? k() : false;
+      }
+      case K.Array: {
+        if (!t.vars) break;
+        if (!Array.isArray(v) || v.length !== t.items.length) return false;
+        const step = (i: number): boolean => (i === v.length ? k() : this.unifyValue(t.items[i]!, v[i]!, f, () => step(i + 1)));
+        return step(0);
+      }
+      case K.Object: {
+        if (!t.vars) break;
+        if (!(v instanceof ObjectValue) || v.size !== t.keys.length) return false;
+        const vals: Value[] = [];
+        for (const kt of t.keys) {
+          const key = this.one(kt, f);
+          if (key === MULTI || key === undefined) return false;
+          const x = v.get(key);
+          if (x === undefined) return false;
+          vals.push(x);
+        }
+        const step = (i: number): boolean => (i === vals.length ? k() : this.unifyValue(t.vals[i]!, vals[i]!, f, () => step(i + 1)));
+        return step(0);
+      }
+    }
+    return this.term(t, f, (x) => (equal(x, v) ? k() : false));
+  }
+
+  private err(code: RegoError['code'], msg: string, loc: Loc): RegoError {
+    return new RegoError(code, msg, loc.file, loc.line);
+  }
+}
+
+/** A term that can bind variables by unification: an unbound var, or an array/object containing one. */
+function isPattern(t: CTerm, f: Frame): boolean {
+  if (t.k === K.Var) return f[t.slot] === undefined;
+  if (t.k === K.Array) {
+    if (!t.vars) return false;
+    for (const x of t.items) if (isPattern(x, f)) return true;
+    return false;
+  }
+  if (t.k === K.Object) {
+    if (!t.vars) return false;
+    for (const x of t.vals) if (isPattern(x, f)) return true;
+    return false;
+  }
+  return false;
+}
+
+/** v[key] for arrays (integer index), objects and sets (membership). */
+export function getKey(v: Value, key: Value): Value | undefined {
+  if (v instanceof ObjectValue) return v.get(key);
+  if (Array.isArray(v)) {
+    if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key >= v.length) return undefined;
+    return v[key];
+  }
+  if (v instanceof SetValue) return v.has(key) ? key : undefined;
+  return undefined;
+}
+
+/** A copy of v with v[path...] = x (objects created along the way). */
+export function setPath(v: Value | undefined, path: Value[], x: Value): Value {
+  if (path.length === 0) return x;
+  const o = v instanceof ObjectValue ? v.clone() : new ObjectValue();
+  const key = path[0]!;
+  o.set(key, setPath(o.get(key), path.slice(1), x));
+  return o;
+}
+
+function pathEqual(a: Value[], b: Value[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!equal(a[i]!, b[i]!)) return false;
+  return true;
+}
+
+function isPrefix(prefix: Value[], p: Value[]): boolean {
+  if (prefix.length > p.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (!equal(prefix[i]!, p[i]!)) return false;
+  return true;
+}
+
+export { BigNum };

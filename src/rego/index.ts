@@ -1,0 +1,173 @@
+// dockgate's Rego engine: the public surface. Everything else under src/rego is internal.
+//
+//   const policy = compile([{ name: 'authz.rego', text }]);        // throws RegoError (file:line:col)
+//   policy.evalRef('data.docker.authz.allow', input)                // the decision hot path: Value | undefined
+//   policy.eval('data.docker.authz.deny[msg]', { input })           // full query: solutions with bindings
+//
+// Evaluation errors (conflicts, strict builtin errors, step budget, deadline) are thrown as
+// RegoError; callers deciding on access must treat any error as deny (fail closed).
+import './builtins/index.js';
+import type { Module, Literal } from './ast.js';
+import { compileModules, RuleCompiler, childNode, type CompiledPolicy } from './compiler.js';
+import { RegoError } from './errors.js';
+import { Evaluator, type EvalLimits } from './eval.js';
+import type { CLit } from './ir.js';
+import { parseModule, parseQuery } from './parser.js';
+import { ObjectValue, type Value } from './value.js';
+
+export { RegoError, RegoErrors } from './errors.js';
+export { parseJSON, JSONSyntaxError } from './json.js';
+export { parseModule, parseQuery, parseTerm } from './parser.js';
+export * from './value.js';
+
+export interface ModuleSource {
+  /** File name used in messages (e.g. "policy/authz.rego"). */
+  name: string;
+  text: string;
+}
+
+export interface CompileOptions {
+  /** Parse every module as OPA 0.x (`--v0-compatible`). */
+  v0?: boolean;
+  /** Default base document for evaluations that pass no `data`. */
+  data?: Value;
+}
+
+export interface EvalOptions extends EvalLimits {
+  input?: Value;
+  /** Base document (`data`); defaults to the policy's compile-time data. */
+  data?: Value;
+  /** Strict builtin errors: a failing builtin raises instead of being undefined. */
+  strict?: boolean;
+  /** Where `print` output goes (default: stderr). */
+  print?: (msg: string) => void;
+  /** Milliseconds from now after which evaluation stops with eval_cancel_error. */
+  timeoutMs?: number;
+}
+
+export interface QueryResult {
+  /** Values of the query's named variables. */
+  bindings: Map<string, Value>;
+  /** Value of each query expression, in source order (true for unifications). */
+  expressions: Value[];
+}
+
+interface CompiledQuery {
+  body: CLit[];
+  nslots: number;
+  vars: Map<string, number>;
+  captures: (number | undefined)[];
+  text: string;
+}
+
+export class Policy {
+  private readonly queries = new Map<string, CompiledQuery>();
+  private readonly emptyData = new ObjectValue();
+
+  constructor(
+    private readonly compiled: CompiledPolicy,
+    /** Warnings from loading (e.g. a module that fell back to 0.x syntax). */
+    readonly warnings: string[],
+    private readonly defaultData: Value | undefined,
+  ) {}
+
+  get modules(): readonly Module[] {
+    return this.compiled.modules;
+  }
+
+  /** Compiles (once, cached) and runs a query; returns every solution. */
+  eval(query: string, opts: EvalOptions = {}): QueryResult[] {
+    const q = this.query(query);
+    const ev = this.evaluator(opts);
+    const out: QueryResult[] = [];
+    ev.run(q.body, q.nslots, (f) => {
+      const bindings = new Map<string, Value>();
+      for (const [name, slot] of q.vars) {
+        const v = f[slot];
+        if (v !== undefined) bindings.set(name, v);
+      }
+      const expressions = q.captures.map((slot) => (slot === undefined ? true : (f[slot] as Value)));
+      out.push({ bindings, expressions });
+      return false;
+    });
+    return out;
+  }
+
+  /**
+   * The value of a ground data reference such as 'data.docker.authz.allow', or undefined.
+   * The fast path for decisions: no query compilation, one cached rule-tree walk.
+   */
+  evalRef(ref: string, input?: Value, opts: EvalOptions = {}): Value | undefined {
+    const path = ref.split('.');
+    if (path[0] !== 'data') throw new RegoError('rego_compile_error', `evalRef: ${ref} is not a data reference`);
+    const ev = this.evaluator({ ...opts, input });
+    let node = this.compiled.root;
+    let base: Value | undefined = opts.data ?? this.defaultData ?? this.emptyData;
+    for (let i = 1; i < path.length; i++) {
+      const key = path[i]!;
+      const child = childNode(node, key, false);
+      const cbase: Value | undefined = base instanceof ObjectValue ? base.get(key) : undefined;
+      if (!child) {
+        // Leave the rule tree: finish the walk inside the node's value.
+        let v = ev.nodeValue(node, base);
+        for (let j = i; j < path.length && v !== undefined; j++) v = v instanceof ObjectValue ? v.get(path[j]!) : undefined;
+        return v;
+      }
+      node = child;
+      base = cbase;
+    }
+    return ev.nodeValue(node, base);
+  }
+
+  private evaluator(opts: EvalOptions): Evaluator {
+    const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : opts.deadline;
+    return new Evaluator(this.compiled.root, {
+      input: opts.input,
+      data: opts.data ?? this.defaultData ?? this.emptyData,
+      strict: opts.strict,
+      print: opts.print,
+      maxSteps: opts.maxSteps,
+      deadline,
+    });
+  }
+
+  private query(text: string): CompiledQuery {
+    let q = this.queries.get(text);
+    if (!q) {
+      const body: Literal[] = parseQuery(text, 'query');
+      const c = new RuleCompiler(this.compiled.root, new Map(), undefined).compileQuery(body);
+      q = { ...c, text };
+      this.queries.set(text, q);
+    }
+    return q;
+  }
+}
+
+/**
+ * Parses and compiles modules into a Policy. OPA 1.x syntax unless `v0`; a module that fails
+ * as 1.x but parses as 0.x is loaded as 0.x with a warning naming the file (DESIGN).
+ */
+export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Policy {
+  const warnings: string[] = [];
+  const modules = sources.map((s) => loadModule(s, !!opts.v0, warnings));
+  return new Policy(compileModules(modules), warnings, opts.data);
+}
+
+function loadModule(src: ModuleSource, v0: boolean, warnings: string[]): Module {
+  // `import rego.v1` opts a module into 1.x syntax even in 0.x mode.
+  const wantsV1 = /^\s*import\s+rego\.v1\b/m.test(src.text);
+  if (v0 && !wantsV1) return parseModule(src.text, src.name, { v0: true });
+  try {
+    return parseModule(src.text, src.name);
+  } catch (e1) {
+    if (wantsV1 || !(e1 instanceof RegoError)) throw e1;
+    let mod: Module;
+    try {
+      mod = parseModule(src.text, src.name, { v0: true });
+    } catch {
+      throw e1;
+    }
+    warnings.push(`${src.name}: parsed as OPA 0.x syntax (not valid 1.x: ${e1.message}); add \`if\`/\`contains\` or use --v0-compatible`);
+    return mod;
+  }
+}

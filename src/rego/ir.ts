@@ -1,0 +1,114 @@
+// The compiled form the evaluator runs: names are resolved (locals to frame slots, globals to
+// rule-tree nodes, builtins to their definitions), bodies are in safe evaluation order, and
+// every node knows whether it contains variables (ground terms take a fast path).
+import type { Loc } from './ast.js';
+import type { BuiltinDef } from './builtins/registry.js';
+import type { Value } from './value.js';
+
+export const enum K {
+  Const,
+  Var,
+  Array,
+  Object,
+  Set,
+  /** A ref with an arbitrary head (a local var, a composite, a call result). */
+  Ref,
+  /** A ref rooted at `data`. */
+  Data,
+  /** A ref rooted at `input` (path may be empty). */
+  Input,
+  Call,
+  ArrayComp,
+  SetComp,
+  ObjComp,
+  Template,
+}
+
+export type CTerm =
+  | { k: K.Const; v: Value; vars: false; loc: Loc }
+  | { k: K.Var; slot: number; name: string; vars: true; loc: Loc }
+  | { k: K.Array; items: CTerm[]; vars: boolean; loc: Loc }
+  | { k: K.Object; keys: CTerm[]; vals: CTerm[]; vars: boolean; loc: Loc }
+  | { k: K.Set; items: CTerm[]; vars: boolean; loc: Loc }
+  | { k: K.Ref; head: CTerm; path: CTerm[]; vars: boolean; loc: Loc }
+  | { k: K.Data; path: CTerm[]; vars: boolean; loc: Loc }
+  | { k: K.Input; path: CTerm[]; vars: boolean; loc: Loc }
+  | { k: K.Call; fn: CallTarget; args: CTerm[]; vars: boolean; loc: Loc }
+  | { k: K.ArrayComp; term: CTerm; body: CLit[]; vars: boolean; loc: Loc }
+  | { k: K.SetComp; term: CTerm; body: CLit[]; vars: boolean; loc: Loc }
+  | { k: K.ObjComp; key: CTerm; value: CTerm; body: CLit[]; vars: boolean; loc: Loc }
+  | { k: K.Template; parts: (string | CTerm)[]; vars: boolean; loc: Loc };
+
+/** What a call invokes: a user function (by rule-tree node) or a builtin. `name` is what `with` mocks key on. */
+export interface CallTarget {
+  name: string;
+  node?: RuleNode;
+  builtin?: BuiltinDef;
+  /** The call passes one more argument than the function takes: the last one receives the result. */
+  hasOutput: boolean;
+  /** Operators with special evaluation (eq, assign, member). */
+  special?: 'eq' | 'assign' | 'member_2' | 'member_3' | 'print';
+}
+
+export const enum L {
+  Expr,
+  Not,
+  SomeIn,
+  Every,
+  Noop,
+}
+
+export interface CWith {
+  /** "input", "data" or a function/builtin name being mocked. */
+  kind: 'input' | 'data' | 'fn';
+  path: Value[];
+  fnName: string;
+  value: CTerm;
+  /** The replacement is a function (user or builtin) rather than a value. */
+  fnValue?: CallTarget;
+}
+
+export type CLit =
+  /** capture: query literals record their value in this slot (OPA's RewriteToCaptureValue). */
+  | { l: L.Expr; term: CTerm; with: CWith[]; loc: Loc; capture?: number }
+  | { l: L.Not; body: CLit[]; with: CWith[]; loc: Loc }
+  | { l: L.SomeIn; key?: CTerm; value: CTerm; coll: CTerm; with: CWith[]; loc: Loc }
+  | { l: L.Every; key?: CTerm; value: CTerm; domain: CTerm; body: CLit[]; with: CWith[]; loc: Loc; slots: number[] }
+  | { l: L.Noop; with: CWith[]; loc: Loc };
+
+/** One rule definition, compiled. */
+export interface CRule {
+  /** Dynamic part of the head ref below the node it is attached to (empty for plain rules). */
+  rest: CTerm[];
+  args?: CTerm[];
+  key?: CTerm;
+  value: CTerm;
+  body: CLit[];
+  nslots: number;
+  multi: boolean;
+  isDefault: boolean;
+  elseRule?: CRule;
+  loc: Loc;
+  /** The value is the same constant for every solution: one solution decides the rule. */
+  constValue: boolean;
+  /** Index: equality checks `input.PATH == CONST` that must hold for the body to succeed. */
+  guards?: { path: string[]; value: Value }[];
+}
+
+export interface RuleNode {
+  key: Value;
+  path: Value[];
+  /** `data.a.b` as text, for messages and mocks. */
+  name: string;
+  children: Map<unknown, RuleNode>;
+  /** Rules whose ground head prefix ends exactly here. */
+  rules: CRule[];
+  defaultRule?: CRule;
+  isFunction: boolean;
+  /** This node or a descendant has rules. */
+  hasRules: boolean;
+  /** Some rule here has a dynamic rest (refhead with vars, partial object). */
+  dynamic: boolean;
+  /** Index for function dispatch and rule selection; built lazily. */
+  arity?: number;
+}

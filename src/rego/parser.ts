@@ -1,0 +1,756 @@
+// Recursive-descent parser for Rego modules and queries (OPA 1.x syntax by default, 0.x with
+// `v0: true`). Operator precedence follows OPA: `in` < relations < `|` < `&` < `+ -` < `* / %`.
+import type { Literal, Loc, Module, Rule, Term, With, Import } from './ast.js';
+import { RegoError } from './errors.js';
+import { tokenize, type Token } from './lexer.js';
+import { parseNumberText } from './json.js';
+import { SetValue } from './value.js';
+
+export interface ParseOptions {
+  /** OPA 0.x syntax (rule bodies without `if`, `p[x]` partial sets, `default p = v`). */
+  v0?: boolean;
+}
+
+const KEYWORDS = new Set(['as', 'default', 'else', 'every', 'false', 'if', 'import', 'in', 'contains', 'not', 'null', 'package', 'some', 'true', 'with']);
+
+const RELATIONS: Record<string, string> = { '==': 'equal', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
+const ARITH: Record<string, string> = { '+': 'plus', '-': 'minus' };
+const FACTOR: Record<string, string> = { '*': 'mul', '/': 'div', '%': 'rem' };
+
+export function parseModule(text: string, file: string, opts: ParseOptions = {}): Module {
+  return new Parser(text, file, !!opts.v0).module();
+}
+
+/** Parses a query (a body of literals). */
+export function parseQuery(text: string, file = 'query', opts: ParseOptions = {}): Literal[] {
+  const p = new Parser(text, file, !!opts.v0);
+  const body = p.bodyUntilEof();
+  return body;
+}
+
+/** Parses a single term (e.g. an `input_term` from a test case). */
+export function parseTerm(text: string, file = 'term'): Term {
+  const p = new Parser(text, file, false);
+  const t = p.termExpr();
+  p.expectEof();
+  return t;
+}
+
+class Parser {
+  private toks: Token[];
+  private i = 0;
+  /** Depth counter: inside [...] and {...} the `|` starts a comprehension instead of a union. */
+  private noOr = 0;
+
+  constructor(
+    private readonly src: string,
+    private readonly file: string,
+    private readonly v0: boolean,
+  ) {
+    this.toks = tokenize(src, file);
+  }
+
+  // ------------------------------------------------------------------ token helpers
+  private get t(): Token {
+    return this.toks[this.i]!;
+  }
+  private peek(n = 1): Token {
+    return this.toks[Math.min(this.i + n, this.toks.length - 1)]!;
+  }
+  private next(): Token {
+    const t = this.toks[this.i]!;
+    if (this.i < this.toks.length - 1) this.i++;
+    return t;
+  }
+  private isOp(s: string, t = this.t): boolean {
+    return t.kind === 'op' && t.text === s;
+  }
+  private isKw(s: string, t = this.t): boolean {
+    return t.kind === 'ident' && t.text === s;
+  }
+  private loc(t = this.t): Loc {
+    return { file: this.file, line: t.line, col: t.col };
+  }
+  fail(msg: string, t = this.t): never {
+    throw new RegoError('rego_parse_error', msg, this.file, t.line, t.col);
+  }
+  private unexpected(expected?: string): never {
+    const t = this.t;
+    const what = t.kind === 'eof' ? 'eof token' : t.kind === 'ident' ? (KEYWORDS.has(t.text) ? `${t.text} keyword` : 'ident token') : `${t.text} token`;
+    this.fail(`unexpected ${what}${expected ? `: expected ${expected}` : ''}`);
+  }
+  private expectOp(s: string): Token {
+    if (!this.isOp(s)) this.unexpected(s);
+    return this.next();
+  }
+  expectEof(): void {
+    if (this.t.kind !== 'eof') this.unexpected();
+  }
+
+  // ------------------------------------------------------------------ module
+  module(): Module {
+    if (!this.isKw('package')) this.fail('package expected');
+    const pkgTok = this.next();
+    const pkgRef = this.refTerm();
+    const pkg = this.refToPath(pkgRef, pkgTok);
+    const mod: Module = { file: this.file, pkg, pkgLoc: this.loc(pkgTok), imports: [], rules: [], v0: this.v0 };
+    while (this.isKw('import')) mod.imports.push(this.importDecl());
+    while (this.t.kind !== 'eof') {
+      if (this.isKw('import')) this.fail('imports must appear before rules');
+      if (this.isKw('package')) this.fail('unexpected package keyword');
+      mod.rules.push(...this.rule(mod));
+    }
+    return mod;
+  }
+
+  private refToPath(t: Term, at: Token): string[] {
+    if (t.type === 'var') return [t.name];
+    if (t.type !== 'ref' || t.head.type !== 'var') this.fail('package name must be a reference', at);
+    const out = [t.head.name];
+    for (const p of t.path) {
+      if (p.type !== 'scalar' || typeof p.value !== 'string') this.fail('package path must contain only strings', at);
+      out.push(p.value);
+    }
+    if (out[0] === 'data') out.shift();
+    return out;
+  }
+
+  private importDecl(): Import {
+    const t = this.next();
+    const path = this.refTerm();
+    const head = path.type === 'var' ? path.name : path.type === 'ref' && path.head.type === 'var' ? path.head.name : '';
+    if (!['data', 'input', 'future', 'rego'].includes(head)) this.fail('invalid path: path must begin with input or data', t);
+    let alias: string | undefined;
+    if (this.isKw('as') && !this.t.nl) {
+      this.next();
+      if (this.t.kind !== 'ident') this.unexpected('ident');
+      alias = this.next().text;
+    }
+    return { path, alias, loc: this.loc(t) };
+  }
+
+  /** A reference made of an identifier (keywords allowed after the first part) followed by .x / [t]. */
+  private refTerm(): Term {
+    const t = this.t;
+    if (t.kind !== 'ident') this.unexpected('ident');
+    this.next();
+    let term: Term = { type: 'var', name: t.text, loc: this.loc(t) };
+    return this.postfix(term, false);
+  }
+
+  // ------------------------------------------------------------------ rules
+  private rule(mod: Module): Rule[] {
+    const start = this.t;
+    let isDefault = false;
+    if (this.isKw('default') && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek())) {
+      this.next();
+      isDefault = true;
+    }
+    if (this.t.kind !== 'ident') this.unexpected();
+    const headTok = this.t;
+    const headIdx = this.i;
+    const refT = this.refTerm();
+    const ref = this.headRef(refT, headTok);
+    const loc = this.loc(start);
+    let args: Term[] | undefined;
+    if (this.isOp('(') && !this.t.ws) {
+      this.next();
+      args = [];
+      if (!this.isOp(')')) {
+        for (;;) {
+          args.push(this.termExpr());
+          if (this.isOp(',')) {
+            this.next();
+            continue;
+          }
+          break;
+        }
+      }
+      this.expectOp(')');
+    }
+    const rule: Rule = {
+      ref,
+      args,
+      value: { type: 'scalar', value: true, loc },
+      assign: false,
+      isDefault,
+      multi: false,
+      body: [],
+      loc,
+      module: mod,
+    };
+    if (isDefault) {
+      if (!this.isOp('=') && !this.isOp(':=')) this.fail('default rules must have a value assignment');
+      rule.assign = this.next().text === ':=';
+      rule.value = this.termExpr();
+      return [rule];
+    }
+    if (this.isKw('contains') && !this.t.nl) {
+      this.next();
+      rule.multi = true;
+      rule.key = this.termExpr();
+    } else if (this.isOp('=') || this.isOp(':=')) {
+      rule.assign = this.next().text === ':=';
+      rule.value = this.termExpr();
+    } else if (this.v0 && !args && ref.length === 2 && this.isOp('[', this.toks[headIdx + 1]) && !this.isKw('if')) {
+      // v0: `p[x] { ... }` is a partial set whose element is the last ref element.
+      const last = ref[ref.length - 1]!;
+      rule.ref = ref.slice(0, -1);
+      rule.multi = true;
+      rule.key = last;
+    }
+    // Body
+    let hasBody = false;
+    if (this.isKw('if') && !this.t.nl) {
+      this.next();
+      rule.body = this.ifBody();
+      hasBody = true;
+    } else if (this.isOp('{') && !this.t.nl) {
+      if (!this.v0) this.fail('`if` keyword is required before rule body');
+      rule.body = this.block();
+      hasBody = true;
+    } else if (this.isOp('{') && this.v0) {
+      rule.body = this.block();
+      hasBody = true;
+    }
+    if (!hasBody) {
+      rule.body = [];
+    }
+    // else chain
+    let cur = rule;
+    while (this.isKw('else')) {
+      const et = this.next();
+      if (rule.multi) this.fail('else keyword cannot be used on multi-value rules', et);
+      const e: Rule = { ...rule, elseRule: undefined, value: { type: 'scalar', value: true, loc: this.loc(et) }, body: [], loc: this.loc(et) };
+      if (this.isOp('=') || this.isOp(':=')) {
+        this.next();
+        e.value = this.termExpr();
+      }
+      if (this.isKw('if')) {
+        this.next();
+        e.body = this.ifBody();
+      } else if (this.isOp('{')) {
+        if (!this.v0) this.fail('`if` keyword is required before rule body');
+        e.body = this.block();
+      }
+      cur.elseRule = e;
+      cur = e;
+    }
+    const rules = [rule];
+    // v0 allows `p { a } { b }`: extra bodies are further definitions of the same head.
+    while (this.v0 && hasBody && this.isOp('{') && !this.t.nl) {
+      rules.push({ ...rule, body: this.block(), elseRule: undefined });
+    }
+    return rules;
+  }
+
+  private headRef(t: Term, at: Token): Term[] {
+    if (t.type === 'var') return [t];
+    if (t.type === 'ref' && t.head.type === 'var') return [t.head, ...t.path];
+    this.fail('invalid rule head', at);
+  }
+
+  private ifBody(): Literal[] {
+    if (this.isOp('{')) {
+      // `if {` always opens a body block.
+      return this.block();
+    }
+    return [this.literal()];
+  }
+
+  private block(): Literal[] {
+    this.expectOp('{');
+    const saved = this.noOr;
+    this.noOr = 0;
+    const body = this.literals('}');
+    this.noOr = saved;
+    this.expectOp('}');
+    if (body.length === 0) this.fail('found empty body');
+    return body;
+  }
+
+  bodyUntilEof(): Literal[] {
+    const body = this.literals('eof');
+    if (body.length === 0) this.fail('empty query');
+    return body;
+  }
+
+  private literals(end: '}' | 'eof'): Literal[] {
+    const out: Literal[] = [];
+    const atEnd = (): boolean => (end === 'eof' ? this.t.kind === 'eof' : this.isOp('}'));
+    while (!atEnd()) {
+      out.push(this.literal());
+      if (this.isOp(';')) {
+        this.next();
+        continue;
+      }
+      if (atEnd()) break;
+      if (!this.t.nl) this.unexpected();
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ literals
+  literal(): Literal {
+    const start = this.t;
+    const loc = this.loc(start);
+    if (this.isKw('some') && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek())) {
+      this.next();
+      const terms: Term[] = [this.termRel()];
+      while (this.isOp(',')) {
+        this.next();
+        terms.push(this.termRel());
+      }
+      if (this.isKw('in')) {
+        this.next();
+        if (terms.length > 2) this.fail('unexpected , token: expected at most two terms before in');
+        const coll = this.termRel();
+        const w = this.withs();
+        return terms.length === 2
+          ? { type: 'somein', key: terms[0], value: terms[1]!, coll, with: w, loc }
+          : { type: 'somein', value: terms[0]!, coll, with: w, loc };
+      }
+      for (const v of terms) if (v.type !== 'var') this.fail('expected var in some declaration', start);
+      return { type: 'some', vars: terms, loc };
+    }
+    if (this.isKw('every') && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek())) {
+      this.next();
+      const first = this.termRel();
+      let key: Term | undefined;
+      let value = first;
+      if (this.isOp(',')) {
+        this.next();
+        key = first;
+        value = this.termRel();
+      }
+      if (!this.isKw('in')) this.unexpected('in');
+      this.next();
+      const domain = this.termRel();
+      const body = this.block();
+      return { type: 'every', key, value, domain, body, with: this.withs(), loc };
+    }
+    let negated = false;
+    if (this.isKw('not') && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek())) {
+      this.next();
+      negated = true;
+    }
+    const term = this.exprTerm();
+    return { type: 'expr', term, negated, with: this.withs(), loc };
+  }
+
+  private withs(): With[] {
+    const out: With[] = [];
+    while (this.isKw('with')) {
+      const t = this.next();
+      const target = this.termRel();
+      if (!this.isKw('as')) this.unexpected('as');
+      this.next();
+      const value = this.termRel();
+      out.push({ target, value, loc: this.loc(t) });
+    }
+    return out;
+  }
+
+  /** An expression at literal level: `a = b`, `a := b`, `k, v in xs`, or any term. */
+  private exprTerm(): Term {
+    const startTok = this.t;
+    const lhs = this.termIn();
+    if (this.isOp(',') && this.noOr === 0) {
+      // `k, v in xs` as a literal.
+      this.next();
+      const v = this.termRel();
+      if (!this.isKw('in')) this.unexpected('in');
+      this.next();
+      const coll = this.termRel();
+      return this.call(['internal', 'member_3'], [lhs, v, coll], startTok);
+    }
+    if (this.isOp('=') || this.isOp(':=')) {
+      const op = this.next().text;
+      const rhs = this.termIn();
+      return this.call([op === '=' ? 'eq' : 'assign'], [lhs, rhs], startTok);
+    }
+    return lhs;
+  }
+
+  private call(fn: string[], args: Term[], at: Token): Term {
+    const loc = this.loc(at);
+    return { type: 'call', fn, fnTerm: { type: 'var', name: fn.join('.'), loc }, args, loc };
+  }
+
+  /** A full term including infix operators but not assignment (used for values and arguments). */
+  termExpr(): Term {
+    return this.termIn();
+  }
+
+  private termIn(): Term {
+    const start = this.t;
+    let lhs = this.termRel();
+    while (this.isKw('in')) {
+      this.next();
+      const rhs = this.termRel();
+      lhs = this.call(['internal', 'member_2'], [lhs, rhs], start);
+    }
+    return lhs;
+  }
+
+  private termRel(): Term {
+    const start = this.t;
+    let lhs = this.termOr();
+    while (this.t.kind === 'op' && RELATIONS[this.t.text]) {
+      const op = RELATIONS[this.next().text]!;
+      const rhs = this.termOr();
+      lhs = this.call([op], [lhs, rhs], start);
+    }
+    return lhs;
+  }
+
+  private termOr(): Term {
+    const start = this.t;
+    let lhs = this.termAnd();
+    while (this.isOp('|') && this.noOr === 0) {
+      this.next();
+      lhs = this.call(['or'], [lhs, this.termAnd()], start);
+    }
+    return lhs;
+  }
+
+  private termAnd(): Term {
+    const start = this.t;
+    let lhs = this.termArith();
+    while (this.isOp('&')) {
+      this.next();
+      lhs = this.call(['and'], [lhs, this.termArith()], start);
+    }
+    return lhs;
+  }
+
+  private termArith(): Term {
+    const start = this.t;
+    let lhs = this.termFactor();
+    while (this.t.kind === 'op' && ARITH[this.t.text]) {
+      const opTok = this.t;
+      // `a -1` on one line is subtraction; a newline before the operator ends the expression.
+      if (opTok.nl) break;
+      this.next();
+      lhs = this.call([ARITH[opTok.text]!], [lhs, this.termFactor()], start);
+    }
+    return lhs;
+  }
+
+  private termFactor(): Term {
+    const start = this.t;
+    let lhs = this.primary();
+    while (this.t.kind === 'op' && FACTOR[this.t.text]) {
+      if (this.t.nl) break;
+      const op = FACTOR[this.next().text]!;
+      lhs = this.call([op], [lhs, this.primary()], start);
+    }
+    return lhs;
+  }
+
+  // ------------------------------------------------------------------ terms
+  private primary(): Term {
+    const t = this.t;
+    const loc = this.loc(t);
+    switch (t.kind) {
+      case 'number':
+        this.next();
+        return this.postfix({ type: 'scalar', value: parseNumberText(t.text), loc }, true);
+      case 'string':
+      case 'rawstring':
+        this.next();
+        return this.postfix({ type: 'scalar', value: t.value, loc }, true);
+      case 'template':
+        this.next();
+        return this.template(t);
+      case 'eof':
+        this.unexpected();
+    }
+    if (t.kind === 'ident') {
+      const nextTok = this.peek();
+      const continues = !nextTok.ws && (this.isOp('.', nextTok) || this.isOp('[', nextTok));
+      switch (t.text) {
+        case 'true':
+        case 'false':
+          if (continues) break;
+          this.next();
+          return this.postfix({ type: 'scalar', value: t.text === 'true', loc }, true);
+        case 'null':
+          if (continues) break;
+          this.next();
+          return this.postfix({ type: 'scalar', value: null, loc }, true);
+        case 'set':
+          if (this.isOp('(', nextTok) && !nextTok.ws && this.isOp(')', this.peek(2))) {
+            this.next();
+            this.next();
+            this.next();
+            return this.postfix({ type: 'set', items: [], loc }, true);
+          }
+          break;
+        default:
+          if (KEYWORDS.has(t.text) && !continues) this.unexpected();
+      }
+      this.next();
+      return this.postfix({ type: 'var', name: t.text, loc }, true);
+    }
+    // punctuation
+    switch (t.text) {
+      case '(': {
+        this.next();
+        const saved = this.noOr;
+        this.noOr = 0;
+        const inner = this.termExpr();
+        this.noOr = saved;
+        this.expectOp(')');
+        return this.postfix(inner, true);
+      }
+      case '[':
+        return this.postfix(this.arrayOrComp(), true);
+      case '{':
+        return this.postfix(this.braceTerm(), true);
+      case '-': {
+        this.next();
+        const n = this.t;
+        if (n.kind === 'number' && !n.ws) {
+          this.next();
+          return this.postfix({ type: 'scalar', value: negate(parseNumberText(n.text)), loc }, true);
+        }
+        const operand = this.primary();
+        return this.call(['minus'], [{ type: 'scalar', value: 0, loc }, operand], t);
+      }
+    }
+    this.unexpected();
+  }
+
+  /** Continues a term with `.name`, `[term]` and `(args)` when they follow without whitespace. */
+  private postfix(term: Term, allowCall: boolean): Term {
+    for (;;) {
+      const t = this.t;
+      if (t.ws || t.kind !== 'op') return term;
+      if (t.text === '.') {
+        this.next();
+        const n = this.t;
+        if (n.kind !== 'ident' || n.ws) this.unexpected('ident');
+        this.next();
+        term = appendRef(term, { type: 'scalar', value: n.text, loc: this.loc(n) });
+      } else if (t.text === '[') {
+        this.next();
+        const saved = this.noOr;
+        this.noOr = 0;
+        const key = this.termExpr();
+        this.noOr = saved;
+        this.expectOp(']');
+        term = appendRef(term, key);
+      } else if (t.text === '(' && allowCall && (term.type === 'var' || term.type === 'ref')) {
+        const fn = callPath(term);
+        if (!fn) return term;
+        this.next();
+        const saved = this.noOr;
+        this.noOr = 0;
+        const args: Term[] = [];
+        if (!this.isOp(')')) {
+          for (;;) {
+            args.push(this.termExpr());
+            if (this.isOp(',')) {
+              this.next();
+              continue;
+            }
+            break;
+          }
+        }
+        this.noOr = saved;
+        this.expectOp(')');
+        term = { type: 'call', fn, fnTerm: term, args, loc: term.loc };
+      } else {
+        return term;
+      }
+    }
+  }
+
+  private arrayOrComp(): Term {
+    const open = this.next();
+    const loc = this.loc(open);
+    if (this.isOp(']')) {
+      this.next();
+      return { type: 'array', items: [], loc };
+    }
+    this.noOr++;
+    const first = this.termExpr();
+    this.noOr--;
+    if (this.isOp('|')) {
+      this.next();
+      const body = this.compBody(']');
+      return { type: 'arraycomp', term: first, body, loc };
+    }
+    const items = [first];
+    this.noOr++;
+    while (this.isOp(',')) {
+      this.next();
+      if (this.isOp(']')) break;
+      items.push(this.termExpr());
+    }
+    this.noOr--;
+    this.expectOp(']');
+    return { type: 'array', items, loc };
+  }
+
+  private compBody(close: string): Literal[] {
+    const saved = this.noOr;
+    this.noOr = 0;
+    const body: Literal[] = [];
+    while (!this.isOp(close)) {
+      body.push(this.literal());
+      if (this.isOp(';')) {
+        this.next();
+        continue;
+      }
+      if (this.isOp(close)) break;
+      if (!this.t.nl) this.unexpected();
+    }
+    this.noOr = saved;
+    this.expectOp(close);
+    if (body.length === 0) this.fail('found empty body');
+    return body;
+  }
+
+  private braceTerm(): Term {
+    const open = this.next();
+    const loc = this.loc(open);
+    if (this.isOp('}')) {
+      this.next();
+      return { type: 'object', entries: [], loc };
+    }
+    this.noOr++;
+    const first = this.termExpr();
+    this.noOr--;
+    if (this.isOp(':')) {
+      this.next();
+      this.noOr++;
+      const v = this.termExpr();
+      this.noOr--;
+      if (this.isOp('|')) {
+        this.next();
+        return { type: 'objcomp', key: first, value: v, body: this.compBody('}'), loc };
+      }
+      const entries: [Term, Term][] = [[first, v]];
+      this.noOr++;
+      while (this.isOp(',')) {
+        this.next();
+        if (this.isOp('}')) break;
+        const k = this.termExpr();
+        this.expectOp(':');
+        entries.push([k, this.termExpr()]);
+      }
+      this.noOr--;
+      this.expectOp('}');
+      return { type: 'object', entries, loc };
+    }
+    if (this.isOp('|')) {
+      this.next();
+      return { type: 'setcomp', term: first, body: this.compBody('}'), loc };
+    }
+    const items = [first];
+    this.noOr++;
+    while (this.isOp(',')) {
+      this.next();
+      if (this.isOp('}')) break;
+      items.push(this.termExpr());
+    }
+    this.noOr--;
+    this.expectOp('}');
+    return { type: 'set', items, loc };
+  }
+
+  /** $"text {expr} text": `\{` is a literal brace; other escapes are JSON's. */
+  private template(t: Token): Term {
+    const loc = this.loc(t);
+    const raw = t.value;
+    const parts: (string | Term)[] = [];
+    let text = '';
+    let i = 0;
+    while (i < raw.length) {
+      const c = raw[i]!;
+      if (c === '\\') {
+        const d = raw[i + 1]!;
+        if (d === '{' || d === '}') {
+          text += d;
+          i += 2;
+          continue;
+        }
+        // Decode one JSON escape.
+        const len = d === 'u' ? 6 : 2;
+        try {
+          text += JSON.parse('"' + raw.slice(i, i + len) + '"') as string;
+        } catch {
+          this.fail('illegal escape sequence in template string', t);
+        }
+        i += len;
+        continue;
+      }
+      if (c === '{') {
+        // Find the matching brace (strings inside may contain braces).
+        let depth = 0;
+        let j = i;
+        for (; j < raw.length; j++) {
+          const ch = raw[j];
+          if (ch === '"') {
+            j++;
+            while (j < raw.length && raw[j] !== '"') j += raw[j] === '\\' ? 2 : 1;
+            continue;
+          }
+          if (ch === '`') {
+            j = raw.indexOf('`', j + 1);
+            continue;
+          }
+          if (ch === '{') depth++;
+          else if (ch === '}' && --depth === 0) break;
+        }
+        if (text) parts.push(text);
+        text = '';
+        const inner = raw.slice(i + 1, j);
+        const sub = new Parser(inner, this.file, this.v0);
+        // Locations inside the template point at the template itself.
+        for (const tok of sub.toks) {
+          tok.line = t.line;
+          tok.col = t.col;
+        }
+        const term = sub.termExpr();
+        sub.expectEof();
+        parts.push(term);
+        i = j + 1;
+        continue;
+      }
+      text += c;
+      i++;
+    }
+    if (text) parts.push(text);
+    return { type: 'template', parts, loc };
+  }
+}
+
+function negate(v: ReturnType<typeof parseNumberText>): ReturnType<typeof parseNumberText> {
+  if (typeof v === 'number') return -v;
+  return parseNumberText('-' + v.n.toString());
+}
+
+function appendRef(term: Term, el: Term): Term {
+  if (term.type === 'ref') return { type: 'ref', head: term.head, path: [...term.path, el], loc: term.loc };
+  return { type: 'ref', head: term, path: [el], loc: term.loc };
+}
+
+/** The dotted name of a callable ref (`a.b.c`), or undefined if it has dynamic parts. */
+function callPath(t: Term): string[] | undefined {
+  if (t.type === 'var') return [t.name];
+  if (t.type !== 'ref' || t.head.type !== 'var') return undefined;
+  const out = [t.head.name];
+  for (const p of t.path) {
+    if (p.type !== 'scalar' || typeof p.value !== 'string') return undefined;
+    out.push(p.value);
+  }
+  return out;
+}
+
+/** Empty set value helper for callers building terms. */
+export function emptySetTerm(loc: Loc): Term {
+  return { type: 'scalar', value: new SetValue(), loc };
+}
