@@ -1,2 +1,84 @@
-// Builtin family "aggregates": not written yet.
-export {};
+// Builtin family "aggregates": count, sum, product, max, min, sort, all, any.
+import { BigNum, ObjectValue, SetValue, compare, type Value } from '../value.js';
+import { register } from './registry.js';
+import { collectionItems, elementError, oneOfError } from './operands.js';
+import { ratAdd, ratMul, ratToNumber, toRat, type Rat } from './numeric.js';
+
+register({
+  name: 'count',
+  arity: 1,
+  fn: ([a]) => {
+    if (Array.isArray(a)) return a.length;
+    if (a instanceof ObjectValue || a instanceof SetValue) return a.size;
+    if (typeof a === 'string') {
+      let n = 0;
+      for (const _ of a) n++;
+      return n;
+    }
+    throw oneOfError('count', 1, a!, 'array', 'object', 'set', 'string');
+  },
+});
+
+function fold(name: string, a: Value, init: Rat, op: (x: Rat, y: Rat) => Rat): Value {
+  const items = collectionItems(a);
+  if (!items) throw oneOfError(name, 1, a, 'set', 'array');
+  let acc = init;
+  let allInt = true;
+  let iacc = init.n;
+  for (const x of items) {
+    if (typeof x !== 'number' && !(x instanceof BigNum)) throw elementError(name, 1, a, x, 'number');
+    if (allInt && (x instanceof BigNum || Number.isInteger(x))) {
+      const b = x instanceof BigNum ? x.n : BigInt(x);
+      iacc = name === 'sum' ? iacc + b : iacc * b;
+    } else allInt = false;
+    acc = op(acc, toRat(x));
+  }
+  return ratToNumber(allInt ? { n: iacc, d: 1n } : acc);
+}
+
+register({ name: 'sum', arity: 1, fn: ([a]) => fold('sum', a!, { n: 0n, d: 1n }, ratAdd) });
+register({ name: 'product', arity: 1, fn: ([a]) => fold('product', a!, { n: 1n, d: 1n }, ratMul) });
+
+function extreme(name: string, a: Value, sign: number): Value | undefined {
+  const items = collectionItems(a);
+  if (!items) throw oneOfError(name, 1, a, 'set', 'array');
+  if (items.length === 0) return undefined;
+  let best: Value = items[0]!;
+  for (const x of items) if (compare(x, best) * sign > 0) best = x;
+  return best;
+}
+
+register({ name: 'max', arity: 1, fn: ([a]) => extreme('max', a!, 1) });
+register({ name: 'min', arity: 1, fn: ([a]) => extreme('min', a!, -1) });
+
+register({
+  name: 'sort',
+  arity: 1,
+  fn: ([a]) => {
+    if (Array.isArray(a)) return [...a].sort(compare);
+    if (a instanceof SetValue) return [...a.sorted()];
+    throw oneOfError('sort', 1, a!, 'set', 'array');
+  },
+});
+
+register({
+  name: 'all',
+  arity: 1,
+  deprecated: true,
+  fn: ([a]) => {
+    const items = collectionItems(a!);
+    if (!items) throw oneOfError('all', 1, a!, 'array', 'set');
+    return items.every((x) => x === true);
+  },
+});
+
+register({
+  name: 'any',
+  arity: 1,
+  deprecated: true,
+  fn: ([a]) => {
+    const items = collectionItems(a!);
+    if (!items) throw oneOfError('any', 1, a!, 'array', 'set');
+    return items.some((x) => x === true);
+  },
+});

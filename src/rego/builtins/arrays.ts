@@ -1,2 +1,47 @@
-// Builtin family "arrays": not written yet.
-export {};
+// Builtin family "arrays": array.concat, array.slice, array.reverse, array.flatten.
+import { register } from './registry.js';
+import { arr, intOperand } from './operands.js';
+
+register({
+  name: 'array.concat',
+  arity: 2,
+  fn: ([a, b]) => {
+    const x = arr('array.concat', 1, a!);
+    const y = arr('array.concat', 2, b!);
+    return x.length === 0 ? y : y.length === 0 ? x : x.concat(y);
+  },
+});
+
+register({
+  name: 'array.slice',
+  arity: 3,
+  fn: ([a, b, c]) => {
+    const x = arr('array.slice', 1, a!);
+    let start = intOperand('array.slice', 2, b!);
+    let stop = intOperand('array.slice', 3, c!);
+    if (stop > x.length) stop = x.length;
+    if (start < 0) start = 0;
+    if (start >= stop) return [];
+    return x.slice(start, stop);
+  },
+});
+
+register({
+  name: 'array.reverse',
+  arity: 1,
+  fn: ([a]) => [...arr('array.reverse', 1, a!)].reverse(),
+});
+
+register({
+  name: 'array.flatten',
+  arity: 1,
+  fn: ([a]) => {
+    const x = arr('array.flatten', 1, a!);
+    const out = [];
+    for (const v of x) {
+      if (Array.isArray(v)) out.push(...v);
+      else out.push(v);
+    }
+    return out;
+  },
+});
