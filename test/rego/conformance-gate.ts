@@ -1,0 +1,13 @@
+// CI gate: the conformance suite must pass at least as many cases as the recorded floor
+// (test/rego/conformance-floor.txt). Raise the floor when the engine improves.
+import { readFloor, runConformance } from './conformance-lib.js';
+
+const floor = readFloor();
+const sum = runConformance([]);
+const line = `${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`;
+if (sum.passed < floor) {
+  process.stderr.write(`conformance: ${line}: below the floor of ${floor} (a regression; run npm run conformance)\n`);
+  process.exitCode = 1;
+} else {
+  process.stdout.write(`conformance: ${line} (floor ${floor})\n`);
+}
