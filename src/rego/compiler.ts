@@ -84,6 +84,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   for (const mod of modules) {
     let pkgNode = root;
     for (const p of mod.pkg) pkgNode = childNode(pkgNode, p, true)!;
+    pkgNode.isPackage = true;
     for (const rule of mod.rules) {
       let node = pkgNode;
       let i = 0;
@@ -103,7 +104,12 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   const globalsByModule = new Map<Module, Map<string, Global>>();
   for (const mod of modules) globalsByModule.set(mod, moduleGlobals(mod, root));
   // Function-ness first: call resolution depends on it.
-  for (const p of pending) if (p.rule.args) p.node.isFunction = true;
+  for (const p of pending) {
+    if (p.rule.args) {
+      p.node.isFunction = true;
+      p.node.arity = p.rule.args.length;
+    }
+  }
   for (const p of pending) {
     const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, p.rule.module);
     const cr = c.compileRule(p.rule, p.rest);
@@ -122,7 +128,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
 }
 
 function markHasRules(n: RuleNode): boolean {
-  let has = n.rules.length > 0 || n.defaultRule !== undefined;
+  let has = n.rules.length > 0 || n.defaultRule !== undefined || n.isPackage === true;
   for (const c of n.children.values()) if (markHasRules(c)) has = true;
   n.hasRules = has;
   return has;
@@ -176,8 +182,6 @@ function termPath(t: Term): Value[] | undefined {
 const SPECIAL: Record<string, CallTarget['special']> = {
   eq: 'eq',
   assign: 'assign',
-  'internal.member_2': 'member_2',
-  'internal.member_3': 'member_3',
   print: 'print',
 };
 
@@ -229,7 +233,7 @@ export class RuleCompiler {
     };
     if (rule.elseRule) cr.elseRule = this.compileRule(rule.elseRule, rest);
     cr.nslots = Math.max(this.alloc.n, cr.elseRule?.nslots ?? 0);
-    cr.guards = indexGuards(body);
+    if (!cr.elseRule) cr.guards = indexGuards(body);
     return cr;
   }
 
@@ -617,10 +621,7 @@ function useOf(lit: CLit): VarUse {
       break;
     }
     case L.Not:
-      for (const l of lit.body) {
-        const inner = useOf(l);
-        for (const s of inner.needed) u.needed.add(s), u.firstNeeded!.set(s, inner.firstNeeded!.get(s)!);
-      }
+      bodyNeeds(lit.body, new Set(), u);
       break;
     case L.SomeIn:
       walk(lit.coll, false, u);
@@ -629,17 +630,29 @@ function useOf(lit: CLit): VarUse {
       break;
     case L.Every: {
       walk(lit.domain, false, u);
-      const own = new Set(lit.slots);
-      for (const l of lit.body) {
-        const inner = useOf(l);
-        for (const s of inner.needed) if (!own.has(s)) u.needed.add(s), u.firstNeeded!.set(s, inner.firstNeeded!.get(s)!);
-      }
+      bodyNeeds(lit.body, new Set(lit.slots), u);
       break;
     }
     case L.Noop:
       break;
   }
   return u;
+}
+
+/** Adds to u the vars a nested body needs from outside (used before the body binds them). */
+function bodyNeeds(body: CLit[], own: Set<number>, u: VarUse): void {
+  const boundInside = new Set(own);
+  for (const l of body) {
+    const lu = useOf(l);
+    for (const s of lu.needed) {
+      if (!boundInside.has(s) && !u.needed.has(s)) {
+        u.needed.add(s);
+        u.firstNeeded!.set(s, lu.firstNeeded!.get(s)!);
+      }
+    }
+    for (const s of lu.outputs) boundInside.add(s);
+    for (const s of lu.needed) boundInside.add(s);
+  }
 }
 
 /**

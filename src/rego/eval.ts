@@ -457,9 +457,10 @@ export class Evaluator {
       if (key === MULTI) break;
       const child = node.children.get(hashKey(key));
       if (child) {
-        const cbase: Value | undefined = base === undefined ? undefined : getKey(base, key);
+        const cbase: Value | undefined = base === undefined ? undefined : dataGet(base, key);
         if (child.rules.length > 0 || child.defaultRule || child.isFunction) {
-          const v = this.evalNode(child, cbase);
+          // A base document at a rule's path shadows the rule (OPA: base/virtual conflicts).
+          const v = cbase !== undefined && !child.isFunction ? cbase : this.evalNode(child, cbase);
           return v === undefined ? false : this.walk(v, path, i + 1, f, k);
         }
         node = child;
@@ -468,7 +469,9 @@ export class Evaluator {
       }
       if (node.dynamic) break;
       if (base === undefined) return false;
-      return this.walk(base, path, i, f, k);
+      const nb = dataGet(base, key);
+      if (nb === undefined) return false;
+      return this.walk(nb, path, i + 1, f, k);
     }
     const v = this.evalNode(node, base);
     return v === undefined ? false : this.walk(v, path, i, f, k);
@@ -548,8 +551,8 @@ export class Evaluator {
     for (const child of node.children.values()) {
       if (!child.hasRules || child.isFunction) continue;
       const cv = this.evalNode(child, base instanceof ObjectValue ? base.get(child.key) : undefined);
-      if (cv !== undefined) {
-        if (cv instanceof ObjectValue && obj.get(child.key) === undefined) {
+      if (cv !== undefined && !(base instanceof ObjectValue && base.has(child.key))) {
+        if (cv instanceof ObjectValue) {
           // Children may be extended by dynamic rules below: keep a private copy.
           const copy = cv.clone();
           owned.add(copy);
@@ -863,6 +866,13 @@ export function getKey(v: Value, key: Value): Value | undefined {
   }
   if (v instanceof SetValue) return v.has(key) ? key : undefined;
   return undefined;
+}
+
+/** Base-document lookup: OPA also finds integer keys under their string spelling (data[2]). */
+function dataGet(v: Value, key: Value): Value | undefined {
+  const x = getKey(v, key);
+  if (x === undefined && typeof key === 'number' && v instanceof ObjectValue) return v.get(String(key));
+  return x;
 }
 
 /** A copy of v with v[path...] = x (objects created along the way). */

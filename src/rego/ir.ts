@@ -105,6 +105,8 @@ export interface RuleNode {
   rules: CRule[];
   defaultRule?: CRule;
   isFunction: boolean;
+  /** A package: defined (at least `{}`) even without rules. */
+  isPackage?: boolean;
   /** This node or a descendant has rules. */
   hasRules: boolean;
   /** Some rule here has a dynamic rest (refhead with vars, partial object). */

@@ -106,6 +106,16 @@ export function tokenize(src: string, file: string): Token[] {
       push('rawstring', src.slice(start, i), body);
       continue;
     }
+    if (c === 36 /* $ */ && src.charCodeAt(i + 1) === 96) {
+      // $`raw template`: no escapes; may span lines.
+      const close = src.indexOf('`', i + 2);
+      if (close < 0) err('unterminated raw template string', start);
+      const body = src.slice(i + 2, close);
+      i = close + 1;
+      push('template', src.slice(start, i), body);
+      for (let j = 0; j < body.length; j++) if (body.charCodeAt(j) === 10) (line++, (lineStart = start + 2 + j + 1));
+      continue;
+    }
     if (c === 36 /* $ */ && src.charCodeAt(i + 1) === 34) {
       i = scanTemplate(src, i + 1, err);
       push('template', src.slice(start, i), src.slice(start + 2, i - 1));

@@ -68,6 +68,12 @@ class Parser {
   private isKw(s: string, t = this.t): boolean {
     return t.kind === 'ident' && t.text === s;
   }
+  /** A keyword in keyword position: not the head of a ref such as `else.foo` or `import.x`. */
+  private isKwHere(s: string): boolean {
+    if (!this.isKw(s)) return false;
+    const n = this.peek();
+    return !(n.kind === 'op' && !n.ws && (n.text === '.' || n.text === '['));
+  }
   private loc(t = this.t): Loc {
     return { file: this.file, line: t.line, col: t.col };
   }
@@ -94,10 +100,10 @@ class Parser {
     const pkgRef = this.refTerm();
     const pkg = this.refToPath(pkgRef, pkgTok);
     const mod: Module = { file: this.file, pkg, pkgLoc: this.loc(pkgTok), imports: [], rules: [], v0: this.v0 };
-    while (this.isKw('import')) mod.imports.push(this.importDecl());
+    while (this.isKwHere('import')) mod.imports.push(this.importDecl());
     while (this.t.kind !== 'eof') {
-      if (this.isKw('import')) this.fail('imports must appear before rules');
-      if (this.isKw('package')) this.fail('unexpected package keyword');
+      if (this.isKwHere('import')) this.fail('imports must appear before rules');
+      if (this.isKwHere('package')) this.fail('unexpected package keyword');
       mod.rules.push(...this.rule(mod));
     }
     return mod;
@@ -218,7 +224,7 @@ class Parser {
     }
     // else chain
     let cur = rule;
-    while (this.isKw('else')) {
+    while (this.isKwHere('else')) {
       const et = this.next();
       if (rule.multi) this.fail('else keyword cannot be used on multi-value rules', et);
       const e: Rule = { ...rule, elseRule: undefined, value: { type: 'scalar', value: true, loc: this.loc(et) }, body: [], loc: this.loc(et) };
@@ -354,16 +360,7 @@ class Parser {
   /** An expression at literal level: `a = b`, `a := b`, `k, v in xs`, or any term. */
   private exprTerm(): Term {
     const startTok = this.t;
-    const lhs = this.termIn();
-    if (this.isOp(',') && this.noOr === 0) {
-      // `k, v in xs` as a literal.
-      this.next();
-      const v = this.termRel();
-      if (!this.isKw('in')) this.unexpected('in');
-      this.next();
-      const coll = this.termRel();
-      return this.call(['internal', 'member_3'], [lhs, v, coll], startTok);
-    }
+    const lhs = this.termIn(true);
     if (this.isOp('=') || this.isOp(':=')) {
       const op = this.next().text;
       const rhs = this.termIn();
@@ -382,9 +379,19 @@ class Parser {
     return this.termIn();
   }
 
-  private termIn(): Term {
+  private termIn(allowComma = false): Term {
     const start = this.t;
     let lhs = this.termRel();
+    if (allowComma && this.isOp(',')) {
+      // `k, v in xs` (only where a comma cannot separate list items: literal level, parens).
+      const save = this.i;
+      this.next();
+      const v = this.termRel();
+      if (this.isKw('in')) {
+        this.next();
+        lhs = this.call(['internal', 'member_3'], [lhs, v, this.termRel()], start);
+      } else this.i = save;
+    }
     while (this.isKw('in')) {
       this.next();
       const rhs = this.termRel();
@@ -488,7 +495,8 @@ class Parser {
           }
           break;
         default:
-          if (KEYWORDS.has(t.text) && !continues) this.unexpected();
+          // `contains(s, x)` is the builtin; keywords may also head a ref (`as.foo`).
+          if (KEYWORDS.has(t.text) && !continues && !(t.text === 'contains' && this.isOp('(', nextTok) && !nextTok.ws)) this.unexpected();
       }
       this.next();
       return this.postfix({ type: 'var', name: t.text, loc }, true);
@@ -499,7 +507,7 @@ class Parser {
         this.next();
         const saved = this.noOr;
         this.noOr = 0;
-        const inner = this.termExpr();
+        const inner = this.termIn(true);
         this.noOr = saved;
         this.expectOp(')');
         return this.postfix(inner, true);
@@ -668,9 +676,10 @@ class Parser {
     const parts: (string | Term)[] = [];
     let text = '';
     let i = 0;
+    const isRaw = t.text.startsWith('$`');
     while (i < raw.length) {
       const c = raw[i]!;
-      if (c === '\\') {
+      if (c === '\\' && !isRaw) {
         const d = raw[i + 1]!;
         if (d === '{' || d === '}') {
           text += d;

@@ -3,6 +3,7 @@
 // as OPA's arbitrary-precision decimals do (0.1 + 0.2 == 0.3).
 import { BigNum, SetValue, intValue, toBigInt, type Value } from '../value.js';
 import { builtinError, operandError, register, typeError } from './registry.js';
+import { typeName } from '../value.js';
 import { ratAdd, ratMul, ratToNumber, toRat, type Rat } from './numeric.js';
 
 type Num = number | BigNum;
@@ -42,14 +43,14 @@ register({
   name: 'minus',
   arity: 2,
   fn: ([a, b]) => {
-    if (a instanceof SetValue || b instanceof SetValue) {
-      if (!(a instanceof SetValue)) throw typeError('minus', `operand 1 must be one of {number, set} but got ${typeof a === 'number' ? 'number' : 'other'}`);
+    if (a instanceof SetValue) {
       if (!(b instanceof SetValue)) throw operandError('minus', 2, 'set', b!);
       const out = new SetValue();
       for (const v of a.sorted()) if (!b.has(v)) out.add(v);
       return out;
     }
-    return arith('minus', num('minus', 1, a!), num('minus', 2, b!));
+    if (typeof a !== 'number' && !(a instanceof BigNum)) throw typeError('minus', `operand 1 must be one of {number, set} but got ${typeName(a!)}`);
+    return arith('minus', a, num('minus', 2, b!));
   },
 });
 register({ name: 'mul', arity: 2, fn: ([a, b]) => arith('mul', num('mul', 1, a!), num('mul', 2, b!)) });
