@@ -26,6 +26,7 @@ import './json.js';
 import './crypto.js';
 import './jwt.js';
 import './net.js';
+import './providers-aws.js';
 
 export { lookupBuiltin, builtinNames, register, BuiltinError } from './registry.js';
 export type { BuiltinDef, BuiltinContext } from './registry.js';
