@@ -47,6 +47,12 @@ const commands: Record<string, Command> = {
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/bench.js')).runBench(v, p),
   },
+  policy: {
+    summary: 'the built-in policy pack: list | explain RULE | export [--out DIR]',
+    options: { out: str },
+    positionals: true,
+    run: async (v, p) => (await import('./policy/commands.js')).runPolicy(v, p),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,94 @@
+// The policy input document (DESIGN "The policy input document"): opa-docker-authz's fields,
+// so its users' policies keep working, plus dockgate's own lower-case fields.
+import type { ApiPath } from './api-path.js';
+import type { BindMount } from './bind-mounts.js';
+import type { ParsedDockerfile } from './dockerfile.js';
+import type { RouteMatch } from './routes.js';
+
+export interface InputIdentity {
+  uid: number | null;
+  gid: number | null;
+  user: string;
+  groups: string[];
+  admin: boolean;
+  pid: number | null;
+  /** Home directory from the user database ("" when unknown). */
+  home: string;
+  via: 'peercred' | 'tls' | 'proxy-header' | 'cli';
+}
+
+export interface InputTarget {
+  type: string;
+  id: string;
+  name: string;
+  owner: string | null;
+  labels: Record<string, string>;
+}
+
+export interface InputFacts {
+  layer: 'proxy' | 'plugin' | 'cli';
+  method: string;
+  /** Request target as sent: path and query. */
+  target: string;
+  /** Header names → first value. Names are put in Go's canonical form, as dockerd hands them to plugins. */
+  headers: Record<string, string>;
+  /** Parsed (canonical) JSON body, or null. */
+  body: unknown;
+  identity: InputIdentity;
+  apiPath: ApiPath;
+  route: RouteMatch;
+  bindMounts: BindMount[];
+  /** Build requests: the Dockerfile found in the context. */
+  dockerfile?: ParsedDockerfile & { path: string };
+  /** The object the request acts on, looked up live. */
+  targetObject?: InputTarget | null;
+}
+
+export function buildInput(f: InputFacts): Record<string, unknown> {
+  const plainPath = f.target.split('?', 1)[0]!;
+  const input: Record<string, unknown> = {
+    // opa-docker-authz
+    Method: f.method,
+    Path: f.target,
+    PathPlain: plainPath,
+    PathArr: plainPath.split('/'),
+    Query: f.apiPath.queryAll,
+    Headers: canonicalHeaders(f.headers),
+    Body: f.body ?? null,
+    User: f.identity.user,
+    AuthMethod: f.identity.via === 'tls' ? 'TLS' : '',
+    BindMounts: f.bindMounts,
+    // dockgate
+    layer: f.layer,
+    identity: f.identity,
+    request: {
+      version: f.apiPath.version,
+      path: f.apiPath.path,
+      query: f.apiPath.query,
+      action: f.route.action,
+      resource: f.route.resource,
+    },
+    target: f.targetObject ?? null,
+  };
+  if (f.dockerfile) {
+    input.dockerfile = f.dockerfile.lines;
+    input.Dockerfile = f.dockerfile.lines;
+    input.build = { dockerfile_path: f.dockerfile.path, instructions: f.dockerfile.instructions, directives: f.dockerfile.directives };
+  }
+  return input;
+}
+
+function canonicalHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    const name = canonicalHeaderName(k);
+    if (!(name in out)) out[name] = v;
+  }
+  return out;
+}
+
+/** Go's CanonicalMIMEHeaderKey: "content-type" → "Content-Type". */
+export function canonicalHeaderName(name: string): string {
+  if (!/^[A-Za-z0-9-]+$/.test(name)) return name; // Go leaves names with other bytes untouched
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+}

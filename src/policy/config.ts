@@ -1,0 +1,106 @@
+// The TOML config that tunes the built-in pack, visible to Rego as data.dockgate.config.
+//
+// The file only states what differs from the defaults; it is deep-merged over DEFAULT_CONFIG.
+// A key the defaults do not have, or a value of another type, is an error naming the key:
+// a typo in a security tool's config must not silently leave a rule at its default.
+import { readFile } from 'node:fs/promises';
+import { parse as parseToml, TomlError } from 'smol-toml';
+
+export type ConfigValue = boolean | number | string | ConfigValue[] | { [k: string]: ConfigValue };
+export type Config = { [k: string]: ConfigValue };
+
+export class ConfigError extends Error {}
+
+/** Every rule of the built-in pack with its switch and settings (see `dockgate policy list`). */
+export const DEFAULT_CONFIG: Config = {
+  /** Admins (below) are not bound by the pack's rules. */
+  admins_exempt: true,
+  identity: {
+    /** User names that are admins. */
+    admins: ['root'],
+    /** Members of these groups are admins. */
+    admin_groups: [],
+  },
+  daemon: {
+    /** Host paths of Docker sockets; dockgate adds its upstream socket's real path. */
+    sockets: ['/run/docker.sock', '/var/run/docker.sock'],
+    /** dockerd's data root; dockgate fills it in from the daemon when left empty. */
+    data_root: '',
+  },
+  rules: {
+    'unknown-endpoint': { enabled: true },
+    plugins: { enabled: true },
+    swarm: { enabled: true },
+    privileged: { enabled: true },
+    'host-namespaces': { enabled: true, allow: [] },
+    capabilities: { enabled: true, allow: [] },
+    devices: { enabled: true, allow: [], allow_gpus: true },
+    'security-opts': { enabled: true, allow_custom_seccomp: false },
+    mounts: {
+      enabled: true,
+      allow_home: true,
+      allow: [],
+      forbid: ['/run/docker.sock', '/var/run/docker.sock', '/var/lib/docker', '/run/containerd', '/var/lib/containerd', '/proc', '/sys', '/dev', '/boot', '/etc'],
+    },
+    sysctls: { enabled: true, allow: ['net.**'] },
+    'cgroup-parent': { enabled: true, allow: [] },
+    'require-limits': { enabled: false, fields: ['Memory', 'PidsLimit'] },
+    'allowed-registries': { enabled: false, allow: ['docker.io'] },
+    'no-root-user': { enabled: false },
+    'read-only-rootfs': { enabled: false },
+    'no-new-privileges': { enabled: false },
+    build: { enabled: true, allow_buildkit: false, allow_add_url: false, allowed_from: [] },
+  },
+};
+
+/** Reads and merges a TOML config file; no file means the defaults. */
+export async function loadConfig(path: string | undefined): Promise<Config> {
+  if (!path) return structuredClone(DEFAULT_CONFIG);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read config: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseConfig(text, path);
+}
+
+export function parseConfig(text: string, name = 'config'): Config {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof TomlError) throw new ConfigError(`${name}:${err.line}:${err.column}: ${err.message.split('\n')[0]}`);
+    throw err;
+  }
+  return mergeOver(DEFAULT_CONFIG, parsed, name, '') as Config;
+}
+
+function mergeOver(defaults: ConfigValue, given: unknown, file: string, key: string): ConfigValue {
+  const where = key || '(top level)';
+  if (isTable(defaults)) {
+    if (!isTable(given)) throw new ConfigError(`${file}: ${where} must be a table`);
+    const out: Config = structuredClone(defaults);
+    for (const [k, v] of Object.entries(given)) {
+      const sub = key ? `${key}.${k}` : k;
+      if (!(k in defaults)) throw new ConfigError(`${file}: unknown setting ${sub}${suggest(k, Object.keys(defaults))}`);
+      out[k] = mergeOver(defaults[k]!, v, file, sub);
+    }
+    return out;
+  }
+  if (Array.isArray(defaults)) {
+    if (!Array.isArray(given) || !given.every((x) => typeof x === 'string')) throw new ConfigError(`${file}: ${where} must be a list of strings`);
+    return given as string[];
+  }
+  if (typeof given !== typeof defaults) throw new ConfigError(`${file}: ${where} must be a ${typeof defaults}`);
+  return given as ConfigValue;
+}
+
+function isTable(v: unknown): v is Config {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function suggest(k: string, known: string[]): string {
+  const close = known.find((c) => c.replace(/[-_]/g, '') === k.replace(/[-_]/g, '').toLowerCase());
+  return close ? ` (did you mean ${close}?)` : ` (known: ${known.join(', ')})`;
+}

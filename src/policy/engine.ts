@@ -1,0 +1,191 @@
+// Loads policies (the built-in pack or --policy files), data and config, and turns an input
+// document into a decision. Every enforcement point asks here; none decides itself.
+//
+// Fail closed: an evaluation error, a timeout, or a decision of an unexpected shape is a deny
+// whose reason is kept for the log.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { compile, fromJS, parseJSON, ObjectValue, SetValue, toJS, type Policy, type Value } from '../rego/index.js';
+import { loadConfig, type Config } from './config.js';
+
+export interface PolicyOptions {
+  /** Rego files or directories; none means the built-in pack. */
+  policies?: string[];
+  /** JSON/YAML data files or directories, merged into `data`. */
+  data?: string[];
+  /** TOML config for the built-in pack (data.dockgate.config). */
+  config?: string;
+  v0?: boolean;
+  /** Settings known only at run time (e.g. daemon.sockets, daemon.data_root), merged into the config. */
+  runtimeConfig?: (config: Config) => void;
+  /** Evaluation budget per decision. */
+  timeoutMs?: number;
+  maxSteps?: number;
+}
+
+export interface DenyReason {
+  rule: string;
+  msg: string;
+  hint: string;
+}
+
+export interface PolicyDecision {
+  allow: boolean;
+  reasons: DenyReason[];
+  /** The message a refused client sees (Docker's error JSON `message`). */
+  message: string;
+  /** Why evaluation failed, when it did (logged, not shown in full to the client). */
+  error?: string;
+}
+
+export class PolicyLoadError extends Error {}
+
+/** Where the built-in pack's Rego files live (src/policy/pack, also from dist/). */
+export function builtinPackDir(): string {
+  // Compiled code runs from <root>/dist/src/policy, sources from <root>/src/policy; the pack stays in the source tree.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const up2 = join(here, '..', '..');
+  const root = basename(up2) === 'dist' ? join(up2, '..') : up2;
+  return join(root, 'src', 'policy', 'pack');
+}
+
+export class PolicyEngine {
+  private constructor(
+    private readonly policy: Policy,
+    readonly config: Config,
+    readonly warnings: string[],
+    private readonly hasBuildPolicy: boolean,
+    private readonly opts: PolicyOptions,
+  ) {}
+
+  static async load(opts: PolicyOptions = {}): Promise<PolicyEngine> {
+    const config = await loadConfig(opts.config);
+    opts.runtimeConfig?.(config);
+    const sources = await readRegoSources(opts.policies?.length ? opts.policies : [builtinPackDir()]);
+    const data = await readData(opts.data ?? []);
+    const dockgate = data.get('dockgate');
+    const dockgateObj = dockgate instanceof ObjectValue ? dockgate.clone() : new ObjectValue();
+    dockgateObj.set('config', fromJS(config));
+    data.set('dockgate', dockgateObj);
+    let policy: Policy;
+    try {
+      policy = compile(sources, { v0: opts.v0, data });
+    } catch (err) {
+      throw new PolicyLoadError((err as Error).message);
+    }
+    const hasBuild = policy.modules.some((m) => m.pkg.join('.') === 'docker.build');
+    return new PolicyEngine(policy, config, policy.warnings, hasBuild, opts);
+  }
+
+  /** Judges one input document. Never throws: errors are a deny. */
+  decide(inputDoc: Record<string, unknown> | Value): PolicyDecision {
+    const input = inputDoc instanceof ObjectValue ? inputDoc : fromJS(inputDoc);
+    const evalOpts = { timeoutMs: this.opts.timeoutMs ?? 250, maxSteps: this.opts.maxSteps ?? 5_000_000 };
+    try {
+      const allow = this.policy.evalRef('data.docker.authz.allow', input, evalOpts);
+      const reasons = readReasons(this.policy.evalRef('data.docker.authz.deny', input, evalOpts));
+      let allowed = allow === true && reasons.length === 0;
+      if (allowed && this.hasBuildPolicy && isBuild(input)) {
+        allowed = this.policy.evalRef('data.docker.build.allow', input, evalOpts) === true;
+        if (!allowed) reasons.push({ rule: 'build', msg: 'the build policy does not allow this build', hint: '' });
+      }
+      if (allow !== undefined && typeof allow !== 'boolean') {
+        return refuse(`policy error: data.docker.authz.allow is ${typeof allow}, not a boolean`, reasons);
+      }
+      return { allow: allowed, reasons, message: allowed ? '' : formatMessage(reasons) };
+    } catch (err) {
+      return refuse(`policy evaluation failed: ${(err as Error).message}`, []);
+    }
+  }
+}
+
+function refuse(error: string, reasons: DenyReason[]): PolicyDecision {
+  return { allow: false, reasons, message: 'dockgate: request denied: the policy could not be evaluated (see the dockgate log)', error };
+}
+
+function isBuild(input: Value): boolean {
+  const req = input instanceof ObjectValue ? input.get('request') : undefined;
+  return req instanceof ObjectValue && req.get('action') === 'image.build';
+}
+
+/** `deny` entries: strings, or {rule, msg, hint} objects (any field may be missing). */
+function readReasons(v: Value | undefined): DenyReason[] {
+  if (v === undefined) return [];
+  const items: Value[] = v instanceof SetValue ? [...v.values()] : Array.isArray(v) ? v : [v];
+  return items.map((item) => {
+    if (typeof item === 'string') return { rule: '', msg: item, hint: '' };
+    if (item instanceof ObjectValue) {
+      const s = (k: string) => {
+        const x = item.get(k);
+        return typeof x === 'string' ? x : x === undefined ? '' : JSON.stringify(toJS(x));
+      };
+      return { rule: s('rule'), msg: s('msg'), hint: s('hint') };
+    }
+    return { rule: '', msg: JSON.stringify(toJS(item)), hint: '' };
+  });
+}
+
+/** "dockgate: privileged: <msg> (<hint>)", several joined with "; ". */
+export function formatMessage(reasons: DenyReason[]): string {
+  if (reasons.length === 0) return 'dockgate: request denied by policy';
+  const parts = reasons.map((r) => `${r.rule ? `${r.rule}: ` : ''}${r.msg}${r.hint ? ` (${r.hint})` : ''}`);
+  return `dockgate: ${parts.join('; ')}`;
+}
+
+async function listFiles(paths: string[], exts: string[]): Promise<{ file: string; base: string }[]> {
+  const out: { file: string; base: string }[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch (err) {
+      throw new PolicyLoadError(`${p}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (st.isDirectory()) {
+      for (const entry of (await readdir(p, { recursive: true })).sort()) {
+        if (exts.includes(extname(entry))) out.push({ file: join(p, entry), base: p });
+      }
+    } else {
+      out.push({ file: p, base: dirname(p) });
+    }
+  }
+  return out;
+}
+
+async function readRegoSources(paths: string[]) {
+  const files = await listFiles(paths, ['.rego']);
+  if (files.length === 0) throw new PolicyLoadError(`no .rego files in ${paths.join(', ')}`);
+  return Promise.all(files.map(async ({ file }) => ({ name: file, text: await readFile(file, 'utf8') })));
+}
+
+/** OPA's data loading: a file given directly merges at the root; in a directory, at its folder's path. */
+async function readData(paths: string[]): Promise<ObjectValue> {
+  let root = new ObjectValue();
+  for (const { file, base } of await listFiles(paths, ['.json', '.yaml', '.yml'])) {
+    const text = await readFile(file, 'utf8');
+    let value: Value;
+    try {
+      value = extname(file) === '.json' ? parseJSON(text) : fromJS(parseYaml(text));
+    } catch (err) {
+      throw new PolicyLoadError(`${file}: ${(err as Error).message}`);
+    }
+    const prefix = relative(base, dirname(file)).split(sep).filter(Boolean);
+    for (const key of [...prefix].reverse()) value = new ObjectValue().set(key, value);
+    if (!(value instanceof ObjectValue)) throw new PolicyLoadError(`${file}: data must be an object`);
+    root = mergeData(root, value, file);
+  }
+  return root;
+}
+
+function mergeData(a: ObjectValue, b: ObjectValue, file: string): ObjectValue {
+  const out = a.clone();
+  for (const [k, v] of b.entries()) {
+    const prev = out.get(k);
+    if (prev instanceof ObjectValue && v instanceof ObjectValue) out.set(k, mergeData(prev, v, file));
+    else if (prev !== undefined) throw new PolicyLoadError(`${file}: data key ${String(k)} is defined twice`);
+    else out.set(k, v);
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+# dockgate built-in policy pack: the decision.
+#
+# A request is allowed when no rule of the pack denies it. Every rule lives in its own package
+# under dockgate.rules and adds {rule, msg, hint} objects to its `deny` set; this module only
+# collects them. Tune the rules with the TOML config (data.dockgate.config), not by editing here.
+package docker.authz
+
+import rego.v1
+
+default allow := false
+
+allow if count(deny) == 0
+
+deny contains v if some v in data.dockgate.rules.endpoints.deny
+deny contains v if some v in data.dockgate.rules.privileged.deny
+deny contains v if some v in data.dockgate.rules.namespaces.deny
+deny contains v if some v in data.dockgate.rules.capabilities.deny
+deny contains v if some v in data.dockgate.rules.devices.deny
+deny contains v if some v in data.dockgate.rules.security_opts.deny
+deny contains v if some v in data.dockgate.rules.mounts.deny
+deny contains v if some v in data.dockgate.rules.sysctls.deny
+deny contains v if some v in data.dockgate.rules.cgroups.deny
+deny contains v if some v in data.dockgate.rules.optional.deny
+deny contains v if some v in data.dockgate.rules.build.deny

@@ -1,0 +1,24 @@
+# The cgroup a container or build runs under.
+package dockgate.rules.cgroups
+
+import rego.v1
+
+import data.dockgate.lib
+
+deny contains lib.violation("cgroup-parent", msg, "drop --cgroup-parent; dockgate places containers in the configured cgroup") if {
+	lib.enabled("cgroup-parent")
+	lib.applies
+	parent := requested_parent
+	parent != ""
+	not allowed(parent)
+	msg := sprintf("--cgroup-parent %s is refused: it would escape the configured resource limits", [parent])
+}
+
+requested_parent := lib.host_config.CgroupParent if lib.creates_container
+
+requested_parent := input.request.query.cgroupparent if lib.action == "image.build"
+
+allowed(parent) if {
+	some root in lib.config.rules["cgroup-parent"].allow
+	lib.path_under(parent, root)
+}

@@ -1,0 +1,37 @@
+# Endpoints: requests dockgate does not recognise, and endpoints that change the daemon itself.
+package dockgate.rules.endpoints
+
+import rego.v1
+
+import data.dockgate.lib
+
+deny contains lib.violation("unknown-endpoint", msg, "if this is a real Engine API endpoint, report it; an admin can allow it with rules.unknown-endpoint.enabled = false") if {
+	lib.enabled("unknown-endpoint")
+	lib.applies
+	lib.action == "unknown"
+	msg := sprintf("%s %s is not an Engine API endpoint dockgate knows", [input.Method, input.request.path])
+}
+
+plugin_changes := {"plugin.install", "plugin.enable", "plugin.upgrade", "plugin.create", "plugin.set", "plugin.push"}
+
+deny contains lib.violation("plugins", msg, "plugins run as root on the host; ask an admin to install it") if {
+	lib.enabled("plugins")
+	lib.applies
+	lib.action in plugin_changes
+	msg := sprintf("%s is refused: a Docker plugin runs with full host privileges", [lib.action])
+}
+
+swarm_changes := {
+	"swarm.init", "swarm.join", "swarm.leave", "swarm.update", "swarm.unlock",
+	"node.update", "node.delete",
+	"service.create", "service.update", "service.delete",
+	"secret.create", "secret.update", "secret.delete",
+	"config.create", "config.update", "config.delete",
+}
+
+deny contains lib.violation("swarm", msg, "swarm services bypass per-container rules; ask an admin") if {
+	lib.enabled("swarm")
+	lib.applies
+	lib.action in swarm_changes
+	msg := sprintf("%s is refused: swarm and node changes are for admins", [lib.action])
+}

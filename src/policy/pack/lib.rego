@@ -1,0 +1,45 @@
+# Helpers shared by the rules of the built-in pack.
+package dockgate.lib
+
+import rego.v1
+
+config := data.dockgate.config
+
+action := input.request.action
+
+body := input.Body if input.Body != null
+
+else := {}
+
+host_config := body.HostConfig if is_object(body.HostConfig)
+
+else := {}
+
+# Rules apply to everybody but admins, unless the config says admins are bound too.
+applies if not exempt
+
+exempt if {
+	config.admins_exempt
+	input.identity.admin
+}
+
+# A rule is on when its config table says so (each rule has `enabled`).
+enabled(rule) if config.rules[rule].enabled
+
+violation(rule, msg, hint) := {"rule": rule, "msg": msg, "hint": hint}
+
+# The container-creating actions whose body carries a HostConfig.
+creates_container if action == "container.create"
+
+# Capability names as Docker accepts them: any case, with or without the CAP_ prefix.
+normalise_cap(c) := upper(trim_prefix(upper(c), "CAP_"))
+
+# A host path lies under a root when it is the root or below it (never a sibling prefix).
+path_under(path, root) if path == root
+
+path_under(path, root) if {
+	root != "/"
+	startswith(path, concat("", [trim_suffix(root, "/"), "/"]))
+}
+
+path_under(_, "/") := true

@@ -1,0 +1,20 @@
+# Kernel parameters set for the container.
+package dockgate.rules.sysctls
+
+import rego.v1
+
+import data.dockgate.lib
+
+deny contains lib.violation("sysctls", msg, "remove --sysctl; an admin can allow it in [rules.sysctls] allow (glob patterns)") if {
+	lib.enabled("sysctls")
+	lib.applies
+	lib.creates_container
+	some name, _ in lib.host_config.Sysctls
+	not allowed(name)
+	msg := sprintf("--sysctl %s is refused: only the configured kernel parameters may be set", [name])
+}
+
+allowed(name) if {
+	some pattern in lib.config.rules.sysctls.allow
+	glob.match(pattern, ["."], name)
+}
