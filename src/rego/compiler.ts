@@ -363,7 +363,8 @@ export class RuleCompiler {
   private withMod(w: With, scope: Scope): CWith {
     const path = termPath(w.target);
     if (!path) throw compileError('with keyword target must reference existing input, data, or a function', w.loc, 'rego_type_error');
-    const value = this.term(w.value, scope);
+    const fnValue0 = this.fnValueTarget(w.value);
+    const value: CTerm = fnValue0 ? { k: K.Const, v: null, vars: false, loc: w.loc } : this.term(w.value, scope);
     const head = path[0] as string;
     const g = this.globals.get(head);
     if (head === 'input' || (g && g.root === 'input')) {
@@ -373,7 +374,7 @@ export class RuleCompiler {
     let dataPath: Value[] | undefined;
     if (head === 'data') dataPath = path.slice(1);
     else if (g && g.root === 'data') dataPath = [...g.path, ...path.slice(1)];
-    const fnValue = this.fnValueTarget(w.value);
+    const fnValue = fnValue0;
     if (dataPath) {
       const node = this.nodeAt(dataPath);
       if (node && node.isFunction) return { kind: 'fn', path: dataPath, fnName: node.name, value, fnValue };

@@ -469,9 +469,16 @@ export class Evaluator {
       }
       if (node.dynamic) break;
       if (base === undefined) return false;
-      const nb = dataGet(base, key);
+      // Plain base data from here on.
+      let nb: Value | undefined = dataGet(base, key);
+      for (i++; i < path.length && nb !== undefined; i++) {
+        const kk = this.one(path[i]!, f);
+        if (kk === MULTI) break;
+        if (kk === undefined) return false;
+        nb = dataGet(nb, kk);
+      }
       if (nb === undefined) return false;
-      return this.walk(nb, path, i + 1, f, k);
+      return this.walk(nb, path, i, f, k);
     }
     const v = this.evalNode(node, base);
     return v === undefined ? false : this.walk(v, path, i, f, k);
@@ -551,7 +558,13 @@ export class Evaluator {
     for (const child of node.children.values()) {
       if (!child.hasRules || child.isFunction) continue;
       const cv = this.evalNode(child, base instanceof ObjectValue ? base.get(child.key) : undefined);
-      if (cv !== undefined && !(base instanceof ObjectValue && base.has(child.key))) {
+      const existing = obj.get(child.key);
+      if (cv !== undefined && existing instanceof ObjectValue && cv instanceof ObjectValue) {
+        // Base and virtual documents under one key merge; the base wins on conflicts.
+        const merged = mergeObjects(cv, existing);
+        owned.add(merged);
+        obj.set(child.key, merged);
+      } else if (cv !== undefined && existing === undefined) {
         if (cv instanceof ObjectValue) {
           // Children may be extended by dynamic rules below: keep a private copy.
           const copy = cv.clone();
@@ -690,7 +703,31 @@ export class Evaluator {
       }
     }
     if (target.special === 'print') return k(true);
+    if (target !== t.fn) {
+      // A mock replacement runs without the mocks, so it can call what it replaces.
+      const saved = this.mocks;
+      this.mocks = undefined;
+      try {
+        if (target.node) {
+          let out: Value | undefined;
+          this.callFunction(target.node, args, t.loc, (v) => ((out = v), true));
+          if (out === undefined) return false;
+          this.mocks = saved;
+          return k(out);
+        }
+        return this.invokeBuiltin(target, t, args, (v) => {
+          this.mocks = saved;
+          return k(v);
+        });
+      } finally {
+        this.mocks = saved;
+      }
+    }
     if (target.node) return this.callFunction(target.node, args, t.loc, k);
+    return this.invokeBuiltin(target, t, args, k);
+  }
+
+  private invokeBuiltin(target: CallTarget, t: Extract<CTerm, { k: K.Call }>, args: Value[], k: VCont): boolean {
     const b = target.builtin;
     if (!b) throw this.err('eval_internal_error', `unknown function ${target.name}`, t.loc);
     try {
@@ -866,6 +903,16 @@ export function getKey(v: Value, key: Value): Value | undefined {
   }
   if (v instanceof SetValue) return v.has(key) ? key : undefined;
   return undefined;
+}
+
+/** a deep-merged with b (b's leaves win); returns a fresh object. */
+function mergeObjects(a: ObjectValue, b: ObjectValue): ObjectValue {
+  const out = a.clone();
+  for (const [k, v] of b.sortedEntries()) {
+    const x = out.get(k);
+    out.set(k, x instanceof ObjectValue && v instanceof ObjectValue ? mergeObjects(x, v) : v);
+  }
+  return out;
 }
 
 /** Base-document lookup: OPA also finds integer keys under their string spelling (data[2]). */

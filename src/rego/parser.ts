@@ -191,7 +191,7 @@ class Parser {
       rule.value = this.termExpr();
       return [rule];
     }
-    if (this.isKw('contains') && !this.t.nl) {
+    if (this.isKwHere('contains') && !this.t.nl) {
       this.next();
       rule.multi = true;
       rule.key = this.termExpr();
@@ -207,7 +207,7 @@ class Parser {
     }
     // Body
     let hasBody = false;
-    if (this.isKw('if') && !this.t.nl) {
+    if (this.isKwHere('if') && !this.t.nl) {
       this.next();
       rule.body = this.ifBody();
       hasBody = true;
@@ -346,7 +346,7 @@ class Parser {
 
   private withs(): With[] {
     const out: With[] = [];
-    while (this.isKw('with')) {
+    while (this.isKwHere('with')) {
       const t = this.next();
       const target = this.termRel();
       if (!this.isKw('as')) this.unexpected('as');
@@ -392,7 +392,7 @@ class Parser {
         lhs = this.call(['internal', 'member_3'], [lhs, v, this.termRel()], start);
       } else this.i = save;
     }
-    while (this.isKw('in')) {
+    while (this.isKwHere('in')) {
       this.next();
       const rhs = this.termRel();
       lhs = this.call(['internal', 'member_2'], [lhs, rhs], start);
