@@ -17,7 +17,7 @@ import { ObjectValue, type Value } from './value.js';
 
 export { RegoError, RegoErrors } from './errors.js';
 export { parseJSON, JSONSyntaxError } from './json.js';
-export { parseModule, parseQuery, parseTerm } from './parser.js';
+export { parseModule, parseQuery, parseQueryWithText, parseTerm } from './parser.js';
 export * from './value.js';
 
 export interface ModuleSource {

@@ -23,9 +23,14 @@ export function parseModule(text: string, file: string, opts: ParseOptions = {})
 
 /** Parses a query (a body of literals). */
 export function parseQuery(text: string, file = 'query', opts: ParseOptions = {}): Literal[] {
+  return parseQueryWithText(text, file, opts).body;
+}
+
+/** Parses a query and returns each literal's source text (what `opa eval` reports as "text"). */
+export function parseQueryWithText(text: string, file = 'query', opts: ParseOptions = {}): { body: Literal[]; texts: string[] } {
   const p = new Parser(text, file, !!opts.v0);
   const body = p.bodyUntilEof();
-  return body;
+  return { body, texts: p.spans.map(([a, b]) => text.slice(a, b)) };
 }
 
 /** Parses a single term (e.g. an `input_term` from a test case). */
@@ -39,6 +44,8 @@ export function parseTerm(text: string, file = 'term'): Term {
 class Parser {
   private toks: Token[];
   private i = 0;
+  /** Source offsets [start, end) of each top-level query literal, in order. */
+  readonly spans: [number, number][] = [];
   /** Depth counter: inside [...] and {...} the `|` starts a comprehension instead of a union. */
   private noOr = 0;
 
@@ -285,7 +292,9 @@ class Parser {
     const out: Literal[] = [];
     const atEnd = (): boolean => (end === 'eof' ? this.t.kind === 'eof' : this.isOp('}'));
     while (!atEnd()) {
+      const startOff = this.t.offset;
       out.push(this.literal());
+      if (end === 'eof') this.spans.push([startOff, this.toks[this.i - 1]!.end]);
       if (this.isOp(';')) {
         this.next();
         continue;

@@ -1,6 +1,64 @@
-// `dockgate eval`: not written yet.
+// `dockgate eval [-d PATH]... [-i INPUT] [--format json|pretty] [--v0-compatible] QUERY`:
+// prints `opa eval`'s result shape, `{}` when the query is undefined.
+import { RegoError, parseQueryWithText, toJS, toJSON, type Value } from '../index.js';
+import { CliError, compileLoaded, guard, loadPaths, readDocument } from './load.js';
+
 export async function runEval(values: Record<string, unknown>, positionals: string[]): Promise<number> {
-  void values;
-  void positionals;
-  throw new Error('eval: not implemented yet');
+  return guard('eval', () => {
+    if (positionals.length !== 1) throw new CliError('exactly one QUERY argument is required');
+    const query = positionals[0]!;
+    const format = (values.format as string | undefined) ?? 'json';
+    if (format !== 'json' && format !== 'pretty') throw new CliError(`unknown --format ${format} (want json or pretty)`);
+    const v0 = values['v0-compatible'] === true;
+    const loaded = loadPaths((values.data as string[] | undefined) ?? []);
+    const input = values.input ? readDocument(values.input as string) : undefined;
+    const policy = compileLoaded(loaded, v0);
+    let parsed;
+    try {
+      parsed = parseQueryWithText(query, 'query', { v0 });
+    } catch (e) {
+      if (e instanceof RegoError) throw new CliError(e.message);
+      throw e;
+    }
+    const results = policy.eval(query, { input });
+    if (format === 'pretty') {
+      process.stdout.write(pretty(results.map((r) => ({ bindings: r.bindings, expressions: r.expressions }))) + '\n');
+      return 0;
+    }
+    if (results.length === 0) {
+      process.stdout.write('{}\n');
+      return 0;
+    }
+    const out = {
+      result: results.map((r) => {
+        const row: Record<string, unknown> = {
+          expressions: r.expressions.map((v, i) => ({
+            value: toJS(v),
+            text: parsed.texts[i] ?? query,
+            location: { row: parsed.body[i]!.loc.line, col: parsed.body[i]!.loc.col },
+          })),
+        };
+        if (r.bindings.size > 0) row.bindings = Object.fromEntries([...r.bindings].map(([k, v]) => [k, toJS(v)]));
+        return row;
+      }),
+    };
+    process.stdout.write(stringify(out) + '\n');
+    return 0;
+  });
+}
+
+/** JSON with 2-space indentation like opa; bigints (exact big integers) printed as digits. */
+export function stringify(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `\u0000BIG${x.toString()}\u0000` : x), 2).replace(/"\\u0000BIG(-?\d+)\\u0000"/g, '$1');
+}
+
+/** `--format pretty`: the value of a single-expression query, else the bindings; "undefined" when none. */
+function pretty(rows: { bindings: Map<string, Value>; expressions: Value[] }[]): string {
+  if (rows.length === 0) return 'undefined';
+  return rows
+    .map((r) => {
+      if (r.bindings.size > 0) return stringify(Object.fromEntries([...r.bindings].map(([k, v]) => [k, toJS(v)])));
+      return r.expressions.map((v) => (typeof v === 'object' && v !== null ? stringify(toJS(v)) : toJSON(v))).join('\n');
+    })
+    .join('\n');
 }
