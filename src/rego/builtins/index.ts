@@ -27,6 +27,7 @@ import './crypto.js';
 import './jwt.js';
 import './net.js';
 import './providers-aws.js';
+import './graphql.js';
 
 export { lookupBuiltin, builtinNames, register, BuiltinError } from './registry.js';
 export type { BuiltinDef, BuiltinContext } from './registry.js';

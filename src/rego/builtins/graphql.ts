@@ -1,0 +1,646 @@
+// Builtin family "graphql" (family B): graphql.parse_query / parse_schema / parse /
+// parse_and_verify / is_valid / schema_is_valid, matching OPA (gqlparser) outputs: the AST as
+// Go's JSON with Position, nulls and empty collections pruned; errors "MSG in GraphQL string at
+// location L:C". Schema validation follows gqlparser's ValidateSchemaDocument; query validation
+// implements the commonly hit rules of the GraphQL spec's validation section.
+import { ObjectValue, toJS, type Value } from '../value.js';
+import { builtinError, expectString, typeError, register } from './registry.js';
+import { GQLError, parseQueryDocument, parseSchemaDocument, VALUE_KIND, type Node, type Pos } from './graphql-parser.js';
+
+// ---------------------------------------------------------------------------------------------
+// AST <-> Value
+
+/** OPA's pruneIrrelevantGraphQLASTNodes over our AST objects (internal `_` keys dropped). */
+function prune(x: unknown): Value | undefined {
+  if (x === null || x === undefined) return undefined;
+  if (Array.isArray(x)) {
+    const out: Value[] = [];
+    for (const e of x) {
+      const v = prune(e);
+      if (v === undefined) continue;
+      if ((Array.isArray(v) && v.length === 0) || (v instanceof ObjectValue && v.size === 0)) continue;
+      out.push(v);
+    }
+    return out;
+  }
+  if (typeof x === 'object') {
+    const o = new ObjectValue();
+    for (const [k, e] of Object.entries(x as Node)) {
+      if (k.startsWith('_') || k === 'Position') continue;
+      const v = prune(e);
+      if (v === undefined) continue;
+      if ((Array.isArray(v) && v.length === 0) || (v instanceof ObjectValue && v.size === 0)) continue;
+      o.set(k, v);
+    }
+    return o;
+  }
+  return x as Value;
+}
+
+function toValue(doc: Node): Value {
+  return prune(doc) ?? new ObjectValue();
+}
+
+function gqlErr(name: string, e: unknown): never {
+  if (e instanceof GQLError) throw builtinError(name, e.message);
+  throw e;
+}
+
+function loadQuery(v: Value): Node {
+  if (typeof v === 'string') return parseQueryDocument(v);
+  return toJS(v) as Node;
+}
+
+function loadSchema(v: Value): Node {
+  if (typeof v === 'string') return parseSchemaDocument(v);
+  return toJS(v) as Node;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+const PRELUDE = `
+directive @include(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT
+directive @skip(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT
+directive @deprecated(reason: String = "No longer supported") on FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION | ENUM_VALUE
+directive @specifiedBy(url: String!) on SCALAR
+directive @oneOf on INPUT_OBJECT
+directive @defer(if: Boolean = true, label: String) on FRAGMENT_SPREAD | INLINE_FRAGMENT
+scalar Int
+scalar Float
+scalar String
+scalar Boolean
+scalar ID
+type __Schema { description: String types: [__Type!]! queryType: __Type! mutationType: __Type subscriptionType: __Type directives: [__Directive!]! }
+type __Type { kind: __TypeKind! name: String description: String fields(includeDeprecated: Boolean = false): [__Field!] interfaces: [__Type!] possibleTypes: [__Type!] enumValues(includeDeprecated: Boolean = false): [__EnumValue!] inputFields(includeDeprecated: Boolean = false): [__InputValue!] ofType: __Type specifiedByURL: String isOneOf: Boolean }
+type __Field { name: String! description: String args(includeDeprecated: Boolean = false): [__InputValue!]! type: __Type! isDeprecated: Boolean! deprecationReason: String }
+type __InputValue { name: String! description: String type: __Type! defaultValue: String isDeprecated: Boolean! deprecationReason: String }
+type __EnumValue { name: String! description: String isDeprecated: Boolean! deprecationReason: String }
+enum __TypeKind { SCALAR OBJECT INTERFACE UNION ENUM INPUT_OBJECT LIST NON_NULL }
+type __Directive { name: String! description: String locations: [__DirectiveLocation!]! args(includeDeprecated: Boolean = false): [__InputValue!]! isRepeatable: Boolean! }
+enum __DirectiveLocation { QUERY MUTATION SUBSCRIPTION FIELD FRAGMENT_DEFINITION FRAGMENT_SPREAD INLINE_FRAGMENT VARIABLE_DEFINITION SCHEMA SCALAR OBJECT FIELD_DEFINITION ARGUMENT_DEFINITION INTERFACE UNION ENUM ENUM_VALUE INPUT_OBJECT INPUT_FIELD_DEFINITION }
+`;
+
+class ValidationError extends Error {
+  constructor(
+    readonly msg: string,
+    readonly pos: Pos | undefined,
+  ) {
+    super(msg);
+  }
+}
+
+interface Schema {
+  types: Map<string, Node>;
+  directives: Map<string, Node>;
+  possible: Map<string, Node[]>;
+  query?: Node;
+  mutation?: Node;
+  subscription?: Node;
+}
+
+const list = <T>(x: T[] | null | undefined): T[] => x ?? [];
+
+function typeName(t: Node): string {
+  return t.NamedType ? t.NamedType : t.Elem ? typeName(t.Elem) : '';
+}
+
+function typeString(t: Node): string {
+  const base = t.NamedType ? t.NamedType : `[${t.Elem ? typeString(t.Elem) : ''}]`;
+  return base + (t.NonNull ? '!' : '');
+}
+
+function fail(msg: string, pos?: Pos): never {
+  throw new ValidationError(msg, pos);
+}
+
+function validateName(name: string, pos?: Pos): void {
+  if (name.startsWith('__')) fail(`Name "${name}" must not begin with "__", which is reserved by GraphQL introspection.`, pos);
+}
+
+function isInputKind(k: string | undefined): boolean {
+  return k === 'SCALAR' || k === 'ENUM' || k === 'INPUT_OBJECT';
+}
+
+let preludeDoc: Node | undefined;
+
+function buildSchema(userDoc: Node): Schema {
+  preludeDoc ??= parseSchemaDocument(PRELUDE, true);
+  const clone = (d: Node): Node => structuredClone(d);
+  const p = clone(preludeDoc);
+  const u = clone(userDoc);
+  const doc: Node = {};
+  for (const k of ['Schema', 'SchemaExtension', 'Directives', 'Definitions', 'Extensions']) doc[k] = [...list(p[k]), ...list(u[k])];
+  const s: Schema = { types: new Map(), directives: new Map(), possible: new Map() };
+  for (const def of doc.Definitions as Node[]) {
+    if (s.types.has(def.Name)) fail(`Cannot redeclare type ${def.Name}.`, def._pos);
+    s.types.set(def.Name, def);
+  }
+  const defs: Node[] = [...doc.Definitions];
+  for (const ext of doc.Extensions as Node[]) {
+    let def = s.types.get(ext.Name);
+    if (!def) {
+      def = { Kind: ext.Kind, Name: ext.Name, _pos: ext._pos, BuiltIn: false };
+      s.types.set(ext.Name, def);
+      defs.push(def);
+    }
+    if (def.Kind !== ext.Kind) fail(`Cannot extend type ${ext.Name} because the base type is a ${def.Kind}, not ${ext.Kind}.`, ext._pos);
+    for (const k of ['Directives', 'Interfaces', 'Fields', 'Types', 'EnumValues']) {
+      const add = list(ext[k]);
+      if (add.length) def[k] = [...list(def[k]), ...add];
+    }
+  }
+  const addPossible = (name: string, def: Node | undefined) => {
+    if (!def) return;
+    const l = s.possible.get(name) ?? [];
+    if (!l.includes(def)) l.push(def);
+    s.possible.set(name, l);
+  };
+  for (const def of defs) {
+    if (def.Kind === 'UNION') for (const t of list<string>(def.Types)) addPossible(def.Name, s.types.get(t));
+    else if (def.Kind === 'OBJECT' || def.Kind === 'INPUT_OBJECT') {
+      for (const i of list<string>(def.Interfaces)) addPossible(i, def);
+      addPossible(def.Name, def);
+    } else if (def.Kind === 'INTERFACE') for (const i of list<string>(def.Interfaces)) addPossible(i, def);
+  }
+  for (const dir of doc.Directives as Node[]) {
+    if (s.directives.has(dir.Name) && !['include', 'skip', 'deprecated', 'specifiedBy', 'oneOf', 'defer'].includes(dir.Name)) {
+      fail(`Cannot redeclare directive ${dir.Name}.`, dir._pos);
+    }
+    if (!s.directives.has(dir.Name)) s.directives.set(dir.Name, dir);
+  }
+  const schemas = doc.Schema as Node[];
+  if (schemas.length > 1) fail('Cannot have multiple schema entry points, consider schema extensions instead.', schemas[1]!._pos);
+  const roots = (ops: Node[]) => {
+    for (const e of ops) {
+      const def = s.types.get(e.Type);
+      if (!def) fail(`Schema root ${e.Operation} refers to a type ${e.Type} that does not exist.`, e._pos);
+      if (e.Operation === 'query') s.query = def;
+      else if (e.Operation === 'mutation') s.mutation = def;
+      else if (e.Operation === 'subscription') s.subscription = def;
+    }
+  };
+  if (schemas.length === 1) roots(list(schemas[0]!.OperationTypes));
+  for (const ext of doc.SchemaExtension as Node[]) roots(list(ext.OperationTypes));
+  for (const name of [...s.types.keys()].sort()) validateDefinition(s, s.types.get(name)!);
+  for (const name of [...s.directives.keys()].sort()) {
+    const d = s.directives.get(name)!;
+    validateName(d.Name, d._pos);
+    validateArgs(s, list(d.Arguments), d);
+  }
+  if (schemas.length === 0) {
+    s.query ??= s.types.get('Query');
+    s.mutation ??= s.types.get('Mutation');
+    s.subscription ??= s.types.get('Subscription');
+  }
+  if (s.query) {
+    s.query.Fields = [
+      ...list(s.query.Fields),
+      { Name: '__schema', Type: { NamedType: '__Schema', NonNull: true } },
+      { Name: '__type', Type: { NamedType: '__Type', NonNull: false }, Arguments: [{ Name: 'name', Type: { NamedType: 'String', NonNull: true } }] },
+    ];
+  }
+  return s;
+}
+
+function validateTypeRef(s: Schema, t: Node): void {
+  if (!s.types.has(typeName(t))) fail(`Undefined type ${typeName(t)}.`, t._pos);
+}
+
+function validateArgs(s: Schema, args: Node[], current?: Node): void {
+  for (const a of args) {
+    validateName(a.Name, a._pos);
+    validateTypeRef(s, a.Type);
+    const def = s.types.get(typeName(a.Type));
+    if (!isInputKind(def?.Kind)) fail(`cannot use ${typeString(a.Type)} as argument ${a.Name} because ${def?.Kind} is not a valid input type`, a._pos);
+    validateDirectives(s, list(a.Directives), 'ARGUMENT_DEFINITION', current);
+  }
+}
+
+function validateDirectives(s: Schema, dirs: Node[], location: string, current?: Node): void {
+  for (const d of dirs) {
+    validateName(d.Name, d._pos);
+    if (current && d.Name === current.Name) fail(`Directive ${current.Name} cannot refer to itself.`, d._pos);
+    const def = s.directives.get(d.Name);
+    if (!def) fail(`Undefined directive ${d.Name}.`, d._pos);
+    if (!list<string>(def.Locations).includes(location)) fail(`Directive ${d.Name} is not applicable on ${location}.`, d._pos);
+  }
+}
+
+function isCovariant(s: Schema, req: Node, act: Node): boolean {
+  if (req.NonNull && !act.NonNull) return false;
+  if (req.NamedType) {
+    if (req.NamedType === act.NamedType) return true;
+    return (s.possible.get(req.NamedType) ?? []).some((p) => p.Name === act.NamedType);
+  }
+  if (req.Elem && !act.Elem) return false;
+  return isCovariant(s, req.Elem, act.Elem);
+}
+
+function validateDefinition(s: Schema, def: Node): void {
+  const fields = list<Node>(def.Fields);
+  for (const f of fields) {
+    validateName(f.Name, f._pos);
+    validateTypeRef(s, f.Type);
+    validateArgs(s, list(f.Arguments));
+    validateDirectives(s, list(f.Directives), def.Kind === 'INPUT_OBJECT' ? 'INPUT_FIELD_DEFINITION' : 'FIELD_DEFINITION');
+  }
+  for (const t of list<string>(def.Types)) {
+    const td = s.types.get(t);
+    if (!td) fail(`Undefined type "${t}".`, def._pos);
+    if (td.Kind !== 'OBJECT') fail(`${def.Kind} type "${t}" must be OBJECT.`, def._pos);
+  }
+  for (const i of list<string>(def.Interfaces)) {
+    const intf = s.types.get(i);
+    if (!intf) fail(`Undefined type "${i}".`, def._pos);
+    if (intf.Kind !== 'INTERFACE') fail(`"${i}" is a non interface type ${intf.Kind}.`, def._pos);
+    for (const rf of list<Node>(intf.Fields)) {
+      const ff = fields.find((f) => f.Name === rf.Name);
+      if (!ff) fail(`For ${def.Name} to implement ${intf.Name} it must have a field called ${rf.Name}.`, def._pos);
+      if (!isCovariant(s, rf.Type, ff.Type)) fail(`For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have type ${typeString(rf.Type)}.`, ff._pos);
+      for (const ra of list<Node>(rf.Arguments)) {
+        const fa = list<Node>(ff.Arguments).find((a) => a.Name === ra.Name);
+        if (!fa) fail(`For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have the same arguments but it is missing ${ra.Name}.`, ff._pos);
+        if (typeString(ra.Type) !== typeString(fa.Type)) fail(`For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have the same arguments but ${ra.Name} has the wrong type.`, fa._pos);
+      }
+      for (const fa of list<Node>(ff.Arguments)) {
+        if (!list<Node>(rf.Arguments).some((a) => a.Name === fa.Name) && fa.Type.NonNull && !fa.DefaultValue) {
+          fail(`For ${def.Name} to implement ${intf.Name} any additional arguments on ${ff.Name} must be optional or have a default value but ${fa.Name} is required.`, fa._pos);
+        }
+      }
+    }
+    for (const tr of list<string>(intf.Interfaces)) {
+      if (!list<string>(def.Interfaces).includes(tr)) {
+        if (tr === def.Name) fail(`Type ${def.Name} cannot implement ${i} because it would create a circular reference.`, def._pos);
+        fail(`Type ${def.Name} must implement ${tr} because it is implemented by ${i}.`, def._pos);
+      }
+    }
+  }
+  switch (def.Kind) {
+    case 'OBJECT':
+    case 'INTERFACE':
+      if (fields.length === 0) fail(`${def.Kind} ${def.Name}: must define one or more fields.`, def._pos);
+      for (const f of fields) {
+        const t = s.types.get(typeName(f.Type));
+        if (t && !['SCALAR', 'OBJECT', 'INTERFACE', 'UNION', 'ENUM'].includes(t.Kind)) fail(`${def.Kind} ${def.Name}: field must be one of SCALAR, OBJECT, INTERFACE, UNION, ENUM.`, f._pos);
+      }
+      break;
+    case 'ENUM':
+      if (list(def.EnumValues).length === 0) fail(`${def.Kind} ${def.Name}: must define one or more unique enum values.`, def._pos);
+      for (const v of list<Node>(def.EnumValues)) if (['true', 'false', 'null'].includes(v.Name)) fail(`${def.Kind} ${def.Name}: non-enum value ${v.Name}.`, def._pos);
+      break;
+    case 'INPUT_OBJECT':
+      if (fields.length === 0) fail(`${def.Kind} ${def.Name}: must define one or more input fields.`, def._pos);
+      for (const f of fields) {
+        const t = s.types.get(typeName(f.Type));
+        if (t && !isInputKind(t.Kind)) fail(`${t.Kind} ${f.Name}: field must be one of SCALAR, ENUM, INPUT_OBJECT.`, f._pos);
+      }
+      break;
+  }
+  for (let i = 0; i < fields.length; i++) {
+    for (let j = i + 1; j < fields.length; j++) if (fields[i]!.Name === fields[j]!.Name) fail(`Field ${def.Name}.${fields[j]!.Name} can only be defined once.`, fields[j]!._pos);
+  }
+  if (!def.BuiltIn) validateName(def.Name, def._pos);
+  validateDirectives(s, list(def.Directives), def.Kind);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query validation
+
+function selKind(n: Node): string {
+  if (n._kind) return n._kind;
+  if ('Alias' in n) return 'Field';
+  if ('TypeCondition' in n || 'SelectionSet' in n) return 'InlineFragment';
+  return 'FragmentSpread';
+}
+
+const LEAF = new Set(['SCALAR', 'ENUM']);
+
+class QueryValidator {
+  private usedFragments = new Set<string>();
+  private fragments = new Map<string, Node>();
+
+  constructor(
+    private readonly s: Schema,
+    private readonly doc: Node,
+  ) {}
+
+  run(): void {
+    const ops = list<Node>(this.doc.Operations);
+    const frags = list<Node>(this.doc.Fragments);
+    for (const f of frags) {
+      if (this.fragments.has(f.Name)) fail(`There can be only one fragment named "${f.Name}".`, f._pos);
+      this.fragments.set(f.Name, f);
+    }
+    const names = new Set<string>();
+    for (const op of ops) {
+      if (!op.Name && ops.length > 1) fail('This anonymous operation must be the only defined operation.', op._pos);
+      if (op.Name) {
+        if (names.has(op.Name)) fail(`There can be only one operation named "${op.Name}".`, op._pos);
+        names.add(op.Name);
+      }
+    }
+    for (const op of ops) this.operation(op);
+    for (const f of frags) {
+      const t = this.s.types.get(f.TypeCondition);
+      if (!t) fail(`Unknown type "${f.TypeCondition}".`, f._pos);
+      if (LEAF.has(t.Kind) || t.Kind === 'INPUT_OBJECT') fail(`Fragment "${f.Name}" cannot condition on non composite type "${f.TypeCondition}".`, f._pos);
+      if (!this.usedFragments.has(f.Name)) fail(`Fragment "${f.Name}" is never used.`, f._pos);
+    }
+  }
+
+  private operation(op: Node): void {
+    const opType = op.Operation || 'query';
+    const root = opType === 'query' ? this.s.query : opType === 'mutation' ? this.s.mutation : this.s.subscription;
+    if (!root) fail(`Schema does not support operation type "${opType}"`, op._pos);
+    const defined = new Map<string, Node>();
+    for (const v of list<Node>(op.VariableDefinitions)) {
+      if (defined.has(v.Variable)) fail(`There can be only one variable named "$${v.Variable}".`, v._pos);
+      defined.set(v.Variable, v);
+      const t = this.s.types.get(typeName(v.Type));
+      if (!t) fail(`Unknown type "${typeName(v.Type)}".`, v._pos);
+      if (!isInputKind(t.Kind)) fail(`Variable "$${v.Variable}" cannot be non-input type "${typeString(v.Type)}".`, v._pos);
+      if (v.DefaultValue) this.value(v.DefaultValue, v.Type);
+    }
+    const used = new Set<string>();
+    this.directives(list(op.Directives), opType.toUpperCase(), used);
+    this.selections(list(op.SelectionSet), root, used, new Set());
+    for (const u of used) {
+      if (!defined.has(u)) fail(op.Name ? `Variable "$${u}" is not defined by operation "${op.Name}".` : `Variable "$${u}" is not defined.`, op._pos);
+    }
+    for (const [name, v] of defined) {
+      if (!used.has(name)) fail(op.Name ? `Variable "$${name}" is never used in operation "${op.Name}".` : `Variable "$${name}" is never used.`, v._pos);
+    }
+  }
+
+  private directives(dirs: Node[], location: string, used: Set<string>): void {
+    const seen = new Set<string>();
+    for (const d of dirs) {
+      const def = this.s.directives.get(d.Name);
+      if (!def) fail(`Unknown directive "@${d.Name}".`, d._pos);
+      if (!list<string>(def.Locations).includes(location)) fail(`Directive "@${d.Name}" may not be used on ${location}.`, d._pos);
+      if (seen.has(d.Name) && !def.IsRepeatable) fail(`The directive "@${d.Name}" can only be used once at this location.`, d._pos);
+      seen.add(d.Name);
+      this.arguments(list(d.Arguments), list(def.Arguments), used, (a) => `Unknown argument "${a}" on directive "@${d.Name}".`, (a, t) => `Directive "@${d.Name}" argument "${a}" of type "${t}" is required, but it was not provided.`, d._pos);
+    }
+  }
+
+  private arguments(args: Node[], defs: Node[], used: Set<string>, unknown: (a: string) => string, missing: (a: string, t: string) => string, pos?: Pos): void {
+    const seen = new Set<string>();
+    for (const a of args) {
+      if (seen.has(a.Name)) fail(`There can be only one argument named "${a.Name}".`, a._pos);
+      seen.add(a.Name);
+      const def = defs.find((d) => d.Name === a.Name);
+      if (!def) fail(unknown(a.Name), a._pos);
+      this.collectVars(a.Value, used);
+      this.value(a.Value, def.Type);
+    }
+    for (const d of defs) {
+      if (d.Type?.NonNull && !d.DefaultValue && !args.some((a) => a.Name === d.Name)) fail(missing(d.Name, typeString(d.Type)), pos);
+    }
+  }
+
+  private collectVars(v: Node | null | undefined, used: Set<string>): void {
+    if (!v) return;
+    if (v.Kind === VALUE_KIND.Variable) used.add(v.Raw);
+    for (const c of list<Node>(v.Children)) this.collectVars(c.Value, used);
+  }
+
+  /** ValuesOfCorrectType for literals (variables are accepted). */
+  private value(v: Node | null | undefined, t: Node): void {
+    if (!v || v.Kind === VALUE_KIND.Variable) return;
+    const pos = v._pos;
+    if (v.Kind === VALUE_KIND.Null) {
+      if (t.NonNull) fail(`Expected value of type "${typeString(t)}", found null.`, pos);
+      return;
+    }
+    if (t.Elem) {
+      if (v.Kind === VALUE_KIND.List) for (const c of list<Node>(v.Children)) this.value(c.Value, t.Elem);
+      else this.value(v, t.Elem);
+      return;
+    }
+    const def = this.s.types.get(t.NamedType);
+    if (!def) return;
+    const bad = () => fail(`Expected value of type "${typeString(t)}", found ${v.Kind === VALUE_KIND.String ? JSON.stringify(v.Raw) : v.Raw}.`, pos);
+    if (def.Kind === 'ENUM') {
+      if (v.Kind !== VALUE_KIND.Enum || !list<Node>(def.EnumValues).some((e) => e.Name === v.Raw)) bad();
+    } else if (def.Kind === 'INPUT_OBJECT') {
+      if (v.Kind !== VALUE_KIND.Object) bad();
+      const fields = list<Node>(def.Fields);
+      for (const c of list<Node>(v.Children)) {
+        const f = fields.find((x) => x.Name === c.Name);
+        if (!f) fail(`Field "${c.Name}" is not defined by type "${def.Name}".`, c._pos);
+        this.value(c.Value, f.Type);
+      }
+      for (const f of fields) {
+        if (f.Type.NonNull && !f.DefaultValue && !list<Node>(v.Children).some((c) => c.Name === f.Name)) fail(`Field "${def.Name}.${f.Name}" of required type "${typeString(f.Type)}" was not provided.`, pos);
+      }
+    } else if (def.Kind === 'SCALAR') {
+      const k = v.Kind;
+      switch (def.Name) {
+        case 'Int':
+          if (k !== VALUE_KIND.Int) bad();
+          break;
+        case 'Float':
+          if (k !== VALUE_KIND.Int && k !== VALUE_KIND.Float) bad();
+          break;
+        case 'String':
+          if (k !== VALUE_KIND.String && k !== VALUE_KIND.Block) bad();
+          break;
+        case 'Boolean':
+          if (k !== VALUE_KIND.Boolean) bad();
+          break;
+        case 'ID':
+          if (k !== VALUE_KIND.String && k !== VALUE_KIND.Block && k !== VALUE_KIND.Int) bad();
+          break;
+      }
+    } else bad();
+  }
+
+  private selections(sels: Node[], parent: Node, used: Set<string>, visiting: Set<string>): void {
+    for (const sel of sels) {
+      switch (selKind(sel)) {
+        case 'Field':
+          this.field(sel, parent, used, visiting);
+          break;
+        case 'InlineFragment': {
+          let t = parent;
+          if (sel.TypeCondition) {
+            const td = this.s.types.get(sel.TypeCondition);
+            if (!td) fail(`Unknown type "${sel.TypeCondition}".`, sel._pos);
+            if (LEAF.has(td.Kind) || td.Kind === 'INPUT_OBJECT') fail(`Fragment cannot condition on non composite type "${sel.TypeCondition}".`, sel._pos);
+            t = td;
+          }
+          this.directives(list(sel.Directives), 'INLINE_FRAGMENT', used);
+          this.selections(list(sel.SelectionSet), t, used, visiting);
+          break;
+        }
+        default: {
+          const f = this.fragments.get(sel.Name);
+          if (!f) fail(`Unknown fragment "${sel.Name}".`, sel._pos);
+          this.usedFragments.add(sel.Name);
+          this.directives(list(sel.Directives), 'FRAGMENT_SPREAD', used);
+          if (visiting.has(sel.Name)) fail(`Cannot spread fragment "${sel.Name}" within itself.`, sel._pos);
+          const t = this.s.types.get(f.TypeCondition);
+          if (!t) fail(`Unknown type "${f.TypeCondition}".`, f._pos);
+          visiting.add(sel.Name);
+          this.directives(list(f.Directives), 'FRAGMENT_DEFINITION', used);
+          this.selections(list(f.SelectionSet), t, used, visiting);
+          visiting.delete(sel.Name);
+        }
+      }
+    }
+  }
+
+  private field(sel: Node, parent: Node, used: Set<string>, visiting: Set<string>): void {
+    let fdef: Node | undefined;
+    if (sel.Name === '__typename') fdef = { Name: '__typename', Type: { NamedType: 'String', NonNull: true } };
+    else fdef = list<Node>(parent.Fields).find((f) => f.Name === sel.Name);
+    if (!fdef) fail(`Cannot query field "${sel.Name}" on type "${parent.Name}".`, sel._pos);
+    this.arguments(
+      list(sel.Arguments),
+      list(fdef.Arguments),
+      used,
+      (a) => `Unknown argument "${a}" on field "${parent.Name}.${sel.Name}".`,
+      (a, t) => `Field "${sel.Name}" argument "${a}" of type "${t}" is required, but it was not provided.`,
+      sel._pos,
+    );
+    this.directives(list(sel.Directives), 'FIELD', used);
+    const t = this.s.types.get(typeName(fdef.Type));
+    const subs = list<Node>(sel.SelectionSet);
+    if (t && LEAF.has(t.Kind)) {
+      if (subs.length) fail(`Field "${sel.Name}" must not have a selection since type "${typeString(fdef.Type)}" has no subfields.`, sel._pos);
+    } else if (t) {
+      if (!subs.length) fail(`Field "${sel.Name}" of type "${typeString(fdef.Type)}" must have a selection of subfields. Did you mean "${sel.Name} { ... }"?`, sel._pos);
+      this.selections(subs, t, used, visiting);
+    }
+  }
+}
+
+/** Parses/loads both documents, validates schema and query; throws GQLError-compatible errors. */
+function check(query: Node, schemaDoc: Node): void {
+  let s: Schema;
+  try {
+    s = buildSchema(schemaDoc);
+  } catch (e) {
+    if (e instanceof ValidationError) throw new GQLError(`Error in gqlparser SchemaDocument to Schema conversion: ${e.msg}`, undefined);
+    throw e;
+  }
+  try {
+    new QueryValidator(s, query).run();
+  } catch (e) {
+    if (e instanceof ValidationError) throw new GQLError(e.msg.replace(/\.$/, ''), e.pos);
+    throw e;
+  }
+}
+
+function schemaValid(doc: Node): boolean {
+  try {
+    buildSchema(doc);
+    return true;
+  } catch (e) {
+    if (e instanceof ValidationError || e instanceof TypeError) return false;
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builtins
+
+register({
+  name: 'graphql.parse_query',
+  arity: 1,
+  fn: ([q]) => {
+    const str = expectString('graphql.parse_query', 1, q!);
+    try {
+      return toValue(parseQueryDocument(str));
+    } catch (e) {
+      gqlErr('graphql.parse_query', e);
+    }
+  },
+});
+
+register({
+  name: 'graphql.parse_schema',
+  arity: 1,
+  fn: ([q]) => {
+    const str = expectString('graphql.parse_schema', 1, q!);
+    try {
+      return toValue(parseSchemaDocument(str));
+    } catch (e) {
+      gqlErr('graphql.parse_schema', e);
+    }
+  },
+});
+
+function bothDocs(name: string, q: Value, s: Value): [Node, Node] {
+  if (typeof q !== 'string' && !(q instanceof ObjectValue)) throw typeError(name, `operand 0 must be one of {string, object} but got ${typeof q}`);
+  const query = loadQuery(q);
+  if (typeof s !== 'string' && !(s instanceof ObjectValue)) throw typeError(name, `operand 1 must be one of {string, object} but got ${typeof s}`);
+  return [query, loadSchema(s)];
+}
+
+register({
+  name: 'graphql.parse',
+  arity: 2,
+  fn: ([q, s]) => {
+    const name = 'graphql.parse';
+    try {
+      const [query, schema] = bothDocs(name, q!, s!);
+      const qv = toValue(query);
+      const sv = toValue(schema);
+      check(query, schema);
+      return [qv, sv];
+    } catch (e) {
+      gqlErr(name, e);
+    }
+  },
+});
+
+register({
+  name: 'graphql.parse_and_verify',
+  arity: 2,
+  fn: ([q, s]) => {
+    try {
+      if ((typeof q !== 'string' && !(q instanceof ObjectValue)) || (typeof s !== 'string' && !(s instanceof ObjectValue))) throw new GQLError('type', undefined);
+      const query = loadQuery(q);
+      const schema = loadSchema(s);
+      const qv = toValue(query);
+      const sv = toValue(schema);
+      check(query, schema);
+      return [true, qv, sv];
+    } catch (e) {
+      if (e instanceof GQLError || e instanceof TypeError) return [false, new ObjectValue(), new ObjectValue()];
+      throw e;
+    }
+  },
+});
+
+register({
+  name: 'graphql.is_valid',
+  arity: 2,
+  fn: ([q, s]) => {
+    try {
+      if ((typeof q !== 'string' && !(q instanceof ObjectValue)) || (typeof s !== 'string' && !(s instanceof ObjectValue))) return false;
+      check(loadQuery(q), loadSchema(s));
+      return true;
+    } catch (e) {
+      if (e instanceof GQLError || e instanceof TypeError) return false;
+      throw e;
+    }
+  },
+});
+
+register({
+  name: 'graphql.schema_is_valid',
+  arity: 1,
+  fn: ([s]) => {
+    try {
+      if (typeof s !== 'string' && !(s instanceof ObjectValue)) return false;
+      return schemaValid(loadSchema(s));
+    } catch (e) {
+      if (e instanceof GQLError || e instanceof TypeError) return false;
+      throw e;
+    }
+  },
+});
