@@ -59,9 +59,8 @@ export async function listBindMounts(body: unknown, lookupVolume?: VolumeLookup)
     if (type === 'bind' && typeof source === 'string') {
       pending.push({ source, destination, readOnly, via: 'bind' });
     } else if (type === 'volume') {
-      const options = field(field(field(m, 'VolumeOptions'), 'DriverConfig'), 'Options');
-      const device = field(options, 'device');
-      if (typeof device === 'string') {
+      const device = hostDevice(field(field(field(m, 'VolumeOptions'), 'DriverConfig'), 'Options'));
+      if (device !== undefined) {
         // Inline driver options create the volume with them: judge the device as a bind.
         pending.push({ source: device, destination, readOnly, via: `volume:${str(source)}` });
       } else if (typeof source === 'string' && source !== '') {
@@ -73,8 +72,8 @@ export async function listBindMounts(body: unknown, lookupVolume?: VolumeLookup)
   if (lookupVolume) {
     for (const v of namedVolumes) {
       const info = await lookupVolume(v.name);
-      const device = info?.Options?.device;
-      if (info && typeof device === 'string') pending.push({ source: device, destination: v.destination, readOnly: v.readOnly, via: `volume:${v.name}` });
+      const device = hostDevice(info?.Options);
+      if (device !== undefined) pending.push({ source: device, destination: v.destination, readOnly: v.readOnly, via: `volume:${v.name}` });
     }
   }
 
@@ -87,6 +86,16 @@ export async function listBindMounts(body: unknown, lookupVolume?: VolumeLookup)
       Via: p.via,
     })),
   );
+}
+
+/**
+ * The host device a `local` volume's options mount, if any: `device` with any type but tmpfs
+ * (o=bind binds a path; ext4/xfs/... mount a block device). A tmpfs device is only a label.
+ */
+export function hostDevice(options: unknown): string | undefined {
+  const device = field(options, 'device');
+  if (typeof device !== 'string' || field(options, 'type') === 'tmpfs') return undefined;
+  return device;
 }
 
 /**

@@ -58,3 +58,11 @@ test('bind specs parse as Docker parses them on Linux', () => {
   assert.deepEqual(parseBindSpec('/only'), { source: '', destination: '/only', readOnly: false });
   assert.equal(parseBindSpec('/a:/b:ro:x'), undefined);
 });
+
+test('a tmpfs volume names no host device; other types with a device do', async () => {
+  const { hostDevice } = await import('../../src/docker/bind-mounts.js');
+  assert.equal(hostDevice({ type: 'tmpfs', device: 'tmpfs' }), undefined);
+  assert.equal(hostDevice({ type: 'ext4', device: '/dev/sda1' }), '/dev/sda1');
+  assert.equal(hostDevice({ type: 'none', o: 'bind', device: '/etc' }), '/etc');
+  assert.equal(hostDevice(null), undefined);
+});
