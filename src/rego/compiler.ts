@@ -8,15 +8,20 @@ import type { Literal, Loc, Module, Rule, Term, With } from './ast.js';
 import { lookupBuiltin } from './builtins/registry.js';
 import { RegoError } from './errors.js';
 import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
-import { ObjectValue, SetValue, hashKey, type Value } from './value.js';
+import { ObjectValue, SetValue, equal, hashKey, type Value } from './value.js';
 
 export interface CompiledPolicy {
   root: RuleNode;
+  /** Number of rule-tree nodes (ids are 0..nodeCount-1). */
+  nodeCount: number;
   modules: Module[];
 }
 
 export function newNode(key: Value, path: Value[]): RuleNode {
   return {
+    id: 0,
+    exact: [],
+    allConst: false,
     key,
     path,
     name: ['data', ...path.map((p) => (typeof p === 'string' ? p : JSON.stringify(p)))].join('.'),
@@ -124,7 +129,21 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   }
   markHasRules(root);
   checkConflicts(root);
-  return { root, modules };
+  const nodeCount = finishNodes(root, 0);
+  return { root, modules, nodeCount };
+}
+
+/** Assigns ids and per-node evaluation facts; returns the next free id. */
+function finishNodes(n: RuleNode, id: number): number {
+  n.id = id++;
+  n.exact = n.rules.filter((r) => r.rest.length === 0);
+  const v0 = n.exact[0]?.value;
+  n.allConst =
+    n.exact.length > 0 &&
+    v0?.k === K.Const &&
+    n.exact.every((r) => r.constValue && !r.elseRule && r.value.k === K.Const && equal(r.value.v, v0.v));
+  for (const c of n.children.values()) id = finishNodes(c, id);
+  return id;
 }
 
 function markHasRules(n: RuleNode): boolean {
@@ -455,7 +474,7 @@ export class RuleCompiler {
           const slot = h.name === '_' ? undefined : scope.lookup(h.name);
           if (slot === undefined) {
             if (h.name === 'input') return mk({ k: K.Input, path, vars: false, loc });
-            if (h.name === 'data') return mk({ k: K.Data, path, vars: false, loc });
+            if (h.name === 'data') return this.leaf(mk({ k: K.Data, path, vars: false, loc }));
             const g = this.globals.get(h.name);
             if (g) return this.globalRef(g, path, loc);
           }
@@ -503,7 +522,29 @@ export class RuleCompiler {
 
   private globalRef(g: Global, path: CTerm[], loc: Loc): CTerm {
     const prefix: CTerm[] = g.path.map((v) => ({ k: K.Const, v, vars: false, loc }));
-    return mk({ k: g.root === 'data' ? K.Data : K.Input, path: [...prefix, ...path], vars: false, loc } as CTerm);
+    return this.leaf(mk({ k: g.root === 'data' ? K.Data : K.Input, path: [...prefix, ...path], vars: false, loc } as CTerm));
+  }
+
+  /**
+   * For a data ref whose constant prefix reaches a rule node (`data.pkg.rule...`), records the
+   * node so evaluation skips the rule-tree walk. Rule nodes are complete by now: all rules were
+   * placed in the tree before any body is compiled.
+   */
+  private leaf(t: CTerm): CTerm {
+    if (t.k !== K.Data) return t;
+    let n: RuleNode | undefined = this.root;
+    for (let i = 0; i < t.path.length; i++) {
+      const p = t.path[i]!;
+      if (p.k !== K.Const) return t;
+      n = childNode(n, p.v, false);
+      if (!n) return t;
+      if (n.rules.length > 0 || n.defaultRule || n.isFunction) {
+        t.leaf = n;
+        t.depth = i + 1;
+        return t;
+      }
+    }
+    return t;
   }
 }
 

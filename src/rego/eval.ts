@@ -28,6 +28,8 @@ export interface EvalLimits {
 }
 
 export interface EvalContextOptions extends EvalLimits {
+  /** Size of the rule tree (CompiledPolicy.nodeCount). */
+  nodeCount: number;
   input?: Value;
   data: Value;
   strict?: boolean;
@@ -42,10 +44,13 @@ interface Mock {
 export class Evaluator {
   private input: Value | undefined;
   private readonly data: Value;
-  private cache = new Map<RuleNode, Value | typeof UNDEF>();
+  /** Per-query rule values by node id (UNDEF: evaluated, undefined). */
+  private cache: (Value | typeof UNDEF | undefined)[];
+  private readonly dataEmpty: boolean;
   private overrides: { path: Value[]; value: Value }[] = [];
   private mocks: Map<string, Mock> | undefined;
   private readonly inProgress = new Set<RuleNode>();
+  private readonly nodeCount: number;
   private steps = 0;
   private readonly maxSteps: number;
   private readonly deadline: number;
@@ -57,6 +62,9 @@ export class Evaluator {
   ) {
     this.input = opts.input;
     this.data = opts.data;
+    this.dataEmpty = opts.data instanceof ObjectValue && opts.data.size === 0;
+    this.cache = new Array(opts.nodeCount);
+    this.nodeCount = opts.nodeCount;
     this.maxSteps = opts.maxSteps ?? 0;
     this.deadline = opts.deadline ?? 0;
     const print = opts.print ?? ((m: string) => process.stderr.write(m + '\n'));
@@ -234,7 +242,7 @@ export class Evaluator {
         mocks.set(w.fnName, w.fnValue ? { target: w.fnValue } : { value: v });
       }
     });
-    const newCache = new Map<RuleNode, Value | typeof UNDEF>();
+    const newCache: (Value | typeof UNDEF | undefined)[] = new Array(this.nodeCount);
     const apply = (): void => {
       this.input = input;
       this.overrides = overrides;
@@ -341,6 +349,10 @@ export class Evaluator {
         if (this.input === undefined) return false;
         return this.walk(this.input, t.path, 0, f, k);
       case K.Data:
+        if (t.leaf && this.overrides.length === 0) {
+          const v = this.leafValue(t.leaf, t.path, t.depth!);
+          return v === undefined ? false : this.walk(v, t.path, t.depth!, f, k);
+        }
         return this.dataRef(t.path, f, k);
       case K.Ref:
         return this.term(t.head, f, (h) => this.walk(h, t.path, 0, f, k));
@@ -446,6 +458,17 @@ export class Evaluator {
 
   // ------------------------------------------------------------------ data and rules
 
+  /** The value of a compile-time resolved rule node (a base document there shadows it). */
+  private leafValue(leaf: RuleNode, path: CTerm[], depth: number): Value | undefined {
+    let base: Value | undefined;
+    if (!this.dataEmpty) {
+      base = this.data;
+      for (let i = 0; i < depth && base !== undefined; i++) base = dataGet(base, (path[i] as { v: Value }).v);
+      if (base !== undefined && !leaf.isFunction) return base;
+    }
+    return this.evalNode(leaf, base);
+  }
+
   private dataRef(path: CTerm[], f: Frame, k: VCont): boolean {
     if (this.overrides.length > 0) return this.dataRefOverridden(path, f, k);
     let node = this.root;
@@ -522,7 +545,7 @@ export class Evaluator {
   private evalNode(node: RuleNode, base: Value | undefined): Value | undefined {
     if (node.isFunction) return undefined;
     if (!node.hasRules) return base;
-    const c = this.cache.get(node);
+    const c = this.cache[node.id];
     if (c !== undefined) return c === UNDEF ? undefined : c;
     if (this.inProgress.has(node)) {
       const r = node.rules[0] ?? node.defaultRule;
@@ -535,12 +558,12 @@ export class Evaluator {
     } finally {
       this.inProgress.delete(node);
     }
-    this.cache.set(node, v === undefined ? UNDEF : v);
+    this.cache[node.id] = v === undefined ? UNDEF : v;
     return v;
   }
 
   private computeNode(node: RuleNode, base: Value | undefined): Value | undefined {
-    const exact = node.rules.filter((r) => r.rest.length === 0);
+    const exact = node.exact;
     if (exact.length > 0 || node.defaultRule) {
       const first = exact[0] ?? node.defaultRule!;
       if (first.multi) {
@@ -632,7 +655,7 @@ export class Evaluator {
   private completeValue(node: RuleNode, rules: CRule[]): Value | undefined {
     let value: Value | undefined;
     let loc: Loc | undefined;
-    const allConst = rules.every((r) => r.constValue && !r.elseRule) && rules.every((r) => equal((r.value as { v: Value }).v, (rules[0]!.value as { v: Value }).v));
+    const allConst = node.allConst;
     for (const r of rules) {
       if (r.guards && !this.guardsPass(r)) continue;
       const stop = this.ruleSolutions(r, (_rest, v) => {

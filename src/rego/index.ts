@@ -122,6 +122,7 @@ export class Policy {
   private evaluator(opts: EvalOptions): Evaluator {
     const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : opts.deadline;
     return new Evaluator(this.compiled.root, {
+      nodeCount: this.compiled.nodeCount,
       input: opts.input,
       data: opts.data ?? this.defaultData ?? this.emptyData,
       strict: opts.strict,

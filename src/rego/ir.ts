@@ -31,7 +31,8 @@ export type CTerm =
   | { k: K.Object; keys: CTerm[]; vals: CTerm[]; vars: boolean; loc: Loc }
   | { k: K.Set; items: CTerm[]; vars: boolean; loc: Loc }
   | { k: K.Ref; head: CTerm; path: CTerm[]; vars: boolean; loc: Loc }
-  | { k: K.Data; path: CTerm[]; vars: boolean; loc: Loc }
+  /** leaf: the rule node the constant path prefix reaches (depth elements consumed), resolved at compile time. */
+  | { k: K.Data; path: CTerm[]; vars: boolean; loc: Loc; leaf?: RuleNode; depth?: number }
   | { k: K.Input; path: CTerm[]; vars: boolean; loc: Loc }
   | { k: K.Call; fn: CallTarget; args: CTerm[]; vars: boolean; loc: Loc }
   | { k: K.ArrayComp; term: CTerm; body: CLit[]; vars: boolean; loc: Loc }
@@ -96,6 +97,12 @@ export interface CRule {
 }
 
 export interface RuleNode {
+  /** Dense index for the evaluator's per-query rule cache. */
+  id: number;
+  /** Rules with no dynamic head part (rest empty), computed after compilation. */
+  exact: CRule[];
+  /** Every exact rule yields the same constant (e.g. `allow if ...`): the first solution decides. */
+  allConst: boolean;
   key: Value;
   path: Value[];
   /** `data.a.b` as text, for messages and mocks. */
