@@ -119,9 +119,60 @@ export function zoneAt(z: Zone, unixSec: number): { offset: number; abbr: string
     parseInt(get('minute'), 10) * 60 +
     parseInt(get('second'), 10);
   const offset = local - Math.floor(unixSec);
-  let abbr = get('timeZoneName');
-  if (!/^[A-Za-z]+$/.test(abbr) || abbr === 'GMT') abbr = abbr === 'GMT' || abbr === 'UTC' ? (offset === 0 ? 'UTC' : numericAbbr(offset)) : numericAbbr(offset);
-  return { offset, abbr };
+  return { offset, abbr: abbreviation(z.name, get('timeZoneName'), offset, ms) };
+}
+
+// tzdata abbreviations that en-US Intl data spells as "GMT+h" (zones without DST).
+const ABBR: Record<string, string> = {
+  'Asia/Kolkata': 'IST',
+  'Asia/Calcutta': 'IST',
+  'Asia/Shanghai': 'CST',
+  'Asia/Taipei': 'CST',
+  'Asia/Tokyo': 'JST',
+  'Asia/Seoul': 'KST',
+  'Asia/Hong_Kong': 'HKT',
+  'Asia/Manila': 'PST',
+  'Asia/Karachi': 'PKT',
+  'Asia/Jakarta': 'WIB',
+  'Europe/Moscow': 'MSK',
+  'Africa/Johannesburg': 'SAST',
+  'Africa/Lagos': 'WAT',
+  'Africa/Nairobi': 'EAT',
+  'Africa/Maputo': 'CAT',
+};
+
+const regionalCache = new Map<string, Intl.DateTimeFormat>();
+
+const REGIONAL: [string, string][] = [
+  ['Europe/', 'en-GB'],
+  ['Australia/', 'en-AU'],
+];
+
+/** Go's zone abbreviation (tzdata), approximated from Intl: names where ICU has them, else "+05"/"+0530". */
+function abbreviation(zone: string, intl: string, offset: number, ms: number): string {
+  if (/^[A-Za-z]+$/.test(intl) && intl !== 'GMT') return intl;
+  if (intl === 'GMT' || (intl === 'UTC' && offset === 0)) return zone === 'UTC' ? 'UTC' : 'GMT';
+  if (/^GMT[+-]\d+:\d\d:\d\d$/.test(intl)) return 'LMT';
+  const fixed = ABBR[zone];
+  if (fixed) return fixed;
+  for (const [prefix, locale] of REGIONAL) {
+    if (!zone.startsWith(prefix)) continue;
+    try {
+      const key = locale + ' ' + zone;
+      let f = regionalCache.get(key);
+      if (!f) {
+        f = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' });
+        regionalCache.set(key, f);
+      }
+      const name = f
+        .formatToParts(new Date(ms))
+        .find((p) => p.type === 'timeZoneName')?.value;
+      if (name && /^[A-Za-z]+$/.test(name) && name !== 'GMT') return name;
+    } catch {
+      // fall through
+    }
+  }
+  return numericAbbr(offset);
 }
 
 function numericAbbr(offset: number): string {

@@ -342,7 +342,7 @@ function exec(nodes: Node[], dot: TVal, scope: Map<string, TVal>, out: string[])
         if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
         else if (v instanceof SetValue) entries = v.sorted().map((x, i) => [i, x]);
         else if (v instanceof ObjectValue) entries = v.sortedEntries().map(([k, x]) => [k, x]);
-        else if (typeof v === 'number') entries = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
+        else if (typeof v === 'number') entries = Array.from({ length: Math.min(Math.max(0, v), 1_000_000) }, (_, i) => [i, i]);
         else if (v !== undefined && v !== null) fail(`range can't iterate over ${show(v)}`);
         if (entries.length === 0) {
           exec(n.else, dot, new Map(scope), out);

@@ -65,7 +65,7 @@ export function goSprintf(format: string, values: Value[]): string {
     if (format[i] === '*') {
       i++;
       const a = args[argi++];
-      if (a && a.t === 'int') {
+      if (a && a.t === 'int' && a.v <= 1000000n && a.v >= -1000000n) {
         let w = Number(a.v);
         if (w < 0) {
           f.minus = true;
@@ -78,6 +78,11 @@ export function goSprintf(format: string, values: Value[]): string {
       const st = i;
       while (i < n && format[i]! >= '0' && format[i]! <= '9') i++;
       if (i > st) f.wid = parseInt(format.slice(st, i), 10);
+      if (f.wid !== undefined && f.wid > 1e6) {
+        // Go's parsenum gives up on numbers above 1e6 and consumes the rest of the format
+        out += '%!(NOVERB)';
+        break;
+      }
     }
     // precision
     if (format[i] === '.') {
@@ -85,12 +90,16 @@ export function goSprintf(format: string, values: Value[]): string {
       if (format[i] === '*') {
         i++;
         const a = args[argi++];
-        if (a && a.t === 'int' && a.v >= 0n) f.prec = Number(a.v);
+        if (a && a.t === 'int' && a.v >= 0n && a.v <= 1000000n) f.prec = Number(a.v);
         else out += '%!(BADPREC)';
       } else {
         const st = i;
         while (i < n && format[i]! >= '0' && format[i]! <= '9') i++;
         f.prec = i > st ? parseInt(format.slice(st, i), 10) : 0;
+        if (f.prec > 1e6) {
+          out += '%!(NOVERB)';
+          break;
+        }
       }
     }
     if (i >= n) {
