@@ -19,6 +19,8 @@ type One = Value | undefined | typeof MULTI;
 
 /** Marks a cached undefined rule value. */
 const UNDEF = Symbol('undef');
+/** Marks a rule being evaluated (recursion detection). */
+const BUSY = Symbol('busy');
 
 export interface EvalLimits {
   /** Maximum evaluation steps (literals and rule calls); 0 = unlimited. */
@@ -45,16 +47,14 @@ export class Evaluator {
   private input: Value | undefined;
   private readonly data: Value;
   /** Per-query rule values by node id (UNDEF: evaluated, undefined). */
-  private cache: (Value | typeof UNDEF | undefined)[];
+  private cache: (Value | typeof UNDEF | typeof BUSY | undefined)[];
   private readonly dataEmpty: boolean;
   private overrides: { path: Value[]; value: Value }[] = [];
   private mocks: Map<string, Mock> | undefined;
-  private readonly inProgress = new Set<RuleNode>();
   private readonly nodeCount: number;
   private steps = 0;
   private readonly maxSteps: number;
   private readonly deadline: number;
-  readonly bctx: BuiltinContext;
 
   constructor(
     private readonly root: RuleNode,
@@ -67,10 +67,21 @@ export class Evaluator {
     this.nodeCount = opts.nodeCount;
     this.maxSteps = opts.maxSteps ?? 0;
     this.deadline = opts.deadline ?? 0;
-    const print = opts.print ?? ((m: string) => process.stderr.write(m + '\n'));
+    this.strict = !!opts.strict;
+    this.printFn = opts.print;
+  }
+
+  private readonly strict: boolean;
+  private readonly printFn: ((msg: string) => void) | undefined;
+  private bctxCache: BuiltinContext | undefined;
+
+  /** The context builtins see; built on first use (most decisions call few builtins that need it). */
+  get bctx(): BuiltinContext {
+    if (this.bctxCache) return this.bctxCache;
+    const print = this.printFn ?? ((m: string) => process.stderr.write(m + '\n'));
     let now: bigint | undefined;
-    this.bctx = {
-      strict: !!opts.strict,
+    this.bctxCache = {
+      strict: this.strict,
       queryCache: new Map(),
       get nowNs(): bigint {
         now ??= BigInt(Date.now()) * 1000000n;
@@ -78,6 +89,7 @@ export class Evaluator {
       },
       print,
     };
+    return this.bctxCache;
   }
 
   // ------------------------------------------------------------------ queries
@@ -180,6 +192,9 @@ export class Evaluator {
       if (sp === 'print') return this.print(t, f, k);
       if (t.fn.hasOutput) return this.call(t, f, () => k());
     }
+    // Deterministic expressions (the common case) need no enumeration closures.
+    const o = this.one(t, f);
+    if (o !== MULTI) return o !== undefined && o !== false ? k() : false;
     return this.term(t, f, (v) => (v !== false ? k() : false));
   }
 
@@ -242,7 +257,7 @@ export class Evaluator {
         mocks.set(w.fnName, w.fnValue ? { target: w.fnValue } : { value: v });
       }
     });
-    const newCache: (Value | typeof UNDEF | undefined)[] = new Array(this.nodeCount);
+    const newCache: (Value | typeof UNDEF | typeof BUSY | undefined)[] = new Array(this.nodeCount);
     const apply = (): void => {
       this.input = input;
       this.overrides = overrides;
@@ -298,6 +313,17 @@ export class Evaluator {
       case K.Data: {
         if (t.vars) {
           for (const p of t.path) if (p.vars && this.one(p, f) === MULTI) return MULTI;
+        }
+        if (t.leaf && this.overrides.length === 0) {
+          // Resolved rule node: value, then a deterministic walk of the rest.
+          let v = this.leafValue(t.leaf, t.path, t.depth!);
+          for (let i = t.depth!; i < t.path.length && v !== undefined; i++) {
+            const key = this.one(t.path[i]!, f);
+            if (key === undefined) return undefined;
+            if (key === MULTI) return MULTI;
+            v = getKey(v, key);
+          }
+          return v;
         }
         let out: Value | undefined;
         this.dataRef(t.path, f, (v) => {
@@ -546,17 +572,20 @@ export class Evaluator {
     if (node.isFunction) return undefined;
     if (!node.hasRules) return base;
     const c = this.cache[node.id];
-    if (c !== undefined) return c === UNDEF ? undefined : c;
-    if (this.inProgress.has(node)) {
-      const r = node.rules[0] ?? node.defaultRule;
-      throw this.err('rego_recursion_error' as never, `rule ${node.name} is recursive`, r!.loc);
+    if (c !== undefined) {
+      if (c === BUSY) {
+        const r = node.rules[0] ?? node.defaultRule;
+        throw this.err('rego_recursion_error' as never, `rule ${node.name} is recursive`, r!.loc);
+      }
+      return c === UNDEF ? undefined : c;
     }
-    this.inProgress.add(node);
+    const cache = this.cache;
+    cache[node.id] = BUSY;
     let v: Value | undefined;
     try {
       v = this.computeNode(node, base);
     } finally {
-      this.inProgress.delete(node);
+      cache[node.id] = undefined;
     }
     this.cache[node.id] = v === undefined ? UNDEF : v;
     return v;
@@ -762,12 +791,12 @@ export class Evaluator {
       return false;
     } catch (e) {
       if (e instanceof BuiltinError) {
-        if (this.bctx.strict) throw this.err(e.code, e.message, t.loc);
+        if (this.strict) throw this.err(e.code, e.message, t.loc);
         return false;
       }
       if (e instanceof RegoError) throw e;
       if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
-      if (this.bctx.strict) throw this.err('eval_builtin_error', `${target.name}: ${(e as Error).message}`, t.loc);
+      if (this.strict) throw this.err('eval_builtin_error', `${target.name}: ${(e as Error).message}`, t.loc);
       return false;
     }
   }

@@ -11,7 +11,7 @@ import type { Module, Literal } from './ast.js';
 import { compileModules, RuleCompiler, childNode, type CompiledPolicy } from './compiler.js';
 import { RegoError } from './errors.js';
 import { Evaluator, type EvalLimits } from './eval.js';
-import type { CLit } from './ir.js';
+import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
 import { ObjectValue, type Value } from './value.js';
 
@@ -98,25 +98,33 @@ export class Policy {
    * The fast path for decisions: no query compilation, one cached rule-tree walk.
    */
   evalRef(ref: string, input?: Value, opts: EvalOptions = {}): Value | undefined {
+    let r = this.refs.get(ref);
+    if (!r) {
+      r = this.resolveRef(ref);
+      this.refs.set(ref, r);
+    }
+    const ev = this.evaluator(input === undefined && opts.input === undefined ? opts : { ...opts, input: input ?? opts.input });
+    let base: Value | undefined = opts.data ?? this.defaultData ?? this.emptyData;
+    for (const key of r.nodePath) base = base instanceof ObjectValue ? base.get(key) : undefined;
+    let v = ev.nodeValue(r.node, base);
+    // Past the rule tree: finish the walk inside the node's value.
+    for (let j = 0; j < r.rest.length && v !== undefined; j++) v = v instanceof ObjectValue ? v.get(r.rest[j]!) : undefined;
+    return v;
+  }
+
+  private readonly refs = new Map<string, { node: RuleNode; nodePath: string[]; rest: string[] }>();
+
+  private resolveRef(ref: string): { node: RuleNode; nodePath: string[]; rest: string[] } {
     const path = ref.split('.');
     if (path[0] !== 'data') throw new RegoError('rego_compile_error', `evalRef: ${ref} is not a data reference`);
-    const ev = this.evaluator({ ...opts, input });
     let node = this.compiled.root;
-    let base: Value | undefined = opts.data ?? this.defaultData ?? this.emptyData;
-    for (let i = 1; i < path.length; i++) {
-      const key = path[i]!;
-      const child = childNode(node, key, false);
-      const cbase: Value | undefined = base instanceof ObjectValue ? base.get(key) : undefined;
-      if (!child) {
-        // Leave the rule tree: finish the walk inside the node's value.
-        let v = ev.nodeValue(node, base);
-        for (let j = i; j < path.length && v !== undefined; j++) v = v instanceof ObjectValue ? v.get(path[j]!) : undefined;
-        return v;
-      }
+    let i = 1;
+    for (; i < path.length; i++) {
+      const child = childNode(node, path[i]!, false);
+      if (!child) break;
       node = child;
-      base = cbase;
     }
-    return ev.nodeValue(node, base);
+    return { node, nodePath: path.slice(1, i), rest: path.slice(i) };
   }
 
   private evaluator(opts: EvalOptions): Evaluator {
