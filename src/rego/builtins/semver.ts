@@ -1,43 +1,69 @@
-// Builtin family "semver": Semantic Versioning 2.0.0 validation and precedence.
+// Builtin family "semver": OPA's SemVer parsing (optional "v" prefix, int64 major/minor/patch,
+// [0-9A-Za-z-] dot-separated pre-release and metadata identifiers) and precedence.
 import { register } from './registry.js';
 import { builtinError, str } from './operands.js';
 
-const ID = '(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)';
-const SEMVER = new RegExp(
-  `^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-(${ID}(?:\\.${ID})*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$`,
-);
+const META = /^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$/;
+const INT64_MAX = (1n << 63n) - 1n;
 
 interface Version {
   core: bigint[];
-  pre: string[];
+  pre: string;
 }
 
-export function parseSemver(s: string): Version | undefined {
-  const m = SEMVER.exec(s);
-  if (!m) return undefined;
-  return { core: [BigInt(m[1]!), BigInt(m[2]!), BigInt(m[3]!)], pre: m[4] ? m[4].split('.') : [] };
+function cut(s: string, sep: string): [string, string] {
+  const i = s.indexOf(sep);
+  return i >= 0 ? [s.slice(0, i), s.slice(i + 1)] : [s, ''];
+}
+
+export function parseSemver(input: string): Version | undefined {
+  let v = input.startsWith('v') ? input.slice(1) : input;
+  let meta: string;
+  let pre: string;
+  [v, meta] = cut(v, '+');
+  if (meta !== '' && !META.test(meta)) return undefined;
+  [v, pre] = cut(v, '-');
+  if (pre !== '' && !META.test(pre)) return undefined;
+  const parts = v.split('.');
+  if (parts.length !== 3) return undefined;
+  const core: bigint[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) return undefined;
+    const n = BigInt(p);
+    if (n > INT64_MAX) return undefined;
+    core.push(n);
+  }
+  return { core, pre };
 }
 
 export function compareSemver(a: Version, b: Version): number {
   for (let i = 0; i < 3; i++) {
     if (a.core[i]! !== b.core[i]!) return a.core[i]! < b.core[i]! ? -1 : 1;
   }
-  if (a.pre.length === 0 || b.pre.length === 0) {
-    if (a.pre.length === b.pre.length) return 0;
-    return a.pre.length === 0 ? 1 : -1;
-  }
-  const n = Math.min(a.pre.length, b.pre.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.pre[i]!;
-    const y = b.pre[i]!;
-    if (x === y) continue;
+  if (a.pre === b.pre) return 0;
+  if (a.pre === '') return 1;
+  if (b.pre === '') return -1;
+  const xs = a.pre.split('.');
+  const ys = b.pre.split('.');
+  for (let i = 0; ; i++) {
+    const x = xs[i] ?? '';
+    const y = ys[i] ?? '';
+    if (x === '' && y !== '') return -1;
+    if (x !== '' && y === '') return 1;
     const xn = /^\d+$/.test(x);
     const yn = /^\d+$/.test(y);
-    if (xn && yn) return BigInt(x) < BigInt(y) ? -1 : 1;
-    if (xn !== yn) return xn ? -1 : 1;
-    return x < y ? -1 : 1;
+    if (xn && !yn) return -1;
+    if (!xn && yn) return 1;
+    if (xn && yn) {
+      const c = BigInt(x) - BigInt(y);
+      if (c !== 0n) return c > 0n ? 1 : -1;
+    } else if (x !== y) return x > y ? 1 : -1;
+    const moreX = i + 1 < xs.length;
+    const moreY = i + 1 < ys.length;
+    if (moreX && !moreY) return 1;
+    if (!moreX && moreY) return -1;
+    if (!moreX && !moreY) return 0;
   }
-  return a.pre.length === b.pre.length ? 0 : a.pre.length < b.pre.length ? -1 : 1;
 }
 
 register({

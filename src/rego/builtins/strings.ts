@@ -71,7 +71,7 @@ function mapRunes(s: string, f: (ch: string) => string): string {
 }
 
 export function goLower(s: string): string {
-  return isASCII(s) ? s.toLowerCase() : mapRunes(s, (c) => c.toLowerCase());
+  return isASCII(s) ? s.toLowerCase() : mapRunes(s, (c) => (c === '\u0130' ? 'i' : c.toLowerCase()));
 }
 
 export function goUpper(s: string): string {
