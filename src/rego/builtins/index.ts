@@ -28,6 +28,7 @@ import './jwt.js';
 import './net.js';
 import './providers-aws.js';
 import './graphql.js';
+import './rego.js';
 
 export { lookupBuiltin, builtinNames, register, BuiltinError } from './registry.js';
 export type { BuiltinDef, BuiltinContext } from './registry.js';
