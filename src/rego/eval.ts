@@ -114,6 +114,49 @@ export class Evaluator {
   }
 
   private body(lits: CLit[], i: number, f: Frame, k: Cont): boolean {
+    // Deterministic literals (checks and `x := value` with a single value) run in a loop
+    // without continuation closures; the slots they bind are released when the rest returns.
+    let bound: number[] | undefined;
+    for (; i < lits.length; i++) {
+      const lit = lits[i]!;
+      if (lit.l !== L.Expr || lit.with.length > 0 || lit.capture !== undefined) break;
+      const t = lit.term;
+      if (t.k === K.Call) {
+        const sp = t.fn.special;
+        if (sp === 'eq' || sp === 'assign') {
+          const a = t.args[0]!;
+          if (a.k !== K.Var || f[a.slot] !== undefined) break;
+          const o = this.one(t.args[1]!, f);
+          if (o === MULTI) break;
+          this.tick(lit.loc);
+          if (o === undefined) return this.release(f, bound, false);
+          f[a.slot] = o;
+          (bound ??= []).push(a.slot);
+          continue;
+        }
+        if (sp || t.fn.hasOutput) break;
+      }
+      const o = this.one(t, f);
+      if (o === MULTI) break;
+      this.tick(lit.loc);
+      if (o === undefined || o === false) return this.release(f, bound, false);
+    }
+    if (bound === undefined) return this.bodyStep(lits, i, f, k);
+    let r: boolean;
+    try {
+      r = this.bodyStep(lits, i, f, k);
+    } finally {
+      for (const s of bound) f[s] = undefined;
+    }
+    return r;
+  }
+
+  private release(f: Frame, bound: number[] | undefined, r: boolean): boolean {
+    if (bound) for (const s of bound) f[s] = undefined;
+    return r;
+  }
+
+  private bodyStep(lits: CLit[], i: number, f: Frame, k: Cont): boolean {
     if (i === lits.length) return k();
     const lit = lits[i]!;
     this.tick(lit.loc);
@@ -302,6 +345,11 @@ export class Evaluator {
       case K.Input: {
         let v = this.input;
         const p = t.path;
+        if (!t.vars) {
+          // Constant path: no recursion into one() for the keys.
+          for (let i = 0; i < p.length && v !== undefined; i++) v = getKey(v, (p[i] as { v: Value }).v);
+          return v;
+        }
         for (let i = 0; i < p.length && v !== undefined; i++) {
           const key = this.one(p[i]!, f);
           if (key === MULTI) return MULTI;
