@@ -1,7 +1,7 @@
 // Go fmt.Sprintf semantics for the `sprintf` builtin. OPA converts each Rego argument into a Go
 // value first: integers that fit int64 become `int`, larger integers `*big.Int`, other numbers
 // `float64`, strings `string`, and every other value its Rego text (so booleans are strings).
-import { BigNum, formatRego, type Value } from '../value.js';
+import { BigNum, ObjectValue, SetValue, formatNumber, type Value } from '../value.js';
 
 type GoArg =
   | { t: 'int'; v: bigint }
@@ -21,7 +21,24 @@ export function toGoArg(v: Value): GoArg {
   if (v instanceof BigNum) {
     return v.n >= INT64_MIN && v.n <= INT64_MAX ? { t: 'int', v: v.n } : { t: 'big', v: v.n };
   }
-  return { t: 'string', v: formatRego(v) };
+  return { t: 'string', v: regoText(v) };
+}
+
+/** A value in Rego syntax as OPA's ast String() prints it (strings quoted as Go's strconv.Quote). */
+export function regoText(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return goQuote(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      return formatNumber(v);
+  }
+  if (v instanceof BigNum) return v.n.toString();
+  if (Array.isArray(v)) return '[' + v.map(regoText).join(', ') + ']';
+  if (v instanceof SetValue) return v.size === 0 ? 'set()' : '{' + v.sorted().map(regoText).join(', ') + '}';
+  return '{' + (v as ObjectValue).sortedEntries().map(([k, x]) => regoText(k) + ': ' + regoText(x)).join(', ') + '}';
 }
 
 interface Flags {

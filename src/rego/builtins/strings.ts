@@ -1,5 +1,5 @@
 // Builtin family "strings": Go strings-package semantics on Unicode code points.
-import { BigNum, SetValue, formatNumber, formatRego, type Value } from '../value.js';
+import { BigNum, SetValue, formatNumber, type Value } from '../value.js';
 import { lookupBuiltin, register } from './registry.js';
 import {
   builtinError,
@@ -14,7 +14,7 @@ import {
   operandError,
   isASCII,
 } from './operands.js';
-import { goSprintf } from './sprintf.js';
+import { goSprintf, regoText } from './sprintf.js';
 import { renderTemplate } from './gotemplate.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -370,7 +370,7 @@ register({
 export function printText(v: Value): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return formatNumber(v);
-  return formatRego(v);
+  return regoText(v);
 }
 
 // String interpolation lowers to internal.template_string([part, ...]): literal parts are
