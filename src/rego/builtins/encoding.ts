@@ -2,7 +2,7 @@
 // (un)marshalling, with Go's encoders' outputs and error texts as OPA reports them.
 import YAML from 'yaml';
 import { parseJSON } from '../json.js';
-import { intValue, ObjectValue, SetValue, fromJS, type Value } from '../value.js';
+import { intValue, ObjectValue, SetValue, fromJS, toJS, type Value } from '../value.js';
 import { builtinError, expectString, operandError, register, typeError } from './registry.js';
 import { Base64Error, b64decode, b64encode, fromUtf8, goJSON, utf8 } from './bytes.js';
 
@@ -374,9 +374,8 @@ register({
   name: 'yaml.marshal',
   arity: 1,
   fn: ([v]) => {
-    // Round-trip through our JSON writer so sets/keys follow OPA's ast.JSON conversion.
-    const js = JSON.parse(goJSON(v!), (_k, x) => x);
-    return YAML.stringify(js, { indentSeq: false, lineWidth: 0, version: '1.1', singleQuote: true });
+    // ast.JSON conversion (sets → arrays, non-string keys → JSON text, big integers kept).
+    return YAML.stringify(toJS(v!), { indentSeq: false, lineWidth: 0, version: '1.1', singleQuote: true });
   },
 });
 

@@ -2,8 +2,8 @@
 // DER reader into the JSON shape Go's x509.Certificate marshals to (the fields policies use),
 // signatures and chains are checked with node:crypto.
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { intValue, ObjectValue, type Value } from '../value.js';
-import { builtinError, expectString, register } from './registry.js';
+import { BigNum, intValue, ObjectValue, SetValue, type Value } from '../value.js';
+import { builtinError, expectString, operandError, register } from './registry.js';
 import { b64decode, Base64Error, fromUtf8, utf8, b64encode } from './bytes.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -369,14 +369,15 @@ register({
   fn: ([s]) => certsFromString('crypto.x509.parse_certificates', expectString('crypto.x509.parse_certificates', 1, s!)).map((c) => c.value),
 });
 
-function verifyChain(certs: ParsedCert[], nowMs: number): ParsedCert[] | undefined {
+function verifyChain(certs: ParsedCert[], nowMs: number, keyUsages: number[] = [1], dnsName = ''): ParsedCert[] | undefined {
   if (certs.length < 2) return undefined;
   const x = certs.map((c) => new X509Certificate(Buffer.from(c.der)));
   const root = x[0]!;
   const leafIdx = certs.length - 1;
   const inValidity = (c: X509Certificate) => nowMs >= Date.parse(c.validFrom) && nowMs <= Date.parse(c.validTo);
   const leafEku = certs[leafIdx]!.eku;
-  if (leafEku && !leafEku.includes(0) && !leafEku.includes(1)) return undefined;
+  if (leafEku && !leafEku.includes(0) && !keyUsages.includes(0) && !keyUsages.some((u) => leafEku.includes(u))) return undefined;
+  if (dnsName !== '' && !x[leafIdx]!.checkHost(dnsName)) return undefined;
   const chain: number[] = [leafIdx];
   let cur = leafIdx;
   const seen = new Set<number>([leafIdx]);
@@ -418,6 +419,80 @@ register({
     let chain: ParsedCert[] | undefined;
     try {
       chain = verifyChain(certs, Number(ctx.nowNs / 1000000n));
+    } catch {
+      chain = undefined;
+    }
+    return chain ? [true, chain.map((c) => c.value)] : [false, []];
+  },
+});
+
+const KEY_USAGES: Record<string, number> = {
+  KeyUsageAny: 0,
+  KeyUsageServerAuth: 1,
+  KeyUsageClientAuth: 2,
+  KeyUsageCodeSigning: 3,
+  KeyUsageEmailProtection: 4,
+  KeyUsageIPSECEndSystem: 5,
+  KeyUsageIPSECTunnel: 6,
+  KeyUsageIPSECUser: 7,
+  KeyUsageTimeStamping: 8,
+  KeyUsageOCSPSigning: 9,
+  KeyUsageMicrosoftServerGatedCrypto: 10,
+  KeyUsageNetscapeServerGatedCrypto: 11,
+  KeyUsageMicrosoftCommercialCodeSigning: 12,
+  KeyUsageMicrosoftKernelCodeSigning: 13,
+};
+
+register({
+  name: 'crypto.x509.parse_and_verify_certificates_with_options',
+  arity: 2,
+  fn: ([s, o], ctx) => {
+    const name = 'crypto.x509.parse_and_verify_certificates_with_options';
+    const str = expectString(name, 1, s!);
+    if (!(o instanceof ObjectValue)) throw operandError(name, 2, 'object', o!);
+    let certs: ParsedCert[];
+    try {
+      certs = certsFromString(name, str);
+    } catch {
+      return [false, []];
+    }
+    let nowMs = Number(ctx.nowNs / 1000000n);
+    let dns = '';
+    let usages: number[] = [1];
+    for (const [k, v] of o.entries()) {
+      switch (k) {
+        case 'DNSName':
+          if (typeof v !== 'string') throw builtinError(name, "'DNSName' should be a string");
+          dns = v.replace(/^"+|"+$/g, '');
+          break;
+        case 'CurrentTime':
+          if (typeof v !== 'number' && !(v instanceof BigNum)) throw builtinError(name, "'CurrentTime' should be a number");
+          nowMs = Number((v instanceof BigNum ? v.n : BigInt(Math.trunc(v))) / 1000000n);
+          break;
+        case 'MaxConstraintComparisons':
+          if (typeof v !== 'number') throw builtinError(name, "'MaxConstraintComparisons' should be a number");
+          break;
+        case 'KeyUsages': {
+          const items = Array.isArray(v) ? v : v instanceof SetValue ? [...v.sorted()] : undefined;
+          if (!items) throw builtinError(name, "'KeyUsages' should be an Array or Set");
+          const bad: string[] = [];
+          usages = [];
+          for (const u of items) {
+            if (typeof u !== 'string') continue;
+            const n = KEY_USAGES[u.replace(/^"+|"+$/g, '')];
+            if (n === undefined) bad.push(u);
+            else usages.push(n);
+          }
+          if (bad.length) throw builtinError(name, `invalid entries for 'KeyUsages' found: [${bad.join(' ')}]`);
+          break;
+        }
+        default:
+          if (typeof k === 'string') throw builtinError(name, 'invalid key option');
+      }
+    }
+    let chain: ParsedCert[] | undefined;
+    try {
+      chain = verifyChain(certs, nowMs, usages, dns);
     } catch {
       chain = undefined;
     }
