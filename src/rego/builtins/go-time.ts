@@ -703,7 +703,9 @@ export function parseTime(layout: string, value: string, defaultZone: Zone = UTC
           value = value.slice(3);
           break;
         }
-        const m = /^(GMT)([+-]\d{1,2})?|^[A-Z]{3,5}T?/.exec(value);
+        // Go's parseTimeZone: GMT[+-h], numeric "+03"/"+0530", or an upper-case name; names
+        // other than UTC/GMT+h resolve to offset 0 (no zone database lookup for abbreviations).
+        const m = /^(GMT)([+-]\d{1,2})?|^[+-]\d\d(?:\d\d)?|^ChST|^MeST|^[A-Z]{3}(?:[A-Z]T|T)?/.exec(value);
         if (!m) bad(e.s, hold);
         if (m![1] === 'GMT' && m![2]) zoneOffset = parseInt(m![2], 10) * 3600;
         else if (m![0] === 'GMT') utc = true;
