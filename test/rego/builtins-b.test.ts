@@ -7,6 +7,9 @@ import '../../src/rego/builtins/json.js';
 import '../../src/rego/builtins/crypto.js';
 import '../../src/rego/builtins/jwt.js';
 import '../../src/rego/builtins/net.js';
+import '../../src/rego/builtins/graphql.js';
+import '../../src/rego/builtins/providers-aws.js';
+import '../../src/rego/builtins/rego.js';
 import { BuiltinError, lookupBuiltin, type BuiltinContext } from '../../src/rego/builtins/registry.js';
 import { parseJSON } from '../../src/rego/json.js';
 import { ObjectValue, SetValue, toJSON, type Value } from '../../src/rego/value.js';
@@ -148,4 +151,44 @@ test('net.cidr_*', () => {
   fails('net.cidr_merge', [['2601:600::1']], 'eval_builtin_error', 'IPv6 invalid: needs prefix length');
   assert.equal(json('net.cidr_contains_matches', ObjectValue.fromRecord({ k1: '1.1.1.1/24', k2: ['1.1.1.2/24', 1] }), '1.1.1.128'), '[["k1","1.1.1.128"],["k2","1.1.1.128"]]');
   fails('net.cidr_contains_matches', [['1.1.1.0/24'], [1]], 'eval_builtin_error', 'operand 2: element must be string or non-empty array');
+});
+
+test('graphql', () => {
+  assert.equal(
+    json('graphql.parse_query', '{hero {name}}'),
+    '{"Operations":[{"Name":"","Operation":"query","SelectionSet":[{"Alias":"hero","Name":"hero","SelectionSet":[{"Alias":"name","Name":"name"}]}]}]}',
+  );
+  assert.equal(
+    json('graphql.parse_schema', 'type Hello { world(flag: Boolean = true): String }'),
+    '{"Definitions":[{"BuiltIn":false,"Description":"","Fields":[{"Arguments":[{"DefaultValue":{"ExpectedTypeHasDefault":false,"Kind":5,"Raw":"true"},"Description":"","Name":"flag","Type":{"NamedType":"Boolean","NonNull":false}}],"Description":"","Name":"world","Type":{"NamedType":"String","NonNull":false}}],"Kind":"OBJECT","Name":"Hello"}]}',
+  );
+  fails('graphql.parse_query', ['{'], 'eval_builtin_error', 'Expected Name, found <EOF> in GraphQL string at location 1:2');
+  fails('graphql.parse_schema', ['type Hello {}'], 'eval_builtin_error', 'expected at least one definition, found } in GraphQL string at location 1:13');
+  const schema = 'type Query { action(kind: Kind!): Result } type Result { id: String } enum Kind { A B }';
+  assert.equal(call('graphql.is_valid', '{ action(kind: A) { id } }', schema), true);
+  assert.equal(call('graphql.is_valid', '{ action { id } }', schema), false);
+  assert.equal(call('graphql.is_valid', '{ action(kind: C) { id } }', schema), false);
+  assert.equal(call('graphql.is_valid', '{ nope }', schema), false);
+  fails('graphql.parse', ['{ action { id } }', schema], 'eval_builtin_error', 'Field "action" argument "kind" of type "Kind!" is required, but it was not provided in GraphQL string at location 1:3');
+  assert.deepEqual([call('graphql.schema_is_valid', schema), call('graphql.schema_is_valid', 'union U = Missing')], [true, false]);
+  assert.equal(json('graphql.parse_and_verify', '{ nope }', schema), '[false,{},{}]');
+});
+
+test('providers.aws.sign_req', () => {
+  const cfg = ObjectValue.fromRecord({ aws_access_key: 'MYAWSACCESSKEYGOESHERE', aws_secret_access_key: 'MYAWSSECRETACCESSKEYGOESHERE', aws_service: 's3', aws_region: 'us-east-1' });
+  const out = call('providers.aws.sign_req', ObjectValue.fromRecord({ method: 'get', url: 'http://example.com' }), cfg, 1451311705000000000) as ObjectValue;
+  const headers = out.get('headers') as ObjectValue;
+  assert.equal(
+    headers.get('Authorization'),
+    'AWS4-HMAC-SHA256 Credential=MYAWSACCESSKEYGOESHERE/20151228/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=0047a7016c81e5c7f29cd522f97e911e04fc472fced0aee7916cbc287ad6c8e3',
+  );
+  assert.equal(headers.get('x-amz-date'), '20151228T140825Z');
+  fails('providers.aws.sign_req', [ObjectValue.fromRecord({}), cfg, 1], 'eval_type_error', 'operand 1 missing required request parameters(s): {"method", "url"}');
+  fails('providers.aws.sign_req', [ObjectValue.fromRecord({ method: 'get', url: 'x' }), new ObjectValue(), 1], 'eval_type_error', 'operand 2 missing required AWS config parameters(s)');
+});
+
+test('rego.parse_module', () => {
+  const m = call('rego.parse_module', 'x.rego', 'package foo.bar\nimport data.a\np if { a = true }') as ObjectValue;
+  assert.equal(toJSON((m.get('package') as ObjectValue).get('path')!), '[{"type":"var","value":"data"},{"type":"string","value":"foo"},{"type":"string","value":"bar"}]');
+  fails('rego.parse_module', ['x.rego', 'package foo.'], 'eval_builtin_error', 'rego_parse_error: unexpected eof token: expected ident');
 });

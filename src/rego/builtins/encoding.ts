@@ -375,7 +375,7 @@ register({
   arity: 1,
   fn: ([v]) => {
     // ast.JSON conversion (sets → arrays, non-string keys → JSON text, big integers kept).
-    return YAML.stringify(toJS(v!), { indentSeq: false, lineWidth: 0, version: '1.1', singleQuote: true });
+    return YAML.stringify(toJS(v!), { indentSeq: false, lineWidth: 0, version: '1.1' });
   },
 });
 
