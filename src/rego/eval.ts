@@ -44,13 +44,16 @@ interface Mock {
 }
 
 export class Evaluator {
-  private input: Value | undefined;
+  /** @internal read by compiled term closures */
+  input: Value | undefined;
   private readonly data: Value;
   /** Per-query rule values by node id (UNDEF: evaluated, undefined). */
   private cache: (Value | typeof UNDEF | typeof BUSY | undefined)[];
   private readonly dataEmpty: boolean;
-  private overrides: { path: Value[]; value: Value }[] = [];
-  private mocks: Map<string, Mock> | undefined;
+  /** @internal */
+  overrides: { path: Value[]; value: Value }[] = [];
+  /** @internal */
+  mocks: Map<string, Mock> | undefined;
   private readonly nodeCount: number;
   private steps = 0;
   private readonly maxSteps: number;
@@ -334,7 +337,12 @@ export class Evaluator {
    * Evaluates a term without enumeration when possible: the value, undefined, or MULTI when
    * an unbound variable means the caller must enumerate with term().
    */
-  private one(t: CTerm, f: Frame): One {
+  one(t: CTerm, f: Frame): One {
+    return ((t as { one?: OneFn }).one ??= makeOne(t))(this, f);
+  }
+
+  /** The general (switch-based) form of one(), used by the compiled closures for rare shapes. */
+  oneSlow(t: CTerm, f: Frame): One {
     switch (t.k) {
       case K.Const:
         return t.v;
@@ -345,7 +353,7 @@ export class Evaluator {
       case K.Input: {
         let v = this.input;
         const p = t.path;
-        if (!t.vars) {
+        if (p.every(isConst)) {
           // Constant path: no recursion into one() for the keys.
           for (let i = 0; i < p.length && v !== undefined; i++) v = getKey(v, (p[i] as { v: Value }).v);
           return v;
@@ -533,7 +541,8 @@ export class Evaluator {
   // ------------------------------------------------------------------ data and rules
 
   /** The value of a compile-time resolved rule node (a base document there shadows it). */
-  private leafValue(leaf: RuleNode, path: CTerm[], depth: number): Value | undefined {
+  /** @internal */
+  leafValue(leaf: RuleNode, path: CTerm[], depth: number): Value | undefined {
     let base: Value | undefined;
     if (!this.dataEmpty) {
       base = this.data;
@@ -734,7 +743,6 @@ export class Evaluator {
     let loc: Loc | undefined;
     const allConst = node.allConst;
     for (const r of rules) {
-      if (r.guards && !this.guardsPass(r)) continue;
       const stop = this.ruleSolutions(r, (_rest, v) => {
         if (value === undefined) {
           value = v;
@@ -770,6 +778,8 @@ export class Evaluator {
 
   /** Runs a (non-function) rule: cb gets the ground rest of its ref and its value (element for multi). */
   private ruleSolutions(r: CRule, cb: (rest: Value[] | undefined, v: Value) => boolean): boolean {
+    // Rule index: a failed `input.x == const` guard means the body cannot succeed.
+    if (r.guards && this.mocks === undefined && !this.guardsPass(r)) return false;
     const f: Frame = new Array(r.nslots);
     let found = false;
     const out = r.multi ? r.key! : r.value;
@@ -791,6 +801,36 @@ export class Evaluator {
       return this.invoke(t, args, f, k);
     };
     return this.items(n === t.args.length ? t.args : t.args.slice(0, n), 0, new Array(n), f, run);
+  }
+
+  /** @internal A deterministic call with evaluated arguments: its value or undefined. */
+  callOne(t: Extract<CTerm, { k: K.Call }>, args: Value[], f: Frame): Value | undefined {
+    const b = t.fn.builtin;
+    if (this.mocks === undefined && b?.fn) {
+      try {
+        const v = b.fn(args, this.bctxCache ?? this.bctx);
+        return v;
+      } catch (e) {
+        return this.builtinFailure(e, t.fn, t);
+      }
+    }
+    let out: Value | undefined;
+    this.invoke(t, args, f, (v) => {
+      out = v;
+      return true;
+    });
+    return out;
+  }
+
+  private builtinFailure(e: unknown, target: CallTarget, t: Extract<CTerm, { k: K.Call }>): undefined {
+    if (e instanceof BuiltinError) {
+      if (this.strict) throw this.err(e.code, e.message, t.loc);
+      return undefined;
+    }
+    if (e instanceof RegoError) throw e;
+    if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
+    if (this.strict) throw this.err('eval_builtin_error', `${target.name}: ${(e as Error).message}`, t.loc);
+    return undefined;
   }
 
   private invoke(t: Extract<CTerm, { k: K.Call }>, args: Value[], f: Frame, k: VCont): boolean {
@@ -976,6 +1016,88 @@ export class Evaluator {
   private err(code: RegoError['code'], msg: string, loc: Loc): RegoError {
     return new RegoError(code, msg, loc.file, loc.line);
   }
+}
+
+type OneFn = (ev: Evaluator, f: Frame) => One;
+
+function isConst(t: CTerm): boolean {
+  return t.k === K.Const;
+}
+
+/**
+ * Compiles a term into a closure computing Evaluator.one(): the hot path of evaluation runs
+ * through these closures instead of re-dispatching on node kinds (compiled on first use).
+ */
+function makeOne(t: CTerm): OneFn {
+  switch (t.k) {
+    case K.Const: {
+      const v = t.v;
+      return () => v;
+    }
+    case K.Var: {
+      const s = t.slot;
+      return (_ev, f) => {
+        const v = f[s];
+        return v === undefined ? MULTI : v;
+      };
+    }
+    case K.Input: {
+      if (!t.path.every(isConst)) break;
+      const keys = t.path.map((p) => (p as { v: Value }).v);
+      if (keys.length === 0) return (ev) => ev.input;
+      return (ev) => {
+        let v = ev.input;
+        for (let i = 0; i < keys.length; i++) {
+          if (v === undefined) return undefined;
+          v = getKey(v, keys[i]!);
+        }
+        return v;
+      };
+    }
+    case K.Data: {
+      if (!t.leaf || !t.path.every(isConst)) break;
+      const leaf = t.leaf;
+      const depth = t.depth!;
+      const path = t.path;
+      const rest = path.slice(depth).map((p) => (p as { v: Value }).v);
+      return (ev, f) => {
+        if (ev.overrides.length > 0) return ev.oneSlow(t, f);
+        let v = ev.leafValue(leaf, path, depth);
+        for (let i = 0; i < rest.length; i++) {
+          if (v === undefined) return undefined;
+          v = getKey(v, rest[i]!);
+        }
+        return v;
+      };
+    }
+    case K.Call: {
+      if (t.fn.hasOutput || t.fn.special || t.fn.builtin?.multi) return () => MULTI;
+      const argFns = t.args.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const n = argFns.length;
+      return (ev, f) => {
+        const args: Value[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const a = argFns[i]!(ev, f);
+          if (a === MULTI || a === undefined) return a;
+          args[i] = a;
+        }
+        return ev.callOne(t, args, f);
+      };
+    }
+    case K.Array: {
+      const fns = t.items.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      return (ev, f) => {
+        const arr: Value[] = new Array(fns.length);
+        for (let i = 0; i < fns.length; i++) {
+          const a = fns[i]!(ev, f);
+          if (a === MULTI || a === undefined) return a;
+          arr[i] = a;
+        }
+        return arr;
+      };
+    }
+  }
+  return (ev, f) => ev.oneSlow(t, f);
 }
 
 /** A term that can bind variables by unification: an unbound var, or an array/object containing one. */
