@@ -130,7 +130,7 @@ register({
     } catch (e) {
       throw builtinError(name, (e as Error).message);
     }
-    return g.matches(s);
+    return g.re2().match(s);
   },
 });
 

@@ -102,21 +102,18 @@ export function utf8Len(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
-/** A small bounded LRU cache (Map keeps insertion order). */
+/**
+ * A small bounded cache: hits are a plain Map lookup; when full, the oldest insertion is
+ * evicted (FIFO, which for compiled patterns behaves close enough to LRU and keeps hits cheap).
+ */
 export class LRU<K, V> {
   private readonly map = new Map<K, V>();
   constructor(private readonly max: number) {}
   get(k: K): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
+    return this.map.get(k);
   }
   set(k: K, v: V): void {
-    if (this.map.has(k)) this.map.delete(k);
-    else if (this.map.size >= this.max) {
+    if (!this.map.has(k) && this.map.size >= this.max) {
       const first = this.map.keys().next();
       if (!first.done) this.map.delete(first.value);
     }

@@ -33,7 +33,7 @@ register({
   fn: ([a, b]) => {
     const p = str('regex.match', 1, a!);
     const s = str('regex.match', 2, b!);
-    return re('regex.match', p).test(s);
+    return re('regex.match', p).re2().match(s);
   },
 });
 
@@ -45,7 +45,7 @@ register({
   fn: ([a, b]) => {
     const p = str('re_match', 1, a!);
     const s = str('re_match', 2, b!);
-    return re('re_match', p).test(s);
+    return re('re_match', p).re2().match(s);
   },
 });
 
