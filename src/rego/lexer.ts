@@ -107,9 +107,22 @@ export function tokenize(src: string, file: string): Token[] {
       continue;
     }
     if (c === 36 /* $ */ && src.charCodeAt(i + 1) === 96) {
-      // $`raw template`: no escapes; may span lines.
-      const close = src.indexOf('`', i + 2);
-      if (close < 0) err('unterminated raw template string', start);
+      // $`raw template`: no escapes; may span lines; {expr} parts may hold nested templates.
+      let close = i + 2;
+      for (;;) {
+        const d = src.charCodeAt(close);
+        if (Number.isNaN(d)) err('unterminated raw template string', start);
+        if (d === 96) break;
+        if (d === 92 && src[close + 1] === '{') {
+          close += 2;
+          continue;
+        }
+        if (d === 123) {
+          close = skipBraces(src, close, err);
+          continue;
+        }
+        close++;
+      }
       const body = src.slice(i + 2, close);
       i = close + 1;
       push('template', src.slice(start, i), body);
@@ -194,7 +207,18 @@ function scanTemplate(src: string, i: number, err: (m: string, at: number) => ne
       continue;
     }
     if (c === 123) {
-      // Skip a balanced expression, honouring nested strings.
+      i = skipBraces(src, i, err);
+      continue;
+    }
+    i++;
+  }
+}
+
+/** Skips a balanced {...} template expression starting at i, honouring nested strings and templates. */
+export function skipBraces(src: string, i: number, err: (m: string, at: number) => never): number {
+  const start = i;
+  {
+    {
       let depth = 0;
       for (;;) {
         const d = src.charCodeAt(i);
@@ -206,6 +230,14 @@ function scanTemplate(src: string, i: number, err: (m: string, at: number) => ne
             i++;
             break;
           }
+        } else if (d === 36 && src.charCodeAt(i + 1) === 34) {
+          i = scanTemplate(src, i + 1, err);
+          continue;
+        } else if (d === 36 && src.charCodeAt(i + 1) === 96) {
+          let j = i + 2;
+          while (j < src.length && src.charCodeAt(j) !== 96) j = src.charCodeAt(j) === 123 ? skipBraces(src, j, err) : j + 1;
+          i = j + 1;
+          continue;
         } else if (d === 34) {
           i = scanString(src, i, err);
           continue;
@@ -217,8 +249,7 @@ function scanTemplate(src: string, i: number, err: (m: string, at: number) => ne
         }
         i++;
       }
-      continue;
+      return i;
     }
-    i++;
   }
 }

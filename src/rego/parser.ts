@@ -2,7 +2,7 @@
 // `v0: true`). Operator precedence follows OPA: `in` < relations < `|` < `&` < `+ -` < `* / %`.
 import type { Literal, Loc, Module, Rule, Term, With, Import } from './ast.js';
 import { RegoError } from './errors.js';
-import { tokenize, type Token } from './lexer.js';
+import { skipBraces, tokenize, type Token } from './lexer.js';
 import { parseNumberText } from './json.js';
 import { SetValue } from './value.js';
 
@@ -174,6 +174,7 @@ class Parser {
           args.push(this.termExpr());
           if (this.isOp(',')) {
             this.next();
+            if (this.isOp(')')) break; // trailing comma
             continue;
           }
           break;
@@ -265,8 +266,19 @@ class Parser {
 
   private ifBody(): Literal[] {
     if (this.isOp('{')) {
-      // `if {` always opens a body block.
-      return this.block();
+      // `if {` opens a body block, unless it is a single literal starting with a
+      // comprehension or object (`if {x: i | ...}`): try the block, fall back to a literal.
+      const save = this.i;
+      try {
+        return this.block();
+      } catch (e) {
+        this.i = save;
+        try {
+          return [this.literal()];
+        } catch {
+          throw e;
+        }
+      }
     }
     return [this.literal()];
   }
@@ -570,6 +582,7 @@ class Parser {
             args.push(this.termExpr());
             if (this.isOp(',')) {
               this.next();
+              if (this.isOp(')')) break; // trailing comma
               continue;
             }
             break;
@@ -688,7 +701,7 @@ class Parser {
     const isRaw = t.text.startsWith('$`');
     while (i < raw.length) {
       const c = raw[i]!;
-      if (c === '\\' && !isRaw) {
+      if (c === '\\' && (!isRaw || raw[i + 1] === '{' || raw[i + 1] === '}')) {
         const d = raw[i + 1]!;
         if (d === '{' || d === '}') {
           text += d;
@@ -706,23 +719,8 @@ class Parser {
         continue;
       }
       if (c === '{') {
-        // Find the matching brace (strings inside may contain braces).
-        let depth = 0;
-        let j = i;
-        for (; j < raw.length; j++) {
-          const ch = raw[j];
-          if (ch === '"') {
-            j++;
-            while (j < raw.length && raw[j] !== '"') j += raw[j] === '\\' ? 2 : 1;
-            continue;
-          }
-          if (ch === '`') {
-            j = raw.indexOf('`', j + 1);
-            continue;
-          }
-          if (ch === '{') depth++;
-          else if (ch === '}' && --depth === 0) break;
-        }
+        // Find the matching brace (strings and nested templates inside may contain braces).
+        const j = skipBraces(raw, i, (m) => this.fail(m, t)) - 1;
         if (text) parts.push(text);
         text = '';
         const inner = raw.slice(i + 1, j);
