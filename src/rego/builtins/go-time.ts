@@ -105,8 +105,37 @@ export function loadZone(name: string): Zone {
 }
 
 /** Offset (seconds east of UTC) and abbreviation of a zone at a Unix second. */
-export function zoneAt(z: Zone, unixSec: number): { offset: number; abbr: string } {
+interface ZoneInfo {
+  offset: number;
+  abbr: string;
+}
+
+// Zone lookups through Intl cost tens of microseconds, so results are cached per 15-minute
+// bucket. A bucket is trusted only when its start and end agree (no transition inside it);
+// otherwise the exact instant is looked up. Local is not cached (TZ may change at run time).
+const BUCKET = 900;
+const zoneCache = new Map<string, Map<number, ZoneInfo | null>>();
+
+export function zoneAt(z: Zone, unixSec: number): ZoneInfo {
   if (z.fixed !== undefined) return { offset: z.fixed, abbr: z.name };
+  if (z.name === 'Local') return zoneAtExact(z, unixSec);
+  let m = zoneCache.get(z.name);
+  if (!m) {
+    m = new Map();
+    zoneCache.set(z.name, m);
+  } else if (m.size > 4096) m.clear();
+  const b = Math.floor(unixSec / BUCKET);
+  let info = m.get(b);
+  if (info === undefined) {
+    const start = zoneAtExact(z, b * BUCKET);
+    const end = zoneAtExact(z, b * BUCKET + BUCKET - 1);
+    info = start.offset === end.offset && start.abbr === end.abbr ? start : null;
+    m.set(b, info);
+  }
+  return info ?? zoneAtExact(z, unixSec);
+}
+
+function zoneAtExact(z: Zone, unixSec: number): ZoneInfo {
   // Intl covers years -271821..275760; int64 ns times are well inside.
   const ms = unixSec * 1000;
   const parts = formatter(z.name === 'Local' ? undefined : z.name).formatToParts(new Date(ms));
