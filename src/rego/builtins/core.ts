@@ -1,7 +1,7 @@
 // Builtin family "core" (engine): membership (`in`), assignment and unification operators
 // (evaluated specially by the evaluator, declared here so arity checks and mocks see them).
 import { ObjectValue, SetValue, equal, type Value } from '../value.js';
-import { register } from './registry.js';
+import { BuiltinError, register } from './registry.js';
 
 /** `x in xs`: element of an array, value of an object, member of a set. */
 function member(x: Value, coll: Value): boolean {
@@ -27,3 +27,50 @@ register({ name: 'internal.member_3', arity: 3, fn: ([k, v, c]) => memberKV(k!, 
 // eq / assign never reach these implementations: the evaluator unifies instead.
 register({ name: 'eq', arity: 2, fn: ([a, b]) => equal(a!, b!) });
 register({ name: 'assign', arity: 2, fn: ([a, b]) => equal(a!, b!) });
+
+// ---------------------------------------------------------------------------------------------
+// Runtime and network builtins. dockgate evaluates policies in-process next to the Docker API:
+// a policy must not reach the network, so http.send validates its request (OPA's messages)
+// and then fails; it is still declared so that policies compile and tests can mock it with
+// `with http.send as ...`.
+
+const HTTP_SEND_KEYS = new Set([
+  'method', 'url', 'body', 'raw_body', 'headers', 'enable_redirect', 'force_json_decode', 'force_yaml_decode',
+  'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert',
+  'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file',
+  'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache',
+  'force_cache', 'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts',
+  'cache_ignored_headers',
+]);
+
+register({
+  name: 'http.send',
+  arity: 1,
+  nondeterministic: true,
+  fn: ([req]) => {
+    if (!(req instanceof ObjectValue)) throw new BuiltinError('eval_type_error', `http.send: operand 1 must be object but got ${typeof req}`);
+    const bad = req.keys().filter((k) => typeof k !== 'string' || !HTTP_SEND_KEYS.has(k));
+    if (bad.length > 0) throw new BuiltinError('eval_type_error', `http.send: invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`);
+    const missing = ['method', 'url'].filter((k) => !req.has(k));
+    if (missing.length > 0) throw new BuiltinError('eval_type_error', `http.send: missing required request parameters(s): {${missing.map((k) => JSON.stringify(k)).join(', ')}}`);
+    throw new BuiltinError('eval_builtin_error', 'http.send: network access is disabled in dockgate policies');
+  },
+});
+
+/** opa.runtime: dockgate exposes no environment or configuration to policies. */
+register({ name: 'opa.runtime', arity: 0, fn: () => new ObjectValue() });
+
+/** test.sleep(duration): used by tests to check that time.now_ns is fixed within a query. */
+register({
+  name: 'test.sleep',
+  arity: 1,
+  nondeterministic: true,
+  fn: ([d]) => {
+    const m = typeof d === 'string' ? /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(d) : null;
+    if (!m) throw new BuiltinError('eval_type_error', 'test.sleep: operand 1 must be a duration string');
+    const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
+    const ms = Math.min(Number(m[1]) * unit[m[2]!]!, 10_000);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    return null;
+  },
+});
