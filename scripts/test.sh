@@ -26,3 +26,6 @@ else
 fi
 
 node --test --test-concurrency=1 $(find dist/test -name '*.test.js' | sort)
+
+# Rego engine: OPA conformance cases must not drop below the recorded floor.
+node dist/test/rego/conformance-gate.js
