@@ -230,6 +230,10 @@ test('time: calendar functions', () => {
   const day = (s: string) => call('time.parse_ns', '2006-01-02', s)!;
   assert.equal(json('time.diff', day('2020-02-02'), day('2020-03-01')), '[0,0,28,0,0,0]');
   assert.equal(json('time.diff', day('2004-02-29'), day('2005-03-01')), '[1,0,1,0,0,0]');
+  // Go's time.Date on DST gaps and overlaps (America/New_York, 2023)
+  assert.equal(json('time.add_date', [J('1678519800000000000'), 'America/New_York'], 0, 0, 1), '1678602600000000000');
+  assert.equal(json('time.add_date', [J('1699165800000000000'), 'America/New_York'], 0, 0, 0), '1699162200000000000');
+  assert.equal(json('time.clock', [J('1679000000000000000'), 'Europe/Berlin']), '[21,53,20]');
   ctx = mkctx();
   const now = call('time.now_ns');
   assert.equal(toJSON(now!), '1700000000123456789');

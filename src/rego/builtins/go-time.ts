@@ -269,11 +269,12 @@ export function fromCivil(y: number, mo: number, d: number, h: number, mi: numbe
   if (z.fixed !== undefined) return total - BigInt(z.fixed) * NS_PER_SEC;
   // resolve the zone offset as Go does: the offset in effect at (local - offset)
   const localSec = Number(local);
+  // As Go's time.Date: take the offset in effect at the local time read as UTC; if the
+  // instant it gives falls under another offset, use that one.
   let off = zoneAt(z, localSec).offset;
-  const off2 = zoneAt(z, localSec - off).offset;
-  if (off2 !== off) {
-    const off3 = zoneAt(z, localSec - off2).offset;
-    if (off3 === off2) off = off2;
+  if (off !== 0) {
+    const off2 = zoneAt(z, localSec - off).offset;
+    if (off2 !== off) off = off2;
   }
   return total - BigInt(off) * NS_PER_SEC;
 }
