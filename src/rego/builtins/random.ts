@@ -20,11 +20,11 @@ register({
   fn: ([a, b], ctx) => {
     const s = str('rand.intn', 1, a!);
     let n = intOperand('rand.intn', 2, b!);
-    return cached(ctx, 'rand.intn\u0000' + canonical([s, n]), () => {
-      if (n === 0) return 0;
-      if (n < 0) n = -n;
-      return n <= 2 ** 48 ? randomInt(n) : Math.floor(Math.random() * n);
-    });
+    if (n === 0) return 0;
+    if (n < 0) n = -n;
+    return cached(ctx, 'rand.intn\u0000' + canonical([s, n]), () =>
+      n < 2 ** 48 ? randomInt(n) : Math.floor(Math.random() * n),
+    );
   },
 });
 
