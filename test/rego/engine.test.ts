@@ -1,0 +1,138 @@
+// Unit tests of the Rego engine's own contract: parse/compile errors with file:line:col,
+// OPA 0.x syntax and the 0.x fallback, evaluation limits, and the language features the
+// conformance suite cannot cover (it has no parse-error or 0.x cases).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compile, parseJSON, RegoError, toJSON, type Value } from '../../src/rego/index.js';
+
+function throwsRego(fn: () => unknown, re: RegExp, code?: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof RegoError, `expected RegoError, got ${String(e)}`);
+    assert.match(e.message, re);
+    if (code) assert.equal(e.code, code);
+    return true;
+  });
+}
+
+function evalRef(text: string, ref: string, input?: string, v0 = false): string {
+  const p = compile([{ name: 'p.rego', text }], { v0 });
+  const v = p.evalRef(ref, input === undefined ? undefined : parseJSON(input));
+  return v === undefined ? 'undefined' : toJSON(v);
+}
+
+test('parse errors name file:line:col', () => {
+  throwsRego(() => compile([{ name: 'policy/authz.rego', text: 'package x\n\nallow if {\n  input.a ==\n}\n' }]), /^policy\/authz\.rego:5:1: rego_parse_error: /, 'rego_parse_error');
+  throwsRego(() => compile([{ name: 'a.rego', text: 'package x\np := "unterminated\n' }]), /^a\.rego:2:6: rego_parse_error: /);
+  throwsRego(() => compile([{ name: 'b.rego', text: 'allow := true\n' }]), /^b\.rego:1:1: rego_parse_error: package expected/);
+});
+
+test('v1 requires `if`; the error points at the body', () => {
+  throwsRego(() => compile([{ name: 'c.rego', text: 'package x\nimport rego.v1\nallow { true }\n' }]), /^c\.rego:3:7: rego_parse_error: `if` keyword is required/);
+});
+
+test('compile errors: unsafe vars, unknown functions, conflicting rule kinds', () => {
+  throwsRego(() => compile([{ name: 'u.rego', text: 'package x\np if {\n  x > 1\n}\n' }]), /^u\.rego:3:3: rego_unsafe_var_error: var x is unsafe/);
+  throwsRego(() => compile([{ name: 'f.rego', text: 'package x\np if nosuch(1)\n' }]), /^f\.rego:2:6: rego_type_error: undefined function nosuch/);
+  throwsRego(() => compile([{ name: 'k.rego', text: 'package x\np := 1\np contains 2\n' }]), /^k\.rego:\d+:\d+: rego_compile_error: conflicting rules data\.x\.p/);
+});
+
+test('OPA 0.x syntax with v0: allow { }, deny[msg] { }, default allow = false', () => {
+  const policy = `package docker.authz
+
+default allow = false
+
+allow {
+  not deny_any
+}
+
+deny_any {
+  count(deny) > 0
+}
+
+deny[msg] {
+  input.Body.HostConfig.Privileged
+  msg := "privileged"
+}
+
+deny[msg] {
+  some i
+  input.Body.HostConfig.CapAdd[i] == "SYS_ADMIN"
+  msg := sprintf("cap %v", [i])
+}
+`;
+  assert.equal(evalRef(policy, 'data.docker.authz.allow', '{"Body":{"HostConfig":{}}}', true), 'true');
+  assert.equal(evalRef(policy, 'data.docker.authz.allow', '{"Body":{"HostConfig":{"Privileged":true}}}', true), 'false');
+  assert.equal(evalRef(policy, 'data.docker.authz.deny', '{"Body":{"HostConfig":{"CapAdd":["A","SYS_ADMIN"]}}}', true), '["cap 1"]');
+});
+
+test('OPA 0.x with import future.keywords (in, if, contains, every)', () => {
+  const policy = `package t
+import future.keywords
+
+deny contains msg if {
+  some c in input.caps
+  c in {"SYS_ADMIN", "NET_ADMIN"}
+  msg := c
+}
+
+ok if every c in input.caps { startswith(c, "NET_") }
+
+f(x) = y { y := x + 1 }
+v = f(1)
+`;
+  assert.equal(evalRef(policy, 'data.t.deny', '{"caps":["NET_ADMIN","CHOWN"]}', true), '["NET_ADMIN"]');
+  assert.equal(evalRef(policy, 'data.t.ok', '{"caps":["NET_ADMIN","NET_RAW"]}', true), 'true');
+  assert.equal(evalRef(policy, 'data.t.v', undefined, true), '2');
+});
+
+test('a module that fails as 1.x but parses as 0.x loads as 0.x with a warning naming the file', () => {
+  const p = compile([{ name: 'legacy/authz.rego', text: 'package a\ndefault allow = false\nallow { input.user == "root" }\n' }]);
+  assert.equal(p.warnings.length, 1);
+  assert.match(p.warnings[0]!, /^legacy\/authz\.rego: parsed as OPA 0\.x syntax/);
+  assert.equal(toJSON(p.evalRef('data.a.allow', parseJSON('{"user":"root"}'))!), 'true');
+  // A module that is valid 1.x gets no warning; one that fails both ways reports the 1.x error.
+  assert.equal(compile([{ name: 'n.rego', text: 'package a\nallow if true\n' }]).warnings.length, 0);
+  throwsRego(() => compile([{ name: 'bad.rego', text: 'package a\nallow if {\n' }]), /^bad\.rego:3:1: rego_parse_error/);
+});
+
+test('language: ref heads, else, functions, comprehensions, with, every', () => {
+  const policy = `package t
+p[q].r := i if some i, q in ["a", "b"]
+f(x) := "big" if x > 10
+else := "small"
+s := {x | some x in [3, 1, 3]}
+o := {k: v | some k, v in {"a": 1, "b": 2}; v > 1}
+w := x if x := input.n with input.n as 7
+all_pos if every x in [1, 2] { x > 0 }
+g := [f(1), f(11)]
+`;
+  const p = compile([{ name: 't.rego', text: policy }]);
+  assert.equal(toJSON(p.evalRef('data.t')!), '{"all_pos":true,"g":["small","big"],"o":{"b":2},"p":{"a":{"r":0},"b":{"r":1}},"s":[1,3],"w":7}');
+  const r = p.eval('data.t.p[k].r = v');
+  assert.deepEqual(r.map((x) => `${toJSON(x.bindings.get('k')!)}=${toJSON(x.bindings.get('v')!)}`), ['"a"=0', '"b"=1']);
+});
+
+test('conflicts are errors with OPA messages', () => {
+  const p = compile([{ name: 'c.rego', text: 'package c\np := 1 if input.a\np := 2 if input.b\n' }]);
+  assert.equal(toJSON(p.evalRef('data.c.p', parseJSON('{"a":true}'))!), '1');
+  throwsRego(() => p.evalRef('data.c.p', parseJSON('{"a":true,"b":true}')), /^c\.rego:\d+: eval_conflict_error: complete rules must not produce multiple outputs/);
+});
+
+test('strict builtin errors raise; otherwise the expression is undefined', () => {
+  const p = compile([{ name: 's.rego', text: 'package s\np := x if x := 1 / input.d\n' }]);
+  assert.equal(p.evalRef('data.s.p', parseJSON('{"d":0}')), undefined);
+  throwsRego(() => p.evalRef('data.s.p', parseJSON('{"d":0}'), { strict: true }), /eval_builtin_error: div: divide by zero/);
+});
+
+test('step budget and deadline stop runaway evaluation with a clear error', () => {
+  const p = compile([{ name: 'r.rego', text: 'package r\nn := count([x | some x in numbers.range(1, 200000); x % 7 == 0])\n' }]);
+  throwsRego(() => p.evalRef('data.r.n', undefined, { maxSteps: 1000 }), /eval_budget_error: evaluation exceeded the step budget of 1000/, 'eval_budget_error');
+  throwsRego(() => p.evalRef('data.r.n', undefined, { deadline: Date.now() - 1 }), /eval_cancel_error: evaluation deadline exceeded/, 'eval_cancel_error');
+  assert.equal(toJSON(p.evalRef('data.r.n')!), '28571');
+});
+
+test('big integers stay exact through JSON input and arithmetic', () => {
+  const p = compile([{ name: 'b.rego', text: 'package b\nx := input.n + 1\n' }]);
+  const v: Value | undefined = p.evalRef('data.b.x', parseJSON('{"n": 9007199254740993}'));
+  assert.equal(toJSON(v!), '9007199254740994');
+});
