@@ -103,6 +103,10 @@ test('sprintf: Go fmt verbs', () => {
   assert.equal(f('%e|%g|%x|%o|%b|%q|%c', '[1234.5678, 0.5, 255, 8, 5, "a\\"b", 65]'), '1.234568e+03|0.5|ff|10|101|"a\\"b"|A');
   assert.equal(f('%5s|%-5s|%.2s|%05d|%+d|%x', '["ab", "ab", "abc", -42, 5, "hi"]'), '   ab|ab   |ab|-0042|+5|6869');
   assert.equal(f('%%', '[]'), '%');
+  assert.equal(f('%[2]d %[1]d', '[1, 2]'), '2 1');
+  assert.equal(f('%[2]*[1]d|', '[12, 5]'), '   12|');
+  assert.equal(f('%[3]d', '[1]'), '%!d(BADINDEX)');
+  assert.equal(f('a%99999999dz', '[1]'), 'a%!(NOVERB)%!(EXTRA int=1)');
   fails('sprintf', ['%v', 1], 'eval_type_error', 'sprintf: operand 2 must be array but got number');
 });
 

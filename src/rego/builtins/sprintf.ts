@@ -55,6 +55,23 @@ export function goSprintf(format: string, values: Value[]): string {
   const args = values.map(toGoArg);
   let out = '';
   let argi = 0;
+  let reordered = false;
+  let badIndex = false;
+  // Go's explicit argument index "[n]" (1-based); sets the next argument to use.
+  const argIndex = (): void => {
+    if (format[i] !== '[') return;
+    reordered = true;
+    const close = format.indexOf(']', i);
+    const m = close > i ? /^\d+$/.exec(format.slice(i + 1, close)) : null;
+    const k = m ? parseInt(m[0], 10) : 0;
+    if (!m || k < 1 || k > args.length) {
+      badIndex = true;
+      i = close > i ? close + 1 : i + 1;
+      return;
+    }
+    argi = k - 1;
+    i = close + 1;
+  };
   const n = format.length;
   let i = 0;
   while (i < n) {
@@ -78,6 +95,8 @@ export function goSprintf(format: string, values: Value[]): string {
       } else if (c === ' ') f.space = true;
       else break;
     }
+    badIndex = false;
+    argIndex();
     // width
     if (format[i] === '*') {
       i++;
@@ -104,6 +123,7 @@ export function goSprintf(format: string, values: Value[]): string {
     // precision
     if (format[i] === '.') {
       i++;
+      argIndex();
       if (format[i] === '*') {
         i++;
         const a = args[argi++];
@@ -119,6 +139,7 @@ export function goSprintf(format: string, values: Value[]): string {
         }
       }
     }
+    if (!badIndex) argIndex();
     if (i >= n) {
       out += '%!(NOVERB)';
       break;
@@ -130,13 +151,17 @@ export function goSprintf(format: string, values: Value[]): string {
       out += '%';
       continue;
     }
+    if (badIndex) {
+      out += `%!${verb}(BADINDEX)`;
+      continue;
+    }
     if (argi >= args.length) {
       out += `%!${verb}(MISSING)`;
       continue;
     }
     out += formatArg(args[argi++]!, verb, f);
   }
-  if (argi < args.length) {
+  if (!reordered && argi < args.length) {
     out += '%!(EXTRA ' + args.slice(argi).map((a) => `${goTypeName(a)}=${formatArg(a, 'v', plain())}`).join(', ') + ')';
   }
   return out;
@@ -211,7 +236,7 @@ function formatArg(a: GoArg, verb: string, f: Flags): string {
     case 'float':
       switch (verb) {
         case 'v':
-          return fmtFloat(a.v, 'g', f.prec ?? -1, f);
+          return fmtFloat(a.v, 'g', f.prec ?? -1, { ...f, sharp: false });
         case 'g':
         case 'G':
         case 'b':
