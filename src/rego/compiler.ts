@@ -142,8 +142,42 @@ function finishNodes(n: RuleNode, id: number): number {
     n.exact.length > 0 &&
     v0?.k === K.Const &&
     n.exact.every((r) => r.constValue && !r.elseRule && r.value.k === K.Const && equal(r.value.v, v0.v));
+  n.index = buildIndex(n.exact);
   for (const c of n.children.values()) id = finishNodes(c, id);
   return id;
+}
+
+/** Indexes rules on the input path most of them compare with a constant (worth it from 4 rules). */
+function buildIndex(rules: CRule[]): RuleNode['index'] {
+  if (rules.length < 4) return undefined;
+  const counts = new Map<string, number>();
+  for (const r of rules) {
+    const seen = new Set<string>();
+    for (const g of r.guards ?? []) {
+      const key = JSON.stringify(g.path);
+      if (!seen.has(key)) counts.set(key, (counts.get(key) ?? 0) + 1), seen.add(key);
+    }
+  }
+  let best: string | undefined;
+  for (const [k, c] of counts) if (c >= 4 && (best === undefined || c > counts.get(best)!)) best = k;
+  if (best === undefined) return undefined;
+  const path = JSON.parse(best) as string[];
+  const guarded = new Map<unknown, CRule[]>();
+  const others: CRule[] = [];
+  for (const r of rules) {
+    const g = r.guards?.find((x) => JSON.stringify(x.path) === best);
+    if (!g) {
+      others.push(r);
+      continue;
+    }
+    const h = hashKey(g.value);
+    let list = guarded.get(h);
+    if (!list) guarded.set(h, (list = []));
+    list.push(r);
+  }
+  const byValue = new Map<unknown, CRule[]>();
+  for (const [h, list] of guarded) byValue.set(h, [...list, ...others]);
+  return { path, byValue, others };
 }
 
 function markHasRules(n: RuleNode): boolean {

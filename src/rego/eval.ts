@@ -649,12 +649,13 @@ export class Evaluator {
   }
 
   private computeNode(node: RuleNode, base: Value | undefined): Value | undefined {
-    const exact = node.exact;
-    if (exact.length > 0 || node.defaultRule) {
-      const first = exact[0] ?? node.defaultRule!;
+    const exact = node.index && this.mocks === undefined ? this.candidates(node) : node.exact;
+    if (node.exact.length > 0 || node.defaultRule) {
+      const first = node.exact[0] ?? node.defaultRule!;
       if (first.multi) {
         const set = new SetValue();
-        for (const r of exact) this.ruleSolutions(r, (_rest, v) => (set.add(v), false));
+        const add = (_rest: Value[] | undefined, v: Value): boolean => (set.add(v), false);
+        for (const r of exact) this.ruleSolutions(r, add);
         return set;
       }
       if (node.children.size === 0 && !node.dynamic) return this.completeValue(node, exact);
@@ -762,6 +763,18 @@ export class Evaluator {
       });
     }
     return value;
+  }
+
+  /** The rules of an indexed node that can match the current input. */
+  private candidates(node: RuleNode): CRule[] {
+    const ix = node.index!;
+    let v = this.input;
+    for (const p of ix.path) {
+      if (!(v instanceof ObjectValue)) return ix.others;
+      v = v.get(p);
+    }
+    if (v === undefined) return ix.others;
+    return ix.byValue.get(hashKey(v)) ?? ix.others;
   }
 
   private guardsPass(r: CRule): boolean {

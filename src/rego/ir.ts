@@ -101,6 +101,12 @@ export interface RuleNode {
   id: number;
   /** Rules with no dynamic head part (rest empty), computed after compilation. */
   exact: CRule[];
+  /**
+   * Rule index over `exact`: when many rules test the same `input.PATH == CONST`, the rules to
+   * try for an input value are looked up instead of scanned (OPA's rule indexing). `byValue`
+   * maps a value's hash key to its candidate rules (guarded ones plus `others`).
+   */
+  index?: { path: string[]; byValue: Map<unknown, CRule[]>; others: CRule[] };
   /** Every exact rule yields the same constant (e.g. `allow if ...`): the first solution decides. */
   allConst: boolean;
   key: Value;
