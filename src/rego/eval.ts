@@ -7,7 +7,7 @@ import type { Loc } from './ast.js';
 import { BuiltinError, type BuiltinContext } from './builtins/registry.js';
 import { RegoError } from './errors.js';
 import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
-import { BigNum, ObjectValue, SetValue, equal, formatRego, hashKey, type Value } from './value.js';
+import { BigNum, ObjectValue, SetValue, compare, equal, formatRego, hashKey, type Value } from './value.js';
 
 type Frame = (Value | undefined)[];
 type Cont = () => boolean;
@@ -885,7 +885,7 @@ export class Evaluator {
     if (!b) throw this.err('eval_internal_error', `unknown function ${target.name}`, t.loc);
     try {
       if (b.fn) {
-        const v = b.fn(args, this.bctx);
+        const v = b.fn(args, this.bctxCache ?? this.bctx);
         return v === undefined ? false : k(v);
       }
       for (const v of b.multi!(args, this.bctx)) if (k(v)) return true;
@@ -1033,6 +1033,15 @@ export class Evaluator {
 
 type OneFn = (ev: Evaluator, f: Frame) => One;
 
+const COMPARE: Record<string, (a: Value, b: Value) => boolean> = {
+  equal: (a, b) => equal(a, b),
+  neq: (a, b) => !equal(a, b),
+  lt: (a, b) => compare(a, b) < 0,
+  lte: (a, b) => compare(a, b) <= 0,
+  gt: (a, b) => compare(a, b) > 0,
+  gte: (a, b) => compare(a, b) >= 0,
+};
+
 function isConst(t: CTerm): boolean {
   return t.k === K.Const;
 }
@@ -1085,6 +1094,20 @@ function makeOne(t: CTerm): OneFn {
     }
     case K.Call: {
       if (t.fn.hasOutput || t.fn.special || t.fn.builtin?.multi) return () => MULTI;
+      const cmp = t.args.length === 2 && t.fn.builtin ? COMPARE[t.fn.name] : undefined;
+      if (cmp) {
+        // Comparisons are most literals of a policy: no argument array, no builtin dispatch.
+        const fa = ((t.args[0] as { one?: OneFn }).one ??= makeOne(t.args[0]!));
+        const fb = ((t.args[1] as { one?: OneFn }).one ??= makeOne(t.args[1]!));
+        return (ev, f) => {
+          const a = fa(ev, f);
+          if (a === MULTI || a === undefined) return a;
+          const b = fb(ev, f);
+          if (b === MULTI || b === undefined) return b;
+          if (ev.mocks !== undefined) return ev.callOne(t, [a, b], f);
+          return cmp(a, b);
+        };
+      }
       const argFns = t.args.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
       const n = argFns.length;
       return (ev, f) => {
