@@ -102,6 +102,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
         node = childNode(node, (ref[i] as Extract<Term, { type: 'scalar' }>).value, true)!;
         i++;
       }
+      node.hasRuleDefs = true;
       pending.push({ rule, node, rest: ref.slice(i) });
     }
   }
@@ -561,8 +562,8 @@ export class RuleCompiler {
 
   /**
    * For a data ref whose constant prefix reaches a rule node (`data.pkg.rule...`), records the
-   * node so evaluation skips the rule-tree walk. Rule nodes are complete by now: all rules were
-   * placed in the tree before any body is compiled.
+   * node so evaluation skips the rule-tree walk. Every rule node is known by now (hasRuleDefs is
+   * set when the tree is built, before any body is compiled).
    */
   private leaf(t: CTerm): CTerm {
     if (t.k !== K.Data) return t;
@@ -572,7 +573,7 @@ export class RuleCompiler {
       if (p.k !== K.Const) return t;
       n = childNode(n, p.v, false);
       if (!n) return t;
-      if (n.rules.length > 0 || n.defaultRule || n.isFunction) {
+      if (n.hasRuleDefs) {
         t.leaf = n;
         t.depth = i + 1;
         return t;

@@ -118,6 +118,8 @@ export interface RuleNode {
   rules: CRule[];
   defaultRule?: CRule;
   isFunction: boolean;
+  /** Some rule (or default rule) is defined at exactly this node. */
+  hasRuleDefs?: boolean;
   /** A package: defined (at least `{}`) even without rules. */
   isPackage?: boolean;
   /** This node or a descendant has rules. */
