@@ -185,11 +185,19 @@ export class Evaluator {
         });
         return found ? false : k();
       }
-      case L.SomeIn:
+      case L.SomeIn: {
+        // Common shape: `some x in coll` / `some k, v in coll` with fresh vars and one collection.
+        const vt = lit.value;
+        const kt = lit.key;
+        if (vt.k === K.Var && f[vt.slot] === undefined && (!kt || (kt.k === K.Var && kt.slot !== vt.slot && f[kt.slot] === undefined))) {
+          const coll = this.one(lit.coll, f);
+          if (coll !== MULTI) return coll === undefined ? false : this.eachBinding(coll, kt ? kt.slot : -1, vt.slot, f, k);
+        }
         return this.term(lit.coll, f, (coll) => this.iterate(coll, (key, val) => {
           if (lit.key) return this.unifyValue(lit.key, key, f, () => this.unifyValue(lit.value, val, f, k));
           return this.unifyValue(lit.value, val, f, k);
         }));
+      }
       case L.Every:
         return this.term(lit.domain, f, (dom) => {
           if (!(Array.isArray(dom) || dom instanceof ObjectValue || dom instanceof SetValue)) return false;
@@ -216,6 +224,35 @@ export class Evaluator {
         });
       case L.Noop:
         return k();
+    }
+  }
+
+  /** Binds slots (ks: key slot or -1, vs: value slot or -1) to each entry of a collection in turn. */
+  private eachBinding(coll: Value, ks: number, vs: number, f: Frame, k: Cont): boolean {
+    try {
+      if (Array.isArray(coll)) {
+        for (let i = 0; i < coll.length; i++) {
+          if (ks >= 0) f[ks] = i;
+          if (vs >= 0) f[vs] = coll[i]!;
+          if (k()) return true;
+        }
+      } else if (coll instanceof ObjectValue) {
+        for (const [key, val] of coll.sortedEntries()) {
+          if (ks >= 0) f[ks] = key;
+          if (vs >= 0) f[vs] = val;
+          if (k()) return true;
+        }
+      } else if (coll instanceof SetValue) {
+        for (const val of coll.sorted()) {
+          if (ks >= 0) f[ks] = val;
+          if (vs >= 0) f[vs] = val;
+          if (k()) return true;
+        }
+      }
+      return false;
+    } finally {
+      if (ks >= 0) f[ks] = undefined;
+      if (vs >= 0) f[vs] = undefined;
     }
   }
 
@@ -521,11 +558,20 @@ export class Evaluator {
       const key = this.one(p, f);
       if (key === undefined) return false;
       if (key === MULTI) {
-        if (p.k === K.Var || isPattern(p, f)) {
-          const rest = i + 1;
+        const rest = i + 1;
+        if (p.k === K.Var) {
+          // `coll[x]` with x unbound: bind x to each key, no unification closures.
+          const slot = p.slot;
+          const node = v;
+          const step = (): boolean => {
+            const nv = getKey(node, f[slot]!);
+            return nv === undefined ? false : this.walk(nv, path, rest, f, k);
+          };
+          return this.eachBinding(v, slot, -1, f, step);
+        }
+        if (isPattern(p, f)) {
           return this.iterate(v, (ck, cv) => this.unifyValue(p, ck, f, () => this.walk(cv, path, rest, f, k)));
         }
-        const rest = i + 1;
         return this.term(p, f, (kv) => {
           const nv = getKey(v, kv);
           return nv === undefined ? false : this.walk(nv, path, rest, f, k);
@@ -927,6 +973,27 @@ export class Evaluator {
     const f: Frame = new Array(r.nslots);
     let found = false;
     const params = r.args!;
+    // Plain `f(x, y)` parameters: bind directly.
+    let plain = true;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i]!;
+      if (p.k !== K.Var || f[p.slot] !== undefined) {
+        plain = false;
+        break;
+      }
+      f[p.slot] = args[i]!;
+    }
+    if (plain) {
+      this.body(r.body, 0, f, () => {
+        found = true;
+        const o = this.one(r.value, f);
+        if (o !== MULTI) return o === undefined ? false : cb(o);
+        return this.term(r.value, f, cb);
+      });
+      if (!found && r.elseRule) this.functionRule(r.elseRule, args, cb);
+      return;
+    }
+    for (const p of params) if (p.k === K.Var) f[p.slot] = undefined;
     const bindArgs = (i: number): boolean => {
       if (i === params.length) {
         return this.body(r.body, 0, f, () => {
