@@ -2,6 +2,9 @@
 // value first: integers that fit int64 become `int`, larger integers `*big.Int`, other numbers
 // `float64`, strings `string`, and every other value its Rego text (so booleans are strings).
 import { BigNum, ObjectValue, SetValue, formatNumber, type Value } from '../value.js';
+import { goFormatFloat } from './gofloat.js';
+
+export { goFormatFloat };
 
 type GoArg =
   | { t: 'int'; v: bigint }
@@ -49,6 +52,8 @@ interface Flags {
   zero: boolean;
   wid?: number;
   prec?: number;
+  sharpV?: boolean;
+  plusV?: boolean;
 }
 
 export function goSprintf(format: string, values: Value[]): string {
@@ -159,7 +164,8 @@ export function goSprintf(format: string, values: Value[]): string {
       out += `%!${verb}(MISSING)`;
       continue;
     }
-    out += formatArg(args[argi++]!, verb, f);
+    // %v: '#' means Go syntax (sharpV) and '+' means field names; neither reaches the value.
+    out += formatArg(args[argi++]!, verb, verb === 'v' ? { ...f, sharpV: f.sharp, sharp: false, plusV: f.plus, plus: false } : f);
   }
   if (!reordered && argi < args.length) {
     out += '%!(EXTRA ' + args.slice(argi).map((a) => `${goTypeName(a)}=${formatArg(a, 'v', plain())}`).join(', ') + ')';
@@ -184,12 +190,15 @@ function goTypeName(a: GoArg): string {
   }
 }
 
-function badVerb(a: GoArg, verb: string): string {
+/** "%!verb(type=value)": the value is printed with %v under the verb's own flags, as Go does. */
+function badVerb(a: GoArg, verb: string, f: Flags): string {
   if (a.t === 'big') return `%!${verb}(big.Int=${a.v.toString()})`;
-  return `%!${verb}(${goTypeName(a)}=${formatArg(a, 'v', plain())})`;
+  return `%!${verb}(${goTypeName(a)}=${formatArg(a, 'v', { ...f, sharpV: false })})`;
 }
 
 function formatArg(a: GoArg, verb: string, f: Flags): string {
+  // *big.Int implements fmt.Formatter, whose State reports '+' and '#' however %v consumed them.
+  if (a.t === 'big' && (f.plusV || f.sharpV)) f = { ...f, plus: f.plus || !!f.plusV, sharp: f.sharp || !!f.sharpV };
   switch (a.t) {
     case 'int':
     case 'big':
@@ -198,24 +207,24 @@ function formatArg(a: GoArg, verb: string, f: Flags): string {
         case 'd':
           return fmtInteger(a.v, 10, verb, f, false);
         case 's':
-          return a.t === 'big' ? fmtInteger(a.v, 10, verb, f, false) : badVerb(a, verb);
+          return a.t === 'big' ? fmtInteger(a.v, 10, verb, f, false) : badVerb(a, verb, f);
         case 'b':
           return fmtInteger(a.v, 2, verb, f, false);
         case 'o':
         case 'O':
-          return fmtInteger(a.v, 8, verb, f, false);
+          return fmtInteger(a.v, 8, verb, f, false, a.t === 'big');
         case 'x':
           return fmtInteger(a.v, 16, verb, f, false);
         case 'X':
           return fmtInteger(a.v, 16, verb, f, true);
         case 'c':
-          if (a.t === 'big') return badVerb(a, verb);
+          if (a.t === 'big') return badVerb(a, verb, f);
           return pad(String.fromCodePoint(validRune(a.v)), f);
         case 'q':
-          if (a.t === 'big') return badVerb(a, verb);
+          if (a.t === 'big') return badVerb(a, verb, f);
           return pad(quoteRune(validRune(a.v)), f);
         case 'U': {
-          if (a.t === 'big') return badVerb(a, verb);
+          if (a.t === 'big') return badVerb(a, verb, f);
           let h = a.v.toString(16).toUpperCase();
           if (h.length < 4) h = h.padStart(4, '0');
           if (f.prec !== undefined && h.length < f.prec) h = h.padStart(f.prec, '0');
@@ -229,20 +238,19 @@ function formatArg(a: GoArg, verb: string, f: Flags): string {
         case 'F':
         case 'g':
         case 'G':
-          return badVerb(a, verb);
+          return badVerb(a, verb, f);
         default:
-          return badVerb(a, verb);
+          return badVerb(a, verb, f);
       }
     case 'float':
       switch (verb) {
         case 'v':
-          return fmtFloat(a.v, 'g', f.prec ?? -1, { ...f, sharp: false });
+          return fmtFloat(a.v, 'g', f.prec ?? -1, f);
+        case 'b':
         case 'g':
         case 'G':
-        case 'b':
         case 'x':
         case 'X':
-          if (verb === 'b' || verb === 'x' || verb === 'X') return badVerb(a, verb); // rarely used
           return fmtFloat(a.v, verb, f.prec ?? -1, f);
         case 'e':
         case 'E':
@@ -250,22 +258,25 @@ function formatArg(a: GoArg, verb: string, f: Flags): string {
         case 'F':
           return fmtFloat(a.v, verb, f.prec ?? 6, f);
         default:
-          return badVerb(a, verb);
+          return badVerb(a, verb, f);
       }
     case 'string':
       switch (verb) {
         case 'v':
-          if (f.sharp) return pad(goQuote(a.v), f);
+          if (f.sharpV) return pad(goQuote(truncate(a.v, f)), f);
           return fmtS(a.v, f);
         case 's':
           return fmtS(a.v, f);
         case 'q':
-          return pad(f.sharp && !a.v.includes('`') && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(a.v) ? '`' + a.v + '`' : goQuote(a.v, f.plus), f);
+        {
+          const t = truncate(a.v, f);
+          return pad(f.sharp && !t.includes('`') && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(t) ? '`' + t + '`' : goQuote(t, f.plus), f);
+        }
         case 'x':
         case 'X':
           return fmtSbx(a.v, verb === 'X', f);
         default:
-          return badVerb(a, verb);
+          return badVerb(a, verb, f);
       }
   }
 }
@@ -281,6 +292,12 @@ function pad(s: string, f: Flags): string {
   if (len >= f.wid) return s;
   const fill = (f.zero ? '0' : ' ').repeat(f.wid - len);
   return f.minus ? s + ' '.repeat(f.wid - len) : fill + s;
+}
+
+function truncate(s: string, f: Flags): string {
+  if (f.prec === undefined) return s;
+  const r = Array.from(s);
+  return r.length > f.prec ? r.slice(0, f.prec).join('') : s;
 }
 
 function fmtS(s: string, f: Flags): string {
@@ -306,9 +323,9 @@ function fmtSbx(s: string, upper: boolean, f: Flags): string {
   return pad(out, f);
 }
 
-function fmtInteger(v: bigint, base: number, verb: string, f: Flags, upper: boolean): string {
+function fmtInteger(v: bigint, base: number, verb: string, f: Flags, upper: boolean, big = false): string {
   const negative = v < 0n;
-  let u = negative ? -v : v;
+  const u = negative ? -v : v;
   let prec = -1;
   if (f.prec !== undefined) {
     prec = f.prec;
@@ -322,108 +339,62 @@ function fmtInteger(v: bigint, base: number, verb: string, f: Flags, upper: bool
   if (prec > digits.length) digits = '0'.repeat(prec - digits.length) + digits;
   if (f.sharp) {
     if (base === 2) digits = '0b' + digits;
-    else if (base === 8 && digits[0] !== '0') digits = '0' + digits;
+    else if (base === 8 && digits[0] !== '0' && !(big && verb === 'O')) digits = '0' + digits;
     else if (base === 16) digits = (upper ? '0X' : '0x') + digits;
   }
   if (verb === 'O') digits = '0o' + digits;
   if (negative) digits = '-' + digits;
   else if (f.plus) digits = '+' + digits;
   else if (f.space) digits = ' ' + digits;
-  u = 0n;
   return pad(digits, { ...f, zero: false });
-}
-
-/** Decimal digits (no leading/trailing zeros) and decimal point position of |v|. */
-function decimalDigits(v: number, sig: number): { d: string; dp: number } {
-  const e = sig < 0 ? Math.abs(v).toExponential() : Math.abs(v).toExponential(Math.max(sig - 1, 0));
-  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(e)!;
-  let d = m[1]! + (m[2] ?? '');
-  d = d.replace(/0+$/, '');
-  if (d === '') return { d: '0', dp: 1 };
-  return { d, dp: parseInt(m[3]!, 10) + 1 };
-}
-
-function expString(exp: number, upper: boolean): string {
-  const sign = exp < 0 ? '-' : '+';
-  const a = Math.abs(exp);
-  return (upper ? 'E' : 'e') + sign + (a < 10 ? '0' + a : String(a));
-}
-
-/** strconv.FormatFloat(v, fmt, prec, 64) for fmt in e, E, f, F, g, G. */
-export function goFormatFloat(v: number, fmt: string, prec: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  const neg = v < 0 || Object.is(v, -0);
-  const sign = neg ? '-' : '';
-  const a = Math.abs(v);
-  switch (fmt) {
-    case 'e':
-    case 'E': {
-      if (prec < 0) {
-        const { d, dp } = a === 0 ? { d: '0', dp: 1 } : decimalDigits(a, -1);
-        const mant = d.length > 1 ? d[0] + '.' + d.slice(1) : d;
-        return sign + mant + expString(a === 0 ? 0 : dp - 1, fmt === 'E');
-      }
-      const s = a.toExponential(prec);
-      const m = /^([\d.]+)e([+-]\d+)$/.exec(s)!;
-      return sign + m[1] + expString(parseInt(m[2]!, 10), fmt === 'E');
-    }
-    case 'f':
-    case 'F': {
-      if (prec < 0) {
-        if (a === 0) return sign + '0';
-        const { d, dp } = decimalDigits(a, -1);
-        if (dp <= 0) return sign + '0.' + '0'.repeat(-dp) + d;
-        if (dp >= d.length) return sign + d + '0'.repeat(dp - d.length);
-        return sign + d.slice(0, dp) + '.' + d.slice(dp);
-      }
-      if (a >= 1e21) return sign + BigInt(a).toString() + (prec > 0 ? '.' + '0'.repeat(prec) : '');
-      return sign + a.toFixed(prec);
-    }
-    default: {
-      // g / G
-      const upper = fmt === 'G';
-      if (a === 0) return sign + '0';
-      const shortest = prec < 0;
-      let p = prec === 0 ? 1 : prec;
-      const { d, dp } = decimalDigits(a, shortest ? -1 : p);
-      let eprec = p;
-      if (shortest) {
-        p = d.length;
-        eprec = 6;
-      } else if (eprec > d.length && d.length >= dp) eprec = d.length;
-      const exp = dp - 1;
-      if (exp < -4 || exp >= eprec) {
-        const mant = d.length > 1 ? d[0] + '.' + d.slice(1) : d;
-        return sign + mant + expString(exp, upper);
-      }
-      if (dp <= 0) return sign + '0.' + '0'.repeat(-dp) + d;
-      if (dp >= d.length) return sign + d + '0'.repeat(dp - d.length);
-      return sign + d.slice(0, dp) + '.' + d.slice(dp);
-    }
-  }
 }
 
 function fmtFloat(v: number, verb: string, prec: number, f: Flags): string {
   let num = goFormatFloat(v, verb === 'F' ? 'f' : verb, prec);
   if (num[0] !== '-' && num[0] !== '+') num = '+' + num;
   if (f.space && num[0] === '+' && !f.plus) num = ' ' + num.slice(1);
-  if (num === '+Inf' || num === '-Inf' || num === '+NaN' || num === ' NaN' || num === ' Inf') {
-    if (num === '+NaN') num = f.plus ? '+NaN' : f.space ? ' NaN' : 'NaN';
-    return pad(f.plus || num[0] !== '+' ? num : num.slice(1), { ...f, zero: false });
+  if (num.endsWith('Inf') || num.endsWith('NaN')) {
+    if (num.endsWith('NaN') && !f.space && !f.plus) num = 'NaN';
+    else if (num[0] === '+' && !f.plus) num = num.slice(1);
+    return pad(num, { ...f, zero: false });
   }
   if (f.sharp && verb !== 'b') {
-    // keep a decimal point
-    if (!/[.eEpP]/.test(num)) num += '.';
+    let digits = 0;
+    if (verb === 'v' || verb === 'g' || verb === 'G' || verb === 'x') digits = prec === -1 ? 6 : prec;
+    // Split off the exponent ("e+06", or "p+01" for hex), pad the significand, re-attach.
+    const hex = verb === 'x' || verb === 'X';
+    const at = hex ? num.search(/[pP]/) : num.search(/[eE]/);
+    let body = at > 0 ? num.slice(0, at) : num;
+    const tail = at > 0 ? num.slice(at) : '';
+    let hasPoint = false;
+    let sawNonzero = false;
+    for (let i = 1; i < body.length; i++) {
+      const c = body[i]!;
+      if (c === '.') hasPoint = true;
+      else if (/[0-9a-fA-FxX]/.test(c)) {
+        if (c !== '0' && c !== 'x' && c !== 'X') sawNonzero = true;
+        if (sawNonzero) digits--;
+      }
+    }
+    if (!hasPoint) {
+      if (body.length === 2 && body[1] === '0') digits--;
+      body += '.';
+    }
+    while (digits > 0) {
+      body += '0';
+      digits--;
+    }
+    num = body + tail;
   }
   if (f.plus || num[0] !== '+') {
-    if (f.zero && f.wid !== undefined && f.wid > num.length) {
+    if (f.zero && !f.minus && f.wid !== undefined && f.wid > num.length) {
       return num[0] + '0'.repeat(f.wid - num.length) + num.slice(1);
     }
-    return pad(num, f);
+    return pad(num, { ...f, zero: false });
   }
-  return pad(num.slice(1), f);
+  num = num.slice(1);
+  if (f.zero && !f.minus && f.wid !== undefined && f.wid > num.length) return '0'.repeat(f.wid - num.length) + num;
+  return pad(num, { ...f, zero: false });
 }
 
 // ---------------------------------------------------------------------------------------------
