@@ -101,15 +101,14 @@ deny contains "cgroup parent may not be set" if {
 # ---- mounts -------------------------------------------------------------------------------
 sensitive_paths := ["/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/proc", "/sys", "/boot", "/dev", "/var/lib/docker"]
 
-sensitive(path) if {
-	some p in sensitive_paths
-	path == p
-}
+# Computed once per decision (a rule), not once per call of sensitive().
+sensitive_prefixes := {concat("", [p, "/"]) | some p in sensitive_paths; p != "/"}
+
+sensitive(path) if path in sensitive_paths
 
 sensitive(path) if {
-	some p in sensitive_paths
-	p != "/"
-	startswith(path, concat("", [p, "/"]))
+	some prefix in sensitive_prefixes
+	startswith(path, prefix)
 }
 
 deny contains msg if {
