@@ -148,6 +148,23 @@ const ABBR: Record<string, string> = {
   'Africa/Maputo': 'CAT',
 };
 
+// Zones whose tzdata names ICU only knows for recent decades, by UTC offset.
+const AUS_EAST = { 36000: 'AEST', 39600: 'AEDT' };
+const OFFSET_ABBR: Record<string, Record<number, string>> = {
+  'Australia/Sydney': AUS_EAST,
+  'Australia/Melbourne': AUS_EAST,
+  'Australia/Hobart': AUS_EAST,
+  'Australia/Canberra': AUS_EAST,
+  'Australia/Brisbane': AUS_EAST,
+  'Australia/Adelaide': { 34200: 'ACST', 37800: 'ACDT' },
+  'Australia/Darwin': { 34200: 'ACST', 37800: 'ACDT' },
+  'Australia/Perth': { 28800: 'AWST', 32400: 'AWDT' },
+  'Pacific/Auckland': { 43200: 'NZST', 46800: 'NZDT' },
+  'Europe/Dublin': { 0: 'GMT', 3600: 'IST' },
+  'Asia/Jerusalem': { 7200: 'IST', 10800: 'IDT' },
+  'Asia/Tel_Aviv': { 7200: 'IST', 10800: 'IDT' },
+};
+
 const regionalCache = new Map<string, Intl.DateTimeFormat>();
 
 const REGIONAL: [string, string][] = [
@@ -162,6 +179,8 @@ function abbreviation(zone: string, intl: string, offset: number, ms: number): s
   if (/^GMT[+-]\d+:\d\d:\d\d$/.test(intl)) return 'LMT';
   const fixed = ABBR[zone];
   if (fixed) return fixed;
+  const byOffset = OFFSET_ABBR[zone];
+  if (byOffset?.[offset]) return byOffset[offset]!;
   for (const [prefix, locale] of REGIONAL) {
     if (!zone.startsWith(prefix)) continue;
     try {
