@@ -56,6 +56,8 @@ export interface Rule {
   elseRule?: Rule;
   loc: Loc;
   module: Module;
+  /** `# METADATA` annotations written above the rule (with their scope filled in). */
+  annotations?: Value;
 }
 
 export interface Import {
@@ -72,6 +74,8 @@ export interface Module {
   rules: Rule[];
   /** Parsed with OPA 0.x syntax. */
   v0: boolean;
+  /** `# METADATA` annotations written above the package clause. */
+  pkgAnnotations?: Value;
 }
 
 export const loc0: Loc = { file: '', line: 0, col: 0 };

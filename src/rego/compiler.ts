@@ -76,6 +76,65 @@ class Scope {
   }
 }
 
+/** Annotations by path, for rego.metadata.chain(): document-scoped ones per rule path, package ones per package. */
+class Metadata {
+  readonly documents = new Map<string, Value[]>();
+  readonly packages = new Map<string, { pkg: Value[]; sub: Value[] }>();
+
+  constructor(modules: Module[]) {
+    for (const m of modules) {
+      const key = JSON.stringify(m.pkg);
+      if (m.pkgAnnotations instanceof ObjectValue) {
+        const e = this.packages.get(key) ?? { pkg: [], sub: [] };
+        (m.pkgAnnotations.get('scope') === 'subpackages' ? e.sub : e.pkg).push(m.pkgAnnotations);
+        this.packages.set(key, e);
+      }
+      for (const r of m.rules) {
+        if (r.annotations instanceof ObjectValue && r.annotations.get('scope') === 'document') {
+          const k = JSON.stringify(rulePath(r));
+          this.documents.set(k, [...(this.documents.get(k) ?? []), r.annotations]);
+        }
+      }
+    }
+  }
+
+  /** rego.metadata.rule(): the rule's own rule-scoped annotations, or {}. */
+  rule(r: Rule): Value {
+    return r.annotations instanceof ObjectValue && r.annotations.get('scope') === 'rule' ? r.annotations : new ObjectValue();
+  }
+
+  /** rego.metadata.chain(): the rule's entry, document annotations, then packages up to the root. */
+  chain(r: Rule): Value {
+    const path = rulePath(r);
+    const entry = (p: Value[], a?: Value): Value => {
+      const o = new ObjectValue().set('path', p);
+      if (a !== undefined) o.set('annotations', a);
+      return o;
+    };
+    const own = r.annotations instanceof ObjectValue && r.annotations.get('scope') === 'rule' ? r.annotations : undefined;
+    const out: Value[] = [entry(path, own)];
+    for (const a of this.documents.get(JSON.stringify(path)) ?? []) out.push(entry(path, a));
+    const pkg = r.module.pkg;
+    for (let n = pkg.length; n >= 0; n--) {
+      const e = this.packages.get(JSON.stringify(pkg.slice(0, n)));
+      if (!e) continue;
+      const list = n === pkg.length ? [...e.pkg, ...e.sub] : e.sub;
+      for (const a of list) out.push(entry(pkg.slice(0, n), a));
+    }
+    return out;
+  }
+}
+
+function rulePath(r: Rule): Value[] {
+  const out: Value[] = [...r.module.pkg];
+  for (const t of r.ref) {
+    if (t.type === 'var' && out.length === r.module.pkg.length) out.push(t.name);
+    else if (t.type === 'scalar') out.push(t.value);
+    else break;
+  }
+  return out;
+}
+
 interface Pending {
   rule: Rule;
   node: RuleNode;
@@ -109,6 +168,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   // 2. Compile rules.
   const globalsByModule = new Map<Module, Map<string, Global>>();
   for (const mod of modules) globalsByModule.set(mod, moduleGlobals(mod, root));
+  const metadata = new Metadata(modules);
   // Function-ness first: call resolution depends on it.
   for (const p of pending) {
     if (p.rule.args) {
@@ -117,7 +177,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
     }
   }
   for (const p of pending) {
-    const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, p.rule.module);
+    const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, p.rule.module, metadata);
     const cr = c.compileRule(p.rule, p.rest);
     if (p.rule.isDefault) {
       if (p.node.defaultRule) throw compileError(`multiple default rules ${p.node.name} found`, p.rule.loc);
@@ -242,14 +302,19 @@ const SPECIAL: Record<string, CallTarget['special']> = {
 export class RuleCompiler {
   private alloc = { n: 0 };
 
+  /** The rule being compiled (for rego.metadata.*). */
+  private current: Rule | undefined;
+
   constructor(
     private readonly root: RuleNode,
     private readonly globals: Map<string, Global>,
     private readonly mod: Module | undefined,
+    private readonly metadata?: Metadata,
   ) {}
 
   compileRule(rule: Rule, rest: Term[]): CRule {
     this.alloc = { n: 0 };
+    this.current = rule;
     const scope = new Scope(this.alloc);
     const bound = new Set<number>();
     let args: CTerm[] | undefined;
@@ -530,6 +595,13 @@ export class RuleCompiler {
           loc,
         });
       case 'call': {
+        const name = t.fn.join('.');
+        if ((name === 'rego.metadata.rule' || name === 'rego.metadata.chain') && t.args.length === 0) {
+          // Known at compile time: the annotations around the rule being compiled.
+          const r = this.current;
+          const v = !r || !this.metadata ? (name === 'rego.metadata.rule' ? new ObjectValue() : []) : name === 'rego.metadata.rule' ? this.metadata.rule(r) : this.metadata.chain(r);
+          return { k: K.Const, v, vars: false, loc };
+        }
         const target = this.resolveCall(t.fn, t.args.length, loc)!;
         const args = t.args.map((a) => this.term(a, scope));
         const arity = target.builtin?.arity ?? target.node?.arity;

@@ -31,7 +31,13 @@ const OPS3 = new Set<string>();
 const OPS2 = new Set([':=', '==', '!=', '<=', '>=']);
 const OPS1 = new Set(['{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|']);
 
-export function tokenize(src: string, file: string): Token[] {
+/** A `#` comment: its line and text after the `#`. */
+export interface Comment {
+  line: number;
+  text: string;
+}
+
+export function tokenize(src: string, file: string, comments?: Comment[]): Token[] {
   const toks: Token[] = [];
   let i = 0;
   let line = 1;
@@ -61,7 +67,9 @@ export function tokenize(src: string, file: string): Token[] {
       continue;
     }
     if (c === 35 /* # */) {
+      const from = i + 1;
       while (i < n && src.charCodeAt(i) !== 10) i++;
+      comments?.push({ line, text: src.slice(from, i).replace(/\r$/, '') });
       ws = true;
       continue;
     }

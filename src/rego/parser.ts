@@ -2,9 +2,10 @@
 // `v0: true`). Operator precedence follows OPA: `in` < relations < `|` < `&` < `+ -` < `* / %`.
 import type { Literal, Loc, Module, Rule, Term, With, Import } from './ast.js';
 import { RegoError } from './errors.js';
-import { skipBraces, tokenize, type Token } from './lexer.js';
+import { skipBraces, tokenize, type Comment, type Token } from './lexer.js';
+import { parseAnnotations } from './annotations.js';
 import { parseNumberText } from './json.js';
-import { SetValue } from './value.js';
+import { SetValue, type Value } from './value.js';
 
 export interface ParseOptions {
   /** OPA 0.x syntax (rule bodies without `if`, `p[x]` partial sets, `default p = v`). */
@@ -44,6 +45,8 @@ export function parseTerm(text: string, file = 'term'): Term {
 class Parser {
   private toks: Token[];
   private i = 0;
+  private readonly comments: Comment[] = [];
+  private commentLines: Map<number, string> | undefined;
   /** Source offsets [start, end) of each top-level query literal, in order. */
   readonly spans: [number, number][] = [];
   /** Depth counter: inside [...] and {...} the `|` starts a comprehension instead of a union. */
@@ -54,7 +57,7 @@ class Parser {
     private readonly file: string,
     private readonly v0: boolean,
   ) {
-    this.toks = tokenize(src, file);
+    this.toks = tokenize(src, file, this.comments);
   }
 
   // ------------------------------------------------------------------ token helpers
@@ -107,13 +110,36 @@ class Parser {
     const pkgRef = this.refTerm();
     const pkg = this.refToPath(pkgRef, pkgTok);
     const mod: Module = { file: this.file, pkg, pkgLoc: this.loc(pkgTok), imports: [], rules: [], v0: this.v0 };
+    mod.pkgAnnotations = this.annotationsBefore(pkgTok, 'package');
     while (this.isKwHere('import')) mod.imports.push(this.importDecl());
     while (this.t.kind !== 'eof') {
       if (this.isKwHere('import')) this.fail('imports must appear before rules');
       if (this.isKwHere('package')) this.fail('unexpected package keyword');
-      mod.rules.push(...this.rule(mod));
+      const startTok = this.t;
+      const rules = this.rule(mod);
+      const ann = this.annotationsBefore(startTok, 'rule');
+      if (ann !== undefined) for (const r of rules) r.annotations = ann;
+      mod.rules.push(...rules);
     }
     return mod;
+  }
+
+  /** The `# METADATA` block ending on the line just above `t`, parsed (undefined when none). */
+  private annotationsBefore(t: Token, defaultScope: 'package' | 'rule'): Value | undefined {
+    const byLine = (this.commentLines ??= new Map(this.comments.map((c) => [c.line, c.text])));
+    let line = t.line - 1;
+    const block: string[] = [];
+    while (byLine.has(line)) {
+      block.unshift(byLine.get(line)!);
+      if (byLine.get(line)!.trim() === 'METADATA') break;
+      line--;
+    }
+    if (block.length === 0 || block[0]!.trim() !== 'METADATA') return undefined;
+    try {
+      return parseAnnotations(block.slice(1), defaultScope);
+    } catch (e) {
+      throw new RegoError('rego_parse_error', `invalid METADATA: ${(e as Error).message}`, this.file, line, 1);
+    }
   }
 
   private refToPath(t: Term, at: Token): string[] {
