@@ -368,6 +368,7 @@ export class RuleCompiler {
     const vars = new Map<string, number>();
     for (const [name, slot] of scope.vars) if (!name.startsWith('_')) vars.set(name, slot);
     const compiled = body.map((l) => this.literal(l, scope));
+    const hoisted = this.takeHoisted();
     const captures: (number | undefined)[] = compiled.map((l) => {
       if (l.l !== L.Expr) return undefined;
       const t = l.term;
@@ -375,7 +376,7 @@ export class RuleCompiler {
       l.capture = scope.fresh();
       return l.capture;
     });
-    const lits = reorder(compiled, new Set());
+    const lits = reorder([...hoisted, ...compiled], new Set());
     return { body: lits, nslots: this.alloc.n, vars, captures };
   }
 
@@ -423,7 +424,11 @@ export class RuleCompiler {
 
   /** Compiles and orders a body. `bound` holds the slots bound before it runs (updated). */
   private body(body: Literal[], scope: Scope, bound: Set<number>): CLit[] {
-    const lits = body.map((l) => this.literal(l, scope));
+    const lits: CLit[] = [];
+    for (const l of body) {
+      const c = this.literal(l, scope);
+      lits.push(...this.takeHoisted(), c);
+    }
     return reorder(lits, bound);
   }
 
@@ -466,9 +471,45 @@ export class RuleCompiler {
           const { lits } = this.nested([{ type: 'expr', term: lit.term, negated: false, with: [], loc: lit.loc }], scope);
           return { l: L.Not, body: lits, with: withs, loc: lit.loc };
         }
-        return { l: L.Expr, term: this.term(lit.term, scope), with: withs, loc: lit.loc };
+        return { l: L.Expr, term: this.hoistSelfBinding(this.term(lit.term, scope), scope), with: withs, loc: lit.loc };
       }
     }
+  }
+
+  private hoisted: CLit[] = [];
+
+  private takeHoisted(): CLit[] {
+    const h = this.hoisted;
+    this.hoisted = [];
+    return h;
+  }
+
+  /**
+   * `foo == input.foos[foo]`: a call whose plain var argument is bound by a ref in another
+   * argument. As OPA does, the ref is evaluated first into a fresh var (`__h = input.foos[foo]`,
+   * emitted as a separate literal), so safety ordering and evaluation see the binding.
+   */
+  private hoistSelfBinding(t: CTerm, scope: Scope): CTerm {
+    if (t.k !== K.Call || t.fn.special) return t;
+    const plain = new Set<number>();
+    for (const a of t.args) if (a.k === K.Var) plain.add(a.slot);
+    if (plain.size === 0) return t;
+    let changed = false;
+    const args = t.args.map((a) => {
+      if ((a.k === K.Ref || a.k === K.Data || a.k === K.Input) && a.vars) {
+        const inPath = new Set<number>();
+        for (const p of a.path) collectSlots(p, inPath);
+        if ([...inPath].some((x) => plain.has(x))) {
+          const v: CTerm = { k: K.Var, slot: scope.fresh(), name: '__hoisted', vars: true, loc: a.loc };
+          const eq: CallTarget = { name: 'eq', special: 'eq', hasOutput: false };
+          this.hoisted.push({ l: L.Expr, term: { k: K.Call, fn: eq, args: [v, a], vars: true, loc: a.loc }, with: [], loc: a.loc });
+          changed = true;
+          return v;
+        }
+      }
+      return a;
+    });
+    return changed ? { ...t, args } : t;
   }
 
   /** Like nested() but in an already-created scope (every's key/value are pre-declared). */
