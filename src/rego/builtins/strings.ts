@@ -91,32 +91,34 @@ export function goCount(s: string, sub: string): number {
   }
 }
 
-/** Go strings.NewReplacer(pairs...).Replace(s); pairs are tried in order at each position. */
+/**
+ * Go strings.NewReplacer(pairs...).Replace(s): at each position the earliest pair whose old
+ * string matches wins; an empty old string matches everywhere, but not twice in a row at the
+ * same position (so a following pair can still match there).
+ */
 export function goReplace(s: string, pairs: [string, string][]): string {
   if (pairs.length === 1 && pairs[0]![0] !== '') return s.split(pairs[0]![0]).join(pairs[0]![1]);
-  const empty = pairs.find((p) => p[0] === '');
   let out = '';
-  let i = 0;
   let last = 0;
-  while (i <= s.length) {
-    let matched = false;
-    for (const [o, n] of pairs) {
-      if (o !== '' && s.startsWith(o, i)) {
-        out += s.slice(last, i) + n;
-        i += o.length;
-        last = i;
-        matched = true;
+  let prevEmpty = false;
+  for (let i = 0; i <= s.length; ) {
+    let hit: [string, string] | undefined;
+    for (const p of pairs) {
+      if (p[0] === '' ? !prevEmpty : s.startsWith(p[0], i)) {
+        hit = p;
         break;
       }
     }
-    if (matched) continue;
-    if (empty) {
-      out += s.slice(last, i) + empty[1];
+    if (hit) {
+      out += s.slice(last, i) + hit[1];
+      i += hit[0].length;
       last = i;
+      prevEmpty = hit[0] === '';
+      continue;
     }
+    prevEmpty = false;
     if (i >= s.length) break;
-    const cp = s.codePointAt(i)!;
-    i += cp > 0xffff ? 2 : 1;
+    i += s.codePointAt(i)! > 0xffff ? 2 : 1;
   }
   return out + s.slice(last);
 }
