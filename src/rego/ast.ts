@@ -23,7 +23,8 @@ export type Term =
   | { type: 'setcomp'; term: Term; body: Literal[]; loc: Loc }
   | { type: 'objcomp'; key: Term; value: Term; body: Literal[]; loc: Loc }
   /** $"a {x} b": literal text parts and embedded terms, in order. */
-  | { type: 'template'; parts: (string | Term)[]; loc: Loc };
+  /** withs[i]: `with` modifiers inside part i (`{a with input as x}`). */
+  | { type: 'template'; parts: (string | Term)[]; withs?: (With[] | undefined)[]; loc: Loc };
 
 export interface With {
   target: Term;

@@ -663,8 +663,17 @@ export class RuleCompiler {
         const { scope: s, lits } = this.nested(t.body, scope, [t.key, t.value]);
         return mk({ k: K.ObjComp, key: this.term(t.key, s), value: this.term(t.value, s), body: lits, vars: false, loc });
       }
-      case 'template':
-        return mk({ k: K.Template, parts: t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope))), vars: false, loc });
+      case 'template': {
+        const parts = t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope)));
+        let partLits: (CLit | undefined)[] | undefined;
+        t.withs?.forEach((w, i) => {
+          if (!w) return;
+          partLits ??= [];
+          const term = parts[i] as CTerm;
+          partLits[i] = { l: L.Expr, term, with: w.map((x) => this.withMod(x, scope)), loc: term.loc, capture: scope.fresh(), keepFalse: true };
+        });
+        return mk({ k: K.Template, parts, partLits, vars: false, loc });
+      }
     }
   }
 

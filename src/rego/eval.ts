@@ -175,7 +175,7 @@ export class Evaluator {
   private literalNoWith(lit: CLit, f: Frame, k: Cont): boolean {
     switch (lit.l) {
       case L.Expr:
-        if (lit.capture !== undefined) return this.captured(lit.term, lit.capture, f, k);
+        if (lit.capture !== undefined) return this.captured(lit.term, lit.capture, f, k, lit.keepFalse === true);
         return this.expr(lit.term, f, k);
       case L.Not: {
         let found = false;
@@ -282,8 +282,8 @@ export class Evaluator {
   }
 
   /** A query expression whose value is reported: a plain term succeeds even when false. */
-  private captured(t: CTerm, slot: number, f: Frame, k: Cont): boolean {
-    const isCall = t.k === K.Call;
+  private captured(t: CTerm, slot: number, f: Frame, k: Cont, keepFalse: boolean): boolean {
+    const isCall = t.k === K.Call && !keepFalse;
     return this.term(t, f, (v) => {
       if (isCall && v === false) return false;
       f[slot] = v;
@@ -522,11 +522,20 @@ export class Evaluator {
           }
           let v: Value | undefined;
           let n = 0;
-          this.term(p, f, (x) => {
-            v = x;
-            n++;
-            return false;
-          });
+          const partLit = t.partLits?.[t.parts.indexOf(p)];
+          if (partLit) {
+            const slot = (partLit as { capture: number }).capture;
+            this.literal(partLit, f, () => {
+              v = f[slot];
+              n++;
+              return false;
+            });
+          } else
+            this.term(p, f, (x) => {
+              v = x;
+              n++;
+              return false;
+            });
           if (n > 1) throw this.err('eval_conflict_error', 'template expression produced multiple values', p.loc);
           s += v === undefined ? '<undefined>' : typeof v === 'string' ? v : formatRego(v);
         }

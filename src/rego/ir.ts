@@ -38,7 +38,8 @@ export type CTerm =
   | { k: K.ArrayComp; term: CTerm; body: CLit[]; vars: boolean; loc: Loc }
   | { k: K.SetComp; term: CTerm; body: CLit[]; vars: boolean; loc: Loc }
   | { k: K.ObjComp; key: CTerm; value: CTerm; body: CLit[]; vars: boolean; loc: Loc }
-  | { k: K.Template; parts: (string | CTerm)[]; vars: boolean; loc: Loc };
+  /** partLits[i]: part i evaluated as a literal because it carries `with` modifiers. */
+  | { k: K.Template; parts: (string | CTerm)[]; partLits?: (CLit | undefined)[]; vars: boolean; loc: Loc };
 
 /** What a call invokes: a user function (by rule-tree node) or a builtin. `name` is what `with` mocks key on. */
 export interface CallTarget {
@@ -71,7 +72,7 @@ export interface CWith {
 
 export type CLit =
   /** capture: query literals record their value in this slot (OPA's RewriteToCaptureValue). */
-  | { l: L.Expr; term: CTerm; with: CWith[]; loc: Loc; capture?: number }
+  | { l: L.Expr; term: CTerm; with: CWith[]; loc: Loc; capture?: number; keepFalse?: boolean }
   | { l: L.Not; body: CLit[]; with: CWith[]; loc: Loc }
   | { l: L.SomeIn; key?: CTerm; value: CTerm; coll: CTerm; with: CWith[]; loc: Loc }
   | { l: L.Every; key?: CTerm; value: CTerm; domain: CTerm; body: CLit[]; with: CWith[]; loc: Loc; slots: number[] }

@@ -391,7 +391,7 @@ class Parser {
     return { type: 'expr', term, negated, with: this.withs(), loc };
   }
 
-  private withs(): With[] {
+  withs(): With[] {
     const out: With[] = [];
     while (this.isKwHere('with')) {
       const t = this.next();
@@ -725,6 +725,8 @@ class Parser {
     let text = '';
     let i = 0;
     const isRaw = t.text.startsWith('$`');
+    const withs: (With[] | undefined)[] = [];
+    let hasWith = false;
     while (i < raw.length) {
       const c = raw[i]!;
       if (c === '\\' && (!isRaw || raw[i + 1] === '{' || raw[i + 1] === '}')) {
@@ -757,8 +759,10 @@ class Parser {
           tok.col = t.col;
         }
         const term = sub.termExpr();
+        const w = sub.withs();
         sub.expectEof();
         parts.push(term);
+        if (w.length > 0) (withs[parts.length - 1] = w), (hasWith = true);
         i = j + 1;
         continue;
       }
@@ -766,7 +770,7 @@ class Parser {
       i++;
     }
     if (text) parts.push(text);
-    return { type: 'template', parts, loc };
+    return hasWith ? { type: 'template', parts, withs, loc } : { type: 'template', parts, loc };
   }
 }
 
