@@ -19,15 +19,15 @@ type Arg struct {
 	V string `json:"v"`
 }
 type Case struct {
-	K      string `json:"k"`
-	Format string `json:"format"`
-	Args   []Arg  `json:"args"`
-	Layout string `json:"layout"`
-	Value  string `json:"value"`
-	Ns     int64  `json:"ns,string"`
-	Zone   string `json:"zone"`
-	Pat    string `json:"pat"`
-	Repl   string `json:"repl"`
+	K      string   `json:"k"`
+	Format string   `json:"format"`
+	Args   []Arg    `json:"args"`
+	Layout string   `json:"layout"`
+	Value  string   `json:"value"`
+	Ns     int64    `json:"ns,string"`
+	Zone   string   `json:"zone"`
+	Pat    string   `json:"pat"`
+	Repl   string   `json:"repl"`
 	Op     string   `json:"op"`
 	S      []string `json:"s"`
 }
