@@ -318,6 +318,18 @@ export class RuleCompiler {
     const scope = new Scope(this.alloc);
     const bound = new Set<number>();
     let args: CTerm[] | undefined;
+    if (rule.args && rule.args.some((a) => !isArgPattern(a))) {
+      // An argument that must be computed (a template string, a call) becomes a fresh
+      // parameter checked in the body, where the vars it uses can be bound first.
+      const extra: Literal[] = [];
+      const params = rule.args.map((a, i) => {
+        if (isArgPattern(a)) return a;
+        const v: Term = { type: 'var', name: `__arg${i}__`, loc: a.loc };
+        extra.push({ type: 'expr', negated: false, with: [], loc: a.loc, term: { type: 'call', fn: ['eq'], fnTerm: { type: 'var', name: 'eq', loc: a.loc }, args: [v, a], loc: a.loc } });
+        return v;
+      });
+      rule = { ...rule, args: params, body: [...rule.body, ...extra] };
+    }
     if (rule.args) {
       // Argument vars are declared first: they are bound when the function is called.
       for (const a of rule.args) this.declarePatternVars(a, scope);
@@ -782,6 +794,25 @@ function termNames(t: Term, out: string[]): void {
     default:
       // Comprehensions have their own scope; their free names are resolved when compiled.
       return;
+  }
+}
+
+/** A function parameter that binds by unification: a var, a scalar, or an array/object/set of those. */
+function isArgPattern(t: Term): boolean {
+  switch (t.type) {
+    case 'var':
+    case 'scalar':
+      return true;
+    case 'array':
+    case 'set':
+      return t.items.every(isArgPattern);
+    case 'object':
+      return t.entries.every(([k, v]) => isArgPattern(k) && isArgPattern(v));
+    case 'ref':
+      // data/input refs are values to compare against, like scalars.
+      return t.head.type === 'var' && (t.head.name === 'input' || t.head.name === 'data');
+    default:
+      return false;
   }
 }
 
