@@ -354,8 +354,8 @@ function fmtFloat(v: number, verb: string, prec: number, f: Flags): string {
   if (num[0] !== '-' && num[0] !== '+') num = '+' + num;
   if (f.space && num[0] === '+' && !f.plus) num = ' ' + num.slice(1);
   if (num.endsWith('Inf') || num.endsWith('NaN')) {
+    // Go keeps the sign of infinities ("+Inf") and drops NaN's unless asked for
     if (num.endsWith('NaN') && !f.space && !f.plus) num = 'NaN';
-    else if (num[0] === '+' && !f.plus) num = num.slice(1);
     return pad(num, { ...f, zero: false });
   }
   if (f.sharp && verb !== 'b') {
