@@ -27,6 +27,18 @@ function fold(name: string, a: Value, init: Rat, op: (x: Rat, y: Rat) => Rat): V
   let iacc = init.n;
   for (const x of items) {
     if (typeof x !== 'number' && !(x instanceof BigNum)) throw elementError(name, 1, a, x, 'number');
+  }
+  if (items.some((x) => typeof x === 'number' && !Number.isFinite(x))) {
+    // out-of-range float literals: plain float arithmetic
+    let f = name === 'sum' ? 0 : 1;
+    for (const x of items as (number | BigNum)[]) {
+      const v = x instanceof BigNum ? Number(x.n) : x;
+      f = name === 'sum' ? f + v : f * v;
+    }
+    return f;
+  }
+  for (const x of items) {
+    if (typeof x !== 'number' && !(x instanceof BigNum)) continue;
     if (allInt && (x instanceof BigNum || Number.isInteger(x))) {
       const b = x instanceof BigNum ? x.n : BigInt(x);
       iacc = name === 'sum' ? iacc + b : iacc * b;

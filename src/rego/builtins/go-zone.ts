@@ -114,7 +114,11 @@ export function zoneAt(z: Zone, unixSec: number): ZoneInfo {
 }
 
 function zoneAtExact(z: Zone, unixSec: number): ZoneInfo {
-  // Intl covers years -271821..275760; int64 ns times are well inside.
+  // Intl (JS Date) covers ±8.64e12 s; int64 ns times are well inside. Intermediate results of
+  // date arithmetic beyond it take the offset at the nearest end (they fail the range check later).
+  const LIMIT = 8.64e12 - 86400 * 2;
+  if (unixSec > LIMIT) unixSec = LIMIT;
+  else if (unixSec < -LIMIT) unixSec = -LIMIT;
   const ms = unixSec * 1000;
   const parts = formatter(z.name === 'Local' ? undefined : z.name).formatToParts(new Date(ms));
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
