@@ -21,6 +21,7 @@ type One = Value | undefined | typeof MULTI;
 const UNDEF = Symbol('undef');
 /** Marks a rule being evaluated (recursion detection). */
 const BUSY = Symbol('busy');
+const NO_OVERRIDES: { path: Value[]; value: Value }[] = [];
 
 export interface EvalLimits {
   /** Maximum evaluation steps (literals and rule calls); 0 = unlimited. */
@@ -46,23 +47,34 @@ interface Mock {
 export class Evaluator {
   /** @internal read by compiled term closures */
   input: Value | undefined;
-  private readonly data: Value;
+  private data!: Value;
   /** Per-query rule values by node id (UNDEF: evaluated, undefined). */
-  private cache: (Value | typeof UNDEF | typeof BUSY | undefined)[];
-  private readonly dataEmpty: boolean;
+  /** @internal */
+  cache!: (Value | typeof UNDEF | typeof BUSY | undefined)[];
+  /** @internal */
+  dataEmpty!: boolean;
   /** @internal */
   overrides: { path: Value[]; value: Value }[] = [];
   /** @internal */
   mocks: Map<string, Mock> | undefined;
-  private readonly nodeCount: number;
+  private nodeCount!: number;
   private steps = 0;
-  private readonly maxSteps: number;
-  private readonly deadline: number;
+  private maxSteps!: number;
+  private deadline!: number;
 
   constructor(
     private readonly root: RuleNode,
     opts: EvalContextOptions,
   ) {
+    this.reset(opts);
+  }
+
+  /** Prepares this evaluator for a new query (evaluators are reused: construction is not free). */
+  reset(opts: EvalContextOptions): void {
+    this.overrides = NO_OVERRIDES;
+    this.mocks = undefined;
+    this.steps = 0;
+    this.bctxCache = undefined;
     this.input = opts.input;
     this.data = opts.data;
     this.dataEmpty = opts.data instanceof ObjectValue && opts.data.size === 0;
@@ -74,8 +86,8 @@ export class Evaluator {
     this.printFn = opts.print;
   }
 
-  private readonly strict: boolean;
-  private readonly printFn: ((msg: string) => void) | undefined;
+  private strict!: boolean;
+  private printFn: ((msg: string) => void) | undefined;
   private bctxCache: BuiltinContext | undefined;
 
   /** The context builtins see; built on first use (most decisions call few builtins that need it). */
@@ -121,25 +133,21 @@ export class Evaluator {
     // without continuation closures; the slots they bind are released when the rest returns.
     let bound: number[] | undefined;
     for (; i < lits.length; i++) {
-      const lit = lits[i]!;
-      if (lit.l !== L.Expr || lit.with.length > 0 || lit.capture !== undefined) break;
-      const t = lit.term;
-      if (t.k === K.Call) {
-        const sp = t.fn.special;
-        if (sp === 'eq' || sp === 'assign') {
-          const a = t.args[0]!;
-          if (a.k !== K.Var || f[a.slot] !== undefined) break;
-          const o = this.one(t.args[1]!, f);
-          if (o === MULTI) break;
-          this.tick(lit.loc);
-          if (o === undefined) return this.release(f, bound, false);
-          f[a.slot] = o;
-          (bound ??= []).push(a.slot);
-          continue;
-        }
-        if (sp || t.fn.hasOutput) break;
+      const lit = lits[i] as FastLit;
+      const kind = lit.fastKind ?? prepareFast(lit);
+      if (kind === FAST_NONE) break;
+      if (kind === FAST_ASSIGN) {
+        const slot = lit.fastSlot!;
+        if (f[slot] !== undefined) break;
+        const o = lit.fastFn!(this, f);
+        if (o === MULTI) break;
+        this.tick(lit.loc);
+        if (o === undefined) return this.release(f, bound, false);
+        f[slot] = o;
+        (bound ??= []).push(slot);
+        continue;
       }
-      const o = this.one(t, f);
+      const o = lit.fastFn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
       if (o === undefined || o === false) return this.release(f, bound, false);
@@ -1109,6 +1117,37 @@ export class Evaluator {
 
 type OneFn = (ev: Evaluator, f: Frame) => One;
 
+// Literals the body loop can run without continuations, classified once (on first use):
+// a check (`input.x == 1`, `startswith(a, b)`) or `x := value` into a fresh slot.
+const FAST_NONE = 0;
+const FAST_CHECK = 1;
+const FAST_ASSIGN = 2;
+type FastLit = CLit & { fastKind?: number; fastFn?: OneFn; fastSlot?: number };
+
+function prepareFast(lit: FastLit): number {
+  let kind = FAST_NONE;
+  let fn: OneFn | undefined;
+  let slot = -1;
+  if (lit.l === L.Expr && lit.with.length === 0 && lit.capture === undefined) {
+    const t = lit.term;
+    if (t.k === K.Call && (t.fn.special === 'eq' || t.fn.special === 'assign')) {
+      const a = t.args[0]!;
+      if (a.k === K.Var) {
+        kind = FAST_ASSIGN;
+        slot = a.slot;
+        fn = makeOne(t.args[1]!);
+      }
+    } else if (!(t.k === K.Call && (t.fn.special || t.fn.hasOutput))) {
+      kind = FAST_CHECK;
+      fn = makeOne(t);
+    }
+  }
+  lit.fastFn = fn;
+  lit.fastSlot = slot;
+  lit.fastKind = kind;
+  return kind;
+}
+
 const COMPARE: Record<string, (a: Value, b: Value) => boolean> = {
   equal: (a, b) => equal(a, b),
   neq: (a, b) => !equal(a, b),
@@ -1160,7 +1199,10 @@ function makeOne(t: CTerm): OneFn {
       const rest = path.slice(depth).map((p) => (p as { v: Value }).v);
       return (ev, f) => {
         if (ev.overrides.length > 0) return ev.oneSlow(t, f);
-        let v = ev.leafValue(leaf, path, depth);
+        let v: Value | undefined;
+        const c = ev.dataEmpty ? ev.cache[leaf.id] : undefined;
+        if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
+        else v = ev.leafValue(leaf, path, depth);
         for (let i = 0; i < rest.length; i++) {
           if (v === undefined) return undefined;
           v = getKey(v, rest[i]!);

@@ -78,7 +78,7 @@ export class Policy {
   /** Compiles (once, cached) and runs a query; returns every solution. */
   eval(query: string, opts: EvalOptions = {}): QueryResult[] {
     const q = this.query(query);
-    const ev = this.evaluator(opts);
+    const ev = this.evaluator(opts, opts.input);
     const out: QueryResult[] = [];
     ev.run(q.body, q.nslots, (f) => {
       const bindings = new Map<string, Value>();
@@ -90,6 +90,8 @@ export class Policy {
       out.push({ bindings, expressions });
       return false;
     });
+    // An evaluation that threw is not reused: its state may be mid-query.
+    this.release(ev);
     return out;
   }
 
@@ -103,10 +105,11 @@ export class Policy {
       r = this.resolveRef(ref);
       this.refs.set(ref, r);
     }
-    const ev = this.evaluator(input === undefined && opts.input === undefined ? opts : { ...opts, input: input ?? opts.input });
+    const ev = this.evaluator(opts, input ?? opts.input);
     let base: Value | undefined = opts.data ?? this.defaultData ?? this.emptyData;
     for (const key of r.nodePath) base = base instanceof ObjectValue ? base.get(key) : undefined;
     let v = ev.nodeValue(r.node, base);
+    this.release(ev);
     // Past the rule tree: finish the walk inside the node's value.
     for (let j = 0; j < r.rest.length && v !== undefined; j++) v = v instanceof ObjectValue ? v.get(r.rest[j]!) : undefined;
     return v;
@@ -127,17 +130,28 @@ export class Policy {
     return { node, nodePath: path.slice(1, i), rest: path.slice(i) };
   }
 
-  private evaluator(opts: EvalOptions): Evaluator {
-    const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : opts.deadline;
-    return new Evaluator(this.compiled.root, {
+  /** An idle evaluator kept for the next query (evaluators are reused, not rebuilt). */
+  private spare: Evaluator | undefined;
+
+  private evaluator(opts: EvalOptions, input: Value | undefined): Evaluator {
+    const ctx = {
       nodeCount: this.compiled.nodeCount,
-      input: opts.input,
+      input,
       data: opts.data ?? this.defaultData ?? this.emptyData,
       strict: opts.strict,
       print: opts.print,
       maxSteps: opts.maxSteps,
-      deadline,
-    });
+      deadline: opts.timeoutMs ? Date.now() + opts.timeoutMs : opts.deadline,
+    };
+    const ev = this.spare;
+    if (!ev) return new Evaluator(this.compiled.root, ctx);
+    this.spare = undefined;
+    ev.reset(ctx);
+    return ev;
+  }
+
+  private release(ev: Evaluator): void {
+    this.spare = ev;
   }
 
   private query(text: string): CompiledQuery {
