@@ -7,34 +7,32 @@ import data.dockgate.lib
 
 rules := lib.config.rules.build
 
-building if lib.action == "image.build"
-
 deny contains lib.violation("build", "BuildKit builds (version=2) are refused: their Dockerfile cannot be judged", "build with the classic builder (DOCKER_BUILDKIT=0) or ask an admin") if {
-	lib.enabled("build")
+	input.request.action == "image.build"
+	lib.config.rules.build.enabled
 	lib.applies
-	building
 	input.request.query.version == "2"
 	not rules.allow_buildkit
 }
 
 deny contains lib.violation("build", "builds from a remote context are refused: their Dockerfile cannot be judged", "build from a local directory") if {
-	lib.enabled("build")
+	input.request.action == "image.build"
+	lib.config.rules.build.enabled
 	lib.applies
-	building
 	object.get(input.request.query, "remote", "") != ""
 }
 
 deny contains lib.violation("build", "--network=host is refused for builds", "drop --network=host") if {
-	lib.enabled("build")
+	input.request.action == "image.build"
+	lib.config.rules.build.enabled
 	lib.applies
-	building
 	lower(object.get(input.request.query, "networkmode", "")) == "host"
 }
 
 deny contains lib.violation("build", msg, "drop the --security=insecure flag from RUN") if {
-	lib.enabled("build")
+	input.request.action == "image.build"
+	lib.config.rules.build.enabled
 	lib.applies
-	building
 	some ins in input.build.instructions
 	ins.cmd == "RUN"
 	lower(object.get(ins.flags, "security", "")) == "insecure"
@@ -42,9 +40,9 @@ deny contains lib.violation("build", msg, "drop the --security=insecure flag fro
 }
 
 deny contains lib.violation("build", msg, "download the file in a RUN step or copy it into the context") if {
-	lib.enabled("build")
+	input.request.action == "image.build"
+	lib.config.rules.build.enabled
 	lib.applies
-	building
 	not rules.allow_add_url
 	some ins in input.build.instructions
 	ins.cmd == "ADD"
@@ -54,9 +52,9 @@ deny contains lib.violation("build", msg, "download the file in a RUN step or co
 }
 
 deny contains lib.violation("build", msg, "use a base image from the allowed list") if {
-	lib.enabled("build")
+	input.request.action == "image.build"
+	lib.config.rules.build.enabled
 	lib.applies
-	building
 	count(rules.allowed_from) > 0
 	some ins in input.build.instructions
 	ins.cmd == "FROM"

@@ -14,9 +14,9 @@ docker_defaults := {
 allowed := docker_defaults | {lib.normalise_cap(c) | some c in lib.config.rules.capabilities.allow}
 
 deny contains lib.violation("capabilities", msg, hint) if {
-	lib.enabled("capabilities")
+	input.request.action == "container.create"
+	lib.config.rules.capabilities.enabled
 	lib.applies
-	lib.creates_container
 	some raw in lib.host_config.CapAdd
 	cap := lib.normalise_cap(raw)
 	not cap in allowed

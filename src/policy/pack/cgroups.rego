@@ -6,7 +6,7 @@ import rego.v1
 import data.dockgate.lib
 
 deny contains lib.violation("cgroup-parent", msg, "drop --cgroup-parent; dockgate places containers in the configured cgroup") if {
-	lib.enabled("cgroup-parent")
+	lib.config.rules["cgroup-parent"].enabled
 	lib.applies
 	parent := requested_parent
 	parent != ""
@@ -14,7 +14,7 @@ deny contains lib.violation("cgroup-parent", msg, "drop --cgroup-parent; dockgat
 	msg := sprintf("--cgroup-parent %s is refused: it would escape the configured resource limits", [parent])
 }
 
-requested_parent := lib.host_config.CgroupParent if lib.creates_container
+requested_parent := lib.host_config.CgroupParent if input.request.action == "container.create"
 
 requested_parent := input.request.query.cgroupparent if lib.action == "image.build"
 

@@ -6,18 +6,18 @@ import rego.v1
 import data.dockgate.lib
 
 deny contains lib.violation("unknown-endpoint", msg, "if this is a real Engine API endpoint, report it; an admin can allow it with rules.unknown-endpoint.enabled = false") if {
-	lib.enabled("unknown-endpoint")
+	input.request.action == "unknown"
+	lib.config.rules["unknown-endpoint"].enabled
 	lib.applies
-	lib.action == "unknown"
 	msg := sprintf("%s %s is not an Engine API endpoint dockgate knows", [input.Method, input.request.path])
 }
 
 plugin_changes := {"plugin.install", "plugin.enable", "plugin.upgrade", "plugin.create", "plugin.set", "plugin.push"}
 
 deny contains lib.violation("plugins", msg, "plugins run as root on the host; ask an admin to install it") if {
-	lib.enabled("plugins")
+	plugin_changes[input.request.action]
+	lib.config.rules.plugins.enabled
 	lib.applies
-	lib.action in plugin_changes
 	msg := sprintf("%s is refused: a Docker plugin runs with full host privileges", [lib.action])
 }
 
@@ -30,8 +30,8 @@ swarm_changes := {
 }
 
 deny contains lib.violation("swarm", msg, "swarm services bypass per-container rules; ask an admin") if {
-	lib.enabled("swarm")
+	swarm_changes[input.request.action]
+	lib.config.rules.swarm.enabled
 	lib.applies
-	lib.action in swarm_changes
 	msg := sprintf("%s is refused: swarm and node changes are for admins", [lib.action])
 }

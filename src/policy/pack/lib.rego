@@ -23,13 +23,7 @@ exempt if {
 	input.identity.admin
 }
 
-# A rule is on when its config table says so (each rule has `enabled`).
-enabled(rule) if config.rules[rule].enabled
-
 violation(rule, msg, hint) := {"rule": rule, "msg": msg, "hint": hint}
-
-# The container-creating actions whose body carries a HostConfig.
-creates_container if action == "container.create"
 
 # Capability names as Docker accepts them: any case, with or without the CAP_ prefix.
 normalise_cap(c) := upper(trim_prefix(upper(c), "CAP_"))

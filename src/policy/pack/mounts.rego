@@ -36,9 +36,9 @@ allowed(path) if {
 mount_actions := {"container.create", "volume.create"}
 
 deny contains lib.violation("mounts", msg, hint) if {
-	lib.enabled("mounts")
+	mount_actions[input.request.action]
+	lib.config.rules.mounts.enabled
 	lib.applies
-	lib.action in mount_actions
 	some m in input.BindMounts
 	not allowed(m.Resolved)
 	msg := sprintf("mounting host path %s is refused%s: only your home directory and the configured roots may be mounted", [m.Source, resolved_note(m)])
@@ -46,9 +46,9 @@ deny contains lib.violation("mounts", msg, hint) if {
 }
 
 deny contains lib.violation("mounts", msg, "the Docker socket and dockerd's data give full control of the host") if {
-	lib.enabled("mounts")
+	mount_actions[input.request.action]
+	lib.config.rules.mounts.enabled
 	lib.applies
-	lib.action in mount_actions
 	some m in input.BindMounts
 	some p in forbidden
 	touches(m.Resolved, p)

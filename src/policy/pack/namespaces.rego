@@ -14,9 +14,9 @@ modes := {
 }
 
 deny contains lib.violation("host-namespaces", msg, hint) if {
-	lib.enabled("host-namespaces")
+	input.request.action == "container.create"
+	lib.config.rules["host-namespaces"].enabled
 	lib.applies
-	lib.creates_container
 	some field, flag in modes
 	lower(lib.host_config[field]) == "host"
 	not field in {f | some f in lib.config.rules["host-namespaces"].allow}

@@ -6,9 +6,9 @@ import rego.v1
 import data.dockgate.lib
 
 deny contains lib.violation("require-limits", msg, "set --memory and --pids-limit") if {
-	lib.enabled("require-limits")
+	input.request.action == "container.create"
+	lib.config.rules["require-limits"].enabled
 	lib.applies
-	lib.creates_container
 	some field in lib.config.rules["require-limits"].fields
 	not positive(lib.host_config[field])
 	msg := sprintf("HostConfig.%s must be set: containers need resource limits here", [field])
@@ -17,14 +17,14 @@ deny contains lib.violation("require-limits", msg, "set --memory and --pids-limi
 positive(n) if n > 0
 
 deny contains lib.violation("allowed-registries", msg, "use an image from an allowed registry") if {
-	lib.enabled("allowed-registries")
+	lib.config.rules["allowed-registries"].enabled
 	lib.applies
 	image := requested_image
 	not allowed_image(image)
 	msg := sprintf("image %s is not from an allowed registry (%s)", [image, concat(", ", lib.config.rules["allowed-registries"].allow)])
 }
 
-requested_image := lib.body.Image if lib.creates_container
+requested_image := lib.body.Image if input.request.action == "container.create"
 
 requested_image := input.request.resource.ref if lib.action == "image.pull"
 
@@ -60,9 +60,9 @@ allowed_image(image) if {
 }
 
 deny contains lib.violation("no-root-user", "containers must not run as root here", "add --user UID:GID (a non-zero uid)") if {
-	lib.enabled("no-root-user")
+	input.request.action == "container.create"
+	lib.config.rules["no-root-user"].enabled
 	lib.applies
-	lib.creates_container
 	root_user(object.get(lib.body, "User", ""))
 }
 
@@ -71,16 +71,16 @@ root_user("")
 root_user(u) if split(u, ":")[0] in {"root", "0"}
 
 deny contains lib.violation("read-only-rootfs", "containers must have a read-only root filesystem here", "add --read-only (and --tmpfs for writable paths)") if {
-	lib.enabled("read-only-rootfs")
+	input.request.action == "container.create"
+	lib.config.rules["read-only-rootfs"].enabled
 	lib.applies
-	lib.creates_container
 	not lib.host_config.ReadonlyRootfs == true
 }
 
 deny contains lib.violation("no-new-privileges", "containers must set no-new-privileges here", "add --security-opt no-new-privileges") if {
-	lib.enabled("no-new-privileges")
+	input.request.action == "container.create"
+	lib.config.rules["no-new-privileges"].enabled
 	lib.applies
-	lib.creates_container
 	not no_new_privileges
 }
 

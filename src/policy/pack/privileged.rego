@@ -8,15 +8,15 @@ import data.dockgate.lib
 hint := "run without --privileged: add only the capabilities the program needs with --cap-add, and pass single devices with --device if they are allowed"
 
 deny contains lib.violation("privileged", "privileged mode is refused: a privileged container is root on the host", hint) if {
-	lib.enabled("privileged")
+	input.request.action == "container.create"
+	lib.config.rules.privileged.enabled
 	lib.applies
-	lib.creates_container
 	lib.host_config.Privileged == true
 }
 
 deny contains lib.violation("privileged", "privileged exec is refused: it gives the process every capability of the host", "run docker exec without --privileged") if {
-	lib.enabled("privileged")
+	input.request.action == "container.exec.create"
+	lib.config.rules.privileged.enabled
 	lib.applies
-	lib.action == "container.exec.create"
 	lib.body.Privileged == true
 }

@@ -20,9 +20,9 @@ split_opt(opt) := [lower(substring(opt, 0, i)), substring(opt, i + 1, -1)] if {
 hint := "remove the --security-opt; the default profiles keep the container confined"
 
 deny contains lib.violation("security-opts", msg, hint) if {
-	lib.enabled("security-opts")
+	input.request.action == "container.create"
+	lib.config.rules["security-opts"].enabled
 	lib.applies
-	lib.creates_container
 	some opt in lib.host_config.SecurityOpt
 	[key, value] := split_opt(opt)
 	weakening(key, value)
@@ -45,9 +45,9 @@ weakening("seccomp", value) if {
 
 # `--security-opt systempaths=unconfined` reaches the API as emptied MaskedPaths/ReadonlyPaths.
 deny contains lib.violation("security-opts", msg, "remove --security-opt systempaths=unconfined") if {
-	lib.enabled("security-opts")
+	input.request.action == "container.create"
+	lib.config.rules["security-opts"].enabled
 	lib.applies
-	lib.creates_container
 	some field in ["MaskedPaths", "ReadonlyPaths"]
 	is_array(lib.host_config[field])
 	msg := sprintf("HostConfig.%s is refused: it unmasks the host's /proc and /sys paths", [field])

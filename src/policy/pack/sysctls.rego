@@ -6,9 +6,9 @@ import rego.v1
 import data.dockgate.lib
 
 deny contains lib.violation("sysctls", msg, "remove --sysctl; an admin can allow it in [rules.sysctls] allow (glob patterns)") if {
-	lib.enabled("sysctls")
+	input.request.action == "container.create"
+	lib.config.rules.sysctls.enabled
 	lib.applies
-	lib.creates_container
 	some name, _ in lib.host_config.Sysctls
 	not allowed(name)
 	msg := sprintf("--sysctl %s is refused: only the configured kernel parameters may be set", [name])
