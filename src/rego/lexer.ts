@@ -225,39 +225,31 @@ function scanTemplate(src: string, i: number, err: (m: string, at: number) => ne
 /** Skips a balanced {...} template expression starting at i, honouring nested strings and templates. */
 export function skipBraces(src: string, i: number, err: (m: string, at: number) => never): number {
   const start = i;
-  {
-    {
-      let depth = 0;
-      for (;;) {
-        const d = src.charCodeAt(i);
-        if (Number.isNaN(d)) err('non-terminated template expression', start);
-        if (d === 123) depth++;
-        else if (d === 125) {
-          depth--;
-          if (depth === 0) {
-            i++;
-            break;
-          }
-        } else if (d === 36 && src.charCodeAt(i + 1) === 34) {
-          i = scanTemplate(src, i + 1, err);
-          continue;
-        } else if (d === 36 && src.charCodeAt(i + 1) === 96) {
-          let j = i + 2;
-          while (j < src.length && src.charCodeAt(j) !== 96) j = src.charCodeAt(j) === 123 ? skipBraces(src, j, err) : j + 1;
-          i = j + 1;
-          continue;
-        } else if (d === 34) {
-          i = scanString(src, i, err);
-          continue;
-        } else if (d === 96) {
-          const close = src.indexOf('`', i + 1);
-          if (close < 0) err('unterminated raw string', i);
-          i = close + 1;
-          continue;
-        }
-        i++;
-      }
-      return i;
+  let depth = 0;
+  for (;;) {
+    const d = src.charCodeAt(i);
+    if (Number.isNaN(d)) err('non-terminated template expression', start);
+    if (d === 123 /* { */) depth++;
+    else if (d === 125 /* } */) {
+      if (--depth === 0) return i + 1;
+    } else if (d === 36 /* $ */ && src.charCodeAt(i + 1) === 34) {
+      i = scanTemplate(src, i + 1, err);
+      continue;
+    } else if (d === 36 && src.charCodeAt(i + 1) === 96) {
+      // Nested raw template: its own {expr} parts may contain backquotes.
+      let j = i + 2;
+      while (j < src.length && src.charCodeAt(j) !== 96) j = src.charCodeAt(j) === 123 ? skipBraces(src, j, err) : j + 1;
+      i = j + 1;
+      continue;
+    } else if (d === 34 /* " */) {
+      i = scanString(src, i, err);
+      continue;
+    } else if (d === 96 /* ` */) {
+      const close = src.indexOf('`', i + 1);
+      if (close < 0) err('unterminated raw string', i);
+      i = close + 1;
+      continue;
     }
+    i++;
   }
 }
