@@ -506,6 +506,7 @@ export class RuleCompiler {
   private prepareScope(body: Literal[], scope: Scope, extra: Term[]): void {
     const names: string[] = [];
     const declared: string[] = [];
+    const assigned = new Set<string>();
     for (const lit of body) {
       switch (lit.type) {
         case 'some':
@@ -522,7 +523,16 @@ export class RuleCompiler {
           break;
         case 'expr':
           if (lit.negated) break;
-          if (lit.term.type === 'call' && lit.term.fn.length === 1 && lit.term.fn[0] === 'assign') patternNames(lit.term.args[0]!, declared);
+          if (lit.term.type === 'call' && lit.term.fn.length === 1 && lit.term.fn[0] === 'assign') {
+            const mine: string[] = [];
+            patternNames(lit.term.args[0]!, mine);
+            for (const n of mine) {
+              // OPA: `:=` declares; declaring the same name twice in one body is an error.
+              if (n !== '_' && (assigned.has(n) || scope.vars.has(n))) throw compileError(`var ${n} assigned above`, lit.loc);
+              assigned.add(n);
+            }
+            declared.push(...mine);
+          }
           termNames(lit.term, names);
           for (const w of lit.with) termNames(w.value, names);
           break;

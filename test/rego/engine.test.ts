@@ -34,6 +34,7 @@ test('compile errors: unsafe vars, unknown functions, conflicting rule kinds', (
   throwsRego(() => compile([{ name: 'u.rego', text: 'package x\np if {\n  x > 1\n}\n' }]), /^u\.rego:3:3: rego_unsafe_var_error: var x is unsafe/);
   throwsRego(() => compile([{ name: 'f.rego', text: 'package x\np if nosuch(1)\n' }]), /^f\.rego:2:6: rego_type_error: undefined function nosuch/);
   throwsRego(() => compile([{ name: 'k.rego', text: 'package x\np := 1\np contains 2\n' }]), /^k\.rego:\d+:\d+: rego_compile_error: conflicting rules data\.x\.p/);
+  throwsRego(() => compile([{ name: 'd.rego', text: 'package x\np if {\n  x := 1\n  x := 2\n}\n' }]), /^d\.rego:4:3: rego_compile_error: var x assigned above/);
   throwsRego(
     () => compile([{ name: 'r.rego', text: 'package x\np if q\nq if r\nr if p\n' }]),
     /^r\.rego:2:1: rego_recursion_error: rule data\.x\.p is recursive: data\.x\.p -> data\.x\.q -> data\.x\.r -> data\.x\.p/,
