@@ -2,7 +2,11 @@
 //
 //   const policy = compile([{ name: 'authz.rego', text }]);        // throws RegoError (file:line:col)
 //   policy.evalRef('data.docker.authz.allow', input)                // the decision hot path: Value | undefined
+//   policy.evalRefs(['data.docker.authz.allow', 'data.docker.authz.deny'], input)  // one evaluation, shared rules
 //   policy.eval('data.docker.authz.deny[msg]', { input })           // full query: solutions with bindings
+//
+// Limits: pass { maxSteps, timeoutMs } (or an absolute deadline) in the options; without them
+// an evaluation is unbounded.
 //
 // Evaluation errors (conflicts, strict builtin errors, step budget, deadline) are thrown as
 // RegoError; callers deciding on access must treat any error as deny (fail closed).
@@ -100,16 +104,32 @@ export class Policy {
    * The fast path for decisions: no query compilation, one cached rule-tree walk.
    */
   evalRef(ref: string, input?: Value, opts: EvalOptions = {}): Value | undefined {
+    const ev = this.evaluator(opts, input ?? opts.input);
+    const v = this.refValue(ev, ref, opts);
+    this.release(ev);
+    return v;
+  }
+
+  /**
+   * Several data references in one evaluation (e.g. allow, deny and mutate of one decision):
+   * rules they share are evaluated once. Values are in the order of `refs`.
+   */
+  evalRefs(refs: readonly string[], input?: Value, opts: EvalOptions = {}): (Value | undefined)[] {
+    const ev = this.evaluator(opts, input ?? opts.input);
+    const out = refs.map((ref) => this.refValue(ev, ref, opts));
+    this.release(ev);
+    return out;
+  }
+
+  private refValue(ev: Evaluator, ref: string, opts: EvalOptions): Value | undefined {
     let r = this.refs.get(ref);
     if (!r) {
       r = this.resolveRef(ref);
       this.refs.set(ref, r);
     }
-    const ev = this.evaluator(opts, input ?? opts.input);
     let base: Value | undefined = opts.data ?? this.defaultData ?? this.emptyData;
     for (const key of r.nodePath) base = base instanceof ObjectValue ? base.get(key) : undefined;
     let v = ev.nodeValue(r.node, base);
-    this.release(ev);
     // Past the rule tree: finish the walk inside the node's value.
     for (let j = 0; j < r.rest.length && v !== undefined; j++) v = v instanceof ObjectValue ? v.get(r.rest[j]!) : undefined;
     return v;

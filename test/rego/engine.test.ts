@@ -142,3 +142,11 @@ test('big integers stay exact through JSON input and arithmetic', () => {
   const v: Value | undefined = p.evalRef('data.b.x', parseJSON('{"n": 9007199254740993}'));
   assert.equal(toJSON(v!), '9007199254740994');
 });
+
+test('evalRefs evaluates several decision documents in one pass', () => {
+  const p = compile([{ name: 'd.rego', text: 'package d\ndefault allow := false\nallow if count(deny) == 0\ndeny contains "root" if input.user == "root"\n' }]);
+  const [allow, deny, none] = p.evalRefs(['data.d.allow', 'data.d.deny', 'data.d.none'], parseJSON('{"user":"root"}'));
+  assert.equal(toJSON(allow!), 'false');
+  assert.equal(toJSON(deny!), '["root"]');
+  assert.equal(none, undefined);
+});
