@@ -177,7 +177,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
     }
   }
   for (const p of pending) {
-    const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, p.rule.module, metadata);
+    const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, metadata);
     const cr = c.compileRule(p.rule, p.rest);
     if (p.rule.isDefault) {
       if (p.node.defaultRule) throw compileError(`multiple default rules ${p.node.name} found`, p.rule.loc);
@@ -418,7 +418,6 @@ export class RuleCompiler {
   constructor(
     private readonly root: RuleNode,
     private readonly globals: Map<string, Global>,
-    private readonly mod: Module | undefined,
     private readonly metadata?: Metadata,
   ) {}
 

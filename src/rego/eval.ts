@@ -7,7 +7,7 @@ import type { Loc } from './ast.js';
 import { BuiltinError, type BuiltinContext } from './builtins/registry.js';
 import { RegoError } from './errors.js';
 import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
-import { BigNum, ObjectValue, SetValue, compare, equal, formatRego, hashKey, type Value } from './value.js';
+import { ObjectValue, SetValue, compare, equal, formatRego, hashKey, type Value } from './value.js';
 
 type Frame = (Value | undefined)[];
 type Cont = () => boolean;
@@ -443,7 +443,7 @@ export class Evaluator {
           args[i] = a;
         }
         let out: Value | undefined;
-        this.invoke(t, args, f, (v) => {
+        this.invoke(t, args, (v) => {
           out = v;
           return true;
         });
@@ -695,7 +695,7 @@ export class Evaluator {
     if (c !== undefined) {
       if (c === BUSY) {
         const r = node.rules[0] ?? node.defaultRule;
-        throw this.err('rego_recursion_error' as never, `rule ${node.name} is recursive`, r!.loc);
+        throw this.err('rego_recursion_error', `rule ${node.name} is recursive`, r!.loc);
       }
       return c === UNDEF ? undefined : c;
     }
@@ -804,13 +804,11 @@ export class Evaluator {
 
   private completeValue(node: RuleNode, rules: CRule[]): Value | undefined {
     let value: Value | undefined;
-    let loc: Loc | undefined;
     const allConst = node.allConst;
     for (const r of rules) {
       const stop = this.ruleSolutions(r, (_rest, v) => {
         if (value === undefined) {
           value = v;
-          loc = r.loc;
           return allConst;
         }
         if (!equal(value, v)) throw this.err('eval_conflict_error', 'complete rules must not produce multiple outputs', r.loc);
@@ -818,7 +816,6 @@ export class Evaluator {
       });
       if (stop && allConst) break;
     }
-    void loc;
     if (value === undefined && node.defaultRule) {
       this.term(node.defaultRule.value, new Array(node.defaultRule.nslots), (v) => {
         value = v;
@@ -873,14 +870,14 @@ export class Evaluator {
   private call(t: Extract<CTerm, { k: K.Call }>, f: Frame, k: VCont): boolean {
     const n = t.fn.hasOutput ? t.args.length - 1 : t.args.length;
     const run = (args: Value[]): boolean => {
-      if (t.fn.hasOutput) return this.invoke(t, args, f, (v) => this.unifyValue(t.args[n]!, v, f, () => k(true)));
-      return this.invoke(t, args, f, k);
+      if (t.fn.hasOutput) return this.invoke(t, args, (v) => this.unifyValue(t.args[n]!, v, f, () => k(true)));
+      return this.invoke(t, args, k);
     };
     return this.items(n === t.args.length ? t.args : t.args.slice(0, n), 0, new Array(n), f, run);
   }
 
   /** @internal A deterministic call with evaluated arguments: its value or undefined. */
-  callOne(t: Extract<CTerm, { k: K.Call }>, args: Value[], f: Frame): Value | undefined {
+  callOne(t: Extract<CTerm, { k: K.Call }>, args: Value[]): Value | undefined {
     const b = t.fn.builtin;
     if (this.mocks === undefined && b?.fn) {
       try {
@@ -891,7 +888,7 @@ export class Evaluator {
       }
     }
     let out: Value | undefined;
-    this.invoke(t, args, f, (v) => {
+    this.invoke(t, args, (v) => {
       out = v;
       return true;
     });
@@ -909,7 +906,7 @@ export class Evaluator {
     return undefined;
   }
 
-  private invoke(t: Extract<CTerm, { k: K.Call }>, args: Value[], f: Frame, k: VCont): boolean {
+  private invoke(t: Extract<CTerm, { k: K.Call }>, args: Value[], k: VCont): boolean {
     let target = t.fn;
     if (this.mocks) {
       const m = this.mocks.get(target.name);
@@ -1222,7 +1219,7 @@ function makeOne(t: CTerm): OneFn {
           if (a === MULTI || a === undefined) return a;
           const b = fb(ev, f);
           if (b === MULTI || b === undefined) return b;
-          if (ev.mocks !== undefined) return ev.callOne(t, [a, b], f);
+          if (ev.mocks !== undefined) return ev.callOne(t, [a, b]);
           return cmp(a, b);
         };
       }
@@ -1235,7 +1232,7 @@ function makeOne(t: CTerm): OneFn {
           if (a === MULTI || a === undefined) return a;
           args[i] = a;
         }
-        return ev.callOne(t, args, f);
+        return ev.callOne(t, args);
       };
     }
     case K.Array: {
@@ -1319,4 +1316,3 @@ function isPrefix(prefix: Value[], p: Value[]): boolean {
   return true;
 }
 
-export { BigNum };

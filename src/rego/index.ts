@@ -178,7 +178,7 @@ export class Policy {
     let q = this.queries.get(text);
     if (!q) {
       const body: Literal[] = parseQuery(text, 'query');
-      const c = new RuleCompiler(this.compiled.root, new Map(), undefined).compileQuery(body);
+      const c = new RuleCompiler(this.compiled.root, new Map()).compileQuery(body);
       q = { ...c, text };
       this.queries.set(text, q);
     }

@@ -53,7 +53,7 @@ class Parser {
   private noOr = 0;
 
   constructor(
-    private readonly src: string,
+    src: string,
     private readonly file: string,
     private readonly v0: boolean,
   ) {
