@@ -74,7 +74,6 @@ export class Evaluator {
     this.overrides = NO_OVERRIDES;
     this.mocks = undefined;
     this.steps = 0;
-    this.bctxCache = undefined;
     this.input = opts.input;
     this.data = opts.data;
     this.dataEmpty = opts.data instanceof ObjectValue && opts.data.size === 0;
@@ -83,28 +82,16 @@ export class Evaluator {
     this.maxSteps = opts.maxSteps ?? 0;
     this.deadline = opts.deadline ?? 0;
     this.strict = !!opts.strict;
-    this.printFn = opts.print;
+    this.ctx.reset(this.strict, opts.print);
   }
 
   private strict!: boolean;
-  private printFn: ((msg: string) => void) | undefined;
-  private bctxCache: BuiltinContext | undefined;
 
-  /** The context builtins see; built on first use (most decisions call few builtins that need it). */
+  /** The context builtins see: one per evaluator, reset per query (creating one is not free). */
+  private readonly ctx = new QueryContext();
+
   get bctx(): BuiltinContext {
-    if (this.bctxCache) return this.bctxCache;
-    const print = this.printFn ?? ((m: string) => process.stderr.write(m + '\n'));
-    let now: bigint | undefined;
-    this.bctxCache = {
-      strict: this.strict,
-      queryCache: new Map(),
-      get nowNs(): bigint {
-        now ??= BigInt(Date.now()) * 1000000n;
-        return now;
-      },
-      print,
-    };
-    return this.bctxCache;
+    return this.ctx;
   }
 
   // ------------------------------------------------------------------ queries
@@ -313,7 +300,7 @@ export class Evaluator {
       });
       parts.push(vals.length === 0 ? '<undefined>' : vals.map((v) => (typeof v === 'string' ? v : formatRego(v))).join(', '));
     }
-    this.bctx.print(parts.join(' '));
+    this.ctx.print(parts.join(' '));
     return k();
   }
 
@@ -881,7 +868,7 @@ export class Evaluator {
     const b = t.fn.builtin;
     if (this.mocks === undefined && b?.fn) {
       try {
-        const v = b.fn(args, this.bctxCache ?? this.bctx);
+        const v = b.fn(args, this.ctx);
         return v;
       } catch (e) {
         return this.builtinFailure(e, t.fn, t);
@@ -945,10 +932,10 @@ export class Evaluator {
     if (!b) throw this.err('eval_internal_error', `unknown function ${target.name}`, t.loc);
     try {
       if (b.fn) {
-        const v = b.fn(args, this.bctxCache ?? this.bctx);
+        const v = b.fn(args, this.ctx);
         return v === undefined ? false : k(v);
       }
-      for (const v of b.multi!(args, this.bctx)) if (k(v)) return true;
+      for (const v of b.multi!(args, this.ctx)) if (k(v)) return true;
       return false;
     } catch (e) {
       if (e instanceof BuiltinError) {
@@ -1114,6 +1101,34 @@ export class Evaluator {
 
 type OneFn = (ev: Evaluator, f: Frame) => One;
 
+/** BuiltinContext for one query; the memo and the clock are created only when a builtin asks. */
+class QueryContext implements BuiltinContext {
+  strict = false;
+  private printFn: ((msg: string) => void) | undefined;
+  private cache: Map<string, Value> | undefined;
+  private now: bigint | undefined;
+
+  reset(strict: boolean, print: ((msg: string) => void) | undefined): void {
+    this.strict = strict;
+    this.printFn = print;
+    this.cache = undefined;
+    this.now = undefined;
+  }
+
+  get queryCache(): Map<string, Value> {
+    return (this.cache ??= new Map());
+  }
+
+  get nowNs(): bigint {
+    return (this.now ??= BigInt(Date.now()) * 1000000n);
+  }
+
+  print(message: string): void {
+    if (this.printFn) this.printFn(message);
+    else process.stderr.write(message + '\n');
+  }
+}
+
 // Literals the body loop can run without continuations, classified once (on first use):
 // a check (`input.x == 1`, `startswith(a, b)`) or `x := value` into a fresh slot.
 const FAST_NONE = 0;
@@ -1233,6 +1248,49 @@ function makeOne(t: CTerm): OneFn {
           args[i] = a;
         }
         return ev.callOne(t, args);
+      };
+    }
+    case K.Ref: {
+      // `x[i].name`, `f(x)[0]`: deterministic when the head and every key are.
+      const head = ((t.head as { one?: OneFn }).one ??= makeOne(t.head));
+      const keys = t.path.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      return (ev, f) => {
+        let v = head(ev, f);
+        if (v === MULTI || v === undefined) return v;
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!(ev, f);
+          if (key === MULTI || key === undefined) return key;
+          v = getKey(v, key);
+          if (v === undefined) return undefined;
+        }
+        return v;
+      };
+    }
+    case K.Object: {
+      const ks = t.keys.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const vs = t.vals.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      return (ev, f) => {
+        const o = new ObjectValue();
+        for (let i = 0; i < ks.length; i++) {
+          const key = ks[i]!(ev, f);
+          if (key === MULTI || key === undefined) return key;
+          const val = vs[i]!(ev, f);
+          if (val === MULTI || val === undefined) return val;
+          o.set(key, val);
+        }
+        return o;
+      };
+    }
+    case K.Set: {
+      const fns = t.items.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      return (ev, f) => {
+        const out = new SetValue();
+        for (let i = 0; i < fns.length; i++) {
+          const a = fns[i]!(ev, f);
+          if (a === MULTI || a === undefined) return a;
+          out.add(a);
+        }
+        return out;
       };
     }
     case K.Array: {
