@@ -486,19 +486,21 @@ export class Evaluator {
       }
       case K.ArrayComp: {
         const out: Value[] = [];
-        this.body(t.body, 0, f, () => this.term(t.term, f, (v) => (out.push(v), false)));
+        const push = (v: Value): boolean => (out.push(v), false);
+        this.body(t.body, 0, f, () => this.each(t.term, f, push));
         return k(out);
       }
       case K.SetComp: {
         const out = new SetValue();
-        this.body(t.body, 0, f, () => this.term(t.term, f, (v) => (out.add(v), false)));
+        const add = (v: Value): boolean => (out.add(v), false);
+        this.body(t.body, 0, f, () => this.each(t.term, f, add));
         return k(out);
       }
       case K.ObjComp: {
         const out = new ObjectValue();
         this.body(t.body, 0, f, () =>
-          this.term(t.key, f, (key) =>
-            this.term(t.value, f, (val) => {
+          this.each(t.key, f, (key) =>
+            this.each(t.value, f, (val) => {
               const prev = out.get(key);
               if (prev !== undefined && !equal(prev, val)) throw this.err('eval_conflict_error', 'object keys must be unique', t.loc);
               out.set(key, val);
@@ -537,6 +539,13 @@ export class Evaluator {
         return k(s);
       }
     }
+  }
+
+  /** term() with the deterministic fast path tried first. */
+  private each(t: CTerm, f: Frame, k: VCont): boolean {
+    const o = this.one(t, f);
+    if (o !== MULTI) return o === undefined ? false : k(o);
+    return this.term(t, f, k);
   }
 
   private items(items: CTerm[], i: number, acc: Value[], f: Frame, k: (vals: Value[]) => boolean): boolean {
@@ -845,7 +854,11 @@ export class Evaluator {
     const out = r.multi ? r.key! : r.value;
     const stop = this.body(r.body, 0, f, () => {
       found = true;
-      if (r.rest.length === 0) return this.term(out, f, (v) => cb(undefined, v));
+      if (r.rest.length === 0) {
+        const o = this.one(out, f);
+        if (o !== MULTI) return o === undefined ? false : cb(undefined, o);
+        return this.term(out, f, (v) => cb(undefined, v));
+      }
       return this.items(r.rest, 0, new Array(r.rest.length), f, (rest) => this.term(out, f, (v) => cb(rest, v)));
     });
     if (!found && r.elseRule) return this.ruleSolutions(r.elseRule, cb);

@@ -84,9 +84,13 @@ export function compareNumbers(a: number | BigNum, b: number | BigNum): number {
   return af < bf ? -1 : af > bf ? 1 : 0;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 function compareStrings(a: string, b: string): number {
   // Go compares strings bytewise (UTF-8); comparing code points gives the same order, UTF-16 units do not.
   if (a === b) return 0;
+  // Without surrogate pairs, UTF-16 unit order is code point order: let the engine compare.
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : 1;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const ca = a.charCodeAt(i);
