@@ -84,7 +84,7 @@ export class Policy {
     const q = this.query(query);
     const ev = this.evaluator(opts, opts.input);
     const out: QueryResult[] = [];
-    ev.run(q.body, q.nslots, (f) => {
+    guardDepth(() => ev.run(q.body, q.nslots, (f) => {
       const bindings = new Map<string, Value>();
       for (const [name, slot] of q.vars) {
         const v = f[slot];
@@ -93,7 +93,7 @@ export class Policy {
       const expressions = q.captures.map((slot) => (slot === undefined ? true : (f[slot] as Value)));
       out.push({ bindings, expressions });
       return false;
-    });
+    }));
     // An evaluation that threw is not reused: its state may be mid-query.
     this.release(ev);
     return out;
@@ -105,7 +105,7 @@ export class Policy {
    */
   evalRef(ref: string, input?: Value, opts: EvalOptions = {}): Value | undefined {
     const ev = this.evaluator(opts, input ?? opts.input);
-    const v = this.refValue(ev, ref, opts);
+    const v = guardDepth(() => this.refValue(ev, ref, opts));
     this.release(ev);
     return v;
   }
@@ -116,7 +116,7 @@ export class Policy {
    */
   evalRefs(refs: readonly string[], input?: Value, opts: EvalOptions = {}): (Value | undefined)[] {
     const ev = this.evaluator(opts, input ?? opts.input);
-    const out = refs.map((ref) => this.refValue(ev, ref, opts));
+    const out = guardDepth(() => refs.map((ref) => this.refValue(ev, ref, opts)));
     this.release(ev);
     return out;
   }
@@ -186,14 +186,29 @@ export class Policy {
   }
 }
 
+/** Runs an evaluation, turning a JS stack overflow (runaway recursion depth) into a RegoError. */
+function guardDepth<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RangeError) throw new RegoError('eval_budget_error', `evaluation too deep: ${e.message}`);
+    throw e;
+  }
+}
+
 /**
  * Parses and compiles modules into a Policy. OPA 1.x syntax unless `v0`; a module that fails
  * as 1.x but parses as 0.x is loaded as 0.x with a warning naming the file (DESIGN).
  */
 export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Policy {
   const warnings: string[] = [];
-  const modules = sources.map((s) => loadModule(s, !!opts.v0, warnings));
-  return new Policy(compileModules(modules), warnings, opts.data);
+  try {
+    const modules = sources.map((s) => loadModule(s, !!opts.v0, warnings));
+    return new Policy(compileModules(modules), warnings, opts.data);
+  } catch (e) {
+    if (e instanceof RangeError) throw new RegoError('rego_compile_error', `policy too deeply nested to compile: ${e.message}`);
+    throw e;
+  }
 }
 
 function loadModule(src: ModuleSource, v0: boolean, warnings: string[]): Module {
