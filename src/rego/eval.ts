@@ -137,7 +137,9 @@ export class Evaluator {
       const o = lit.fastFn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
-      if (o === undefined || o === false) return this.release(f, bound, false);
+      if (kind === FAST_NOT) {
+        if (o !== undefined && o !== false) return this.release(f, bound, false);
+      } else if (o === undefined || o === false) return this.release(f, bound, false);
     }
     if (bound === undefined) return this.bodyStep(lits, i, f, k);
     let r: boolean;
@@ -1147,6 +1149,8 @@ class QueryContext implements BuiltinContext {
 const FAST_NONE = 0;
 const FAST_CHECK = 1;
 const FAST_ASSIGN = 2;
+/** `not <check>` whose operand is deterministic. */
+const FAST_NOT = 3;
 type FastLit = CLit & { fastKind?: number; fastFn?: OneFn; fastSlot?: number };
 
 function prepareFast(lit: FastLit): number {
@@ -1165,6 +1169,12 @@ function prepareFast(lit: FastLit): number {
     } else if (!(t.k === K.Call && (t.fn.special || t.fn.hasOutput))) {
       kind = FAST_CHECK;
       fn = makeOne(t);
+    }
+  } else if (lit.l === L.Not && lit.with.length === 0 && lit.body.length === 1) {
+    const inner = lit.body[0] as FastLit;
+    if ((inner.fastKind ?? prepareFast(inner)) === FAST_CHECK) {
+      kind = FAST_NOT;
+      fn = inner.fastFn;
     }
   }
   lit.fastFn = fn;
