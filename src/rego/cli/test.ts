@@ -23,18 +23,29 @@ export async function runTest(values: Record<string, unknown>, positionals: stri
       process.stdout.write('no test cases found\n');
       return 0;
     }
+    // opa test's pretty report: a FAILURES section, then a SUMMARY grouped by file.
+    const failed = results.filter((r) => r.status !== 'PASS');
+    const rule = '-'.repeat(80);
+    if (failed.length > 0) {
+      process.stdout.write(`FAILURES\n${rule}\n`);
+      for (const r of failed) {
+        process.stdout.write(`${r.name}: ${r.status} (${duration(r.ns)})\n`);
+        if (r.error) process.stdout.write(`  ${r.error}\n`);
+        process.stdout.write('\n');
+      }
+      process.stdout.write(`SUMMARY\n${rule}\n`);
+    }
+    const shown = verbose ? results : failed;
     let lastFile = '';
-    for (const r of results) {
-      if (!verbose && r.status === 'PASS') continue;
+    for (const r of shown) {
       if (r.file !== lastFile) {
         if (lastFile) process.stdout.write('\n');
         process.stdout.write(`${r.file}:\n`);
         lastFile = r.file;
       }
       process.stdout.write(`${r.name}: ${r.status} (${duration(r.ns)})\n`);
-      if (r.error) process.stdout.write(`  ${r.error}\n`);
     }
-    if (lastFile) process.stdout.write('-'.repeat(80) + '\n');
+    if (shown.length > 0) process.stdout.write(rule + '\n');
     const n = results.length;
     const pass = results.filter((r) => r.status === 'PASS').length;
     const fail = results.filter((r) => r.status === 'FAIL').length;
@@ -61,7 +72,7 @@ export function runTests(policy: Policy): TestResult[] {
       let status: TestResult['status'] = 'FAIL';
       let error: string | undefined;
       try {
-        const v = policy.evalRef(name, undefined, { print: (m) => process.stdout.write(m + '\n') });
+        const v = policy.evalRef(name, undefined, { strict: true, print: (m) => process.stdout.write(m + '\n') });
         if (v !== undefined && v !== false) status = 'PASS';
       } catch (e) {
         if (!(e instanceof RegoError)) throw e;
