@@ -84,12 +84,14 @@ export class PolicyEngine {
     const input = inputDoc instanceof ObjectValue ? inputDoc : fromJS(inputDoc);
     const evalOpts = { timeoutMs: this.opts.timeoutMs ?? 250, maxSteps: this.opts.maxSteps ?? 5_000_000 };
     try {
-      const allow = this.policy.evalRef('data.docker.authz.allow', input, evalOpts);
-      const reasons = readReasons(this.policy.evalRef('data.docker.authz.deny', input, evalOpts));
+      // One evaluation for every decision document: rules shared by allow and deny run once.
+      const build = this.hasBuildPolicy && isBuild(input);
+      const [allow, deny, buildAllow] = this.policy.evalRefs(build ? DECISION_REFS_BUILD : DECISION_REFS, input, evalOpts);
+      const reasons = readReasons(deny);
       let allowed = allow === true && reasons.length === 0;
-      if (allowed && this.hasBuildPolicy && isBuild(input)) {
-        allowed = this.policy.evalRef('data.docker.build.allow', input, evalOpts) === true;
-        if (!allowed) reasons.push({ rule: 'build', msg: 'the build policy does not allow this build', hint: '' });
+      if (allowed && build && buildAllow !== true) {
+        allowed = false;
+        reasons.push({ rule: 'build', msg: 'the build policy does not allow this build', hint: '' });
       }
       if (allow !== undefined && typeof allow !== 'boolean') {
         return refuse(`policy error: data.docker.authz.allow is ${typeof allow}, not a boolean`, reasons);
@@ -100,6 +102,9 @@ export class PolicyEngine {
     }
   }
 }
+
+const DECISION_REFS = ['data.docker.authz.allow', 'data.docker.authz.deny'];
+const DECISION_REFS_BUILD = [...DECISION_REFS, 'data.docker.build.allow'];
 
 function refuse(error: string, reasons: DenyReason[]): PolicyDecision {
   return { allow: false, reasons, message: 'dockgate: request denied: the policy could not be evaluated (see the dockgate log)', error };
