@@ -222,7 +222,10 @@ export function canonical(v: Value): string {
  * immutable: values are shared between documents. Iteration is in OPA's sorted key order.
  */
 export class ObjectValue {
-  private readonly map = new Map<HashKey, [Value, Value]>();
+  /** String keys (nearly all keys) map straight to their values: no hashing, no tuples. */
+  private readonly strs = new Map<string, Value>();
+  /** Keys of other types, by hash key, with the original key. Created on first use. */
+  private other: Map<HashKey, [Value, Value]> | undefined;
   private sortedCache: [Value, Value][] | undefined;
 
   static fromEntries(entries: Iterable<readonly [Value, Value]>): ObjectValue {
@@ -239,33 +242,39 @@ export class ObjectValue {
   }
 
   get size(): number {
-    return this.map.size;
+    return this.other === undefined ? this.strs.size : this.strs.size + this.other.size;
   }
 
   get(key: Value): Value | undefined {
-    return this.map.get(hashKey(key))?.[1];
+    if (typeof key === 'string') return this.strs.get(key);
+    return this.other?.get(hashKey(key))?.[1];
   }
 
   has(key: Value): boolean {
-    return this.map.has(hashKey(key));
+    if (typeof key === 'string') return this.strs.has(key);
+    return this.other !== undefined && this.other.has(hashKey(key));
   }
 
   /** Sets a key during construction (replaces an equal key). */
   set(key: Value, value: Value): this {
-    this.map.set(hashKey(key), [key, value]);
+    if (typeof key === 'string') this.strs.set(key, value);
+    else (this.other ??= new Map()).set(hashKey(key), [key, value]);
     this.sortedCache = undefined;
     return this;
   }
 
   delete(key: Value): boolean {
     this.sortedCache = undefined;
-    return this.map.delete(hashKey(key));
+    if (typeof key === 'string') return this.strs.delete(key);
+    return this.other !== undefined && this.other.delete(hashKey(key));
   }
 
   /** Entries in sorted key order. The returned array must not be mutated. */
   sortedEntries(): readonly [Value, Value][] {
     if (!this.sortedCache) {
-      const arr = [...this.map.values()];
+      const arr: [Value, Value][] = [];
+      for (const [k, v] of this.strs) arr.push([k, v]);
+      if (this.other !== undefined) for (const e of this.other.values()) arr.push(e);
       if (arr.length > 1) arr.sort((x, y) => compare(x[0], y[0]));
       this.sortedCache = arr;
     }
@@ -287,7 +296,8 @@ export class ObjectValue {
   /** A shallow copy that may be modified. */
   clone(): ObjectValue {
     const o = new ObjectValue();
-    for (const [h, e] of this.map) o.map.set(h, e);
+    for (const [k, v] of this.strs) o.strs.set(k, v);
+    if (this.other !== undefined) o.other = new Map(this.other);
     return o;
   }
 }
