@@ -28,6 +28,7 @@ export interface ServeOptions {
 }
 
 export async function startServe(options: ServeOptions): Promise<Served> {
+  const ownDir = options.dir === undefined;
   const dir = options.dir ?? fs.mkdtempSync('/tmp/dgs-');
   const socket = path.join(dir, options.socketName ?? 'p.sock');
   const logFile = path.join(dir, 'requests.log');
@@ -61,6 +62,7 @@ export async function startServe(options: ServeOptions): Promise<Served> {
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(timer);
+      if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };

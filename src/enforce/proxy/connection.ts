@@ -159,6 +159,7 @@ export class ProxyConnection {
     } finally {
       up?.uncork();
     }
+    if (this.clientEnded) this.passClientEnd();
     this.updateClientFlow();
   }
 
@@ -415,7 +416,20 @@ export class ProxyConnection {
     }
     // The client has sent everything: answer what was asked (pipelined requests included), then close.
     this.processRequests();
+    this.passClientEnd();
     this.finishIfDone();
+  }
+
+  /**
+   * Once the client has half-closed and every request it sent is with the daemon, the
+   * daemon sees the half-close too, exactly as if the client were connected directly
+   * (dockerd cancels a streaming request, such as /events, when its client goes away).
+   */
+  private passClientEnd(): void {
+    if (!this.clientEnded || this.closed) return;
+    if (this.reqState !== ReqState.Head && this.reqState !== ReqState.Done) return;
+    const up = this.upstream;
+    if (up !== null && !up.writableEnded) up.end();
   }
 
   private finishIfDone(): void {

@@ -1,0 +1,173 @@
+// End to end: an ordinary Unix user behind `dockgate serve` with the built-in pack and no
+// config cannot reach the host through the Docker API, by the docker CLI or by hand-made
+// requests, while ordinary work keeps working.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  canManageUsers, createUser, dockerAt, ensureTestImage, ok, startServe, testDaemon,
+  type Daemon, type Served, type TestUser,
+} from '../../harness/index.js';
+import { rawExchangeAs } from '../../harness/raw-as-user.js';
+
+describe('built-in policy pack through dockgate serve', { skip: !canManageUsers() && 'needs root (dockerd, useradd)' }, () => {
+  let daemon: Daemon;
+  let served: Served;
+  let user: TestUser;
+  let home: string;
+  let image: string;
+  let asUser: ReturnType<typeof dockerAt>;
+  let direct: ReturnType<typeof dockerAt>;
+  const cleanup: string[] = [];
+
+  before(async () => {
+    daemon = await testDaemon();
+    image = ensureTestImage(daemon.socket);
+    served = await startServe({ upstream: daemon.socket, args: ['--socket-mode', '0666'] });
+    user = createUser();
+    home = `/home/${user.name}`;
+    fs.mkdirSync(path.join(home, 'data'), { recursive: true });
+    fs.symlinkSync('/etc', path.join(home, 'etc-link'));
+    fs.chownSync(home, user.uid, user.gid);
+    fs.chownSync(path.join(home, 'data'), user.uid, user.gid);
+    asUser = dockerAt(served.socket, { as: { uid: user.uid, gid: user.gid }, env: { HOME: home } });
+    direct = dockerAt(daemon.socket);
+  });
+
+  after(async () => {
+    if (cleanup.length) await direct(['rm', '-f', ...cleanup]);
+    await direct(['volume', 'rm', '-f', 'dg-etcvol', 'dg-named', 'dg-admin-etc']);
+    await served?.stop();
+    user?.remove();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  async function upstreamContainers(): Promise<string[]> {
+    return (await ok(direct(['ps', '-aq', '--no-trunc']))).stdout.toString().split('\n').filter(Boolean);
+  }
+
+  /** Asserts the command is refused by the named rule and creates nothing upstream. */
+  async function refused(args: string[], rule: string, also?: RegExp): Promise<string> {
+    const before = await upstreamContainers();
+    const r = await asUser(args);
+    assert.notEqual(r.code, 0, `${args.join(' ')} must be refused`);
+    assert.match(r.stderr, new RegExp(`dockgate: .*${rule}`), `${args.join(' ')}: ${r.stderr}`);
+    if (also) assert.match(r.stderr, also);
+    assert.deepEqual(await upstreamContainers(), before, `${args.join(' ')} must create no container`);
+    return r.stderr;
+  }
+
+  test('--privileged is refused with a message naming privileged mode and how to do without it', async () => {
+    const stderr = await refused(['create', '--privileged', image, 'true'], 'privileged');
+    assert.match(stderr, /privileged mode/);
+    assert.match(stderr, /run without --privileged/);
+  });
+
+  test('bind mounts of host paths outside the home are refused', async () => {
+    await refused(['create', '-v', '/:/host', image, 'true'], 'mounts');
+    await refused(['create', '-v', '/etc:/e:ro', image, 'true'], 'mounts');
+    await refused(['create', '-v', `${home}/../../etc:/e`, image, 'true'], 'mounts', /resolves to \/etc/);
+    await refused(['create', '--mount', 'type=bind,source=/etc,target=/e', image, 'true'], 'mounts');
+    await refused(['create', '-v', `${home}/etc-link:/e`, image, 'true'], 'mounts', /resolves to \/etc/);
+  });
+
+  test('the docker socket is refused at its usual path and at the upstream socket path', async () => {
+    await refused(['create', '-v', '/var/run/docker.sock:/s', image, 'true'], 'mounts');
+    await refused(['create', '-v', `${fs.realpathSync(daemon.socket)}:/s`, image, 'true'], 'mounts');
+  });
+
+  test('host namespaces are refused', async () => {
+    for (const flag of ['--pid=host', '--network=host', '--ipc=host', '--uts=host', '--userns=host']) {
+      await refused(['create', flag, image, 'true'], 'host-namespaces');
+    }
+  });
+
+  test('added capabilities, devices and weakened confinement are refused', async () => {
+    await refused(['create', '--cap-add', 'SYS_ADMIN', image, 'true'], 'capabilities');
+    await refused(['create', '--cap-add', 'ALL', image, 'true'], 'capabilities');
+    await refused(['create', '--device', '/dev/kmsg', image, 'true'], 'devices');
+    await refused(['create', '--device-cgroup-rule', 'a *:* rwm', image, 'true'], 'devices');
+    await refused(['create', '--security-opt', 'seccomp=unconfined', image, 'true'], 'security-opts');
+    await refused(['create', '--security-opt', 'apparmor=unconfined', image, 'true'], 'security-opts');
+  });
+
+  test('a local volume binding /etc is refused at creation, and when an admin made it, at mount', async () => {
+    const r = await asUser(['volume', 'create', '--driver', 'local', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', 'dg-etcvol']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /dockgate: .*mounts/);
+    const vols = (await ok(direct(['volume', 'ls', '-q']))).stdout.toString();
+    assert.doesNotMatch(vols, /dg-etcvol/);
+    await ok(direct(['volume', 'create', '--driver', 'local', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', 'dg-admin-etc']));
+    await refused(['create', '-v', 'dg-admin-etc:/e', image, 'true'], 'mounts');
+  });
+
+  test('ordinary work still works: plain run, named volume, own home bind, hardened run, exec', async () => {
+    const plain = await ok(asUser(['run', '--rm', image, 'echo', 'hello']));
+    assert.equal(plain.stdout.toString().trim(), 'hello');
+    await ok(asUser(['volume', 'create', 'dg-named']));
+    await ok(asUser(['run', '--rm', '-v', 'dg-named:/v', image, 'sh', '-c', 'echo x > /v/f']));
+    fs.writeFileSync(path.join(home, 'data', 'in.txt'), 'from-home');
+    const bound = await ok(asUser(['run', '--rm', '-v', `${home}/data:/d`, image, 'cat', '/d/in.txt']));
+    assert.equal(bound.stdout.toString(), 'from-home');
+    const hardened = await ok(
+      asUser(['run', '--rm', '--cap-drop', 'ALL', '--read-only', '--security-opt', 'no-new-privileges', '--memory', '64m', image, 'echo', 'hard']),
+    );
+    assert.equal(hardened.stdout.toString().trim(), 'hard');
+    const id = (await ok(asUser(['run', '-d', image, 'sleep', '60']))).stdout.toString().trim();
+    cleanup.push(id);
+    const ex = await ok(asUser(['exec', id, 'echo', 'inside']));
+    assert.equal(ex.stdout.toString().trim(), 'inside');
+    await refused(['exec', '--privileged', id, 'true'], 'privileged');
+  });
+
+  describe('hand-made requests', () => {
+    const create = (body: string, opts: { path?: string; headers?: string[]; chunked?: boolean; rawBody?: string } = {}) => {
+      const p = opts.path ?? '/v1.41/containers/create';
+      const headers = ['Host: docker', 'Content-Type: application/json', ...(opts.headers ?? [])];
+      let payload: string;
+      if (opts.chunked) {
+        headers.push('Transfer-Encoding: chunked');
+        const half = Math.floor(body.length / 2);
+        payload = [body.slice(0, half), body.slice(half)].map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`).join('') + '0\r\n\r\n';
+      } else if (opts.rawBody !== undefined) {
+        payload = opts.rawBody;
+      } else {
+        headers.push(`Content-Length: ${Buffer.byteLength(body)}`);
+        payload = body;
+      }
+      return `POST ${p} HTTP/1.1\r\n${headers.join('\r\n')}\r\nConnection: close\r\n\r\n${payload}`;
+    };
+    const privileged = (hc: string) => `{"Image":"${image}","Cmd":["true"],"HostConfig":${hc}}`;
+
+    async function rawRefused(request: string, label: string): Promise<void> {
+      const before = await upstreamContainers();
+      const response = (await rawExchangeAs(served.socket, Buffer.from(request), { uid: user.uid, gid: user.gid })).toString('latin1');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
+      assert.ok(status >= 400 && status < 500, `${label}: expected a refusal, got ${response.slice(0, 200)}`);
+      assert.deepEqual(await upstreamContainers(), before, `${label}: no container may appear upstream`);
+    }
+
+    test('privileged create with Content-Length: 0 and the body after it is refused', async () => {
+      await rawRefused(create('', { headers: ['Content-Length: 0'], rawBody: privileged('{"Privileged":true}') }), 'CL 0');
+    });
+    test('privileged create sent chunked is refused', async () => {
+      await rawRefused(create(privileged('{"Privileged":true}'), { chunked: true }), 'chunked');
+    });
+    test('privileged in lower case and duplicate PRIVILEGED keys are refused', async () => {
+      await rawRefused(create(privileged('{"privileged":true}')), 'lower case');
+      await rawRefused(create(privileged('{"Privileged":false,"PRIVILEGED":true}')), 'duplicate key');
+    });
+    test('path tricks are refused: //, no version, trailing slash, %2F', async () => {
+      const body = privileged('{"Privileged":true}');
+      await rawRefused(create(body, { path: '//containers/create' }), '//');
+      await rawRefused(create(body, { path: '/containers/create' }), 'no version');
+      await rawRefused(create(body, { path: '/v1.41/containers/create/' }), 'trailing slash');
+      await rawRefused(create(body, { path: '/v1.41/containers%2Fcreate' }), '%2F');
+    });
+    test('raw Binds of /etc and raw Devices of /dev/mem are refused', async () => {
+      await rawRefused(create(privileged('{"Binds":["/etc:/e"]}')), 'Binds');
+      await rawRefused(create(privileged('{"Devices":[{"PathOnHost":"/dev/mem","PathInContainer":"/dev/mem","CgroupPermissions":"rwm"}]}')), 'Devices');
+    });
+  });
+});
