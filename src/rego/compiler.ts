@@ -1214,7 +1214,9 @@ function indexGuards(body: CLit[]): { path: string[]; value: Value }[] | undefin
       if (p.k !== K.Const || typeof p.v !== 'string') ok = false;
       else path.push(p.v);
     }
-    if (ok) out.push({ path, value: b.v });
+    // A couple of distinct guards decide most rules; more would repeat the body's own work.
+    if (ok && !out.some((g) => equal(g.value, b.v) && g.path.join('\u0000') === path.join('\u0000'))) out.push({ path, value: b.v });
+    if (out.length === 2) break;
   }
   return out.length > 0 ? out : undefined;
 }
