@@ -5,3 +5,4 @@ export { createUser, canManageUsers, type TestUser } from './users.js';
 export { startServe, DOCKGATE_BIN, REPO_ROOT, type Served } from './serve.js';
 export { run, dockerAt, ok, type RunResult, type RunOptions } from './docker.js';
 export { rawExchange, rawConnect, splitResponses } from './raw.js';
+export { startInProcessProxy, startFakeUpstream, type InProcessProxy, type FakeUpstream } from './in-process.js';
