@@ -151,6 +151,35 @@ export class Evaluator {
     return r;
   }
 
+  /**
+   * Runs the leading deterministic literals of a body in a fresh frame (bindings are not undone:
+   * the frame is discarded with the rule). Returns -1 when one fails, else the index of the first
+   * literal left for the general evaluator (body.length when all ran).
+   */
+  private fastPrefix(lits: CLit[], f: Frame): number {
+    let i = 0;
+    for (; i < lits.length; i++) {
+      const lit = lits[i] as FastLit;
+      const kind = lit.fastKind ?? prepareFast(lit);
+      if (kind === FAST_NONE) break;
+      if (kind === FAST_ASSIGN) {
+        const slot = lit.fastSlot!;
+        if (f[slot] !== undefined) break;
+        const o = lit.fastFn!(this, f);
+        if (o === MULTI) break;
+        this.tick(lit.loc);
+        if (o === undefined) return -1;
+        f[slot] = o;
+        continue;
+      }
+      const o = lit.fastFn!(this, f);
+      if (o === MULTI) break;
+      this.tick(lit.loc);
+      if (kind === FAST_NOT ? o !== undefined && o !== false : o === undefined || o === false) return -1;
+    }
+    return i;
+  }
+
   private release(f: Frame, bound: number[] | undefined, r: boolean): boolean {
     if (bound) for (const s of bound) f[s] = undefined;
     return r;
@@ -854,7 +883,14 @@ export class Evaluator {
     const f: Frame = new Array(r.nslots);
     let found = false;
     const out = r.multi ? r.key! : r.value;
-    const stop = this.body(r.body, 0, f, () => {
+    // A fresh frame: the deterministic prefix of the body may bind without undo.
+    const start = this.fastPrefix(r.body, f);
+    if (start < 0) return r.elseRule ? this.ruleSolutions(r.elseRule, cb) : false;
+    if (start === r.body.length && r.rest.length === 0) {
+      const o = this.one(out, f);
+      if (o !== MULTI) return o === undefined ? false : cb(undefined, o);
+    }
+    const stop = this.body(r.body, start, f, () => {
       found = true;
       if (r.rest.length === 0) {
         const o = this.one(out, f);
@@ -1000,7 +1036,19 @@ export class Evaluator {
       f[p.slot] = args[i]!;
     }
     if (plain) {
-      this.body(r.body, 0, f, () => {
+      const start = this.fastPrefix(r.body, f);
+      if (start === r.body.length) {
+        const o = this.one(r.value, f);
+        if (o !== MULTI) {
+          if (o !== undefined) cb(o);
+          return;
+        }
+      }
+      if (start < 0) {
+        if (r.elseRule) this.functionRule(r.elseRule, args, cb);
+        return;
+      }
+      this.body(r.body, start, f, () => {
         found = true;
         const o = this.one(r.value, f);
         if (o !== MULTI) return o === undefined ? false : cb(o);
