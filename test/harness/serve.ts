@@ -15,6 +15,8 @@ export interface Served {
   process: ChildProcess;
   pid: number;
   stderr(): string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
   /** SIGTERM and wait for exit; returns the exit code. */
   stop(): Promise<number | null>;
 }
@@ -57,6 +59,7 @@ export async function startServe(options: ServeOptions): Promise<Served> {
   return {
     socket, dir, logFile, process: child, pid: child.pid!,
     stderr: () => stderr,
+    exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

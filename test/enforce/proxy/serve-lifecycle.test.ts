@@ -1,0 +1,144 @@
+// `dockgate serve` as a process: flags, listening sockets, TLS identity, shutdown.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { DOCKGATE_BIN, dockerAt, ensureTestImage, run, startServe, testDaemon, type Daemon } from '../../harness/index.js';
+
+const canRun = process.getuid?.() === 0;
+const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+function serveOnce(args: string[]) {
+  return run(process.execPath, [DOCKGATE_BIN, 'serve', ...args], { timeoutMs: 15_000 });
+}
+
+describe('dockgate serve flags', () => {
+  test('plain TCP without TLS is refused unless --insecure-tcp', async () => {
+    const r = await serveOnce(['--listen', 'tcp://127.0.0.1:0', '--upstream', 'unix:///tmp/none.sock']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--insecure-tcp/);
+  });
+  test('bad --socket-mode, unknown --socket-group, half of the TLS flags: one-line errors, exit 2', async () => {
+    for (const args of [['--socket-mode', '999'], ['--socket-group', 'no-such-group-dg'], ['--tls-cert', '/x']]) {
+      const r = await serveOnce(['--listen', 'unix:///tmp/dg-never.sock', ...args]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.match(r.stderr, /^dockgate: serve: /);
+    }
+  });
+  test('--policy is refused until policies are wired in, rather than silently allowing all', async () => {
+    const r = await serveOnce(['--listen', 'unix:///tmp/dg-never.sock', '--policy', '/x.rego']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--policy is not supported/);
+  });
+});
+
+describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run dockerd' }, () => {
+  let daemon: Daemon;
+  let image: string;
+  let dir: string;
+  before(async () => {
+    daemon = await testDaemon();
+    image = ensureTestImage(daemon.socket);
+    dir = fs.mkdtempSync('/tmp/dgl-');
+  });
+  after(async () => {
+    await daemon?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a stale socket file at --listen is replaced', async () => {
+    const sock = path.join(dir, 'stale.sock');
+    // A listener killed with SIGKILL leaves its socket file behind.
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((r) => child.stdout!.once('data', r));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.ok(fs.lstatSync(sock).isSocket());
+    const served = await startServe({ upstream: daemon.socket, dir, socketName: 'stale.sock' });
+    try {
+      const r = await dockerAt(served.socket)(['version', '--format', '{{.Server.Version}}']);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await served.stop();
+    }
+  });
+
+  test('a live socket at --listen is an error, and is left alone', async () => {
+    const sock = path.join(dir, 'live.sock');
+    const server = net.createServer().listen(sock);
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const r = await serveOnce(['--listen', `unix://${sock}`, '--upstream', `unix://${daemon.socket}`]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /already listening/);
+      assert.ok(fs.lstatSync(sock).isSocket());
+    } finally {
+      server.close();
+    }
+  });
+
+  test('a regular file at --listen is not deleted', async () => {
+    const file = path.join(dir, 'not-a-socket');
+    fs.writeFileSync(file, 'precious');
+    const r = await serveOnce(['--listen', `unix://${file}`, '--upstream', `unix://${daemon.socket}`]);
+    assert.equal(r.code, 2);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'precious');
+  });
+
+  test('SIGTERM: new connections refused, the request in flight finishes, socket removed, exit 0', async () => {
+    const served = await startServe({ upstream: daemon.socket });
+    const inflight = dockerAt(served.socket)(['run', '--rm', image, 'sh', '-c', 'sleep 2; echo finished']);
+    await new Promise((r) => setTimeout(r, 1000));
+    served.process.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(fs.existsSync(served.socket), false, 'socket file removed at once');
+    const late = await dockerAt(served.socket)(['version']);
+    assert.notEqual(late.code, 0);
+    const r = await inflight;
+    assert.equal(r.stdout.toString(), 'finished\n', r.stderr);
+    assert.equal(await served.exited, 0);
+    await served.stop();
+  });
+
+  test('TLS listener: a client certificate is required and its CN is the identity', { skip: !hasOpenssl && 'openssl not installed' }, async () => {
+    const tlsDir = path.join(dir, 'tls');
+    fs.mkdirSync(tlsDir);
+    const ossl = (...args: string[]) => {
+      const r = spawnSync('openssl', args, { cwd: tlsDir, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=dockgate-test-ca');
+    fs.writeFileSync(path.join(tlsDir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    fs.writeFileSync(path.join(tlsDir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+    for (const [name, cn] of [['server', 'localhost'], ['client', 'alice-tls']]) {
+      ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+      ossl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    }
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const t = (f: string) => path.join(tlsDir, f);
+    const served = await startServe({
+      upstream: daemon.socket,
+      args: ['--listen', `tcp://127.0.0.1:${port}`, '--tls-cert', t('server.pem'), '--tls-key', t('server-key.pem'), '--tls-ca', t('ca.pem')],
+    });
+    try {
+      const host = `tcp://127.0.0.1:${port}`;
+      const withCert = await run('docker', ['-H', host, '--tlsverify', '--tlscacert', t('ca.pem'), '--tlscert', t('client.pem'), '--tlskey', t('client-key.pem'), 'version', '--format', '{{.Server.Version}}']);
+      assert.equal(withCert.code, 0, withCert.stderr);
+      const noCert = await run('docker', ['-H', host, '--tls', '--tlscacert', t('ca.pem'), 'version', '--format', '{{.Server.Version}}'], { env: { DOCKER_CERT_PATH: path.join(tlsDir, 'none') } });
+      assert.notEqual(noCert.code, 0);
+      await new Promise((r) => setTimeout(r, 300));
+      const log = fs.readFileSync(served.logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.msg === 'request');
+      assert.ok(log.length > 0 && log.every((e) => e.user === 'alice-tls' && e.uid === null), JSON.stringify(log));
+    } finally {
+      await served.stop();
+    }
+  });
+});
