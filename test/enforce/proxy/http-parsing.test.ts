@@ -1,0 +1,105 @@
+// Unit tests of the head parser and body framing: strictness is what keeps the proxy and
+// the daemon agreeing on where each request starts and ends.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead } from '../../../src/enforce/proxy/http-head.js';
+import { ChunkedBody, LengthBody } from '../../../src/enforce/proxy/body-framing.js';
+import { normaliseTarget } from '../../../src/docker/index.js';
+
+function req(text: string) {
+  const b = Buffer.from(text, 'latin1');
+  return parseRequestHead(b, findHeadEnd(b, 0));
+}
+function refused(text: string, status: number) {
+  assert.throws(() => req(text), (e: unknown) => e instanceof HeadError && e.status === status, JSON.stringify(text));
+}
+
+test('request heads: method, target, version, framing, keep-alive, upgrade, expect', () => {
+  const h = req('POST /v1.41/exec/abc/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 2\r\n\r\n');
+  assert.equal(h.method, 'POST');
+  assert.equal(h.target, '/v1.41/exec/abc/start');
+  assert.deepEqual(h.framing, { kind: 'length', length: 2 });
+  assert.equal(h.upgrade, true);
+  assert.equal(h.keepAlive, true);
+  assert.equal(req('GET / HTTP/1.0\r\n\r\n').keepAlive, false);
+  assert.equal(req('GET / HTTP/1.1\r\nConnection: close\r\n\r\n').keepAlive, false);
+  assert.deepEqual(req('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n').framing, { kind: 'chunked' });
+  assert.equal(req('POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n').expectContinue, true);
+  assert.deepEqual(req('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n').framing, { kind: 'length', length: 5 });
+});
+
+test('request heads that another parser could read differently are refused', () => {
+  refused('GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nContent-Length: 1,1\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nX: a\rb\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n', 400);
+  refused('GET /a b HTTP/1.1\r\n\r\n', 400);
+  refused('GET http://evil/ HTTP/1.1\r\n\r\n', 400);
+  refused('GET / HTTP/2.0\r\n\r\n', 400);
+  refused('G@T / HTTP/1.1\r\n\r\n', 400);
+  refused('POST / HTTP/1.1\r\nExpect: something-else\r\n\r\n', 417);
+});
+
+test('response heads: status, length, chunked, close, content type', () => {
+  const b = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n');
+  const r = parseResponseHead(b, findHeadEnd(b, 0));
+  assert.equal(r.status, 200);
+  assert.equal(r.chunked, true);
+  assert.equal(r.connectionClose, true);
+  assert.equal(r.contentType, 'application/vnd.docker.raw-stream');
+  const e = Buffer.from('HTTP/1.1 204 \r\n\r\n');
+  assert.equal(parseResponseHead(e, findHeadEnd(e, 0)).status, 204);
+});
+
+test('findHeadEnd resumes a scan across chunk boundaries', () => {
+  const b = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\nrest');
+  assert.equal(findHeadEnd(b.subarray(0, 26), 0), -1);
+  assert.equal(findHeadEnd(b, 26), 27);
+});
+
+test('chunked bodies: framing found byte by byte, payload de-chunked, trailers accepted', () => {
+  const raw = Buffer.from('4\r\nWiki\r\n5;name=v\r\npedia\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT');
+  for (const step of [1, 2, 3, 7, raw.length]) {
+    const body = new ChunkedBody();
+    const payload: Buffer[] = [];
+    body.onPayload = (p) => payload.push(Buffer.from(p));
+    let used = 0;
+    for (let i = 0; i < raw.length && !body.done; i += step) {
+      const piece = raw.subarray(i, Math.min(raw.length, i + step));
+      used += body.consume(piece, 0);
+    }
+    assert.equal(body.done, true);
+    assert.equal(used, raw.length - 4, `step ${step}`);
+    assert.equal(Buffer.concat(payload).toString(), 'Wikipedia');
+  }
+});
+
+test('broken chunking is refused', () => {
+  for (const bad of ['zz\r\n', '4\r\nWikiXX', '4\nWiki', '\r\n', '1234567890abc\r\n', '4\r\nWiki\r\n0\r\nbad\n']) {
+    const body = new ChunkedBody();
+    assert.throws(() => body.consume(Buffer.from(bad), 0), HeadError, JSON.stringify(bad));
+  }
+});
+
+test('Content-Length bodies stop exactly at their length', () => {
+  const body = new LengthBody(5);
+  assert.equal(body.consume(Buffer.from('abc'), 0), 3);
+  assert.equal(body.consume(Buffer.from('defGET'), 0), 2);
+  assert.equal(body.done, true);
+});
+
+test('request targets are normalised for policy: version prefix, dot segments, slashes, escapes, query', () => {
+  const t = normaliseTarget('/v1.41/containers//abc/../%6Aso%6E?all=1&filters=%7B%7D&all=0');
+  assert.equal(t.version, '1.41');
+  assert.equal(t.path, '/containers/json');
+  assert.deepEqual({ ...t.query }, { all: ['1', '0'], filters: ['{}'] });
+  assert.equal(normaliseTarget('/_ping').version, '');
+  assert.equal(normaliseTarget('/v1.41').path, '/');
+});
