@@ -74,3 +74,14 @@ register({
     return null;
   },
 });
+
+/** trace(note): OPA records the note in the evaluation trace; dockgate sends it to the print output. */
+register({
+  name: 'trace',
+  arity: 1,
+  fn: ([note], ctx) => {
+    if (typeof note !== 'string') throw new BuiltinError('eval_type_error', 'trace: operand 1 must be string but got ' + (note === null ? 'null' : typeof note));
+    ctx.print(note);
+    return true;
+  },
+});
