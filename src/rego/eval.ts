@@ -1003,12 +1003,15 @@ export class Evaluator {
   private callFunction(node: RuleNode, args: Value[], loc: Loc, k: VCont): boolean {
     this.tick(loc);
     let value: Value | undefined;
+    // When every definition returns the same constant (`f(x) if ...`), the first success decides.
+    const early = node.allConst;
     for (const r of node.rules) {
       this.functionRule(r, args, (v) => {
         if (value === undefined) value = v;
         else if (!equal(value, v)) throw this.err('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
-        return false;
+        return early;
       });
+      if (early && value !== undefined) break;
     }
     if (value === undefined && node.defaultRule) {
       const d = node.defaultRule;
