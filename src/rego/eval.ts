@@ -925,6 +925,7 @@ export class Evaluator {
         return this.builtinFailure(e, t.fn, t);
       }
     }
+    if (this.mocks === undefined && t.fn.node) return this.functionValue(t.fn.node, args, t.loc);
     let out: Value | undefined;
     this.invoke(t, args, (v) => {
       out = v;
@@ -1001,6 +1002,12 @@ export class Evaluator {
   }
 
   private callFunction(node: RuleNode, args: Value[], loc: Loc, k: VCont): boolean {
+    const value = this.functionValue(node, args, loc);
+    return value === undefined ? false : k(value);
+  }
+
+  /** The value of a user function for these arguments (all definitions, conflicts, default). */
+  private functionValue(node: RuleNode, args: Value[], loc: Loc): Value | undefined {
     this.tick(loc);
     let value: Value | undefined;
     // When every definition returns the same constant (`f(x) if ...`), the first success decides.
@@ -1021,7 +1028,7 @@ export class Evaluator {
         return true;
       });
     }
-    return value === undefined ? false : k(value);
+    return value;
   }
 
   private functionRule(r: CRule, args: Value[], cb: VCont): void {
