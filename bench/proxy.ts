@@ -1,0 +1,177 @@
+// `npm run bench` (proxy part): the daemon socket directly, through dockgate, and through
+// HAProxy 2.6 (as a peer), side by side in one run. Prints figures; not a test.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDaemon, ensureTestImage, startServe, stopPid, type Daemon, type Served } from '../test/harness/index.js';
+import { openIdle, runLoad, type LoadResult } from './load.js';
+
+const REQUEST_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const STREAM_MB = 200;
+
+interface Target {
+  name: string;
+  socket: string;
+  pid: number | null;
+}
+
+function rssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
+  return kb / 1024;
+}
+
+async function startHaproxy(dir: string, upstream: string): Promise<{ socket: string; pid: number; child: ChildProcess } | null> {
+  if (spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status !== 0) return null;
+  const socket = path.join(dir, 'h.sock');
+  const cfg = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(
+    cfg,
+    [
+      'global', '  maxconn 4000', '  nbthread 1',
+      'defaults', '  mode tcp', '  timeout connect 5s', '  timeout client 1h', '  timeout server 1h', '  timeout tunnel 1h',
+      'listen docker', `  bind unix@${socket}`, `  server daemon unix@${upstream}`, '',
+    ].join('\n'),
+  );
+  const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!fs.existsSync(socket)) throw new Error(`haproxy did not start: ${err}`);
+  return { socket, pid: child.pid!, child };
+}
+
+function docker(socket: string, args: string[], stdin: 'ignore' | number = 'ignore'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, stdio: [stdin, 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(0) : reject(new Error(`docker ${args.join(' ')}: ${err.trim()}`))));
+  });
+}
+
+/** MB/s of one run of `fn` moving `mb` megabytes; best of `runs`. */
+async function throughput(mb: number, runs: number, fn: () => Promise<unknown>): Promise<number> {
+  let best = 0;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    best = Math.max(best, mb / ((performance.now() - t) / 1000));
+  }
+  return best;
+}
+
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const rows: string[][] = [];
+function row(label: string, values: number[], unit: string, digits = 1, lowerIsBetter = false): void {
+  const [direct, ...others] = values;
+  const ratios = others.map((v) => (direct ? v / direct : NaN));
+  rows.push([label, unit, ...values.map((v) => fmt(v, digits)), ...ratios.map((r) => `${fmt(r, 2)}x`), lowerIsBetter ? '(lower is better)' : '']);
+}
+
+function printTable(targets: Target[]): void {
+  const header = ['measure', 'unit', ...targets.map((t) => t.name), ...targets.slice(1).map((t) => `${t.name}/direct`), ''];
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  for (const r of all) process.stdout.write(r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd() + '\n');
+}
+
+async function main(): Promise<void> {
+  const cleanup: Array<() => Promise<void>> = [];
+  let daemon: Daemon | null = null;
+  try {
+    process.stderr.write('bench: starting a private dockerd, dockgate serve and haproxy...\n');
+    daemon = await startDaemon();
+    cleanup.push(() => daemon!.stop());
+    const image = ensureTestImage(daemon.socket);
+    const served: Served = await startServe({ upstream: daemon.socket });
+    cleanup.unshift(async () => void (await served.stop()));
+    const haproxy = await startHaproxy(daemon.dir, daemon.socket);
+    if (haproxy) cleanup.unshift(() => stopPid(haproxy.pid, 5000));
+    const targets: Target[] = [
+      { name: 'direct', socket: daemon.socket, pid: null },
+      { name: 'dockgate', socket: served.socket, pid: served.pid },
+      ...(haproxy ? [{ name: 'haproxy', socket: haproxy.socket, pid: haproxy.pid }] : []),
+    ];
+    if (!haproxy) process.stderr.write('bench: haproxy not installed; comparing direct and dockgate only\n');
+
+    // A few containers so /containers/json has something to say.
+    for (let i = 0; i < 5; i++) await docker(daemon.socket, ['create', '--label', `bench=${i}`, image, 'true']);
+
+    for (const [p, c] of [['/_ping', 1], ['/_ping', 32], ['/containers/json?all=1', 1], ['/containers/json?all=1', 32]] as const) {
+      const results: LoadResult[] = [];
+      for (const t of targets) {
+        process.stderr.write(`bench: GET ${p} c=${c} via ${t.name}\n`);
+        const r = await runLoad(t.socket, p, c, REQUEST_SECONDS * 1000, 500);
+        if (r.errors) throw new Error(`${r.errors} errors from ${t.name} on ${p}`);
+        results.push(r);
+      }
+      const label = `GET ${p.split('?')[0]} c=${c}`;
+      row(`${label} req/s`, results.map((r) => r.rps), 'req/s', 0);
+      row(`${label} p50`, results.map((r) => r.p50ms), 'ms', 3, true);
+      row(`${label} p99`, results.map((r) => r.p99ms), 'ms', 3, true);
+    }
+
+    // Streams: 200 MB of stdin into `docker exec -i`, and `docker save` of a 200 MB image.
+    const work = fs.mkdtempSync('/tmp/dgb-');
+    cleanup.push(async () => fs.rmSync(work, { recursive: true, force: true }));
+    const blob = path.join(work, 'blob');
+    fs.writeFileSync(blob, crypto.randomBytes(STREAM_MB * 1024 * 1024));
+    const sleeper = spawnSync('docker', ['run', '-d', image, 'sleep', '600'], { env: { ...process.env, DOCKER_HOST: `unix://${daemon.socket}` }, encoding: 'utf8' }).stdout.trim();
+    const execMBs: number[] = [];
+    for (const t of targets) {
+      process.stderr.write(`bench: exec -i ${STREAM_MB} MB via ${t.name}\n`);
+      execMBs.push(
+        await throughput(STREAM_MB, 2, async () => {
+          const fd = fs.openSync(blob, 'r');
+          try {
+            await docker(t.socket, ['exec', '-i', sleeper, 'sh', '-c', 'cat > /dev/null'], fd);
+          } finally {
+            fs.closeSync(fd);
+          }
+        }),
+      );
+    }
+    row(`exec -i stdin ${STREAM_MB} MB`, execMBs, 'MB/s', 0);
+
+    const bigRoot = path.join(work, 'root');
+    fs.mkdirSync(bigRoot);
+    fs.renameSync(blob, path.join(bigRoot, 'blob'));
+    const tar = path.join(work, 'big.tar');
+    spawnSync('tar', ['-C', bigRoot, '-cf', tar, '.']);
+    await docker(daemon.socket, ['import', tar, 'dockgate-bench/big:latest']);
+    fs.rmSync(tar);
+    const saveMBs: number[] = [];
+    for (const t of targets) {
+      process.stderr.write(`bench: docker save via ${t.name}\n`);
+      saveMBs.push(await throughput(STREAM_MB, 2, () => docker(t.socket, ['save', 'dockgate-bench/big:latest'])));
+    }
+    row(`docker save ${STREAM_MB} MB`, saveMBs, 'MB/s', 0);
+
+    // Memory: 1,000 idle keep-alive connections (each has carried one request).
+    const rss: number[] = [NaN];
+    const rssBefore: number[] = [NaN];
+    for (const t of targets.slice(1)) {
+      rssBefore.push(rssMiB(t.pid!));
+      const idle = await openIdle(t.socket, 1000);
+      await new Promise((r) => setTimeout(r, 500));
+      rss.push(rssMiB(t.pid!));
+      for (const s of idle) s.destroy();
+    }
+    rows.push(['RSS idle', 'MiB', '-', ...rssBefore.slice(1).map((v) => fmt(v)), '', '']);
+    rows.push(['RSS with 1,000 idle connections', 'MiB', '-', ...rss.slice(1).map((v) => fmt(v)), '', '']);
+
+    process.stdout.write(`\ndockgate proxy benchmark (${REQUEST_SECONDS}s per load point, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)\n`);
+    printTable(targets);
+    process.stdout.write('goals: >=0.85x direct req/s, p99 <=1.3x direct, >=0.95x direct stream throughput, no slower than haproxy, <=80 MiB RSS at 1,000 idle connections\n');
+  } finally {
+    for (const c of cleanup) await c().catch((e) => process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`));
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});

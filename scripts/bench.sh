@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm run bench`: prints benchmark figures (not a test). Each section is one script;
+# add new sections (e.g. the Rego engine) to the list below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DOCKGATE_WITH_BENCH=1 bash scripts/setup.sh
+# 1,000 idle connections through a proxy need a few thousand descriptors.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+
+sections=(dist/bench/proxy.js)
+for section in "${sections[@]}"; do
+  if [ -f "$section" ]; then
+    node "$section"
+  fi
+done
