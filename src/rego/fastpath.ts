@@ -1,0 +1,209 @@
+// The evaluator's compiled fast paths. Terms that need no enumeration are compiled once (on
+// first use) into closures `(evaluator, frame) => value`, so the hot path of a decision calls
+// straight-line closures instead of re-dispatching on node kinds; body literals are classified
+// once as checks, assignments or negated checks that the body loop runs without continuations.
+import type { Evaluator } from './eval.js';
+import { K, L, type CLit, type CTerm } from './ir.js';
+import { getKey } from './doc.js';
+import { ObjectValue, SetValue, compare, equal, type Value } from './value.js';
+
+export type Frame = (Value | undefined)[];
+
+/** Returned when a term needs enumeration (an unbound var somewhere). */
+export const MULTI = Symbol('multi');
+export type One = Value | undefined | typeof MULTI;
+
+/** Rule cache markers: evaluated and undefined; being evaluated (recursion detection). */
+export const UNDEF = Symbol('undef');
+export const BUSY = Symbol('busy');
+
+export type OneFn = (ev: Evaluator, f: Frame) => One;
+
+// Literals the body loop can run without continuations, classified once (on first use):
+// a check (`input.x == 1`, `startswith(a, b)`) or `x := value` into a fresh slot.
+export const FAST_NONE = 0;
+export const FAST_CHECK = 1;
+export const FAST_ASSIGN = 2;
+/** `not <check>` whose operand is deterministic. */
+export const FAST_NOT = 3;
+export type FastLit = CLit & { fastKind?: number; fastFn?: OneFn; fastSlot?: number };
+
+export function prepareFast(lit: FastLit): number {
+  let kind = FAST_NONE;
+  let fn: OneFn | undefined;
+  let slot = -1;
+  if (lit.l === L.Expr && lit.with.length === 0 && lit.capture === undefined) {
+    const t = lit.term;
+    if (t.k === K.Call && (t.fn.special === 'eq' || t.fn.special === 'assign')) {
+      const a = t.args[0]!;
+      if (a.k === K.Var) {
+        kind = FAST_ASSIGN;
+        slot = a.slot;
+        fn = makeOne(t.args[1]!);
+      }
+    } else if (!(t.k === K.Call && (t.fn.special || t.fn.hasOutput))) {
+      kind = FAST_CHECK;
+      fn = makeOne(t);
+    }
+  } else if (lit.l === L.Not && lit.with.length === 0 && lit.body.length === 1) {
+    const inner = lit.body[0] as FastLit;
+    if ((inner.fastKind ?? prepareFast(inner)) === FAST_CHECK) {
+      kind = FAST_NOT;
+      fn = inner.fastFn;
+    }
+  }
+  lit.fastFn = fn;
+  lit.fastSlot = slot;
+  lit.fastKind = kind;
+  return kind;
+}
+
+const COMPARE: Record<string, (a: Value, b: Value) => boolean> = {
+  equal: (a, b) => equal(a, b),
+  neq: (a, b) => !equal(a, b),
+  lt: (a, b) => compare(a, b) < 0,
+  lte: (a, b) => compare(a, b) <= 0,
+  gt: (a, b) => compare(a, b) > 0,
+  gte: (a, b) => compare(a, b) >= 0,
+};
+
+export function isConst(t: CTerm): boolean {
+  return t.k === K.Const;
+}
+
+/**
+ * Compiles a term into a closure computing Evaluator.one(): the hot path of evaluation runs
+ * through these closures instead of re-dispatching on node kinds (compiled on first use).
+ */
+export function makeOne(t: CTerm): OneFn {
+  switch (t.k) {
+    case K.Const: {
+      const v = t.v;
+      return () => v;
+    }
+    case K.Var: {
+      const s = t.slot;
+      return (_ev, f) => {
+        const v = f[s];
+        return v === undefined ? MULTI : v;
+      };
+    }
+    case K.Input: {
+      if (!t.path.every(isConst)) break;
+      const keys = t.path.map((p) => (p as { v: Value }).v);
+      if (keys.length === 0) return (ev) => ev.input;
+      return (ev) => {
+        let v = ev.input;
+        for (let i = 0; i < keys.length; i++) {
+          if (v === undefined) return undefined;
+          v = getKey(v, keys[i]!);
+        }
+        return v;
+      };
+    }
+    case K.Data: {
+      if (!t.leaf || !t.path.every(isConst)) break;
+      const leaf = t.leaf;
+      const depth = t.depth!;
+      const path = t.path;
+      const rest = path.slice(depth).map((p) => (p as { v: Value }).v);
+      return (ev, f) => {
+        if (ev.overrides.length > 0) return ev.oneSlow(t, f);
+        let v: Value | undefined;
+        const c = ev.dataEmpty ? ev.cache[leaf.id] : undefined;
+        if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
+        else v = ev.leafValue(leaf, path, depth);
+        for (let i = 0; i < rest.length; i++) {
+          if (v === undefined) return undefined;
+          v = getKey(v, rest[i]!);
+        }
+        return v;
+      };
+    }
+    case K.Call: {
+      if (t.fn.hasOutput || t.fn.special || t.fn.builtin?.multi) return () => MULTI;
+      const cmp = t.args.length === 2 && t.fn.builtin ? COMPARE[t.fn.name] : undefined;
+      if (cmp) {
+        // Comparisons are most literals of a policy: no argument array, no builtin dispatch.
+        const fa = ((t.args[0] as { one?: OneFn }).one ??= makeOne(t.args[0]!));
+        const fb = ((t.args[1] as { one?: OneFn }).one ??= makeOne(t.args[1]!));
+        return (ev, f) => {
+          const a = fa(ev, f);
+          if (a === MULTI || a === undefined) return a;
+          const b = fb(ev, f);
+          if (b === MULTI || b === undefined) return b;
+          if (ev.mocks !== undefined) return ev.callOne(t, [a, b]);
+          return cmp(a, b);
+        };
+      }
+      const argFns = t.args.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const n = argFns.length;
+      return (ev, f) => {
+        const args: Value[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const a = argFns[i]!(ev, f);
+          if (a === MULTI || a === undefined) return a;
+          args[i] = a;
+        }
+        return ev.callOne(t, args);
+      };
+    }
+    case K.Ref: {
+      // `x[i].name`, `f(x)[0]`: deterministic when the head and every key are.
+      const head = ((t.head as { one?: OneFn }).one ??= makeOne(t.head));
+      const keys = t.path.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      return (ev, f) => {
+        let v = head(ev, f);
+        if (v === MULTI || v === undefined) return v;
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!(ev, f);
+          if (key === MULTI || key === undefined) return key;
+          v = getKey(v, key);
+          if (v === undefined) return undefined;
+        }
+        return v;
+      };
+    }
+    case K.Object: {
+      const ks = t.keys.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const vs = t.vals.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      return (ev, f) => {
+        const o = new ObjectValue();
+        for (let i = 0; i < ks.length; i++) {
+          const key = ks[i]!(ev, f);
+          if (key === MULTI || key === undefined) return key;
+          const val = vs[i]!(ev, f);
+          if (val === MULTI || val === undefined) return val;
+          o.set(key, val);
+        }
+        return o;
+      };
+    }
+    case K.Set: {
+      const fns = t.items.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      return (ev, f) => {
+        const out = new SetValue();
+        for (let i = 0; i < fns.length; i++) {
+          const a = fns[i]!(ev, f);
+          if (a === MULTI || a === undefined) return a;
+          out.add(a);
+        }
+        return out;
+      };
+    }
+    case K.Array: {
+      const fns = t.items.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      return (ev, f) => {
+        const arr: Value[] = new Array(fns.length);
+        for (let i = 0; i < fns.length; i++) {
+          const a = fns[i]!(ev, f);
+          if (a === MULTI || a === undefined) return a;
+          arr[i] = a;
+        }
+        return arr;
+      };
+    }
+  }
+  return (ev, f) => ev.oneSlow(t, f);
+}
+
