@@ -45,3 +45,12 @@ export class RegoErrors extends RegoError {
     if (errors.length > 1) this.message = errors.map((e) => e.message).join('\n');
   }
 }
+
+/** A compile-stage error at a source location. */
+export function compileError(
+  msg: string,
+  loc: { file: string; line: number; col: number },
+  code: 'rego_compile_error' | 'rego_unsafe_var_error' | 'rego_recursion_error' | 'rego_type_error' = 'rego_compile_error',
+): RegoError {
+  return new RegoError(code, msg, loc.file, loc.line, loc.col);
+}

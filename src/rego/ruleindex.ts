@@ -1,0 +1,66 @@
+// Rule indexing (OPA's, for the equality case): index guards are top-level `input.PATH == CONST`
+// literals of a rule body; a node whose rules share a guarded path gets a value → rules table.
+import { K, L, type CLit, type CRule, type CTerm, type RuleNode } from './ir.js';
+import { equal, hashKey, type Value } from './value.js';
+
+/** Indexes rules on the input path most of them compare with a constant (worth it from 4 rules). */
+export function buildIndex(rules: CRule[]): RuleNode['index'] {
+  if (rules.length < 4) return undefined;
+  const counts = new Map<string, number>();
+  for (const r of rules) {
+    const seen = new Set<string>();
+    for (const g of r.guards ?? []) {
+      const key = JSON.stringify(g.path);
+      if (!seen.has(key)) counts.set(key, (counts.get(key) ?? 0) + 1), seen.add(key);
+    }
+  }
+  let best: string | undefined;
+  for (const [k, c] of counts) if (c >= 4 && (best === undefined || c > counts.get(best)!)) best = k;
+  if (best === undefined) return undefined;
+  const path = JSON.parse(best) as string[];
+  const guarded = new Map<unknown, CRule[]>();
+  const others: CRule[] = [];
+  for (const r of rules) {
+    const g = r.guards?.find((x) => JSON.stringify(x.path) === best);
+    if (!g) {
+      others.push(r);
+      continue;
+    }
+    const h = hashKey(g.value);
+    let list = guarded.get(h);
+    if (!list) guarded.set(h, (list = []));
+    list.push(r);
+  }
+  const byValue = new Map<unknown, CRule[]>();
+  for (const [h, list] of guarded) byValue.set(h, [...list, ...others]);
+  return { path, byValue, others };
+}
+
+/**
+ * Rule index guards: top-level body literals `input.a.b == "const"` (or `=`) with a ground
+ * input path. A rule whose guard fails against the input cannot succeed, so the evaluator
+ * skips it without running the body (OPA's rule indexing, for the common equality case).
+ */
+export function indexGuards(body: CLit[]): { path: string[]; value: Value }[] | undefined {
+  const out: { path: string[]; value: Value }[] = [];
+  for (const l of body) {
+    if (l.l !== L.Expr || l.with.length > 0) continue;
+    const t = l.term;
+    if (t.k !== K.Call || t.args.length !== 2) continue;
+    if (!(t.fn.special === 'eq' || t.fn.name === 'equal')) continue;
+    let [a, b] = t.args as [CTerm, CTerm];
+    if (b.k === K.Input) [a, b] = [b, a];
+    if (a.k !== K.Input || b.k !== K.Const) continue;
+    if (typeof b.v === 'object' && b.v !== null) continue;
+    const path: string[] = [];
+    let ok = a.path.length > 0;
+    for (const p of a.path) {
+      if (p.k !== K.Const || typeof p.v !== 'string') ok = false;
+      else path.push(p.v);
+    }
+    // A couple of distinct guards decide most rules; more would repeat the body's own work.
+    if (ok && !out.some((g) => equal(g.value, b.v) && g.path.join('\u0000') === path.join('\u0000'))) out.push({ path, value: b.v });
+    if (out.length === 2) break;
+  }
+  return out.length > 0 ? out : undefined;
+}
