@@ -99,17 +99,15 @@ deny contains "cgroup parent may not be set" if {
 }
 
 # ---- mounts -------------------------------------------------------------------------------
-sensitive_paths := ["/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/proc", "/sys", "/boot", "/dev", "/var/lib/docker"]
+# A set, not an array: membership is a lookup (OPA's "use objects and sets for lookups").
+sensitive_paths := {"/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/proc", "/sys", "/boot", "/dev", "/var/lib/docker"}
 
 # Computed once per decision (a rule), not once per call of sensitive().
 sensitive_prefixes := {concat("", [p, "/"]) | some p in sensitive_paths; p != "/"}
 
 sensitive(path) if path in sensitive_paths
 
-sensitive(path) if {
-	some prefix in sensitive_prefixes
-	startswith(path, prefix)
-}
+sensitive(path) if strings.any_prefix_match(path, sensitive_prefixes)
 
 deny contains msg if {
 	is_create
