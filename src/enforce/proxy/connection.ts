@@ -98,6 +98,8 @@ export class ProxyConnection {
   private clientPaused = false;
   private clientEnded = false;
   private closed = false;
+  /** The client connection is being ended after a last response: the daemon's further bytes are dropped. */
+  private closing = false;
   /** Shutting down: finish what is in flight, read no new requests. */
   private draining = false;
 
@@ -493,53 +495,69 @@ export class ProxyConnection {
       this.writeClient(chunk);
       return;
     }
-    this.respBuf = this.respBuf === null ? chunk : Buffer.concat([this.respBuf, chunk]);
-    this.client.cork();
-    try {
-      this.processResponses();
-    } finally {
-      this.client.uncork();
-    }
+    if (this.closing) return;
+    const buf = this.respBuf === null ? chunk : Buffer.concat([this.respBuf, chunk]);
+    this.respBuf = null;
+    this.processResponses(buf);
   }
 
-  private processResponses(): void {
-    while (this.respBuf !== null && !this.closed) {
+  /**
+   * Walks the daemon's bytes to find where each response ends. The bytes themselves are
+   * forwarded untouched, in as few writes as possible: `sent` marks how far `buf` has
+   * been passed on; a span is flushed before anything the proxy writes itself.
+   */
+  private processResponses(buf: Buffer): void {
+    let pos = 0;
+    let sent = 0;
+    const flush = (to: number) => {
+      if (to > sent) this.writeClient(sent === 0 && to === buf.length ? buf : buf.subarray(sent, to));
+      sent = to;
+    };
+    while (pos < buf.length && !this.closed && !this.closing) {
       const exchange = this.queue[0];
       if (exchange === undefined || !exchange.forwarded) {
         this.protocolError('daemon sent bytes nobody asked for');
         return;
       }
-      const buf = this.respBuf;
       if (this.respState === RespState.Head) {
-        const end = findHeadEnd(buf, this.respScanFrom);
+        const end = findHeadEnd(buf, Math.max(pos, this.respScanFrom));
         if (end < 0) {
-          if (buf.length > MAX_RESPONSE_HEAD) this.protocolError('response head from the daemon too long');
-          else this.respScanFrom = buf.length;
+          flush(pos);
+          if (buf.length - pos > MAX_RESPONSE_HEAD) {
+            this.protocolError('response head from the daemon too long');
+            return;
+          }
+          this.respBuf = buf.subarray(pos); // wait for the rest of the head
+          this.respScanFrom = buf.length - pos;
           return;
         }
         this.respScanFrom = 0;
         let head;
         try {
-          head = parseResponseHead(buf, end);
+          head = parseResponseHead(buf, end, pos);
         } catch (err) {
           this.protocolError((err as Error).message);
           return;
         }
-        const headBytes = buf.subarray(0, end);
-        this.respBuf = end < buf.length ? buf.subarray(end) : null;
         const status = head.status;
         if (status < 200 && status !== 101) {
           // Interim answer (100 Continue, 103): pass it on, unless the proxy already said it.
-          if (!(status === 100 && exchange.dropContinue)) this.writeClient(headBytes);
+          if (status === 100 && exchange.dropContinue) {
+            flush(pos);
+            sent = end;
+          }
+          pos = end;
           continue;
         }
+        pos = end;
         exchange.status = status;
-        this.writeClient(headBytes);
         if (status === 101) {
-          this.enterTunnel();
+          flush(pos);
+          this.enterTunnel(buf.subarray(pos));
           return;
         }
         if (exchange.method === 'HEAD' || status === 204 || status === 304) {
+          flush(pos);
           this.responseDone(head.connectionClose);
           continue;
         }
@@ -547,7 +565,8 @@ export class ProxyConnection {
         else if (head.contentLength >= 0) this.respBody = new LengthBody(head.contentLength);
         else if (exchange.hijack && status >= 200 && status < 300) {
           // Docker's attach/exec-start without Upgrade: a 200 with no length, then a raw stream.
-          this.enterTunnel();
+          flush(pos);
+          this.enterTunnel(buf.subarray(pos));
           return;
         } else {
           this.respBody = new UntilCloseBody();
@@ -555,26 +574,25 @@ export class ProxyConnection {
         }
         if (head.connectionClose) exchange.closeAfter = true;
         this.respState = RespState.Body;
-        if (this.respBody.done) this.responseDone(false);
+        if (this.respBody.done) {
+          flush(pos);
+          this.responseDone(false);
+        }
         continue;
       }
       // RespState.Body
-      let n: number;
       try {
-        n = this.respBody!.consume(buf, 0);
+        pos += this.respBody!.consume(buf, pos);
       } catch (err) {
         this.protocolError((err as Error).message);
         return;
       }
-      if (n === buf.length) {
-        this.respBuf = null;
-        this.writeClient(buf);
-      } else {
-        this.respBuf = buf.subarray(n);
-        this.writeClient(buf.subarray(0, n));
+      if (this.respBody!.done) {
+        flush(pos);
+        this.responseDone(false);
       }
-      if (this.respBody!.done) this.responseDone(false);
     }
+    if (!this.closed && !this.closing) flush(pos);
   }
 
   private writeClient(data: Buffer): void {
@@ -624,6 +642,7 @@ export class ProxyConnection {
 
   /** End the client connection gracefully: pending writes are delivered first. */
   private closeAfterWrites(): void {
+    this.closing = true;
     this.reqState = ReqState.Done;
     this.inbuf = null;
     for (const e of this.queue) if (e.forwarded) this.log({ ...e, status: 0, reason: 'connection closed before the answer' });
@@ -636,18 +655,14 @@ export class ProxyConnection {
     }
   }
 
-  private enterTunnel(): void {
+  private enterTunnel(rest: Buffer): void {
     const exchange = this.queue.shift()!;
     this.log(exchange);
     this.respState = RespState.Tunnel;
     this.reqState = ReqState.Tunnel;
     this.queue.length = 0;
     // Bytes that arrived behind the answer are stream data in both directions.
-    if (this.respBuf !== null) {
-      const rest = this.respBuf;
-      this.respBuf = null;
-      this.writeClient(rest);
-    }
+    if (rest.length > 0) this.writeClient(rest);
     if (this.inbuf !== null) {
       const rest = this.inbuf;
       this.inbuf = null;

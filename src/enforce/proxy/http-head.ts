@@ -40,7 +40,6 @@ export interface RequestHead {
 export interface ResponseHead {
   status: number;
   minorVersion: number;
-  rawHeaders: string[];
   contentLength: number; // -1 when absent
   chunked: boolean;
   connectionClose: boolean;
@@ -80,8 +79,8 @@ function isFieldValue(s: string): boolean {
  * Splits the head `buf[0, end)` (end includes the final CRLFCRLF) into lines, refusing
  * bare CR or LF so that no downstream parser can see a different set of lines.
  */
-function splitLines(buf: Buffer, end: number): string[] {
-  const text = buf.toString('latin1', 0, end - 4);
+function splitLines(buf: Buffer, start: number, end: number): string[] {
+  const text = buf.toString('latin1', start, end - 4);
   const lines = text.split('\r\n');
   for (const line of lines) {
     if (line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0) throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
@@ -127,7 +126,7 @@ function hasToken(list: string, token: string): boolean {
 
 /** Parses a request head; `end` is the index just past its CRLFCRLF. */
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
-  const lines = splitLines(buf, end);
+  const lines = splitLines(buf, 0, end);
   const requestLine = lines[0];
   const sp1 = requestLine.indexOf(' ');
   const sp2 = requestLine.lastIndexOf(' ');
@@ -188,30 +187,36 @@ function isVisible(s: string): boolean {
   return true;
 }
 
-/** Parses a response head from the upstream daemon. */
-export function parseResponseHead(buf: Buffer, end: number): ResponseHead {
-  const lines = splitLines(buf, end);
+/**
+ * Parses a response head from the upstream daemon. Only the headers that decide framing
+ * are looked at (the head is forwarded as received), so nothing else is copied out.
+ */
+export function parseResponseHead(buf: Buffer, end: number, start = 0): ResponseHead {
+  const lines = splitLines(buf, start, end);
   const statusLine = lines[0];
   // "HTTP/1.1 200 OK" — the reason phrase may be empty or hold spaces.
   if (statusLine.length < 12 || statusLine.charCodeAt(8) !== 32) throw new HeadError(502, 'malformed upstream status line');
   const minorVersion = parseVersion(statusLine.slice(0, 8));
   const status = Number(statusLine.slice(9, 12));
   if (minorVersion < 0 || !Number.isInteger(status) || status < 100) throw new HeadError(502, 'malformed upstream status line');
-  const rawHeaders: string[] = [];
-  parseHeaderLines(lines, rawHeaders);
   let contentLength = -1;
   let chunked = false;
   let connectionClose = minorVersion === 0;
   let contentType = '';
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const lower = rawHeaders[i].toLowerCase();
-    const value = rawHeaders[i + 1];
-    if (lower === 'content-length') contentLength = parseContentLength(value, contentLength);
-    else if (lower === 'transfer-encoding') chunked = hasToken(value, 'chunked');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new HeadError(502, 'malformed upstream header line');
+    // Candidates by name length first: content-length 14, transfer-encoding 17, connection 10, content-type 12.
+    if (colon !== 14 && colon !== 17 && colon !== 10 && colon !== 12) continue;
+    const lower = line.slice(0, colon).toLowerCase();
+    if (lower === 'content-length') contentLength = parseContentLength(line.slice(colon + 1).trim(), contentLength);
+    else if (lower === 'transfer-encoding') chunked = hasToken(line.slice(colon + 1), 'chunked');
     else if (lower === 'connection') {
+      const value = line.slice(colon + 1);
       if (hasToken(value, 'close')) connectionClose = true;
       else if (hasToken(value, 'keep-alive')) connectionClose = false;
-    } else if (lower === 'content-type') contentType = value.toLowerCase();
+    } else if (lower === 'content-type') contentType = line.slice(colon + 1).trim().toLowerCase();
   }
-  return { status, minorVersion, rawHeaders, contentLength, chunked, connectionClose, contentType };
+  return { status, minorVersion, contentLength, chunked, connectionClose, contentType };
 }

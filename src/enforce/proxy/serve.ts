@@ -129,6 +129,6 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   await proxy.shutdown(SHUTDOWN_GRACE_MS);
   await closed;
   logger.info('stopped');
-  logger.flush();
+  logger.flushNow();
   return 0;
 }
