@@ -1,5 +1,6 @@
 // Rego engine decision timings (`node dist/bench/rego.js [--json]`): the ~50-rule
-// opa-docker-authz-style policy in bench/rego/ on container-create inputs, and a generated
+// opa-docker-authz-style policy in bench/rego/ (helpers, loops, regex, sprintf) on
+// container-create inputs, the classic 0.x README style at 50 rules, and a generated
 // 1,000-rule policy. Prints µs/decision p50 and p99 and decisions/s for each.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,6 +39,14 @@ export function generatedPolicy(n = 1000): string {
   return lines.join('\n');
 }
 
+/** The opa-docker-authz README style at 50 rules: 0.x syntax, one HostConfig field check each. */
+export function classicPolicy(): string {
+  const fields = ['Privileged', 'PidMode', 'IpcMode', 'NetworkMode', 'UTSMode', 'UsernsMode', 'CgroupParent', 'Runtime', 'Isolation', 'OomKillDisable'];
+  let src = 'package docker.authz\n\ndefault allow = false\n\nallow {\n\tnot deny\n}\n\n';
+  for (let i = 0; i < 49; i++) src += `deny {\n\tinput.Method == "POST"\n\tinput.Body.HostConfig.${fields[i % 10]} == "bad${i}"\n}\n\n`;
+  return src;
+}
+
 interface Row {
   name: string;
   fig: BenchFigures;
@@ -48,12 +57,14 @@ function main(): void {
   const authz = compile([{ name: 'authz.rego', text: read('authz.rego') }]);
   const ok = parseJSON(read('create-ok.json'));
   const bad = parseJSON(read('create-bad.json'));
+  const classic = compile([{ name: 'classic.rego', text: classicPolicy() }], { v0: true });
   const gen = compile([{ name: 'gen.rego', text: generatedPolicy() }]);
   const genInput: Value = parseJSON('{"request": {"action": "action.7"}, "Body": {"HostConfig": {"Field7": 7, "Field3": 1}}}');
   const rows: Row[] = [
     { name: 'authz (50 rules) allow, compliant create', fig: bench(authz, 'data.docker.authz.allow', ok) },
     { name: 'authz (50 rules) allow, violating create', fig: bench(authz, 'data.docker.authz.allow', bad) },
     { name: 'authz (50 rules) deny set, violating create', fig: bench(authz, 'data.docker.authz.deny', bad) },
+    { name: 'classic 0.x (50 field checks) allow, create', fig: bench(classic, 'data.docker.authz.allow', ok) },
     { name: 'generated (1000 rules) allow', fig: bench(gen, 'data.gen.allow', genInput) },
   ];
   if (json) {

@@ -50,10 +50,11 @@ export function bench(policy: Policy, query: string, input: Value | undefined, c
   const q = query.trim();
   const run: () => void = REF_QUERY.test(q) ? () => void policy.evalRef(q, input) : () => void policy.eval(q, { input });
   // Warm up (JIT, query compilation) and surface evaluation errors before timing.
-  const warm = Date.now() + 200;
+  // At least 300 ms and 2,000 runs, so the JIT has settled before timing starts.
+  const warm = Date.now() + 300;
   let w = 0;
   do run();
-  while (++w < 1000 && Date.now() < warm);
+  while (++w < 2000 || Date.now() < warm);
   const samples: number[] = [];
   const limit = count ?? Infinity;
   const stopAt = count ? Infinity : Date.now() + 2000;
