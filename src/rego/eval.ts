@@ -73,6 +73,7 @@ export class Evaluator {
     this.data = opts.data;
     this.dataEmpty = opts.data instanceof ObjectValue && opts.data.size === 0;
     this.cache = new Array(opts.nodeCount);
+    this.baseAt = undefined;
     this.nodeCount = opts.nodeCount;
     this.maxSteps = opts.maxSteps ?? 0;
     this.deadline = opts.deadline ?? 0;
@@ -628,14 +629,23 @@ export class Evaluator {
   /** The value of a compile-time resolved rule node (a base document there shadows it). */
   /** @internal */
   leafValue(leaf: RuleNode, path: CTerm[], depth: number): Value | undefined {
-    let base: Value | undefined;
     if (!this.dataEmpty) {
-      base = this.data;
-      for (let i = 0; i < depth && base !== undefined; i++) base = dataGet(base, (path[i] as { v: Value }).v);
-      if (base !== undefined && !leaf.isFunction) return base;
+      // The base document at a rule's path is looked up once per query (data does not change
+      // within a query; `with data` overrides take another path).
+      const baseAt = (this.baseAt ??= new Array(this.nodeCount));
+      let base = baseAt[leaf.id];
+      if (base === undefined) {
+        let b: Value | undefined = this.data;
+        for (let i = 0; i < depth && b !== undefined; i++) b = dataGet(b, (path[i] as { v: Value }).v);
+        baseAt[leaf.id] = base = b === undefined ? UNDEF : b;
+      }
+      if (base !== UNDEF && !leaf.isFunction) return base;
     }
-    return this.evalNode(leaf, base);
+    return this.evalNode(leaf, undefined);
   }
+
+  /** @internal Per query: the base document at each resolved rule node (UNDEF: none). */
+  baseAt: (Value | typeof UNDEF | undefined)[] | undefined;
 
   private dataRef(path: CTerm[], f: Frame, k: VCont): boolean {
     if (this.overrides.length > 0) return this.dataRefOverridden(path, f, k);

@@ -110,7 +110,7 @@ export function makeOne(t: CTerm): OneFn {
       return (ev, f) => {
         if (ev.overrides.length > 0) return ev.oneSlow(t, f);
         let v: Value | undefined;
-        const c = ev.dataEmpty ? ev.cache[leaf.id] : undefined;
+        const c = ev.dataEmpty || ev.baseAt?.[leaf.id] === UNDEF ? ev.cache[leaf.id] : undefined;
         if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
         else v = ev.leafValue(leaf, path, depth);
         for (let i = 0; i < rest.length; i++) {
