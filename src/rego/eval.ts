@@ -2,7 +2,8 @@
 // callback that receives each solution and returns `true` to stop the enumeration (early
 // exit for `not`, complete rules with a constant value, ...). Bindings live in a per-rule
 // frame (an array indexed by slot) and are undone when the continuation returns, so no
-// binding maps are copied.
+// binding maps are copied. Deterministic terms and literals take the compiled closures of
+// fastpath.ts; this file handles enumeration, unification, rules, calls and `with`.
 import type { Loc } from './ast.js';
 import { BuiltinError, type BuiltinContext } from './builtins/registry.js';
 import { RegoError } from './errors.js';
@@ -14,7 +15,6 @@ import { BUSY, FAST_ASSIGN, FAST_NONE, FAST_NOT, MULTI, UNDEF, isConst, makeOne,
 
 type Cont = () => boolean;
 type VCont = (v: Value) => boolean;
-
 
 const NO_OVERRIDES: { path: Value[]; value: Value }[] = [];
 
@@ -43,8 +43,7 @@ export class Evaluator {
   /** @internal read by compiled term closures */
   input: Value | undefined;
   private data!: Value;
-  /** Per-query rule values by node id (UNDEF: evaluated, undefined). */
-  /** @internal */
+  /** @internal Per-query rule values by node id (UNDEF: evaluated, undefined; BUSY: in progress). */
   cache!: (Value | typeof UNDEF | typeof BUSY | undefined)[];
   /** @internal */
   dataEmpty!: boolean;
