@@ -125,6 +125,7 @@ export class Policy {
     let r = this.refs.get(ref);
     if (!r) {
       r = this.resolveRef(ref);
+      if (this.refs.size >= 1024) this.refs.clear();
       this.refs.set(ref, r);
     }
     let base: Value | undefined = opts.data ?? this.defaultData ?? this.emptyData;
@@ -180,6 +181,8 @@ export class Policy {
       const body: Literal[] = parseQuery(text, 'query');
       const c = new RuleCompiler(this.compiled.root, new Map()).compileQuery(body);
       q = { ...c, text };
+      // Bounded: callers building queries from request data must not grow this without limit.
+      if (this.queries.size >= 1024) this.queries.clear();
       this.queries.set(text, q);
     }
     return q;
