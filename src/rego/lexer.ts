@@ -39,7 +39,8 @@ export interface Comment {
 
 export function tokenize(src: string, file: string, comments?: Comment[]): Token[] {
   const toks: Token[] = [];
-  let i = 0;
+  // A UTF-8 byte order mark (editors on Windows add one) is not part of the source.
+  let i = src.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
   let lineStart = 0;
   let nl = false;
