@@ -18,6 +18,7 @@ export class JSONSyntaxError extends Error {
 /** Parses JSON text into a Value; throws JSONSyntaxError naming the line and column. */
 export function parseJSON(text: string): Value {
   const p = new JSONParser(text);
+  if (text.charCodeAt(0) === 0xfeff) p.pos = 1; // byte order mark
   p.skipWs();
   const v = p.value();
   p.skipWs();
