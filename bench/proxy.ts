@@ -150,18 +150,27 @@ async function main(): Promise<void> {
     }
     row(`docker save ${STREAM_MB} MB`, saveMBs, 'MB/s', 0);
 
-    // Memory: 1,000 idle keep-alive connections (each has carried one request).
-    const rss: number[] = [NaN];
-    const rssBefore: number[] = [NaN];
-    for (const t of targets.slice(1)) {
-      rssBefore.push(rssMiB(t.pid!));
+    // Memory: 1,000 idle keep-alive connections (each has carried one request), on a fresh
+    // dockgate and haproxy; and the RSS the dockgate above ended the whole run with.
+    const afterRun = rssMiB(served.pid);
+    const fresh = await startServe({ upstream: daemon.socket });
+    cleanup.unshift(async () => void (await fresh.stop()));
+    const freshHaproxy = haproxy ? await startHaproxy(fs.mkdtempSync('/tmp/dgh-'), daemon.socket) : null;
+    if (freshHaproxy) cleanup.unshift(() => stopPid(freshHaproxy.pid, 5000));
+    const memTargets = [{ pid: fresh.pid, socket: fresh.socket }, ...(freshHaproxy ? [{ pid: freshHaproxy.pid, socket: freshHaproxy.socket }] : [])];
+    const rssStart: number[] = [];
+    const rssIdle: number[] = [];
+    for (const t of memTargets) {
+      rssStart.push(rssMiB(t.pid));
+      process.stderr.write(`bench: 1,000 idle connections via ${t.pid === fresh.pid ? 'dockgate' : 'haproxy'}\n`);
       const idle = await openIdle(t.socket, 1000);
       await new Promise((r) => setTimeout(r, 500));
-      rss.push(rssMiB(t.pid!));
+      rssIdle.push(rssMiB(t.pid));
       for (const s of idle) s.destroy();
     }
-    rows.push(['RSS idle', 'MiB', '-', ...rssBefore.slice(1).map((v) => fmt(v)), '', '']);
-    rows.push(['RSS with 1,000 idle connections', 'MiB', '-', ...rss.slice(1).map((v) => fmt(v)), '', '']);
+    rows.push(['RSS fresh process', 'MiB', '-', ...rssStart.map((v) => fmt(v)), '', '']);
+    rows.push(['RSS fresh + 1,000 idle connections', 'MiB', '-', ...rssIdle.map((v) => fmt(v)), '', '']);
+    rows.push(['RSS after all the load above', 'MiB', '-', fmt(afterRun), ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []), '', '']);
 
     process.stdout.write(`\ndockgate proxy benchmark (${REQUEST_SECONDS}s per load point, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)\n`);
     printTable(targets);

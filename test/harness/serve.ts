@@ -32,6 +32,8 @@ export interface ServeOptions {
 export async function startServe(options: ServeOptions): Promise<Served> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? fs.mkdtempSync('/tmp/dgs-');
+  // Traversable by everyone, so --socket-mode alone decides who may connect (tests connect as other users).
+  if (ownDir) fs.chmodSync(dir, 0o755);
   const socket = path.join(dir, options.socketName ?? 'p.sock');
   const logFile = path.join(dir, 'requests.log');
   const child = spawn(
