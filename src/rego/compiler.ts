@@ -389,7 +389,10 @@ export class RuleCompiler {
           const { lits } = this.nested([{ type: 'expr', term: lit.term, negated: false, with: [], loc: lit.loc }], scope);
           return { l: L.Not, body: lits, with: withs, loc: lit.loc };
         }
-        return { l: L.Expr, term: this.hoistSelfBinding(this.term(lit.term, scope), scope), with: withs, loc: lit.loc };
+        let term = this.hoistSelfBinding(this.term(lit.term, scope), scope);
+        // Iteration hoisting moves evaluation out of the literal: not when `with` applies to it.
+        if (withs.length === 0) term = this.hoistIterations(term, scope, true);
+        return { l: L.Expr, term, with: withs, loc: lit.loc };
       }
     }
   }
@@ -407,6 +410,38 @@ export class RuleCompiler {
    * argument. As OPA does, the ref is evaluated first into a fresh var (`__h = input.foos[foo]`,
    * emitted as a separate literal), so safety ordering and evaluation see the binding.
    */
+  /**
+   * `input.opts[_] == "x"`, `x := input.mounts[i].Source`: a ref that enumerates inside a call
+   * becomes `some i, e in input.opts` (a literal the evaluator runs as a plain loop) plus the
+   * call on `e`, instead of enumerating through the call's arguments. Same solutions, same
+   * safety (the var in the ref was an output either way), far fewer closures per element.
+   */
+  private hoistIterations(t: CTerm, scope: Scope, top: boolean): CTerm {
+    if (t.k === K.Call) {
+      if (t.fn.special === 'print') return t;
+      let changed = false;
+      const args = t.args.map((a) => {
+        const b = this.hoistIterations(a, scope, false);
+        if (b !== a) changed = true;
+        return b;
+      });
+      return changed ? { ...t, args } : t;
+    }
+    if (top || !(t.k === K.Ref || t.k === K.Input || t.k === K.Data)) return t;
+    const j = t.path.findIndex((p) => p.k === K.Var);
+    if (j < 0) return t;
+    const keyVar = t.path[j] as Extract<CTerm, { k: K.Var }>;
+    const prefixPath = t.path.slice(0, j);
+    let coll: CTerm;
+    if (t.k === K.Ref) coll = j === 0 ? t.head : mk({ k: K.Ref, head: t.head, path: prefixPath, vars: false, loc: t.loc });
+    else if (t.k === K.Input) coll = mk({ k: K.Input, path: prefixPath, vars: false, loc: t.loc });
+    else coll = this.leaf(mk({ k: K.Data, path: prefixPath, vars: false, loc: t.loc }));
+    const elem: CTerm = { k: K.Var, slot: scope.fresh(), name: '__elem', vars: true, loc: t.loc };
+    this.hoisted.push({ l: L.SomeIn, key: keyVar.name === '_' ? undefined : keyVar, value: elem, coll, with: [], loc: t.loc });
+    if (j === t.path.length - 1) return elem;
+    return this.hoistIterations(mk({ k: K.Ref, head: elem, path: t.path.slice(j + 1), vars: false, loc: t.loc }), scope, false);
+  }
+
   private hoistSelfBinding(t: CTerm, scope: Scope): CTerm {
     if (t.k !== K.Call || t.fn.special) return t;
     const plain = new Set<number>();
