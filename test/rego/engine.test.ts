@@ -150,3 +150,30 @@ test('evalRefs evaluates several decision documents in one pass', () => {
   assert.equal(toJSON(deny!), '["root"]');
   assert.equal(none, undefined);
 });
+
+test('iteration through refs inside expressions keeps OPA semantics', () => {
+  const p = compile([
+    {
+      name: 'it.rego',
+      text: `package it
+same contains i if input.x[i] == input.y[i]
+names contains n if n := input.m[_].name
+nested contains v if { input.a[_].b[_] = v; v > 1 }
+none_a if not input.x[_] == "a"
+some_z if input.x[_] == "z" with input.x as ["z"]
+pairs contains [i, j] if { input.x[i] == input.y[j] }
+`,
+    },
+  ]);
+  const input = parseJSON('{"x": ["a", "b", "c"], "y": ["q", "b", "a"], "m": [{"name": "n1"}, {"name": "n2"}], "a": [{"b": [1, 2]}, {"b": [3]}]}');
+  const get = (r: string): string => {
+    const v = p.evalRef(`data.it.${r}`, input);
+    return v === undefined ? 'undefined' : toJSON(v);
+  };
+  assert.equal(get('same'), '[1]');
+  assert.equal(get('names'), '["n1","n2"]');
+  assert.equal(get('nested'), '[2,3]');
+  assert.equal(get('none_a'), 'undefined');
+  assert.equal(get('some_z'), 'true');
+  assert.equal(get('pairs'), '[[0,2],[1,1]]');
+});
