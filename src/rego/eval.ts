@@ -17,6 +17,8 @@ type Cont = () => boolean;
 type VCont = (v: Value) => boolean;
 
 const NO_OVERRIDES: { path: Value[]; value: Value }[] = [];
+/** The frame of a rule without variables: nothing is ever written to it, so one is shared. */
+const NO_SLOTS: Frame = [];
 
 export interface EvalLimits {
   /** Maximum evaluation steps (literals and rule calls); 0 = unlimited. */
@@ -884,7 +886,7 @@ export class Evaluator {
   private ruleSolutions(r: CRule, cb: (rest: Value[] | undefined, v: Value) => boolean): boolean {
     // Rule index: a failed `input.x == const` guard means the body cannot succeed.
     if (r.guards && this.mocks === undefined && !this.guardsPass(r)) return false;
-    const f: Frame = new Array(r.nslots);
+    const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
     let found = false;
     const out = r.multi ? r.key! : r.value;
     // A fresh frame: the deterministic prefix of the body may bind without undo.
@@ -1036,7 +1038,7 @@ export class Evaluator {
   }
 
   private functionRule(r: CRule, args: Value[], cb: VCont): void {
-    const f: Frame = new Array(r.nslots);
+    const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
     let found = false;
     const params = r.args!;
     // Plain `f(x, y)` parameters: bind directly.
