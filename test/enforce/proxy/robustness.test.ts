@@ -147,6 +147,47 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     await ok(dockerAt(daemon.socket)(['rm', JSON.parse(res.body).Id]));
   });
 
+  test('exec start without Upgrade (200 raw stream): stdin with half-close in, all output back', async () => {
+    const direct = dockerAt(daemon.socket);
+    const id = (await ok(direct(['run', '-d', image, 'sleep', '300']))).stdout.toString().trim();
+    try {
+      const create = await rawExchange(
+        served.socket,
+        (() => {
+          const body = JSON.stringify({ AttachStdin: true, AttachStdout: true, AttachStderr: true, Cmd: ['sh', '-c', 'md5sum; echo done >&2'] });
+          return `POST /v1.41/containers/${id}/exec HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+        })(),
+        { until: (d) => splitResponses(d).length >= 1 },
+      );
+      const execId = JSON.parse(splitResponses(create.data)[0].body).Id;
+      const s = await rawConnect(served.socket);
+      const chunks: Buffer[] = [];
+      s.on('data', (d: Buffer) => chunks.push(d));
+      const closed = new Promise<void>((r) => s.on('close', () => r()));
+      const body = JSON.stringify({ Detach: false, Tty: false });
+      s.write(`POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      while (Buffer.concat(chunks).indexOf('\r\n\r\n') < 0) await new Promise((r) => setTimeout(r, 10));
+      const payload = Buffer.alloc(3 * 1024 * 1024, 'dockgate');
+      s.end(payload); // half-close: md5sum sees EOF, its output must still come back
+      await closed;
+      const all = Buffer.concat(chunks);
+      const headEnd = all.indexOf('\r\n\r\n') + 4;
+      assert.match(all.subarray(0, headEnd).toString(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*Content-Type: application\/vnd\.docker\.(raw|multiplexed)-stream/i);
+      // Demultiplex Docker's stream frames: [stream, 0, 0, 0, size(4)] payload.
+      const out: Record<number, string> = { 1: '', 2: '' };
+      for (let i = headEnd; i + 8 <= all.length; ) {
+        const size = all.readUInt32BE(i + 4);
+        out[all[i]] += all.subarray(i + 8, i + 8 + size).toString();
+        i += 8 + size;
+      }
+      const { createHash } = await import('node:crypto');
+      assert.equal(out[1].split(' ')[0], createHash('md5').update(payload).digest('hex'));
+      assert.equal(out[2], 'done\n');
+    } finally {
+      await direct(['rm', '-f', id]);
+    }
+  });
+
   test('after all of the above, docker version still works', async () => {
     await rawExchange(served.socket, Buffer.from([0, 1, 2, 3, 255, 254, 13, 10, 13, 10]));
     await rawExchange(served.socket, 'POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n');
