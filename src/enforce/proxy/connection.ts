@@ -456,12 +456,15 @@ export class ProxyConnection {
   }
 
   private openUpstream(): Socket {
-    const up = connectUpstream(this.settings.upstream);
+    const up = connectUpstream(this.settings.upstream, (bytes) => {
+      this.guard(() => this.onUpstreamData(bytes));
+      // The read buffer is reused unless something still refers to these bytes.
+      return this.closed || this.respBuf !== null || this.client.writableLength > 0;
+    });
     this.upstream = up;
     up.once('connect', () => {
       this.upstreamConnected = true;
     });
-    up.on('data', (chunk: Buffer) => this.guard(() => this.onUpstreamData(chunk)));
     up.on('end', () => this.guard(() => this.onUpstreamEnd()));
     up.on('drain', () =>
       this.guard(() => {

@@ -21,12 +21,38 @@ export function parseAddress(text: string, what: string): Address {
   throw new Error(`${what}: expected unix://PATH or tcp://HOST:PORT, got ${text}`);
 }
 
-/** Opens a connection to the upstream daemon. Half-open so hijacked streams can half-close. */
-export function connectUpstream(address: Address): net.Socket {
+/** Size of the read buffer of an upstream connection (the same as Node's default reads). */
+const READ_SIZE = 64 * 1024;
+
+/**
+ * Opens a connection to the upstream daemon. Half-open so hijacked streams can half-close.
+ *
+ * The daemon's bytes are read into one buffer per connection, reused from read to read,
+ * instead of a fresh 64 KiB allocation per read (whose external-memory pressure makes V8
+ * collect garbage every few hundred requests). `onData` must say, by returning true,
+ * when it kept a reference to the bytes it was given (a write still pending, a partial
+ * head held back): the next read then goes to a new buffer.
+ */
+export function connectUpstream(address: Address, onData: (bytes: Buffer) => boolean): net.Socket {
+  let buffer = Buffer.allocUnsafe(READ_SIZE);
+  let lent = false;
+  const onread = {
+    buffer: () => {
+      if (lent) {
+        buffer = Buffer.allocUnsafe(READ_SIZE);
+        lent = false;
+      }
+      return buffer;
+    },
+    callback: (n: number, buf: Uint8Array) => {
+      lent = onData((buf as Buffer).subarray(0, n));
+      return true;
+    },
+  };
   const socket =
     address.kind === 'unix'
-      ? net.createConnection({ path: address.path, allowHalfOpen: true })
-      : net.createConnection({ host: address.host, port: address.port, allowHalfOpen: true });
+      ? net.createConnection({ path: address.path, allowHalfOpen: true, onread })
+      : net.createConnection({ host: address.host, port: address.port, allowHalfOpen: true, onread });
   if (address.kind === 'tcp') socket.setNoDelay(true);
   return socket;
 }
