@@ -53,6 +53,13 @@ export function tokenize(src: string, file: string, comments?: Comment[]): Token
     for (let j = 0; j < at; j++) if (src.charCodeAt(j) === 10) (l++, (ls = j + 1));
     throw new RegoError('rego_parse_error', msg, file, l, at - ls + 1);
   };
+  // Start of the current token; push() is one closure for the whole scan, not one per token.
+  let start = 0;
+  let col = 0;
+  const push = (kind: TokKind, text: string, value: string): void => {
+    toks.push({ kind, text, value, line, col, offset: start, end: i, nl, ws });
+    nl = ws = false;
+  };
   while (i < n) {
     const c = src.charCodeAt(i);
     if (c === 10) {
@@ -74,12 +81,8 @@ export function tokenize(src: string, file: string, comments?: Comment[]): Token
       ws = true;
       continue;
     }
-    const start = i;
-    const col = i - lineStart + 1;
-    const push = (kind: TokKind, text: string, value: string): void => {
-      toks.push({ kind, text, value, line, col, offset: start, end: i, nl, ws });
-      nl = ws = false;
-    };
+    start = i;
+    col = i - lineStart + 1;
     if (isIdentStart(c)) {
       while (i < n && isIdentPart(src.charCodeAt(i))) i++;
       const t = src.slice(start, i);
