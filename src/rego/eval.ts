@@ -11,7 +11,7 @@ import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, t
 import { ObjectValue, SetValue, equal, formatRego, hashKey, type Value } from './value.js';
 import { QueryContext } from './context.js';
 import { dataGet, getKey, isPrefix, mergeObjects, pathEqual, setPath } from './doc.js';
-import { BUSY, FAST_ASSIGN, FAST_NONE, FAST_NOT, MULTI, UNDEF, isConst, makeOne, prepareFast, type FastLit, type Frame, type One, type OneFn } from './fastpath.js';
+import { BUSY, FAST_ASSIGN, FAST_DESTRUCTURE, FAST_NONE, FAST_NOT, MULTI, UNDEF, isConst, makeOne, prepareFast, type FastLit, type Frame, type One, type OneFn } from './fastpath.js';
 
 type Cont = () => boolean;
 type VCont = (v: Value) => boolean;
@@ -131,6 +131,17 @@ export class Evaluator {
         (bound ??= []).push(slot);
         continue;
       }
+      if (kind === FAST_DESTRUCTURE) {
+        const slots = lit.fastSlots!;
+        if (slots.some((x) => f[x] !== undefined)) break;
+        const o = lit.fastFn!(this, f);
+        if (o === MULTI) break;
+        this.tick(lit.loc);
+        if (!Array.isArray(o) || o.length !== slots.length) return this.release(f, bound, false);
+        for (let j = 0; j < slots.length; j++) f[slots[j]!] = o[j]!;
+        (bound ??= []).push(...slots);
+        continue;
+      }
       const o = lit.fastFn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
@@ -167,6 +178,16 @@ export class Evaluator {
         this.tick(lit.loc);
         if (o === undefined) return -1;
         f[slot] = o;
+        continue;
+      }
+      if (kind === FAST_DESTRUCTURE) {
+        const slots = lit.fastSlots!;
+        if (slots.some((x) => f[x] !== undefined)) break;
+        const o = lit.fastFn!(this, f);
+        if (o === MULTI) break;
+        this.tick(lit.loc);
+        if (!Array.isArray(o) || o.length !== slots.length) return -1;
+        for (let j = 0; j < slots.length; j++) f[slots[j]!] = o[j]!;
         continue;
       }
       const o = lit.fastFn!(this, f);

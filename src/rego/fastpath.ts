@@ -26,7 +26,9 @@ export const FAST_CHECK = 1;
 export const FAST_ASSIGN = 2;
 /** `not <check>` whose operand is deterministic. */
 export const FAST_NOT = 3;
-export type FastLit = CLit & { fastKind?: number; fastFn?: OneFn; fastSlot?: number };
+/** `[a, b] := value`: an array of fresh vars bound from one value. */
+export const FAST_DESTRUCTURE = 4;
+export type FastLit = CLit & { fastKind?: number; fastFn?: OneFn; fastSlot?: number; fastSlots?: number[] };
 
 export function prepareFast(lit: FastLit): number {
   let kind = FAST_NONE;
@@ -40,6 +42,13 @@ export function prepareFast(lit: FastLit): number {
         kind = FAST_ASSIGN;
         slot = a.slot;
         fn = makeOne(t.args[1]!);
+      } else if (a.k === K.Array && a.items.length > 0 && a.items.every((x) => x.k === K.Var)) {
+        const slots = a.items.map((x) => (x as { slot: number }).slot);
+        if (new Set(slots).size === slots.length) {
+          kind = FAST_DESTRUCTURE;
+          lit.fastSlots = slots;
+          fn = makeOne(t.args[1]!);
+        }
       }
     } else if (!(t.k === K.Call && (t.fn.special || t.fn.hasOutput))) {
       kind = FAST_CHECK;
