@@ -1062,10 +1062,15 @@ export class Evaluator {
     const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
     let found = false;
     const params = r.args!;
-    // Plain `f(x, y)` parameters: bind directly.
+    // Plain `f(x, "/")` parameters (fresh vars and constants): bind or compare directly.
     let plain = true;
     for (let i = 0; i < params.length; i++) {
       const p = params[i]!;
+      if (p.k === K.Const) {
+        if (equal(p.v, args[i]!)) continue;
+        // This definition (and its else chain, which shares the parameters) does not apply.
+        return;
+      }
       if (p.k !== K.Var || f[p.slot] !== undefined) {
         plain = false;
         break;
