@@ -1,9 +1,15 @@
 // CI gate: the conformance suite must pass at least as many cases as the recorded floor
 // (test/rego/conformance-floor.txt). Raise the floor when the engine improves.
-import { readFloor, runConformance } from './conformance-lib.js';
+import { readFloor, runConformance, type ConformanceSummary } from './conformance-lib.js';
 
 const floor = readFloor();
-const sum = runConformance([]);
+let sum: ConformanceSummary;
+try {
+  sum = runConformance([]);
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exit(1);
+}
 const line = `${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`;
 if (sum.passed < floor) {
   process.stderr.write(`conformance: ${line}: below the floor of ${floor} (a regression; run npm run conformance)\n`);

@@ -50,6 +50,9 @@ export function loadSkips(): SkipEntry[] {
 /** Every .json case file under the given files/directories (default: <testdata>/v1). */
 export function caseFiles(paths: string[]): string[] {
   const roots = paths.length > 0 ? paths.map((p) => resolve(p)) : [join(testdataDir(), 'v1')];
+  for (const r of roots) {
+    if (!existsSync(r)) throw new Error(`conformance: no test cases at ${r} (set DOCKGATE_OPA_TESTDATA to OPA's cases)`);
+  }
   const out: string[] = [];
   const visit = (p: string): void => {
     const st = statSync(p);
