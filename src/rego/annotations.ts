@@ -1,13 +1,13 @@
 // `# METADATA` annotations (OPA's rich metadata): a YAML block in comments above a package or
 // rule. Parsed into the value `rego.metadata.rule()` / `rego.metadata.chain()` return, with
 // OPA's normalisations (scope filled in, authors and related resources as objects).
-import { parse as parseYAML } from 'yaml';
+import { yamlLib } from './lazy.js';
 import { ObjectValue, fromJS, type Value } from './value.js';
 
 export function parseAnnotations(lines: string[], defaultScope: 'package' | 'rule'): Value {
   // Comment text keeps the space after '#'; YAML needs the block dedented consistently.
   const text = lines.map((l) => (l.startsWith(' ') ? l.slice(1) : l)).join('\n');
-  const raw = (parseYAML(text) ?? {}) as Record<string, unknown>;
+  const raw = (yamlLib().parse(text) ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error('annotations must be a YAML mapping');
   const out = fromJS(raw) as ObjectValue;
   if (!out.has('scope')) out.set('scope', defaultScope);

@@ -1,6 +1,6 @@
 // Builtin family "encoding" (family B): base64, base64url, hex, urlquery, json and yaml
 // (un)marshalling, with Go's encoders' outputs and error texts as OPA reports them.
-import YAML from 'yaml';
+import { yamlLib } from '../lazy.js';
 import { parseJSON } from '../json.js';
 import { intValue, ObjectValue, SetValue, fromJS, toJS, type Value } from '../value.js';
 import { builtinError, expectString, operandError, register, typeError } from './registry.js';
@@ -362,7 +362,7 @@ function goYamlError(e: unknown): string {
 }
 
 export function parseYAML(text: string): Value {
-  const docs = YAML.parseAllDocuments(text, { version: '1.1', intAsBigInt: true, uniqueKeys: false, merge: true });
+  const docs = yamlLib().parseAllDocuments(text, { version: '1.1', intAsBigInt: true, uniqueKeys: false, merge: true });
   const list = Array.isArray(docs) ? docs : [docs];
   if (list.length === 0) return null;
   const doc = list[0]!;
@@ -375,7 +375,7 @@ register({
   arity: 1,
   fn: ([v]) => {
     // ast.JSON conversion (sets → arrays, non-string keys → JSON text, big integers kept).
-    return YAML.stringify(toJS(v!), { indentSeq: false, lineWidth: 0, version: '1.1' });
+    return yamlLib().stringify(toJS(v!), { indentSeq: false, lineWidth: 0, version: '1.1' });
   },
 });
 
