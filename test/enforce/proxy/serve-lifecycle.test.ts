@@ -28,10 +28,12 @@ describe('dockgate serve flags', () => {
       assert.match(r.stderr, /^dockgate: serve: /);
     }
   });
-  test('--policy is refused until policies are wired in, rather than silently allowing all', async () => {
-    const r = await serveOnce(['--listen', 'unix:///tmp/dg-never.sock', '--policy', '/x.rego']);
+  test('an unreadable --policy stops serve with a one-line error (never a silent allow-all)', async () => {
+    const r = await serveOnce(['--listen', 'unix:///tmp/dg-never.sock', '--policy', '/nonexistent/dockgate-test.rego']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--policy is not supported/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^dockgate: serve: .*(policy|dockgate-test\.rego)/i);
+    assert.equal(fs.existsSync('/tmp/dg-never.sock'), false);
   });
 });
 
