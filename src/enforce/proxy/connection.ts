@@ -15,6 +15,7 @@ import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './bod
 import { ProxyRequest, type Decision, type DecisionPoint } from './decision.js';
 import { CONTINUE_100, errorResponse } from './responses.js';
 import { connectUpstream, type Address } from './upstream.js';
+import { headForBody } from './rewrite-head.js';
 
 export interface ConnectionSettings {
   upstream: Address;
@@ -300,8 +301,22 @@ export class ProxyConnection {
   }
 
   private applyDecision(decision: Decision): void {
-    const { exchange, head, headBytes } = this.current!;
+    const { exchange, head, headBytes, request } = this.current!;
     const hasBody = head.framing.kind !== 'none';
+    if (decision && decision.allow === true && decision.body !== undefined) {
+      if (request.body === undefined || !(this.reqBody?.done ?? false)) {
+        // Only a body that was read whole can be replaced; anything else is a policy bug: fail closed.
+        decision = decisionFailure(new Error('the decision replaced a body that was not read'));
+      } else {
+        // Forward the replacement (the bytes that were judged) with its own Content-Length.
+        exchange.forwarded = true;
+        this.collectedRaw = [];
+        this.writeUpstream(headForBody(headBytes, decision.body.length));
+        if (decision.body.length > 0) this.writeUpstream(decision.body);
+        this.requestSent();
+        return;
+      }
+    }
     if (decision && decision.allow === true) {
       exchange.forwarded = true;
       this.writeUpstream(headBytes);

@@ -9,6 +9,11 @@ export interface Decision {
   status?: number;
   /** Text the client sees in Docker's error JSON. */
   message?: string;
+  /**
+   * Allowed with this body instead of the one received (the canonical bytes that were judged).
+   * Only for requests whose body was collected (`bodyLimit`); forwarded with a Content-Length.
+   */
+  body?: Buffer;
 }
 
 export interface DecisionPoint {

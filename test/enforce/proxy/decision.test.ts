@@ -15,12 +15,13 @@ describe('decision point (fake upstream)', () => {
   let release: (() => void) | null = null;
 
   const decisionPoint: DecisionPoint = {
-    bodyLimit: (req) => (req.path === '/judge-body' ? 1024 : 0),
+    bodyLimit: (req) => (req.path === '/judge-body' || req.path === '/replace-body' ? 1024 : 0),
     decide(req) {
       seen.push(req);
       if (req.path === '/slow') return new Promise((resolve) => (release = () => resolve({ allow: true })));
       if (req.path === '/throws') throw new Error('policy exploded');
       if (req.path === '/denied') return { allow: false, message: 'no entry: /denied' };
+      if (req.path === '/replace-body') return { allow: true, body: Buffer.from('{"canonical":true}') };
       if (req.path === '/judge-body') {
         const body = JSON.parse(req.body!.toString());
         return body.ok === true ? { allow: true } : { allow: false, message: 'body says no' };
@@ -106,6 +107,17 @@ describe('decision point (fake upstream)', () => {
     assert.equal(res.status, 403);
     assert.equal(JSON.parse(res.body).message, 'body says no');
     assert.equal(upstream.received().length, before);
+  });
+
+  test('a decision may replace a judged body: the daemon gets the new bytes with their own Content-Length', async () => {
+    const before = upstream.received().length;
+    const raw = 'POST /replace-body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\n\r\n3\r\n{ }\r\n0\r\n\r\n';
+    const reply = await rawExchange(proxy.socket, raw, { until: until(1) });
+    assert.equal(splitResponses(reply.data)[0].status, 200);
+    assert.equal(
+      upstream.received().subarray(before).toString(),
+      'POST /replace-body HTTP/1.1\r\nHost: x\r\nX-Kept: yes\r\nContent-Length: 18\r\n\r\n{"canonical":true}',
+    );
   });
 
   test('a body larger than the decision may read is refused with 413, never judged on a prefix', async () => {
