@@ -11,6 +11,7 @@ import { compileError } from './errors.js';
 import { checkConflicts, checkRecursion } from './checks.js';
 import { Metadata } from './metadata.js';
 import { buildIndex, indexGuards } from './ruleindex.js';
+import { markPure } from './purity.js';
 import { collectSlots, firstUnbound, litOutputs, reorder } from './safety.js';
 import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
 import { ObjectValue, SetValue, equal, hashKey, type Value } from './value.js';
@@ -135,6 +136,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   checkConflicts(root);
   checkRecursion(root);
   const nodeCount = finishNodes(root, 0);
+  markPure(root);
   return { root, modules, nodeCount };
 }
 

@@ -34,6 +34,15 @@ export interface EvalContextOptions extends EvalLimits {
   data: Value;
   strict?: boolean;
   print?: (msg: string) => void;
+  /** Values of pure (data-only) nodes kept across queries on this same data (see purity.ts). */
+  shared?: SharedValues;
+}
+
+/** Per compiled policy, data document and strictness: values of pure nodes by node id. */
+export interface SharedValues {
+  data: Value;
+  strict: boolean;
+  values: (Value | typeof UNDEF | undefined)[];
 }
 
 interface Mock {
@@ -79,8 +88,11 @@ export class Evaluator {
     this.maxSteps = opts.maxSteps ?? 0;
     this.deadline = opts.deadline ?? 0;
     this.strict = !!opts.strict;
+    this.shared = opts.shared;
     this.ctx.reset(this.strict, opts.print);
   }
+
+  private shared: SharedValues | undefined;
 
   private strict!: boolean;
 
@@ -753,6 +765,16 @@ export class Evaluator {
       }
       return c === UNDEF ? undefined : c;
     }
+    // A data-only node computed by an earlier query on the same data: its value cannot differ.
+    // Not under `with` (overridden data or mocked functions change what it computes).
+    const shared = node.pure && this.overrides.length === 0 && this.mocks === undefined ? this.shared : undefined;
+    if (shared !== undefined) {
+      const s = shared.values[node.id];
+      if (s !== undefined) {
+        this.cache[node.id] = s;
+        return s === UNDEF ? undefined : (s as Value);
+      }
+    }
     const cache = this.cache;
     cache[node.id] = BUSY;
     let v: Value | undefined;
@@ -761,7 +783,9 @@ export class Evaluator {
     } finally {
       cache[node.id] = undefined;
     }
-    this.cache[node.id] = v === undefined ? UNDEF : v;
+    const c2 = v === undefined ? UNDEF : v;
+    this.cache[node.id] = c2;
+    if (shared !== undefined) shared.values[node.id] = c2;
     return v;
   }
 

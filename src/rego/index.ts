@@ -14,7 +14,7 @@ import './builtins/index.js';
 import type { Module, Literal } from './ast.js';
 import { compileModules, RuleCompiler, childNode, type CompiledPolicy } from './compiler.js';
 import { RegoError } from './errors.js';
-import { Evaluator, type EvalLimits } from './eval.js';
+import { Evaluator, type EvalLimits, type SharedValues } from './eval.js';
 import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
 import { ObjectValue, type Value } from './value.js';
@@ -151,14 +151,30 @@ export class Policy {
     return { node, nodePath: path.slice(1, i), rest: path.slice(i) };
   }
 
+  /**
+   * Values of data-only rules (purity.ts) kept across queries, for the last data document seen
+   * in each strictness mode (strict mode turns builtin errors into errors, not undefined).
+   * A query on another data document starts afresh: data is compared by identity.
+   */
+  private readonly shared: (SharedValues | undefined)[] = [undefined, undefined];
+
+  private sharedFor(data: Value, strict: boolean): SharedValues {
+    const i = strict ? 1 : 0;
+    let s = this.shared[i];
+    if (s === undefined || s.data !== data) this.shared[i] = s = { data, strict, values: new Array(this.compiled.nodeCount) };
+    return s;
+  }
+
   /** An idle evaluator kept for the next query (evaluators are reused, not rebuilt). */
   private spare: Evaluator | undefined;
 
   private evaluator(opts: EvalOptions, input: Value | undefined): Evaluator {
+    const data = opts.data ?? this.defaultData ?? this.emptyData;
     const ctx = {
       nodeCount: this.compiled.nodeCount,
       input,
-      data: opts.data ?? this.defaultData ?? this.emptyData,
+      data,
+      shared: this.sharedFor(data, !!opts.strict),
       strict: opts.strict,
       print: opts.print,
       maxSteps: opts.maxSteps,

@@ -129,4 +129,6 @@ export interface RuleNode {
   dynamic: boolean;
   /** Index for function dispatch and rule selection; built lazily. */
   arity?: number;
+  /** The value depends on data only (purity.ts): it may be kept across queries on the same data. */
+  pure?: boolean;
 }
