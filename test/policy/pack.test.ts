@@ -126,6 +126,25 @@ describe('config tunes the pack', () => {
     assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: ['/srv/shared/x:/x'] } }, alice, e)).allow, true);
     refusedBy(await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: ['/srv/sharedother:/x'] } }, alice, e), 'mounts');
   });
+  test('roots match whole path segments, with or without a trailing slash', async () => {
+    const e = await engineWith('[rules.mounts]\nallow = ["/srv/shared/", "/data"]\n');
+    const bind = (src: string) => judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: [`${src}:/x`] } }, alice, e);
+    assert.equal((await bind('/srv/shared/a/b')).allow, true);
+    assert.equal((await bind('/data')).allow, true);
+    refusedBy(await bind('/datax'), 'mounts');
+    refusedBy(await bind('/srv'), 'mounts');
+  });
+  test('a forbidden path is refused below, at and above it, even under an allowed "/"', async () => {
+    const e = await engineWith('[rules.mounts]\nallow = ["/"]\n');
+    const bind = (src: string) => judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: [`${src}:/x`] } }, alice, e);
+    assert.equal((await bind('/srv/x')).allow, true);
+    assert.equal((await bind('/etcx')).allow, true);
+    for (const src of ['/etc', '/etc/ssl', '/var/lib', '/', '/proc/1']) refusedBy(await bind(src), 'mounts');
+    const d = await bind('/var');
+    refusedBy(d, 'mounts');
+    assert.match(d.message, /reaches \/var\/lib\/docker/);
+    assert.match(d.message, /reaches \/var\/run\/docker.sock/);
+  });
   test('an unknown config key is an error naming it', () => {
     assert.throws(() => parseConfig('[rules.privilegd]\nenabled = false\n', 'dg.toml'), /dg.toml: unknown setting rules.privilegd/);
     assert.throws(() => parseConfig('[rules.privileged]\nenabled = "no"\n', 'dg.toml'), /rules.privileged.enabled must be a boolean/);

@@ -37,3 +37,10 @@ path_under(path, root) if {
 }
 
 path_under(_, "/") := true
+
+# What every string path strictly below a root starts with, so that (for strings)
+# path_under(path, root) == (path == root or startswith(path, under_prefix(root))).
+# Every path is under "/": its prefix is the empty string.
+under_prefix("/") := ""
+
+under_prefix(root) := concat("", [trim_suffix(root, "/"), "/"]) if root != "/"

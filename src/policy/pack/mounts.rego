@@ -28,10 +28,29 @@ forbidden contains p if {
 	p != ""
 }
 
+# Every path under a root starts with the root's prefix (lib.under_prefix), so "is this path
+# under any root" is one strings.any_prefix_match over these sets instead of one
+# lib.path_under call per root. Both are computed once per decision.
+allowed_prefixes := {lib.under_prefix(root) | some root in allowed_roots}
+
+# forbidden and its prefixes depend on the config only (the engine keeps them across decisions).
+forbidden_prefixes := {lib.under_prefix(p) | some p in forbidden}
+
 allowed(path) if {
+	is_string(path)
+	path_allowed(path)
+}
+
+# Paths that are not strings keep the general definition (only an allowed "/" admits them).
+allowed(path) if {
+	not is_string(path)
 	some root in allowed_roots
 	lib.path_under(path, root)
 }
+
+path_allowed(path) if path in allowed_roots
+
+path_allowed(path) if strings.any_prefix_match(path, allowed_prefixes)
 
 mount_actions := {"container.create", "volume.create"}
 
@@ -50,10 +69,21 @@ deny contains lib.violation("mounts", msg, "the Docker socket and dockerd's data
 	lib.config.rules.mounts.enabled
 	lib.applies
 	some m in input.BindMounts
+	may_touch(m.Resolved)
 	some p in forbidden
 	touches(m.Resolved, p)
 	msg := sprintf("mounting host path %s is refused: it reaches %s", [m.Source, p])
 }
+
+# A cheap necessary condition for touches(path, p) with some forbidden p, so that the common
+# mount (touching nothing) costs a few builtin calls; the exact pairs are enumerated after it.
+may_touch(path) if not is_string(path)
+
+may_touch(path) if path in forbidden
+
+may_touch(path) if strings.any_prefix_match(path, forbidden_prefixes)
+
+may_touch(path) if strings.any_prefix_match(forbidden, lib.under_prefix(path))
 
 # A mount touches a forbidden path when it is that path, lies below it, or contains it.
 touches(path, p) if lib.path_under(path, p)
