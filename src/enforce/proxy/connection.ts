@@ -69,6 +69,9 @@ interface Exchange {
   reason: string | undefined;
 }
 
+/** A socket whose reads may land in a reused buffer (see listeners.ts); asked before each reuse. */
+export type ReusingReader = Socket & { readBufferInUse?: () => boolean };
+
 export class ProxyConnection {
   private upstream: Socket | null = null;
   private upstreamConnected = false;
@@ -110,6 +113,7 @@ export class ProxyConnection {
     private readonly settings: ConnectionSettings,
     private readonly onClose: (c: ProxyConnection) => void,
   ) {
+    (client as ReusingReader).readBufferInUse = () => this.clientBytesHeld();
     client.on('data', (chunk: Buffer) => this.guard(() => this.onClientData(chunk)));
     client.on('end', () => this.guard(() => this.onClientEnd()));
     client.on('drain', () => this.guard(() => this.upstream?.resume()));
@@ -125,6 +129,22 @@ export class ProxyConnection {
       this.settings.logger.error({ err: (err as Error).message, user: this.identity.user }, 'connection handler failed');
       this.destroy();
     }
+  }
+
+  /**
+   * Whether bytes from the client's last read are still referenced: kept for later (a
+   * partial head, a request waiting for its decision) or handed to a write that has not
+   * completed. Then the next read must not reuse the same buffer.
+   */
+  private clientBytesHeld(): boolean {
+    return (
+      this.closed ||
+      this.inbuf !== null ||
+      this.reqState === ReqState.Deciding ||
+      this.reqState === ReqState.Collecting ||
+      (this.upstream !== null && this.upstream.writableLength > 0) ||
+      this.client.writableLength > 0
+    );
   }
 
   /** True while idle between requests (used by shutdown). */
@@ -219,7 +239,8 @@ export class ProxyConnection {
       this.reqBody = this.bodyTracker(head);
       this.reqBody.onPayload = (piece) => {
         this.collectedBytes += piece.length;
-        if (this.collectedBytes <= this.collectLimit) this.collected.push(piece);
+        // Copied: the bytes may sit in a read buffer that is reused for the next read.
+        if (this.collectedBytes <= this.collectLimit) this.collected.push(Buffer.from(piece));
       };
       if (head.expectContinue) {
         exchange.sendContinue = true;
@@ -248,7 +269,7 @@ export class ProxyConnection {
     const piece = n === buf.length ? buf : buf.subarray(0, n);
     this.inbuf = n === buf.length ? null : buf.subarray(n);
     if (this.reqState === ReqState.Collecting) {
-      this.collectedRaw.push(piece);
+      this.collectedRaw.push(Buffer.from(piece));
       if (this.collectedBytes > this.collectLimit) {
         // Too big to judge: refuse rather than judge a prefix. The rest of the body is dropped.
         this.collected = [];
@@ -258,7 +279,7 @@ export class ProxyConnection {
         return;
       }
       if (this.reqBody!.done) {
-        this.current!.request.body = this.collected.length === 1 ? this.collected[0] : Buffer.concat(this.collected);
+        this.current!.request.body = Buffer.concat(this.collected);
         this.collected = [];
         this.decide();
       }
