@@ -1,7 +1,10 @@
 // `dockgate serve`: reads the flags, opens the listeners, runs the proxy until SIGTERM/SIGINT.
+import { realpath } from 'node:fs/promises';
 import { groupIdByName } from '../../tenancy/index.js';
 import { createLogger } from '../../observe/index.js';
-import { allowAll, type DecisionPoint } from './decision.js';
+import { PolicyEngine, type Config, type PolicyOptions } from '../../policy/index.js';
+import { PolicyDecisionPoint } from './policy-point.js';
+import { getDaemonJson } from './daemon-client.js';
 import { listenInsecureTcp, listenTls, listenUnix, type Listener } from './listeners.js';
 import { Proxy } from './proxy.js';
 import { parseAddress, type Address } from './upstream.js';
@@ -21,6 +24,7 @@ export interface ServeOptions {
   decisionLog: string | undefined;
   logLevel: string;
   headerTimeoutMs: number;
+  policy: PolicyOptions;
 }
 
 class FlagError extends Error {}
@@ -31,11 +35,8 @@ function str(values: Record<string, unknown>, name: string): string | undefined 
 }
 
 export function parseServeOptions(values: Record<string, unknown>): ServeOptions {
-  // Policy flags belong to the policy layer, which is not wired in yet: refusing them is
-  // safer than silently running allow-all while the operator believes a policy is active.
-  for (const name of ['policy', 'data', 'config', 'metrics']) {
-    if (values[name] !== undefined) throw new FlagError(`--${name} is not supported by this build yet`);
-  }
+  // Metrics are not built yet: refusing the flag is better than silently ignoring it.
+  if (values.metrics !== undefined) throw new FlagError('--metrics is not supported by this build yet');
   const listenTexts = (values.listen as string[] | undefined) ?? [DEFAULT_LISTEN];
   const listen = listenTexts.map((t) => parseAddress(t, '--listen'));
   const upstream = parseAddress(str(values, 'upstream') ?? DEFAULT_UPSTREAM, '--upstream');
@@ -76,12 +77,8 @@ export function parseServeOptions(values: Record<string, unknown>): ServeOptions
   return {
     listen, upstream, socketMode, socketGid, tls: anyTls ? { cert: cert!, key: key!, ca: ca! } : null, insecureTcp,
     decisionLog: str(values, 'decision-log'), logLevel: str(values, 'log-level') ?? 'info', headerTimeoutMs,
+    policy: { policies: values.policy as string[] | undefined, data: values.data as string[] | undefined, config: str(values, 'config') },
   };
-}
-
-/** The decision point in use. Issue 6 plugs the policy in here. */
-function decisionPointFor(_options: ServeOptions): DecisionPoint {
-  return allowAll;
 }
 
 export async function runServe(values: Record<string, unknown>): Promise<number> {
@@ -93,9 +90,19 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     return 2;
   }
   const logger = createLogger(options.decisionLog, options.logLevel);
+  const policyOptions: PolicyOptions = { ...options.policy, runtimeConfig: await daemonFacts(options.upstream) };
+  let engine: PolicyEngine;
+  try {
+    engine = await PolicyEngine.load(policyOptions);
+  } catch (err) {
+    process.stderr.write(`dockgate: serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  for (const w of engine.warnings) process.stderr.write(`dockgate: warning: ${w}\n`);
+  const decisionPoint = new PolicyDecisionPoint(engine, { upstream: options.upstream });
   const proxy = new Proxy({
     upstream: options.upstream,
-    decisionPoint: decisionPointFor(options),
+    decisionPoint,
     logger,
     maxHeaderBytes: 64 * 1024,
     maxPipelined: 64,
@@ -119,10 +126,27 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   // Readiness line on stderr for scripts and humans (the request log may go elsewhere).
   process.stderr.write(`dockgate: serving ${options.listen.map((a) => a.text).join(', ')} -> ${options.upstream.text}\n`);
 
+  // SIGHUP: reload policies, data and config; a reload that fails keeps the last good policy.
+  const onHup = () => {
+    PolicyEngine.load(policyOptions).then(
+      (next) => {
+        decisionPoint.engine = next;
+        logger.info({ warnings: next.warnings }, 'policy reloaded');
+        process.stderr.write('dockgate: policy reloaded\n');
+      },
+      (err: Error) => {
+        logger.error({ err: err.message }, 'policy reload failed; keeping the last good policy');
+        process.stderr.write(`dockgate: policy reload failed, keeping the last good policy: ${err.message}\n`);
+      },
+    );
+  };
+  process.on('SIGHUP', onHup);
+
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  process.off('SIGHUP', onHup);
   logger.info({ signal, connections: proxy.size }, 'shutting down');
   // Stop accepting first (socket files removed), then let in-flight requests finish.
   const closed = Promise.all(listeners.map((l) => l.close()));
@@ -131,4 +155,20 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   logger.info('stopped');
   logger.flushNow();
   return 0;
+}
+
+/**
+ * What the pack must know about the daemon it guards: its socket's real path and its data
+ * root (never to be mounted). Asked once at start; the defaults stay if the daemon is down.
+ */
+async function daemonFacts(upstream: Address): Promise<(config: Config) => void> {
+  const sockets: string[] = [];
+  if (upstream.kind === 'unix') sockets.push(await realpath(upstream.path).catch(() => upstream.path));
+  const info = (await getDaemonJson(upstream, '/info').catch(() => undefined))?.body as Record<string, unknown> | undefined;
+  const dataRoot = typeof info?.DockerRootDir === 'string' ? await realpath(info.DockerRootDir).catch(() => info.DockerRootDir as string) : '';
+  return (config) => {
+    const daemon = config.daemon as { sockets: string[]; data_root: string };
+    daemon.sockets = [...new Set([...daemon.sockets, ...sockets])];
+    if (daemon.data_root === '' && dataRoot) daemon.data_root = dataRoot;
+  };
 }

@@ -64,7 +64,7 @@ deny contains lib.violation("mounts", msg, hint) if {
 	hint := "use a named volume (docker volume create) or a directory under your home"
 }
 
-deny contains lib.violation("mounts", msg, "the Docker socket and dockerd's data give full control of the host") if {
+deny contains lib.violation("mounts", msg, "this path is never mounted: it gives control of the host") if {
 	mount_actions[input.request.action]
 	lib.config.rules.mounts.enabled
 	lib.applies
