@@ -262,7 +262,13 @@ export class RuleCompiler {
     };
     if (rule.elseRule) cr.elseRule = this.compileRule(rule.elseRule, rest);
     cr.nslots = Math.max(this.alloc.n, cr.elseRule?.nslots ?? 0);
-    if (!cr.elseRule) cr.guards = indexGuards(body);
+    if (!cr.elseRule) {
+      const g = indexGuards(body);
+      if (g) {
+        cr.guards = g.guards;
+        cr.guardLits = g.lead;
+      }
+    }
     return cr;
   }
 

@@ -176,8 +176,8 @@ export class Evaluator {
    * the frame is discarded with the rule). Returns -1 when one fails, else the index of the first
    * literal left for the general evaluator (body.length when all ran).
    */
-  private fastPrefix(lits: CLit[], f: Frame): number {
-    let i = 0;
+  private fastPrefix(lits: CLit[], f: Frame, from = 0): number {
+    let i = from;
     for (; i < lits.length; i++) {
       const lit = lits[i] as FastLit;
       const kind = lit.fastKind ?? prepareFast(lit);
@@ -930,12 +930,17 @@ export class Evaluator {
   /** Runs a (non-function) rule: cb gets the ground rest of its ref and its value (element for multi). */
   private ruleSolutions(r: CRule, cb: (rest: Value[] | undefined, v: Value) => boolean): boolean {
     // Rule index: a failed `input.x == const` guard means the body cannot succeed.
-    if (r.guards && this.mocks === undefined && !this.guardsPass(r)) return false;
+    // Guards that passed are leading body literals already checked: the body starts after them.
+    let from = 0;
+    if (r.guards && this.mocks === undefined) {
+      if (!this.guardsPass(r)) return false;
+      from = r.guardLits!;
+    }
     const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
     let found = false;
     const out = r.multi ? r.key! : r.value;
     // A fresh frame: the deterministic prefix of the body may bind without undo.
-    const start = this.fastPrefix(r.body, f);
+    const start = this.fastPrefix(r.body, f, from);
     if (start < 0) return r.elseRule ? this.ruleSolutions(r.elseRule, cb) : false;
     if (start === r.body.length && r.rest.length === 0) {
       const o = this.one(out, f);

@@ -95,6 +95,8 @@ export interface CRule {
   constValue: boolean;
   /** Index: equality checks `input.PATH == CONST` that must hold for the body to succeed. */
   guards?: { path: string[]; value: Value }[];
+  /** How many leading body literals are guards: the body starts after them once the guards passed. */
+  guardLits?: number;
 }
 
 export interface RuleNode {

@@ -41,26 +41,42 @@ export function buildIndex(rules: CRule[]): RuleNode['index'] {
  * input path. A rule whose guard fails against the input cannot succeed, so the evaluator
  * skips it without running the body (OPA's rule indexing, for the common equality case).
  */
-export function indexGuards(body: CLit[]): { path: string[]; value: Value }[] | undefined {
+export function indexGuards(body: CLit[]): { guards: { path: string[]; value: Value }[]; lead: number } | undefined {
   const out: { path: string[]; value: Value }[] = [];
+  // Leading body literals that are exactly guards in `out`: once the guards pass, the body
+  // need not check them again (see CRule.guardLits).
+  let lead = 0;
+  let leading = true;
   for (const l of body) {
-    if (l.l !== L.Expr || l.with.length > 0) continue;
-    const t = l.term;
-    if (t.k !== K.Call || t.args.length !== 2) continue;
-    if (!(t.fn.special === 'eq' || t.fn.name === 'equal')) continue;
-    let [a, b] = t.args as [CTerm, CTerm];
-    if (b.k === K.Input) [a, b] = [b, a];
-    if (a.k !== K.Input || b.k !== K.Const) continue;
-    if (typeof b.v === 'object' && b.v !== null) continue;
-    const path: string[] = [];
-    let ok = a.path.length > 0;
-    for (const p of a.path) {
-      if (p.k !== K.Const || typeof p.v !== 'string') ok = false;
-      else path.push(p.v);
+    const g = guardOf(l);
+    if (!g) {
+      leading = false;
+      continue;
     }
     // A couple of distinct guards decide most rules; more would repeat the body's own work.
-    if (ok && !out.some((g) => equal(g.value, b.v) && g.path.join('\u0000') === path.join('\u0000'))) out.push({ path, value: b.v });
-    if (out.length === 2) break;
+    const known = out.some((x) => equal(x.value, g.value) && x.path.join('\u0000') === g.path.join('\u0000'));
+    if (!known && out.length === 2) break;
+    if (!known) out.push(g);
+    if (leading) lead++;
   }
-  return out.length > 0 ? out : undefined;
+  return out.length > 0 ? { guards: out, lead } : undefined;
+}
+
+/** The guard a literal is (`input.a.b == "const"` with a ground path), or undefined. */
+function guardOf(l: CLit): { path: string[]; value: Value } | undefined {
+  if (l.l !== L.Expr || l.with.length > 0 || l.capture !== undefined) return undefined;
+  const t = l.term;
+  if (t.k !== K.Call || t.args.length !== 2) return undefined;
+  if (!(t.fn.special === 'eq' || t.fn.name === 'equal')) return undefined;
+  let [a, b] = t.args as [CTerm, CTerm];
+  if (b.k === K.Input) [a, b] = [b, a];
+  if (a.k !== K.Input || b.k !== K.Const) return undefined;
+  if (typeof b.v === 'object' && b.v !== null) return undefined;
+  if (a.path.length === 0) return undefined;
+  const path: string[] = [];
+  for (const p of a.path) {
+    if (p.k !== K.Const || typeof p.v !== 'string') return undefined;
+    path.push(p.v);
+  }
+  return { path, value: b.v };
 }
