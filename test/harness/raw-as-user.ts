@@ -28,7 +28,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.stdin.on('end', () => {
     const s = net.createConnection({ path: socket!, allowHalfOpen: true });
     const timer = setTimeout(() => s.destroy(), Number(timeout));
-    s.on('connect', () => s.write(Buffer.concat(input)));
+    // Half-close after sending: the peer sees the end of the request stream, as with `curl`.
+    s.on('connect', () => s.end(Buffer.concat(input)));
     s.on('data', (d: Buffer) => process.stdout.write(d));
     s.on('close', () => clearTimeout(timer));
     s.on('error', () => clearTimeout(timer));
