@@ -101,7 +101,35 @@ export class PolicyEngine {
       return refuse(`policy evaluation failed: ${(err as Error).message}`, []);
     }
   }
+
+  /**
+   * The request body after the policy's `data.dockgate.mutate` (a JSON Patch, RFC 6902), or
+   * undefined when the policy asks for no change. Throws MutationError when a change is asked
+   * for and cannot be made: the caller must then refuse the request.
+   */
+  mutatedBody(inputDoc: Record<string, unknown> | Value): Value | undefined {
+    const input = inputDoc instanceof ObjectValue ? inputDoc : fromJS(inputDoc);
+    const evalOpts = { timeoutMs: this.opts.timeoutMs ?? 250, maxSteps: this.opts.maxSteps ?? 5_000_000 };
+    let ops: Value | undefined;
+    try {
+      ops = this.policy.evalRef('data.dockgate.mutate', input, evalOpts);
+    } catch (err) {
+      throw new MutationError(`data.dockgate.mutate failed: ${(err as Error).message}`);
+    }
+    if (ops === undefined || (Array.isArray(ops) && ops.length === 0)) return undefined;
+    if (!Array.isArray(ops)) throw new MutationError('data.dockgate.mutate must be a list of JSON Patch operations');
+    let patched: Value | undefined;
+    try {
+      patched = this.policy.eval('x := json.patch(input.Body, data.dockgate.mutate)', { input, strict: true, ...evalOpts })[0]?.bindings.get('x');
+    } catch (err) {
+      throw new MutationError(`data.dockgate.mutate could not be applied: ${(err as Error).message}`);
+    }
+    if (patched === undefined) throw new MutationError('data.dockgate.mutate could not be applied to the request body');
+    return patched;
+  }
 }
+
+export class MutationError extends Error {}
 
 const DECISION_REFS = ['data.docker.authz.allow', 'data.docker.authz.deny'];
 const DECISION_REFS_BUILD = [...DECISION_REFS, 'data.docker.build.allow'];

@@ -9,6 +9,8 @@ export interface Decision {
   status?: number;
   /** Text the client sees in Docker's error JSON. */
   message?: string;
+  /** The decision could not be made (policy failure): a refusal logged as "error", not "deny". */
+  error?: boolean;
   /**
    * Allowed with this body instead of the one received (the canonical bytes that were judged).
    * Only for requests whose body was collected (`bodyLimit`); forwarded with a Content-Length.

@@ -4,7 +4,8 @@
 import { DEFAULT_MAX_JUDGED_BODY, readRequest, routeRequest, UnreadableRequestError, type RoutedRequest } from '../../docker/request.js';
 import type { InputIdentity } from '../../docker/input.js';
 import type { VolumeInfo } from '../../docker/bind-mounts.js';
-import type { PolicyEngine } from '../../policy/index.js';
+import { MutationError, type PolicyDecision, type PolicyEngine } from '../../policy/index.js';
+import { equal, fromJS, toJSON } from '../../rego/index.js';
 import { userById, type Identity } from '../../tenancy/index.js';
 import type { Decision, DecisionPoint, ProxyRequest } from './decision.js';
 import type { Address } from './upstream.js';
@@ -39,27 +40,35 @@ export class PolicyDecisionPoint implements DecisionPoint {
 
   async decide(req: ProxyRequest): Promise<Decision> {
     const routed = this.route(req);
-    if (routed instanceof UnreadableRequestError) return { allow: false, status: routed.status, message: `dockgate: ${routed.message}` };
+    if (routed instanceof UnreadableRequestError) return refused(routed.status, routed.message);
     const engine = this.engine;
-    let read;
-    try {
-      read = await readRequest({
-        routed,
-        method: req.method,
-        target: req.rawPath,
-        headers: req.headers,
-        body: req.body ?? null,
-        identity: this.inputIdentity(req.identity, engine),
-        layer: 'proxy',
+    const identity = this.inputIdentity(req.identity, engine);
+    const judge = async (body: Buffer | null) => {
+      const read = await readRequest({
+        routed, method: req.method, target: req.rawPath, headers: req.headers, body, identity, layer: 'proxy',
         lookupVolume: (name) => this.lookupVolume(name),
       });
+      const input = fromJS(read.input);
+      return { read, input, decision: engine.decide(input) };
+    };
+    try {
+      const first = await judge(req.body ?? null);
+      if (!first.decision.allow) return denied(first.decision);
+      const mutated = engine.mutatedBody(first.input);
+      if (mutated === undefined) return first.read.forwardBody ? { allow: true, body: first.read.forwardBody } : { allow: true };
+      // The policy changes the body (owner labels, limits): judge the changed request again,
+      // and forward it only if the policy allows it and asks for nothing more.
+      if (!routed.judgedBody) return refused(403, 'the policy asks to change a request whose body dockgate does not rewrite');
+      const second = await judge(Buffer.from(toJSON(mutated), 'utf8'));
+      if (!second.decision.allow) return denied(second.decision);
+      const again = engine.mutatedBody(second.input);
+      if (again !== undefined && !equal(again, mutated)) return refused(403, 'the policy keeps changing the request body (its mutation is not stable)');
+      return { allow: true, body: second.read.forwardBody };
     } catch (err) {
-      if (err instanceof UnreadableRequestError) return { allow: false, status: err.status, message: `dockgate: ${err.message}` };
+      if (err instanceof UnreadableRequestError) return refused(err.status, err.message);
+      if (err instanceof MutationError) return { ...refused(403, err.message), error: true };
       throw err;
     }
-    const decision = engine.decide(read.input);
-    if (!decision.allow) return { allow: false, status: 403, message: decision.message, ...(decision.error ? { error: true } : {}) };
-    return read.forwardBody ? { allow: true, body: read.forwardBody } : { allow: true };
   }
 
   private route(req: ProxyRequest): RoutedRequest | UnreadableRequestError {
@@ -95,4 +104,12 @@ export class PolicyDecisionPoint implements DecisionPoint {
     const v = answer.body as { Driver?: unknown; Options?: unknown };
     return { Driver: String(v.Driver ?? ''), Options: (v.Options as Record<string, string> | null) ?? null };
   }
+}
+
+function refused(status: number, message: string): Decision {
+  return { allow: false, status, message: `dockgate: ${message}` };
+}
+
+function denied(d: PolicyDecision): Decision {
+  return { allow: false, status: 403, message: d.message, ...(d.error ? { error: true } : {}) };
 }
