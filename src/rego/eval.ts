@@ -937,7 +937,6 @@ export class Evaluator {
       from = r.guardLits!;
     }
     const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
-    let found = false;
     const out = r.multi ? r.key! : r.value;
     // A fresh frame: the deterministic prefix of the body may bind without undo.
     const start = this.fastPrefix(r.body, f, from);
@@ -946,6 +945,15 @@ export class Evaluator {
       const o = this.one(out, f);
       if (o !== MULTI) return o === undefined ? false : cb(undefined, o);
     }
+    return this.ruleBody(r, f, start, out, cb);
+  }
+
+  /**
+   * The rest of a rule body that needs enumeration. Kept apart from ruleSolutions so that the
+   * common case (the deterministic prefix fails or decides) allocates no closure context.
+   */
+  private ruleBody(r: CRule, f: Frame, start: number, out: CTerm, cb: (rest: Value[] | undefined, v: Value) => boolean): boolean {
+    let found = false;
     const stop = this.body(r.body, start, f, () => {
       found = true;
       if (r.rest.length === 0) {
@@ -1068,12 +1076,16 @@ export class Evaluator {
     let value: Value | undefined;
     // When every definition returns the same constant (`f(x) if ...`), the first success decides.
     const early = node.allConst;
+    // One collector per call (not one per definition): `cur` names the definition for errors.
+    let cur = node.rules[0]!;
+    const collect = (v: Value): boolean => {
+      if (value === undefined) value = v;
+      else if (!equal(value, v)) throw this.err('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', cur.loc);
+      return early;
+    };
     for (const r of node.rules) {
-      this.functionRule(r, args, (v) => {
-        if (value === undefined) value = v;
-        else if (!equal(value, v)) throw this.err('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
-        return early;
-      });
+      cur = r;
+      this.functionRule(r, args, collect);
       if (early && value !== undefined) break;
     }
     if (value === undefined && node.defaultRule) {
@@ -1089,7 +1101,6 @@ export class Evaluator {
 
   private functionRule(r: CRule, args: Value[], cb: VCont): void {
     const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
-    let found = false;
     const params = r.args!;
     // Plain `f(x, "/")` parameters (fresh vars and constants): bind or compare directly.
     let plain = true;
@@ -1106,28 +1117,39 @@ export class Evaluator {
       }
       f[p.slot] = args[i]!;
     }
-    if (plain) {
-      const start = this.fastPrefix(r.body, f);
-      if (start === r.body.length) {
-        const o = this.one(r.value, f);
-        if (o !== MULTI) {
-          if (o !== undefined) cb(o);
-          return;
-        }
-      }
-      if (start < 0) {
-        if (r.elseRule) this.functionRule(r.elseRule, args, cb);
+    if (!plain) return this.functionUnify(r, f, args, cb);
+    const start = this.fastPrefix(r.body, f);
+    if (start === r.body.length) {
+      const o = this.one(r.value, f);
+      if (o !== MULTI) {
+        if (o !== undefined) cb(o);
         return;
       }
-      this.body(r.body, start, f, () => {
-        found = true;
-        const o = this.one(r.value, f);
-        if (o !== MULTI) return o === undefined ? false : cb(o);
-        return this.term(r.value, f, cb);
-      });
-      if (!found && r.elseRule) this.functionRule(r.elseRule, args, cb);
+    }
+    if (start < 0) {
+      if (r.elseRule) this.functionRule(r.elseRule, args, cb);
       return;
     }
+    this.functionBody(r, f, start, args, cb);
+  }
+
+  // The enumerating parts of functionRule live apart so that its common path (plain parameters,
+  // a deterministic body) allocates no closure context.
+
+  private functionBody(r: CRule, f: Frame, start: number, args: Value[], cb: VCont): void {
+    let found = false;
+    this.body(r.body, start, f, () => {
+      found = true;
+      const o = this.one(r.value, f);
+      if (o !== MULTI) return o === undefined ? false : cb(o);
+      return this.term(r.value, f, cb);
+    });
+    if (!found && r.elseRule) this.functionRule(r.elseRule, args, cb);
+  }
+
+  private functionUnify(r: CRule, f: Frame, args: Value[], cb: VCont): void {
+    let found = false;
+    const params = r.args!;
     for (const p of params) if (p.k === K.Var) f[p.slot] = undefined;
     const bindArgs = (i: number): boolean => {
       if (i === params.length) {

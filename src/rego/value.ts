@@ -84,13 +84,11 @@ export function compareNumbers(a: number | BigNum, b: number | BigNum): number {
   return af < bf ? -1 : af > bf ? 1 : 0;
 }
 
-const SURROGATE = /[\ud800-\udfff]/;
-
 function compareStrings(a: string, b: string): number {
   // Go compares strings bytewise (UTF-8); comparing code points gives the same order, UTF-16 units do not.
+  // They differ only where the first differing units are a surrogate and a unit above it, so
+  // one scan to that unit decides (no regex test of both strings on every comparison).
   if (a === b) return 0;
-  // Without surrogate pairs, UTF-16 unit order is code point order: let the engine compare.
-  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : 1;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const ca = a.charCodeAt(i);
@@ -210,8 +208,11 @@ export function canonical(v: Value): string {
   }
   if (v instanceof BigNum) return v.n.toString();
   if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
-  if (v instanceof ObjectValue) return '{' + v.sortedEntries().map(([k, x]) => canonical(k) + ':' + canonical(x)).join(',') + '}';
-  return 's{' + (v as SetValue).sorted().map(canonical).join(',') + '}';
+  // Objects and sets keep their text until modified: a value added to several sets (a deny
+  // reason collected into an aggregate set) is encoded once.
+  if (v instanceof ObjectValue) return (v.canon ??= '{' + v.sortedEntries().map(([k, x]) => canonical(k) + ':' + canonical(x)).join(',') + '}');
+  const sv = v as SetValue;
+  return (sv.canon ??= 's{' + sv.sorted().map(canonical).join(',') + '}');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,6 +228,8 @@ export class ObjectValue {
   /** Keys of other types, by hash key, with the original key. Created on first use. */
   private other: Map<HashKey, [Value, Value]> | undefined;
   private sortedCache: [Value, Value][] | undefined;
+  /** @internal canonical() text, dropped on modification. */
+  canon: string | undefined;
 
   static fromEntries(entries: Iterable<readonly [Value, Value]>): ObjectValue {
     const o = new ObjectValue();
@@ -260,11 +263,13 @@ export class ObjectValue {
     if (typeof key === 'string') this.strs.set(key, value);
     else (this.other ??= new Map()).set(hashKey(key), [key, value]);
     this.sortedCache = undefined;
+    this.canon = undefined;
     return this;
   }
 
   delete(key: Value): boolean {
     this.sortedCache = undefined;
+    this.canon = undefined;
     if (typeof key === 'string') return this.strs.delete(key);
     return this.other !== undefined && this.other.delete(hashKey(key));
   }
@@ -306,6 +311,8 @@ export class ObjectValue {
 export class SetValue {
   private readonly map = new Map<HashKey, Value>();
   private sortedCache: Value[] | undefined;
+  /** @internal canonical() text, dropped on modification. */
+  canon: string | undefined;
 
   static from(values: Iterable<Value>): SetValue {
     const s = new SetValue();
@@ -327,11 +334,13 @@ export class SetValue {
     if (this.map.has(h)) return false;
     this.map.set(h, v);
     this.sortedCache = undefined;
+    this.canon = undefined;
     return true;
   }
 
   delete(v: Value): boolean {
     this.sortedCache = undefined;
+    this.canon = undefined;
     return this.map.delete(hashKey(v));
   }
 
