@@ -94,6 +94,13 @@ export class Evaluator {
 
   private shared: SharedValues | undefined;
 
+  /** The set a partial set rule being computed adds its solutions to. */
+  private sink: SetValue | undefined;
+  private readonly addToSink = (_rest: Value[] | undefined, v: Value): boolean => {
+    this.sink!.add(v);
+    return false;
+  };
+
   private strict!: boolean;
 
   /** The context builtins see: one per evaluator, reset per query (creating one is not free). */
@@ -794,9 +801,16 @@ export class Evaluator {
     if (node.exact.length > 0 || node.defaultRule) {
       const first = node.exact[0] ?? node.defaultRule!;
       if (first.multi) {
+        // Solutions go to this.sink through one callback made per evaluator (no closure per
+        // node); nested partial sets computed meanwhile put their own sink back when done.
         const set = new SetValue();
-        const add = (_rest: Value[] | undefined, v: Value): boolean => (set.add(v), false);
-        for (const r of exact) this.ruleSolutions(r, add);
+        const saved = this.sink;
+        this.sink = set;
+        try {
+          for (const r of exact) this.ruleSolutions(r, this.addToSink);
+        } finally {
+          this.sink = saved;
+        }
         return set;
       }
       if (node.children.size === 0 && !node.dynamic) return this.completeValue(node, exact);

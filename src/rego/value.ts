@@ -309,7 +309,8 @@ export class ObjectValue {
 
 /** A set of values, canonical as ObjectValue. Iteration is in sorted order. */
 export class SetValue {
-  private readonly map = new Map<HashKey, Value>();
+  /** Created on the first add: most sets a policy builds (deny reasons) stay empty. */
+  private map: Map<HashKey, Value> | undefined;
   private sortedCache: Value[] | undefined;
   /** @internal canonical() text, dropped on modification. */
   canon: string | undefined;
@@ -321,18 +322,19 @@ export class SetValue {
   }
 
   get size(): number {
-    return this.map.size;
+    return this.map === undefined ? 0 : this.map.size;
   }
 
   has(v: Value): boolean {
-    return this.map.has(hashKey(v));
+    return this.map !== undefined && this.map.has(hashKey(v));
   }
 
   /** Adds during construction; returns false when an equal value was already there. */
   add(v: Value): boolean {
     const h = hashKey(v);
-    if (this.map.has(h)) return false;
-    this.map.set(h, v);
+    const map = (this.map ??= new Map());
+    if (map.has(h)) return false;
+    map.set(h, v);
     this.sortedCache = undefined;
     this.canon = undefined;
     return true;
@@ -341,13 +343,13 @@ export class SetValue {
   delete(v: Value): boolean {
     this.sortedCache = undefined;
     this.canon = undefined;
-    return this.map.delete(hashKey(v));
+    return this.map !== undefined && this.map.delete(hashKey(v));
   }
 
   /** Elements in sorted order. The returned array must not be mutated. */
   sorted(): readonly Value[] {
     if (!this.sortedCache) {
-      const arr = [...this.map.values()];
+      const arr = this.map === undefined ? [] : [...this.map.values()];
       if (arr.length > 1) arr.sort(compare);
       this.sortedCache = arr;
     }
@@ -360,7 +362,7 @@ export class SetValue {
 
   clone(): SetValue {
     const s = new SetValue();
-    for (const [h, v] of this.map) s.map.set(h, v);
+    if (this.map !== undefined) s.map = new Map(this.map);
     return s;
   }
 }
