@@ -15,9 +15,9 @@ allowed := docker_defaults | {lib.normalise_cap(c) | some c in lib.config.rules.
 
 deny contains lib.violation("capabilities", msg, hint) if {
 	input.request.action == "container.create"
+	some raw in lib.host_config.CapAdd
 	lib.config.rules.capabilities.enabled
 	lib.applies
-	some raw in lib.host_config.CapAdd
 	cap := lib.normalise_cap(raw)
 	not cap in allowed
 	msg := sprintf("--cap-add %s is refused: only Docker's default capabilities and the configured ones may be added", [cap])

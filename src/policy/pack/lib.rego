@@ -15,6 +15,10 @@ host_config := body.HostConfig if is_object(body.HostConfig)
 
 else := {}
 
+# Rule bodies of the pack lead with the indexed `input.request.action == "..."` literal, then
+# the request field they judge (usually absent, so the rule fails at once), then the config
+# switch and lib.applies: the order changes no result, only how soon a rule gives up.
+
 # Rules apply to everybody but admins, unless the config says admins are bound too.
 applies if not exempt
 

@@ -56,9 +56,9 @@ mount_actions := {"container.create", "volume.create"}
 
 deny contains lib.violation("mounts", msg, hint) if {
 	mount_actions[input.request.action]
+	some m in input.BindMounts
 	lib.config.rules.mounts.enabled
 	lib.applies
-	some m in input.BindMounts
 	not allowed(m.Resolved)
 	msg := sprintf("mounting host path %s is refused%s: only your home directory and the configured roots may be mounted", [m.Source, resolved_note(m)])
 	hint := "use a named volume (docker volume create) or a directory under your home"
@@ -66,9 +66,9 @@ deny contains lib.violation("mounts", msg, hint) if {
 
 deny contains lib.violation("mounts", msg, "this path is never mounted: it gives control of the host") if {
 	mount_actions[input.request.action]
+	some m in input.BindMounts
 	lib.config.rules.mounts.enabled
 	lib.applies
-	some m in input.BindMounts
 	may_touch(m.Resolved)
 	some p in forbidden
 	touches(m.Resolved, p)

@@ -9,14 +9,14 @@ hint := "run without --privileged: add only the capabilities the program needs w
 
 deny contains lib.violation("privileged", "privileged mode is refused: a privileged container is root on the host", hint) if {
 	input.request.action == "container.create"
+	lib.host_config.Privileged == true
 	lib.config.rules.privileged.enabled
 	lib.applies
-	lib.host_config.Privileged == true
 }
 
 deny contains lib.violation("privileged", "privileged exec is refused: it gives the process every capability of the host", "run docker exec without --privileged") if {
 	input.request.action == "container.exec.create"
+	lib.body.Privileged == true
 	lib.config.rules.privileged.enabled
 	lib.applies
-	lib.body.Privileged == true
 }

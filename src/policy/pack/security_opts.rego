@@ -21,9 +21,9 @@ hint := "remove the --security-opt; the default profiles keep the container conf
 
 deny contains lib.violation("security-opts", msg, hint) if {
 	input.request.action == "container.create"
+	some opt in lib.host_config.SecurityOpt
 	lib.config.rules["security-opts"].enabled
 	lib.applies
-	some opt in lib.host_config.SecurityOpt
 	[key, value] := split_opt(opt)
 	weakening(key, value)
 	msg := sprintf("--security-opt %s is refused: it switches off the container's confinement", [opt])
