@@ -70,8 +70,7 @@ deny contains lib.violation("mounts", msg, "this path is never mounted: it gives
 	lib.config.rules.mounts.enabled
 	lib.applies
 	may_touch(m.Resolved)
-	some p in forbidden
-	touches(m.Resolved, p)
+	some p in touched(m.Resolved)
 	msg := sprintf("mounting host path %s is refused: it reaches %s", [m.Source, p])
 }
 
@@ -84,6 +83,19 @@ may_touch(path) if path in forbidden
 may_touch(path) if strings.any_prefix_match(path, forbidden_prefixes)
 
 may_touch(path) if strings.any_prefix_match(forbidden, lib.under_prefix(path))
+
+# The forbidden paths a mount touches. For a string path the prefix tests decide in
+# comprehensions (no function call per forbidden path); other paths, and forbidden entries
+# that are not strings, take touches() itself.
+touched(path) := ((({p | some p in forbidden; p == path} | {p | some p, pfx in forbidden_prefix; startswith(path, pfx)}) | {p | some p in forbidden; startswith(p, under)}) | {p | some p in forbidden; not is_string(p); touches(path, p)}) if {
+	is_string(path)
+	under := lib.under_prefix(path)
+}
+
+else := {p | some p in forbidden; touches(path, p)}
+
+# Each forbidden path with its lib.under_prefix (config only: kept across decisions).
+forbidden_prefix := {p: lib.under_prefix(p) | some p in forbidden}
 
 # A mount touches a forbidden path when it is that path, lies below it, or contains it.
 touches(path, p) if lib.path_under(path, p)
