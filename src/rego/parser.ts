@@ -13,6 +13,11 @@ export interface ParseOptions {
 }
 
 const KEYWORDS = new Set(['as', 'default', 'else', 'every', 'false', 'if', 'import', 'in', 'contains', 'not', 'null', 'package', 'some', 'true', 'with']);
+/**
+ * Keywords that OPA 0.x modules have only when imported (`import future.keywords[.X]` or
+ * `import rego.v1`); without the import they are plain names (a rule `contains`, a var `every`).
+ */
+const FUTURE_KEYWORDS = ['in', 'every', 'if', 'contains'];
 
 const RELATIONS: Record<string, string> = { '==': 'equal', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
 const ARITH: Record<string, string> = { '+': 'plus', '-': 'minus' };
@@ -76,8 +81,17 @@ class Parser {
     return t.kind === 'op' && t.text === s;
   }
   private isKw(s: string, t = this.t): boolean {
-    return t.kind === 'ident' && t.text === s;
+    return t.kind === 'ident' && t.text === s && (this.future === undefined || !FUTURE_KEYWORDS.includes(s) || this.future.has(s));
   }
+  /** A word that is a keyword here (future keywords of a 0.x module only once imported). */
+  private isKeyword(text: string): boolean {
+    return KEYWORDS.has(text) && (this.future === undefined || !FUTURE_KEYWORDS.includes(text) || this.future.has(text));
+  }
+  /**
+   * The future keywords a 0.x module has imported so far; undefined: all of them (1.x modules,
+   * and queries, which OPA parses with every keyword).
+   */
+  private future: Set<string> | undefined;
   /** A keyword in keyword position: not the head of a ref such as `else.foo` or `import.x`. */
   private isKwHere(s: string): boolean {
     if (!this.isKw(s)) return false;
@@ -92,7 +106,7 @@ class Parser {
   }
   private unexpected(expected?: string): never {
     const t = this.t;
-    const what = t.kind === 'eof' ? 'eof token' : t.kind === 'ident' ? (KEYWORDS.has(t.text) ? `${t.text} keyword` : 'ident token') : `${t.text} token`;
+    const what = t.kind === 'eof' ? 'eof token' : t.kind === 'ident' ? (this.isKeyword(t.text) ? `${t.text} keyword` : 'ident token') : `${t.text} token`;
     this.fail(`unexpected ${what}${expected ? `: expected ${expected}` : ''}`);
   }
   private expectOp(s: string): Token {
@@ -111,7 +125,12 @@ class Parser {
     const pkg = this.refToPath(pkgRef, pkgTok);
     const mod: Module = { file: this.file, pkg, pkgLoc: this.loc(pkgTok), imports: [], rules: [], v0: this.v0 };
     mod.pkgAnnotations = this.annotationsBefore(pkgTok, 'package');
-    while (this.isKwHere('import')) mod.imports.push(this.importDecl());
+    if (this.v0) this.future = new Set();
+    while (this.isKwHere('import')) {
+      const imp = this.importDecl();
+      mod.imports.push(imp);
+      this.enableFuture(imp.path);
+    }
     while (this.t.kind !== 'eof') {
       if (this.isKwHere('import')) this.fail('imports must appear before rules');
       if (this.isKwHere('package')) this.fail('unexpected package keyword');
@@ -152,6 +171,18 @@ class Parser {
     }
     if (out[0] === 'data') out.shift();
     return out;
+  }
+
+  /** `import future.keywords`, `import future.keywords.X` and `import rego.v1` turn keywords on in a 0.x module. */
+  private enableFuture(path: Term): void {
+    if (this.future === undefined || path.type !== 'ref' || path.head.type !== 'var') return;
+    const parts = path.path.map((p) => (p.type === 'scalar' ? p.value : undefined));
+    const head = path.head.name;
+    if ((head === 'rego' && parts.length === 1 && parts[0] === 'v1') || (head === 'future' && parts.length === 1 && parts[0] === 'keywords')) {
+      for (const k of FUTURE_KEYWORDS) this.future.add(k);
+    } else if (head === 'future' && parts.length === 2 && parts[0] === 'keywords' && typeof parts[1] === 'string' && FUTURE_KEYWORDS.includes(parts[1])) {
+      this.future.add(parts[1]);
+    }
   }
 
   private importDecl(): Import {
@@ -376,7 +407,8 @@ class Parser {
         key = first;
         value = this.termRel();
       }
-      if (!this.isKw('in')) this.unexpected('in');
+      // `every x in xs` takes its `in` even where only future.keywords.every was imported.
+      if (!(this.t.kind === 'ident' && this.t.text === 'in')) this.unexpected('in');
       this.next();
       const domain = this.termRel();
       const body = this.block();
@@ -543,7 +575,7 @@ class Parser {
           break;
         default:
           // `contains(s, x)` is the builtin; keywords may also head a ref (`as.foo`).
-          if (KEYWORDS.has(t.text) && !continues && !(t.text === 'contains' && this.isOp('(', nextTok) && !nextTok.ws)) this.unexpected();
+          if (this.isKeyword(t.text) && !continues && !(t.text === 'contains' && this.isOp('(', nextTok) && !nextTok.ws)) this.unexpected();
       }
       this.next();
       return this.postfix({ type: 'var', name: t.text, loc }, true);

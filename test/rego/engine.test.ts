@@ -177,3 +177,19 @@ pairs contains [i, j] if { input.x[i] == input.y[j] }
   assert.equal(get('some_z'), 'true');
   assert.equal(get('pairs'), '[[0,2],[1,1]]');
 });
+
+test('0.x modules: in, every, if and contains are keywords only once imported', () => {
+  // Without the import they are plain names, as in OPA 0.x.
+  assert.equal(evalRef('package x\ncontains[x] { x := 1 }\n', 'data.x.contains', undefined, true), '[1]');
+  assert.equal(evalRef('package x\nallow { every := 1; every == 1 }\n', 'data.x.allow', undefined, true), 'true');
+  assert.equal(evalRef('package x\nin = 3\n', 'data.x.in', undefined, true), '3');
+  assert.equal(evalRef('package x\nif = 4\n', 'data.x.if', undefined, true), '4');
+  assert.equal(evalRef('package x\nallow { contains("abc", "b") }\n', 'data.x.allow', undefined, true), 'true');
+  throwsRego(() => compile([{ name: 'p.rego', text: 'package x\nallow { 1 in input.a }\n' }], { v0: true }), /p\.rego:2:11: rego_parse_error: unexpected ident token/);
+  // Imported one by one, all at once, or with rego.v1.
+  assert.equal(evalRef('package x\nimport future.keywords.in\nallow { 1 in input.a }\n', 'data.x.allow', '{"a":[1]}', true), 'true');
+  assert.equal(evalRef('package x\nimport future.keywords.every\nallow { every x in input.a { x > 0 } }\n', 'data.x.allow', '{"a":[1,2]}', true), 'true');
+  assert.equal(evalRef('package x\nimport future.keywords\nd contains 1 if { every x in input.a { x > 0 } }\n', 'data.x.d', '{"a":[1]}', true), '[1]');
+  assert.equal(evalRef('package x\nimport future.keywords.if\nimport future.keywords.contains\nd contains 1 if true\n', 'data.x.d', undefined, true), '[1]');
+  assert.equal(evalRef('package x\nimport rego.v1\nallow if 1 in input.a\n', 'data.x.allow', '{"a":[1]}', true), 'true');
+});
