@@ -7,7 +7,10 @@
 // (checks.ts: conflicting rules, recursion) and rule indexes (ruleindex.ts).
 import type { Literal, Loc, Module, Rule, Term, With } from './ast.js';
 import { lookupBuiltin } from './builtins/registry.js';
-import { compileError } from './errors.js';
+import { compileError, RegoError, RegoErrors } from './errors.js';
+
+/** Compile errors reported at most (OPA's default error limit). */
+export const MAX_ERRORS = 10;
 import { checkConflicts, checkRecursion } from './checks.js';
 import { Metadata } from './metadata.js';
 import { buildIndex, indexGuards } from './ruleindex.js';
@@ -120,18 +123,28 @@ export function compileModules(modules: Module[]): CompiledPolicy {
       p.node.arity = p.rule.args.length;
     }
   }
+  // Every rule is compiled even after one fails, so that a policy's errors are reported
+  // together (as OPA does, up to MAX_ERRORS), not one per attempt.
+  const errors: RegoError[] = [];
   for (const p of pending) {
-    const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, metadata);
-    const cr = c.compileRule(p.rule, p.rest);
-    if (p.rule.isDefault) {
-      if (p.node.defaultRule) throw compileError(`multiple default rules ${p.node.name} found`, p.rule.loc);
-      p.node.defaultRule = cr;
-    } else {
-      p.node.rules.push(cr);
+    try {
+      const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, metadata);
+      const cr = c.compileRule(p.rule, p.rest);
+      if (p.rule.isDefault) {
+        if (p.node.defaultRule) throw compileError(`multiple default rules ${p.node.name} found`, p.rule.loc);
+        p.node.defaultRule = cr;
+      } else {
+        p.node.rules.push(cr);
+      }
+      if (cr.rest.length > 0) p.node.dynamic = true;
+      if (p.rule.args) p.node.arity = p.rule.args.length;
+    } catch (e) {
+      if (!(e instanceof RegoError) || e instanceof RegoErrors) throw e;
+      errors.push(e);
+      if (errors.length >= MAX_ERRORS) break;
     }
-    if (cr.rest.length > 0) p.node.dynamic = true;
-    if (p.rule.args) p.node.arity = p.rule.args.length;
   }
+  if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new RegoErrors(errors);
   markHasRules(root);
   checkConflicts(root);
   checkRecursion(root);

@@ -12,8 +12,8 @@
 // RegoError; callers deciding on access must treat any error as deny (fail closed).
 import './builtins/index.js';
 import type { Module, Literal } from './ast.js';
-import { compileModules, RuleCompiler, childNode, type CompiledPolicy } from './compiler.js';
-import { RegoError } from './errors.js';
+import { compileModules, RuleCompiler, childNode, MAX_ERRORS, type CompiledPolicy } from './compiler.js';
+import { RegoError, RegoErrors } from './errors.js';
 import { Evaluator, type EvalLimits, type SharedValues } from './eval.js';
 import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
@@ -222,7 +222,19 @@ function guardDepth<T>(fn: () => T): T {
 export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Policy {
   const warnings: string[] = [];
   try {
-    const modules = sources.map((s) => loadModule(s, !!opts.v0, warnings));
+    // Each module is parsed even after one fails: all files' syntax errors are reported at once.
+    const modules: Module[] = [];
+    const errors: RegoError[] = [];
+    for (const s of sources) {
+      try {
+        modules.push(loadModule(s, !!opts.v0, warnings));
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+        errors.push(e);
+        if (errors.length >= MAX_ERRORS) break;
+      }
+    }
+    if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new RegoErrors(errors);
     return new Policy(compileModules(modules), warnings, opts.data);
   } catch (e) {
     if (e instanceof RangeError) throw new RegoError('rego_compile_error', `policy too deeply nested to compile: ${e.message}`);

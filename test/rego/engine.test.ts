@@ -3,7 +3,7 @@
 // conformance suite cannot cover (it has no parse-error or 0.x cases).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compile, parseJSON, RegoError, toJSON, type Value } from '../../src/rego/index.js';
+import { compile, parseJSON, RegoError, RegoErrors, toJSON, type Value } from '../../src/rego/index.js';
 
 function throwsRego(fn: () => unknown, re: RegExp, code?: string): void {
   assert.throws(fn, (e: unknown) => {
@@ -192,4 +192,28 @@ test('0.x modules: in, every, if and contains are keywords only once imported', 
   assert.equal(evalRef('package x\nimport future.keywords\nd contains 1 if { every x in input.a { x > 0 } }\n', 'data.x.d', '{"a":[1]}', true), '[1]');
   assert.equal(evalRef('package x\nimport future.keywords.if\nimport future.keywords.contains\nd contains 1 if true\n', 'data.x.d', undefined, true), '[1]');
   assert.equal(evalRef('package x\nimport rego.v1\nallow if 1 in input.a\n', 'data.x.allow', '{"a":[1]}', true), 'true');
+});
+
+test('compile errors of several rules and syntax errors of several files are reported together', () => {
+  assert.throws(
+    () => compile([{ name: 'p.rego', text: 'package x\nimport rego.v1\na if { y }\nb if { z == 1 }\n' }]),
+    (e: unknown) => {
+      assert.ok(e instanceof RegoErrors, String(e));
+      assert.equal(e.errors.length, 2);
+      assert.match(e.message, /^p\.rego:3:\d+: rego_unsafe_var_error: var y is unsafe\np\.rego:4:\d+: rego_unsafe_var_error: var z is unsafe$/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => compile([{ name: 'a.rego', text: 'package a\nx := \n' }, { name: 'b.rego', text: 'package b\ny := [\n' }]),
+    (e: unknown) => {
+      assert.ok(e instanceof RegoErrors, String(e));
+      assert.deepEqual(e.errors.map((x) => x.file), ['a.rego', 'b.rego']);
+      return true;
+    },
+  );
+  // At most ten, as OPA.
+  let many = 'package x\nimport rego.v1\n';
+  for (let i = 0; i < 15; i++) many += `r${i} if { v${i} }\n`;
+  assert.throws(() => compile([{ name: 'm.rego', text: many }]), (e: unknown) => e instanceof RegoErrors && e.errors.length === 10);
 });
