@@ -11,7 +11,7 @@ import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, t
 import { ObjectValue, SetValue, equal, formatRego, hashKey, type Value } from './value.js';
 import { QueryContext } from './context.js';
 import { dataGet, getKey, isPrefix, mergeObjects, pathEqual, setPath } from './doc.js';
-import { BUSY, FAST_ASSIGN, FAST_DESTRUCTURE, FAST_NONE, FAST_NOT, MULTI, UNDEF, isConst, makeOne, prepareFast, type FastLit, type Frame, type One, type OneFn } from './fastpath.js';
+import { BUSY, FAST_ASSIGN, FAST_DESTRUCTURE, FAST_NONE, FAST_NOT, FAST_SOMEIN, MULTI, UNDEF, isConst, makeOne, noElements, prepareFast, type FastLit, type Frame, type One, type OneFn } from './fastpath.js';
 
 type Cont = () => boolean;
 type VCont = (v: Value) => boolean;
@@ -161,6 +161,11 @@ export class Evaluator {
         (bound ??= []).push(...slots);
         continue;
       }
+      if (kind === FAST_SOMEIN) {
+        if (!this.someInEmpty(lit, f)) break;
+        this.tick(lit.loc);
+        return this.release(f, bound, false);
+      }
       const o = lit.fastFn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
@@ -209,12 +214,28 @@ export class Evaluator {
         for (let j = 0; j < slots.length; j++) f[slots[j]!] = o[j]!;
         continue;
       }
+      if (kind === FAST_SOMEIN) {
+        if (!this.someInEmpty(lit, f)) break;
+        this.tick(lit.loc);
+        return -1;
+      }
       const o = lit.fastFn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
       if (kind === FAST_NOT ? o !== undefined && o !== false : o === undefined || o === false) return -1;
     }
     return i;
+  }
+
+  /**
+   * A `some ... in coll` literal (fresh vars) over a collection with nothing to bind: it fails
+   * without the enumeration machinery. False means "enumerate it the general way".
+   */
+  private someInEmpty(lit: FastLit, f: Frame): boolean {
+    const slots = lit.fastSlots!;
+    if (f[slots[0]!] !== undefined || (slots.length > 1 && f[slots[1]!] !== undefined)) return false;
+    const coll = lit.fastFn!(this, f);
+    return coll !== MULTI && noElements(coll);
   }
 
   private release(f: Frame, bound: number[] | undefined, r: boolean): boolean {

@@ -28,7 +28,21 @@ export const FAST_ASSIGN = 2;
 export const FAST_NOT = 3;
 /** `[a, b] := value`: an array of fresh vars bound from one value. */
 export const FAST_DESTRUCTURE = 4;
+/**
+ * `some v in coll` / `some k, v in coll` with fresh vars: when coll is undefined, empty or not a
+ * collection the literal fails at once (the common case: iterating a field the request lacks);
+ * otherwise the general evaluator enumerates it.
+ */
+export const FAST_SOMEIN = 5;
 export type FastLit = CLit & { fastKind?: number; fastFn?: OneFn; fastSlot?: number; fastSlots?: number[] };
+
+/** coll has no element to bind: undefined, a scalar, or an empty array, object or set. */
+export function noElements(coll: Value | undefined): boolean {
+  if (coll === undefined || coll === null || typeof coll !== 'object') return true;
+  if (Array.isArray(coll)) return coll.length === 0;
+  if (coll instanceof ObjectValue || coll instanceof SetValue) return coll.size === 0;
+  return true; // a big number
+}
 
 export function prepareFast(lit: FastLit): number {
   let kind = FAST_NONE;
@@ -54,6 +68,10 @@ export function prepareFast(lit: FastLit): number {
       kind = FAST_CHECK;
       fn = makeOne(t);
     }
+  } else if (lit.l === L.SomeIn && lit.with.length === 0 && lit.value.k === K.Var && (!lit.key || (lit.key.k === K.Var && lit.key.slot !== lit.value.slot))) {
+    kind = FAST_SOMEIN;
+    lit.fastSlots = lit.key ? [lit.value.slot, (lit.key as { slot: number }).slot] : [lit.value.slot];
+    fn = makeOne(lit.coll);
   } else if (lit.l === L.Not && lit.with.length === 0 && lit.body.length === 1) {
     const inner = lit.body[0] as FastLit;
     if ((inner.fastKind ?? prepareFast(inner)) === FAST_CHECK) {
