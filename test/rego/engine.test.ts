@@ -217,3 +217,11 @@ test('compile errors of several rules and syntax errors of several files are rep
   for (let i = 0; i < 15; i++) many += `r${i} if { v${i} }\n`;
   assert.throws(() => compile([{ name: 'm.rego', text: many }]), (e: unknown) => e instanceof RegoErrors && e.errors.length === 10);
 });
+
+test('sets and object keys tell apart composite values whose texts could run together', () => {
+  const v = evalRef(
+    'package x\nimport rego.v1\nn := count({["a,b"], ["a", "b"], ["\\"1:a"], ["1:a"], [1], ["1"], {"a": "b,c"}, {"a": "b", "c": 1}, {"a,b": 1}, {["a", 1]}, {["a"], [1]}})\nk := count({["a,b"]: 1, ["a", "b"]: 2})\n',
+    'data.x',
+  );
+  assert.equal(v, '{"k":2,"n":11}');
+});
