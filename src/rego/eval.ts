@@ -277,6 +277,22 @@ export class Evaluator {
           const coll = this.one(lit.coll, f);
           if (coll !== MULTI) return coll === undefined ? false : this.eachBinding(coll, kt ? kt.slot : -1, vt.slot, f, k);
         }
+        // `some k, v in coll` with k already bound (e.g. by an earlier loop) and v fresh: the one
+        // entry at k is looked up, not found by unifying k with every key of coll.
+        if (kt && vt.k === K.Var && f[vt.slot] === undefined && kt.k === K.Var && kt.slot !== vt.slot && f[kt.slot] !== undefined) {
+          const key = f[kt.slot]!;
+          const coll = this.one(lit.coll, f);
+          if (coll !== MULTI && (typeof key === 'string' || typeof key === 'number') && (coll instanceof ObjectValue || Array.isArray(coll))) {
+            const v = getKey(coll, key);
+            if (v === undefined) return false;
+            f[vt.slot] = v;
+            try {
+              return k();
+            } finally {
+              f[vt.slot] = undefined;
+            }
+          }
+        }
         return this.term(lit.coll, f, (coll) => this.iterate(coll, (key, val) => {
           if (lit.key) return this.unifyValue(lit.key, key, f, () => this.unifyValue(lit.value, val, f, k));
           return this.unifyValue(lit.value, val, f, k);

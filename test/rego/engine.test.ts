@@ -225,3 +225,11 @@ test('sets and object keys tell apart composite values whose texts could run tog
   );
   assert.equal(v, '{"k":2,"n":11}');
 });
+
+test('some k, v in coll with k already bound looks the entry up (objects, arrays, missing keys)', () => {
+  const p = 'package x\nimport rego.v1\nmodes := {"PidMode": "--pid", "IpcMode": "--ipc", "Nope": "--nope"}\n' +
+    'hits contains f if { some k, f in modes; lower(input.hc[k]) == "host" }\n' +
+    'idx contains v if { some i in [0, 2, 5]; some i, v in input.arr }\n';
+  assert.equal(evalRef(p, 'data.x.hits', '{"hc":{"PidMode":"host","IpcMode":"private","Other":"host"}}'), '["--pid"]');
+  assert.equal(evalRef(p, 'data.x.idx', '{"arr":["a","b","c"]}'), '["a","c"]');
+});
