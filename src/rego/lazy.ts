@@ -1,10 +1,13 @@
 // Heavy dependencies loaded on first use, not at start-up: the `yaml` package alone costs tens
 // of milliseconds to import, and most policies never call a YAML builtin or carry METADATA
-// blocks. Builtins are synchronous, so a dynamic import() cannot serve; createRequire gives a
-// synchronous load of the package's CommonJS build (yaml ships one for Node).
+// blocks; re2js (about 10 ms) only matters to policies using regex, glob or JSON-schema
+// builtins. Builtins are synchronous, so a dynamic import() cannot serve; createRequire gives a
+// synchronous load of the package's CommonJS build (both ship one for Node). Every user goes
+// through these functions, so one build of each package is ever loaded.
 import { createRequire } from 'node:module';
 
 type YamlModule = typeof import('yaml');
+type Re2Class = typeof import('re2js').RE2JS;
 
 const require = createRequire(import.meta.url);
 let yaml: YamlModule | undefined;
@@ -12,4 +15,11 @@ let yaml: YamlModule | undefined;
 /** The `yaml` package, imported the first time it is needed. */
 export function yamlLib(): YamlModule {
   return (yaml ??= require('yaml') as YamlModule);
+}
+
+let re2: Re2Class | undefined;
+
+/** re2js's RE2JS class, imported the first time a pattern is compiled. */
+export function re2Lib(): Re2Class {
+  return (re2 ??= (require('re2js') as { RE2JS: Re2Class }).RE2JS);
 }

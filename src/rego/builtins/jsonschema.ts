@@ -4,7 +4,8 @@ import { parseJSON } from '../json.js';
 import { BigNum, compare, equal, isNumber, ObjectValue, SetValue, toFloat, type Value } from '../value.js';
 import { builtinError, register } from './registry.js';
 import { goJSON } from './bytes.js';
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2Lib } from '../lazy.js';
 
 class SchemaError extends Error {}
 
@@ -74,7 +75,7 @@ function checkSchema(s: Value, path: string): void {
   if (pat !== undefined) {
     if (typeof pat !== 'string') throw new SchemaError('pattern must be of a string');
     try {
-      RE2JS.compile(pat);
+      re2Lib().compile(pat);
     } catch {
       throw new SchemaError(`Invalid regex pattern '${pat}'`);
     }
@@ -222,7 +223,7 @@ class Validator {
     if (isNumber(min) && len < toFloat(min)) errs.push({ type: 'string_gte', field, desc: `String length must be greater than or equal to ${fmtNum(min)}` });
     if (isNumber(max) && len > toFloat(max)) errs.push({ type: 'string_lte', field, desc: `String length must be less than or equal to ${fmtNum(max)}` });
     const pat = s.get('pattern');
-    if (typeof pat === 'string' && !RE2JS.compile(pat).matcher(v).find()) {
+    if (typeof pat === 'string' && !re2Lib().compile(pat).matcher(v).find()) {
       errs.push({ type: 'pattern', field, desc: `Does not match pattern '${pat}'` });
     }
   }
@@ -317,7 +318,7 @@ class Validator {
       }
       if (pprops instanceof ObjectValue) {
         for (const [pat, sub] of pprops.entries()) {
-          if (RE2JS.compile(pat as string).matcher(key).find()) {
+          if (re2Lib().compile(pat as string).matcher(key).find()) {
             matched = true;
             this.validate(sub, x, [...path, key], errs);
           }

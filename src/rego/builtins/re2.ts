@@ -1,5 +1,6 @@
 // RE2 (Go regexp) semantics on top of re2js, with a bounded cache of compiled patterns.
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2Lib } from '../lazy.js';
 import { LRU } from './operands.js';
 
 /** Longest pattern accepted (bytes of pattern text), as a guard against pathological input. */
@@ -14,7 +15,7 @@ export function compileRegex(pattern: string): RE2JS {
     if (pattern.length > MAX_PATTERN_LENGTH) re = new Error('error parsing regexp: expression too large');
     else {
       try {
-        re = RE2JS.compile(pattern);
+        re = re2Lib().compile(pattern);
       } catch (e) {
         re = new Error((e as Error).message);
       }
