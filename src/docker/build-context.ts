@@ -85,6 +85,11 @@ export class DockerfileFinder {
     this.sink!.end();
   }
 
+  /** The context will not be complete: stop reading and release what is held. */
+  abort(): void {
+    this.fail(new BuildContextError('the build context was not received completely'));
+  }
+
   private chooseSink(first: Buffer): ByteSink | undefined {
     if (first[0] === 0x1f && first[1] === 0x8b) {
       this.gunzip = createGunzip();

@@ -14,7 +14,7 @@ export interface InputIdentity {
   pid: number | null;
   /** Home directory from the user database ("" when unknown). */
   home: string;
-  via: 'peercred' | 'tls' | 'proxy-header' | 'cli';
+  via: 'peercred' | 'tls' | 'proxy-header' | 'cli' | 'insecure-tcp';
 }
 
 export interface InputTarget {

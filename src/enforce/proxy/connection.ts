@@ -12,7 +12,8 @@ import { mayHijack } from '../../docker/index.js';
 import { logRequest, type Logger } from '../../observe/index.js';
 import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http-head.js';
 import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './body-framing.js';
-import { ProxyRequest, type Decision, type DecisionPoint } from './decision.js';
+import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } from './decision.js';
+import { BodySpool, SpoolLimitError } from './body-spool.js';
 import { CONTINUE_100, errorResponse } from './responses.js';
 import { connectUpstream, type Address } from './upstream.js';
 import { headForBody } from './rewrite-head.js';
@@ -35,6 +36,8 @@ const enum ReqState {
   Deciding, // waiting for the decision point
   Collecting, // reading a body the decision point wants to see
   Body, // forwarding (or discarding) a body
+  Spooling, // writing a body to disk while the decision point reads it (build contexts)
+  Replaying, // forwarding a spooled body to the daemon
   Hold, // request that may hijack sent: wait for the daemon's answer before reading on
   Tunnel, // raw bidirectional stream
   Done, // no more requests will be read
@@ -91,6 +94,11 @@ export class ProxyConnection {
   private collectedRaw: Buffer[] = [];
   private collectedBytes = 0;
   private collectLimit = 0;
+  /** The spooled body of the current request (Spooling, Deciding, Replaying), and its reader. */
+  private spool: BodySpool | null = null;
+  private spoolObserver: BodyObserver | null = null;
+  /** Spool writes (and its creation) not yet on disk: the client is paused meanwhile. */
+  private spoolPending = 0;
 
   private readonly queue: Exchange[] = [];
   private respState = RespState.Head;
@@ -142,6 +150,7 @@ export class ProxyConnection {
       this.inbuf !== null ||
       this.reqState === ReqState.Deciding ||
       this.reqState === ReqState.Collecting ||
+      this.reqState === ReqState.Replaying ||
       (this.upstream !== null && this.upstream.writableLength > 0) ||
       this.client.writableLength > 0
     );
@@ -174,6 +183,9 @@ export class ProxyConnection {
           if (this.draining || this.queue.length >= this.settings.maxPipelined) break;
           if (!this.readHead()) break;
         } else if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting) {
+          this.readBody();
+        } else if (this.reqState === ReqState.Spooling) {
+          if (this.spool === null) break; // the spool file is being created
           this.readBody();
         } else {
           break; // Deciding, Hold, Tunnel, Done: the bytes wait
@@ -249,7 +261,108 @@ export class ProxyConnection {
       }
       return;
     }
+    const spoolFor = hasBody ? this.settings.decisionPoint.spoolBody?.(request) : undefined;
+    if (spoolFor) {
+      this.beginSpooling(head, spoolFor.observer, spoolFor.limit);
+      return;
+    }
     this.decide();
+  }
+
+  /** The decision needs a body too large to hold: spool it to disk while the observer reads it. */
+  private beginSpooling(head: RequestHead, observer: BodyObserver, limit: number): void {
+    const exchange = this.current!.exchange;
+    // The head waits while the body spools: copy it out of the read buffer, which is reused.
+    this.current!.headBytes = Buffer.from(this.current!.headBytes);
+    this.reqState = ReqState.Spooling;
+    this.spoolObserver = observer;
+    this.reqBody = this.bodyTracker(head);
+    // Copied: the bytes may sit in a read buffer that is reused for the next read.
+    this.reqBody.onPayload = (piece) => observer.write(Buffer.from(piece));
+    this.spoolPending++;
+    BodySpool.create(limit).then(
+      (spool) =>
+        this.guard(() => {
+          this.spoolPending--;
+          if (this.closed || this.spoolObserver !== observer) {
+            void spool.close();
+            return;
+          }
+          this.spool = spool;
+          this.processRequests();
+        }),
+      (err: Error) => this.guard(() => this.spoolFailed(exchange, 500, `cannot spool the request body: ${err.message}`)),
+    );
+    if (head.expectContinue) {
+      exchange.sendContinue = true;
+      exchange.dropContinue = true;
+      this.flushLocal();
+    }
+    this.updateClientFlow();
+  }
+
+  /** The whole body is received: once it is all on disk, the observer is told and the decision made. */
+  private decideWhenSpooled(): void {
+    if (this.spoolPending > 0) return; // the last write's completion calls back here
+    this.spoolObserver?.end();
+    this.spoolObserver = null;
+    this.decide();
+  }
+
+  /** Spooling failed (limit, disk): refuse the request and drop the rest of its body. */
+  private spoolFailed(exchange: Exchange, status: number, message: string): void {
+    if (this.closed || this.current?.exchange !== exchange) return;
+    this.dropSpool();
+    this.reqState = ReqState.Body;
+    this.applyDecision({ allow: false, status, message });
+    this.processRequests();
+  }
+
+  private dropSpool(): void {
+    this.spoolObserver?.abort();
+    this.spoolObserver = null;
+    if (this.spool) void this.spool.close();
+    this.spool = null;
+  }
+
+  /** Forwards the spooled body after an allowing decision, with the daemon's backpressure. */
+  private async replaySpool(spool: BodySpool, exchange: Exchange): Promise<void> {
+    this.reqState = ReqState.Replaying;
+    this.updateClientFlow();
+    try {
+      for await (const chunk of spool.replay()) {
+        if (this.closed) return;
+        this.writeUpstream(chunk);
+        if (this.upstreamFull) await this.upstreamDrained();
+      }
+    } catch (err) {
+      this.guard(() => {
+        throw err;
+      });
+      return;
+    } finally {
+      void spool.close();
+      if (this.spool === spool) this.spool = null;
+    }
+    this.guard(() => {
+      if (this.closed || this.current?.exchange !== exchange) return;
+      this.requestSent();
+      this.processRequests();
+    });
+  }
+
+  private upstreamDrained(): Promise<void> {
+    return new Promise((resolve) => {
+      const up = this.upstream;
+      if (!up || this.closed) return resolve();
+      const done = () => {
+        up.off('drain', done);
+        up.off('close', done);
+        resolve();
+      };
+      up.on('drain', done);
+      up.on('close', done);
+    });
   }
 
   private bodyTracker(head: RequestHead): BodyTracker {
@@ -283,6 +396,28 @@ export class ProxyConnection {
         this.collected = [];
         this.decide();
       }
+      return;
+    }
+    if (this.reqState === ReqState.Spooling) {
+      const exchange = this.current!.exchange;
+      if (n > 0) {
+        this.spoolPending++;
+        this.spool!.append(Buffer.from(piece)).then(
+          () =>
+            this.guard(() => {
+              this.spoolPending--;
+              if (this.spoolPending > 0 || this.closed || this.current?.exchange !== exchange) return;
+              if (this.reqBody?.done && this.reqState === ReqState.Spooling) this.decideWhenSpooled();
+              this.processRequests();
+            }),
+          (err: Error) =>
+            this.guard(() => {
+              this.spoolPending--;
+              this.spoolFailed(exchange, err instanceof SpoolLimitError ? 413 : 500, err.message);
+            }),
+        );
+      }
+      if (this.reqBody!.done) this.decideWhenSpooled();
       return;
     }
     if (this.forwardBody && n > 0) this.writeUpstream(piece);
@@ -338,6 +473,13 @@ export class ProxyConnection {
         return;
       }
     }
+    if (decision && decision.allow === true && this.spool !== null) {
+      // The body was spooled while judged: forward exactly those bytes.
+      exchange.forwarded = true;
+      this.writeUpstream(headBytes);
+      void this.replaySpool(this.spool, exchange);
+      return;
+    }
     if (decision && decision.allow === true) {
       exchange.forwarded = true;
       this.writeUpstream(headBytes);
@@ -355,6 +497,7 @@ export class ProxyConnection {
       return;
     }
     // Refused: answer in order, never forward.
+    this.dropSpool();
     const failed = (decision as { error?: boolean } | undefined)?.error === true;
     exchange.decision = failed ? 'error' : 'deny';
     const status = decision?.status ?? 403;
@@ -448,7 +591,7 @@ export class ProxyConnection {
       this.upstream?.end(); // half-close: the container sees stdin EOF, output keeps flowing back
       return;
     }
-    if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting) {
+    if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting || this.reqState === ReqState.Spooling) {
       this.destroy(); // the request will never be complete
       return;
     }
@@ -519,6 +662,8 @@ export class ProxyConnection {
       this.upstreamFull ||
       this.reqState === ReqState.Deciding ||
       this.reqState === ReqState.Hold ||
+      this.reqState === ReqState.Replaying ||
+      this.spoolPending > 0 ||
       (this.reqState === ReqState.Head && this.inbuf !== null && this.queue.length >= this.settings.maxPipelined);
     if (pause !== this.clientPaused) {
       this.clientPaused = pause;
@@ -800,6 +945,7 @@ export class ProxyConnection {
     this.queue.length = 0;
     this.inbuf = null;
     this.respBuf = null;
+    this.dropSpool();
     this.client.destroy();
     this.upstream?.destroy();
     this.onClose(this);

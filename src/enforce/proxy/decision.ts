@@ -24,7 +24,21 @@ export interface DecisionPoint {
    * A body longer than this is refused with 413, never judged on a prefix.
    */
   bodyLimit?(req: ProxyRequest): number;
+  /**
+   * For bodies too large to hold but needed for the decision (build contexts): the body is
+   * spooled to disk while `observer` reads it, then the decision is made, then the spooled
+   * bytes are forwarded. Undefined: no spooling for this request.
+   */
+  spoolBody?(req: ProxyRequest): { observer: BodyObserver; limit: number } | undefined;
   decide(req: ProxyRequest): Decision | Promise<Decision>;
+}
+
+/** Reads a spooled request body as it arrives (de-chunked payload, copies it may keep). */
+export interface BodyObserver {
+  write(piece: Buffer): void;
+  end(): void;
+  /** The body will not be complete (client gone, limit reached): release what is held. */
+  abort(): void;
 }
 
 /** One request as the decision point sees it. Derived fields are computed on first use. */

@@ -4,6 +4,8 @@
 import { DEFAULT_MAX_JUDGED_BODY, readRequest, routeRequest, UnreadableRequestError, type RoutedRequest } from '../../docker/request.js';
 import type { InputIdentity } from '../../docker/input.js';
 import type { VolumeInfo } from '../../docker/bind-mounts.js';
+import { BuildContextError, DockerfileFinder } from '../../docker/build-context.js';
+import { parseDockerfile, type ParsedDockerfile } from '../../docker/dockerfile.js';
 import { MutationError, type PolicyDecision, type PolicyEngine } from '../../policy/index.js';
 import { equal, fromJS, toJSON } from '../../rego/index.js';
 import { userById, type Identity } from '../../tenancy/index.js';
@@ -17,10 +19,14 @@ export interface PolicyPointOptions {
   maxJudgedBody?: number;
   /** How long a live lookup at the daemon (volumes) may take before the request is refused. */
   lookupTimeoutMs?: number;
+  /** Largest build context spooled to disk while its Dockerfile is judged (default 16 GiB). */
+  maxBuildContext?: number;
 }
 
 export class PolicyDecisionPoint implements DecisionPoint {
   private readonly routed = new WeakMap<ProxyRequest, RoutedRequest | UnreadableRequestError>();
+  private readonly contexts = new WeakMap<ProxyRequest, DockerfileFinder>();
+  private readonly identities = new WeakMap<Identity, { engine: PolicyEngine; identity: InputIdentity }>();
   private readonly maxJudgedBody: number;
   private readonly lookupTimeoutMs: number;
 
@@ -38,14 +44,34 @@ export class PolicyDecisionPoint implements DecisionPoint {
     return r instanceof UnreadableRequestError || !r.judgedBody ? 0 : this.maxJudgedBody;
   }
 
+  /** Build contexts stream to disk while the Dockerfile in them is found. */
+  spoolBody(req: ProxyRequest): { observer: DockerfileFinder; limit: number } | undefined {
+    const r = this.route(req);
+    if (r instanceof UnreadableRequestError || !r.build) return undefined;
+    const finder = new DockerfileFinder(r.apiPath.query.dockerfile);
+    this.contexts.set(req, finder);
+    return { observer: finder, limit: this.options.maxBuildContext ?? 16 * 1024 ** 3 };
+  }
+
   async decide(req: ProxyRequest): Promise<Decision> {
     const routed = this.route(req);
     if (routed instanceof UnreadableRequestError) return refused(routed.status, routed.message);
+    let dockerfile: (ParsedDockerfile & { path: string }) | undefined;
+    const context = this.contexts.get(req);
+    if (context) {
+      try {
+        const found = await context.result;
+        dockerfile = { ...parseDockerfile(found.text), path: found.path };
+      } catch (err) {
+        if (err instanceof BuildContextError) return refused(400, err.message);
+        throw err;
+      }
+    }
     const engine = this.engine;
     const identity = this.inputIdentity(req.identity, engine);
     const judge = async (body: Buffer | null) => {
       const read = await readRequest({
-        routed, method: req.method, target: req.rawPath, headers: req.headers, body, identity, layer: 'proxy',
+        routed, method: req.method, target: req.rawPath, headers: req.headers, body, identity, layer: 'proxy', dockerfile,
         lookupVolume: (name) => this.lookupVolume(name),
       });
       const input = fromJS(read.input);
@@ -85,15 +111,23 @@ export class PolicyDecisionPoint implements DecisionPoint {
     return r;
   }
 
-  /** The caller as the input document shows it: admin by the config's users and groups. */
+  /**
+   * The caller as the input document shows it: admin by the config's users and groups, home
+   * from the user database. Worked out once per connection (Identity is per connection) and
+   * per policy engine (a reload may change who is an admin).
+   */
   private inputIdentity(id: Identity, engine: PolicyEngine): InputIdentity {
+    const hit = this.identities.get(id);
+    if (hit && hit.engine === engine) return hit.identity;
     const cfg = engine.config.identity as { admins: string[]; admin_groups: string[] };
     const admin = cfg.admins.includes(id.user) || id.groups.some((g) => cfg.admin_groups.includes(g));
     const home = id.uid === null ? '' : (userById(id.uid)?.home ?? '');
-    return {
+    const identity: InputIdentity = {
       uid: id.uid, gid: id.gid, user: id.user, groups: id.groups, admin, pid: id.pid, home,
-      via: id.via === 'insecure-tcp' ? 'proxy-header' : id.via,
+      via: id.via,
     };
+    this.identities.set(id, { engine, identity });
+    return identity;
   }
 
   /** GET /volumes/{name} at the daemon: is this named volume a bind of a host path? */

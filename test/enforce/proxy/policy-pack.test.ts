@@ -121,6 +121,29 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
     await refused(['exec', '--privileged', id, 'true'], 'privileged');
   });
 
+  test('builds: the Dockerfile inside a streamed context is judged, and allowed builds work', async () => {
+    const ctx = path.join(home, 'ctx');
+    fs.mkdirSync(ctx, { recursive: true });
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${image}\nCOPY big.bin /big.bin\nRUN echo built > /built\n`);
+    fs.writeFileSync(path.join(ctx, 'big.bin'), Buffer.alloc(8 << 20, 7));
+    fs.writeFileSync(path.join(ctx, 'Url.df'), `FROM ${image}\nADD https://example.invalid/x /x\n`);
+    fs.writeFileSync(path.join(ctx, 'Insecure.df'), `FROM ${image}\nRUN --security=insecure true\n`);
+    for (const f of fs.readdirSync(ctx)) fs.chownSync(path.join(ctx, f), user.uid, user.gid);
+    fs.chownSync(ctx, user.uid, user.gid);
+    const build = (args: string[]) => asUser(['build', '-q', ...args, ctx], { env: { DOCKER_BUILDKIT: '0', HOME: home } });
+    const ok1 = await build(['-t', 'dg-built:1']);
+    assert.equal(ok1.code, 0, ok1.stderr);
+    const out = await ok(direct(['run', '--rm', 'dg-built:1', 'cat', '/built']));
+    assert.equal(out.stdout.toString().trim(), 'built');
+    const url = await build(['-f', path.join(ctx, 'Url.df'), '-t', 'dg-built:2']);
+    assert.notEqual(url.code, 0);
+    assert.match(url.stderr, /dockgate: build: Dockerfile line 2: ADD from a URL/);
+    const insecure = await build(['-f', path.join(ctx, 'Insecure.df'), '-t', 'dg-built:3']);
+    assert.notEqual(insecure.code, 0);
+    assert.match(insecure.stderr, /dockgate: build: Dockerfile line 2: RUN --security=insecure is refused/);
+    await direct(['rmi', '-f', 'dg-built:1']);
+  });
+
   describe('hand-made requests', () => {
     const create = (body: string, opts: { path?: string; headers?: string[]; chunked?: boolean; rawBody?: string } = {}) => {
       const p = opts.path ?? '/v1.41/containers/create';
