@@ -80,15 +80,24 @@ export function buildInput(f: InputFacts): Record<string, unknown> {
 
 function canonicalHeaders(h: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
+  for (const k in h) {
     const name = canonicalHeaderName(k);
-    if (!(name in out)) out[name] = v;
+    if (!(name in out)) out[name] = h[k]!;
   }
   return out;
 }
 
+// Header names repeat across requests: remember their canonical form (bounded).
+const canonicalNames = new Map<string, string>();
+
 /** Go's CanonicalMIMEHeaderKey: "content-type" → "Content-Type". */
 export function canonicalHeaderName(name: string): string {
-  if (!/^[A-Za-z0-9-]+$/.test(name)) return name; // Go leaves names with other bytes untouched
-  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+  let c = canonicalNames.get(name);
+  if (c === undefined) {
+    // Go leaves names with bytes other than letters, digits and '-' untouched.
+    c = /^[A-Za-z0-9-]+$/.test(name) ? name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, ch: string) => dash + ch.toUpperCase()) : name;
+    if (canonicalNames.size >= 1024) canonicalNames.clear();
+    canonicalNames.set(name, c);
+  }
+  return c;
 }

@@ -73,34 +73,49 @@ export interface ReadRequest {
 
 /** Reads the body as dockerd will and builds the input document. Throws UnreadableRequestError. */
 export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
-  const { route, apiPath, judgedBody } = d.routed;
-  let body: unknown = null;
-  let forwardBody: Buffer | undefined;
-  if (judgedBody && d.body && d.body.length > 0) {
-    try {
-      const canonical = canonicalizeBody(route.action, d.body);
-      body = canonical.value;
-      forwardBody = canonical.bytes;
-    } catch (err) {
-      if (err instanceof BodyRefusedError) throw new UnreadableRequestError(err.message, err.status);
-      throw err;
-    }
+  const body = readBody(d);
+  const bindMounts = await mountsOf(d.routed.route.action, body.value, d.lookupVolume);
+  return { input: inputOf(d, body.value, bindMounts), forwardBody: body.forward };
+}
+
+/** Whether reading this request needs the host or the daemon (mount paths, volumes): then use readRequest. */
+export function mountsNeeded(routed: RoutedRequest): boolean {
+  return routed.route.action === 'container.create' || routed.route.action === 'volume.create';
+}
+
+/** readRequest for requests that mount nothing (see mountsNeeded): no waiting, for the hot path. */
+export function readRequestNow(d: RequestDetails): ReadRequest {
+  if (mountsNeeded(d.routed)) throw new Error(`${d.routed.route.action} needs readRequest`);
+  const body = readBody(d);
+  return { input: inputOf(d, body.value, []), forwardBody: body.forward };
+}
+
+function readBody(d: RequestDetails): { value: unknown; forward: Buffer | undefined } {
+  const { route, judgedBody } = d.routed;
+  if (!judgedBody || !d.body || d.body.length === 0) return { value: null, forward: undefined };
+  try {
+    const canonical = canonicalizeBody(route.action, d.body);
+    return { value: canonical.value, forward: canonical.bytes };
+  } catch (err) {
+    if (err instanceof BodyRefusedError) throw new UnreadableRequestError(err.message, err.status);
+    throw err;
   }
-  const bindMounts = await mountsOf(route.action, body, d.lookupVolume);
-  const input = buildInput({
+}
+
+function inputOf(d: RequestDetails, body: unknown, bindMounts: BindMount[]): Record<string, unknown> {
+  return buildInput({
     layer: d.layer,
     method: d.method,
     target: d.target,
     headers: d.headers,
     body,
     identity: d.identity,
-    apiPath,
-    route,
+    apiPath: d.routed.apiPath,
+    route: d.routed.route,
     bindMounts,
     dockerfile: d.dockerfile,
     targetObject: d.targetObject,
   });
-  return { input, forwardBody };
 }
 
 /** Host paths a request would mount: container creates, and `local` volumes created over a host device. */

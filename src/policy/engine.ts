@@ -57,6 +57,8 @@ export class PolicyEngine {
     readonly config: Config,
     readonly warnings: string[],
     private readonly hasBuildPolicy: boolean,
+    /** Some module defines data.dockgate.mutate (asking for it otherwise would evaluate all of data.dockgate). */
+    private readonly hasMutate: boolean,
     private readonly opts: PolicyOptions,
   ) {}
 
@@ -76,7 +78,7 @@ export class PolicyEngine {
       throw new PolicyLoadError((err as Error).message);
     }
     const hasBuild = policy.modules.some((m) => m.pkg.join('.') === 'docker.build');
-    return new PolicyEngine(policy, config, policy.warnings, hasBuild, opts);
+    return new PolicyEngine(policy, config, policy.warnings, hasBuild, definesMutate(policy), opts);
   }
 
   /** Judges one input document. Never throws: errors are a deny. */
@@ -108,6 +110,7 @@ export class PolicyEngine {
    * for and cannot be made: the caller must then refuse the request.
    */
   mutatedBody(inputDoc: Record<string, unknown> | Value): Value | undefined {
+    if (!this.hasMutate) return undefined;
     const input = inputDoc instanceof ObjectValue ? inputDoc : fromJS(inputDoc);
     const evalOpts = { timeoutMs: this.opts.timeoutMs ?? 250, maxSteps: this.opts.maxSteps ?? 5_000_000 };
     let ops: Value | undefined;
@@ -130,6 +133,15 @@ export class PolicyEngine {
 }
 
 export class MutationError extends Error {}
+
+/** Whether a rule defines data.dockgate.mutate: `mutate` in package dockgate, or a package at or below it. */
+function definesMutate(policy: Policy): boolean {
+  return policy.modules.some((m) => {
+    const pkg = m.pkg.join('.');
+    if (pkg === 'dockgate.mutate' || pkg.startsWith('dockgate.mutate.')) return true;
+    return pkg === 'dockgate' && m.rules.some((r) => r.ref[0]?.type === 'var' && r.ref[0].name === 'mutate');
+  });
+}
 
 const DECISION_REFS = ['data.docker.authz.allow', 'data.docker.authz.deny'];
 const DECISION_REFS_BUILD = [...DECISION_REFS, 'data.docker.build.allow'];

@@ -1,13 +1,13 @@
 // The proxy's decision point backed by the policy: each request is read the way dockerd reads
 // it (src/docker), turned into the input document, and judged by policy/. The policy engine can
 // be swapped (SIGHUP reload) without touching connections in flight.
-import { DEFAULT_MAX_JUDGED_BODY, readRequest, routeRequest, UnreadableRequestError, type RoutedRequest } from '../../docker/request.js';
+import { DEFAULT_MAX_JUDGED_BODY, mountsNeeded, readRequest, readRequestNow, routeRequest, UnreadableRequestError, type ReadRequest, type RoutedRequest } from '../../docker/request.js';
 import type { InputIdentity } from '../../docker/input.js';
 import type { VolumeInfo } from '../../docker/bind-mounts.js';
 import { BuildContextError, DockerfileFinder } from '../../docker/build-context.js';
 import { parseDockerfile, type ParsedDockerfile } from '../../docker/dockerfile.js';
 import { MutationError, type PolicyDecision, type PolicyEngine } from '../../policy/index.js';
-import { equal, fromJS, toJSON } from '../../rego/index.js';
+import { equal, fromJS, toJSON, type Value } from '../../rego/index.js';
 import { userById, type Identity } from '../../tenancy/index.js';
 import type { Decision, DecisionPoint, ProxyRequest } from './decision.js';
 import type { Address } from './upstream.js';
@@ -53,48 +53,68 @@ export class PolicyDecisionPoint implements DecisionPoint {
     return { observer: finder, limit: this.options.maxBuildContext ?? 16 * 1024 ** 3 };
   }
 
-  async decide(req: ProxyRequest): Promise<Decision> {
+  decide(req: ProxyRequest): Decision | Promise<Decision> {
     const routed = this.route(req);
     if (routed instanceof UnreadableRequestError) return refused(routed.status, routed.message);
-    let dockerfile: (ParsedDockerfile & { path: string }) | undefined;
-    const context = this.contexts.get(req);
-    if (context) {
-      try {
+    // Most requests mount nothing and carry no build context: decide them without waiting.
+    if (this.contexts.has(req) || mountsNeeded(routed)) return this.decideLater(req, routed);
+    try {
+      const first = this.judge(routed, readRequestNow(this.details(req, routed, req.body ?? null, undefined)));
+      if (first.mutated === undefined) return first.decision;
+      return this.judgeMutation(readRequestNow(this.details(req, routed, bodyOf(first.mutated), undefined)), first.mutated);
+    } catch (err) {
+      return failure(err);
+    }
+  }
+
+  private async decideLater(req: ProxyRequest, routed: RoutedRequest): Promise<Decision> {
+    try {
+      let dockerfile: (ParsedDockerfile & { path: string }) | undefined;
+      const context = this.contexts.get(req);
+      if (context) {
         const found = await context.result;
         dockerfile = { ...parseDockerfile(found.text), path: found.path };
-      } catch (err) {
-        if (err instanceof BuildContextError) return refused(400, err.message);
-        throw err;
       }
-    }
-    const engine = this.engine;
-    const identity = this.inputIdentity(req.identity, engine);
-    const judge = async (body: Buffer | null) => {
-      const read = await readRequest({
-        routed, method: req.method, target: req.rawPath, headers: req.headers, body, identity, layer: 'proxy', dockerfile,
-        lookupVolume: (name) => this.lookupVolume(name),
-      });
-      const input = fromJS(read.input);
-      return { read, input, decision: engine.decide(input) };
-    };
-    try {
-      const first = await judge(req.body ?? null);
-      if (!first.decision.allow) return denied(first.decision);
-      const mutated = engine.mutatedBody(first.input);
-      if (mutated === undefined) return first.read.forwardBody ? { allow: true, body: first.read.forwardBody } : { allow: true };
-      // The policy changes the body (owner labels, limits): judge the changed request again,
-      // and forward it only if the policy allows it and asks for nothing more.
-      if (!routed.judgedBody) return refused(403, 'the policy asks to change a request whose body dockgate does not rewrite');
-      const second = await judge(Buffer.from(toJSON(mutated), 'utf8'));
-      if (!second.decision.allow) return denied(second.decision);
-      const again = engine.mutatedBody(second.input);
-      if (again !== undefined && !equal(again, mutated)) return refused(403, 'the policy keeps changing the request body (its mutation is not stable)');
-      return { allow: true, body: second.read.forwardBody };
+      const first = this.judge(routed, await readRequest(this.details(req, routed, req.body ?? null, dockerfile)));
+      if (first.mutated === undefined) return first.decision;
+      return this.judgeMutation(await readRequest(this.details(req, routed, bodyOf(first.mutated), dockerfile)), first.mutated);
     } catch (err) {
-      if (err instanceof UnreadableRequestError) return refused(err.status, err.message);
-      if (err instanceof MutationError) return { ...refused(403, err.message), error: true };
-      throw err;
+      return failure(err);
     }
+  }
+
+  /** Judges a read request, and says which body the policy wants instead (data.dockgate.mutate), if any. */
+  private judge(routed: RoutedRequest, read: ReadRequest): { decision: Decision; mutated?: Value } {
+    const input = fromJS(read.input);
+    const decision = this.engine.decide(input);
+    if (!decision.allow) return { decision: denied(decision) };
+    const mutated = this.engine.mutatedBody(input);
+    if (mutated !== undefined) {
+      if (!routed.judgedBody) return { decision: refused(403, 'the policy asks to change a request whose body dockgate does not rewrite') };
+      return { decision: { allow: true }, mutated };
+    }
+    return { decision: read.forwardBody ? { allow: true, body: read.forwardBody } : { allow: true } };
+  }
+
+  /**
+   * The policy changes the body (owner labels, limits): the changed request is judged again and
+   * forwarded only if the policy allows it and asks for nothing more.
+   */
+  private judgeMutation(second: ReadRequest, mutated: Value): Decision {
+    const input = fromJS(second.input);
+    const decision = this.engine.decide(input);
+    if (!decision.allow) return denied(decision);
+    const again = this.engine.mutatedBody(input);
+    if (again !== undefined && !equal(again, mutated)) return refused(403, 'the policy keeps changing the request body (its mutation is not stable)');
+    return { allow: true, body: second.forwardBody };
+  }
+
+  private details(req: ProxyRequest, routed: RoutedRequest, body: Buffer | null, dockerfile: (ParsedDockerfile & { path: string }) | undefined) {
+    return {
+      routed, method: req.method, target: req.rawPath, headers: req.headers, body, layer: 'proxy' as const, dockerfile,
+      identity: this.inputIdentity(req.identity, this.engine),
+      lookupVolume: (name: string) => this.lookupVolume(name),
+    };
   }
 
   private route(req: ProxyRequest): RoutedRequest | UnreadableRequestError {
@@ -140,10 +160,22 @@ export class PolicyDecisionPoint implements DecisionPoint {
   }
 }
 
+function bodyOf(v: Value): Buffer {
+  return Buffer.from(toJSON(v), 'utf8');
+}
+
 function refused(status: number, message: string): Decision {
   return { allow: false, status, message: `dockgate: ${message}` };
 }
 
 function denied(d: PolicyDecision): Decision {
   return { allow: false, status: 403, message: d.message, ...(d.error ? { error: true } : {}) };
+}
+
+/** Errors while reading or judging: refusals, never crashes (fail closed). */
+function failure(err: unknown): Decision {
+  if (err instanceof UnreadableRequestError) return refused(err.status, err.message);
+  if (err instanceof BuildContextError) return refused(400, err.message);
+  if (err instanceof MutationError) return { ...refused(403, err.message), error: true };
+  return { ...refused(500, `request could not be judged: ${(err as Error)?.message ?? String(err)}`), error: true };
 }
