@@ -1,3 +1,3 @@
 // Knowledge of the Engine API.
-export { normaliseTarget, cleanPath, type NormalisedTarget } from './request-path.js';
+export { parseApiPath, cleanPath, ApiPathError, type ApiPath } from './api-path.js';
 export { mayHijack } from './hijack.js';

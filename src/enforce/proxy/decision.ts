@@ -1,7 +1,7 @@
 // The decision point: every request is described by a ProxyRequest and handed to one
 // DecisionPoint before any byte of it is forwarded. The proxy never decides itself.
 import type { Identity } from '../../tenancy/index.js';
-import { normaliseTarget, type NormalisedTarget } from '../../docker/index.js';
+import { parseApiPath, type ApiPath } from '../../docker/index.js';
 
 export interface Decision {
   allow: boolean;
@@ -45,7 +45,7 @@ export interface BodyObserver {
 export class ProxyRequest {
   /** The body, de-chunked, when `bodyLimit` asked for it (read-only by contract). */
   body: Buffer | undefined = undefined;
-  private normalised: NormalisedTarget | undefined;
+  private parsed: ApiPath | undefined;
   private headerMap: Record<string, string> | undefined;
 
   constructor(
@@ -59,19 +59,31 @@ export class ProxyRequest {
     readonly hasBody: boolean,
   ) {}
 
-  private get target(): NormalisedTarget {
-    return (this.normalised ??= normaliseTarget(this.rawPath));
+  /**
+   * The target as dockerd routes it (src/docker/api-path). A target dockerd would refuse or
+   * redirect reads as its raw path with no version or query; decision points refuse those.
+   */
+  private get target(): ApiPath {
+    if (!this.parsed) {
+      try {
+        this.parsed = parseApiPath(this.rawPath);
+      } catch {
+        this.parsed = { version: '', path: this.rawPath.split('?', 1)[0]!, query: {}, queryAll: {} };
+      }
+    }
+    return this.parsed;
   }
   /** API version from the /vX.Y prefix, '' when absent. */
   get version(): string {
     return this.target.version;
   }
-  /** Normalised path: decoded, cleaned, no version prefix, no query. */
+  /** Decoded path without the version prefix and query. */
   get path(): string {
     return this.target.path;
   }
+  /** Decoded query: every value of each key. */
   get query(): Record<string, string[]> {
-    return this.target.query;
+    return this.target.queryAll;
   }
   /** Header names lower-cased → first value. */
   get headers(): Record<string, string> {

@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead } from '../../../src/enforce/proxy/http-head.js';
 import { ChunkedBody, LengthBody } from '../../../src/enforce/proxy/body-framing.js';
-import { normaliseTarget } from '../../../src/docker/index.js';
+import { ProxyRequest } from '../../../src/enforce/proxy/decision.js';
+import type { Identity } from '../../../src/tenancy/index.js';
+
+const identity: Identity = { uid: 0, gid: 0, user: 'root', groups: ['root'], admin: false, pid: 1, via: 'peercred' };
 
 function req(text: string) {
   const b = Buffer.from(text, 'latin1');
@@ -95,11 +98,12 @@ test('Content-Length bodies stop exactly at their length', () => {
   assert.equal(body.done, true);
 });
 
-test('request targets are normalised for policy: version prefix, dot segments, slashes, escapes, query', () => {
-  const t = normaliseTarget('/v1.41/containers//abc/../%6Aso%6E?all=1&filters=%7B%7D&all=0');
+test('the decision point sees the target as dockerd routes it: version prefix, escapes, every query value', () => {
+  const t = new ProxyRequest('GET', '/v1.41/containers/%6Aso%6E?all=1&filters=%7B%7D&all=0', [], identity, false);
   assert.equal(t.version, '1.41');
   assert.equal(t.path, '/containers/json');
   assert.deepEqual({ ...t.query }, { all: ['1', '0'], filters: ['{}'] });
-  assert.equal(normaliseTarget('/_ping').version, '');
-  assert.equal(normaliseTarget('/v1.41').path, '/');
+  assert.equal(new ProxyRequest('GET', '/_ping', [], identity, false).version, '');
+  // A target dockerd would redirect keeps its raw path (the decision point refuses it).
+  assert.equal(new ProxyRequest('GET', '/v1.41/containers//abc/../json', [], identity, false).path, '/v1.41/containers//abc/../json');
 });
