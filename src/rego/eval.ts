@@ -1124,59 +1124,6 @@ export class Evaluator {
   /** The value of a user function for these arguments (all definitions, conflicts, default). */
   private functionValue(node: RuleNode, args: Value[], loc: Loc): Value | undefined {
     this.tick(loc);
-    let value = this.functionValueFast(node, args);
-    if (value === MULTI) value = this.functionValueSlow(node, args);
-    if (value === undefined && node.defaultRule) {
-      const d = node.defaultRule;
-      const f: Frame = new Array(d.nslots);
-      this.term(d.value, f, (v) => {
-        value = v;
-        return true;
-      });
-    }
-    return value;
-  }
-
-  /**
-   * A call whose definitions all have plain parameters and deterministic bodies (most helper
-   * functions): their values are computed without callbacks. MULTI: some definition needs
-   * the general path, which then runs the call from the start (bodies have no side effects).
-   */
-  private functionValueFast(node: RuleNode, args: Value[]): One {
-    let value: Value | undefined;
-    const early = node.allConst;
-    for (const r of node.rules) {
-      const o = this.functionRuleOne(r, args);
-      if (o === MULTI) return MULTI;
-      if (o === undefined) continue;
-      if (value === undefined) value = o;
-      else if (!equal(value, o)) throw this.err('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
-      if (early) break;
-    }
-    return value;
-  }
-
-  /** One definition (and its else chain) on the fast path: its value, undefined, or MULTI. */
-  private functionRuleOne(r: CRule, args: Value[]): One {
-    const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
-    const params = r.args!;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i]!;
-      if (p.k === K.Const) {
-        if (equal(p.v, args[i]!)) continue;
-        return undefined; // neither this definition nor its else chain applies
-      }
-      if (p.k !== K.Var || f[p.slot] !== undefined) return MULTI;
-      f[p.slot] = args[i]!;
-    }
-    const start = this.fastPrefix(r.body, f);
-    if (start < 0) return r.elseRule ? this.functionRuleOne(r.elseRule, args) : undefined;
-    if (start === r.body.length) return this.one(r.value, f);
-    return MULTI;
-  }
-
-  /** The general path of a call: every solution of every definition, with conflict checks. */
-  private functionValueSlow(node: RuleNode, args: Value[]): Value | undefined {
     let value: Value | undefined;
     // When every definition returns the same constant (`f(x) if ...`), the first success decides.
     const early = node.allConst;
@@ -1191,6 +1138,14 @@ export class Evaluator {
       cur = r;
       this.functionRule(r, args, collect);
       if (early && value !== undefined) break;
+    }
+    if (value === undefined && node.defaultRule) {
+      const d = node.defaultRule;
+      const f: Frame = new Array(d.nslots);
+      this.term(d.value, f, (v) => {
+        value = v;
+        return true;
+      });
     }
     return value;
   }
