@@ -6,7 +6,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { compile, fromJS, parseJSON, ObjectValue, SetValue, toJS, type Policy, type Value } from '../rego/index.js';
 import { loadConfig, type Config } from './config.js';
 
@@ -212,7 +211,8 @@ async function readData(paths: string[]): Promise<ObjectValue> {
     const text = await readFile(file, 'utf8');
     let value: Value;
     try {
-      value = extname(file) === '.json' ? parseJSON(text) : fromJS(parseYaml(text));
+      // yaml is loaded only when a YAML data file is given: it costs start-up time and memory.
+      value = extname(file) === '.json' ? parseJSON(text) : fromJS((await import('yaml')).parse(text));
     } catch (err) {
       throw new PolicyLoadError(`${file}: ${(err as Error).message}`);
     }
