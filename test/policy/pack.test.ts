@@ -74,6 +74,11 @@ describe('escapes to the host are refused', () => {
   test('a local volume created over /etc is refused as a bind', async () => {
     refusedBy(await judge('POST', '/v1.41/volumes/create', { Name: 'v', Driver: 'local', DriverOpts: { type: 'none', o: 'bind', device: '/etc' } }), 'mounts');
   });
+  test('builds whose Dockerfile cannot be seen are refused: BuildKit, remote contexts, host network', async () => {
+    refusedBy(await judge('POST', '/v1.41/build?version=2&t=x'), 'build');
+    refusedBy(await judge('POST', '/v1.41/build?remote=https%3A%2F%2Fexample.invalid%2Fr.git'), 'build');
+    refusedBy(await judge('POST', '/v1.41/build?networkmode=host'), 'build');
+  });
   test('plugin install, swarm init and unknown endpoints are refused', async () => {
     refusedBy(await judge('POST', '/v1.41/plugins/pull?remote=x', []), 'plugins');
     refusedBy(await judge('POST', '/v1.41/swarm/init', {}), 'swarm');

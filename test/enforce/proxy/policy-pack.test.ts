@@ -191,6 +191,22 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
       await rawRefused(create(body, { path: '/v1.41/containers/create/' }), 'trailing slash');
       await rawRefused(create(body, { path: '/v1.41/containers%2Fcreate' }), '%2F');
     });
+    test('bodies that cannot be read unambiguously are refused with a clear error, nothing forwarded', async () => {
+      const cases: [string, string, RegExp][] = [
+        ['trailing data', privileged('{}') + ' {"HostConfig":{"Privileged":true}}', /400 .*unexpected data after the JSON value/s],
+        ['invalid JSON', '{"Image":', /400 .*not valid JSON/s],
+        ['top-level HostConfig field', `{"Image":"${image}","Privileged":true}`, /400 .*put Privileged inside HostConfig/s],
+        ['over 2 MiB', `{"Image":"${image}","Labels":{"big":"${'x'.repeat(3 << 20)}"}}`, /413 .*cannot be judged/s],
+      ];
+      for (const [label, body, expected] of cases) {
+        const before = await upstreamContainers();
+        const response = (await rawExchangeAs(served.socket, Buffer.from(create(body)), { uid: user.uid, gid: user.gid })).toString('latin1');
+        assert.match(response, expected, label);
+        assert.match(response, /"message":"dockgate: |"message":"request body larger/, label);
+        assert.deepEqual(await upstreamContainers(), before, `${label}: no container may appear upstream`);
+      }
+    });
+
     test('raw Binds of /etc and raw Devices of /dev/mem are refused', async () => {
       await rawRefused(create(privileged('{"Binds":["/etc:/e"]}')), 'Binds');
       await rawRefused(create(privileged('{"Devices":[{"PathOnHost":"/dev/mem","PathInContainer":"/dev/mem","CgroupPermissions":"rwm"}]}')), 'Devices');
