@@ -80,10 +80,13 @@ export class PolicyEngine {
     return new PolicyEngine(policy, config, policy.warnings, hasBuild, definesMutate(policy), opts);
   }
 
+  /** The budget of one evaluation: a runaway policy is stopped and the request refused. */
+  private readonly limits = { timeoutMs: this.opts.timeoutMs ?? 250, maxSteps: this.opts.maxSteps ?? 5_000_000 };
+
   /** Judges one input document. Never throws: errors are a deny. */
   decide(inputDoc: Record<string, unknown> | Value): PolicyDecision {
     const input = inputDoc instanceof ObjectValue ? inputDoc : fromJS(inputDoc);
-    const evalOpts = { timeoutMs: this.opts.timeoutMs ?? 250, maxSteps: this.opts.maxSteps ?? 5_000_000 };
+    const evalOpts = this.limits;
     try {
       // One evaluation for every decision document: rules shared by allow and deny run once.
       const build = this.hasBuildPolicy && isBuild(input);
@@ -111,7 +114,7 @@ export class PolicyEngine {
   mutatedBody(inputDoc: Record<string, unknown> | Value): Value | undefined {
     if (!this.hasMutate) return undefined;
     const input = inputDoc instanceof ObjectValue ? inputDoc : fromJS(inputDoc);
-    const evalOpts = { timeoutMs: this.opts.timeoutMs ?? 250, maxSteps: this.opts.maxSteps ?? 5_000_000 };
+    const evalOpts = this.limits;
     let ops: Value | undefined;
     try {
       ops = this.policy.evalRef('data.dockgate.mutate', input, evalOpts);
