@@ -58,8 +58,13 @@ export class PolicyEngine {
     private readonly hasBuildPolicy: boolean,
     /** Some module defines data.dockgate.mutate (asking for it otherwise would evaluate all of data.dockgate). */
     private readonly hasMutate: boolean,
-    private readonly opts: PolicyOptions,
-  ) {}
+    opts: PolicyOptions,
+  ) {
+    this.limits = { timeoutMs: opts.timeoutMs ?? 250, maxSteps: opts.maxSteps ?? 5_000_000 };
+  }
+
+  /** The budget of one evaluation: a runaway policy is stopped and the request refused. */
+  private readonly limits: { timeoutMs: number; maxSteps: number };
 
   static async load(opts: PolicyOptions = {}): Promise<PolicyEngine> {
     const config = await loadConfig(opts.config);
@@ -80,8 +85,6 @@ export class PolicyEngine {
     return new PolicyEngine(policy, config, policy.warnings, hasBuild, definesMutate(policy), opts);
   }
 
-  /** The budget of one evaluation: a runaway policy is stopped and the request refused. */
-  private readonly limits = { timeoutMs: this.opts.timeoutMs ?? 250, maxSteps: this.opts.maxSteps ?? 5_000_000 };
 
   /** Judges one input document. Never throws: errors are a deny. */
   decide(inputDoc: Record<string, unknown> | Value): PolicyDecision {
