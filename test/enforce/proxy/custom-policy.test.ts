@@ -61,6 +61,7 @@ describe('custom policies through dockgate serve', { skip: !canRun && 'needs roo
     if (containers.length) await direct(['rm', '-f', ...containers]);
     await served?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+    await daemon?.stop(); // a daemon of its own when run alone; the shared one stays
   });
 
   test('a 0.x policy loads with a warning naming the file, and decides', async () => {

@@ -41,6 +41,7 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
     await served?.stop();
     user?.remove();
     fs.rmSync(home, { recursive: true, force: true });
+    await daemon?.stop(); // a daemon of its own when run alone; the shared one stays
   });
 
   async function upstreamContainers(): Promise<string[]> {
