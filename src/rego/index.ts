@@ -14,6 +14,7 @@ import './builtins/index.js';
 import type { Module, Literal } from './ast.js';
 import { compileModules, RuleCompiler, childNode, MAX_ERRORS, type CompiledPolicy } from './compiler.js';
 import { RegoError, RegoErrors } from './errors.js';
+import { deterministic } from './purity.js';
 import { Evaluator, type EvalLimits, type SharedValues } from './eval.js';
 import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
@@ -77,6 +78,16 @@ export class Policy {
 
   get modules(): readonly Module[] {
     return this.compiled.modules;
+  }
+
+  private deterministicCache: boolean | undefined;
+
+  /**
+   * Every decision depends on input and data alone (no clock, randomness, network or print):
+   * an identical input may reuse an earlier result.
+   */
+  get deterministic(): boolean {
+    return (this.deterministicCache ??= deterministic(this.compiled.root));
   }
 
   /** Compiles (once, cached) and runs a query; returns every solution. */
