@@ -86,6 +86,11 @@ export class PolicyEngine {
   }
 
 
+  /** The same input always gets the same decision (see Policy.deterministic). */
+  get deterministic(): boolean {
+    return this.policy.deterministic;
+  }
+
   /** Judges one input document. Never throws: errors are a deny. */
   decide(inputDoc: Record<string, unknown> | Value): PolicyDecision {
     const input = inputDoc instanceof ObjectValue ? inputDoc : fromJS(inputDoc);

@@ -27,6 +27,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
   private readonly routed = new WeakMap<ProxyRequest, RoutedRequest | UnreadableRequestError>();
   private readonly contexts = new WeakMap<ProxyRequest, DockerfileFinder>();
   private readonly identities = new WeakMap<Identity, { engine: PolicyEngine; identity: InputIdentity }>();
+  /** Decisions on head-only requests, per connection (Identity) and policy engine: see decideHeadOnly. */
+  private readonly remembered = new WeakMap<Identity, { engine: PolicyEngine; decisions: Map<string, Decision> }>();
   private readonly maxJudgedBody: number;
   private readonly lookupTimeoutMs: number;
 
@@ -54,10 +56,17 @@ export class PolicyDecisionPoint implements DecisionPoint {
   }
 
   decide(req: ProxyRequest): Decision | Promise<Decision> {
+    const known = this.rememberedDecision(req);
+    if (known !== undefined) return known;
     const routed = this.route(req);
     if (routed instanceof UnreadableRequestError) return refused(routed.status, routed.message);
     // Most requests mount nothing and carry no build context: decide them without waiting.
     if (this.contexts.has(req) || mountsNeeded(routed)) return this.decideLater(req, routed);
+    if (!req.hasBody && !routed.judgedBody && this.engine.deterministic) return this.decideHeadOnly(req, routed);
+    return this.decideNow(req, routed);
+  }
+
+  private decideNow(req: ProxyRequest, routed: RoutedRequest): Decision {
     try {
       const first = this.judge(routed, readRequestNow(this.details(req, routed, req.body ?? null, undefined)));
       if (first.mutated === undefined) return first.decision;
@@ -65,6 +74,39 @@ export class PolicyDecisionPoint implements DecisionPoint {
     } catch (err) {
       return failure(err);
     }
+  }
+
+  /**
+   * A request without a body is judged on its head alone: the input document is a function of
+   * the method, target, headers and caller. With a deterministic policy the same head on the same
+   * connection gets the same decision, so clients that poll (/_ping, /containers/json, events)
+   * are judged once per distinct request, not once per request. Failed evaluations (a timeout
+   * under load) are never remembered.
+   */
+  private decideHeadOnly(req: ProxyRequest, routed: RoutedRequest): Decision {
+    const decision = this.decideNow(req, routed);
+    if (!decision.error) {
+      let memo = this.remembered.get(req.identity);
+      if (memo === undefined || memo.engine !== this.engine) {
+        memo = { engine: this.engine, decisions: new Map() };
+        this.remembered.set(req.identity, memo);
+      }
+      if (memo.decisions.size >= REMEMBERED_PER_CONNECTION) memo.decisions.clear();
+      memo.decisions.set(headKey(req), decision);
+    }
+    return decision;
+  }
+
+  /**
+   * An earlier decision on the very same head on this connection, under the same engine. Only
+   * head-only requests are ever remembered, and the key holds the method and target that made
+   * them head-only, so a hit needs no routing.
+   */
+  private rememberedDecision(req: ProxyRequest): Decision | undefined {
+    if (req.hasBody) return undefined;
+    const memo = this.remembered.get(req.identity);
+    if (memo === undefined || memo.engine !== this.engine) return undefined;
+    return memo.decisions.get(headKey(req));
   }
 
   private async decideLater(req: ProxyRequest, routed: RoutedRequest): Promise<Decision> {
@@ -158,6 +200,14 @@ export class PolicyDecisionPoint implements DecisionPoint {
     const v = answer.body as { Driver?: unknown; Options?: unknown };
     return { Driver: String(v.Driver ?? ''), Options: (v.Options as Record<string, string> | null) ?? null };
   }
+}
+
+/** Distinct head-only requests remembered per connection (a polling client repeats a handful). */
+const REMEMBERED_PER_CONNECTION = 64;
+
+/** Header values cannot hold a line feed (http-head refuses bare CR/LF): the key is unambiguous. */
+function headKey(req: ProxyRequest): string {
+  return `${req.method} ${req.rawPath}\n${req.rawHeaders.join('\n')}`;
 }
 
 function bodyOf(v: Value): Buffer {
