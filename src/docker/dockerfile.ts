@@ -1,7 +1,14 @@
 // A Dockerfile as a policy sees it: `input.dockerfile` (one string per instruction, continuation
 // lines joined, as docker-socket-firewall policies match them) and structured instructions for
 // rules such as a FROM allowlist, ADD from URLs or `RUN --security=insecure`.
-import { DockerfileParser } from 'dockerfile-ast';
+import { createRequire } from 'node:module';
+import type * as DockerfileAst from 'dockerfile-ast';
+
+// Loaded on the first build: a proxy that never sees one does not carry the parser.
+let parserModule: typeof DockerfileAst | undefined;
+function dockerfileAst(): typeof DockerfileAst {
+  return (parserModule ??= createRequire(import.meta.url)('dockerfile-ast') as typeof DockerfileAst);
+}
 
 export interface DockerfileInstruction {
   /** Upper-case keyword, e.g. "FROM". */
@@ -24,7 +31,7 @@ export interface ParsedDockerfile {
 }
 
 export function parseDockerfile(text: string): ParsedDockerfile {
-  const doc = DockerfileParser.parse(text);
+  const doc = dockerfileAst().DockerfileParser.parse(text);
   const instructions: DockerfileInstruction[] = [];
   for (const ins of doc.getInstructions()) {
     const flags: Record<string, string> = {};

@@ -5,6 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { anonymousTcpIdentity, identityFromTlsSocket, identityFromUnixSocket, type Identity } from '../../tenancy/index.js';
 import type { Address } from './upstream.js';
+import { ReadBuffer } from './read-buffer.js';
 
 export type OnConnection = (socket: net.Socket, identity: Identity) => void;
 
@@ -70,27 +71,25 @@ function guardSocket(socket: net.Socket): void {
   socket.on('error', () => socket.destroy());
 }
 
-/** Size of the reused read buffer of a client connection (Node's own reads are 64 KiB too). */
-const READ_SIZE = 64 * 1024;
-
 /**
- * Re-wraps an accepted connection so that its reads land in one reused buffer instead of a
- * fresh 64 KiB allocation per read (that external memory makes V8 collect garbage every
- * few hundred requests, and costs stream throughput). The bytes still arrive as 'data'
- * events; the connection's owner sets `readBufferInUse` to say when it still refers to
- * the bytes of the last read, and the next read then goes to a new buffer.
+ * Re-wraps an accepted connection so that its reads land in a reused buffer (read-buffer.ts)
+ * instead of a fresh 64 KiB allocation per read. The bytes still arrive as 'data' events; the
+ * connection's owner sets `readBufferInUse` to say when it still refers to the bytes of the
+ * last read, and the next read then goes to a new buffer.
  */
 function withReusedReadBuffer(accepted: net.Socket): net.Socket {
   const handle = (accepted as unknown as { _handle: unknown })._handle;
-  let buffer = Buffer.allocUnsafe(READ_SIZE);
+  const reads = new ReadBuffer();
   let socket: (net.Socket & { readBufferInUse?: () => boolean }) | undefined;
+  let lastRead = 0;
   const onread = {
     buffer: () => {
       // Asked once while the socket is built (nothing read yet), then after every read.
-      if (socket !== undefined && socket.readBufferInUse?.() !== false) buffer = Buffer.allocUnsafe(READ_SIZE);
-      return buffer;
+      if (socket === undefined) return reads.first;
+      return reads.next(lastRead, socket.readBufferInUse?.() !== false);
     },
     callback: (n: number, buf: Uint8Array) => {
+      lastRead = n;
       socket!.emit('data', (buf as Buffer).subarray(0, n));
       return true;
     },

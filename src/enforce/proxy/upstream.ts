@@ -1,5 +1,6 @@
 // Addresses given on the command line (unix://PATH, tcp://HOST:PORT) and connecting to the upstream.
 import net from 'node:net';
+import { ReadBuffer } from './read-buffer.js';
 
 export type Address = { kind: 'unix'; path: string; text: string } | { kind: 'tcp'; host: string; port: number; text: string };
 
@@ -21,30 +22,21 @@ export function parseAddress(text: string, what: string): Address {
   throw new Error(`${what}: expected unix://PATH or tcp://HOST:PORT, got ${text}`);
 }
 
-/** Size of the read buffer of an upstream connection (the same as Node's default reads). */
-const READ_SIZE = 64 * 1024;
-
 /**
  * Opens a connection to the upstream daemon. Half-open so hijacked streams can half-close.
  *
- * The daemon's bytes are read into one buffer per connection, reused from read to read,
- * instead of a fresh 64 KiB allocation per read (whose external-memory pressure makes V8
- * collect garbage every few hundred requests). `onData` must say, by returning true,
- * when it kept a reference to the bytes it was given (a write still pending, a partial
- * head held back): the next read then goes to a new buffer.
+ * The daemon's bytes are read into a buffer reused from read to read (read-buffer.ts).
+ * `onData` must say, by returning true, when it kept a reference to the bytes it was given
+ * (a write still pending, a partial head held back): the next read then goes to a new buffer.
  */
 export function connectUpstream(address: Address, onData: (bytes: Buffer) => boolean): net.Socket {
-  let buffer = Buffer.allocUnsafe(READ_SIZE);
+  const reads = new ReadBuffer();
+  let lastRead = -1; // no read yet: the first buffer
   let lent = false;
   const onread = {
-    buffer: () => {
-      if (lent) {
-        buffer = Buffer.allocUnsafe(READ_SIZE);
-        lent = false;
-      }
-      return buffer;
-    },
+    buffer: () => (lastRead < 0 ? reads.first : reads.next(lastRead, lent)),
     callback: (n: number, buf: Uint8Array) => {
+      lastRead = n;
       lent = onData((buf as Buffer).subarray(0, n));
       return true;
     },
