@@ -13,7 +13,7 @@ import { compileError, RegoError, RegoErrors } from './errors.js';
 export const MAX_ERRORS = 10;
 import { checkConflicts, checkRecursion } from './checks.js';
 import { Metadata } from './metadata.js';
-import { buildIndex, indexGuards } from './ruleindex.js';
+import { assignGuardSlots, buildIndex, indexGuards } from './ruleindex.js';
 import { markPure } from './purity.js';
 import { collectSlots, firstUnbound, litOutputs, reorder } from './safety.js';
 import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
@@ -23,6 +23,8 @@ export interface CompiledPolicy {
   root: RuleNode;
   /** Number of rule-tree nodes (ids are 0..nodeCount-1). */
   nodeCount: number;
+  /** The input paths rule guards and indexes test, by slot (ruleindex.ts). */
+  guardPaths: string[][];
   modules: Module[];
 }
 
@@ -150,7 +152,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   checkRecursion(root);
   const nodeCount = finishNodes(root, 0);
   markPure(root);
-  return { root, modules, nodeCount };
+  return { root, modules, nodeCount, guardPaths: assignGuardSlots(root) };
 }
 
 /** Assigns ids and per-node evaluation facts; returns the next free id. */

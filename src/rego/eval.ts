@@ -19,6 +19,7 @@ type VCont = (v: Value) => boolean;
 const NO_OVERRIDES: { path: Value[]; value: Value }[] = [];
 /** The frame of a rule without variables: nothing is ever written to it, so one is shared. */
 const NO_SLOTS: Frame = [];
+const NO_GUARD_PATHS: string[][] = [];
 
 export interface EvalLimits {
   /** Maximum evaluation steps (literals and rule calls); 0 = unlimited. */
@@ -36,6 +37,8 @@ export interface EvalContextOptions extends EvalLimits {
   print?: (msg: string) => void;
   /** Values of pure (data-only) nodes kept across queries on this same data (see purity.ts). */
   shared?: SharedValues;
+  /** The input paths rule guards test, by slot (CompiledPolicy.guardPaths). */
+  guardPaths?: string[][];
 }
 
 /** Per compiled policy, data document and strictness: values of pure nodes by node id. */
@@ -43,7 +46,15 @@ export interface SharedValues {
   data: Value;
   strict: boolean;
   values: (Value | typeof UNDEF | undefined)[];
+  /**
+   * The base document at each resolved rule node's path (UNDEF: none), filled on first use.
+   * It depends on data alone, so it is looked up once per data document, not once per query.
+   */
+  baseAt?: (Value | typeof UNDEF | undefined)[];
 }
+
+/** Guard value not read yet for the current input. */
+const UNREAD = Symbol('unread');
 
 interface Mock {
   value?: Value;
@@ -83,16 +94,50 @@ export class Evaluator {
     this.data = opts.data;
     this.dataEmpty = opts.data instanceof ObjectValue && opts.data.size === 0;
     this.cache = new Array(opts.nodeCount);
-    this.baseAt = undefined;
+    this.baseAt = opts.shared !== undefined ? (opts.shared.baseAt ??= new Array(opts.nodeCount)) : undefined;
     this.nodeCount = opts.nodeCount;
     this.maxSteps = opts.maxSteps ?? 0;
     this.deadline = opts.deadline ?? 0;
     this.strict = !!opts.strict;
     this.shared = opts.shared;
     this.ctx.reset(this.strict, opts.print);
+    const paths = opts.guardPaths ?? NO_GUARD_PATHS;
+    if (paths !== this.guardPaths) {
+      this.guardPaths = paths;
+      this.guardVals = new Array(paths.length);
+    }
+    this.guardInput = UNREAD;
   }
 
-  private shared: SharedValues | undefined;
+  private guardPaths: string[][] = NO_GUARD_PATHS;
+  /** The input's value at each guard path (UNREAD: not read yet), valid while input is guardInput. */
+  private guardVals: (Value | undefined | typeof UNREAD)[] = [];
+  private guardInput: Value | undefined | typeof UNREAD = UNREAD;
+
+  /**
+   * The input's value at a guard path: read once per query and input (every rule guarded on
+   * `input.request.action` would otherwise walk the input again). `with input` replaces
+   * this.input, which starts a fresh set of values.
+   */
+  private guardValue(slot: number): Value | undefined {
+    const input = this.input;
+    const vals = this.guardVals;
+    if (this.guardInput !== input) {
+      vals.fill(UNREAD);
+      this.guardInput = input;
+    }
+    let v = vals[slot];
+    if (v === UNREAD) {
+      const path = this.guardPaths[slot]!;
+      let x = input;
+      for (let i = 0; i < path.length && x !== undefined; i++) x = x instanceof ObjectValue ? x.get(path[i]!) : undefined;
+      vals[slot] = v = x;
+    }
+    return v;
+  }
+
+  /** @internal read by compiled term closures (fastpath.ts) */
+  shared: SharedValues | undefined;
 
   /** The set a partial set rule being computed adds its solutions to. */
   private sink: SetValue | undefined;
@@ -957,22 +1002,16 @@ export class Evaluator {
   /** The rules of an indexed node that can match the current input. */
   private candidates(node: RuleNode): CRule[] {
     const ix = node.index!;
-    let v = this.input;
-    for (const p of ix.path) {
-      if (!(v instanceof ObjectValue)) return ix.others;
-      v = v.get(p);
-    }
+    const v = this.guardValue(ix.slot);
     if (v === undefined) return ix.others;
     return ix.byValue.get(hashKey(v)) ?? ix.others;
   }
 
   private guardsPass(r: CRule): boolean {
-    for (const g of r.guards!) {
-      let v = this.input;
-      for (const p of g.path) {
-        if (!(v instanceof ObjectValue)) return false;
-        v = v.get(p);
-      }
+    const gs = r.guards!;
+    for (let i = 0; i < gs.length; i++) {
+      const g = gs[i]!;
+      const v = this.guardValue(g.slot);
       if (v === undefined || !equal(v, g.value)) return false;
     }
     return true;

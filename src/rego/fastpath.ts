@@ -2,7 +2,7 @@
 // first use) into closures `(evaluator, frame) => value`, so the hot path of a decision calls
 // straight-line closures instead of re-dispatching on node kinds; body literals are classified
 // once as checks, assignments or negated checks that the body loop runs without continuations.
-import type { Evaluator } from './eval.js';
+import type { Evaluator, SharedValues } from './eval.js';
 import { K, L, type CLit, type CTerm } from './ir.js';
 import { getKey } from './doc.js';
 import { ObjectValue, SetValue, compare, equal, type Value } from './value.js';
@@ -134,15 +134,28 @@ export function makeOne(t: CTerm): OneFn {
       const depth = t.depth!;
       const path = t.path;
       const rest = path.slice(depth).map((p) => (p as { v: Value }).v);
+      // A constant path into a data-only node (purity.ts) has one value per data document:
+      // kept here for the data (and strictness) of ev.shared, so that e.g.
+      // `data.config.rules.x.enabled` costs one comparison per query after the first.
+      // Not under `with` (overridden data or mocked functions change what it computes).
+      const pure = leaf.pure === true;
+      let memoFor: SharedValues | undefined;
+      let memo: Value | undefined;
       return (ev, f) => {
         if (ev.overrides.length > 0) return ev.oneSlow(t, f);
+        const keep = pure && ev.mocks === undefined ? ev.shared : undefined;
+        if (keep !== undefined && keep === memoFor) return memo;
         let v: Value | undefined;
         const c = ev.dataEmpty || ev.baseAt?.[leaf.id] === UNDEF ? ev.cache[leaf.id] : undefined;
         if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
         else v = ev.leafValue(leaf, path, depth);
         for (let i = 0; i < rest.length; i++) {
-          if (v === undefined) return undefined;
+          if (v === undefined) break;
           v = getKey(v, rest[i]!);
+        }
+        if (keep !== undefined) {
+          memoFor = keep;
+          memo = v;
         }
         return v;
       };

@@ -190,6 +190,7 @@ export class Policy {
       print: opts.print,
       maxSteps: opts.maxSteps,
       deadline: opts.timeoutMs ? Date.now() + opts.timeoutMs : opts.deadline,
+      guardPaths: this.compiled.guardPaths,
     };
     const ev = this.spare;
     if (!ev) return new Evaluator(this.compiled.root, ctx);

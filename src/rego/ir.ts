@@ -78,6 +78,17 @@ export type CLit =
   | { l: L.Every; key?: CTerm; value: CTerm; domain: CTerm; body: CLit[]; with: CWith[]; loc: Loc; slots: number[] }
   | { l: L.Noop; with: CWith[]; loc: Loc };
 
+/**
+ * An index guard: `input.PATH == value` must hold for a rule body to succeed. `slot` numbers
+ * the distinct guard paths of a policy (CompiledPolicy.guardPaths): the evaluator reads each
+ * path of the input once per query, not once per rule.
+ */
+export interface Guard {
+  path: string[];
+  value: Value;
+  slot: number;
+}
+
 /** One rule definition, compiled. */
 export interface CRule {
   /** Dynamic part of the head ref below the node it is attached to (empty for plain rules). */
@@ -94,7 +105,7 @@ export interface CRule {
   /** The value is the same constant for every solution: one solution decides the rule. */
   constValue: boolean;
   /** Index: equality checks `input.PATH == CONST` that must hold for the body to succeed. */
-  guards?: { path: string[]; value: Value }[];
+  guards?: Guard[];
   /** How many leading body literals are guards: the body starts after them once the guards passed. */
   guardLits?: number;
 }
@@ -109,7 +120,7 @@ export interface RuleNode {
    * try for an input value are looked up instead of scanned (OPA's rule indexing). `byValue`
    * maps a value's hash key to its candidate rules (guarded ones plus `others`).
    */
-  index?: { path: string[]; byValue: Map<unknown, CRule[]>; others: CRule[] };
+  index?: { path: string[]; slot: number; byValue: Map<unknown, CRule[]>; others: CRule[] };
   /** Every exact rule yields the same constant (e.g. `allow if ...`): the first solution decides. */
   allConst: boolean;
   key: Value;

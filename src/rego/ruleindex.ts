@@ -1,6 +1,6 @@
 // Rule indexing (OPA's, for the equality case): index guards are top-level `input.PATH == CONST`
 // literals of a rule body; a node whose rules share a guarded path gets a value → rules table.
-import { K, L, type CLit, type CRule, type CTerm, type RuleNode } from './ir.js';
+import { K, L, type CLit, type CRule, type CTerm, type Guard, type RuleNode } from './ir.js';
 import { equal, hashKey, type Value } from './value.js';
 
 /** Indexes rules on the input path most of them compare with a constant (worth it from 4 rules). */
@@ -33,7 +33,7 @@ export function buildIndex(rules: CRule[]): RuleNode['index'] {
   }
   const byValue = new Map<unknown, CRule[]>();
   for (const [h, list] of guarded) byValue.set(h, [...list, ...others]);
-  return { path, byValue, others };
+  return { path, slot: -1, byValue, others };
 }
 
 /**
@@ -41,8 +41,8 @@ export function buildIndex(rules: CRule[]): RuleNode['index'] {
  * input path. A rule whose guard fails against the input cannot succeed, so the evaluator
  * skips it without running the body (OPA's rule indexing, for the common equality case).
  */
-export function indexGuards(body: CLit[]): { guards: { path: string[]; value: Value }[]; lead: number } | undefined {
-  const out: { path: string[]; value: Value }[] = [];
+export function indexGuards(body: CLit[]): { guards: Guard[]; lead: number } | undefined {
+  const out: Guard[] = [];
   // Leading body literals that are exactly guards in `out`: once the guards pass, the body
   // need not check them again (see CRule.guardLits).
   let lead = 0;
@@ -63,7 +63,7 @@ export function indexGuards(body: CLit[]): { guards: { path: string[]; value: Va
 }
 
 /** The guard a literal is (`input.a.b == "const"` with a ground path), or undefined. */
-function guardOf(l: CLit): { path: string[]; value: Value } | undefined {
+function guardOf(l: CLit): Guard | undefined {
   if (l.l !== L.Expr || l.with.length > 0 || l.capture !== undefined) return undefined;
   const t = l.term;
   if (t.k !== K.Call || t.args.length !== 2) return undefined;
@@ -78,5 +78,34 @@ function guardOf(l: CLit): { path: string[]; value: Value } | undefined {
     if (p.k !== K.Const || typeof p.v !== 'string') return undefined;
     path.push(p.v);
   }
-  return { path, value: b.v };
+  return { path, value: b.v, slot: -1 };
+}
+
+/**
+ * Numbers the distinct input paths that guards and indexes read (Guard.slot, index.slot) and
+ * returns them by slot: the evaluator keeps the input's value at each path for a query.
+ */
+export function assignGuardSlots(root: RuleNode): string[][] {
+  const paths: string[][] = [];
+  const slots = new Map<string, number>();
+  const slotOf = (path: string[]): number => {
+    const key = JSON.stringify(path);
+    let s = slots.get(key);
+    if (s === undefined) {
+      slots.set(key, (s = paths.length));
+      paths.push(path);
+    }
+    return s;
+  };
+  const rule = (r: CRule | undefined): void => {
+    for (; r !== undefined; r = r.elseRule) for (const g of r.guards ?? []) g.slot = slotOf(g.path);
+  };
+  const visit = (n: RuleNode): void => {
+    for (const r of n.rules) rule(r);
+    rule(n.defaultRule);
+    if (n.index) n.index.slot = slotOf(n.index.path);
+    for (const c of n.children.values()) visit(c);
+  };
+  visit(root);
+  return paths;
 }

@@ -1,0 +1,98 @@
+// The evaluator's shortcuts for decision policies (guard values read once per input, constant
+// refs into data-only rules kept per data document, empty partial sets without enumeration):
+// each must give OPA's answer wherever `with`, a second data document or a second route to the
+// same rule could make a kept value stale.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compile, fromJS, parseJSON, toJSON, type Value } from '../../src/rego/index.js';
+
+const pol = (text: string, data?: unknown) => compile([{ name: 'p.rego', text }], data === undefined ? {} : { data: fromJS(data) });
+const show = (v: Value | undefined) => (v === undefined ? 'undefined' : toJSON(v));
+const in_ = (json: string) => parseJSON(json);
+
+// Four rules on one input path make an indexed node; one or two make guarded rules.
+const GUARDED = `package x
+import rego.v1
+deny contains "create" if input.request.action == "create"
+deny contains "exec" if input.request.action == "exec"
+deny contains "build" if input.request.action == "build"
+deny contains "pull" if input.request.action == "pull"
+deny contains "n1" if input.n == 1
+small contains "a" if input.request.action == "create"
+small contains "b" if { input.request.action == "create"; input.b }
+`;
+
+test('guard values follow `with input` and the next query input', () => {
+  const p = pol(
+    GUARDED +
+      `
+via_with := v if v := deny with input as {"request": {"action": "exec"}}
+both := [deny, via_with, deny]
+small_with := v if v := small with input.b as true
+`,
+  );
+  assert.equal(show(p.evalRef('data.x.deny', in_('{"request":{"action":"create"}}'))), '["create"]');
+  assert.equal(show(p.evalRef('data.x.both', in_('{"request":{"action":"create"}}'))), '[["create"],["exec"],["create"]]');
+  assert.equal(show(p.evalRef('data.x.deny', in_('{"request":{"action":"pull"}}'))), '["pull"]');
+  assert.equal(show(p.evalRef('data.x.deny', in_('{"request":{"action":"other"}}'))), '[]');
+  assert.equal(show(p.evalRef('data.x.deny', in_('{"request":"create"}'))), '[]');
+  assert.equal(show(p.evalRef('data.x.deny')), '[]');
+  assert.equal(show(p.evalRef('data.x.small_with', in_('{"request":{"action":"create"}}'))), '["a","b"]');
+  assert.equal(show(p.evalRef('data.x.small', in_('{"request":{"action":"create"}}'))), '["a"]');
+  const res = p.eval('a := data.x.deny with input.request.action as "build"\nb := data.x.deny', { input: in_('{"request":{"action":"exec"}}') });
+  assert.equal(show(res[0]!.bindings.get('a')), '["build"]');
+  assert.equal(show(res[0]!.bindings.get('b')), '["exec"]');
+});
+
+test('guards compare numbers by value (1 == 1.0) and never match composite inputs', () => {
+  const p = pol(GUARDED);
+  assert.equal(show(p.evalRef('data.x.deny', in_('{"n":1.0}'))), '["n1"]');
+  assert.equal(show(p.evalRef('data.x.deny', in_('{"n":[1]}'))), '[]');
+  assert.equal(show(p.evalRef('data.x.deny', in_('{"n":"1"}'))), '[]');
+});
+
+test('a mocked equality turns the index off: every rule body runs', () => {
+  const p = pol(GUARDED + '\nalways_eq(_, _) := true\nmocked := v if v := deny with equal as always_eq\n');
+  assert.equal(show(p.evalRef('data.x.mocked', in_('{"request":{"action":"x"},"n":5}'))), '["build","create","exec","n1","pull"]');
+});
+
+const CONFIG = `package x
+import rego.v1
+cfg := data.cfg
+on if cfg.rules.a.enabled
+limit := cfg.rules.a.limit
+over if input.n > cfg.rules.a.limit
+double(n) := n * 2
+limit2 := double(cfg.rules.a.limit)
+`;
+
+test('constant refs into data-only rules follow `with data`, mocks and a new data document', () => {
+  const p = pol(CONFIG, { cfg: { rules: { a: { enabled: true, limit: 3 } } } });
+  assert.equal(show(p.evalRef('data.x.on')), 'true');
+  assert.equal(show(p.evalRef('data.x.over', in_('{"n":4}'))), 'true');
+  const res = p.eval('a := data.x.limit with data.cfg.rules.a.limit as 10\nb := data.x.limit\nc := [x | x := data.x.on with data.cfg as {}]\nd := data.x.limit2', { input: in_('{"n":4}') });
+  assert.equal(show(res[0]!.bindings.get('a')), '10');
+  assert.equal(show(res[0]!.bindings.get('b')), '3');
+  assert.equal(show(res[0]!.bindings.get('c')), '[]');
+  assert.equal(show(res[0]!.bindings.get('d')), '6');
+  assert.equal(show(p.eval('x := data.x.over with data.cfg.rules.a.limit as 10', { input: in_('{"n":4}') })[0]?.bindings.get('x')), 'undefined');
+  assert.equal(show(p.evalRef('data.x.on')), 'true');
+  const other = fromJS({ cfg: { rules: { a: { enabled: false, limit: 5 } } } });
+  assert.equal(show(p.evalRef('data.x.on', undefined, { data: other })), 'undefined');
+  assert.equal(show(p.evalRef('data.x.over', in_('{"n":4}'), { data: other })), 'undefined');
+  assert.equal(show(p.evalRef('data.x.limit', undefined, { data: other })), '5');
+  assert.equal(show(p.evalRef('data.x.over', in_('{"n":4}'))), 'true');
+  assert.equal(show(p.evalRef('data.x.limit')), '3');
+  const q = pol(CONFIG + '\ntriple(n) := n * 3\nlimit3 := v if v := limit2 with double as triple\n', { cfg: { rules: { a: { limit: 2 } } } });
+  assert.equal(show(q.evalRef('data.x.limit2')), '4');
+  assert.equal(show(q.evalRef('data.x.limit3')), '6');
+  assert.equal(show(q.evalRef('data.x.limit2')), '4');
+});
+
+test('a base document at a rule path shadows the rule on every query', () => {
+  const p = pol('package x\nimport rego.v1\ncfg := {"on": true}\nok if cfg.on\n', { x: { cfg: { on: false } } });
+  assert.equal(show(p.evalRef('data.x.ok')), 'undefined');
+  assert.equal(show(p.evalRef('data.x.ok')), 'undefined');
+  assert.equal(show(p.evalRef('data.x.ok', undefined, { data: fromJS({}) })), 'true');
+  assert.equal(show(p.evalRef('data.x.ok')), 'undefined');
+});
