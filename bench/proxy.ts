@@ -42,6 +42,18 @@ async function startHaproxy(dir: string, upstream: string): Promise<{ socket: st
   return { socket, pid: child.pid!, child };
 }
 
+/** The bare Node relay (bench/node-pipe.ts): what any proxy written in Node pays for the hop. */
+async function startNodePipe(dir: string, upstream: string): Promise<{ socket: string; pid: number }> {
+  const socket = path.join(dir, 'n.sock');
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'node-pipe.js');
+  const child = spawn(process.execPath, [script, socket, upstream], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  for (let i = 0; i < 100 && !err.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!err.includes('listening')) throw new Error(`node-pipe did not start: ${err}`);
+  return { socket, pid: child.pid! };
+}
+
 function docker(socket: string, args: string[], stdin: 'ignore' | number = 'ignore'): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, stdio: [stdin, 'ignore', 'pipe'] });
@@ -90,10 +102,13 @@ async function main(): Promise<void> {
     cleanup.unshift(async () => void (await served.stop()));
     const haproxy = await startHaproxy(daemon.dir, daemon.socket);
     if (haproxy) cleanup.unshift(() => stopPid(haproxy.pid, 5000));
+    const nodePipe = await startNodePipe(daemon.dir, daemon.socket);
+    cleanup.unshift(() => stopPid(nodePipe.pid, 5000));
     const targets: Target[] = [
       { name: 'direct', socket: daemon.socket, pid: null },
       { name: 'dockgate', socket: served.socket, pid: served.pid },
       ...(haproxy ? [{ name: 'haproxy', socket: haproxy.socket, pid: haproxy.pid }] : []),
+      { name: 'node-pipe', socket: nodePipe.socket, pid: nodePipe.pid },
     ];
     if (!haproxy) process.stderr.write('bench: haproxy not installed; comparing direct and dockgate only\n');
 
@@ -170,11 +185,12 @@ async function main(): Promise<void> {
     }
     rows.push(['RSS fresh process', 'MiB', '-', ...rssStart.map((v) => fmt(v)), '', '']);
     rows.push(['RSS fresh + 1,000 idle connections', 'MiB', '-', ...rssIdle.map((v) => fmt(v)), '', '']);
-    rows.push(['RSS after all the load above', 'MiB', '-', fmt(afterRun), ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []), '', '']);
+    rows.push(['RSS after all the load above', 'MiB', '-', fmt(afterRun), ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []), fmt(rssMiB(nodePipe.pid)), '', '']);
 
     process.stdout.write(`\ndockgate proxy benchmark (${REQUEST_SECONDS}s per load point, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)\n`);
     printTable(targets);
     process.stdout.write('goals: >=0.85x direct req/s, p99 <=1.3x direct, >=0.95x direct stream throughput, no slower than haproxy, <=80 MiB RSS at 1,000 idle connections\n');
+    process.stdout.write('node-pipe: a bare Node relay (no parsing, no policy, no log), the floor for a proxy written in Node\n');
   } finally {
     for (const c of cleanup) await c().catch((e) => process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`));
   }
