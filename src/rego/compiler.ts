@@ -41,6 +41,14 @@ export function newNode(key: Value, path: Value[]): RuleNode {
     isFunction: false,
     hasRules: false,
     dynamic: false,
+    // Every field is present from the start: nodes of one shape keep the evaluator's property
+    // reads monomorphic (fields added later in varying orders gave each node its own shape).
+    index: undefined,
+    defaultRule: undefined,
+    hasRuleDefs: false,
+    isPackage: false,
+    arity: undefined,
+    pure: false,
   };
 }
 
@@ -274,6 +282,10 @@ export class RuleCompiler {
       isDefault: rule.isDefault,
       loc: rule.loc,
       constValue: value.k === K.Const && !rule.multi && restC.length === 0,
+      // Set below; present from the start so that every rule has one shape.
+      elseRule: undefined,
+      guards: undefined,
+      guardLits: 0,
     };
     if (rule.elseRule) cr.elseRule = this.compileRule(rule.elseRule, rest);
     cr.nslots = Math.max(this.alloc.n, cr.elseRule?.nslots ?? 0);

@@ -11,7 +11,7 @@ import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, t
 import { ObjectValue, SetValue, equal, formatRego, hashKey, type Value } from './value.js';
 import { QueryContext } from './context.js';
 import { dataGet, getKey, isPrefix, mergeObjects, pathEqual, setPath } from './doc.js';
-import { BUSY, FAST_ASSIGN, FAST_DESTRUCTURE, FAST_NONE, FAST_NOT, FAST_SOMEIN, MULTI, UNDEF, isConst, makeOne, noElements, prepareFast, type FastLit, type Frame, type One, type OneFn } from './fastpath.js';
+import { BUSY, FAST_ASSIGN, FAST_DESTRUCTURE, FAST_NONE, FAST_NOT, FAST_SOMEIN, MULTI, UNDEF, isConst, makeOne, noElements, stepsOf, type Step, type Frame, type One, type OneFn } from './fastpath.js';
 
 type Cont = () => boolean;
 type VCont = (v: Value) => boolean;
@@ -180,14 +180,15 @@ export class Evaluator {
     // Deterministic literals (checks and `x := value` with a single value) run in a loop
     // without continuation closures; the slots they bind are released when the rest returns.
     let bound: number[] | undefined;
-    for (; i < lits.length; i++) {
-      const lit = lits[i] as FastLit;
-      const kind = lit.fastKind ?? prepareFast(lit);
+    const steps = stepsOf(lits);
+    for (; i < steps.length; i++) {
+      const lit = steps[i]!;
+      const kind = lit.kind;
       if (kind === FAST_NONE) break;
       if (kind === FAST_ASSIGN) {
-        const slot = lit.fastSlot!;
+        const slot = lit.slot;
         if (f[slot] !== undefined) break;
-        const o = lit.fastFn!(this, f);
+        const o = lit.fn!(this, f);
         if (o === MULTI) break;
         this.tick(lit.loc);
         if (o === undefined) return this.release(f, bound, false);
@@ -196,9 +197,9 @@ export class Evaluator {
         continue;
       }
       if (kind === FAST_DESTRUCTURE) {
-        const slots = lit.fastSlots!;
+        const slots = lit.slots!;
         if (slots.some((x) => f[x] !== undefined)) break;
-        const o = lit.fastFn!(this, f);
+        const o = lit.fn!(this, f);
         if (o === MULTI) break;
         this.tick(lit.loc);
         if (!Array.isArray(o) || o.length !== slots.length) return this.release(f, bound, false);
@@ -211,7 +212,7 @@ export class Evaluator {
         this.tick(lit.loc);
         return this.release(f, bound, false);
       }
-      const o = lit.fastFn!(this, f);
+      const o = lit.fn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
       if (kind === FAST_NOT) {
@@ -235,14 +236,15 @@ export class Evaluator {
    */
   private fastPrefix(lits: CLit[], f: Frame, from = 0): number {
     let i = from;
-    for (; i < lits.length; i++) {
-      const lit = lits[i] as FastLit;
-      const kind = lit.fastKind ?? prepareFast(lit);
+    const steps = stepsOf(lits);
+    for (; i < steps.length; i++) {
+      const lit = steps[i]!;
+      const kind = lit.kind;
       if (kind === FAST_NONE) break;
       if (kind === FAST_ASSIGN) {
-        const slot = lit.fastSlot!;
+        const slot = lit.slot;
         if (f[slot] !== undefined) break;
-        const o = lit.fastFn!(this, f);
+        const o = lit.fn!(this, f);
         if (o === MULTI) break;
         this.tick(lit.loc);
         if (o === undefined) return -1;
@@ -250,9 +252,9 @@ export class Evaluator {
         continue;
       }
       if (kind === FAST_DESTRUCTURE) {
-        const slots = lit.fastSlots!;
+        const slots = lit.slots!;
         if (slots.some((x) => f[x] !== undefined)) break;
-        const o = lit.fastFn!(this, f);
+        const o = lit.fn!(this, f);
         if (o === MULTI) break;
         this.tick(lit.loc);
         if (!Array.isArray(o) || o.length !== slots.length) return -1;
@@ -264,7 +266,7 @@ export class Evaluator {
         this.tick(lit.loc);
         return -1;
       }
-      const o = lit.fastFn!(this, f);
+      const o = lit.fn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
       if (kind === FAST_NOT ? o !== undefined && o !== false : o === undefined || o === false) return -1;
@@ -276,10 +278,10 @@ export class Evaluator {
    * A `some ... in coll` literal (fresh vars) over a collection with nothing to bind: it fails
    * without the enumeration machinery. False means "enumerate it the general way".
    */
-  private someInEmpty(lit: FastLit, f: Frame): boolean {
-    const slots = lit.fastSlots!;
+  private someInEmpty(lit: Step, f: Frame): boolean {
+    const slots = lit.slots!;
     if (f[slots[0]!] !== undefined || (slots.length > 1 && f[slots[1]!] !== undefined)) return false;
-    const coll = lit.fastFn!(this, f);
+    const coll = lit.fn!(this, f);
     return coll !== MULTI && noElements(coll);
   }
 

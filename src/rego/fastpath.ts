@@ -3,6 +3,7 @@
 // straight-line closures instead of re-dispatching on node kinds; body literals are classified
 // once as checks, assignments or negated checks that the body loop runs without continuations.
 import type { Evaluator, SharedValues } from './eval.js';
+import type { Loc } from './ast.js';
 import { K, L, type CLit, type CTerm } from './ir.js';
 import { getKey } from './doc.js';
 import { ObjectValue, SetValue, compare, equal, type Value } from './value.js';
@@ -34,7 +35,30 @@ export const FAST_DESTRUCTURE = 4;
  * otherwise the general evaluator enumerates it.
  */
 export const FAST_SOMEIN = 5;
-export type FastLit = CLit & { fastKind?: number; fastFn?: OneFn; fastSlot?: number; fastSlots?: number[] };
+/**
+ * How the body loop runs one literal, worked out once per literal. Every step has the same
+ * fields (one class): the loop's reads stay monomorphic, where reading the literals themselves
+ * (objects of many shapes) was a measurable part of a decision.
+ */
+export class Step {
+  constructor(
+    readonly kind: number,
+    readonly fn: OneFn | undefined,
+    /** FAST_ASSIGN: the slot bound. */
+    readonly slot: number,
+    /** FAST_DESTRUCTURE: the slots bound; FAST_SOMEIN: [value slot] or [value slot, key slot]. */
+    readonly slots: number[] | undefined,
+    readonly loc: Loc,
+  ) {}
+}
+
+/** A compiled body with its steps attached (computed on first use; bodies never change). */
+type Planned = CLit[] & { steps?: Step[] };
+
+/** The steps of a body, one per literal. */
+export function stepsOf(lits: CLit[]): Step[] {
+  return ((lits as Planned).steps ??= lits.map(classify));
+}
 
 /** coll has no element to bind: undefined, a scalar, or an empty array, object or set. */
 export function noElements(coll: Value | undefined): boolean {
@@ -44,45 +68,27 @@ export function noElements(coll: Value | undefined): boolean {
   return true; // a big number
 }
 
-export function prepareFast(lit: FastLit): number {
-  let kind = FAST_NONE;
-  let fn: OneFn | undefined;
-  let slot = -1;
+function classify(lit: CLit): Step {
   if (lit.l === L.Expr && lit.with.length === 0 && lit.capture === undefined) {
     const t = lit.term;
     if (t.k === K.Call && (t.fn.special === 'eq' || t.fn.special === 'assign')) {
       const a = t.args[0]!;
-      if (a.k === K.Var) {
-        kind = FAST_ASSIGN;
-        slot = a.slot;
-        fn = makeOne(t.args[1]!);
-      } else if (a.k === K.Array && a.items.length > 0 && a.items.every((x) => x.k === K.Var)) {
+      if (a.k === K.Var) return new Step(FAST_ASSIGN, makeOne(t.args[1]!), a.slot, undefined, lit.loc);
+      if (a.k === K.Array && a.items.length > 0 && a.items.every((x) => x.k === K.Var)) {
         const slots = a.items.map((x) => (x as { slot: number }).slot);
-        if (new Set(slots).size === slots.length) {
-          kind = FAST_DESTRUCTURE;
-          lit.fastSlots = slots;
-          fn = makeOne(t.args[1]!);
-        }
+        if (new Set(slots).size === slots.length) return new Step(FAST_DESTRUCTURE, makeOne(t.args[1]!), -1, slots, lit.loc);
       }
     } else if (!(t.k === K.Call && (t.fn.special || t.fn.hasOutput))) {
-      kind = FAST_CHECK;
-      fn = makeOne(t);
+      return new Step(FAST_CHECK, makeOne(t), -1, undefined, lit.loc);
     }
   } else if (lit.l === L.SomeIn && lit.with.length === 0 && lit.value.k === K.Var && (!lit.key || (lit.key.k === K.Var && lit.key.slot !== lit.value.slot))) {
-    kind = FAST_SOMEIN;
-    lit.fastSlots = lit.key ? [lit.value.slot, (lit.key as { slot: number }).slot] : [lit.value.slot];
-    fn = makeOne(lit.coll);
+    const slots = lit.key ? [lit.value.slot, (lit.key as { slot: number }).slot] : [lit.value.slot];
+    return new Step(FAST_SOMEIN, makeOne(lit.coll), -1, slots, lit.loc);
   } else if (lit.l === L.Not && lit.with.length === 0 && lit.body.length === 1) {
-    const inner = lit.body[0] as FastLit;
-    if ((inner.fastKind ?? prepareFast(inner)) === FAST_CHECK) {
-      kind = FAST_NOT;
-      fn = inner.fastFn;
-    }
+    const inner = stepsOf(lit.body)[0]!;
+    if (inner.kind === FAST_CHECK) return new Step(FAST_NOT, inner.fn, -1, undefined, lit.loc);
   }
-  lit.fastFn = fn;
-  lit.fastSlot = slot;
-  lit.fastKind = kind;
-  return kind;
+  return new Step(FAST_NONE, undefined, -1, undefined, lit.loc);
 }
 
 const COMPARE: Record<string, (a: Value, b: Value) => boolean> = {

@@ -239,12 +239,17 @@ export function canonical(v: Value): string {
  */
 export class ObjectValue {
   /** String keys (nearly all keys) map straight to their values: no hashing, no tuples. */
-  private readonly strs = new Map<string, Value>();
+  private readonly strs: Map<string, Value>;
   /** Keys of other types, by hash key, with the original key. Created on first use. */
   private other: Map<HashKey, [Value, Value]> | undefined;
   private sortedCache: [Value, Value][] | undefined;
   /** @internal canonical() text, dropped on modification. */
   canon: string | undefined;
+
+  /** @internal strs: a map of string keys the object takes over (fromJS builds one directly). */
+  constructor(strs?: Map<string, Value>) {
+    this.strs = strs ?? new Map();
+  }
 
   static fromEntries(entries: Iterable<readonly [Value, Value]>): ObjectValue {
     const o = new ObjectValue();
@@ -425,7 +430,25 @@ export function fromJS(x: unknown): Value {
     case 'bigint':
       return intValue(x);
   }
-  if (Array.isArray(x)) return x.map(fromJS);
+  if (Array.isArray(x)) {
+    const out: Value[] = new Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = fromJS(x[i]);
+    return out;
+  }
+  // Plain objects (JSON.parse output, request documents) are nearly every object converted:
+  // their string keys go straight into the object's map, without a key array or per-key
+  // bookkeeping. Object.keys, not for-in: a key inherited through a prototype is not data.
+  const proto = Object.getPrototypeOf(x) as unknown;
+  if (proto === Object.prototype || proto === null) {
+    const rec = x as Record<string, unknown>;
+    const keys = Object.keys(rec);
+    const m = new Map<string, Value>();
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      m.set(k, fromJS(rec[k]));
+    }
+    return new ObjectValue(m);
+  }
   if (x instanceof ObjectValue || x instanceof SetValue || x instanceof BigNum) return x;
   if (x instanceof Set) return SetValue.from([...x].map(fromJS));
   if (x instanceof Map) return ObjectValue.fromEntries([...x].map(([k, v]) => [fromJS(k), fromJS(v)] as const));
