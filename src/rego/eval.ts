@@ -19,26 +19,12 @@ type VCont = (v: Value) => boolean;
 const NO_OVERRIDES: { path: Value[]; value: Value }[] = [];
 /** The frame of a rule without variables: nothing is ever written to it, so one is shared. */
 const NO_SLOTS: Frame = [];
-const NO_GUARD_PATHS: string[][] = [];
 
 export interface EvalLimits {
   /** Maximum evaluation steps (literals and rule calls); 0 = unlimited. */
   maxSteps?: number;
   /** Absolute deadline in ms since the epoch (Date.now()); 0 = none. */
   deadline?: number;
-}
-
-export interface EvalContextOptions extends EvalLimits {
-  /** Size of the rule tree (CompiledPolicy.nodeCount). */
-  nodeCount: number;
-  input?: Value;
-  data: Value;
-  strict?: boolean;
-  print?: (msg: string) => void;
-  /** Values of pure (data-only) nodes kept across queries on this same data (see purity.ts). */
-  shared?: SharedValues;
-  /** The input paths rule guards test, by slot (CompiledPolicy.guardPaths). */
-  guardPaths?: string[][];
 }
 
 /** Per compiled policy, data document and strictness: values of pure nodes by node id. */
@@ -50,7 +36,14 @@ export interface SharedValues {
    * The base document at each resolved rule node's path (UNDEF: none), filled on first use.
    * It depends on data alone, so it is looked up once per data document, not once per query.
    */
-  baseAt?: (Value | typeof UNDEF | undefined)[];
+  baseAt: (Value | typeof UNDEF | undefined)[];
+  /** data is an empty object: no base document can shadow a rule. */
+  dataEmpty: boolean;
+}
+
+/** A fresh SharedValues for a data document. */
+export function sharedValues(data: Value, strict: boolean, nodeCount: number): SharedValues {
+  return { data, strict, values: new Array(nodeCount), baseAt: new Array(nodeCount), dataEmpty: data instanceof ObjectValue && data.size === 0 };
 }
 
 /** Guard value not read yet for the current input. */
@@ -73,45 +66,49 @@ export class Evaluator {
   overrides: { path: Value[]; value: Value }[] = [];
   /** @internal */
   mocks: Map<string, Mock> | undefined;
-  private nodeCount!: number;
+  private readonly nodeCount: number;
   private steps = 0;
   private maxSteps!: number;
   private deadline!: number;
 
   constructor(
     private readonly root: RuleNode,
-    opts: EvalContextOptions,
+    nodeCount: number,
+    /** The input paths rule guards test, by slot (CompiledPolicy.guardPaths). */
+    private readonly guardPaths: string[][],
   ) {
-    this.reset(opts);
+    this.nodeCount = nodeCount;
+    this.guardVals = new Array(guardPaths.length).fill(undefined);
+    this.guardRead = new Array(guardPaths.length).fill(-1);
   }
 
-  /** Prepares this evaluator for a new query (evaluators are reused: construction is not free). */
-  reset(opts: EvalContextOptions): void {
+  /**
+   * Prepares this evaluator for a new query (evaluators are reused: construction is not free).
+   * shared: the values kept across queries on this data document (see purity.ts); maxSteps and
+   * deadline (ms since the epoch): 0 for none.
+   */
+  reset(input: Value | undefined, shared: SharedValues, print: ((msg: string) => void) | undefined, maxSteps: number, deadline: number): void {
     this.overrides = NO_OVERRIDES;
     this.mocks = undefined;
     this.steps = 0;
-    this.input = opts.input;
-    this.data = opts.data;
-    this.dataEmpty = opts.data instanceof ObjectValue && opts.data.size === 0;
-    this.cache = new Array(opts.nodeCount);
-    this.baseAt = opts.shared !== undefined ? (opts.shared.baseAt ??= new Array(opts.nodeCount)) : undefined;
-    this.nodeCount = opts.nodeCount;
-    this.maxSteps = opts.maxSteps ?? 0;
-    this.deadline = opts.deadline ?? 0;
-    this.strict = !!opts.strict;
-    this.shared = opts.shared;
-    this.ctx.reset(this.strict, opts.print);
-    const paths = opts.guardPaths ?? NO_GUARD_PATHS;
-    if (paths !== this.guardPaths) {
-      this.guardPaths = paths;
-      this.guardVals = new Array(paths.length);
-    }
+    this.input = input;
+    this.data = shared.data;
+    this.dataEmpty = shared.dataEmpty;
+    this.cache = new Array(this.nodeCount);
+    this.baseAt = shared.baseAt;
+    this.maxSteps = maxSteps;
+    this.deadline = deadline;
+    this.strict = shared.strict;
+    this.shared = shared;
+    this.ctx.reset(this.strict, print);
     this.guardInput = UNREAD;
   }
 
-  private guardPaths: string[][] = NO_GUARD_PATHS;
-  /** The input's value at each guard path (UNREAD: not read yet), valid while input is guardInput. */
-  private guardVals: (Value | undefined | typeof UNREAD)[] = [];
+  /** The input's value at each guard path; valid where guardRead[slot] is guardEpoch. */
+  private readonly guardVals: (Value | undefined)[];
+  private readonly guardRead: number[];
+  /** Counts the inputs guard values were read from (a new query, a `with input`). */
+  private guardEpoch = 0;
   private guardInput: Value | undefined | typeof UNREAD = UNREAD;
 
   /**
@@ -121,23 +118,21 @@ export class Evaluator {
    */
   private guardValue(slot: number): Value | undefined {
     const input = this.input;
-    const vals = this.guardVals;
     if (this.guardInput !== input) {
-      vals.fill(UNREAD);
       this.guardInput = input;
+      this.guardEpoch++;
     }
-    let v = vals[slot];
-    if (v === UNREAD) {
-      const path = this.guardPaths[slot]!;
-      let x = input;
-      for (let i = 0; i < path.length && x !== undefined; i++) x = x instanceof ObjectValue ? x.get(path[i]!) : undefined;
-      vals[slot] = v = x;
-    }
-    return v;
+    if (this.guardRead[slot] === this.guardEpoch) return this.guardVals[slot];
+    const path = this.guardPaths[slot]!;
+    let x = input;
+    for (let i = 0; i < path.length && x !== undefined; i++) x = x instanceof ObjectValue ? x.get(path[i]!) : undefined;
+    this.guardVals[slot] = x;
+    this.guardRead[slot] = this.guardEpoch;
+    return x;
   }
 
   /** @internal read by compiled term closures (fastpath.ts) */
-  shared: SharedValues | undefined;
+  shared!: SharedValues;
 
   /** The set a partial set rule being computed adds its solutions to. */
   private sink: SetValue | undefined;
@@ -757,7 +752,7 @@ export class Evaluator {
     if (!this.dataEmpty) {
       // The base document at a rule's path is looked up once per query (data does not change
       // within a query; `with data` overrides take another path).
-      const baseAt = (this.baseAt ??= new Array(this.nodeCount));
+      const baseAt = this.baseAt;
       let base = baseAt[leaf.id];
       if (base === undefined) {
         let b: Value | undefined = this.data;
@@ -770,7 +765,7 @@ export class Evaluator {
   }
 
   /** @internal Per query: the base document at each resolved rule node (UNDEF: none). */
-  baseAt: (Value | typeof UNDEF | undefined)[] | undefined;
+  baseAt!: (Value | typeof UNDEF | undefined)[];
 
   private dataRef(path: CTerm[], f: Frame, k: VCont): boolean {
     if (this.overrides.length > 0) return this.dataRefOverridden(path, f, k);
@@ -885,13 +880,18 @@ export class Evaluator {
     if (node.exact.length > 0 || node.defaultRule) {
       const first = node.exact[0] ?? node.defaultRule!;
       if (first.multi) {
+        const set = new SetValue();
+        // Rules whose index guards fail add nothing: when no rule is left (a request no rule
+        // of the set is about), the set is empty without the machinery below.
+        let i = 0;
+        if (this.mocks === undefined) while (i < exact.length && exact[i]!.guards !== undefined && !this.guardsPass(exact[i]!)) i++;
+        if (i === exact.length) return set;
         // Solutions go to this.sink through one callback made per evaluator (no closure per
         // node); nested partial sets computed meanwhile put their own sink back when done.
-        const set = new SetValue();
         const saved = this.sink;
         this.sink = set;
         try {
-          for (const r of exact) this.ruleSolutions(r, this.addToSink);
+          for (; i < exact.length; i++) this.ruleSolutions(exact[i]!, this.addToSink);
         } finally {
           this.sink = saved;
         }

@@ -152,7 +152,7 @@ export function makeOne(t: CTerm): OneFn {
         const keep = pure && ev.mocks === undefined ? ev.shared : undefined;
         if (keep !== undefined && keep === memoFor) return memo;
         let v: Value | undefined;
-        const c = ev.dataEmpty || ev.baseAt?.[leaf.id] === UNDEF ? ev.cache[leaf.id] : undefined;
+        const c = ev.dataEmpty || ev.baseAt[leaf.id] === UNDEF ? ev.cache[leaf.id] : undefined;
         if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
         else v = ev.leafValue(leaf, path, depth);
         for (let i = 0; i < rest.length; i++) {

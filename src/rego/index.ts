@@ -15,7 +15,7 @@ import type { Module, Literal } from './ast.js';
 import { compileModules, RuleCompiler, childNode, MAX_ERRORS, type CompiledPolicy } from './compiler.js';
 import { RegoError, RegoErrors } from './errors.js';
 import { deterministic } from './purity.js';
-import { Evaluator, type EvalLimits, type SharedValues } from './eval.js';
+import { Evaluator, sharedValues, type EvalLimits, type SharedValues } from './eval.js';
 import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
 import { ObjectValue, type Value } from './value.js';
@@ -116,7 +116,12 @@ export class Policy {
    */
   evalRef(ref: string, input?: Value, opts: EvalOptions = {}): Value | undefined {
     const ev = this.evaluator(opts, input ?? opts.input);
-    const v = guardDepth(() => this.refValue(ev, ref, opts));
+    let v: Value | undefined;
+    try {
+      v = this.refValue(ev, ref, opts);
+    } catch (e) {
+      throw depthError(e);
+    }
     this.release(ev);
     return v;
   }
@@ -127,7 +132,12 @@ export class Policy {
    */
   evalRefs(refs: readonly string[], input?: Value, opts: EvalOptions = {}): (Value | undefined)[] {
     const ev = this.evaluator(opts, input ?? opts.input);
-    const out = guardDepth(() => refs.map((ref) => this.refValue(ev, ref, opts)));
+    const out: (Value | undefined)[] = new Array(refs.length);
+    try {
+      for (let i = 0; i < refs.length; i++) out[i] = this.refValue(ev, refs[i]!, opts);
+    } catch (e) {
+      throw depthError(e);
+    }
     this.release(ev);
     return out;
   }
@@ -172,7 +182,7 @@ export class Policy {
   private sharedFor(data: Value, strict: boolean): SharedValues {
     const i = strict ? 1 : 0;
     let s = this.shared[i];
-    if (s === undefined || s.data !== data) this.shared[i] = s = { data, strict, values: new Array(this.compiled.nodeCount) };
+    if (s === undefined || s.data !== data) this.shared[i] = s = sharedValues(data, strict, this.compiled.nodeCount);
     return s;
   }
 
@@ -180,22 +190,12 @@ export class Policy {
   private spare: Evaluator | undefined;
 
   private evaluator(opts: EvalOptions, input: Value | undefined): Evaluator {
-    const data = opts.data ?? this.defaultData ?? this.emptyData;
-    const ctx = {
-      nodeCount: this.compiled.nodeCount,
-      input,
-      data,
-      shared: this.sharedFor(data, !!opts.strict),
-      strict: opts.strict,
-      print: opts.print,
-      maxSteps: opts.maxSteps,
-      deadline: opts.timeoutMs ? Date.now() + opts.timeoutMs : opts.deadline,
-      guardPaths: this.compiled.guardPaths,
-    };
-    const ev = this.spare;
-    if (!ev) return new Evaluator(this.compiled.root, ctx);
-    this.spare = undefined;
-    ev.reset(ctx);
+    const shared = this.sharedFor(opts.data ?? this.defaultData ?? this.emptyData, opts.strict === true);
+    const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : (opts.deadline ?? 0);
+    let ev = this.spare;
+    if (ev === undefined) ev = new Evaluator(this.compiled.root, this.compiled.nodeCount, this.compiled.guardPaths);
+    else this.spare = undefined;
+    ev.reset(input, shared, opts.print, opts.maxSteps ?? 0, deadline);
     return ev;
   }
 
@@ -222,9 +222,14 @@ function guardDepth<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof RangeError) throw new RegoError('eval_budget_error', `evaluation too deep: ${e.message}`);
-    throw e;
+    throw depthError(e);
   }
+}
+
+/** What an evaluation error is reported as: a JS stack overflow is runaway recursion depth. */
+function depthError(e: unknown): unknown {
+  if (e instanceof RangeError) return new RegoError('eval_budget_error', `evaluation too deep: ${e.message}`);
+  return e;
 }
 
 /**
