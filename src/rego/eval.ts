@@ -979,18 +979,25 @@ export class Evaluator {
   }
 
   private completeValue(node: RuleNode, rules: CRule[]): Value | undefined {
+    // Solutions go through one collector made per evaluator (no closure per node); a complete
+    // rule computed meanwhile (inside a body) saves and restores the collector's state.
+    const saved = this.complete;
+    const savedStop = this.completeStop;
+    const savedRule = this.completeRule;
+    this.complete = undefined;
+    this.completeStop = node.allConst;
     let value: Value | undefined;
-    const allConst = node.allConst;
-    for (const r of rules) {
-      const stop = this.ruleSolutions(r, (_rest, v) => {
-        if (value === undefined) {
-          value = v;
-          return allConst;
-        }
-        if (!equal(value, v)) throw this.err('eval_conflict_error', 'complete rules must not produce multiple outputs', r.loc);
-        return false;
-      });
-      if (stop && allConst) break;
+    try {
+      for (let i = 0; i < rules.length; i++) {
+        const r = rules[i]!;
+        this.completeRule = r;
+        if (this.ruleSolutions(r, this.collectComplete) && node.allConst) break;
+      }
+      value = this.complete;
+    } finally {
+      this.complete = saved;
+      this.completeStop = savedStop;
+      this.completeRule = savedRule;
     }
     if (value === undefined && node.defaultRule) {
       this.term(node.defaultRule.value, new Array(node.defaultRule.nslots), (v) => {
@@ -1000,6 +1007,21 @@ export class Evaluator {
     }
     return value;
   }
+
+  /** The value of the complete rule being computed (see completeValue). */
+  private complete: Value | undefined;
+  /** Every rule of the node yields the same constant: the first solution decides. */
+  private completeStop = false;
+  /** The rule whose solutions are being collected, for conflict messages. */
+  private completeRule: CRule | undefined;
+  private readonly collectComplete = (_rest: Value[] | undefined, v: Value): boolean => {
+    if (this.complete === undefined) {
+      this.complete = v;
+      return this.completeStop;
+    }
+    if (!equal(this.complete, v)) throw this.err('eval_conflict_error', 'complete rules must not produce multiple outputs', this.completeRule!.loc);
+    return false;
+  };
 
   /** The rules of an indexed node that can match the current input. */
   private candidates(node: RuleNode): CRule[] {

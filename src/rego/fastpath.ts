@@ -135,7 +135,8 @@ export function makeOne(t: CTerm): OneFn {
       };
     }
     case K.Data: {
-      if (!t.leaf || !t.path.every(isConst)) break;
+      if (!t.leaf) break;
+      if (!t.path.every(isConst)) return dataKeys(t);
       const leaf = t.leaf;
       const depth = t.depth!;
       const path = t.path;
@@ -251,5 +252,33 @@ export function makeOne(t: CTerm): OneFn {
     }
   }
   return (ev, f) => ev.oneSlow(t, f);
+}
+
+/**
+ * `data.pkg.rule[key]...` with computed keys past the resolved rule node
+ * (`lib.host_config[field]`, `allowed[input.x]`): Evaluator.oneSlow's order (a key needing
+ * enumeration gives MULTI before the node is evaluated), without its re-dispatch per key.
+ */
+function dataKeys(t: Extract<CTerm, { k: K.Data }>): OneFn {
+  const leaf = t.leaf!;
+  const depth = t.depth!;
+  const path = t.path;
+  const keys = path.slice(depth).map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+  const withVars = keys.filter((_, i) => path[depth + i]!.vars);
+  return (ev, f) => {
+    if (ev.overrides.length > 0) return ev.oneSlow(t, f);
+    for (let i = 0; i < withVars.length; i++) if (withVars[i]!(ev, f) === MULTI) return MULTI;
+    let v: Value | undefined;
+    const c = ev.dataEmpty || ev.baseAt[leaf.id] === UNDEF ? ev.cache[leaf.id] : undefined;
+    if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
+    else v = ev.leafValue(leaf, path, depth);
+    for (let i = 0; i < keys.length && v !== undefined; i++) {
+      const key = keys[i]!(ev, f);
+      if (key === undefined) return undefined;
+      if (key === MULTI) return MULTI;
+      v = getKey(v, key);
+    }
+    return v;
+  };
 }
 

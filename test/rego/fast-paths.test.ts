@@ -96,3 +96,40 @@ test('a base document at a rule path shadows the rule on every query', () => {
   assert.equal(show(p.evalRef('data.x.ok', undefined, { data: fromJS({}) })), 'true');
   assert.equal(show(p.evalRef('data.x.ok')), 'undefined');
 });
+
+test('refs with computed keys past a rule: undefined keys, enumeration, `with data`', () => {
+  const p = pol(`package x
+import rego.v1
+modes := {"PidMode": "--pid", "IpcMode": "--ipc"}
+hc := input.hc
+hosts contains flag if {
+  some field, flag in modes
+  lower(hc[field]) == "host"
+}
+flag_of := modes[input.field]
+all_flags := [f | f := modes[_]]
+`);
+  assert.equal(show(p.evalRef('data.x.hosts', in_('{"hc":{"PidMode":"HOST","IpcMode":"private"}}'))), '["--pid"]');
+  assert.equal(show(p.evalRef('data.x.hosts', in_('{"hc":{}}'))), '[]');
+  assert.equal(show(p.evalRef('data.x.flag_of', in_('{"field":"IpcMode"}'))), '"--ipc"');
+  assert.equal(show(p.evalRef('data.x.flag_of', in_('{"field":"Nope"}'))), 'undefined');
+  assert.equal(show(p.evalRef('data.x.flag_of', in_('{}'))), 'undefined');
+  assert.equal(show(p.evalRef('data.x.all_flags')), '["--ipc","--pid"]');
+  const res = p.eval('a := data.x.flag_of with data.x.modes as {"IpcMode": "other"}\nb := data.x.flag_of', { input: in_('{"field":"IpcMode"}') });
+  assert.equal(show(res[0]!.bindings.get('a')), '"other"');
+  assert.equal(show(res[0]!.bindings.get('b')), '"--ipc"');
+});
+
+test('complete rules computed inside another complete rule keep their own values and conflicts', () => {
+  const p = pol(`package x
+import rego.v1
+inner := 1 if input.a
+inner := 2 if input.b
+outer := inner + 10 if input.a
+outer := inner + 10 if input.c
+`);
+  assert.equal(show(p.evalRef('data.x.outer', in_('{"a":true}'))), '11');
+  assert.equal(show(p.evalRef('data.x.outer', in_('{"a":true,"c":true}'))), '11');
+  assert.throws(() => p.evalRef('data.x.outer', in_('{"a":true,"b":true}')), /complete rules must not produce multiple outputs/);
+  assert.equal(show(p.evalRef('data.x.outer', in_('{"c":true}'))), 'undefined');
+});
