@@ -41,6 +41,7 @@ export function newNode(key: Value, path: Value[]): RuleNode {
     isFunction: false,
     hasRules: false,
     dynamic: false,
+    simple: false,
     // Every field is present from the start: nodes of one shape keep the evaluator's property
     // reads monomorphic (fields added later in varying orders gave each node its own shape).
     index: undefined,
@@ -173,6 +174,7 @@ function finishNodes(n: RuleNode, id: number): number {
     v0?.k === K.Const &&
     n.exact.every((r) => r.constValue && !r.elseRule && r.value.k === K.Const && equal(r.value.v, v0.v));
   n.index = buildIndex(n.exact);
+  n.simple = n.children.size === 0 && !n.dynamic;
   for (const c of n.children.values()) id = finishNodes(c, id);
   return id;
 }
@@ -286,6 +288,7 @@ export class RuleCompiler {
       elseRule: undefined,
       guards: undefined,
       guardLits: 0,
+      steps: undefined,
     };
     if (rule.elseRule) cr.elseRule = this.compileRule(rule.elseRule, rest);
     cr.nslots = Math.max(this.alloc.n, cr.elseRule?.nslots ?? 0);

@@ -229,9 +229,9 @@ export class Evaluator {
    * the frame is discarded with the rule). Returns -1 when one fails, else the index of the first
    * literal left for the general evaluator (body.length when all ran).
    */
-  private fastPrefix(lits: CLit[], f: Frame, from = 0): number {
+  private fastPrefix(r: CRule, f: Frame, from: number): number {
     let i = from;
-    const steps = stepsOf(lits);
+    const steps = r.steps ?? (r.steps = stepsOf(r.body));
     for (; i < steps.length; i++) {
       const lit = steps[i]!;
       const kind = lit.kind;
@@ -897,7 +897,7 @@ export class Evaluator {
         }
         return set;
       }
-      if (node.children.size === 0 && !node.dynamic) return this.completeValue(node, exact);
+      if (node.simple) return this.completeValue(node, exact);
       const v = this.completeValue(node, exact);
       if (v !== undefined || node.children.size === 0) return v;
     }
@@ -1053,7 +1053,7 @@ export class Evaluator {
     const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
     const out = r.multi ? r.key! : r.value;
     // A fresh frame: the deterministic prefix of the body may bind without undo.
-    const start = this.fastPrefix(r.body, f, from);
+    const start = this.fastPrefix(r, f, from);
     if (start < 0) return r.elseRule ? this.ruleSolutions(r.elseRule, cb) : false;
     if (start === r.body.length && r.rest.length === 0) {
       const o = this.one(out, f);
@@ -1232,7 +1232,7 @@ export class Evaluator {
       f[p.slot] = args[i]!;
     }
     if (!plain) return this.functionUnify(r, f, args, cb);
-    const start = this.fastPrefix(r.body, f);
+    const start = this.fastPrefix(r, f, 0);
     if (start === r.body.length) {
       const o = this.one(r.value, f);
       if (o !== MULTI) {

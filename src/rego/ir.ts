@@ -4,6 +4,7 @@
 import type { Loc } from './ast.js';
 import type { BuiltinDef } from './builtins/registry.js';
 import type { Value } from './value.js';
+import type { Step } from './fastpath.js';
 
 export const enum K {
   Const,
@@ -108,6 +109,8 @@ export interface CRule {
   guards?: Guard[];
   /** How many leading body literals are guards: the body starts after them once the guards passed. */
   guardLits?: number;
+  /** How the body loop runs each body literal (fastpath.ts), worked out on first use. */
+  steps?: Step[];
 }
 
 export interface RuleNode {
@@ -140,6 +143,8 @@ export interface RuleNode {
   hasRules: boolean;
   /** Some rule here has a dynamic rest (refhead with vars, partial object). */
   dynamic: boolean;
+  /** No child nodes and no dynamic rules: the node's value is its rules' value alone. */
+  simple: boolean;
   /** Index for function dispatch and rule selection; built lazily. */
   arity?: number;
   /** The value depends on data only (purity.ts): it may be kept across queries on the same data. */
