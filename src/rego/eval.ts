@@ -17,7 +17,10 @@ type Cont = () => boolean;
 type VCont = (v: Value) => boolean;
 
 const NO_OVERRIDES: { path: Value[]; value: Value }[] = [];
-/** The frame of a rule without variables: nothing is ever written to it, so one is shared. */
+/**
+ * The frame of a rule without variables, and of a rule body before it binds anything
+ * (fastPrefix): nothing is ever written to it, so one is shared.
+ */
 const NO_SLOTS: Frame = [];
 
 export interface EvalLimits {
@@ -227,7 +230,10 @@ export class Evaluator {
   /**
    * Runs the leading deterministic literals of a body in a fresh frame (bindings are not undone:
    * the frame is discarded with the rule). Returns -1 when one fails, else the index of the first
-   * literal left for the general evaluator (body.length when all ran).
+   * literal left for the general evaluator (body.length when all ran), with the frame in
+   * this.prefixFrame. f may be NO_SLOTS, read as a fresh frame: the frame is then allocated at
+   * the first binding, so a rule failing before it binds anything (most rules of a decision)
+   * allocates none.
    */
   private fastPrefix(r: CRule, f: Frame, from: number): number {
     let i = from;
@@ -243,6 +249,7 @@ export class Evaluator {
         if (o === MULTI) break;
         this.tick(lit.loc);
         if (o === undefined) return -1;
+        if (f === NO_SLOTS) f = new Array(r.nslots);
         f[slot] = o;
         continue;
       }
@@ -253,6 +260,7 @@ export class Evaluator {
         if (o === MULTI) break;
         this.tick(lit.loc);
         if (!Array.isArray(o) || o.length !== slots.length) return -1;
+        if (f === NO_SLOTS) f = new Array(r.nslots);
         for (let j = 0; j < slots.length; j++) f[slots[j]!] = o[j]!;
         continue;
       }
@@ -266,8 +274,12 @@ export class Evaluator {
       this.tick(lit.loc);
       if (kind === FAST_NOT ? o !== undefined && o !== false : o === undefined || o === false) return -1;
     }
+    this.prefixFrame = f;
     return i;
   }
+
+  /** The frame fastPrefix ended with (see there). */
+  private prefixFrame: Frame = NO_SLOTS;
 
   /**
    * A `some ... in coll` literal (fresh vars) over a collection with nothing to bind: it fails
@@ -1050,11 +1062,12 @@ export class Evaluator {
       if (!this.guardsPass(r)) return false;
       from = r.guardLits!;
     }
-    const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
     const out = r.multi ? r.key! : r.value;
     // A fresh frame: the deterministic prefix of the body may bind without undo.
-    const start = this.fastPrefix(r, f, from);
+    const start = this.fastPrefix(r, NO_SLOTS, from);
     if (start < 0) return r.elseRule ? this.ruleSolutions(r.elseRule, cb) : false;
+    let f = this.prefixFrame;
+    if (f === NO_SLOTS && r.nslots > 0) f = new Array(r.nslots);
     if (start === r.body.length && r.rest.length === 0) {
       const o = this.one(out, f);
       if (o !== MULTI) return o === undefined ? false : cb(undefined, o);

@@ -133,3 +133,34 @@ outer := inner + 10 if input.c
   assert.throws(() => p.evalRef('data.x.outer', in_('{"a":true,"b":true}')), /complete rules must not produce multiple outputs/);
   assert.equal(show(p.evalRef('data.x.outer', in_('{"c":true}'))), 'undefined');
 });
+
+test('rule frames made at the first binding: nested rules, enumeration after the prefix, else', () => {
+  const p = pol(`package x
+import rego.v1
+inner := y if {
+  y := input.v
+  y > 0
+}
+pair := [a, b] if [a, b] := input.pair
+outer contains [x, z, q] if {
+  x := inner
+  z := input.w
+  [a, _] := pair
+  some q in input.list
+  q >= x
+  q != a
+}
+fallback := v if {
+  input.none
+  v := 1
+} else := v if {
+  v := inner * 2
+}
+`);
+  const input = in_('{"v":2,"w":"w","pair":[3,4],"list":[1,2,3,5]}');
+  assert.equal(show(p.evalRef('data.x.outer', input)), '[[2,"w",2],[2,"w",5]]');
+  assert.equal(show(p.evalRef('data.x.fallback', input)), '4');
+  assert.equal(show(p.evalRef('data.x.outer', in_('{"v":0,"w":"w","pair":[3,4],"list":[1]}'))), '[]');
+  assert.equal(show(p.evalRef('data.x.outer', in_('{"v":1,"w":"w","pair":[9,9],"list":[1]}'))), '[[1,"w",1]]');
+  assert.equal(show(p.evalRef('data.x.fallback', in_('{"none":true}'))), '1');
+});
