@@ -1200,20 +1200,27 @@ export class Evaluator {
   /** The value of a user function for these arguments (all definitions, conflicts, default). */
   private functionValue(node: RuleNode, args: Value[], loc: Loc): Value | undefined {
     this.tick(loc);
+    // One collector per evaluator (no closure per call), as for complete rules: a function
+    // called meanwhile (inside a body) saves and restores its state. When every definition
+    // returns the same constant (`f(x) if ...`), the first success decides.
+    const saved = this.fnResult;
+    const savedStop = this.fnStop;
+    const savedRule = this.fnRule;
+    this.fnResult = undefined;
+    this.fnStop = node.allConst;
     let value: Value | undefined;
-    // When every definition returns the same constant (`f(x) if ...`), the first success decides.
-    const early = node.allConst;
-    // One collector per call (not one per definition): `cur` names the definition for errors.
-    let cur = node.rules[0]!;
-    const collect = (v: Value): boolean => {
-      if (value === undefined) value = v;
-      else if (!equal(value, v)) throw this.err('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', cur.loc);
-      return early;
-    };
-    for (const r of node.rules) {
-      cur = r;
-      this.functionRule(r, args, collect);
-      if (early && value !== undefined) break;
+    try {
+      const rules = node.rules;
+      for (let i = 0; i < rules.length; i++) {
+        this.fnRule = rules[i]!;
+        this.functionRule(rules[i]!, args, this.collectFunction);
+        if (node.allConst && this.fnResult !== undefined) break;
+      }
+      value = this.fnResult;
+    } finally {
+      this.fnResult = saved;
+      this.fnStop = savedStop;
+      this.fnRule = savedRule;
     }
     if (value === undefined && node.defaultRule) {
       const d = node.defaultRule;
@@ -1225,6 +1232,17 @@ export class Evaluator {
     }
     return value;
   }
+
+  /** The value of the function call being computed (see functionValue). */
+  private fnResult: Value | undefined;
+  private fnStop = false;
+  /** The definition whose solutions are being collected, for conflict messages. */
+  private fnRule: CRule | undefined;
+  private readonly collectFunction = (v: Value): boolean => {
+    if (this.fnResult === undefined) this.fnResult = v;
+    else if (!equal(this.fnResult, v)) throw this.err('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', this.fnRule!.loc);
+    return this.fnStop;
+  };
 
   private functionRule(r: CRule, args: Value[], cb: VCont): void {
     const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);

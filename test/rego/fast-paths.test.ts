@@ -164,3 +164,21 @@ fallback := v if {
   assert.equal(show(p.evalRef('data.x.outer', in_('{"v":1,"w":"w","pair":[9,9],"list":[1]}'))), '[[1,"w",1]]');
   assert.equal(show(p.evalRef('data.x.fallback', in_('{"none":true}'))), '1');
 });
+
+test('function calls inside function bodies keep their own results and conflicts', () => {
+  const p = pol(`package x
+import rego.v1
+g(x) := 1 if x > 0
+g(x) := 2 if x > 10
+g(x) := 1 if x == 5
+f(x) := g(x) + 100 if x < 50
+f(x) := g(x) + 100 if x < 60
+h(x) := y if y := f(x) * 2
+r1 := h(5)
+r2 := h(20)
+r3 := f(-1)
+`);
+  assert.equal(show(p.evalRef('data.x.r1')), '202');
+  assert.equal(show(p.evalRef('data.x.r3')), 'undefined');
+  assert.throws(() => p.evalRef('data.x.r2'), /functions must not produce multiple outputs for same inputs/);
+});
