@@ -1,0 +1,51 @@
+// The request log: one JSON line per request, batched on the way to the file, in the order the
+// lines were logged, and nothing gathered is lost at shutdown or process exit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger, logRequest } from '../../src/observe/index.js';
+
+const record = (i: number) => ({ method: 'GET', path: `/r${i}`, status: 200, uid: 0, user: 'root', decision: 'allow' as const, duration: 0.5 });
+
+function tempFile(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dgl-')), 'requests.log');
+}
+
+async function waitForFile(file: string): Promise<void> {
+  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+test('request lines and other log lines reach the file whole and in order; flushNow writes what is gathered', async () => {
+  const file = tempFile();
+  const logger = createLogger(file);
+  await waitForFile(file);
+  await new Promise((r) => setTimeout(r, 50)); // the file is opened asynchronously
+  for (let i = 0; i < 500; i++) {
+    logRequest(logger, record(i));
+    if (i === 250) logger.warn({ what: 'in between' }, 'warning');
+  }
+  logger.flushNow();
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.length, 501);
+  assert.deepEqual(lines.slice(0, 3).map((l) => l.path), ['/r0', '/r1', '/r2']);
+  assert.equal(lines[251]!.msg, 'warning');
+  assert.equal(lines[500]!.path, '/r499');
+  assert.equal(lines[0]!.msg, 'request');
+  assert.equal(lines[0]!.decision, 'allow');
+});
+
+test('a few lines logged just before the process exits are not lost', () => {
+  const file = tempFile();
+  const index = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/observe/index.js');
+  const script = `import(${JSON.stringify(index)}).then(({ createLogger, logRequest }) => {
+    const logger = createLogger(${JSON.stringify(file)});
+    setTimeout(() => { for (let i = 0; i < 3; i++) logRequest(logger, { method: 'GET', path: '/x' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 }); }, 50);
+  });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  assert.deepEqual(lines.map((l) => (JSON.parse(l) as { path: string }).path), ['/x0', '/x1', '/x2']);
+});
