@@ -15,7 +15,7 @@ import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './bod
 import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } from './decision.js';
 import { BodySpool, SpoolLimitError } from './body-spool.js';
 import { CONTINUE_100, errorResponse } from './responses.js';
-import { connectUpstream, type Address } from './upstream.js';
+import { connectUpstream, type Address, type UpstreamSocket } from './upstream.js';
 import { headForBody } from './rewrite-head.js';
 
 export interface ConnectionSettings {
@@ -73,10 +73,10 @@ interface Exchange {
 }
 
 /** A socket whose reads may land in a reused buffer (see listeners.ts); asked before each reuse. */
-export type ReusingReader = Socket & { readBufferInUse?: () => boolean };
+export type ReusingReader = Socket & { readBufferInUse?: () => boolean; reclaimReadBuffers?: () => void };
 
 export class ProxyConnection {
-  private upstream: Socket | null = null;
+  private upstream: UpstreamSocket | null = null;
   private upstreamConnected = false;
   private upstreamFailed = false;
 
@@ -124,7 +124,13 @@ export class ProxyConnection {
     (client as ReusingReader).readBufferInUse = () => this.clientBytesHeld();
     client.on('data', (chunk: Buffer) => this.guard(() => this.onClientData(chunk)));
     client.on('end', () => this.guard(() => this.onClientEnd()));
-    client.on('drain', () => this.guard(() => this.upstream?.resume()));
+    client.on('drain', () =>
+      this.guard(() => {
+        // The daemon's bytes written to the client are out: its read buffers may be reused.
+        if (this.upstream !== null && !this.upstreamBytesHeld()) this.upstream.reclaimReadBuffers();
+        this.upstream?.resume();
+      }),
+    );
     client.on('error', () => this.destroy());
     client.on('close', () => this.destroy());
   }
@@ -154,6 +160,11 @@ export class ProxyConnection {
       (this.upstream !== null && this.upstream.writableLength > 0) ||
       this.client.writableLength > 0
     );
+  }
+
+  /** Whether bytes read from the daemon are still referenced: a partial head kept, or a write to the client not done. */
+  private upstreamBytesHeld(): boolean {
+    return this.closed || this.respBuf !== null || this.client.writableLength > 0;
   }
 
   /** True while idle between requests (used by shutdown). */
@@ -634,11 +645,11 @@ export class ProxyConnection {
     }
   }
 
-  private openUpstream(): Socket {
+  private openUpstream(): UpstreamSocket {
     const up = connectUpstream(this.settings.upstream, (bytes) => {
       this.guard(() => this.onUpstreamData(bytes));
       // The read buffer is reused unless something still refers to these bytes.
-      return this.closed || this.respBuf !== null || this.client.writableLength > 0;
+      return this.upstreamBytesHeld();
     });
     this.upstream = up;
     up.once('connect', () => {
@@ -647,6 +658,8 @@ export class ProxyConnection {
     up.on('end', () => this.guard(() => this.onUpstreamEnd()));
     up.on('drain', () =>
       this.guard(() => {
+        // The client's bytes written to the daemon are out: its read buffers may be reused.
+        if (!this.clientBytesHeld()) (this.client as ReusingReader).reclaimReadBuffers?.();
         this.upstreamFull = false;
         this.updateClientFlow();
       }),

@@ -75,12 +75,13 @@ function guardSocket(socket: net.Socket): void {
  * Re-wraps an accepted connection so that its reads land in a reused buffer (read-buffer.ts)
  * instead of a fresh 64 KiB allocation per read. The bytes still arrive as 'data' events; the
  * connection's owner sets `readBufferInUse` to say when it still refers to the bytes of the
- * last read, and the next read then goes to a new buffer.
+ * last read, and the next read then goes to another buffer; it calls `reclaimReadBuffers` when
+ * it refers to none of the bytes read any more.
  */
 function withReusedReadBuffer(accepted: net.Socket): net.Socket {
   const handle = (accepted as unknown as { _handle: unknown })._handle;
   const reads = new ReadBuffer();
-  let socket: (net.Socket & { readBufferInUse?: () => boolean }) | undefined;
+  let socket: (net.Socket & { readBufferInUse?: () => boolean; reclaimReadBuffers?: () => void }) | undefined;
   let lastRead = 0;
   const onread = {
     buffer: () => {
@@ -95,6 +96,7 @@ function withReusedReadBuffer(accepted: net.Socket): net.Socket {
     },
   };
   socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread } as net.SocketConstructorOpts);
+  socket.reclaimReadBuffers = () => reads.reclaim();
   // The server's own wrapper lets go of the handle; destroying it only counts the connection as gone.
   (accepted as unknown as { _handle: unknown })._handle = null;
   accepted.destroy();

@@ -22,14 +22,17 @@ export function parseAddress(text: string, what: string): Address {
   throw new Error(`${what}: expected unix://PATH or tcp://HOST:PORT, got ${text}`);
 }
 
+export type UpstreamSocket = net.Socket & { reclaimReadBuffers(): void };
+
 /**
  * Opens a connection to the upstream daemon. Half-open so hijacked streams can half-close.
  *
  * The daemon's bytes are read into a buffer reused from read to read (read-buffer.ts).
  * `onData` must say, by returning true, when it kept a reference to the bytes it was given
- * (a write still pending, a partial head held back): the next read then goes to a new buffer.
+ * (a write still pending, a partial head held back): the next read then goes to another buffer.
+ * Call `reclaimReadBuffers` when no bytes read are referenced any more (the writes are done).
  */
-export function connectUpstream(address: Address, onData: (bytes: Buffer) => boolean): net.Socket {
+export function connectUpstream(address: Address, onData: (bytes: Buffer) => boolean): UpstreamSocket {
   const reads = new ReadBuffer();
   let lastRead = -1; // no read yet: the first buffer
   let lent = false;
@@ -46,5 +49,5 @@ export function connectUpstream(address: Address, onData: (bytes: Buffer) => boo
       ? net.createConnection({ path: address.path, allowHalfOpen: true, onread })
       : net.createConnection({ host: address.host, port: address.port, allowHalfOpen: true, onread });
   if (address.kind === 'tcp') socket.setNoDelay(true);
-  return socket;
+  return Object.assign(socket, { reclaimReadBuffers: () => reads.reclaim() });
 }

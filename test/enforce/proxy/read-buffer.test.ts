@@ -32,3 +32,25 @@ test('bytes the consumer still holds are never read over', () => {
   second.fill(9);
   assert.equal(first[0], 7, 'distinct memory');
 });
+
+test('under backpressure, buffers still being written are not reused until reclaimed, then cycled instead of allocated', () => {
+  const r = new ReadBuffer();
+  const a = r.next(r.first.length, false); // a stream: 64 KiB reads
+  const b = r.next(a.length, true); // a's bytes wait in a pending write
+  const c = r.next(b.length, true); // so do b's
+  assert.equal(new Set([a, b, c]).size, 3, 'no buffer with pending bytes is read into again');
+  r.reclaim(); // the writes are done
+  const d = r.next(c.length, true);
+  assert.ok(d === a || d === b, 'a reclaimed buffer is read into again');
+  const e = r.next(d.length, true);
+  assert.ok((e === a || e === b) && e !== d);
+});
+
+test('a read that is not lent frees every buffer handed out before it', () => {
+  const r = new ReadBuffer();
+  const a = r.next(r.first.length, false);
+  const b = r.next(a.length, true);
+  r.next(b.length, false); // b kept as current: nothing referenced any more
+  const c = r.next(b.length, true);
+  assert.equal(c, a, 'a, lent earlier, came back as a spare');
+});
