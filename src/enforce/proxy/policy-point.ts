@@ -85,14 +85,15 @@ export class PolicyDecisionPoint implements DecisionPoint {
    */
   private decideHeadOnly(req: ProxyRequest, routed: RoutedRequest): Decision {
     const decision = this.decideNow(req, routed);
-    if (!decision.error) {
+    const key = headKey(req);
+    if (!decision.error && key.length <= MAX_REMEMBERED_HEAD) {
       let memo = this.remembered.get(req.identity);
       if (memo === undefined || memo.engine !== this.engine) {
         memo = { engine: this.engine, decisions: new Map() };
         this.remembered.set(req.identity, memo);
       }
       if (memo.decisions.size >= REMEMBERED_PER_CONNECTION) memo.decisions.clear();
-      memo.decisions.set(headKey(req), decision);
+      memo.decisions.set(key, decision);
     }
     return decision;
   }
@@ -106,7 +107,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
     if (req.hasBody) return undefined;
     const memo = this.remembered.get(req.identity);
     if (memo === undefined || memo.engine !== this.engine) return undefined;
-    return memo.decisions.get(headKey(req));
+    const key = headKey(req);
+    return key.length <= MAX_REMEMBERED_HEAD ? memo.decisions.get(key) : undefined;
   }
 
   private async decideLater(req: ProxyRequest, routed: RoutedRequest): Promise<Decision> {
@@ -202,8 +204,13 @@ export class PolicyDecisionPoint implements DecisionPoint {
   }
 }
 
-/** Distinct head-only requests remembered per connection (a polling client repeats a handful). */
-const REMEMBERED_PER_CONNECTION = 64;
+/**
+ * Distinct head-only requests remembered per connection (a polling client repeats a handful),
+ * and the longest head remembered: a connection holds at most 16 KiB of remembered heads, so
+ * a client sending many large distinct heads cannot grow the proxy's memory this way.
+ */
+const REMEMBERED_PER_CONNECTION = 16;
+const MAX_REMEMBERED_HEAD = 1024;
 
 /** Header values cannot hold a line feed (http-head refuses bare CR/LF): the key is unambiguous. */
 function headKey(req: ProxyRequest): string {

@@ -49,7 +49,7 @@ export class ReadBuffer {
       this.keep(this.buffer);
       this.buffer = this.take(size);
     }
-    if (size === SMALL_READ) this.spares = []; // quiet again: let the large buffers go
+    if (size === SMALL_READ && this.spares.length > 0) this.spares = []; // quiet again: let the large buffers go
     return this.buffer;
   }
 

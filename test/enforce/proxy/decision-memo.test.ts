@@ -108,3 +108,13 @@ allow := false if input.Method == "GET"
   decide(pp, get(conn));
   assert.equal(calls(), 2);
 });
+
+test('large heads are not remembered: a client cannot grow the proxy by sending many of them', async () => {
+  const { engine, calls } = counted(await engineFor(ALLOW_UNLESS_HEADER));
+  const pp = new PolicyDecisionPoint(engine, NO_UPSTREAM);
+  const conn = alice();
+  const big = ['Host', 'docker', 'X-Padding', 'p'.repeat(2000)];
+  decide(pp, get(conn, '/v1.41/containers/json', big));
+  decide(pp, get(conn, '/v1.41/containers/json', big));
+  assert.equal(calls(), 2);
+});
