@@ -30,6 +30,14 @@ export const RULES: readonly RuleInfo[] = [
     fix: 'Drop --pid/--ipc/--uts/--userns/--network=host. Publish ports with -p instead of host networking.',
   },
   {
+    id: 'container-joins',
+    summary: "no joining another container's namespaces or volumes",
+    defaultOn: true,
+    checks: 'HostConfig.PidMode, IpcMode and NetworkMode of the form "container:X", and HostConfig.VolumesFrom.',
+    why: "A container that joins another one gets what that one was given: its host network or pid namespace, the host paths it bind-mounts (--volumes-from), and another user's processes, traffic and files. Without this rule, an admin's --network host container or -v /:/host container is a way around the namespace and mount rules.",
+    fix: 'Run the programs that must share a namespace in one container, and share data through a named volume. An admin can switch the rule off with rules.container-joins.enabled = false.',
+  },
+  {
     id: 'capabilities',
     summary: "no capabilities beyond Docker's defaults and the configured allowlist",
     defaultOn: true,

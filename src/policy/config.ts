@@ -33,6 +33,7 @@ export const DEFAULT_CONFIG: Config = {
     swarm: { enabled: true },
     privileged: { enabled: true },
     'host-namespaces': { enabled: true, allow: [] },
+    'container-joins': { enabled: true },
     capabilities: { enabled: true, allow: [] },
     devices: { enabled: true, allow: [], allow_gpus: true },
     'security-opts': { enabled: true, allow_custom_seccomp: false },

@@ -63,6 +63,10 @@ describe('escapes to the host are refused', () => {
     ['unmasked system paths', { MaskedPaths: [], ReadonlyPaths: [] }, 'security-opts'],
     ['kernel sysctl', { Sysctls: { 'kernel.shmmax': '1' } }, 'sysctls'],
     ['cgroup parent', { CgroupParent: '/' }, 'cgroup-parent'],
+    ["another container's network namespace", { NetworkMode: 'container:admin-box' }, 'container-joins'],
+    ["another container's pid namespace", { PidMode: 'container:abc123' }, 'container-joins'],
+    ["another container's ipc namespace, any case", { IpcMode: 'Container:abc123' }, 'container-joins'],
+    ["another container's volumes", { VolumesFrom: ['admin-box:ro'] }, 'container-joins'],
   ];
   for (const [name, hostConfig, rule] of cases) {
     test(`${name} is refused by ${rule}`, async () => refusedBy(await create(hostConfig), rule));
@@ -125,6 +129,13 @@ describe('config tunes the pack', () => {
     assert.equal((await judgeE({ Privileged: true }, { User: '1000' })).allow, true);
     assert.equal((await judgeE({ CapAdd: ['net_admin'] }, { User: '1000' })).allow, true);
     refusedBy(await judgeE({}), 'no-root-user');
+  });
+  test('joins of other containers: admins may, and an admin can switch the rule off', async () => {
+    const join = { NetworkMode: 'container:x', VolumesFrom: ['x'] };
+    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: join }, admin)).allow, true);
+    const e = await engineWith('[rules.container-joins]\nenabled = false\n');
+    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: join }, alice, e)).allow, true);
+    assert.equal((await create({ NetworkMode: 'bridge', PidMode: '', IpcMode: 'private', VolumesFrom: [] })).allow, true, 'own namespaces and no joins pass');
   });
   test('allowed roots extend where binds may point', async () => {
     const e = await engineWith('[rules.mounts]\nallow = ["/srv/shared"]\n');

@@ -23,3 +23,28 @@ deny contains lib.violation("host-namespaces", msg, hint) if {
 	msg := sprintf("%s=host is refused: the container would share the host's %s namespace", [flag, lower(trim_suffix(field, "Mode"))])
 	hint := sprintf("drop %s=host; the container gets its own namespace", [flag])
 }
+
+# Joining another container: its pid, ipc or network namespace (`--pid container:X`), or its
+# volumes (`--volumes-from X`). Whatever that container was given comes along: host namespaces
+# it shares, host paths it mounts, and the processes, traffic and files of another user. Without
+# knowing whose container X is and what it holds, the join is refused.
+join_modes := {"PidMode": "--pid", "IpcMode": "--ipc", "NetworkMode": "--network"}
+
+join_hint := "run the programs that must share a namespace or volumes in one container, or use a named volume; an admin can allow joins with rules.container-joins.enabled = false"
+
+deny contains lib.violation("container-joins", msg, join_hint) if {
+	input.request.action == "container.create"
+	some field, flag in join_modes
+	startswith(lower(lib.host_config[field]), "container:")
+	lib.config.rules["container-joins"].enabled
+	lib.applies
+	msg := sprintf("%s=%s is refused: joining another container's %s namespace also joins whatever that container shares (the host's namespaces, another user's processes)", [flag, lib.host_config[field], lower(trim_suffix(field, "Mode"))])
+}
+
+deny contains lib.violation("container-joins", msg, join_hint) if {
+	input.request.action == "container.create"
+	some source in lib.host_config.VolumesFrom
+	lib.config.rules["container-joins"].enabled
+	lib.applies
+	msg := sprintf("--volumes-from %v is refused: it mounts everything that container mounts, host paths included", [source])
+}

@@ -84,6 +84,18 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
     }
   });
 
+  test("joining an admin's container (its namespaces, its volumes) is refused", async () => {
+    const box = (await ok(direct(['create', '--network', 'host', '-v', '/:/host', image, 'true']))).stdout.toString().trim();
+    try {
+      await refused(['create', '--volumes-from', box, image, 'true'], 'container-joins', /volumes-from/);
+      await refused(['create', '--network', `container:${box}`, image, 'true'], 'container-joins', /network namespace/);
+      await refused(['create', '--pid', `container:${box}`, image, 'true'], 'container-joins');
+      await refused(['create', '--ipc', `container:${box}`, image, 'true'], 'container-joins');
+    } finally {
+      await direct(['rm', '-f', box]);
+    }
+  });
+
   test('added capabilities, devices and weakened confinement are refused', async () => {
     await refused(['create', '--cap-add', 'SYS_ADMIN', image, 'true'], 'capabilities');
     await refused(['create', '--cap-add', 'ALL', image, 'true'], 'capabilities');
