@@ -206,9 +206,18 @@ export class Evaluator {
         continue;
       }
       if (kind === FAST_SOMEIN) {
-        if (!this.someInEmpty(lit, f)) break;
+        const o = this.someInKey(lit, f);
+        if (o === MULTI) {
+          if (!this.someInEmpty(lit, f)) break;
+          this.tick(lit.loc);
+          return this.release(f, bound, false);
+        }
         this.tick(lit.loc);
-        return this.release(f, bound, false);
+        if (o === undefined) return this.release(f, bound, false);
+        const slot = lit.slots![0]!;
+        f[slot] = o;
+        (bound ??= []).push(slot);
+        continue;
       }
       const o = lit.fn!(this, f);
       if (o === MULTI) break;
@@ -265,9 +274,17 @@ export class Evaluator {
         continue;
       }
       if (kind === FAST_SOMEIN) {
-        if (!this.someInEmpty(lit, f)) break;
+        const o = this.someInKey(lit, f);
+        if (o === MULTI) {
+          if (!this.someInEmpty(lit, f)) break;
+          this.tick(lit.loc);
+          return -1;
+        }
         this.tick(lit.loc);
-        return -1;
+        if (o === undefined) return -1;
+        if (f === NO_SLOTS) f = new Array(r.nslots);
+        f[lit.slots![0]!] = o;
+        continue;
       }
       const o = lit.fn!(this, f);
       if (o === MULTI) break;
@@ -290,6 +307,23 @@ export class Evaluator {
     if (f[slots[0]!] !== undefined || (slots.length > 1 && f[slots[1]!] !== undefined)) return false;
     const coll = lit.fn!(this, f);
     return coll !== MULTI && noElements(coll);
+  }
+
+  /**
+   * `some k, v in coll` with k bound and v fresh (also what `coll[k]` with a variable k compiles
+   * to): a lookup, as literalNoWith does it. The entry at k for v, undefined when there is none
+   * (the literal fails), or MULTI when the general evaluator must enumerate.
+   */
+  private someInKey(lit: Step, f: Frame): One {
+    const slots = lit.slots!;
+    if (slots.length < 2 || f[slots[0]!] !== undefined) return MULTI;
+    const key = f[slots[1]!];
+    if (key === undefined) return MULTI;
+    const coll = lit.fn!(this, f);
+    if (coll === MULTI) return MULTI;
+    if ((typeof key === 'string' || typeof key === 'number') && (coll instanceof ObjectValue || Array.isArray(coll))) return getKey(coll, key);
+    // Nothing to enumerate (undefined, a scalar, an empty collection): no solution either way.
+    return noElements(coll) ? undefined : MULTI;
   }
 
   private release(f: Frame, bound: number[] | undefined, r: boolean): boolean {

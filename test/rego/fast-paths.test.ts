@@ -182,3 +182,28 @@ r3 := f(-1)
   assert.equal(show(p.evalRef('data.x.r3')), 'undefined');
   assert.throws(() => p.evalRef('data.x.r2'), /functions must not produce multiple outputs for same inputs/);
 });
+
+test('some k, v in coll with k bound runs as a lookup in the body loop (objects, arrays, sets, misses)', () => {
+  const p = pol(`package x
+import rego.v1
+fields := ["PidMode", "IpcMode", "Missing"]
+hosts contains field if {
+  some field in fields
+  lower(input.hc[field]) == "host"
+}
+by_index contains [i, v] if {
+  some i in [0, 2, 5]
+  v := input.arr[i]
+}
+in_set contains k if {
+  some k in ["a", "z"]
+  some k, v in input.set
+}
+`);
+  const i = parseJSON('{"hc":{"PidMode":"HOST","IpcMode":"private"},"arr":["a","b","c"]}');
+  assert.equal(show(p.evalRef('data.x.hosts', i)), '["PidMode"]');
+  assert.equal(show(p.evalRef('data.x.by_index', i)), '[[0,"a"],[2,"c"]]');
+  assert.equal(show(p.evalRef('data.x.hosts', in_('{"hc":"not an object"}'))), '[]');
+  const res = p.eval('x := data.x.in_set with input.set as {"a", "b"}');
+  assert.equal(show(res[0]!.bindings.get('x')), '["a"]');
+});
