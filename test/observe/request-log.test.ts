@@ -14,25 +14,20 @@ function tempFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dgl-')), 'requests.log');
 }
 
-async function waitForFile(file: string): Promise<void> {
-  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 10));
-}
-
-test('request lines and other log lines reach the file whole and in order; flushNow writes what is gathered', async () => {
+test('request lines and other log lines reach the file whole and in order, all of them once the logger is closed', async () => {
   const file = tempFile();
   const logger = createLogger(file);
-  await waitForFile(file);
-  await new Promise((r) => setTimeout(r, 50)); // the file is opened asynchronously
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 2000; i++) {
     logRequest(logger, record(i));
-    if (i === 250) logger.warn({ what: 'in between' }, 'warning');
+    if (i === 1000) logger.warn({ what: 'in between' }, 'warning');
   }
-  logger.flushNow();
+  await logger.close();
   const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.equal(lines.length, 501);
+  assert.equal(lines.length, 2001, 'several batches, none lost');
   assert.deepEqual(lines.slice(0, 3).map((l) => l.path), ['/r0', '/r1', '/r2']);
-  assert.equal(lines[251]!.msg, 'warning');
-  assert.equal(lines[500]!.path, '/r499');
+  assert.equal(lines[1001]!.msg, 'warning');
+  assert.equal(lines[2000]!.path, '/r1999');
+  assert.ok(lines.every((l, i) => i === 1001 || l.path === `/r${i > 1001 ? i - 1 : i}`), 'in the order logged');
   assert.equal(lines[0]!.msg, 'request');
   assert.equal(lines[0]!.decision, 'allow');
 });
@@ -48,4 +43,15 @@ test('a few lines logged just before the process exits are not lost', () => {
   assert.equal(r.status, 0, r.stderr);
   const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
   assert.deepEqual(lines.map((l) => (JSON.parse(l) as { path: string }).path), ['/x0', '/x1', '/x2']);
+});
+
+test('lines logged to standard output just before the process exits are not lost', () => {
+  const index = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/observe/index.js');
+  const script = `import(${JSON.stringify(index)}).then(({ createLogger, logRequest }) => {
+    const logger = createLogger('-');
+    for (let i = 0; i < 3; i++) logRequest(logger, { method: 'GET', path: '/o' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 });
+  });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { path: string }).path), ['/o0', '/o1', '/o2']);
 });

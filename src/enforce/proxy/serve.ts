@@ -158,7 +158,7 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   await proxy.shutdown(SHUTDOWN_GRACE_MS);
   await closed;
   logger.info('stopped');
-  logger.flushNow();
+  await logger.close();
   return 0;
 }
 
