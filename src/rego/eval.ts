@@ -101,6 +101,7 @@ export class Evaluator {
     this.baseAt = shared.baseAt;
     this.maxSteps = maxSteps;
     this.deadline = deadline;
+    this.check = this.nextCheck(0);
     this.strict = shared.strict;
     this.shared = shared;
     this.ctx.reset(this.strict, print);
@@ -168,11 +169,28 @@ export class Evaluator {
 
   // ------------------------------------------------------------------ bodies and literals
 
+  /** Counts a step; one comparison until the next step that must check a limit. */
   private tick(loc: Loc): void {
-    const s = ++this.steps;
+    if (++this.steps >= this.check) this.checkLimits(loc);
+  }
+
+  private checkLimits(loc: Loc): void {
+    const s = this.steps;
     if (this.maxSteps && s > this.maxSteps) throw new RegoError('eval_budget_error', `evaluation exceeded the step budget of ${this.maxSteps}`, loc.file, loc.line);
     if (this.deadline && (s & 1023) === 0 && Date.now() > this.deadline) throw new RegoError('eval_cancel_error', 'evaluation deadline exceeded', loc.file, loc.line);
+    this.check = this.nextCheck(s);
   }
+
+  /** The next step at which a limit is due: past the step budget, or the deadline every 1024 steps. */
+  private nextCheck(s: number): number {
+    let n = Number.MAX_SAFE_INTEGER;
+    if (this.maxSteps) n = this.maxSteps + 1;
+    if (this.deadline) n = Math.min(n, (s | 1023) + 1);
+    return n;
+  }
+
+  /** See tick. */
+  private check = 0;
 
   private body(lits: CLit[], i: number, f: Frame, k: Cont): boolean {
     // Deterministic literals (checks and `x := value` with a single value) run in a loop

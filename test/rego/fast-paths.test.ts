@@ -207,3 +207,11 @@ in_set contains k if {
   const res = p.eval('x := data.x.in_set with input.set as {"a", "b"}');
   assert.equal(show(res[0]!.bindings.get('x')), '["a"]');
 });
+
+test('step budget and deadline together: whichever is due first stops the evaluation', () => {
+  const p = compile([{ name: 'r.rego', text: 'package r\nn := count([x | some x in numbers.range(1, 100000); x % 7 == 0])\n' }]);
+  assert.throws(() => p.evalRef('data.r.n', undefined, { maxSteps: 5000, deadline: Date.now() - 1 }), /eval_cancel_error/);
+  assert.throws(() => p.evalRef('data.r.n', undefined, { maxSteps: 1500, deadline: Date.now() + 60_000 }), /eval_budget_error: evaluation exceeded the step budget of 1500/);
+  assert.throws(() => p.evalRef('data.r.n', undefined, { maxSteps: 900, timeoutMs: 60_000 }), /eval_budget_error: evaluation exceeded the step budget of 900/);
+  assert.equal(show(p.evalRef('data.r.n', undefined, { maxSteps: 10_000_000, timeoutMs: 60_000 })), '14285');
+});
