@@ -814,8 +814,8 @@ export class Evaluator {
   /** @internal */
   leafValue(leaf: RuleNode, path: CTerm[], depth: number): Value | undefined {
     if (!this.dataEmpty) {
-      // The base document at a rule's path is looked up once per query (data does not change
-      // within a query; `with data` overrides take another path).
+      // The base document at a rule's path is looked up once per data document (SharedValues;
+      // `with data` overrides take another path).
       const baseAt = this.baseAt;
       let base = baseAt[leaf.id];
       if (base === undefined) {
@@ -828,7 +828,7 @@ export class Evaluator {
     return this.evalNode(leaf, undefined);
   }
 
-  /** @internal Per query: the base document at each resolved rule node (UNDEF: none). */
+  /** @internal The base document at each resolved rule node (UNDEF: none): SharedValues.baseAt. */
   baseAt!: (Value | typeof UNDEF | undefined)[];
 
   private dataRef(path: CTerm[], f: Frame, k: VCont): boolean {

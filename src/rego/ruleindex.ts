@@ -1,7 +1,7 @@
 // Rule indexing (OPA's, for the equality case): index guards are top-level `input.PATH == CONST`
 // literals of a rule body; a node whose rules share a guarded path gets a value → rules table.
 import { K, L, type CLit, type CRule, type CTerm, type Guard, type RuleNode } from './ir.js';
-import { equal, hashKey, type Value } from './value.js';
+import { equal, hashKey } from './value.js';
 
 /** Indexes rules on the input path most of them compare with a constant (worth it from 4 rules). */
 export function buildIndex(rules: CRule[]): RuleNode['index'] {
