@@ -17,7 +17,11 @@ export interface RequestRecord {
 export type Logger = pino.Logger & {
   /** Writes every line gathered and closes the destination (shutdown); bounded by a few seconds. */
   close(): Promise<void>;
+  /** @internal where request lines go (see logRequest). */
+  [REQUEST_SINK]?: BatchingSink;
 };
+
+const REQUEST_SINK = Symbol('request sink');
 
 /** Log lines are written in batches of about this many characters, or every FLUSH_MS, whichever comes first. */
 const BATCH_CHARS = 64 * 1024;
@@ -92,9 +96,27 @@ export function createLogger(destination: string | undefined, level = 'info'): L
   const sink = new BatchingSink(file as unknown as Destination);
   const logger = pino({ level, base: undefined }, sink) as Logger;
   logger.close = () => sink.close();
+  logger[REQUEST_SINK] = sink;
   return logger;
 }
 
+/**
+ * Logs one request, as the line `logger.info(record, 'request')` would write. The proxy writes
+ * one per request, and pino's general serialiser (a loop over the record's keys) was the
+ * largest single cost of a proxied request after the socket calls: this line has a fixed shape,
+ * so it is built directly, into the same sink (order with other lines kept).
+ */
 export function logRequest(logger: Logger, record: RequestRecord): void {
-  logger.info(record, 'request');
+  const sink = logger[REQUEST_SINK];
+  if (sink === undefined) {
+    logger.info(record, 'request');
+    return;
+  }
+  if (!logger.isLevelEnabled('info')) return;
+  const reason = record.reason === undefined ? '' : `,"reason":${JSON.stringify(record.reason)}`;
+  sink.write(
+    `{"level":30,"time":${Date.now()},"method":${JSON.stringify(record.method)},"path":${JSON.stringify(record.path)},"status":${record.status},` +
+      `"uid":${record.uid === null ? 'null' : record.uid},"user":${JSON.stringify(record.user)},"decision":"${record.decision}",` +
+      `"duration":${record.duration}${reason},"msg":"request"}\n`,
+  );
 }

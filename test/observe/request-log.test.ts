@@ -55,3 +55,33 @@ test('lines logged to standard output just before the process exits are not lost
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { path: string }).path), ['/o0', '/o1', '/o2']);
 });
+
+test("request lines are exactly the lines pino writes for the record, key order included", async () => {
+  const records = [
+    record(1),
+    { method: 'POST', path: '/v1.41/containers/create?name="x"\u00e9\\', status: 403, uid: null, user: 'ünï "q"', decision: 'deny' as const, duration: 12.5, reason: 'dockgate: privileged: no\n(hint)' },
+  ];
+  const fast = tempFile();
+  const slow = tempFile();
+  const a = createLogger(fast);
+  const b = createLogger(slow);
+  for (const r of records) {
+    logRequest(a, r);
+    b.info(r, 'request');
+  }
+  await a.close();
+  await b.close();
+  const withoutTime = (text: string) => text.trimEnd().split('\n').map((l) => l.replace(/"time":\d+,/, ''));
+  assert.deepEqual(withoutTime(fs.readFileSync(fast, 'utf8')), withoutTime(fs.readFileSync(slow, 'utf8')));
+});
+
+test('request lines follow the log level', async () => {
+  const file = tempFile();
+  const logger = createLogger(file, 'warn');
+  logRequest(logger, record(1));
+  logger.warn('only this');
+  await logger.close();
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /only this/);
+});
