@@ -57,6 +57,8 @@ export class ProxyRequest {
     readonly identity: Identity,
     /** Whether the request has a body (Content-Length > 0 or chunked). */
     readonly hasBody: boolean,
+    /** The head exactly as sent (request line and headers), when the proxy read it. */
+    readonly headText?: string,
   ) {}
 
   /**

@@ -28,6 +28,8 @@ export interface RequestHead {
   minorVersion: number;
   /** Flat list: name, value, name, value… names as sent. */
   rawHeaders: string[];
+  /** The head as sent (latin1, without the final CRLFCRLF): equal texts are equal heads. */
+  text: string;
   framing: BodyFraming;
   /** Whether the connection stays open after this exchange (as far as the request says). */
   keepAlive: boolean;
@@ -80,7 +82,11 @@ function isFieldValue(s: string): boolean {
  * bare CR or LF so that no downstream parser can see a different set of lines.
  */
 function splitLines(buf: Buffer, start: number, end: number): string[] {
-  const text = buf.toString('latin1', start, end - 4);
+  return splitText(buf.toString('latin1', start, end - 4));
+}
+
+/** splitLines on the head's text (without its final CRLFCRLF). */
+function splitText(text: string): string[] {
   const lines = text.split('\r\n');
   for (const line of lines) {
     if (line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0) throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
@@ -126,7 +132,8 @@ function hasToken(list: string, token: string): boolean {
 
 /** Parses a request head; `end` is the index just past its CRLFCRLF. */
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
-  const lines = splitLines(buf, 0, end);
+  const text = buf.toString('latin1', 0, end - 4);
+  const lines = splitText(text);
   const requestLine = lines[0];
   const sp1 = requestLine.indexOf(' ');
   const sp2 = requestLine.lastIndexOf(' ');
@@ -176,7 +183,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
       : { kind: 'none' };
   const keepAlive = minorVersion === 1 ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
   const upgrade = upgradeHeader && hasToken(connection, 'upgrade');
-  return { method, target, minorVersion, rawHeaders, framing, keepAlive, upgrade, expectContinue };
+  return { method, target, minorVersion, rawHeaders, text, framing, keepAlive, upgrade, expectContinue };
 }
 
 function isVisible(s: string): boolean {

@@ -212,9 +212,12 @@ export class PolicyDecisionPoint implements DecisionPoint {
 const REMEMBERED_PER_CONNECTION = 16;
 const MAX_REMEMBERED_HEAD = 1024;
 
-/** Header values cannot hold a line feed (http-head refuses bare CR/LF): the key is unambiguous. */
+/**
+ * The head as sent, when the proxy has it (the same bytes, the same input); otherwise built from
+ * its parts (header values cannot hold a line feed, http-head refuses bare CR/LF).
+ */
 function headKey(req: ProxyRequest): string {
-  return `${req.method} ${req.rawPath}\n${req.rawHeaders.join('\n')}`;
+  return req.headText ?? `${req.method} ${req.rawPath}\n${req.rawHeaders.join('\n')}`;
 }
 
 function bodyOf(v: Value): Buffer {
