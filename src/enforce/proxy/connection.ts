@@ -185,25 +185,18 @@ export class ProxyConnection {
   }
 
   private processRequests(): void {
-    // Corking gathers a head and its body bytes into one write to the daemon.
-    const up = this.upstream;
-    up?.cork();
-    try {
-      while (this.inbuf !== null && !this.closed) {
-        if (this.reqState === ReqState.Head) {
-          if (this.draining || this.queue.length >= this.settings.maxPipelined) break;
-          if (!this.readHead()) break;
-        } else if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting) {
-          this.readBody();
-        } else if (this.reqState === ReqState.Spooling) {
-          if (this.spool === null) break; // the spool file is being created
-          this.readBody();
-        } else {
-          break; // Deciding, Hold, Tunnel, Done: the bytes wait
-        }
+    while (this.inbuf !== null && !this.closed) {
+      if (this.reqState === ReqState.Head) {
+        if (this.draining || this.queue.length >= this.settings.maxPipelined) break;
+        if (!this.readHead()) break;
+      } else if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting) {
+        this.readBody();
+      } else if (this.reqState === ReqState.Spooling) {
+        if (this.spool === null) break; // the spool file is being created
+        this.readBody();
+      } else {
+        break; // Deciding, Hold, Tunnel, Done: the bytes wait
       }
-    } finally {
-      up?.uncork();
     }
     if (this.clientEnded) this.passClientEnd();
     this.updateClientFlow();
@@ -478,8 +471,7 @@ export class ProxyConnection {
         // Forward the replacement (the bytes that were judged) with its own Content-Length.
         exchange.forwarded = true;
         this.collectedRaw = [];
-        this.writeUpstream(headForBody(headBytes, decision.body.length));
-        if (decision.body.length > 0) this.writeUpstream(decision.body);
+        this.writeUpstreamAll(decision.body.length > 0 ? [headForBody(headBytes, decision.body.length), decision.body] : [headForBody(headBytes, 0)]);
         this.requestSent();
         return;
       }
@@ -493,10 +485,11 @@ export class ProxyConnection {
     }
     if (decision && decision.allow === true) {
       exchange.forwarded = true;
-      this.writeUpstream(headBytes);
       if (this.collectedRaw.length > 0) {
-        for (const piece of this.collectedRaw) this.writeUpstream(piece);
+        this.writeUpstreamAll([headBytes, ...this.collectedRaw]);
         this.collectedRaw = [];
+      } else {
+        this.writeUpstream(headBytes);
       }
       if (hasBody && this.reqBody === null) this.reqBody = this.bodyTracker(head);
       if (hasBody && !this.reqBody!.done) {
@@ -642,6 +635,21 @@ export class ProxyConnection {
     if (!up.write(data)) {
       this.upstreamFull = true;
       this.updateClientFlow();
+    }
+  }
+
+  /**
+   * A head and its body in one write to the daemon (corked), not one write each. Only where a
+   * request has several parts at hand: corking every request cost a bodyless one about 5 µs.
+   */
+  private writeUpstreamAll(parts: Buffer[]): void {
+    if (this.upstream === null && !this.upstreamFailed) this.openUpstream();
+    const up = this.upstream;
+    up?.cork();
+    try {
+      for (const part of parts) this.writeUpstream(part);
+    } finally {
+      up?.uncork();
     }
   }
 
