@@ -14,7 +14,7 @@ export const MAX_ERRORS = 10;
 import { checkConflicts, checkRecursion } from './checks.js';
 import { Metadata } from './metadata.js';
 import { assignGuardSlots, buildIndex, indexGuards } from './ruleindex.js';
-import { markPure } from './purity.js';
+import { builtinPure, markPure } from './purity.js';
 import { collectSlots, firstUnbound, litOutputs, reorder } from './safety.js';
 import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
 import { ObjectValue, SetValue, equal, hashKey, type Value } from './value.js';
@@ -25,6 +25,11 @@ export interface CompiledPolicy {
   nodeCount: number;
   /** The input paths rule guards and indexes test, by slot (ruleindex.ts). */
   guardPaths: string[][];
+  /**
+   * No rule calls a builtin that reads the clock, randomness, the network or the query context,
+   * nor print (directly or as a `with` replacement): a result depends on input and data alone.
+   */
+  deterministic: boolean;
   modules: Module[];
 }
 
@@ -137,10 +142,12 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   // Every rule is compiled even after one fails, so that a policy's errors are reported
   // together (as OPA does, up to MAX_ERRORS), not one per attempt.
   const errors: RegoError[] = [];
+  let deterministic = true;
   for (const p of pending) {
     try {
       const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, metadata);
       const cr = c.compileRule(p.rule, p.rest);
+      if (c.callsImpure) deterministic = false;
       if (p.rule.isDefault) {
         if (p.node.defaultRule) throw compileError(`multiple default rules ${p.node.name} found`, p.rule.loc);
         p.node.defaultRule = cr;
@@ -161,7 +168,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   checkRecursion(root);
   const nodeCount = finishNodes(root, 0);
   markPure(root);
-  return { root, modules, nodeCount, guardPaths: assignGuardSlots(root) };
+  return { root, modules, nodeCount, guardPaths: assignGuardSlots(root), deterministic };
 }
 
 /** Assigns ids and per-node evaluation facts; returns the next free id. */
@@ -225,6 +232,9 @@ const SPECIAL: Record<string, CallTarget['special']> = {
 
 export class RuleCompiler {
   private alloc = { n: 0 };
+
+  /** Some call compiled here may give another result for the same input (see CompiledPolicy.deterministic). */
+  callsImpure = false;
 
   /** The rule being compiled (for rego.metadata.*). */
   private current: Rule | undefined;
@@ -558,7 +568,10 @@ export class RuleCompiler {
   private resolveCall(fn: string[], nargs: number, loc: Loc, soft = false): CallTarget | undefined {
     const name = fn.join('.');
     const special = SPECIAL[name];
-    if (special) return { name, special, hasOutput: false };
+    if (special) {
+      if (special === 'print') this.callsImpure = true;
+      return { name, special, hasOutput: false };
+    }
     let dataPath: Value[] | undefined;
     const g = this.globals.get(fn[0]!);
     if (fn[0] === 'data') dataPath = fn.slice(1);
@@ -574,7 +587,10 @@ export class RuleCompiler {
       }
     }
     const b = lookupBuiltin(name);
-    if (b) return { name, builtin: b, hasOutput: nargs === b.arity + 1 };
+    if (b) {
+      if (!builtinPure(b)) this.callsImpure = true;
+      return { name, builtin: b, hasOutput: nargs === b.arity + 1 };
+    }
     if (soft) return undefined;
     if (dataPath && this.nodeAt(dataPath)) {
       // A call of a non-function rule: OPA reports a type error at compile time.

@@ -14,7 +14,6 @@ import './builtins/index.js';
 import type { Module, Literal } from './ast.js';
 import { compileModules, RuleCompiler, childNode, MAX_ERRORS, type CompiledPolicy } from './compiler.js';
 import { RegoError, RegoErrors } from './errors.js';
-import { deterministic } from './purity.js';
 import { Evaluator, sharedValues, type EvalLimits, type SharedValues } from './eval.js';
 import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
@@ -80,14 +79,12 @@ export class Policy {
     return this.compiled.modules;
   }
 
-  private deterministicCache: boolean | undefined;
-
   /**
    * Every decision depends on input and data alone (no clock, randomness, network or print):
    * an identical input may reuse an earlier result.
    */
   get deterministic(): boolean {
-    return (this.deterministicCache ??= deterministic(this.compiled.root));
+    return this.compiled.deterministic;
   }
 
   /** Compiles (once, cached) and runs a query; returns every solution. */

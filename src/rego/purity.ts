@@ -7,13 +7,13 @@
 // The analysis is conservative: anything it cannot see through (a data ref with a variable
 // that may reach rules, a builtin that reads the query context) makes the node impure.
 import type { BuiltinDef } from './builtins/registry.js';
-import { K, L, type CallTarget, type CLit, type CRule, type CTerm, type RuleNode } from './ir.js';
+import { K, L, type CLit, type CRule, type CTerm, type RuleNode } from './ir.js';
 import { hashKey } from './value.js';
 
 /** Builtins that read per-query state through their context, or act outside the evaluation. */
 const CONTEXT_BUILTINS = new Set(['http.send', 'opa.runtime', 'trace', 'test.sleep', 'print']);
 
-function builtinPure(b: BuiltinDef): boolean {
+export function builtinPure(b: BuiltinDef): boolean {
   if (b.nondeterministic || CONTEXT_BUILTINS.has(b.name)) return false;
   // A builtin declared with a second (context) parameter may read query state (the query's
   // clock, per-query caches): not pure, whatever its name.
@@ -140,61 +140,3 @@ export function markPure(root: RuleNode): void {
   visit(root);
 }
 
-/**
- * Whether every rule of the policy gives the same result for the same input and data: no
- * builtin that reads the clock, randomness, the network or the query context, and no print
- * (which has an effect of its own). Unlike markPure, reading input is fine. A caller may then
- * reuse a decision for an identical input instead of evaluating again.
- */
-export function deterministic(root: RuleNode): boolean {
-  const targetOk = (fn: CallTarget): boolean =>
-    fn.special === 'print' ? false : fn.node !== undefined || fn.special !== undefined || (fn.builtin !== undefined && builtinPure(fn.builtin));
-  const termOk = (t: CTerm): boolean => {
-    switch (t.k) {
-      case K.Const:
-      case K.Var:
-        return true;
-      case K.Input:
-      case K.Data:
-        return t.path.every(termOk);
-      case K.Array:
-      case K.Set:
-        return t.items.every(termOk);
-      case K.Object:
-        return t.keys.every(termOk) && t.vals.every(termOk);
-      case K.Ref:
-        return termOk(t.head) && t.path.every(termOk);
-      case K.Call:
-        return t.args.every(termOk) && targetOk(t.fn);
-      case K.ArrayComp:
-      case K.SetComp:
-        return termOk(t.term) && litsOk(t.body);
-      case K.ObjComp:
-        return termOk(t.key) && termOk(t.value) && litsOk(t.body);
-      case K.Template:
-        return (t.partLits ?? []).every((l) => l === undefined || litsOk([l])) && t.parts.every((p) => typeof p === 'string' || termOk(p));
-    }
-  };
-  const litsOk = (lits: CLit[]): boolean =>
-    lits.every((lit) => {
-      // A `with` may replace a function by a builtin: the replacement must be deterministic too.
-      for (const w of lit.with) if (!termOk(w.value) || (w.fnValue !== undefined && !targetOk(w.fnValue))) return false;
-      switch (lit.l) {
-        case L.Expr:
-          return termOk(lit.term);
-        case L.Not:
-          return litsOk(lit.body);
-        case L.SomeIn:
-          return (!lit.key || termOk(lit.key)) && termOk(lit.value) && termOk(lit.coll);
-        case L.Every:
-          return (!lit.key || termOk(lit.key)) && termOk(lit.value) && termOk(lit.domain) && litsOk(lit.body);
-        case L.Noop:
-          return true;
-      }
-    });
-  const ruleOk = (r: CRule): boolean =>
-    litsOk(r.body) && termOk(r.value) && (!r.key || termOk(r.key)) && r.rest.every(termOk) && (r.args ?? []).every(termOk) && (r.elseRule === undefined || ruleOk(r.elseRule));
-  const nodeOk = (n: RuleNode): boolean =>
-    n.rules.every(ruleOk) && (!n.defaultRule || ruleOk(n.defaultRule)) && [...n.children.values()].every(nodeOk);
-  return nodeOk(root);
-}
