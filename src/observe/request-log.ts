@@ -18,7 +18,7 @@ export type Logger = pino.Logger & {
   /** Writes every line gathered and closes the destination (shutdown); bounded by a few seconds. */
   close(): Promise<void>;
   /** @internal where request lines go (see logRequest). */
-  [REQUEST_SINK]?: BatchingSink;
+  [REQUEST_SINK]: BatchingSink;
 };
 
 const REQUEST_SINK = Symbol('request sink');
@@ -111,12 +111,8 @@ export function createLogger(destination: string | undefined, level = 'info'): L
  * so it is built directly, into the same sink (order with other lines kept).
  */
 export function logRequest(logger: Logger, record: RequestRecord): void {
-  const sink = logger[REQUEST_SINK];
-  if (sink === undefined) {
-    logger.info(record, 'request');
-    return;
-  }
   if (!logger.isLevelEnabled('info')) return;
+  const sink = logger[REQUEST_SINK];
   const reason = record.reason === undefined ? '' : `,"reason":${JSON.stringify(record.reason)}`;
   sink.write(
     `{"level":30,"time":${Date.now()},"method":${JSON.stringify(record.method)},"path":${JSON.stringify(record.path)},"status":${record.status},` +

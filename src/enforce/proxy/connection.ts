@@ -471,7 +471,7 @@ export class ProxyConnection {
         // Forward the replacement (the bytes that were judged) with its own Content-Length.
         exchange.forwarded = true;
         this.collectedRaw = [];
-        this.writeUpstreamAll(decision.body.length > 0 ? [headForBody(headBytes, decision.body.length), decision.body] : [headForBody(headBytes, 0)]);
+        this.writeUpstreamAll([headForBody(headBytes, decision.body.length), decision.body]);
         this.requestSent();
         return;
       }
@@ -485,11 +485,11 @@ export class ProxyConnection {
     }
     if (decision && decision.allow === true) {
       exchange.forwarded = true;
-      if (this.collectedRaw.length > 0) {
+      if (this.collectedRaw.length === 0) {
+        this.writeUpstream(headBytes); // the common case, a request without a judged body: no array, no cork
+      } else {
         this.writeUpstreamAll([headBytes, ...this.collectedRaw]);
         this.collectedRaw = [];
-      } else {
-        this.writeUpstream(headBytes);
       }
       if (hasBody && this.reqBody === null) this.reqBody = this.bodyTracker(head);
       if (hasBody && !this.reqBody!.done) {
@@ -647,7 +647,7 @@ export class ProxyConnection {
     const up = this.upstream;
     up?.cork();
     try {
-      for (const part of parts) this.writeUpstream(part);
+      for (const part of parts) if (part.length > 0) this.writeUpstream(part);
     } finally {
       up?.uncork();
     }

@@ -82,19 +82,10 @@ function withReusedReadBuffer(accepted: net.Socket): net.Socket {
   const handle = (accepted as unknown as { _handle: unknown })._handle;
   const reads = new ReadBuffer();
   let socket: (net.Socket & { readBufferInUse?: () => boolean; reclaimReadBuffers?: () => void }) | undefined;
-  let lastRead = 0;
-  const onread = {
-    buffer: () => {
-      // Asked once while the socket is built (nothing read yet), then after every read.
-      if (socket === undefined) return reads.first;
-      return reads.next(lastRead, socket.readBufferInUse?.() !== false);
-    },
-    callback: (n: number, buf: Uint8Array) => {
-      lastRead = n;
-      socket!.emit('data', (buf as Buffer).subarray(0, n));
-      return true;
-    },
-  };
+  const onread = reads.onread(
+    (bytes) => socket!.emit('data', bytes),
+    () => socket?.readBufferInUse?.() !== false,
+  );
   socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread } as net.SocketConstructorOpts);
   socket.reclaimReadBuffers = () => reads.reclaim();
   // The server's own wrapper lets go of the handle; destroying it only counts the connection as gone.

@@ -56,13 +56,14 @@ export class PolicyDecisionPoint implements DecisionPoint {
   }
 
   decide(req: ProxyRequest): Decision | Promise<Decision> {
-    const known = this.rememberedDecision(req);
+    const key = req.hasBody ? undefined : headKey(req);
+    const known = key === undefined ? undefined : this.rememberedDecision(req, key);
     if (known !== undefined) return known;
     const routed = this.route(req);
     if (routed instanceof UnreadableRequestError) return refused(routed.status, routed.message);
     // Most requests mount nothing and carry no build context: decide them without waiting.
     if (this.contexts.has(req) || mountsNeeded(routed)) return this.decideLater(req, routed);
-    if (!req.hasBody && !routed.judgedBody && this.engine.deterministic) return this.decideHeadOnly(req, routed);
+    if (key !== undefined && !routed.judgedBody && this.engine.deterministic) return this.decideHeadOnly(req, routed, key);
     return this.decideNow(req, routed);
   }
 
@@ -83,9 +84,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
    * are judged once per distinct request, not once per request. Failed evaluations (a timeout
    * under load) are never remembered.
    */
-  private decideHeadOnly(req: ProxyRequest, routed: RoutedRequest): Decision {
+  private decideHeadOnly(req: ProxyRequest, routed: RoutedRequest, key: string): Decision {
     const decision = this.decideNow(req, routed);
-    const key = headKey(req);
     if (!decision.error && key.length <= MAX_REMEMBERED_HEAD) {
       let memo = this.remembered.get(req.identity);
       if (memo === undefined || memo.engine !== this.engine) {
@@ -103,11 +103,9 @@ export class PolicyDecisionPoint implements DecisionPoint {
    * head-only requests are ever remembered, and the key holds the method and target that made
    * them head-only, so a hit needs no routing.
    */
-  private rememberedDecision(req: ProxyRequest): Decision | undefined {
-    if (req.hasBody) return undefined;
+  private rememberedDecision(req: ProxyRequest, key: string): Decision | undefined {
     const memo = this.remembered.get(req.identity);
     if (memo === undefined || memo.engine !== this.engine) return undefined;
-    const key = headKey(req);
     return key.length <= MAX_REMEMBERED_HEAD ? memo.decisions.get(key) : undefined;
   }
 

@@ -32,6 +32,22 @@ export class ReadBuffer {
   }
 
   /**
+   * Node's `onread` socket option reading through this buffer: `deliver` gets each read's bytes,
+   * and `held`, asked after it, says whether the consumer still refers to bytes it was given.
+   */
+  onread(deliver: (bytes: Buffer) => void, held: () => boolean): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
+    let lastRead = -1; // nothing read yet: Node asks for the first buffer while building the socket
+    return {
+      buffer: () => (lastRead < 0 ? this.buffer : this.next(lastRead, held())),
+      callback: (n, buf) => {
+        lastRead = n;
+        deliver((buf as Buffer).subarray(0, n));
+        return true;
+      },
+    };
+  }
+
+  /**
    * The buffer for the next read, after a read of `bytes` bytes. `lent`: the consumer still
    * refers to bytes it was given (a write in progress, a partial head kept), so the buffer must
    * not be overwritten and the next read goes to another one. Not lent: nothing handed out is

@@ -34,16 +34,11 @@ export type UpstreamSocket = net.Socket & { reclaimReadBuffers(): void };
  */
 export function connectUpstream(address: Address, onData: (bytes: Buffer) => boolean): UpstreamSocket {
   const reads = new ReadBuffer();
-  let lastRead = -1; // no read yet: the first buffer
   let lent = false;
-  const onread = {
-    buffer: () => (lastRead < 0 ? reads.first : reads.next(lastRead, lent)),
-    callback: (n: number, buf: Uint8Array) => {
-      lastRead = n;
-      lent = onData((buf as Buffer).subarray(0, n));
-      return true;
-    },
-  };
+  const onread = reads.onread(
+    (bytes) => (lent = onData(bytes)),
+    () => lent,
+  );
   const socket =
     address.kind === 'unix'
       ? net.createConnection({ path: address.path, allowHalfOpen: true, onread })
