@@ -32,6 +32,17 @@ test('request lines and other log lines reach the file whole and in order, all o
   assert.equal(lines[0]!.decision, 'allow');
 });
 
+test('lines of any size and script reach the file whole: multi-byte characters, and a line larger than a whole batch', async () => {
+  const file = tempFile();
+  const logger = createLogger(file);
+  const wide = '\u00e9\u4e2d\u{1f600}'.repeat(2000); // 2-, 3- and 4-byte UTF-8, 18 KB in all
+  for (let i = 0; i < 300; i++) logRequest(logger, { ...record(i), path: i % 100 === 50 ? `/big${i}/${wide}` : `/r${i}/\u00e9\u4e2d` });
+  await logger.close();
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { path: string });
+  assert.equal(lines.length, 300);
+  assert.ok(lines.every((l, i) => l.path === (i % 100 === 50 ? `/big${i}/${wide}` : `/r${i}/\u00e9\u4e2d`)), 'every line whole, in order');
+});
+
 test('a few lines logged just before the process exits are not lost', () => {
   const file = tempFile();
   const index = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/observe/index.js');
