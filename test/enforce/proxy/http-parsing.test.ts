@@ -50,15 +50,43 @@ test('request heads that another parser could read differently are refused', () 
   refused('POST / HTTP/1.1\r\nExpect: something-else\r\n\r\n', 417);
 });
 
-test('response heads: status, length, chunked, close, content type', () => {
-  const b = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n');
-  const r = parseResponseHead(b, findHeadEnd(b, 0));
-  assert.equal(r.status, 200);
-  assert.equal(r.chunked, true);
-  assert.equal(r.connectionClose, true);
-  assert.equal(r.contentType, 'application/vnd.docker.raw-stream');
-  const e = Buffer.from('HTTP/1.1 204 \r\n\r\n');
-  assert.equal(parseResponseHead(e, findHeadEnd(e, 0)).status, 204);
+function res(text: string, at = '') {
+  const b = Buffer.from(at + text, 'latin1');
+  return parseResponseHead(b, findHeadEnd(b, at.length), at.length);
+}
+function resRefused(text: string, status: number) {
+  assert.throws(() => res(text), (e: unknown) => e instanceof HeadError && e.status === status, JSON.stringify(text));
+}
+
+test('response heads: status, length, chunked, close, read in place from any offset', () => {
+  const r = res('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n');
+  assert.deepEqual(r, { status: 200, minorVersion: 1, contentLength: -1, chunked: true, connectionClose: true });
+  assert.equal(res('HTTP/1.1 204 \r\n\r\n').status, 204);
+  assert.deepEqual(res('HTTP/1.1 404 Not Found\r\nCONTENT-LENGTH:  \t17 \r\nX-Other: y\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), {
+    status: 404, minorVersion: 1, contentLength: 17, chunked: false, connectionClose: false,
+  });
+  assert.equal(res('HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n').contentLength, 5);
+  assert.equal(res('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip , Chunked\r\n\r\n').chunked, true);
+  assert.equal(res('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedx\r\n\r\n').chunked, false);
+  assert.equal(res('HTTP/1.0 200 OK\r\n\r\n').connectionClose, true, 'HTTP/1.0 closes unless kept alive');
+  assert.equal(res('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n').connectionClose, false);
+  assert.equal(res('HTTP/1.1 200 OK\r\nConnection: upgrade, CLOSE\r\n\r\n').connectionClose, true);
+  assert.equal(res('HTTP/1.1 200 OK\r\nX-Connection: close\r\n\r\n').connectionClose, false, 'only the Connection header counts');
+});
+
+test('response heads the proxy could frame differently from the client are refused', () => {
+  resRefused('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 400);
+  resRefused('HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n', 400);
+  resRefused('HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n', 400);
+  resRefused('HTTP/1.1 200 OK\r\nContent-Length: 1234567890123456\r\n\r\n', 400);
+  resRefused('HTTP/1.1 200 OK\r\nX: a\nContent-Length: 5\r\n\r\n', 400);
+  resRefused('HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n', 400);
+  resRefused('HTTP/1.1 200 OK\r\nno colon here\r\n\r\n', 502);
+  resRefused('HTTP/1.1 200 OK\r\n: empty name\r\n\r\n', 502);
+  resRefused('HTTP/1.1 2e2 OK\r\n\r\n', 502);
+  resRefused('HTTP/1.1 099 Low\r\n\r\n', 502);
+  resRefused('HTTP/2.0 200 OK\r\n\r\n', 502);
+  resRefused('HTTP/1.1 20\r\n\r\n', 502);
 });
 
 test('findHeadEnd resumes a scan across chunk boundaries', () => {
