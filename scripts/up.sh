@@ -46,7 +46,7 @@ fi
 if alive "$state/serve.pid"; then
   echo "up: dockgate serve already running (pid $(cat "$state/serve.pid"))" >&2
 else
-  nohup node "$repo/bin/dockgate" serve --listen "unix://$listen" --upstream "unix://$upstream" \
+  nohup "$repo/bin/dockgate" serve --listen "unix://$listen" --upstream "unix://$upstream" \
     --socket-mode 660 --decision-log "$state/requests.log" >/dev/null 2>>"$state/serve.log" &
   echo $! > "$state/serve.pid"
   for _ in $(seq 1 100); do [ -S "$listen" ] && break; sleep 0.1; done

@@ -36,9 +36,10 @@ export async function startServe(options: ServeOptions): Promise<Served> {
   if (ownDir) fs.chmodSync(dir, 0o755);
   const socket = path.join(dir, options.socketName ?? 'p.sock');
   const logFile = path.join(dir, 'requests.log');
+  // Started as users start it: the launcher's own Node flags apply.
   const child = spawn(
-    process.execPath,
-    [DOCKGATE_BIN, 'serve', '--listen', `unix://${socket}`, '--upstream', `unix://${options.upstream}`, '--decision-log', logFile, ...(options.args ?? [])],
+    DOCKGATE_BIN,
+    ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${options.upstream}`, '--decision-log', logFile, ...(options.args ?? [])],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -91,8 +91,9 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     return 2;
   }
   // The proxy's garbage is short-lived (one request's objects); its long-lived objects are
-  // connections. V8 would grow the young generation to many MiB under load, which buys a proxy
-  // nothing but resident memory (about 10 KiB per idle connection): keep it at its first size.
+  // connections. bin/dockgate caps the young generation at start; started some other way, V8
+  // would grow it to many MiB under load, which buys a proxy nothing but resident memory: keep
+  // it at the size it has.
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   const logger = createLogger(options.decisionLog, options.logLevel);
   const policyOptions: PolicyOptions = { ...options.policy, runtimeConfig: await daemonFacts(options.upstream) };
