@@ -8,6 +8,7 @@ import { startDaemon, ensureTestImage, startServe, stopPid, type Daemon, type Se
 import { openIdle, runLoad, type LoadResult } from './load.js';
 
 const REQUEST_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = 3;
 const STREAM_MB = 200;
 
 interface Target {
@@ -64,15 +65,22 @@ function docker(socket: string, args: string[], stdin: 'ignore' | number = 'igno
   });
 }
 
-/** MB/s of one run of `fn` moving `mb` megabytes; best of `runs`. */
-async function throughput(mb: number, runs: number, fn: () => Promise<unknown>): Promise<number> {
-  let best = 0;
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    best = Math.max(best, mb / ((performance.now() - t) / 1000));
+/** MB/s of `fn` moving `mb` megabytes through each target: best of `rounds`, the targets taking turns. */
+async function throughput(targets: Target[], mb: number, rounds: number, fn: (t: Target) => Promise<unknown>): Promise<number[]> {
+  const best = targets.map(() => 0);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, t] of targets.entries()) {
+      const start = performance.now();
+      await fn(t);
+      best[i] = Math.max(best[i]!, mb / ((performance.now() - start) / 1000));
+    }
   }
   return best;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -115,18 +123,23 @@ async function main(): Promise<void> {
     // A few containers so /containers/json has something to say.
     for (let i = 0; i < 5; i++) await docker(daemon.socket, ['create', '--label', `bench=${i}`, image, 'true']);
 
+    // Each load point runs in ROUNDS short turns, the targets taking turns within each round,
+    // and each figure is the median of its turns: this VM has bursts of noise lasting a second or
+    // two, which one long turn per target put wholly on whichever target was running then.
     for (const [p, c] of [['/_ping', 1], ['/_ping', 32], ['/containers/json?all=1', 1], ['/containers/json?all=1', 32]] as const) {
-      const results: LoadResult[] = [];
-      for (const t of targets) {
-        process.stderr.write(`bench: GET ${p} c=${c} via ${t.name}\n`);
-        const r = await runLoad(t.socket, p, c, REQUEST_SECONDS * 1000, 500);
-        if (r.errors) throw new Error(`${r.errors} errors from ${t.name} on ${p}`);
-        results.push(r);
+      process.stderr.write(`bench: GET ${p} c=${c}, ${ROUNDS} rounds over ${targets.map((t) => t.name).join(', ')}\n`);
+      const turns: LoadResult[][] = targets.map(() => []);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [i, t] of targets.entries()) {
+          const r = await runLoad(t.socket, p, c, (REQUEST_SECONDS * 1000) / ROUNDS, 200);
+          if (r.errors) throw new Error(`${r.errors} errors from ${t.name} on ${p}`);
+          turns[i]!.push(r);
+        }
       }
       const label = `GET ${p.split('?')[0]} c=${c}`;
-      row(`${label} req/s`, results.map((r) => r.rps), 'req/s', 0);
-      row(`${label} p50`, results.map((r) => r.p50ms), 'ms', 3, true);
-      row(`${label} p99`, results.map((r) => r.p99ms), 'ms', 3, true);
+      row(`${label} req/s`, turns.map((ts) => median(ts.map((r) => r.rps))), 'req/s', 0);
+      row(`${label} p50`, turns.map((ts) => median(ts.map((r) => r.p50ms))), 'ms', 3, true);
+      row(`${label} p99`, turns.map((ts) => median(ts.map((r) => r.p99ms))), 'ms', 3, true);
     }
 
     // Streams: 200 MB of stdin into `docker exec -i`, and `docker save` of a 200 MB image.
@@ -135,20 +148,15 @@ async function main(): Promise<void> {
     const blob = path.join(work, 'blob');
     fs.writeFileSync(blob, crypto.randomBytes(STREAM_MB * 1024 * 1024));
     const sleeper = spawnSync('docker', ['run', '-d', image, 'sleep', '600'], { env: { ...process.env, DOCKER_HOST: `unix://${daemon.socket}` }, encoding: 'utf8' }).stdout.trim();
-    const execMBs: number[] = [];
-    for (const t of targets) {
-      process.stderr.write(`bench: exec -i ${STREAM_MB} MB via ${t.name}\n`);
-      execMBs.push(
-        await throughput(STREAM_MB, 2, async () => {
-          const fd = fs.openSync(blob, 'r');
-          try {
-            await docker(t.socket, ['exec', '-i', sleeper, 'sh', '-c', 'cat > /dev/null'], fd);
-          } finally {
-            fs.closeSync(fd);
-          }
-        }),
-      );
-    }
+    process.stderr.write(`bench: exec -i ${STREAM_MB} MB\n`);
+    const execMBs = await throughput(targets, STREAM_MB, 3, async (t) => {
+      const fd = fs.openSync(blob, 'r');
+      try {
+        await docker(t.socket, ['exec', '-i', sleeper, 'sh', '-c', 'cat > /dev/null'], fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
     row(`exec -i stdin ${STREAM_MB} MB`, execMBs, 'MB/s', 0);
 
     const bigRoot = path.join(work, 'root');
@@ -158,11 +166,8 @@ async function main(): Promise<void> {
     spawnSync('tar', ['-C', bigRoot, '-cf', tar, '.']);
     await docker(daemon.socket, ['import', tar, 'dockgate-bench/big:latest']);
     fs.rmSync(tar);
-    const saveMBs: number[] = [];
-    for (const t of targets) {
-      process.stderr.write(`bench: docker save via ${t.name}\n`);
-      saveMBs.push(await throughput(STREAM_MB, 2, () => docker(t.socket, ['save', 'dockgate-bench/big:latest'])));
-    }
+    process.stderr.write(`bench: docker save ${STREAM_MB} MB\n`);
+    const saveMBs = await throughput(targets, STREAM_MB, 3, (t) => docker(t.socket, ['save', 'dockgate-bench/big:latest']));
     row(`docker save ${STREAM_MB} MB`, saveMBs, 'MB/s', 0);
 
     // Memory: 1,000 idle keep-alive connections (each has carried one request), on a fresh
@@ -187,7 +192,7 @@ async function main(): Promise<void> {
     rows.push(['RSS fresh + 1,000 idle connections', 'MiB', '-', ...rssIdle.map((v) => fmt(v)), '', '']);
     rows.push(['RSS after all the load above', 'MiB', '-', fmt(afterRun), ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []), fmt(rssMiB(nodePipe.pid)), '', '']);
 
-    process.stdout.write(`\ndockgate proxy benchmark (${REQUEST_SECONDS}s per load point, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)\n`);
+    process.stdout.write(`\ndockgate proxy benchmark (${REQUEST_SECONDS}s per load point and target, median of ${ROUNDS} interleaved rounds, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)\n`);
     printTable(targets);
     process.stdout.write('goals: >=0.85x direct req/s, p99 <=1.3x direct, >=0.95x direct stream throughput, no slower than haproxy, <=80 MiB RSS at 1,000 idle connections\n');
     process.stdout.write('node-pipe: a bare Node relay (no parsing, no policy, no log), the floor for a proxy written in Node\n');
