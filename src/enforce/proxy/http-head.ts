@@ -208,8 +208,9 @@ export function parseResponseHead(buf: Buffer, end: number, start = 0): Response
   while (lineEnd < stop) {
     const from = lineEnd + 2;
     lineEnd = endOfLine(buf, from, stop);
-    const colon = buf.indexOf(58 /* : */, from);
-    if (colon <= from || colon >= lineEnd) throw new HeadError(502, 'malformed upstream header line');
+    let colon = from;
+    while (colon < lineEnd && buf[colon] !== 58 /* : */) colon++;
+    if (colon === from || colon === lineEnd) throw new HeadError(502, 'malformed upstream header line');
     // Candidates by name length first: content-length 14, transfer-encoding 17, connection 10.
     const nameLength = colon - from;
     if (nameLength === 14 && nameIs(buf, from, 'content-length')) {
