@@ -130,8 +130,21 @@ export function logRequest(logger: Logger, record: RequestRecord): void {
   const sink = logger[REQUEST_SINK];
   const reason = record.reason === undefined ? '' : `,"reason":${JSON.stringify(record.reason)}`;
   sink.write(
-    `{"level":30,"time":${Date.now()},"method":${JSON.stringify(record.method)},"path":${JSON.stringify(record.path)},"status":${record.status},` +
-      `"uid":${record.uid === null ? 'null' : record.uid},"user":${JSON.stringify(record.user)},"decision":"${record.decision}",` +
+    `{"level":30,"time":${Date.now()},"method":${jsonOfRepeated(record.method)},"path":${JSON.stringify(record.path)},"status":${record.status},` +
+      `"uid":${record.uid === null ? 'null' : record.uid},"user":${jsonOfRepeated(record.user)},"decision":"${record.decision}",` +
       `"duration":${record.duration}${reason},"msg":"request"}\n`,
   );
+}
+
+/** JSON of the strings that repeat from line to line (methods, user names), kept once made: a few dozen at most. */
+const repeatedJson = new Map<string, string>();
+const MAX_REPEATED = 64;
+
+function jsonOfRepeated(s: string): string {
+  let json = repeatedJson.get(s);
+  if (json === undefined) {
+    json = JSON.stringify(s);
+    if (repeatedJson.size < MAX_REPEATED) repeatedJson.set(s, json);
+  }
+  return json;
 }

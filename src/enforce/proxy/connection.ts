@@ -981,7 +981,7 @@ export class ProxyConnection {
       user: this.identity.user,
       decision: e.decision,
       duration: Math.round((performance.now() - e.start) * 1000) / 1000,
-      ...(e.reason !== undefined ? { reason: e.reason } : {}),
+      reason: e.reason,
     });
   }
 }
