@@ -90,6 +90,17 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     assert.equal(fs.readFileSync(file, 'utf8'), 'precious');
   });
 
+  test('started as bin/dockgate, serve runs with a young generation of 1 MiB semi-spaces, and keeps its PID', async () => {
+    const served = await startServe({ upstream: daemon.socket });
+    try {
+      const argv = fs.readFileSync(`/proc/${served.pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(argv.includes('--max-semi-space-size=1'), argv.join(' '));
+      assert.ok(argv.includes('serve'), 'the PID started is the proxy itself (env execs node)');
+    } finally {
+      await served.stop();
+    }
+  });
+
   test('SIGTERM: new connections refused, the request in flight finishes, socket removed, exit 0', async () => {
     const served = await startServe({ upstream: daemon.socket });
     const inflight = dockerAt(served.socket)(['run', '--rm', image, 'sh', '-c', 'sleep 2; echo finished']);
