@@ -11,16 +11,27 @@ export interface LoadResult {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** How much `sample` (if given) grew over the measured window: e.g. a process's CPU time. */
+  sampleDelta: number;
 }
 
-/** Runs `concurrency` connections against `socket` for `durationMs` (after `warmupMs`). */
-export async function runLoad(socket: string, path: string, concurrency: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
+/**
+ * Runs `concurrency` connections against `socket` for `durationMs` (after `warmupMs`).
+ * `sample`, read as the measured window opens and closes, gives `sampleDelta`.
+ */
+export async function runLoad(
+  socket: string,
+  path: string,
+  concurrency: number,
+  durationMs: number,
+  warmupMs: number,
+  sample: () => number = () => 0,
+): Promise<LoadResult> {
   const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: dockgate-bench\r\n\r\n`);
   const latencies: number[] = [];
   let errors = 0;
   let measuring = false;
   let stopping = false;
-  const t0 = performance.now();
   let measureStart = 0;
 
   const worker = () =>
@@ -69,16 +80,17 @@ export async function runLoad(socket: string, path: string, concurrency: number,
   const workers = Array.from({ length: concurrency }, worker);
   await new Promise((r) => setTimeout(r, warmupMs));
   measuring = true;
+  const sampleStart = sample();
   measureStart = performance.now();
   await new Promise((r) => setTimeout(r, durationMs));
   measuring = false;
+  const sampleDelta = sample() - sampleStart;
   const seconds = (performance.now() - measureStart) / 1000;
   stopping = true;
   await Promise.all(workers);
-  void t0;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] : NaN);
-  return { requests: latencies.length, seconds, rps: latencies.length / seconds, p50ms: pct(0.5), p99ms: pct(0.99), errors };
+  return { requests: latencies.length, seconds, rps: latencies.length / seconds, p50ms: pct(0.5), p99ms: pct(0.99), errors, sampleDelta };
 }
 
 /** Opens `count` connections, sends one request on each, and leaves them open and idle. */

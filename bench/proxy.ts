@@ -17,6 +17,16 @@ interface Target {
   pid: number | null;
 }
 
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU of a process so far, in clock ticks; 0 for the daemon socket itself (no proxy). */
+function cpuTicks(pid: number | null): number {
+  if (pid === null) return 0;
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 function rssMiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
@@ -129,17 +139,22 @@ async function main(): Promise<void> {
     for (const [p, c] of [['/_ping', 1], ['/_ping', 32], ['/containers/json?all=1', 1], ['/containers/json?all=1', 32]] as const) {
       process.stderr.write(`bench: GET ${p} c=${c}, ${ROUNDS} rounds over ${targets.map((t) => t.name).join(', ')}\n`);
       const turns: LoadResult[][] = targets.map(() => []);
+      const cpu = targets.map(() => ({ ticks: 0, requests: 0 }));
       for (let round = 0; round < ROUNDS; round++) {
         for (const [i, t] of targets.entries()) {
-          const r = await runLoad(t.socket, p, c, (REQUEST_SECONDS * 1000) / ROUNDS, 200);
+          const r = await runLoad(t.socket, p, c, (REQUEST_SECONDS * 1000) / ROUNDS, 200, () => cpuTicks(t.pid));
           if (r.errors) throw new Error(`${r.errors} errors from ${t.name} on ${p}`);
           turns[i]!.push(r);
+          cpu[i]!.ticks += r.sampleDelta;
+          cpu[i]!.requests += r.requests;
         }
       }
       const label = `GET ${p.split('?')[0]} c=${c}`;
       row(`${label} req/s`, turns.map((ts) => median(ts.map((r) => r.rps))), 'req/s', 0);
       row(`${label} p50`, turns.map((ts) => median(ts.map((r) => r.p50ms))), 'ms', 3, true);
       row(`${label} p99`, turns.map((ts) => median(ts.map((r) => r.p99ms))), 'ms', 3, true);
+      // The proxy's own CPU (user + system, all its threads) per request: steadier than rates on a noisy VM.
+      rows.push([`${label} proxy CPU per request`, 'µs', '-', ...cpu.slice(1).map((x) => fmt((x.ticks * 1e6) / TICKS_PER_SECOND / x.requests)), '', '']);
     }
 
     // Streams: 200 MB of stdin into `docker exec -i`, and `docker save` of a 200 MB image.

@@ -1,18 +1,8 @@
 // One JSON line per request (pino): who asked what, what was decided, how it ended.
 import pino from 'pino';
+import { encodeRequestLine, requestLineBound, requestLineText, type RequestRecord } from './request-line.js';
 
-export interface RequestRecord {
-  method: string;
-  path: string;
-  status: number;
-  uid: number | null;
-  user: string;
-  /** allow | deny | reject (malformed, never judged) | error (decision failed: denied). */
-  decision: 'allow' | 'deny' | 'reject' | 'error';
-  /** Milliseconds from the end of the request head to the end of the response. */
-  duration: number;
-  reason?: string;
-}
+export type { RequestRecord };
 
 export type Logger = pino.Logger & {
   /** Writes every line gathered and closes the destination (shutdown); bounded by a few seconds. */
@@ -71,6 +61,20 @@ class BatchingSink {
     if (this.used >= BATCH_BYTES) this.flush();
   }
 
+  /** The request line for `record`, encoded straight into the batch (see request-line.ts). */
+  writeRequest(record: RequestRecord): void {
+    const bound = requestLineBound(record);
+    if (bound > BATCH_CAPACITY - this.used) {
+      this.flush();
+      if (bound > BATCH_CAPACITY) {
+        this.write(requestLineText(record, Date.now()));
+        return;
+      }
+    }
+    this.used = encodeRequestLine(record, Date.now(), this.batch, this.used);
+    if (this.used >= BATCH_BYTES) this.flush();
+  }
+
   flush(): void {
     if (this.used === 0) return;
     // The destination may still hold these bytes (an asynchronous write): a new batch buffer.
@@ -123,28 +127,8 @@ export function createLogger(destination: string | undefined, level = 'info'): L
  * Logs one request, as the line `logger.info(record, 'request')` would write. The proxy writes
  * one per request, and pino's general serialiser (a loop over the record's keys) was the
  * largest single cost of a proxied request after the socket calls: this line has a fixed shape,
- * so it is built directly, into the same sink (order with other lines kept).
+ * so it is encoded directly, into the same sink (order with other lines kept).
  */
 export function logRequest(logger: Logger, record: RequestRecord): void {
-  if (!logger.isLevelEnabled('info')) return;
-  const sink = logger[REQUEST_SINK];
-  const reason = record.reason === undefined ? '' : `,"reason":${JSON.stringify(record.reason)}`;
-  sink.write(
-    `{"level":30,"time":${Date.now()},"method":${jsonOfRepeated(record.method)},"path":${JSON.stringify(record.path)},"status":${record.status},` +
-      `"uid":${record.uid === null ? 'null' : record.uid},"user":${jsonOfRepeated(record.user)},"decision":"${record.decision}",` +
-      `"duration":${record.duration}${reason},"msg":"request"}\n`,
-  );
-}
-
-/** JSON of the strings that repeat from line to line (methods, user names), kept once made: a few dozen at most. */
-const repeatedJson = new Map<string, string>();
-const MAX_REPEATED = 64;
-
-function jsonOfRepeated(s: string): string {
-  let json = repeatedJson.get(s);
-  if (json === undefined) {
-    json = JSON.stringify(s);
-    if (repeatedJson.size < MAX_REPEATED) repeatedJson.set(s, json);
-  }
-  return json;
+  if (logger.isLevelEnabled('info')) logger[REQUEST_SINK].writeRequest(record);
 }

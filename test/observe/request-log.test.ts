@@ -71,6 +71,11 @@ test("request lines are exactly the lines pino writes for the record, key order 
   const records = [
     record(1),
     { method: 'POST', path: '/v1.41/containers/create?name="x"\u00e9\\', status: 403, uid: null, user: 'ünï "q"', decision: 'deny' as const, duration: 12.5, reason: 'dockgate: privileged: no\n(hint)' },
+    // Durations as the proxy makes them (whole microseconds), and some it never makes.
+    ...[0, -0, 0.001, 0.01, 0.1, 1, 7, 1.05, 0.123, 1234.567, 99999.999, 123456789.001, 1e13 + 0.5, 1 / 3, -2.5, NaN].map((duration, i) => ({ ...record(i), duration })),
+    { ...record(2), path: '/a\u0001b\u007f\u2028\ud800\u{1f600}', user: '\t', uid: 4294967294, status: 101, decision: 'reject' as const },
+    { ...record(3), method: 'G"T', path: '/' + 'x'.repeat(5000), decision: 'error' as const, reason: '' },
+    { ...record(4), path: '/' + 'y'.repeat(10000), duration: NaN, uid: -1 }, // longer than a batch could hold at worst
   ];
   const fast = tempFile();
   const slow = tempFile();

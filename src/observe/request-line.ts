@@ -1,0 +1,132 @@
+// The request line of the log, encoded straight into bytes. It is exactly the line
+// `logger.info(record, 'request')` makes (pino's keys, order and number format): the proxy
+// writes one per request, and building it as a string (template, JSON.stringify, then UTF-8)
+// cost about 4 µs of the proxy's CPU per request, an eighth of all of it.
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  status: number;
+  uid: number | null;
+  user: string;
+  /** allow | deny | reject (malformed, never judged) | error (decision failed: denied). */
+  decision: 'allow' | 'deny' | 'reject' | 'error';
+  /** Milliseconds from the end of the request head to the end of the response. */
+  duration: number;
+  reason?: string | undefined;
+}
+
+/** The line as a string: the encoder's fallback for lines too long for a batch. */
+export function requestLineText(r: RequestRecord, time: number): string {
+  const json = JSON.stringify;
+  const reason = r.reason === undefined ? '' : `,"reason":${json(r.reason)}`;
+  return (
+    `{"level":30,"time":${json(time)},"method":${json(r.method)},"path":${json(r.path)},"status":${json(r.status)},` +
+    `"uid":${json(r.uid)},"user":${json(r.user)},"decision":"${r.decision}",` +
+    `"duration":${json(r.duration)}${reason},"msg":"request"}\n`
+  );
+}
+
+/** Bytes the encoder may need for `r`: a character takes at most 6 bytes in a JSON string (\u001f). */
+export function requestLineBound(r: RequestRecord): number {
+  return 200 + 6 * (r.method.length + r.path.length + r.user.length + (r.reason === undefined ? 0 : r.reason.length));
+}
+
+const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const OPEN = ascii('{"level":30,"time":');
+const METHOD = ascii(',"method":');
+const PATH = ascii(',"path":');
+const STATUS = ascii(',"status":');
+const UID = ascii(',"uid":');
+const NULL = ascii('null');
+const USER = ascii(',"user":');
+const DECISION = ascii(',"decision":"');
+const DURATION = ascii('","duration":');
+const REASON = ascii(',"reason":');
+const CLOSE = ascii(',"msg":"request"}\n');
+
+/**
+ * Writes the line for `r` into `buf` at `at` (room for requestLineBound(r) bytes is the
+ * caller's) and returns where it ends. Strings of printable ASCII are copied as they are;
+ * anything else goes through JSON.stringify, so escaping is always JavaScript's own.
+ */
+export function encodeRequestLine(r: RequestRecord, time: number, buf: Buffer, at: number): number {
+  at = put(buf, at, OPEN);
+  at = putNumber(buf, at, time);
+  at = put(buf, at, METHOD);
+  at = putString(buf, at, r.method);
+  at = put(buf, at, PATH);
+  at = putString(buf, at, r.path);
+  at = put(buf, at, STATUS);
+  at = putNumber(buf, at, r.status);
+  at = put(buf, at, UID);
+  at = r.uid === null ? put(buf, at, NULL) : putNumber(buf, at, r.uid);
+  at = put(buf, at, USER);
+  at = putString(buf, at, r.user);
+  at = put(buf, at, DECISION);
+  for (let i = 0; i < r.decision.length; i++) buf[at++] = r.decision.charCodeAt(i);
+  at = put(buf, at, DURATION);
+  at = putMilliseconds(buf, at, r.duration);
+  if (r.reason !== undefined) {
+    at = put(buf, at, REASON);
+    at = putString(buf, at, r.reason);
+  }
+  return put(buf, at, CLOSE);
+}
+
+function put(buf: Buffer, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[at + i] = bytes[i]!;
+  return at + bytes.length;
+}
+
+function putString(buf: Buffer, at: number, s: string): number {
+  const start = at;
+  buf[at++] = 0x22; // "
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // Printable ASCII but " and \ is JSON as it is; anything else, JSON.stringify's escaping.
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return start + buf.write(JSON.stringify(s), start, 'utf8');
+    buf[at++] = c;
+  }
+  buf[at++] = 0x22;
+  return at;
+}
+
+/** A non-negative safe integer in decimal; any other number as JSON has it (NaN is null). */
+function putNumber(buf: Buffer, at: number, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) return at + buf.write(JSON.stringify(n), at, 'latin1');
+  return putDigits(buf, at, n, 1);
+}
+
+/** `n` in decimal, padded with zeros to at least `width` digits. */
+function putDigits(buf: Buffer, at: number, n: number, width: number): number {
+  let digits = 1;
+  for (let p = 10; p <= n; p *= 10) digits++;
+  if (digits < width) digits = width;
+  for (let i = at + digits - 1; i >= at; i--) {
+    buf[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return at + digits;
+}
+
+/**
+ * A duration rounded to the microsecond, as JavaScript prints it: for a whole number k of
+ * microseconds below 10^12, k / 1000 prints as its integer part and up to three decimals with
+ * the trailing zeros dropped (the doubles there are finer than 0.001, so no shorter decimal
+ * reads back as the same number). Any other number is written as JSON has it.
+ */
+function putMilliseconds(buf: Buffer, at: number, ms: number): number {
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us < 1e12 && us / 1000 === ms)) return putNumber(buf, at, ms);
+  at = putDigits(buf, at, Math.floor(us / 1000), 1);
+  let fraction = us % 1000;
+  if (fraction === 0) return at;
+  let width = 3;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    width--;
+  }
+  buf[at++] = 0x2e; // .
+  return putDigits(buf, at, fraction, width);
+}
