@@ -25,8 +25,18 @@ const BATCH_BYTES = 32 * 1024;
 const BATCH_CAPACITY = 48 * 1024;
 const FLUSH_MS = 200;
 const CLOSE_TIMEOUT_MS = 3_000;
+/** Bytes a destination that cannot be written (disk full) keeps to try again; lines beyond are dropped. */
+const MAX_UNWRITTEN = 16 * 1024 * 1024;
+/** A destination that keeps failing is reported on stderr at most this often. */
+const WARN_EVERY_MS = 60_000;
 
-type Destination = pino.DestinationStream & { write(bytes: Buffer): boolean; end(): void; once(event: 'close', fn: () => void): unknown };
+type Destination = pino.DestinationStream & {
+  write(bytes: Buffer): boolean;
+  end(): void;
+  once(event: 'close', fn: () => void): unknown;
+  on(event: 'error', fn: (err: NodeJS.ErrnoException) => void): unknown;
+  on(event: 'drop', fn: (bytes: Buffer) => void): unknown;
+};
 
 /**
  * Gathers pino's lines and hands them to the destination in batches of bytes. Each line is
@@ -40,11 +50,29 @@ class BatchingSink {
   private batch = Buffer.allocUnsafeSlow(BATCH_CAPACITY);
   private used = 0;
   private readonly timer: NodeJS.Timeout;
+  private droppedLines = 0;
+  private lastWarning = -Infinity;
 
-  constructor(readonly destination: Destination) {
+  constructor(readonly destination: Destination, private readonly name: string) {
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
     liveSinks.add(this);
+    // A log that cannot be written (a full disk, a file gone bad) must not stop the proxy. The
+    // destination keeps what it could not write and tries again with the next batch, up to
+    // MAX_UNWRITTEN bytes; past that it drops lines, and says how many.
+    destination.on('error', (err) => this.unwritable(err));
+    destination.on('drop', (bytes) => {
+      for (const byte of bytes) if (byte === 10) this.droppedLines++;
+    });
+  }
+
+  private unwritable(err: NodeJS.ErrnoException): void {
+    if (err.code === 'EPIPE') return; // the reader has gone: pino stops writing to it
+    const now = Date.now();
+    if (now - this.lastWarning < WARN_EVERY_MS) return;
+    this.lastWarning = now;
+    const dropped = this.droppedLines > 0 ? `; ${this.droppedLines} lines dropped so far` : '';
+    warn(`dockgate: cannot write the log (${this.name}): ${err.message}; its lines are kept to write later, up to ${MAX_UNWRITTEN / 1024 / 1024} MiB${dropped}`);
   }
 
   write(line: string): void {
@@ -88,12 +116,28 @@ class BatchingSink {
     clearInterval(this.timer);
     liveSinks.delete(this);
     this.flush();
-    const closed = new Promise<void>((resolve) => {
-      this.destination.once('close', resolve);
-      setTimeout(resolve, CLOSE_TIMEOUT_MS).unref();
+    // A destination that cannot be written never closes: bounded wait, which keeps the process alive meanwhile.
+    let timer: NodeJS.Timeout | undefined;
+    const closed = new Promise<boolean>((resolve) => {
+      this.destination.once('close', () => resolve(true));
+      timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS);
     });
     this.destination.end();
-    await closed;
+    const whole = await closed;
+    clearTimeout(timer);
+    if (this.droppedLines > 0 || !whole) {
+      const dropped = this.droppedLines > 0 ? `${this.droppedLines} lines were dropped` : '';
+      const unwritten = whole ? '' : `the lines still waiting to be written after ${CLOSE_TIMEOUT_MS / 1000} s are lost`;
+      warn(`dockgate: the log (${this.name}) is incomplete: ${[dropped, unwritten].filter(Boolean).join('; ')}`);
+    }
+  }
+}
+
+function warn(line: string): void {
+  try {
+    process.stderr.write(`${line}\n`);
+  } catch {
+    // stderr itself may be what failed
   }
 }
 
@@ -112,11 +156,12 @@ process.once('exit', () => {
  * may be pipes whose reader is slow, so they are written asynchronously.
  */
 export function createLogger(destination: string | undefined, level = 'info'): Logger {
+  const common = { contentMode: 'buffer', maxLength: MAX_UNWRITTEN } as const;
   const file =
-    destination === '-' ? pino.destination({ fd: 1, sync: false, contentMode: 'buffer' })
-      : destination ? pino.destination({ dest: destination, mkdir: true, sync: true, contentMode: 'buffer' })
-        : pino.destination({ fd: 2, sync: false, contentMode: 'buffer' });
-  const sink = new BatchingSink(file as unknown as Destination);
+    destination === '-' ? pino.destination({ fd: 1, sync: false, ...common })
+      : destination ? pino.destination({ dest: destination, mkdir: true, sync: true, ...common })
+        : pino.destination({ fd: 2, sync: false, ...common });
+  const sink = new BatchingSink(file as unknown as Destination, destination === '-' ? 'stdout' : destination ?? 'stderr');
   const logger = pino({ level, base: undefined }, sink) as Logger;
   logger.close = () => sink.close();
   logger[REQUEST_SINK] = sink;

@@ -56,6 +56,27 @@ test('a few lines logged just before the process exits are not lost', () => {
   assert.deepEqual(lines.map((l) => (JSON.parse(l) as { path: string }).path), ['/x0', '/x1', '/x2']);
 });
 
+test('a log that cannot be written (disk full) neither throws nor grows without bound; stderr says so once, and says what was lost', () => {
+  const index = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/observe/index.js');
+  const script = `import(${JSON.stringify(index)}).then(async ({ createLogger, logRequest }) => {
+    const logger = createLogger('/dev/full');
+    for (let i = 0; i < 200000; i++) logRequest(logger, { method: 'GET', path: '/x' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 });
+    logger.warn('still logging');
+    process.stdout.write('rss ' + process.memoryUsage().rss + '\\n');
+    await logger.close();
+    process.stdout.write('closed\\n');
+  });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /closed/);
+  const rss = Number(/rss (\d+)/.exec(r.stdout)![1]);
+  assert.ok(rss < 200 * 1024 * 1024, `30 MB of lines into a full disk: RSS ${rss} bytes`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 2, r.stderr);
+  assert.match(lines[0]!, /cannot write the log \(\/dev\/full\): ENOSPC/);
+  assert.match(lines[1]!, /the log \(\/dev\/full\) is incomplete: \d+ lines were dropped; the lines still waiting/);
+});
+
 test('lines logged to standard output just before the process exits are not lost', () => {
   const index = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/observe/index.js');
   const script = `import(${JSON.stringify(index)}).then(({ createLogger, logRequest }) => {

@@ -271,3 +271,30 @@ describe('proxy with its upstream down', () => {
     assert.match(r.stderr, new RegExp(missing));
   });
 });
+
+describe('proxy whose request log cannot be written', { skip: !canRun && 'needs root to run dockerd' }, () => {
+  let daemon: Daemon;
+  let served: Served;
+
+  before(async () => {
+    daemon = await testDaemon();
+    // Every write to /dev/full fails with ENOSPC: a full disk under the request log.
+    served = await startServe({ upstream: daemon.socket, args: ['--decision-log', '/dev/full'] });
+  });
+  after(async () => {
+    await served?.stop();
+    await daemon?.stop();
+  });
+
+  test('keeps serving through a full disk, and says on stderr that the log is failing', async () => {
+    // 300 requests pipelined on one connection: well past a batch of request lines.
+    const reply = await rawExchange(served.socket, PING.repeat(300), { endAfterWrite: true });
+    const answers = splitResponses(reply.data);
+    assert.equal(answers.length, 300);
+    assert.ok(answers.every((a) => a.status === 200));
+    const r = await dockerAt(served.socket)(['version', '--format', '{{.Server.Version}}']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(served.process.exitCode, null, 'the proxy is still running');
+    assert.match(served.stderr(), /cannot write the log \(\/dev\/full\): ENOSPC/);
+  });
+});
