@@ -66,6 +66,11 @@ export async function main(argv: string[]): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // `dockgate serve 2>&1 | tee ...` whose tee has gone: a server keeps serving, and what it
+  // says on stderr from then on is dropped (its request log is written elsewhere, or dropped too).
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   const [name, ...rest] = argv;
   if (!name || name === '-h' || name === '--help' || name === 'help') {
     process.stdout.write(usage());

@@ -101,6 +101,28 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     }
   });
 
+  test('serve whose stderr reader has gone keeps serving (SIGHUP reloads write to stderr)', async () => {
+    const socket = path.join(dir, 'stderr-gone.sock');
+    const child = spawn(DOCKGATE_BIN, ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${daemon.socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('serve did not start')), 15_000);
+        child.stderr!.on('data', (d: Buffer) => d.toString().includes('dockgate: serving') && (clearTimeout(timer), resolve()));
+      });
+      child.stderr!.destroy(); // the reader goes away: every later write to stderr fails with EPIPE
+      for (let i = 0; i < 2; i++) {
+        child.kill('SIGHUP');
+        await new Promise((r) => setTimeout(r, 700));
+      }
+      assert.equal(child.exitCode, null, 'still running');
+      const r = await dockerAt(socket)(['version', '--format', '{{.Server.Version}}']);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode === null ? child.on('exit', r) : r(null)));
+    }
+  });
+
   test('SIGTERM: new connections refused, the request in flight finishes, socket removed, exit 0', async () => {
     const served = await startServe({ upstream: daemon.socket });
     const inflight = dockerAt(served.socket)(['run', '--rm', image, 'sh', '-c', 'sleep 2; echo finished']);
