@@ -76,14 +76,10 @@ class BatchingSink {
   }
 
   write(line: string): void {
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8: make sure the whole line fits.
-    const worst = line.length * 3;
-    if (worst > BATCH_CAPACITY - this.used) {
-      this.flush();
-      if (worst > BATCH_CAPACITY) {
-        this.destination.write(Buffer.from(line, 'utf8'));
-        return;
-      }
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (!this.room(line.length * 3)) {
+      this.destination.write(Buffer.from(line, 'utf8'));
+      return;
     }
     this.used += this.batch.write(line, this.used, 'utf8');
     if (this.used >= BATCH_BYTES) this.flush();
@@ -91,16 +87,19 @@ class BatchingSink {
 
   /** The request line for `record`, encoded straight into the batch (see request-line.ts). */
   writeRequest(record: RequestRecord): void {
-    const bound = requestLineBound(record);
-    if (bound > BATCH_CAPACITY - this.used) {
-      this.flush();
-      if (bound > BATCH_CAPACITY) {
-        this.write(requestLineText(record, Date.now()));
-        return;
-      }
+    if (!this.room(requestLineBound(record))) {
+      this.write(requestLineText(record, Date.now()));
+      return;
     }
     this.used = encodeRequestLine(record, Date.now(), this.batch, this.used);
     if (this.used >= BATCH_BYTES) this.flush();
+  }
+
+  /** Makes room for `bytes` more in the batch, flushing it first if need be; false if no batch could hold them. */
+  private room(bytes: number): boolean {
+    if (bytes <= BATCH_CAPACITY - this.used) return true;
+    this.flush();
+    return bytes <= BATCH_CAPACITY;
   }
 
   flush(): void {
