@@ -153,7 +153,8 @@ async function main(): Promise<void> {
       row(`${label} req/s`, turns.map((ts) => median(ts.map((r) => r.rps))), 'req/s', 0);
       row(`${label} p50`, turns.map((ts) => median(ts.map((r) => r.p50ms))), 'ms', 3, true);
       row(`${label} p99`, turns.map((ts) => median(ts.map((r) => r.p99ms))), 'ms', 3, true);
-      // The proxy's own CPU (user + system, all its threads) per request: steadier than rates on a noisy VM.
+      // The proxy's own CPU (user + system, all its threads) per request: its cost apart from the load
+      // generator's and the daemon's, which share the same two cores.
       rows.push([`${label} proxy CPU per request`, 'µs', '-', ...cpu.slice(1).map((x) => fmt((x.ticks * 1e6) / TICKS_PER_SECOND / x.requests)), '', '']);
     }
 
