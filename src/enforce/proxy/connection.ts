@@ -17,6 +17,7 @@ import { BodySpool, SpoolLimitError } from './body-spool.js';
 import { CONTINUE_100, errorResponse } from './responses.js';
 import { connectUpstream, type Address, type UpstreamSocket } from './upstream.js';
 import { headForBody } from './rewrite-head.js';
+import type { ReusingReader } from './listeners.js';
 
 export interface ConnectionSettings {
   upstream: Address;
@@ -71,9 +72,6 @@ interface Exchange {
   decision: 'allow' | 'deny' | 'reject' | 'error';
   reason: string | undefined;
 }
-
-/** A socket whose reads may land in a reused buffer (see listeners.ts); asked before each reuse. */
-export type ReusingReader = Socket & { readBufferInUse?: () => boolean; reclaimReadBuffers?: () => void };
 
 export class ProxyConnection {
   private upstream: UpstreamSocket | null = null;

@@ -9,6 +9,9 @@ import { ReadBuffer } from './read-buffer.js';
 
 export type OnConnection = (socket: net.Socket, identity: Identity) => void;
 
+/** A socket whose reads may land in a reused buffer (withReusedReadBuffer); its owner says when the bytes are free. */
+export type ReusingReader = net.Socket & { readBufferInUse?: () => boolean; reclaimReadBuffers?: () => void };
+
 export interface UnixListenOptions {
   /** Permission bits for the socket file (default 0o660). */
   mode: number;
@@ -81,7 +84,7 @@ function guardSocket(socket: net.Socket): void {
 function withReusedReadBuffer(accepted: net.Socket): net.Socket {
   const handle = (accepted as unknown as { _handle: unknown })._handle;
   const reads = new ReadBuffer();
-  let socket: (net.Socket & { readBufferInUse?: () => boolean; reclaimReadBuffers?: () => void }) | undefined;
+  let socket: ReusingReader | undefined;
   const onread = reads.onread(
     (bytes) => socket!.emit('data', bytes),
     () => socket?.readBufferInUse?.() !== false,

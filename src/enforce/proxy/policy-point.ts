@@ -86,7 +86,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
    */
   private decideHeadOnly(req: ProxyRequest, routed: RoutedRequest, key: string): Decision {
     const decision = this.decideNow(req, routed);
-    if (!decision.error && key.length <= MAX_REMEMBERED_HEAD) {
+    if (!decision.error) {
       let memo = this.remembered.get(req.identity);
       if (memo === undefined || memo.engine !== this.engine) {
         memo = { engine: this.engine, decisions: new Map() };
@@ -106,7 +106,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
   private rememberedDecision(req: ProxyRequest, key: string): Decision | undefined {
     const memo = this.remembered.get(req.identity);
     if (memo === undefined || memo.engine !== this.engine) return undefined;
-    return key.length <= MAX_REMEMBERED_HEAD ? memo.decisions.get(key) : undefined;
+    return memo.decisions.get(key);
   }
 
   private async decideLater(req: ProxyRequest, routed: RoutedRequest): Promise<Decision> {
@@ -211,11 +211,13 @@ const REMEMBERED_PER_CONNECTION = 16;
 const MAX_REMEMBERED_HEAD = 1024;
 
 /**
- * The head as sent, when the proxy has it (the same bytes, the same input); otherwise built from
- * its parts (header values cannot hold a line feed, http-head refuses bare CR/LF).
+ * The key a head-only request is remembered by: the head as sent, when the proxy has it (the
+ * same bytes, the same input); otherwise built from its parts (header values cannot hold a line
+ * feed, http-head refuses bare CR/LF). None for a head too long to remember: it is judged anew.
  */
-function headKey(req: ProxyRequest): string {
-  return req.headText ?? `${req.method} ${req.rawPath}\n${req.rawHeaders.join('\n')}`;
+function headKey(req: ProxyRequest): string | undefined {
+  const key = req.headText ?? `${req.method} ${req.rawPath}\n${req.rawHeaders.join('\n')}`;
+  return key.length <= MAX_REMEMBERED_HEAD ? key : undefined;
 }
 
 function bodyOf(v: Value): Buffer {
