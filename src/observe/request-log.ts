@@ -149,7 +149,7 @@ process.once('exit', () => {
 
 /**
  * A logger writing to `destination`: '-' for stdout, a file path, or undefined for stderr.
- * Lines are batched (one write per few dozen requests, at least every 200 ms) so logging
+ * Lines are batched (one write per ~200 requests, at least every 200 ms) so logging
  * costs the request path little. A file is written synchronously, a batch at a time: its lines
  * stay in order whatever happens, at no cost to speed at this rate. Standard output and error
  * may be pipes whose reader is slow, so they are written asynchronously.
