@@ -240,7 +240,7 @@ export class ProxyConnection {
       dropContinue: false, sendContinue: false, status: 0, decision: 'allow', reason: undefined,
     };
     this.queue.push(exchange);
-    const request = new ProxyRequest(head.method, head.target, head.rawHeaders, this.identity, hasBody, head.text);
+    const request = new ProxyRequest(head.method, head.target, () => head.rawHeaders, this.identity, hasBody, head.text);
     this.current = { exchange, head, headBytes, request };
     const want = hasBody ? this.settings.decisionPoint.bodyLimit?.(request) ?? 0 : 0;
     if (want > 0) {

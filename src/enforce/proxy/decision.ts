@@ -47,19 +47,31 @@ export class ProxyRequest {
   body: Buffer | undefined = undefined;
   private parsed: ApiPath | undefined;
   private headerMap: Record<string, string> | undefined;
+  private headerList: readonly string[] | (() => readonly string[]);
 
   constructor(
     readonly method: string,
     /** Request target exactly as sent: path and query. */
     readonly rawPath: string,
-    /** Flat name/value list, names as sent. */
-    readonly rawHeaders: readonly string[],
+    /**
+     * Flat name/value list, names as sent; or a function that makes it, called at most once
+     * and only if something reads the headers (a remembered decision does not).
+     */
+    rawHeaders: readonly string[] | (() => readonly string[]),
     readonly identity: Identity,
     /** Whether the request has a body (Content-Length > 0 or chunked). */
     readonly hasBody: boolean,
     /** The head exactly as sent (request line and headers), when the proxy read it. */
     readonly headText?: string,
-  ) {}
+  ) {
+    this.headerList = rawHeaders;
+  }
+
+  /** Flat name/value list, names as sent. */
+  get rawHeaders(): readonly string[] {
+    if (typeof this.headerList === 'function') this.headerList = this.headerList();
+    return this.headerList;
+  }
 
   /**
    * The target as dockerd routes it (src/docker/api-path). A target dockerd would refuse or
@@ -91,9 +103,10 @@ export class ProxyRequest {
   get headers(): Record<string, string> {
     if (!this.headerMap) {
       const map: Record<string, string> = Object.create(null);
-      for (let i = 0; i < this.rawHeaders.length; i += 2) {
-        const k = this.rawHeaders[i].toLowerCase();
-        if (!(k in map)) map[k] = this.rawHeaders[i + 1];
+      const list = this.rawHeaders;
+      for (let i = 0; i < list.length; i += 2) {
+        const k = list[i].toLowerCase();
+        if (!(k in map)) map[k] = list[i + 1];
       }
       this.headerMap = map;
     }

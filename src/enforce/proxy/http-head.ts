@@ -26,8 +26,8 @@ export interface RequestHead {
   target: string;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minorVersion: number;
-  /** Flat list: name, value, name, value… names as sent. */
-  rawHeaders: string[];
+  /** Flat list: name, value, name, value… names as sent, values without OWS around them. */
+  readonly rawHeaders: readonly string[];
   /** The head as sent (latin1, without the final CRLFCRLF): equal texts are equal heads. */
   text: string;
   framing: BodyFraming;
@@ -63,131 +63,179 @@ for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
 for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
 for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
 
-function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return false;
-  return true;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
+
+/**
+ * Optional whitespace around field values and list members (RFC 9110 OWS): space and tab,
+ * nothing else. It is what Go's net/http (dockerd, the docker CLI) trims, so a value reads the
+ * same here as there; a vertical tab or a no-break space stays part of the value.
+ */
+function isOws(c: number): boolean {
+  return c === SP || c === HTAB;
 }
 
-/** Field values may hold visible characters, spaces, tabs and obs-text; no other control bytes. */
-function isFieldValue(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127) return false;
-  }
-  return true;
+/** A field value's byte: visible characters, space, tab and obs-text; no other control byte. */
+function isFieldValueByte(c: number): boolean {
+  return (c >= 32 || c === HTAB) && c !== 127;
 }
 
 /**
- * Splits a head's text (without its final CRLFCRLF) into lines, refusing bare CR or LF so
- * that no downstream parser can see a different set of lines.
+ * Parses a request head; `end` is the index just past its CRLFCRLF. The head is validated
+ * where it lies in the buffer, byte by byte; the only strings made are the head's text (the
+ * decision memo's key), the method and the target, each a slice of that text. The header
+ * list is made from the text only when something asks for it: a request whose decision is
+ * remembered never does.
  */
-function splitText(text: string): string[] {
-  const lines = text.split('\r\n');
-  for (const line of lines) {
-    if (line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0) throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
-  }
-  return lines;
-}
-
-function parseHeaderLines(lines: string[], rawHeaders: string[]): void {
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HeadError(400, 'malformed HTTP header line');
-    const name = line.slice(0, colon);
-    if (!isToken(name)) throw new HeadError(400, 'malformed HTTP header name'); // also refuses obs-fold and space before ':'
-    const value = line.slice(colon + 1).trim();
-    if (!isFieldValue(value)) throw new HeadError(400, `invalid character in header ${name}`);
-    rawHeaders.push(name, value);
-  }
-}
-
-function parseVersion(v: string): number {
-  if (v === 'HTTP/1.1') return 1;
-  if (v === 'HTTP/1.0') return 0;
-  return -1;
-}
-
-/** Parses one Content-Length value; duplicates must be identical (as Go's server demands). */
-function parseContentLength(value: string, previous: number): number {
-  if (value.length === 0 || value.length > 15) throw new HeadError(400, 'invalid Content-Length');
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 48 || c > 57) throw new HeadError(400, 'invalid Content-Length');
-  }
-  const n = Number(value);
-  if (previous >= 0 && previous !== n) throw new HeadError(400, 'conflicting Content-Length values');
-  return n;
-}
-
-function hasToken(list: string, token: string): boolean {
-  for (const part of list.split(',')) if (part.trim().toLowerCase() === token) return true;
-  return false;
-}
-
-/** Parses a request head; `end` is the index just past its CRLFCRLF. */
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
-  const text = buf.toString('latin1', 0, end - 4);
-  const lines = splitText(text);
-  const requestLine = lines[0];
-  const sp1 = requestLine.indexOf(' ');
-  const sp2 = requestLine.lastIndexOf(' ');
-  if (sp1 <= 0 || sp2 === sp1) throw new HeadError(400, 'malformed HTTP request line');
-  const method = requestLine.slice(0, sp1);
-  const target = requestLine.slice(sp1 + 1, sp2);
-  const minorVersion = parseVersion(requestLine.slice(sp2 + 1));
-  if (!isToken(method)) throw new HeadError(400, 'malformed HTTP method');
-  if (minorVersion < 0) throw new HeadError(400, 'unsupported HTTP version');
-  if (target.length === 0 || target.charCodeAt(0) !== 47 /* '/' */ || !isVisible(target)) {
-    throw new HeadError(400, 'malformed request target');
-  }
-  const rawHeaders: string[] = [];
-  parseHeaderLines(lines, rawHeaders);
+  const stop = end - 4; // the head without its final CRLFCRLF
+  // "METHOD SP /target SP HTTP/1.x CRLF", in one pass: a token, a target of visible bytes.
+  let i = 0;
+  while (i < stop && TCHAR[buf[i]!] === 1) i++;
+  const sp1 = i;
+  if (sp1 === 0 || buf[sp1] !== SP || buf[sp1 + 1] !== 47 /* '/' */) throw requestLineError(buf, stop);
+  i = sp1 + 1;
+  while (i < stop && isVisibleByte(buf[i]!)) i++;
+  const sp2 = i;
+  const minorVersion = buf[sp2] === SP && sp2 + 9 <= stop ? versionAt(buf, sp2 + 1) : -1;
+  let lineEnd = sp2 + 9;
+  if (minorVersion < 0 || (lineEnd < stop && (buf[lineEnd] !== CR || buf[lineEnd + 1] !== LF))) throw requestLineError(buf, stop);
 
   let contentLength = -1;
   let chunked = false;
-  let sawTransferEncoding = false;
-  let connection = '';
   let upgradeHeader = false;
   let expectContinue = false;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    // Cheap first-letter filter: most headers are none of these.
-    const c = name.charCodeAt(0) | 0x20;
-    if (c !== 0x63 /* c */ && c !== 0x74 /* t */ && c !== 0x75 /* u */ && c !== 0x65 /* e */) continue;
-    const lower = name.toLowerCase();
-    const value = rawHeaders[i + 1];
-    if (lower === 'content-length') contentLength = parseContentLength(value, contentLength);
-    else if (lower === 'transfer-encoding') {
-      if (sawTransferEncoding || value.toLowerCase() !== 'chunked') throw new HeadError(400, 'unsupported Transfer-Encoding');
-      sawTransferEncoding = true;
+  // Connection tokens over all Connection headers, as if their values were one list.
+  let connectionClose = false;
+  let connectionKeepAlive = false;
+  let connectionUpgrade = false;
+  while (lineEnd < stop) {
+    // One pass per line: a token name, a colon, value bytes up to the CRLF.
+    const from = lineEnd + 2;
+    let colon = from;
+    while (colon < stop && TCHAR[buf[colon]!] === 1) colon++;
+    if (colon === from || buf[colon] !== COLON) throw headerLineError(buf, from, stop);
+    lineEnd = colon + 1;
+    while (lineEnd < stop) {
+      const c = buf[lineEnd]!;
+      if (c === CR && buf[lineEnd + 1] === LF) break;
+      if (!isFieldValueByte(c)) {
+        if (c === CR || c === LF) throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
+        throw new HeadError(400, `invalid character in header ${buf.toString('latin1', from, colon)}`);
+      }
+      lineEnd++;
+    }
+    let a = colon + 1;
+    let b = lineEnd;
+    while (a < b && isOws(buf[a]!)) a++;
+    while (b > a && isOws(buf[b - 1]!)) b--;
+    // Candidates by name length first: most headers are none of these.
+    const nameLength = colon - from;
+    if (nameLength === 14 && nameIs(buf, from, 'content-length')) {
+      contentLength = digitsAt(buf, a, b, contentLength);
+    } else if (nameLength === 17 && nameIs(buf, from, 'transfer-encoding')) {
+      if (chunked || !equalsIgnoringCase(buf, a, b, 'chunked')) throw new HeadError(400, 'unsupported Transfer-Encoding');
       chunked = true;
-    } else if (lower === 'connection') connection += (connection ? ',' : '') + value;
-    else if (lower === 'upgrade') upgradeHeader = true;
-    else if (lower === 'expect') {
-      if (value.toLowerCase() !== '100-continue') throw new HeadError(417, 'unsupported Expect value');
+    } else if (nameLength === 10 && nameIs(buf, from, 'connection')) {
+      connectionClose ||= hasTokenAt(buf, a, b, 'close');
+      connectionKeepAlive ||= hasTokenAt(buf, a, b, 'keep-alive');
+      connectionUpgrade ||= hasTokenAt(buf, a, b, 'upgrade');
+    } else if (nameLength === 7 && nameIs(buf, from, 'upgrade')) {
+      upgradeHeader = true;
+    } else if (nameLength === 6 && nameIs(buf, from, 'expect')) {
+      if (!equalsIgnoringCase(buf, a, b, '100-continue')) throw new HeadError(417, 'unsupported Expect value');
       expectContinue = true;
     }
   }
   if (chunked && contentLength >= 0) throw new HeadError(400, 'both Content-Length and Transfer-Encoding');
   if (chunked && minorVersion === 0) throw new HeadError(400, 'Transfer-Encoding in an HTTP/1.0 request');
   const framing: BodyFraming = chunked
-    ? { kind: 'chunked' }
+    ? CHUNKED
     : contentLength > 0
       ? { kind: 'length', length: contentLength }
-      : { kind: 'none' };
-  const keepAlive = minorVersion === 1 ? !hasToken(connection, 'close') : hasToken(connection, 'keep-alive');
-  const upgrade = upgradeHeader && hasToken(connection, 'upgrade');
-  return { method, target, minorVersion, rawHeaders, text, framing, keepAlive, upgrade, expectContinue };
+      : NO_BODY;
+  const text = buf.toString('latin1', 0, stop);
+  return new ParsedRequestHead(
+    text.slice(0, sp1),
+    text.slice(sp1 + 1, sp2),
+    minorVersion,
+    text,
+    framing,
+    minorVersion === 1 ? !connectionClose : connectionKeepAlive,
+    upgradeHeader && connectionUpgrade,
+    expectContinue,
+  );
 }
 
-function isVisible(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32 || c >= 127) return false;
+const CHUNKED: BodyFraming = Object.freeze({ kind: 'chunked' });
+const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' });
+
+/** Request-target bytes: visible ASCII, no space. */
+function isVisibleByte(c: number): boolean {
+  return c > 32 && c < 127;
+}
+
+/** Which rule a request line broke, for the refusal's message (the parse only knows that one did). */
+function requestLineError(buf: Buffer, stop: number): HeadError {
+  const lineEnd = endOfLine(buf, 0, stop); // throws on a bare CR or LF
+  const line = buf.toString('latin1', 0, lineEnd);
+  const sp1 = line.indexOf(' ');
+  const sp2 = line.lastIndexOf(' ');
+  if (sp1 <= 0 || sp2 === sp1) return new HeadError(400, 'malformed HTTP request line');
+  for (let i = 0; i < sp1; i++) if (TCHAR[line.charCodeAt(i)] !== 1) return new HeadError(400, 'malformed HTTP method');
+  const version = line.slice(sp2 + 1);
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return new HeadError(400, 'unsupported HTTP version');
+  return new HeadError(400, 'malformed request target');
+}
+
+/** Which rule a header line without a proper `name:` broke, for the refusal's message. */
+function headerLineError(buf: Buffer, from: number, stop: number): HeadError {
+  const lineEnd = endOfLine(buf, from, stop); // throws on a bare CR or LF
+  const colon = buf.indexOf(COLON, from);
+  return colon <= from || colon >= lineEnd ? new HeadError(400, 'malformed HTTP header line') : new HeadError(400, 'malformed HTTP header name');
+}
+
+/** A head parseRequestHead accepted; the header list is read from its text on first use. */
+class ParsedRequestHead implements RequestHead {
+  private headers: string[] | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    readonly minorVersion: number,
+    readonly text: string,
+    readonly framing: BodyFraming,
+    readonly keepAlive: boolean,
+    readonly upgrade: boolean,
+    readonly expectContinue: boolean,
+  ) {}
+
+  get rawHeaders(): readonly string[] {
+    if (this.headers === undefined) {
+      // The text passed validation: every line after the first is `name:value` with CRLF between lines.
+      const list: string[] = [];
+      let from = this.text.indexOf('\r\n');
+      while (from >= 0) {
+        const next = this.text.indexOf('\r\n', from + 2);
+        const line = this.text.slice(from + 2, next < 0 ? undefined : next);
+        const colon = line.indexOf(':');
+        list.push(line.slice(0, colon), trimOws(line, colon + 1));
+        from = next;
+      }
+      this.headers = list;
+    }
+    return this.headers;
   }
-  return true;
+}
+
+/** `s` from `from`, without OWS at either end. */
+function trimOws(s: string, from: number): string {
+  let a = from;
+  let b = s.length;
+  while (a < b && isOws(s.charCodeAt(a))) a++;
+  while (b > a && isOws(s.charCodeAt(b - 1))) b--;
+  return s.slice(a, b);
 }
 
 /**
@@ -266,15 +314,18 @@ function nameIs(buf: Buffer, at: number, lowerName: string): boolean {
   return true;
 }
 
-/** Optional whitespace around field values and list members: what String.prototype.trim removes in latin1. */
-function isTrimmed(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
+/** A response's Content-Length value in `buf[from, to)`: OWS around it, then as digitsAt. */
+function contentLengthAt(buf: Buffer, from: number, to: number, previous: number): number {
+  while (from < to && isOws(buf[from]!)) from++;
+  while (to > from && isOws(buf[to - 1]!)) to--;
+  return digitsAt(buf, from, to, previous);
 }
 
-/** One Content-Length value in `buf[from, to)`, by the rules of parseContentLength. */
-function contentLengthAt(buf: Buffer, from: number, to: number, previous: number): number {
-  while (from < to && isTrimmed(buf[from]!)) from++;
-  while (to > from && isTrimmed(buf[to - 1]!)) to--;
+/**
+ * A Content-Length value, `buf[from, to)` already trimmed: 1 to 15 decimal digits and nothing
+ * else (no sign, no list). A repeated Content-Length must be the same number, as Go's server demands.
+ */
+function digitsAt(buf: Buffer, from: number, to: number, previous: number): number {
   if (to === from || to - from > 15) throw new HeadError(400, 'invalid Content-Length');
   let n = 0;
   for (let i = from; i < to; i++) {
@@ -286,7 +337,14 @@ function contentLengthAt(buf: Buffer, from: number, to: number, previous: number
   return n;
 }
 
-/** hasToken on the bytes `buf[from, to)`: a comma-separated member equal to `token`, ignoring case. */
+/** Whether `buf[from, to)` is `lower` (ASCII), ignoring case. */
+function equalsIgnoringCase(buf: Buffer, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let k = 0; k < lower.length; k++) if (lowerAscii(buf[from + k]!) !== lower.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Whether the comma-separated list in `buf[from, to)` has a member equal to `token`, ignoring case. */
 function hasTokenAt(buf: Buffer, from: number, to: number, token: string): boolean {
   let member = from;
   for (let i = from; i <= to; i++) {
@@ -294,12 +352,9 @@ function hasTokenAt(buf: Buffer, from: number, to: number, token: string): boole
     let a = member;
     let b = i;
     member = i + 1;
-    while (a < b && isTrimmed(buf[a]!)) a++;
-    while (b > a && isTrimmed(buf[b - 1]!)) b--;
-    if (b - a !== token.length) continue;
-    let same = true;
-    for (let k = 0; k < token.length && same; k++) same = lowerAscii(buf[a + k]!) === token.charCodeAt(k);
-    if (same) return true;
+    while (a < b && isOws(buf[a]!)) a++;
+    while (b > a && isOws(buf[b - 1]!)) b--;
+    if (equalsIgnoringCase(buf, a, b, token)) return true;
   }
   return false;
 }

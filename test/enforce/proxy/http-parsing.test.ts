@@ -135,3 +135,106 @@ test('the decision point sees the target as dockerd routes it: version prefix, e
   // A target dockerd would redirect keeps its raw path (the decision point refuses it).
   assert.equal(new ProxyRequest('GET', '/v1.41/containers//abc/../json', [], identity, false).path, '/v1.41/containers//abc/../json');
 });
+
+test('header values lose only spaces and tabs around them, as Go reads them: other control bytes are refused, obs-text kept', () => {
+  assert.deepEqual(req('GET / HTTP/1.1\r\nX-A: \t a b \t\r\nX-B:\xa0v\xa0\r\nX-C:\r\n\r\n').rawHeaders, ['X-A', 'a b', 'X-B', '\xa0v\xa0', 'X-C', '']);
+  refused('GET / HTTP/1.1\r\nX: \x0bv\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nX: v\x0c\r\n\r\n', 400);
+  refused('GET / HTTP/1.1\r\nX: v\x7f\r\n\r\n', 400);
+  refused('POST / HTTP/1.1\r\nContent-Length: \xa05\r\n\r\n', 400);
+  assert.deepEqual(req('POST / HTTP/1.1\r\nContent-Length: \t5 \r\n\r\n').framing, { kind: 'length', length: 5 });
+  resRefused('HTTP/1.1 200 OK\r\nContent-Length: 5\x0b\r\n\r\n', 400);
+  assert.equal(res('HTTP/1.1 200 OK\r\nConnection: \x0bclose\r\n\r\n').connectionClose, false, 'a vertical tab is not OWS');
+});
+
+test('the header list is made only when the decision point reads it, and once', () => {
+  let made = 0;
+  const list = () => {
+    made++;
+    return ['Host', 'docker', 'X-Thing', 'v'];
+  };
+  const r = new ProxyRequest('GET', '/_ping', list, identity, false, 'GET /_ping HTTP/1.1\r\nHost: docker\r\nX-Thing: v');
+  assert.equal(r.path, '/_ping');
+  assert.equal(made, 0);
+  assert.equal(r.headers['x-thing'], 'v');
+  assert.deepEqual(r.rawHeaders, ['Host', 'docker', 'X-Thing', 'v']);
+  assert.equal(made, 1);
+});
+
+/**
+ * An independent reading of a request head, straight from RFC 9112/9110 with regular
+ * expressions, as the in-place parser must agree with: the same heads refused, the same fields
+ * read from the others. (Which status a head with several faults gets depends on which is seen
+ * first; the statuses are tested one fault at a time above.)
+ */
+function referenceRead(text: string): { refused: true } | Record<string, unknown> {
+  const refused = { refused: true as const };
+  const lines = text.split('\r\n');
+  if (lines.some((l) => /[\r\n]/.test(l))) return refused;
+  const line = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[\x21-\x7e]*) HTTP\/1\.([01])$/.exec(lines[0]);
+  if (!line) return refused;
+  const headers: string[] = [];
+  for (const l of lines.slice(1)) {
+    const h = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):([\t\x20-\x7e\x80-\xff]*)$/.exec(l);
+    if (!h) return refused;
+    headers.push(h[1], h[2].replace(/^[ \t]+|[ \t]+$/g, ''));
+  }
+  const values = (name: string) => headers.flatMap((v, i) => (i % 2 === 0 && v.toLowerCase() === name ? [headers[i + 1]] : []));
+  const lengths = values('content-length');
+  if (lengths.some((v) => !/^[0-9]{1,15}$/.test(v)) || new Set(lengths.map(Number)).size > 1) return refused;
+  const te = values('transfer-encoding');
+  if (te.length > 1 || (te.length === 1 && te[0].toLowerCase() !== 'chunked')) return refused;
+  if (te.length === 1 && (lengths.length > 0 || line[3] === '0')) return refused;
+  const expect = values('expect');
+  if (expect.some((v) => v.toLowerCase() !== '100-continue')) return refused;
+  const tokens = values('connection').flatMap((v) => v.split(',')).map((t) => t.replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase());
+  const length = lengths.length > 0 ? Number(lengths[0]) : 0;
+  return {
+    method: line[1], target: line[2], minorVersion: Number(line[3]), rawHeaders: headers,
+    framing: te.length === 1 ? { kind: 'chunked' } : length > 0 ? { kind: 'length', length } : { kind: 'none' },
+    keepAlive: line[3] === '1' ? !tokens.includes('close') : tokens.includes('keep-alive'),
+    upgrade: values('upgrade').length > 0 && tokens.includes('upgrade'),
+    expectContinue: expect.length > 0,
+  };
+}
+
+test('the in-place parser agrees with an independent reading of the RFC on 30,000 mutated heads', () => {
+  const seeds = [
+    'GET /v1.43/containers/json?all=1 HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/28.2.2 (linux)',
+    'POST /v1.41/exec/abc/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 2',
+    'POST /build HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: keep-alive, x',
+    'PUT /containers/c/archive?path=/ HTTP/1.0\r\nContent-Length: 10\r\nConnection: keep-alive',
+  ];
+  const alphabet = [' ', '\t', '\r', '\n', '\r\n', ':', ',', '\x0b', '\x0c', '\xa0', '\x7f', '\x00', 'a', 'C', '/', '0', '5', '-', '\r\nContent-Length: 3', '\r\nTransfer-Encoding: chunked', '\r\nConnection: close', '\r\nExpect: x'];
+  let seed = 12345;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  let accepted = 0;
+  for (let round = 0; round < 30_000; round++) {
+    let text = seeds[random(seeds.length)];
+    for (let m = 1 + random(3); m > 0; m--) {
+      const at = random(text.length + 1);
+      if (random(3) === 0) text = text.slice(0, at) + text.slice(at + 1 + random(4));
+      else text = text.slice(0, at) + alphabet[random(alphabet.length)] + text.slice(at);
+    }
+    const b = Buffer.from(text + '\r\n\r\n', 'latin1');
+    const end = findHeadEnd(b, 0);
+    const expected = referenceRead(b.toString('latin1', 0, end - 4));
+    let got: { refused: true } | Record<string, unknown>;
+    try {
+      const h = parseRequestHead(b, end);
+      got = {
+        method: h.method, target: h.target, minorVersion: h.minorVersion, rawHeaders: h.rawHeaders, framing: h.framing,
+        keepAlive: h.keepAlive, upgrade: h.upgrade, expectContinue: h.expectContinue,
+      };
+      accepted++;
+    } catch (err) {
+      if (!(err instanceof HeadError)) throw err;
+      got = { refused: true };
+    }
+    assert.deepEqual(got, expected, JSON.stringify(text));
+  }
+  assert.ok(accepted > 3_000 && accepted < 27_000, `both kinds of head were tried (${accepted} accepted)`);
+});
