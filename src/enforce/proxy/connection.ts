@@ -7,6 +7,7 @@
 // connection (101 upgrade, or Docker's 200 raw stream on attach/exec-start) both
 // directions become a plain pipe with half-close.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Identity } from '../../tenancy/index.js';
 import { mayHijack } from '../../docker/index.js';
 import { logRequest, type Logger } from '../../observe/index.js';
@@ -119,8 +120,17 @@ export class ProxyConnection {
     private readonly settings: ConnectionSettings,
     private readonly onClose: (c: ProxyConnection) => void,
   ) {
+    const onClientBytes = (chunk: Buffer) => {
+      try {
+        this.onClientData(chunk);
+      } catch (err) {
+        this.handlerFailed(err);
+      }
+    };
+    // Sockets from listeners.ts call `receive`; the others (TLS, plain TCP) emit 'data'.
+    (client as ReusingReader).receive = onClientBytes;
     (client as ReusingReader).readBufferInUse = () => this.clientBytesHeld();
-    client.on('data', (chunk: Buffer) => this.guard(() => this.onClientData(chunk)));
+    client.on('data', onClientBytes);
     client.on('end', () => this.guard(() => this.onClientEnd()));
     client.on('drain', () =>
       this.guard(() => {
@@ -133,14 +143,21 @@ export class ProxyConnection {
     client.on('close', () => this.destroy());
   }
 
-  /** Every handler runs through here: hostile input must never throw out of the proxy. */
+  /**
+   * Every handler runs through here: hostile input must never throw out of the proxy. (The two
+   * that run on every read, for client and daemon bytes, catch for themselves: no closure per read.)
+   */
   private guard(fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.settings.logger.error({ err: (err as Error).message, user: this.identity.user }, 'connection handler failed');
-      this.destroy();
+      this.handlerFailed(err);
     }
+  }
+
+  private handlerFailed(err: unknown): void {
+    this.settings.logger.error({ err: (err as Error).message, user: this.identity.user }, 'connection handler failed');
+    this.destroy();
   }
 
   /**
@@ -224,7 +241,8 @@ export class ProxyConnection {
       this.refuse(err.status, err.message);
       return false;
     }
-    const headBytes = buf.subarray(0, end);
+    // Usually the read held just this head: no new view of it (a view costs a typed-array allocation).
+    const headBytes = end === buf.length ? buf : buf.subarray(0, end);
     this.inbuf = end < buf.length ? buf.subarray(end) : null;
     this.headScanFrom = 0;
     this.headStartedAt = 0;
@@ -653,7 +671,11 @@ export class ProxyConnection {
 
   private openUpstream(): UpstreamSocket {
     const up = connectUpstream(this.settings.upstream, (bytes) => {
-      this.guard(() => this.onUpstreamData(bytes));
+      try {
+        this.onUpstreamData(bytes);
+      } catch (err) {
+        this.handlerFailed(err);
+      }
       // The read buffer is reused unless something still refers to these bytes.
       return this.upstreamBytesHeld();
     });
@@ -712,10 +734,6 @@ export class ProxyConnection {
   private processResponses(buf: Buffer): void {
     let pos = 0;
     let sent = 0;
-    const flush = (to: number) => {
-      if (to > sent) this.writeClient(sent === 0 && to === buf.length ? buf : buf.subarray(sent, to));
-      sent = to;
-    };
     while (pos < buf.length && !this.closed && !this.closing) {
       const exchange = this.queue[0];
       if (exchange === undefined || !exchange.forwarded) {
@@ -725,7 +743,7 @@ export class ProxyConnection {
       if (this.respState === RespState.Head) {
         const end = findHeadEnd(buf, Math.max(pos, this.respScanFrom));
         if (end < 0) {
-          flush(pos);
+          sent = this.passOn(buf, sent, pos);
           if (buf.length - pos > MAX_RESPONSE_HEAD) {
             this.protocolError('response head from the daemon too long');
             return;
@@ -746,7 +764,7 @@ export class ProxyConnection {
         if (status < 200 && status !== 101) {
           // Interim answer (100 Continue, 103): pass it on, unless the proxy already said it.
           if (status === 100 && exchange.dropContinue) {
-            flush(pos);
+            sent = this.passOn(buf, sent, pos);
             sent = end;
           }
           pos = end;
@@ -755,12 +773,12 @@ export class ProxyConnection {
         pos = end;
         exchange.status = status;
         if (status === 101) {
-          flush(pos);
+          sent = this.passOn(buf, sent, pos);
           this.enterTunnel(buf.subarray(pos));
           return;
         }
         if (exchange.method === 'HEAD' || status === 204 || status === 304) {
-          flush(pos);
+          sent = this.passOn(buf, sent, pos);
           this.responseDone(head.connectionClose);
           continue;
         }
@@ -768,7 +786,7 @@ export class ProxyConnection {
         else if (head.contentLength >= 0) this.respBody = new LengthBody(head.contentLength);
         else if (exchange.hijack && status >= 200 && status < 300) {
           // Docker's attach/exec-start without Upgrade: a 200 with no length, then a raw stream.
-          flush(pos);
+          sent = this.passOn(buf, sent, pos);
           this.enterTunnel(buf.subarray(pos));
           return;
         } else {
@@ -778,7 +796,7 @@ export class ProxyConnection {
         if (head.connectionClose) exchange.closeAfter = true;
         this.respState = RespState.Body;
         if (this.respBody.done) {
-          flush(pos);
+          sent = this.passOn(buf, sent, pos);
           this.responseDone(false);
         }
         continue;
@@ -791,11 +809,17 @@ export class ProxyConnection {
         return;
       }
       if (this.respBody!.done) {
-        flush(pos);
+        sent = this.passOn(buf, sent, pos);
         this.responseDone(false);
       }
     }
-    if (!this.closed && !this.closing) flush(pos);
+    if (!this.closed && !this.closing) this.passOn(buf, sent, pos);
+  }
+
+  /** Writes `buf[sent, to)` to the client (the daemon's bytes as they are) and returns how far `buf` is passed on. */
+  private passOn(buf: Buffer, sent: number, to: number): number {
+    if (to > sent) this.writeClient(sent === 0 && to === buf.length ? buf : buf.subarray(sent, to));
+    return to;
   }
 
   private writeClient(data: Buffer): void {

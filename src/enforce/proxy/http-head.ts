@@ -257,11 +257,27 @@ export function parseResponseHead(buf: Buffer, end: number, start = 0): Response
   let chunked = false;
   let connectionClose = minorVersion === 0;
   while (lineEnd < stop) {
+    // One pass per line: the name up to its colon, then the value up to the CRLF.
     const from = lineEnd + 2;
-    lineEnd = endOfLine(buf, from, stop);
     let colon = from;
-    while (colon < lineEnd && buf[colon] !== 58 /* : */) colon++;
-    if (colon === from || colon === lineEnd) throw new HeadError(502, 'malformed upstream header line');
+    while (colon < stop) {
+      const c = buf[colon]!;
+      if (c === COLON || c === CR || c === LF) break;
+      colon++;
+    }
+    if (colon === from || colon === stop || buf[colon] !== COLON) {
+      endOfLine(buf, from, stop); // a bare CR or LF is refused as such
+      throw new HeadError(502, 'malformed upstream header line');
+    }
+    lineEnd = colon + 1;
+    while (lineEnd < stop) {
+      const c = buf[lineEnd]!;
+      if (c === CR || c === LF) {
+        if (c === CR && buf[lineEnd + 1] === LF) break;
+        throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
+      }
+      lineEnd++;
+    }
     // Candidates by name length first: content-length 14, transfer-encoding 17, connection 10.
     const nameLength = colon - from;
     if (nameLength === 14 && nameIs(buf, from, 'content-length')) {
