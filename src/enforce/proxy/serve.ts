@@ -116,22 +116,8 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   });
   const onConnection = (socket: import('node:net').Socket, identity: import('../../tenancy/index.js').Identity) => proxy.accept(socket, identity);
 
-  const listeners: Listener[] = [];
-  try {
-    for (const address of options.listen) {
-      if (address.kind === 'unix') listeners.push(await listenUnix(address, { mode: options.socketMode, gid: options.socketGid }, onConnection));
-      else if (options.tls) listeners.push(await listenTls(address, options.tls, onConnection));
-      else listeners.push(await listenInsecureTcp(address, onConnection));
-    }
-  } catch (err) {
-    await Promise.all(listeners.map((l) => l.close()));
-    process.stderr.write(`dockgate: serve: ${(err as Error).message}\n`);
-    return 2;
-  }
-  logger.info({ listen: options.listen.map((a) => a.text), upstream: options.upstream.text }, 'dockgate serve ready');
-  // Readiness line on stderr for scripts and humans (the request log may go elsewhere).
-  process.stderr.write(`dockgate: serving ${options.listen.map((a) => a.text).join(', ')} -> ${options.upstream.text}\n`);
-
+  // Signals are handled from before the socket is announced: a SIGHUP or SIGTERM sent the moment
+  // it is ready must reload or stop the proxy, not kill it (their default action).
   // SIGHUP: reload policies, data and config; a reload that fails keeps the last good policy.
   const onHup = () => {
     PolicyEngine.load(policyOptions).then(
@@ -148,10 +134,29 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   };
   process.on('SIGHUP', onHup);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+
+  const listeners: Listener[] = [];
+  try {
+    for (const address of options.listen) {
+      if (address.kind === 'unix') listeners.push(await listenUnix(address, { mode: options.socketMode, gid: options.socketGid }, onConnection));
+      else if (options.tls) listeners.push(await listenTls(address, options.tls, onConnection));
+      else listeners.push(await listenInsecureTcp(address, onConnection));
+    }
+  } catch (err) {
+    process.off('SIGHUP', onHup);
+    await Promise.all(listeners.map((l) => l.close()));
+    process.stderr.write(`dockgate: serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  logger.info({ listen: options.listen.map((a) => a.text), upstream: options.upstream.text }, 'dockgate serve ready');
+  // Readiness line on stderr for scripts and humans (the request log may go elsewhere).
+  process.stderr.write(`dockgate: serving ${options.listen.map((a) => a.text).join(', ')} -> ${options.upstream.text}\n`);
+
+  const signal = await stopSignal;
   process.off('SIGHUP', onHup);
   logger.info({ signal, connections: proxy.size }, 'shutting down');
   // Stop accepting first (socket files removed), then let in-flight requests finish.

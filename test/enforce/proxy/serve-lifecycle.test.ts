@@ -101,6 +101,35 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     }
   });
 
+  test('a SIGHUP sent the moment serve says it is ready reloads the policy; it does not kill the proxy', async () => {
+    // Several at once: the race this guards against (the readiness line written before the SIGHUP
+    // handler was installed) was lost when the write woke the reader before serve ran on.
+    const runs = Array.from({ length: 6 }, async (_, i) => {
+      const socket = path.join(dir, `hup-${i}.sock`);
+      const child = spawn(DOCKGATE_BIN, ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${daemon.socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      const seen = (text: string) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no "${text}" from serve: ${stderr}`)), 20_000);
+          const check = () => stderr.includes(text) && (clearTimeout(timer), resolve());
+          child.stderr!.on('data', check);
+          check();
+        });
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('dockgate: serving') && !child.killed) child.kill('SIGHUP');
+      });
+      try {
+        await seen('dockgate: policy reloaded');
+        assert.deepEqual([child.exitCode, child.signalCode], [null, null], stderr);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => (child.exitCode === null && child.signalCode === null ? child.on('exit', r) : r(null)));
+      }
+    });
+    await Promise.all(runs);
+  });
+
   test('serve whose stderr reader has gone keeps serving (SIGHUP reloads write to stderr)', async () => {
     const socket = path.join(dir, 'stderr-gone.sock');
     const child = spawn(DOCKGATE_BIN, ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${daemon.socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -114,12 +143,13 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
         child.kill('SIGHUP');
         await new Promise((r) => setTimeout(r, 700));
       }
-      assert.equal(child.exitCode, null, 'still running');
+      assert.deepEqual([child.exitCode, child.signalCode], [null, null], 'still running: neither exited nor killed by a signal');
       const r = await dockerAt(socket)(['version', '--format', '{{.Server.Version}}']);
       assert.equal(r.code, 0, r.stderr);
     } finally {
       child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode === null ? child.on('exit', r) : r(null)));
+      // A child killed by a signal has no exit code: waiting on exitCode alone would wait forever.
+      await new Promise((r) => (child.exitCode === null && child.signalCode === null ? child.on('exit', r) : r(null)));
     }
   });
 
