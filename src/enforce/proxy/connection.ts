@@ -30,6 +30,9 @@ export interface ConnectionSettings {
   maxPipelined: number;
 }
 
+/** The longest head kept as `lastHead`: the memo's own bound (policy-point.ts), so a repeat is also a memo hit. */
+const MAX_REPEATED_HEAD = 1024;
+
 /** Upper bound on a response head from the daemon: a broken upstream must not grow memory. */
 const MAX_RESPONSE_HEAD = 1 << 20;
 
@@ -83,6 +86,11 @@ export class ProxyConnection {
   /** Client bytes received but not yet processed. */
   private inbuf: Buffer | null = null;
   private headScanFrom = 0;
+  /**
+   * The last bodyless head read, kept to be recognised when it comes again: then neither parsed
+   * again nor hashed again (the decision point's memo finds the very same text).
+   */
+  private lastHead: RequestHead | null = null;
   /** When the current partial head started arriving (0: no partial head); for the header timeout. */
   headStartedAt = 0;
   private reqBody: BodyTracker | null = null;
@@ -233,13 +241,20 @@ export class ProxyConnection {
       this.headScanFrom = buf.length;
       return false;
     }
+    // A client that polls sends the same head again and again: the same text reads the same.
+    const text = buf.toString('latin1', 0, end - 4);
     let head: RequestHead;
-    try {
-      head = parseRequestHead(buf, end);
-    } catch (err) {
-      if (!(err instanceof HeadError)) throw err;
-      this.refuse(err.status, err.message);
-      return false;
+    if (this.lastHead !== null && this.lastHead.text === text) {
+      head = this.lastHead;
+    } else {
+      try {
+        head = parseRequestHead(buf, end, text);
+      } catch (err) {
+        if (!(err instanceof HeadError)) throw err;
+        this.refuse(err.status, err.message);
+        return false;
+      }
+      this.lastHead = head.framing.kind === 'none' && text.length <= MAX_REPEATED_HEAD ? head : null;
     }
     // Usually the read held just this head: no new view of it (a view costs a typed-array allocation).
     const headBytes = end === buf.length ? buf : buf.subarray(0, end);

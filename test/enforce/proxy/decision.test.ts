@@ -81,6 +81,17 @@ describe('decision point (fake upstream)', () => {
     assert.deepEqual(seen.map((r) => r.path), ['/a', '/denied']);
   });
 
+  test('a head repeated on a connection is judged each time, as itself, between other heads', async () => {
+    seen.length = 0;
+    const before = upstream.requests;
+    const a = 'GET /a?x=1 HTTP/1.1\r\nHost: x\r\n\r\n';
+    const denied = 'GET /denied HTTP/1.1\r\nHost: x\r\n\r\n';
+    const reply = await rawExchange(proxy.socket, a + a + denied + denied + a + 'GET /a?x=1 HTTP/1.1\r\nHost: y\r\n\r\n', { until: until(6) });
+    assert.deepEqual(splitResponses(reply.data).map((r) => r.status), [200, 200, 403, 403, 200, 200]);
+    assert.deepEqual(seen.map((r) => `${r.path} ${r.headers.host}`), ['/a x', '/a x', '/denied x', '/denied x', '/a x', '/a y']);
+    assert.equal(upstream.requests - before, 4);
+  });
+
   test('a decision that throws refuses the request (fail closed) with 500', async () => {
     const reply = await rawExchange(proxy.socket, 'GET /throws HTTP/1.1\r\nHost: x\r\n\r\n', { until: until(1) });
     const [res] = splitResponses(reply.data);
