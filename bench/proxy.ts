@@ -9,6 +9,7 @@ import { openIdle, runLoad, type LoadResult } from './load.js';
 
 const REQUEST_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = 3;
+const WARM_UP_SECONDS = 3;
 const STREAM_MB = 200;
 
 interface Target {
@@ -53,15 +54,15 @@ async function startHaproxy(dir: string, upstream: string): Promise<{ socket: st
   return { socket, pid: child.pid!, child };
 }
 
-/** The bare Node relay (bench/node-pipe.ts): what any proxy written in Node pays for the hop. */
-async function startNodePipe(dir: string, upstream: string): Promise<{ socket: string; pid: number }> {
+/** The bare Node relay (bench/node-relay.ts): what any proxy written in Node pays for the hop. */
+async function startNodeRelay(dir: string, upstream: string): Promise<{ socket: string; pid: number }> {
   const socket = path.join(dir, 'n.sock');
-  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'node-pipe.js');
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'node-relay.js');
   const child = spawn(process.execPath, [script, socket, upstream], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   for (let i = 0; i < 100 && !err.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!err.includes('listening')) throw new Error(`node-pipe did not start: ${err}`);
+  if (!err.includes('listening')) throw new Error(`node-relay did not start: ${err}`);
   return { socket, pid: child.pid! };
 }
 
@@ -120,18 +121,30 @@ async function main(): Promise<void> {
     cleanup.unshift(async () => void (await served.stop()));
     const haproxy = await startHaproxy(daemon.dir, daemon.socket);
     if (haproxy) cleanup.unshift(() => stopPid(haproxy.pid, 5000));
-    const nodePipe = await startNodePipe(daemon.dir, daemon.socket);
-    cleanup.unshift(() => stopPid(nodePipe.pid, 5000));
+    const nodeRelay = await startNodeRelay(daemon.dir, daemon.socket);
+    cleanup.unshift(() => stopPid(nodeRelay.pid, 5000));
     const targets: Target[] = [
       { name: 'direct', socket: daemon.socket, pid: null },
       { name: 'dockgate', socket: served.socket, pid: served.pid },
       ...(haproxy ? [{ name: 'haproxy', socket: haproxy.socket, pid: haproxy.pid }] : []),
-      { name: 'node-pipe', socket: nodePipe.socket, pid: nodePipe.pid },
+      { name: 'node-relay', socket: nodeRelay.socket, pid: nodeRelay.pid },
     ];
     if (!haproxy) process.stderr.write('bench: haproxy not installed; comparing direct and dockgate only\n');
 
     // A few containers so /containers/json has something to say.
     for (let i = 0; i < 5; i++) await docker(daemon.socket, ['create', '--label', `bench=${i}`, image, 'true']);
+
+    // Warm-up, not measured: a proxy is a long-running process, and in its first seconds of traffic
+    // V8 is still compiling its hot code (TurboFan, on the same two cores). Without this, that
+    // one-time cost lands on the first load point, and on dockgate far more than on the others,
+    // which run little or no JavaScript.
+    process.stderr.write(`bench: warm-up, ${WARM_UP_SECONDS}s per target\n`);
+    for (const t of targets) {
+      for (const [p, c] of [['/_ping', 32], ['/containers/json?all=1', 4], ['/_ping', 1]] as const) {
+        const r = await runLoad(t.socket, p, c, (WARM_UP_SECONDS * 1000) / 3, 0);
+        if (r.errors) throw new Error(`${r.errors} errors from ${t.name} on ${p} during warm-up`);
+      }
+    }
 
     // Each load point runs in ROUNDS short turns, the targets taking turns within each round,
     // and each figure is the median of its turns: this VM has bursts of noise lasting a second or
@@ -206,12 +219,12 @@ async function main(): Promise<void> {
     }
     rows.push(['RSS fresh process', 'MiB', '-', ...rssStart.map((v) => fmt(v)), '', '']);
     rows.push(['RSS fresh + 1,000 idle connections', 'MiB', '-', ...rssIdle.map((v) => fmt(v)), '', '']);
-    rows.push(['RSS after all the load above', 'MiB', '-', fmt(afterRun), ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []), fmt(rssMiB(nodePipe.pid)), '', '']);
+    rows.push(['RSS after all the load above', 'MiB', '-', fmt(afterRun), ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []), fmt(rssMiB(nodeRelay.pid)), '', '']);
 
-    process.stdout.write(`\ndockgate proxy benchmark (${REQUEST_SECONDS}s per load point and target, median of ${ROUNDS} interleaved rounds, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)\n`);
+    process.stdout.write(`\ndockgate proxy benchmark (${WARM_UP_SECONDS}s warm-up per target, then ${REQUEST_SECONDS}s per load point and target, median of ${ROUNDS} interleaved rounds, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)\n`);
     printTable(targets);
     process.stdout.write('goals: >=0.85x direct req/s, p99 <=1.3x direct, >=0.95x direct stream throughput, no slower than haproxy, <=80 MiB RSS at 1,000 idle connections\n');
-    process.stdout.write('node-pipe: a bare Node relay (no parsing, no policy, no log), the floor for a proxy written in Node\n');
+    process.stdout.write('node-relay: a bare Node relay (no parsing, no policy, no log; reads into reused buffers, writes straight on), the floor for a proxy written in Node\n');
   } finally {
     for (const c of cleanup) await c().catch((e) => process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`));
   }
