@@ -27,7 +27,7 @@ export async function startInProcessProxy(upstreamSocket: string, decisionPoint:
     maxPipelined: 64,
     headerTimeoutMs: 10_000,
   });
-  const listener: Listener = await listenUnix(parseAddress(`unix://${socket}`, 'listen') as never, { mode: options.mode ?? 0o600, gid: null }, (s, id) => proxy.accept(s, id));
+  const listener: Listener = await listenUnix(parseAddress(`unix://${socket}`, 'listen') as never, { mode: options.mode ?? 0o600, gid: null }, (s, id, reads) => proxy.accept(s, id, reads));
   return {
     socket, dir, proxy,
     close: async () => {

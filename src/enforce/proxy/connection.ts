@@ -16,9 +16,9 @@ import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './bod
 import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } from './decision.js';
 import { BodySpool, SpoolLimitError } from './body-spool.js';
 import { CONTINUE_100, errorResponse } from './responses.js';
-import { connectUpstream, type Address, type UpstreamSocket } from './upstream.js';
+import { connectUpstream, type Address } from './upstream.js';
 import { headForBody } from './rewrite-head.js';
-import type { ReusingReader } from './listeners.js';
+import type { ReusedReads } from './listeners.js';
 
 export interface ConnectionSettings {
   upstream: Address;
@@ -78,7 +78,9 @@ interface Exchange {
 }
 
 export class ProxyConnection {
-  private upstream: UpstreamSocket | null = null;
+  private upstream: Socket | null = null;
+  /** The daemon's bytes written to the client are out: the upstream socket's read buffers may be reused. */
+  private reclaimUpstreamReads: () => void = () => {};
   private upstreamConnected = false;
   private upstreamFailed = false;
 
@@ -127,6 +129,8 @@ export class ProxyConnection {
     private readonly identity: Identity,
     private readonly settings: ConnectionSettings,
     private readonly onClose: (c: ProxyConnection) => void,
+    /** How a Unix client's bytes arrive (listeners.ts); other clients emit 'data'. */
+    private readonly clientReads?: ReusedReads,
   ) {
     const onClientBytes = (chunk: Buffer) => {
       try {
@@ -135,15 +139,17 @@ export class ProxyConnection {
         this.handlerFailed(err);
       }
     };
-    // Sockets from listeners.ts call `receive`; the others (TLS, plain TCP) emit 'data'.
-    (client as ReusingReader).receive = onClientBytes;
-    (client as ReusingReader).readBufferInUse = () => this.clientBytesHeld();
-    client.on('data', onClientBytes);
+    if (clientReads !== undefined) {
+      clientReads.receive = onClientBytes;
+      clientReads.held = () => this.clientBytesHeld();
+    } else {
+      client.on('data', onClientBytes);
+    }
     client.on('end', () => this.guard(() => this.onClientEnd()));
     client.on('drain', () =>
       this.guard(() => {
         // The daemon's bytes written to the client are out: its read buffers may be reused.
-        if (this.upstream !== null && !this.upstreamBytesHeld()) this.upstream.reclaimReadBuffers();
+        if (this.upstream !== null && !this.upstreamBytesHeld()) this.reclaimUpstreamReads();
         this.upstream?.resume();
       }),
     );
@@ -684,8 +690,8 @@ export class ProxyConnection {
     }
   }
 
-  private openUpstream(): UpstreamSocket {
-    const up = connectUpstream(this.settings.upstream, (bytes) => {
+  private openUpstream(): Socket {
+    const { socket: up, reclaimReadBuffers } = connectUpstream(this.settings.upstream, (bytes) => {
       try {
         this.onUpstreamData(bytes);
       } catch (err) {
@@ -695,6 +701,7 @@ export class ProxyConnection {
       return this.upstreamBytesHeld();
     });
     this.upstream = up;
+    this.reclaimUpstreamReads = reclaimReadBuffers;
     up.once('connect', () => {
       this.upstreamConnected = true;
     });
@@ -702,7 +709,7 @@ export class ProxyConnection {
     up.on('drain', () =>
       this.guard(() => {
         // The client's bytes written to the daemon are out: its read buffers may be reused.
-        if (!this.clientBytesHeld()) (this.client as ReusingReader).reclaimReadBuffers?.();
+        if (!this.clientBytesHeld()) this.clientReads?.reclaim();
         this.upstreamFull = false;
         this.updateClientFlow();
       }),

@@ -7,18 +7,26 @@ import { anonymousTcpIdentity, identityFromTlsSocket, identityFromUnixSocket, ty
 import type { Address } from './upstream.js';
 import { ReadBuffer } from './read-buffer.js';
 
-export type OnConnection = (socket: net.Socket, identity: Identity) => void;
+/**
+ * Called with each accepted connection. Unix connections come with `reads`: their bytes are
+ * read into reused buffers and handed over through it, not as 'data' events (TLS and plain
+ * TCP connections emit 'data' as usual).
+ */
+export type OnConnection = (socket: net.Socket, identity: Identity, reads?: ReusedReads) => void;
 
 /**
- * A socket whose reads may land in a reused buffer (withReusedReadBuffer); its owner says when
- * the bytes are free. An owner that sets `receive` gets each read's bytes by a direct call
- * instead of a 'data' event (EventEmitter's lookup by event name costs the proxy on every read).
+ * The reads of a connection whose bytes land in reused buffers (read-buffer.ts). Its owner sets
+ * `receive` (each read's bytes: a direct call, cheaper than an EventEmitter 'data' event on
+ * every read) and `held` (whether it still refers to the bytes of the last read: then the next
+ * read goes to another buffer), and calls `reclaim` once it refers to no bytes read any more.
+ * They live here, not as properties added to the socket: sockets that all keep Node's own shape
+ * keep Node's write path fast.
  */
-export type ReusingReader = net.Socket & {
-  readBufferInUse?: () => boolean;
-  reclaimReadBuffers?: () => void;
-  receive?: (bytes: Buffer) => void;
-};
+export interface ReusedReads {
+  receive: (bytes: Buffer) => void;
+  held: () => boolean;
+  reclaim(): void;
+}
 
 export interface UnixListenOptions {
   /** Permission bits for the socket file (default 0o660). */
@@ -84,29 +92,26 @@ function guardSocket(socket: net.Socket): void {
 
 /**
  * Re-wraps an accepted connection so that its reads land in a reused buffer (read-buffer.ts)
- * instead of a fresh 64 KiB allocation per read. The bytes arrive as 'data' events, or through
- * `receive` when the owner sets it; the connection's owner sets `readBufferInUse` to say when it still refers to the bytes of the
- * last read, and the next read then goes to another buffer; it calls `reclaimReadBuffers` when
- * it refers to none of the bytes read any more.
+ * instead of a fresh 64 KiB allocation per read, handed over through the returned `reads`.
  */
-function withReusedReadBuffer(accepted: net.Socket): net.Socket {
+function withReusedReadBuffer(accepted: net.Socket): { socket: net.Socket; reads: ReusedReads } {
   const handle = (accepted as unknown as { _handle: unknown })._handle;
-  const reads = new ReadBuffer();
-  let socket: ReusingReader | undefined;
-  const onread = reads.onread(
-    (bytes) => {
-      const receive = socket!.receive;
-      if (receive !== undefined) receive(bytes);
-      else socket!.emit('data', bytes);
-    },
-    () => socket?.readBufferInUse?.() !== false,
+  const buffers = new ReadBuffer();
+  const reads: ReusedReads = {
+    // Until an owner takes the connection over: 'data' events, and no buffer reused.
+    receive: (bytes) => socket.emit('data', bytes),
+    held: () => true,
+    reclaim: () => buffers.reclaim(),
+  };
+  const onread = buffers.onread(
+    (bytes) => reads.receive(bytes),
+    () => reads.held(),
   );
-  socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread } as net.SocketConstructorOpts);
-  socket.reclaimReadBuffers = () => reads.reclaim();
+  const socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread } as net.SocketConstructorOpts);
   // The server's own wrapper lets go of the handle; destroying it only counts the connection as gone.
   (accepted as unknown as { _handle: unknown })._handle = null;
   accepted.destroy();
-  return socket;
+  return { socket, reads };
 }
 
 export async function listenUnix(address: Address & { kind: 'unix' }, options: UnixListenOptions, onConnection: OnConnection): Promise<Listener> {
@@ -124,9 +129,9 @@ export async function listenUnix(address: Address & { kind: 'unix' }, options: U
       accepted.destroy(); // no identity, no service
       return;
     }
-    const socket = withReusedReadBuffer(accepted);
+    const { socket, reads } = withReusedReadBuffer(accepted);
     guardSocket(socket);
-    onConnection(socket, identity);
+    onConnection(socket, identity, reads);
   });
   server.on('error', () => {});
   // Create the file with no access for others, then widen it: no window where it is too open.

@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { Identity } from '../../tenancy/index.js';
 import { ProxyConnection, type ConnectionSettings } from './connection.js';
+import type { ReusedReads } from './listeners.js';
 
 export interface ProxySettings extends ConnectionSettings {
   /** A request head must be complete this many ms after its first byte, else 408. */
@@ -25,10 +26,10 @@ export class Proxy {
     return this.connections.size;
   }
 
-  /** Takes over an accepted client socket whose caller is `identity`. */
-  accept(socket: Socket, identity: Identity): void {
+  /** Takes over an accepted client socket whose caller is `identity` (`reads`: see listeners.ts). */
+  accept(socket: Socket, identity: Identity, reads?: ReusedReads): void {
     socket.setNoDelay?.(true);
-    const conn = new ProxyConnection(socket, identity, this.settings, (c) => this.connections.delete(c));
+    const conn = new ProxyConnection(socket, identity, this.settings, (c) => this.connections.delete(c), reads);
     this.connections.add(conn);
   }
 

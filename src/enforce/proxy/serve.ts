@@ -6,7 +6,7 @@ import { createLogger } from '../../observe/index.js';
 import { PolicyEngine, type Config, type PolicyOptions } from '../../policy/index.js';
 import { PolicyDecisionPoint } from './policy-point.js';
 import { getDaemonJson } from './daemon-client.js';
-import { listenInsecureTcp, listenTls, listenUnix, type Listener } from './listeners.js';
+import { listenInsecureTcp, listenTls, listenUnix, type Listener, type OnConnection } from './listeners.js';
 import { Proxy } from './proxy.js';
 import { parseAddress, type Address } from './upstream.js';
 
@@ -114,7 +114,7 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     maxPipelined: 64,
     headerTimeoutMs: options.headerTimeoutMs,
   });
-  const onConnection = (socket: import('node:net').Socket, identity: import('../../tenancy/index.js').Identity) => proxy.accept(socket, identity);
+  const onConnection: OnConnection = (socket, identity, reads) => proxy.accept(socket, identity, reads);
 
   // Signals are handled from before the socket is announced: a SIGHUP or SIGTERM sent the moment
   // it is ready must reload or stop the proxy, not kill it (their default action).

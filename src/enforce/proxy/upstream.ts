@@ -22,8 +22,6 @@ export function parseAddress(text: string, what: string): Address {
   throw new Error(`${what}: expected unix://PATH or tcp://HOST:PORT, got ${text}`);
 }
 
-export type UpstreamSocket = net.Socket & { reclaimReadBuffers(): void };
-
 /**
  * Opens a connection to the upstream daemon. Half-open so hijacked streams can half-close.
  *
@@ -32,10 +30,10 @@ export type UpstreamSocket = net.Socket & { reclaimReadBuffers(): void };
  * (a write still pending, a partial head held back): the next read then goes to another buffer.
  * Call `reclaimReadBuffers` when no bytes read are referenced any more (the writes are done).
  */
-export function connectUpstream(address: Address, onData: (bytes: Buffer) => boolean): UpstreamSocket {
-  const reads = new ReadBuffer();
+export function connectUpstream(address: Address, onData: (bytes: Buffer) => boolean): { socket: net.Socket; reclaimReadBuffers: () => void } {
+  const buffers = new ReadBuffer();
   let lent = false;
-  const onread = reads.onread(
+  const onread = buffers.onread(
     (bytes) => (lent = onData(bytes)),
     () => lent,
   );
@@ -44,5 +42,5 @@ export function connectUpstream(address: Address, onData: (bytes: Buffer) => boo
       ? net.createConnection({ path: address.path, allowHalfOpen: true, onread })
       : net.createConnection({ host: address.host, port: address.port, allowHalfOpen: true, onread });
   if (address.kind === 'tcp') socket.setNoDelay(true);
-  return Object.assign(socket, { reclaimReadBuffers: () => reads.reclaim() });
+  return { socket, reclaimReadBuffers: () => buffers.reclaim() };
 }
