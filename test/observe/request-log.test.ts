@@ -97,7 +97,10 @@ test("request lines are exactly the lines pino writes for the record, key order 
     { ...record(2), path: '/a\u0001b\u007f\u2028\ud800\u{1f600}', user: '\t', uid: 4294967294, status: 101, decision: 'reject' as const },
     { ...record(3), method: 'G"T', path: '/' + 'x'.repeat(5000), decision: 'error' as const, reason: '' },
     { ...record(4), path: '/' + 'y'.repeat(10000), duration: NaN, uid: -1 }, // longer than a batch could hold at worst
+    // Numbers around the point where the encoder splits them into parts below 10^9.
+    ...[999_999_999, 1e9, 1e9 + 1, 1e10 - 1, 2 ** 31, 2 ** 53 - 1].map((uid, i) => ({ ...record(100 + i), uid, status: uid })),
   ];
+  const started = Date.now();
   const fast = tempFile();
   const slow = tempFile();
   const a = createLogger(fast);
@@ -108,8 +111,14 @@ test("request lines are exactly the lines pino writes for the record, key order 
   }
   await a.close();
   await b.close();
+  const ended = Date.now();
   const withoutTime = (text: string) => text.trimEnd().split('\n').map((l) => l.replace(/"time":\d+,/, ''));
   assert.deepEqual(withoutTime(fs.readFileSync(fast, 'utf8')), withoutTime(fs.readFileSync(slow, 'utf8')));
+  // The time itself: the clock's milliseconds when the line was logged, printed as JSON prints them.
+  for (const line of fs.readFileSync(fast, 'utf8').trimEnd().split('\n')) {
+    const text = /"time":(\d+),/.exec(line)![1]!;
+    assert.ok(Number(text) >= started && Number(text) <= ended && String(Number(text)) === text, text);
+  }
 });
 
 test('request lines follow the log level', async () => {
