@@ -24,7 +24,6 @@ export async function startInProcessProxy(upstreamSocket: string, decisionPoint:
     decisionPoint,
     logger: createLogger(path.join(dir, 'requests.log'), 'info'),
     maxHeaderBytes: 64 * 1024,
-    maxPipelined: 64,
     headerTimeoutMs: 10_000,
   });
   const listener: Listener = await listenUnix(parseAddress(`unix://${socket}`, 'listen') as never, { mode: options.mode ?? 0o600, gid: null }, (s, id, reads) => proxy.accept(s, id, reads));

@@ -2,8 +2,12 @@
 //
 // Requests are parsed as they arrive, judged by the decision point, and then their
 // exact bytes (head and body, framing untouched) go to one upstream connection that
-// belongs to this client connection. Responses come back in request order (pipelining),
-// their framing tracked only to know where each ends. When the daemon hijacks the
+// belongs to this client connection. Responses come back in request order, their framing
+// tracked only to know where each ends. Pipelined requests are taken one at a time: the
+// next is read only once the answer to the last is complete, as dockerd itself serves
+// them. Forwarding it sooner lost the daemon's answer whenever the daemon closed the
+// connection after answering (a malformed request's 400): the write of the next request
+// failed, and Node then dropped the connection with that answer unread. When the daemon hijacks the
 // connection (101 upgrade, or Docker's 200 raw stream on attach/exec-start) both
 // directions become a plain pipe with half-close.
 import type { Socket } from 'node:net';
@@ -26,8 +30,6 @@ export interface ConnectionSettings {
   logger: Logger;
   /** Largest request head accepted (request line + headers). */
   maxHeaderBytes: number;
-  /** Requests already forwarded but not answered before the proxy stops reading more. */
-  maxPipelined: number;
 }
 
 /** The longest head kept as `lastHead`: the memo's own bound (policy-point.ts), so a repeat is also a memo hit. */
@@ -216,7 +218,7 @@ export class ProxyConnection {
   private processRequests(): void {
     while (this.inbuf !== null && !this.closed) {
       if (this.reqState === ReqState.Head) {
-        if (this.draining || this.queue.length >= this.settings.maxPipelined) break;
+        if (this.draining || this.queue.length > 0) break; // the last request's answer first
         if (!this.readHead()) break;
       } else if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting) {
         this.readBody();
@@ -727,7 +729,7 @@ export class ProxyConnection {
       this.reqState === ReqState.Hold ||
       this.reqState === ReqState.Replaying ||
       this.spoolPending > 0 ||
-      (this.reqState === ReqState.Head && this.inbuf !== null && this.queue.length >= this.settings.maxPipelined);
+      (this.reqState === ReqState.Head && this.inbuf !== null && this.queue.length > 0);
     if (pause !== this.clientPaused) {
       this.clientPaused = pause;
       if (pause) this.client.pause();

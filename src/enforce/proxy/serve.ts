@@ -111,7 +111,6 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     decisionPoint,
     logger,
     maxHeaderBytes: 64 * 1024,
-    maxPipelined: 64,
     headerTimeoutMs: options.headerTimeoutMs,
   });
   const onConnection: OnConnection = (socket, identity, reads) => proxy.accept(socket, identity, reads);

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { dockerAt, ensureTestImage, ok, rawConnect, rawExchange, splitResponses, startServe, testDaemon, type Daemon, type Served } from '../../harness/index.js';
+import { dockerAt, ensureTestImage, ok, rawConnect, rawExchange, splitResponses, startInProcessProxy, startServe, testDaemon, type Daemon, type InProcessProxy, type Served } from '../../harness/index.js';
 
 const canRun = process.getuid?.() === 0;
 
@@ -296,5 +296,36 @@ describe('proxy whose request log cannot be written', { skip: !canRun && 'needs 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(served.process.exitCode, null, 'the proxy is still running');
     assert.match(served.stderr(), /cannot write the log \(\/dev\/full\): ENOSPC/);
+  });
+});
+
+describe('pipelined requests behind one that dockerd answers and closes on', { skip: !canRun && 'needs root to run dockerd' }, () => {
+  let daemon: Daemon;
+  let proxy: InProcessProxy;
+
+  before(async () => {
+    daemon = await testDaemon();
+    // The second request takes 100 ms to judge, synchronously: time enough for dockerd to answer
+    // the first and close before the proxy could forward the second.
+    proxy = await startInProcessProxy(daemon.socket, {
+      decide: (req) => {
+        if (req.path === '/_ping') for (const until = Date.now() + 100; Date.now() < until; );
+        return { allow: true };
+      },
+    });
+  });
+  after(async () => {
+    await proxy?.close();
+    await daemon?.stop();
+  });
+
+  test("the client gets dockerd's own 400, and the request behind it is not sent to a closed connection", async () => {
+    // dockerd answers a request without Host with 400 and closes. Writing the next request to that
+    // connection failed (EPIPE), and Node dropped the connection with the 400 still unread.
+    const reply = await rawExchange(proxy.socket, 'GET /version HTTP/1.1\r\nX-No-Host: 1\r\n\r\n' + PING, { timeoutMs: 5000 });
+    const answers = splitResponses(reply.data);
+    assert.deepEqual(answers.map((a) => a.status), [400], JSON.stringify(reply.data.toString('latin1')));
+    assert.match(reply.data.toString('latin1'), /missing required Host header/);
+    assert.ok(reply.closed);
   });
 });
