@@ -524,14 +524,26 @@ export class ProxyConnection {
     }
     if (decision && decision.allow === true) {
       exchange.forwarded = true;
-      if (this.collectedRaw.length === 0) {
-        this.writeUpstream(headBytes); // the common case, a request without a judged body: no array, no cork
-      } else {
+      if (hasBody && this.reqBody === null) this.reqBody = this.bodyTracker(head);
+      const bodyToCome = hasBody && !this.reqBody!.done;
+      if (this.collectedRaw.length > 0) {
         this.writeUpstreamAll([headBytes, ...this.collectedRaw]);
         this.collectedRaw = [];
+      } else if (bodyToCome && this.inbuf !== null) {
+        // The head and the body bytes already here go in one write, as the client sent them.
+        // Written apart, dockerd could answer on the head alone and close (400 for a head it
+        // refuses): the body's write then failed, and the answer was lost with the connection.
+        this.forwardBody = true;
+        this.reqState = ReqState.Body;
+        this.withUpstreamCorked(() => {
+          this.writeUpstream(headBytes);
+          this.readBody();
+        });
+        return;
+      } else {
+        this.writeUpstream(headBytes); // the common case, a request without a body: no array, no cork
       }
-      if (hasBody && this.reqBody === null) this.reqBody = this.bodyTracker(head);
-      if (hasBody && !this.reqBody!.done) {
+      if (bodyToCome) {
         this.forwardBody = true;
         this.reqState = ReqState.Body;
       } else {
@@ -682,11 +694,18 @@ export class ProxyConnection {
    * request has several parts at hand: corking every request cost a bodyless one about 5 µs.
    */
   private writeUpstreamAll(parts: Buffer[]): void {
+    this.withUpstreamCorked(() => {
+      for (const part of parts) if (part.length > 0) this.writeUpstream(part);
+    });
+  }
+
+  /** Runs `write` with the upstream corked: what it writes leaves in one system call. */
+  private withUpstreamCorked(write: () => void): void {
     if (this.upstream === null && !this.upstreamFailed) this.openUpstream();
     const up = this.upstream;
     up?.cork();
     try {
-      for (const part of parts) if (part.length > 0) this.writeUpstream(part);
+      write();
     } finally {
       up?.uncork();
     }
@@ -949,8 +968,15 @@ export class ProxyConnection {
   }
 
   private onUpstreamError(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code;
     if (!this.upstreamConnected) {
-      this.upstreamLost(`cannot reach upstream ${this.settings.upstream.text}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      this.upstreamLost(`cannot reach upstream ${this.settings.upstream.text}: ${code ?? err.message}`);
+      return;
+    }
+    if (code === 'EPIPE' || code === 'ECONNRESET') {
+      // The daemon closed while a request was still being sent. Node drops the connection on the
+      // failed write, with whatever the daemon answered unread: say so rather than close in silence.
+      this.upstreamLost(`upstream ${this.settings.upstream.text} closed the connection while the request was sent (${code}); its answer, if any, is lost`);
       return;
     }
     this.destroy();
