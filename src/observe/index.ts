@@ -1,2 +1,2 @@
 // Observability: request/decision logs.
-export { createLogger, logRequest, type Logger, type RequestRecord } from './request-log.js';
+export { createLogger, RequestLog, type Logger, type RequestRecord } from './request-log.js';

@@ -168,11 +168,26 @@ export function createLogger(destination: string | undefined, level = 'info'): L
 }
 
 /**
- * Logs one request, as the line `logger.info(record, 'request')` would write. The proxy writes
- * one per request, and pino's general serialiser (a loop over the record's keys) was the
- * largest single cost of a proxied request after the socket calls: this line has a fixed shape,
- * so it is encoded directly, into the same sink (order with other lines kept).
+ * Writes one line per request, exactly the line `logger.info(record, 'request')` would write. The
+ * proxy writes one per request, and pino's general serialiser (a loop over the record's keys) was
+ * the largest single cost of a proxied request after the socket calls: this line has a fixed
+ * shape, so it is encoded directly, into the logger's own sink (order with its other lines kept).
+ * The sink and the level are looked up once, here, not per request on the logger (a pino logger
+ * is a slow object to read from); a change of level is followed.
  */
-export function logRequest(logger: Logger, record: RequestRecord): void {
-  if (logger.isLevelEnabled('info')) logger[REQUEST_SINK].writeRequest(record);
+export class RequestLog {
+  private readonly sink: BatchingSink;
+  private enabled: boolean;
+
+  constructor(logger: Logger) {
+    this.sink = logger[REQUEST_SINK];
+    this.enabled = logger.isLevelEnabled('info');
+    logger.on('level-change', () => {
+      this.enabled = logger.isLevelEnabled('info');
+    });
+  }
+
+  write(record: RequestRecord): void {
+    if (this.enabled) this.sink.writeRequest(record);
+  }
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger, logRequest } from '../../src/observe/index.js';
+import { createLogger, RequestLog } from '../../src/observe/index.js';
 
 const record = (i: number) => ({ method: 'GET', path: `/r${i}`, status: 200, uid: 0, user: 'root', decision: 'allow' as const, duration: 0.5 });
 
@@ -17,8 +17,9 @@ function tempFile(): string {
 test('request lines and other log lines reach the file whole and in order, all of them once the logger is closed', async () => {
   const file = tempFile();
   const logger = createLogger(file);
+  const requests = new RequestLog(logger);
   for (let i = 0; i < 2000; i++) {
-    logRequest(logger, record(i));
+    requests.write(record(i));
     if (i === 1000) logger.warn({ what: 'in between' }, 'warning');
   }
   await logger.close();
@@ -36,7 +37,8 @@ test('lines of any size and script reach the file whole: multi-byte characters, 
   const file = tempFile();
   const logger = createLogger(file);
   const wide = '\u00e9\u4e2d\u{1f600}'.repeat(2000); // 2-, 3- and 4-byte UTF-8, 18 KB in all
-  for (let i = 0; i < 300; i++) logRequest(logger, { ...record(i), path: i % 100 === 50 ? `/big${i}/${wide}` : `/r${i}/\u00e9\u4e2d` });
+  const requests = new RequestLog(logger);
+  for (let i = 0; i < 300; i++) requests.write({ ...record(i), path: i % 100 === 50 ? `/big${i}/${wide}` : `/r${i}/\u00e9\u4e2d` });
   await logger.close();
   const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { path: string });
   assert.equal(lines.length, 300);
@@ -46,9 +48,10 @@ test('lines of any size and script reach the file whole: multi-byte characters, 
 test('a few lines logged just before the process exits are not lost', () => {
   const file = tempFile();
   const index = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/observe/index.js');
-  const script = `import(${JSON.stringify(index)}).then(({ createLogger, logRequest }) => {
+  const script = `import(${JSON.stringify(index)}).then(({ createLogger, RequestLog }) => {
     const logger = createLogger(${JSON.stringify(file)});
-    setTimeout(() => { for (let i = 0; i < 3; i++) logRequest(logger, { method: 'GET', path: '/x' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 }); }, 50);
+    const requests = new RequestLog(logger);
+    setTimeout(() => { for (let i = 0; i < 3; i++) requests.write({ method: 'GET', path: '/x' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 }); }, 50);
   });`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -58,9 +61,10 @@ test('a few lines logged just before the process exits are not lost', () => {
 
 test('a log that cannot be written (disk full) neither throws nor grows without bound; stderr says so once, and says what was lost', () => {
   const index = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/observe/index.js');
-  const script = `import(${JSON.stringify(index)}).then(async ({ createLogger, logRequest }) => {
+  const script = `import(${JSON.stringify(index)}).then(async ({ createLogger, RequestLog }) => {
     const logger = createLogger('/dev/full');
-    for (let i = 0; i < 200000; i++) logRequest(logger, { method: 'GET', path: '/x' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 });
+    const requests = new RequestLog(logger);
+    for (let i = 0; i < 200000; i++) requests.write({ method: 'GET', path: '/x' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 });
     logger.warn('still logging');
     process.stdout.write('rss ' + process.memoryUsage().rss + '\\n');
     await logger.close();
@@ -79,9 +83,10 @@ test('a log that cannot be written (disk full) neither throws nor grows without 
 
 test('lines logged to standard output just before the process exits are not lost', () => {
   const index = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/observe/index.js');
-  const script = `import(${JSON.stringify(index)}).then(({ createLogger, logRequest }) => {
+  const script = `import(${JSON.stringify(index)}).then(({ createLogger, RequestLog }) => {
     const logger = createLogger('-');
-    for (let i = 0; i < 3; i++) logRequest(logger, { method: 'GET', path: '/o' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 });
+    const requests = new RequestLog(logger);
+    for (let i = 0; i < 3; i++) requests.write({ method: 'GET', path: '/o' + i, status: 200, uid: 0, user: 'root', decision: 'allow', duration: 1 });
   });`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -105,8 +110,9 @@ test("request lines are exactly the lines pino writes for the record, key order 
   const slow = tempFile();
   const a = createLogger(fast);
   const b = createLogger(slow);
+  const requests = new RequestLog(a);
   for (const r of records) {
-    logRequest(a, r);
+    requests.write(r);
     b.info(r, 'request');
   }
   await a.close();
@@ -121,13 +127,19 @@ test("request lines are exactly the lines pino writes for the record, key order 
   }
 });
 
-test('request lines follow the log level', async () => {
+test('request lines follow the log level, also when it changes after they were set up', async () => {
   const file = tempFile();
   const logger = createLogger(file, 'warn');
-  logRequest(logger, record(1));
+  const requests = new RequestLog(logger);
+  requests.write(record(1));
   logger.warn('only this');
+  logger.level = 'info';
+  requests.write(record(2));
+  logger.level = 'error';
+  requests.write(record(3));
   await logger.close();
   const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
-  assert.equal(lines.length, 1);
+  assert.equal(lines.length, 2);
   assert.match(lines[0]!, /only this/);
+  assert.match(lines[1]!, /"path":"\/r2"/);
 });

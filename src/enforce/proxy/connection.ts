@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Identity } from '../../tenancy/index.js';
 import { mayHijack } from '../../docker/index.js';
-import { logRequest, type Logger } from '../../observe/index.js';
+import type { Logger, RequestLog } from '../../observe/index.js';
 import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http-head.js';
 import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './body-framing.js';
 import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } from './decision.js';
@@ -28,6 +28,8 @@ export interface ConnectionSettings {
   upstream: Address;
   decisionPoint: DecisionPoint;
   logger: Logger;
+  /** The request lines, into the logger's sink. */
+  requestLog: RequestLog;
   /** Largest request head accepted (request line + headers). */
   maxHeaderBytes: number;
 }
@@ -1045,7 +1047,7 @@ export class ProxyConnection {
   }
 
   private log(e: Exchange): void {
-    logRequest(this.settings.logger, {
+    this.settings.requestLog.write({
       method: e.method,
       path: e.target,
       status: e.status,

@@ -1,10 +1,11 @@
 // The proxy as a whole: accepted connections, the header timeout, graceful shutdown.
 import type { Socket } from 'node:net';
 import type { Identity } from '../../tenancy/index.js';
+import { RequestLog } from '../../observe/index.js';
 import { ProxyConnection, type ConnectionSettings } from './connection.js';
 import type { ReusedReads } from './listeners.js';
 
-export interface ProxySettings extends ConnectionSettings {
+export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog'> {
   /** A request head must be complete this many ms after its first byte, else 408. */
   headerTimeoutMs: number;
 }
@@ -12,10 +13,10 @@ export interface ProxySettings extends ConnectionSettings {
 export class Proxy {
   private readonly connections = new Set<ProxyConnection>();
   private readonly timer: NodeJS.Timeout;
-  private readonly settings: ProxySettings;
+  private readonly settings: ProxySettings & ConnectionSettings;
 
   constructor(settings: ProxySettings) {
-    this.settings = settings;
+    this.settings = { ...settings, requestLog: new RequestLog(settings.logger) };
     // One coarse timer for all connections instead of one timer per request.
     const tick = Math.max(50, Math.min(1000, Math.floor(settings.headerTimeoutMs / 4)));
     this.timer = setInterval(() => this.checkHeaderTimeouts(), tick);
