@@ -97,6 +97,8 @@ export class ProxyConnection {
    * again nor hashed again (the decision point's memo finds the very same text).
    */
   private lastHead: RequestHead | null = null;
+  /** The last request was a POST: line breaks before the next are dropped (skipCrlfAfterPost). */
+  private afterPost = false;
   /** When the current partial head started arriving (0: no partial head); for the header timeout. */
   headStartedAt = 0;
   private reqBody: BodyTracker | null = null;
@@ -237,8 +239,9 @@ export class ProxyConnection {
 
   /** Takes one request head from inbuf if complete. Returns false when more bytes are needed. */
   private readHead(): boolean {
-    const buf = this.inbuf!;
     if (this.headStartedAt === 0) this.headStartedAt = performance.now();
+    if (this.afterPost && !this.skipCrlfAfterPost()) return false;
+    const buf = this.inbuf!;
     const end = findHeadEnd(buf, this.headScanFrom);
     const limit = this.settings.maxHeaderBytes;
     if (end < 0 || end > limit) {
@@ -275,7 +278,25 @@ export class ProxyConnection {
     return true;
   }
 
+  /**
+   * After a POST, dockerd (Go's server, for old clients that end a body with a line break) drops
+   * up to four CR or LF bytes before the next request line. They are dropped here too, or the next
+   * request would be refused here and served there. Like Go, waits to see four bytes first.
+   * False: wait for more bytes.
+   */
+  private skipCrlfAfterPost(): boolean {
+    const buf = this.inbuf!;
+    let n = 0;
+    while (n < 4 && n < buf.length && (buf[n] === 13 || buf[n] === 10)) n++;
+    if (n === buf.length && n < 4) return false;
+    this.afterPost = false;
+    if (n === 0) return true;
+    this.inbuf = n < buf.length ? buf.subarray(n) : null;
+    return this.inbuf !== null;
+  }
+
   private beginRequest(head: RequestHead, headBytes: Buffer): void {
+    this.afterPost = head.method === 'POST';
     const hasBody = head.framing.kind !== 'none';
     const exchange: Exchange = {
       method: head.method, target: head.target, start: performance.now(), local: null,

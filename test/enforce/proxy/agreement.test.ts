@@ -19,6 +19,7 @@ const SEEDS = [
   'POST /_ping HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n',
   'GET /v1.41/version HTTP/1.1\r\nHost: docker\r\nExpect: 100-continue',
   'GET /version HTTP/1.0\r\nHost: docker\r\nConnection: keep-alive',
+  'POST /_ping HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\nab\r\n',
 ];
 const PIECES = [' ', '\t', '\r', '\n', '\r\n', ':', ',', '\x0b', '\xa0', '\x7f', '\x00', 'a', 'C', '/', '0', '5', '-', '\r\nContent-Length: 2', '\r\nContent-Length: 0', '\r\nTransfer-Encoding: chunked', '\r\nConnection: close', ' HTTP/1.1', '%2F', '?a=1'];
 const PROBE = 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n';
