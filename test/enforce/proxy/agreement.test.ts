@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { rawExchange, splitResponses, startServe, testDaemon, type Daemon, type Served } from '../../harness/index.js';
+import { mutate, seededRandom } from '../../harness/mutations.js';
 
 const canRun = process.getuid?.() === 0;
 
@@ -45,18 +46,10 @@ describe('dockgate answers as dockerd does', { skip: !canRun && 'needs root to r
   });
 
   test('200 mutated requests, each with a request pipelined behind it: the same answers, or a refusal of its own', async () => {
-    let seed = 20261126;
-    const random = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const random = seededRandom(20261126);
     let same = 0;
     for (let round = 0; round < 200; round++) {
-      let text = SEEDS[random(SEEDS.length)]!;
-      for (let m = random(3); m > 0; m--) {
-        const at = random(text.length + 1);
-        text = random(3) === 0 ? text.slice(0, at) + text.slice(at + 1 + random(3)) : text.slice(0, at) + PIECES[random(PIECES.length)] + text.slice(at);
-      }
+      const text = mutate(SEEDS[random(SEEDS.length)]!, PIECES, random, random(3));
       const bytes = Buffer.from((text.includes('\r\n\r\n') ? text : text + '\r\n\r\n') + PROBE, 'latin1');
       const until = (d: Buffer) => statuses(d).length >= 2;
       const direct = statuses((await rawExchange(daemon.socket, bytes, { timeoutMs: 3000, until })).data);

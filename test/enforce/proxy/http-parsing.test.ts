@@ -6,6 +6,7 @@ import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead } from '../
 import { ChunkedBody, LengthBody } from '../../../src/enforce/proxy/body-framing.js';
 import { ProxyRequest } from '../../../src/enforce/proxy/decision.js';
 import type { Identity } from '../../../src/tenancy/index.js';
+import { mutate, seededRandom } from '../../harness/mutations.js';
 
 const identity: Identity = { uid: 0, gid: 0, user: 'root', groups: ['root'], admin: false, pid: 1, via: 'peercred' };
 
@@ -206,19 +207,10 @@ test('the in-place parser agrees with an independent reading of the RFC on 30,00
     'PUT /containers/c/archive?path=/ HTTP/1.0\r\nContent-Length: 10\r\nConnection: keep-alive',
   ];
   const alphabet = [' ', '\t', '\r', '\n', '\r\n', ':', ',', '\x0b', '\x0c', '\xa0', '\x7f', '\x00', 'a', 'C', '/', '0', '5', '-', '\r\nContent-Length: 3', '\r\nTransfer-Encoding: chunked', '\r\nConnection: close', '\r\nExpect: x'];
-  let seed = 12345;
-  const random = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const random = seededRandom(12345);
   let accepted = 0;
   for (let round = 0; round < 30_000; round++) {
-    let text = seeds[random(seeds.length)];
-    for (let m = 1 + random(3); m > 0; m--) {
-      const at = random(text.length + 1);
-      if (random(3) === 0) text = text.slice(0, at) + text.slice(at + 1 + random(4));
-      else text = text.slice(0, at) + alphabet[random(alphabet.length)] + text.slice(at);
-    }
+    const text = mutate(seeds[random(seeds.length)]!, alphabet, random, 1 + random(3));
     const b = Buffer.from(text + '\r\n\r\n', 'latin1');
     const end = findHeadEnd(b, 0);
     const expected = referenceRead(b.toString('latin1', 0, end - 4));
