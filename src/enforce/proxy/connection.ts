@@ -3,13 +3,15 @@
 // Requests are parsed as they arrive, judged by the decision point, and then their
 // exact bytes (head and body, framing untouched) go to one upstream connection that
 // belongs to this client connection. Responses come back in request order, their framing
-// tracked only to know where each ends. Pipelined requests are taken one at a time: the
-// next is read only once the answer to the last is complete, as dockerd itself serves
-// them. Forwarding it sooner lost the daemon's answer whenever the daemon closed the
-// connection after answering (a malformed request's 400): the write of the next request
-// failed, and Node then dropped the connection with that answer unread. When the daemon hijacks the
-// connection (101 upgrade, or Docker's 200 raw stream on attach/exec-start) both
-// directions become a plain pipe with half-close.
+// tracked only to know where each ends. When the daemon hijacks the connection (101
+// upgrade, or Docker's 200 raw stream on attach/exec-start) both directions become a
+// plain pipe with half-close.
+//
+// Pipelined requests are taken one at a time: the next is read only once the answer to
+// the last is complete, as dockerd itself serves them. Forwarding it sooner lost the
+// daemon's answer whenever the daemon closed the connection after answering (a malformed
+// request's 400): the write of the next request failed, and Node then dropped the
+// connection with that answer unread.
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Identity } from '../../tenancy/index.js';
@@ -830,8 +832,8 @@ export class ProxyConnection {
         if (status < 200 && status !== 101) {
           // Interim answer (100 Continue, 103): pass it on, unless the proxy already said it.
           if (status === 100 && exchange.dropContinue) {
-            sent = this.passOn(buf, sent, pos);
-            sent = end;
+            this.passOn(buf, sent, pos);
+            sent = end; // the daemon's own 100 is not passed on
           }
           pos = end;
           continue;
@@ -839,7 +841,7 @@ export class ProxyConnection {
         pos = end;
         exchange.status = status;
         if (status === 101) {
-          sent = this.passOn(buf, sent, pos);
+          this.passOn(buf, sent, pos);
           this.enterTunnel(buf.subarray(pos));
           return;
         }
@@ -852,7 +854,7 @@ export class ProxyConnection {
         else if (head.contentLength >= 0) this.respBody = new LengthBody(head.contentLength);
         else if (exchange.hijack && status >= 200 && status < 300) {
           // Docker's attach/exec-start without Upgrade: a 200 with no length, then a raw stream.
-          sent = this.passOn(buf, sent, pos);
+          this.passOn(buf, sent, pos);
           this.enterTunnel(buf.subarray(pos));
           return;
         } else {
