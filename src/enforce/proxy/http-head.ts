@@ -139,9 +139,11 @@ export function parseRequestHead(buf: Buffer, end: number, text = buf.toString('
       if (chunked || !equalsIgnoringCase(buf, a, b, 'chunked')) throw new HeadError(400, 'unsupported Transfer-Encoding');
       chunked = true;
     } else if (nameLength === 10 && nameIs(buf, from, 'connection')) {
-      connectionClose ||= hasTokenAt(buf, a, b, 'close');
-      connectionKeepAlive ||= hasTokenAt(buf, a, b, 'keep-alive');
-      connectionUpgrade ||= hasTokenAt(buf, a, b, 'upgrade');
+      // As dockerd (Go's server) reads a request's Connection: a word between spaces counts too
+      // ("x keep-alive" keeps an HTTP/1.0 connection open there), not only a list member.
+      connectionClose ||= hasTokenAt(buf, a, b, 'close', true);
+      connectionKeepAlive ||= hasTokenAt(buf, a, b, 'keep-alive', true);
+      connectionUpgrade ||= hasTokenAt(buf, a, b, 'upgrade', true);
     } else if (nameLength === 7 && nameIs(buf, from, 'upgrade')) {
       upgradeHeader = true;
     } else if (nameLength === 6 && nameIs(buf, from, 'expect')) {
@@ -360,11 +362,14 @@ function equalsIgnoringCase(buf: Buffer, from: number, to: number, lower: string
   return true;
 }
 
-/** Whether the comma-separated list in `buf[from, to)` has a member equal to `token`, ignoring case. */
-function hasTokenAt(buf: Buffer, from: number, to: number, token: string): boolean {
+/**
+ * Whether the comma-separated list in `buf[from, to)` has a member equal to `token`, ignoring
+ * case; with `wordsToo`, spaces and tabs separate members as commas do.
+ */
+function hasTokenAt(buf: Buffer, from: number, to: number, token: string, wordsToo = false): boolean {
   let member = from;
   for (let i = from; i <= to; i++) {
-    if (i < to && buf[i] !== 44 /* , */) continue;
+    if (i < to && buf[i] !== 44 /* , */ && !(wordsToo && isOws(buf[i]!))) continue;
     let a = member;
     let b = i;
     member = i + 1;

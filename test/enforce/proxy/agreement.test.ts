@@ -61,9 +61,6 @@ describe('dockgate answers as dockerd does', { skip: !canRun && 'needs root to r
         same++;
         continue;
       }
-      // dockgate may close sooner, after the same first answer: an HTTP/1.0 keep-alive it does not
-      // read as one (dockerd also takes "x keep-alive" for it), so the request behind is not served.
-      if (proxied.length === 1 && direct.length === 2 && proxied[0] === direct[0] && reply.closed && text.includes('HTTP/1.0')) continue;
       // Where they differ, dockgate refused the request itself, stricter than dockerd: a JSON
       // error of its own, and the connection closed.
       const [first] = splitResponses(reply.data).filter((r) => r.status >= 200);

@@ -27,6 +27,10 @@ test('request heads: method, target, version, framing, keep-alive, upgrade, expe
   assert.equal(h.keepAlive, true);
   assert.equal(req('GET / HTTP/1.0\r\n\r\n').keepAlive, false);
   assert.equal(req('GET / HTTP/1.1\r\nConnection: close\r\n\r\n').keepAlive, false);
+  // Connection as Go's server reads it: words between spaces count, as list members do.
+  assert.equal(req('GET / HTTP/1.0\r\nConnection: x keep-alive\r\n\r\n').keepAlive, true);
+  assert.equal(req('GET / HTTP/1.1\r\nConnection: te\tclose\r\n\r\n').keepAlive, false);
+  assert.equal(req('GET / HTTP/1.1\r\nConnection: closed\r\n\r\n').keepAlive, true);
   assert.deepEqual(req('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n').framing, { kind: 'chunked' });
   assert.equal(req('POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n').expectContinue, true);
   assert.deepEqual(req('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n').framing, { kind: 'length', length: 5 });
@@ -188,7 +192,8 @@ function referenceRead(text: string): { refused: true } | Record<string, unknown
   if (te.length === 1 && (lengths.length > 0 || line[3] === '0')) return refused;
   const expect = values('expect');
   if (expect.some((v) => v.toLowerCase() !== '100-continue')) return refused;
-  const tokens = values('connection').flatMap((v) => v.split(',')).map((t) => t.replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase());
+  // Connection's words as Go's server takes them: separated by commas, spaces or tabs.
+  const tokens = values('connection').flatMap((v) => v.split(/[, \t]/)).map((t) => t.toLowerCase());
   const length = lengths.length > 0 ? Number(lengths[0]) : 0;
   return {
     method: line[1], target: line[2], minorVersion: Number(line[3]), rawHeaders: headers,
