@@ -72,3 +72,33 @@ test('the upstream disconnecting mid-stream closes the client connection', async
     up.close();
   }
 });
+
+test('a daemon that resets the connection while a body is still being sent: the client gets a 502 that says so', async () => {
+  // The fake daemon reads nothing and closes with the request unread in its socket: the proxy's
+  // side of the connection is reset (ECONNRESET), with no answer.
+  const dir = fs.mkdtempSync('/tmp/dgr-');
+  const upstreamSocket = path.join(dir, 'u.sock');
+  const server = net.createServer({ pauseOnConnect: true }, (s) => {
+    s.on('error', () => {});
+    setTimeout(() => s.destroy(), 300);
+  });
+  await new Promise<void>((r) => server.listen(upstreamSocket, r));
+  const proxy = await startInProcessProxy(upstreamSocket, allowAll);
+  try {
+    const client = await rawConnect(proxy.socket);
+    let answer = '';
+    client.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    const ended = new Promise((r) => client.on('end', r));
+    client.write('POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: 10\r\n\r\n01234');
+    await new Promise((r) => setTimeout(r, 100));
+    client.write('56789');
+    await ended;
+    client.destroy();
+    assert.match(answer, /^HTTP\/1\.1 502 /);
+    assert.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).message, /closed the connection while the request was sent \(ECONNRESET\)/);
+  } finally {
+    await proxy.close();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
