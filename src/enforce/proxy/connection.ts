@@ -36,7 +36,7 @@ export interface ConnectionSettings {
   maxHeaderBytes: number;
 }
 
-/** The longest head kept as `lastHead`: the memo's own bound (policy-point.ts), so a repeat is also a memo hit. */
+/** The longest head kept as `lastHead`, to be recognised when it comes again: a connection holds at most this much for it. */
 const MAX_REPEATED_HEAD = 1024;
 
 /** Upper bound on a response head from the daemon: a broken upstream must not grow memory. */

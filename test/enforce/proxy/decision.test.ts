@@ -67,6 +67,24 @@ describe('decision point (fake upstream)', () => {
     assert.equal(forwarded, 'GET /fine HTTP/1.1\r\nHost: x\r\n\r\n');
   });
 
+  test('header values with control bytes around them, or a Content-Length dockerd would not read: 400 JSON, nothing forwarded', async () => {
+    for (const head of [
+      'GET /a HTTP/1.1\r\nHost: x\r\nX-Thing: \x0bv\r\n\r\n', // a vertical tab is not whitespace to dockerd
+      'GET /a HTTP/1.1\r\nHost: x\r\nX-Thing: v\x0c\r\n\r\n',
+      'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: \xa03\r\n\r\nabc', // nor a no-break space
+    ]) {
+      const before = upstream.received().length;
+      const reply = await rawExchange(proxy.socket, Buffer.from(head, 'latin1'));
+      const [res, ...rest] = splitResponses(reply.data);
+      assert.equal(res?.status, 400, JSON.stringify(head));
+      assert.equal(res!.headers['content-type'], 'application/json');
+      assert.match(JSON.parse(res!.body).message, /invalid character in header X-Thing|invalid Content-Length/);
+      assert.equal(rest.length, 0);
+      assert.ok(reply.closed);
+      assert.equal(upstream.received().length, before, `nothing of ${JSON.stringify(head)} reached the daemon`);
+    }
+  });
+
   test('pipelined allowed, refused, allowed: answers in order, only the allowed reach the daemon', async () => {
     const before = upstream.requests;
     const reply = await rawExchange(proxy.socket, 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /denied HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n', { until: until(3) });
