@@ -1,6 +1,6 @@
 // One JSON line per request (pino): who asked what, what was decided, how it ended.
 import pino from 'pino';
-import { encodeRequestLine, requestLineBound, requestLineText, type RequestRecord } from './request-line.js';
+import { RequestLineEncoder, requestLineBound, requestLineText, type RequestRecord } from './request-line.js';
 
 export type { RequestRecord };
 
@@ -49,6 +49,7 @@ type Destination = pino.DestinationStream & {
 class BatchingSink {
   private batch = Buffer.allocUnsafeSlow(BATCH_CAPACITY);
   private used = 0;
+  private readonly requestLines = new RequestLineEncoder();
   private readonly timer: NodeJS.Timeout;
   private droppedLines = 0;
   private lastWarning = -Infinity;
@@ -91,7 +92,7 @@ class BatchingSink {
       this.write(requestLineText(record, Date.now()));
       return;
     }
-    this.used = encodeRequestLine(record, Date.now(), this.batch, this.used);
+    this.used = this.requestLines.encode(record, Date.now(), this.batch, this.used);
     if (this.used >= BATCH_BYTES) this.flush();
   }
 

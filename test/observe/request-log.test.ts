@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger, RequestLog } from '../../src/observe/index.js';
+import { createLogger, RequestLog, type RequestRecord } from '../../src/observe/index.js';
 
 const record = (i: number) => ({ method: 'GET', path: `/r${i}`, status: 200, uid: 0, user: 'root', decision: 'allow' as const, duration: 0.5 });
 
@@ -93,6 +93,22 @@ test('lines logged to standard output just before the process exits are not lost
   assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { path: string }).path), ['/o0', '/o1', '/o2']);
 });
 
+/** Lines that each repeat the one before or change one of its fields from it (a reason comes and goes). */
+function repeatsAndChanges() {
+  const base: RequestRecord = { ...record(7), path: '/_ping', reason: undefined };
+  const changes: Partial<RequestRecord>[] = [
+    {}, { method: 'HEAD' }, { path: '/version' }, { path: '/_p\u00efng' }, { status: 404 }, { uid: null }, { uid: 1000 },
+    { user: 'alice' }, { decision: 'deny' }, { duration: 3.25 }, { reason: 'a reason' }, { reason: undefined }, { path: '/' + 'z'.repeat(600) },
+  ];
+  const out: RequestRecord[] = [];
+  let last = base;
+  for (const change of changes) {
+    last = { ...last, ...change };
+    out.push(last, { ...last });
+  }
+  return out;
+}
+
 test("request lines are exactly the lines pino writes for the record, key order included", async () => {
   const records = [
     record(1),
@@ -104,6 +120,9 @@ test("request lines are exactly the lines pino writes for the record, key order 
     { ...record(4), path: '/' + 'y'.repeat(10000), duration: NaN, uid: -1 }, // longer than a batch could hold at worst
     // Numbers around the point where the encoder splits them into parts below 10^9.
     ...[999_999_999, 1e9, 1e9 + 1, 1e10 - 1, 2 ** 31, 2 ** 53 - 1].map((uid, i) => ({ ...record(100 + i), uid, status: uid })),
+    // The encoder reuses the bytes of the line before while the fields they show are the same:
+    // a line equal to the one before, then each field changed alone, each change then repeated.
+    ...repeatsAndChanges(),
   ];
   const started = Date.now();
   const fast = tempFile();

@@ -17,13 +17,14 @@ import { performance } from 'node:perf_hooks';
 import type { Identity } from '../../tenancy/index.js';
 import { mayHijack } from '../../docker/index.js';
 import type { Logger, RequestLog } from '../../observe/index.js';
-import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http-head.js';
+import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-head.js';
 import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './body-framing.js';
 import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } from './decision.js';
 import { BodySpool, SpoolLimitError } from './body-spool.js';
 import { CONTINUE_100, errorResponse } from './responses.js';
 import { connectUpstream, type Address } from './upstream.js';
 import { headForBody } from './rewrite-head.js';
+import { RepeatedHead } from './repeated-head.js';
 import type { ReusedReads } from './listeners.js';
 
 export interface ConnectionSettings {
@@ -36,7 +37,7 @@ export interface ConnectionSettings {
   maxHeaderBytes: number;
 }
 
-/** The longest head kept as `lastHead`, to be recognised when it comes again: a connection holds at most this much for it. */
+/** The longest head, of a request or of an answer, kept to be recognised when it comes again (repeated-head.ts). */
 const MAX_REPEATED_HEAD = 1024;
 
 /** Upper bound on a response head from the daemon: a broken upstream must not grow memory. */
@@ -98,7 +99,7 @@ export class ProxyConnection {
    * The last bodyless head read, kept to be recognised when it comes again: then neither parsed
    * again nor hashed again (the decision point's memo finds the very same text).
    */
-  private lastHead: RequestHead | null = null;
+  private readonly lastHead = new RepeatedHead<RequestHead>(MAX_REPEATED_HEAD);
   /** The last request was a POST: line breaks before the next are dropped (skipCrlfAfterPost). */
   private afterPost = false;
   /** When the current partial head started arriving (0: no partial head); for the header timeout. */
@@ -121,6 +122,8 @@ export class ProxyConnection {
   private respState = RespState.Head;
   private respBuf: Buffer | null = null;
   private respScanFrom = 0;
+  /** The daemon's last response head, kept to be recognised when it comes again. */
+  private readonly lastResponseHead = new RepeatedHead<ResponseHead>(MAX_REPEATED_HEAD);
   private respBody: BodyTracker | null = null;
 
   private upstreamFull = false;
@@ -244,6 +247,12 @@ export class ProxyConnection {
     if (this.headStartedAt === 0) this.headStartedAt = performance.now();
     if (this.afterPost && !this.skipCrlfAfterPost()) return false;
     const buf = this.inbuf!;
+    // A client that polls sends the same head again and again: the same bytes read the same.
+    const repeated = this.lastHead.match(buf, 0);
+    if (repeated > 0) {
+      this.takeHead(this.lastHead.head, buf, repeated);
+      return true;
+    }
     const end = findHeadEnd(buf, this.headScanFrom);
     const limit = this.settings.maxHeaderBytes;
     if (end < 0 || end > limit) {
@@ -256,28 +265,28 @@ export class ProxyConnection {
       this.headScanFrom = buf.length;
       return false;
     }
-    // A client that polls sends the same head again and again: the same text reads the same.
-    const text = buf.toString('latin1', 0, end - 4);
     let head: RequestHead;
-    if (this.lastHead !== null && this.lastHead.text === text) {
-      head = this.lastHead;
-    } else {
-      try {
-        head = parseRequestHead(buf, end, text);
-      } catch (err) {
-        if (!(err instanceof HeadError)) throw err;
-        this.refuse(err.status, err.message);
-        return false;
-      }
-      this.lastHead = head.framing.kind === 'none' && text.length <= MAX_REPEATED_HEAD ? head : null;
+    try {
+      head = parseRequestHead(buf, end);
+    } catch (err) {
+      if (!(err instanceof HeadError)) throw err;
+      this.refuse(err.status, err.message);
+      return false;
     }
+    if (head.framing.kind === 'none') this.lastHead.keep(buf, 0, end, head);
+    else this.lastHead.forget();
+    this.takeHead(head, buf, end);
+    return true;
+  }
+
+  /** The head `buf[0, end)` is read: its request begins. */
+  private takeHead(head: RequestHead, buf: Buffer, end: number): void {
     // Usually the read held just this head: no new view of it (a view costs a typed-array allocation).
     const headBytes = end === buf.length ? buf : buf.subarray(0, end);
     this.inbuf = end < buf.length ? buf.subarray(end) : null;
     this.headScanFrom = 0;
     this.headStartedAt = 0;
     this.beginRequest(head, headBytes);
-    return true;
   }
 
   /**
@@ -809,24 +818,31 @@ export class ProxyConnection {
         return;
       }
       if (this.respState === RespState.Head) {
-        const end = findHeadEnd(buf, Math.max(pos, this.respScanFrom));
-        if (end < 0) {
-          sent = this.passOn(buf, sent, pos);
-          if (buf.length - pos > MAX_RESPONSE_HEAD) {
-            this.protocolError('response head from the daemon too long');
+        let end = this.lastResponseHead.match(buf, pos);
+        let head: ResponseHead;
+        if (end > 0) {
+          head = this.lastResponseHead.head;
+          this.respScanFrom = 0;
+        } else {
+          end = findHeadEnd(buf, Math.max(pos, this.respScanFrom));
+          if (end < 0) {
+            sent = this.passOn(buf, sent, pos);
+            if (buf.length - pos > MAX_RESPONSE_HEAD) {
+              this.protocolError('response head from the daemon too long');
+              return;
+            }
+            this.respBuf = buf.subarray(pos); // wait for the rest of the head
+            this.respScanFrom = buf.length - pos;
             return;
           }
-          this.respBuf = buf.subarray(pos); // wait for the rest of the head
-          this.respScanFrom = buf.length - pos;
-          return;
-        }
-        this.respScanFrom = 0;
-        let head;
-        try {
-          head = parseResponseHead(buf, end, pos);
-        } catch (err) {
-          this.protocolError((err as Error).message);
-          return;
+          this.respScanFrom = 0;
+          try {
+            head = parseResponseHead(buf, end, pos);
+          } catch (err) {
+            this.protocolError((err as Error).message);
+            return;
+          }
+          this.lastResponseHead.keep(buf, pos, end, head);
         }
         const status = head.status;
         if (status < 200 && status !== 101) {

@@ -82,14 +82,13 @@ function isFieldValueByte(c: number): boolean {
 }
 
 /**
- * Parses a request head; `end` is the index just past its CRLFCRLF, `text` the head's latin1
- * text without it (made here unless the caller has it already). The head is validated
- * where it lies in the buffer, byte by byte; the only strings made are the head's text (the
- * decision memo's key), the method and the target, each a slice of that text. The header
- * list is made from the text only when something asks for it: a request whose decision is
- * remembered never does.
+ * Parses a request head; `end` is the index just past its CRLFCRLF. The head is validated
+ * where it lies in the buffer, byte by byte; the only strings made are the head's latin1 text
+ * without the CRLFCRLF (the decision memo's key), the method and the target, each a slice of
+ * that text. The header list is made from the text only when something asks for it: a request
+ * whose decision is remembered never does.
  */
-export function parseRequestHead(buf: Buffer, end: number, text = buf.toString('latin1', 0, end - 4)): RequestHead {
+export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   const stop = end - 4; // the head without its final CRLFCRLF
   // "METHOD SP /target SP HTTP/1.x CRLF", in one pass: a token, a target of visible bytes.
   let i = 0;
@@ -158,6 +157,7 @@ export function parseRequestHead(buf: Buffer, end: number, text = buf.toString('
     : contentLength > 0
       ? { kind: 'length', length: contentLength }
       : NO_BODY;
+  const text = buf.toString('latin1', 0, stop);
   return new ParsedRequestHead(
     text.slice(0, sp1),
     text.slice(sp1 + 1, sp2),
