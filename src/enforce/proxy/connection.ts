@@ -244,8 +244,7 @@ export class ProxyConnection {
 
   /** Takes one request head from inbuf if complete. Returns false when more bytes are needed. */
   private readHead(): boolean {
-    if (this.headStartedAt === 0) this.headStartedAt = performance.now();
-    if (this.afterPost && !this.skipCrlfAfterPost()) return false;
+    if (this.afterPost && !this.skipCrlfAfterPost()) return this.headIncomplete();
     const buf = this.inbuf!;
     // A client that polls sends the same head again and again: the same bytes read the same.
     const repeated = this.lastHead.match(buf, 0);
@@ -263,7 +262,7 @@ export class ProxyConnection {
         return false;
       }
       this.headScanFrom = buf.length;
-      return false;
+      return this.headIncomplete();
     }
     let head: RequestHead;
     try {
@@ -277,6 +276,12 @@ export class ProxyConnection {
     else this.lastHead.forget();
     this.takeHead(head, buf, end);
     return true;
+  }
+
+  /** More bytes are needed for the head: the header timeout runs from when its first bytes came. */
+  private headIncomplete(): false {
+    if (this.headStartedAt === 0) this.headStartedAt = performance.now();
+    return false;
   }
 
   /** The head `buf[0, end)` is read: its request begins. */

@@ -123,6 +123,18 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     assert.deepEqual(splitResponses(reply.data).map((r) => r.status), [200, 400]);
   });
 
+
+  test('a line break after a POST body and then silence → 408 after the header timeout', async () => {
+    // The proxy waits to see whether more line breaks come (as dockerd does): that wait is a
+    // partial head too, and the header timeout bounds it.
+    const started = Date.now();
+    const reply = await rawExchange(served.socket, 'POST /_ping HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\nab\r\n', { timeoutMs: 5000 });
+    const responses = splitResponses(reply.data);
+    assert.deepEqual(responses.map((r) => r.status), [404, 408]); // dockerd has no POST /_ping
+    assert.match(JSON.parse(responses[1]!.body).message, /timed out/);
+    assert.ok(reply.closed, 'connection closed after the 408');
+    assert.ok(Date.now() - started < 3000);
+  });
   test('Expect: 100-continue: the client gets 100, sends the body, gets the answer', async () => {
     const s = await rawConnect(served.socket);
     const body = JSON.stringify({ Image: image, Cmd: ['true'] });
