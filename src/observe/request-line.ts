@@ -53,13 +53,15 @@ const MAX_KEPT_MIDDLE = 512;
  * for the time and the duration (the same request from the same caller with the same answer,
  * and many requests within one millisecond), so the encoder keeps the bytes of the last line's
  * time prefix and of its fields from "method" to "duration", and copies them while they still
- * apply: encoding each character anew was about a twentieth of the proxy's CPU per request.
+ * apply. Encoding every character of every line was about 4% of the proxy's CPU per /_ping;
+ * copying halved that.
  */
 export class RequestLineEncoder {
   private prefixTime = -1;
   /** `{"level":30,"time":` and the digits of `prefixTime`. */
   private prefix: Uint8Array = new Uint8Array(0);
-  // The fields the kept middle was made from; strings compare by identity first, so cheaply.
+  // The fields the kept middle was made from. A connection that repeats a request hands over the
+  // very same strings each time (the head is reused, see repeated-head.ts): one check each.
   private method = '';
   private path = '';
   private status = -1;

@@ -2,8 +2,8 @@
 //
 // Clients that poll send the same request head again and again, and the daemon's answer to it
 // keeps the same head until its Date header moves to the next second. A head recognised here is
-// neither searched for its end nor parsed: one comparison of bytes instead, about a tenth of
-// the cost, and the parse kept from before.
+// neither searched for its end nor parsed: one comparison of bytes instead, and the parse kept
+// from before is used again (the same strings too, which later comparisons find identical).
 
 export class RepeatedHead<T> {
   private bytes: Buffer | null = null;
