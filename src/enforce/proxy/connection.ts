@@ -827,7 +827,6 @@ export class ProxyConnection {
         let head: ResponseHead;
         if (end > 0) {
           head = this.lastResponseHead.head;
-          this.respScanFrom = 0;
         } else {
           end = findHeadEnd(buf, Math.max(pos, this.respScanFrom));
           if (end < 0) {
@@ -840,7 +839,6 @@ export class ProxyConnection {
             this.respScanFrom = buf.length - pos;
             return;
           }
-          this.respScanFrom = 0;
           try {
             head = parseResponseHead(buf, end, pos);
           } catch (err) {
@@ -849,6 +847,7 @@ export class ProxyConnection {
           }
           this.lastResponseHead.keep(buf, pos, end, head);
         }
+        this.respScanFrom = 0;
         const status = head.status;
         if (status < 200 && status !== 101) {
           // Interim answer (100 Continue, 103): pass it on, unless the proxy already said it.

@@ -271,15 +271,7 @@ export function parseResponseHead(buf: Buffer, end: number, start = 0): Response
       endOfLine(buf, from, stop); // a bare CR or LF is refused as such
       throw new HeadError(502, 'malformed upstream header line');
     }
-    lineEnd = colon + 1;
-    while (lineEnd < stop) {
-      const c = buf[lineEnd]!;
-      if (c === CR || c === LF) {
-        if (c === CR && buf[lineEnd + 1] === LF) break;
-        throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
-      }
-      lineEnd++;
-    }
+    lineEnd = endOfLine(buf, colon + 1, stop);
     // Candidates by name length first: content-length 14, transfer-encoding 17, connection 10.
     const nameLength = colon - from;
     if (nameLength === 14 && nameIs(buf, from, 'content-length')) {
