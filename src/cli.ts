@@ -8,6 +8,8 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 interface Command {
   summary: string;
+  /** What `dockgate COMMAND --help` prints after the usage line: its arguments and flags. */
+  help: string;
   options: Options;
   /** Positional arguments allowed (e.g. the query of `eval`). */
   positionals: boolean;
@@ -21,6 +23,23 @@ const flag = { type: 'boolean' } as const;
 const commands: Record<string, Command> = {
   serve: {
     summary: 'socket proxy in front of dockerd',
+    help: `[flags]
+
+  --listen unix://PATH | tcp://HOST:PORT   where clients connect (repeatable; default unix:///run/dockgate.sock)
+  --upstream unix://PATH | tcp://HOST:PORT the Docker daemon (default unix:///var/run/docker.sock)
+  --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
+  --data PATH            JSON or YAML data for the policy (repeatable)
+  --config FILE          TOML settings for the built-in pack
+  --decision-log FILE|-  one JSON line per request (default: stderr; - for stdout)
+  --log-level LEVEL      trace, debug, info (default), warn, error, fatal or silent
+  --socket-mode MODE     permissions of a Unix listening socket, octal (default 660)
+  --socket-group GROUP   group of a Unix listening socket, name or number
+  --tls-cert FILE, --tls-key FILE, --tls-ca FILE
+                         TLS for a tcp:// listener; clients must present a certificate signed by the CA
+  --insecure-tcp         allow a tcp:// listener without TLS (anyone who reaches it acts as anonymous)
+  --header-timeout DURATION
+                         time allowed for a request head to arrive, e.g. 30s (default) or 500ms
+`,
     options: {
       listen: strs, upstream: str, policy: strs, data: strs, config: str,
       'decision-log': str, metrics: str, 'tls-cert': str, 'tls-key': str, 'tls-ca': str,
@@ -31,24 +50,50 @@ const commands: Record<string, Command> = {
   },
   eval: {
     summary: 'evaluate a Rego query, like `opa eval`',
+    help: `[flags] QUERY
+
+  -d, --data PATH        Rego or JSON/YAML data file or folder (repeatable)
+  -i, --input FILE       the input document (JSON or YAML)
+  --format json|pretty   output format (default json, as opa eval prints it)
+  --v0-compatible        read policies as OPA 0.x
+`,
     options: { data: { type: 'string', short: 'd', multiple: true }, input: { type: 'string', short: 'i' }, format: str, 'v0-compatible': flag },
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/eval.js')).runEval(v, p),
   },
   test: {
     summary: 'run Rego test_ rules, like `opa test`',
+    help: `[flags] PATH...
+
+  -v, --verbose          list every test, not only failures
+  --v0-compatible        read policies as OPA 0.x
+`,
     options: { 'v0-compatible': flag, verbose: { type: 'boolean', short: 'v' } },
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/test.js')).runTest(v, p),
   },
   bench: {
     summary: 'benchmark a Rego query, like `opa bench`',
+    help: `[flags] QUERY
+
+  -d, --data PATH        Rego or JSON/YAML data file or folder (repeatable)
+  -i, --input FILE       the input document (JSON or YAML)
+  --count N              evaluations to time
+  --format json|pretty   output format (default pretty)
+  --v0-compatible        read policies as OPA 0.x
+`,
     options: { data: { type: 'string', short: 'd', multiple: true }, input: { type: 'string', short: 'i' }, count: str, format: str, 'v0-compatible': flag },
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/bench.js')).runBench(v, p),
   },
   policy: {
     summary: 'the built-in policy pack: list | explain RULE | export [--out DIR]',
+    help: `list | explain RULE | export [--out DIR]
+
+  list                   the pack's rules, one a line
+  explain RULE           what a rule checks, and how to allow what it refuses
+  export [--out DIR]     the pack's Rego files (to DIR, or to stdout)
+`,
     options: { out: str },
     positionals: true,
     run: async (v, p) => (await import('./policy/commands.js')).runPolicy(v, p),
@@ -57,7 +102,7 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return `usage: dockgate COMMAND [flags]\n\ncommands:\n${lines.join('\n')}\n`;
+  return `usage: dockgate COMMAND [flags]\n\ncommands:\n${lines.join('\n')}\n\ndockgate COMMAND --help lists a command's flags.\n`;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -82,6 +127,10 @@ export async function main(argv: string[]): Promise<void> {
     fail(`unknown command "${name}" (try: dockgate --help)`);
     return;
   }
+  if (asksForHelp(rest)) {
+    process.stdout.write(`usage: dockgate ${name} ${command.help}`);
+    return;
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals, strict: true });
@@ -95,6 +144,15 @@ export async function main(argv: string[]): Promise<void> {
     // Commands report their own expected failures; anything reaching here is still one line, never a trace.
     fail(`${name}: ${(err as Error)?.message ?? String(err)}`);
   }
+}
+
+/** `-h` or `--help` among the flags (not after a `--`, where arguments are taken as they are). */
+function asksForHelp(args: string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
 }
 
 function fail(message: string): void {
