@@ -11,13 +11,13 @@ export interface LoadResult {
   p50ms: number;
   p99ms: number;
   errors: number;
-  /** How much `sample` (if given) grew over the measured window: e.g. a process's CPU time. */
-  sampleDelta: number;
+  /** How much each of `sample`'s figures (if given) grew over the measured window: e.g. CPU times. */
+  sampleDelta: number[];
 }
 
 /**
  * Runs `concurrency` connections against `socket` for `durationMs` (after `warmupMs`).
- * `sample`, read as the measured window opens and closes, gives `sampleDelta`.
+ * `sample`, read as the measured window opens and closes, gives `sampleDelta` (figure by figure).
  */
 export async function runLoad(
   socket: string,
@@ -25,7 +25,7 @@ export async function runLoad(
   concurrency: number,
   durationMs: number,
   warmupMs: number,
-  sample: () => number = () => 0,
+  sample: () => number[] = () => [],
 ): Promise<LoadResult> {
   const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: dockgate-bench\r\n\r\n`);
   const latencies: number[] = [];
@@ -84,7 +84,7 @@ export async function runLoad(
   measureStart = performance.now();
   await new Promise((r) => setTimeout(r, durationMs));
   measuring = false;
-  const sampleDelta = sample() - sampleStart;
+  const sampleDelta = sample().map((v, i) => v - sampleStart[i]!);
   const seconds = (performance.now() - measureStart) / 1000;
   stopping = true;
   await Promise.all(workers);
