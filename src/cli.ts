@@ -38,7 +38,8 @@ const commands: Record<string, Command> = {
                          TLS for a tcp:// listener; clients must present a certificate signed by the CA
   --insecure-tcp         allow a tcp:// listener without TLS (anyone who reaches it acts as anonymous)
   --header-timeout DURATION
-                         time allowed for a request head to arrive, e.g. 30s (default) or 500ms
+                         time allowed for a request head, or a body the policy reads, to arrive
+                         (a build context: to stall), e.g. 30s (default) or 500ms
 `,
     options: {
       listen: strs, upstream: str, policy: strs, data: strs, config: str,

@@ -25,6 +25,7 @@ import { CONTINUE_100, errorResponse } from './responses.js';
 import { connectUpstream, type Address } from './upstream.js';
 import { headForBody } from './rewrite-head.js';
 import { RepeatedHead } from './repeated-head.js';
+import type { HeldBodies } from './held-bodies.js';
 import type { ReusedReads } from './listeners.js';
 
 export interface ConnectionSettings {
@@ -35,6 +36,8 @@ export interface ConnectionSettings {
   requestLog: RequestLog;
   /** Largest request head accepted (request line + headers). */
   maxHeaderBytes: number;
+  /** Bodies held in memory to be judged, counted across the proxy's connections. */
+  heldBodies: HeldBodies;
 }
 
 /** The longest head, of a request or of an answer, kept to be recognised when it comes again (repeated-head.ts). */
@@ -102,8 +105,13 @@ export class ProxyConnection {
   private readonly lastHead = new RepeatedHead<RequestHead>(MAX_REPEATED_HEAD);
   /** The last request was a POST: line breaks before the next are dropped (skipCrlfAfterPost). */
   private afterPost = false;
-  /** When the current partial head started arriving (0: no partial head); for the header timeout. */
-  headStartedAt = 0;
+  /**
+   * Since when the proxy has waited for the client to finish a request head (from its first
+   * bytes), a body held in memory to be judged (from the head: all of it in time), or a body
+   * spooled to be judged (from its last bytes); 0: not waiting. Past the header timeout, the
+   * proxy's timer ends the request (checkTimeout).
+   */
+  private waitingSince = 0;
   private reqBody: BodyTracker | null = null;
   /** Forward the current body (false: a refused request's body is read and dropped). */
   private forwardBody = true;
@@ -112,6 +120,10 @@ export class ProxyConnection {
   private collectedRaw: Buffer[] = [];
   private collectedBytes = 0;
   private collectLimit = 0;
+  /** Bytes of `collected` and `collectedRaw` counted in the proxy's held bodies. */
+  private heldBytes = 0;
+  /** Whose held bodies this connection's count as (heldBodies). */
+  private readonly caller: string;
   /** The spooled body of the current request (Spooling, Deciding, Replaying), and its reader. */
   private spool: BodySpool | null = null;
   private spoolObserver: BodyObserver | null = null;
@@ -143,6 +155,7 @@ export class ProxyConnection {
     /** How a Unix client's bytes arrive (listeners.ts); other clients emit 'data'. */
     private readonly clientReads?: ReusedReads,
   ) {
+    this.caller = `${identity.via}:${identity.uid ?? identity.user}`;
     const onClientBytes = (chunk: Buffer) => {
       try {
         this.onClientData(chunk);
@@ -280,7 +293,7 @@ export class ProxyConnection {
 
   /** More bytes are needed for the head: the header timeout runs from when its first bytes came. */
   private headIncomplete(): false {
-    if (this.headStartedAt === 0) this.headStartedAt = performance.now();
+    if (this.waitingSince === 0) this.waitingSince = performance.now();
     return false;
   }
 
@@ -290,7 +303,7 @@ export class ProxyConnection {
     const headBytes = end === buf.length ? buf : buf.subarray(0, end);
     this.inbuf = end < buf.length ? buf.subarray(end) : null;
     this.headScanFrom = 0;
-    this.headStartedAt = 0;
+    this.waitingSince = 0;
     this.beginRequest(head, headBytes);
   }
 
@@ -326,9 +339,9 @@ export class ProxyConnection {
     if (want > 0) {
       // The decision needs the body: read it (bounded) before anything is forwarded.
       this.reqState = ReqState.Collecting;
+      this.waitingSince = exchange.start;
       this.collectLimit = want;
-      this.collected = [];
-      this.collectedRaw = [];
+      this.dropCollected();
       this.collectedBytes = 0;
       this.reqBody = this.bodyTracker(head);
       this.reqBody.onPayload = (piece) => {
@@ -357,6 +370,7 @@ export class ProxyConnection {
     // The head waits while the body spools: copy it out of the read buffer, which is reused.
     this.current!.headBytes = Buffer.from(this.current!.headBytes);
     this.reqState = ReqState.Spooling;
+    this.waitingSince = performance.now();
     this.spoolObserver = observer;
     this.reqBody = this.bodyTracker(head);
     // Copied: the bytes may sit in a read buffer that is reused for the next read.
@@ -371,6 +385,7 @@ export class ProxyConnection {
             return;
           }
           this.spool = spool;
+          this.waitingSince = performance.now(); // the client was paused while the file was made
           this.processRequests();
         }),
       (err: Error) => this.guard(() => this.spoolFailed(exchange, 500, `cannot spool the request body: ${err.message}`)),
@@ -464,13 +479,22 @@ export class ProxyConnection {
     const piece = n === buf.length ? buf : buf.subarray(0, n);
     this.inbuf = n === buf.length ? null : buf.subarray(n);
     if (this.reqState === ReqState.Collecting) {
+      // Held twice until forwarded: as received, and de-chunked for the decision.
+      const passed = this.settings.heldBodies.take(this.caller, 2 * piece.length);
+      if (passed !== null) {
+        this.refuseCollected(
+          passed === 'caller' ? 429 : 503,
+          passed === 'caller'
+            ? `too many request bodies from ${this.identity.user} are waiting to be judged at once; try again when they are done`
+            : 'too many request bodies are waiting to be judged at once; try again shortly',
+        );
+        return;
+      }
+      this.heldBytes += 2 * piece.length;
       this.collectedRaw.push(Buffer.from(piece));
       if (this.collectedBytes > this.collectLimit) {
-        // Too big to judge: refuse rather than judge a prefix. The rest of the body is dropped.
-        this.collected = [];
-        this.collectedRaw = [];
-        this.reqState = ReqState.Body;
-        this.applyDecision({ allow: false, status: 413, message: `request body larger than ${this.collectLimit} bytes cannot be judged` });
+        // Too big to judge: refuse rather than judge a prefix.
+        this.refuseCollected(413, `request body larger than ${this.collectLimit} bytes cannot be judged`);
         return;
       }
       if (this.reqBody!.done) {
@@ -483,11 +507,13 @@ export class ProxyConnection {
     if (this.reqState === ReqState.Spooling) {
       const exchange = this.current!.exchange;
       if (n > 0) {
+        this.waitingSince = performance.now();
         this.spoolPending++;
         this.spool!.append(Buffer.from(piece)).then(
           () =>
             this.guard(() => {
               this.spoolPending--;
+              if (this.reqState === ReqState.Spooling) this.waitingSince = performance.now(); // paused meanwhile
               if (this.spoolPending > 0 || this.closed || this.current?.exchange !== exchange) return;
               if (this.reqBody?.done && this.reqState === ReqState.Spooling) this.decideWhenSpooled();
               this.processRequests();
@@ -538,8 +564,24 @@ export class ProxyConnection {
     this.processRequests();
   }
 
+  /** The body being collected is refused before it is whole: what was held goes, the rest is read and dropped. */
+  private refuseCollected(status: number, message: string): void {
+    this.dropCollected();
+    this.reqState = ReqState.Body;
+    this.applyDecision({ allow: false, status, message });
+  }
+
+  /** Lets go of a collected body (forwarded, refused, or the connection gone). */
+  private dropCollected(): void {
+    this.collected = [];
+    this.collectedRaw = [];
+    this.settings.heldBodies.give(this.caller, this.heldBytes);
+    this.heldBytes = 0;
+  }
+
   private applyDecision(decision: Decision): void {
     const { exchange, head, headBytes, request } = this.current!;
+    this.waitingSince = 0;
     const hasBody = head.framing.kind !== 'none';
     if (decision && decision.allow === true && decision.body !== undefined) {
       if (request.body === undefined || !(this.reqBody?.done ?? false)) {
@@ -548,7 +590,7 @@ export class ProxyConnection {
       } else {
         // Forward the replacement (the bytes that were judged) with its own Content-Length.
         exchange.forwarded = true;
-        this.collectedRaw = [];
+        this.dropCollected();
         this.writeUpstreamAll([headForBody(headBytes, decision.body.length), decision.body]);
         this.requestSent();
         return;
@@ -567,7 +609,7 @@ export class ProxyConnection {
       const bodyToCome = hasBody && !this.reqBody!.done;
       if (this.collectedRaw.length > 0) {
         this.writeUpstreamAll([headBytes, ...this.collectedRaw]);
-        this.collectedRaw = [];
+        this.dropCollected();
       } else if (bodyToCome && this.inbuf !== null) {
         // The head and the body bytes already here go in one write, as the client sent them.
         // Written apart, dockerd could answer on the head alone and close (400 for a head it
@@ -592,6 +634,7 @@ export class ProxyConnection {
     }
     // Refused: answer in order, never forward.
     this.dropSpool();
+    this.dropCollected();
     const failed = (decision as { error?: boolean } | undefined)?.error === true;
     exchange.decision = failed ? 'error' : 'deny';
     const status = decision?.status ?? 403;
@@ -666,7 +709,7 @@ export class ProxyConnection {
   private refuse(status: number, message: string): void {
     this.reqState = ReqState.Done;
     this.inbuf = null;
-    this.headStartedAt = 0;
+    this.waitingSince = 0;
     this.queue.push({
       method: '-', target: '-', start: performance.now(), local: errorResponse(status, message, true), closeAfter: true,
       forwarded: false, hijack: false, dropContinue: false, sendContinue: false, status, decision: 'reject', reason: message,
@@ -674,9 +717,21 @@ export class ProxyConnection {
     this.flushLocal();
   }
 
-  /** Header timeout: called by the proxy's timer. */
-  timeoutHead(): void {
-    this.guard(() => this.refuse(408, 'timed out reading the request head'));
+  /**
+   * Called by the proxy's timer: a request head, or a body to be judged, that the client has
+   * not finished since before `deadline` ends the request with a 408 and the connection.
+   */
+  checkTimeout(deadline: number): void {
+    if (this.waitingSince === 0 || this.waitingSince >= deadline || this.closed) return;
+    if (this.reqState === ReqState.Head) {
+      this.guard(() => this.refuse(408, 'timed out reading the request head'));
+    } else if (this.reqState === ReqState.Collecting || this.reqState === ReqState.Spooling) {
+      this.guard(() => {
+        this.dropCollected();
+        this.dropSpool();
+        this.brokenBody(new HeadError(408, 'timed out reading the request body'));
+      });
+    }
   }
 
   private onClientEnd(): void {
@@ -1084,6 +1139,7 @@ export class ProxyConnection {
     this.inbuf = null;
     this.respBuf = null;
     this.dropSpool();
+    this.dropCollected();
     this.client.destroy();
     this.upstream?.destroy();
     this.onClose(this);

@@ -4,10 +4,16 @@ import type { Identity } from '../../tenancy/index.js';
 import { RequestLog } from '../../observe/index.js';
 import { ProxyConnection, type ConnectionSettings } from './connection.js';
 import type { ReusedReads } from './listeners.js';
+import { HeldBodies, type HeldBodyLimits } from './held-bodies.js';
 
-export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog'> {
-  /** A request head must be complete this many ms after its first byte, else 408. */
+export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog' | 'heldBodies'> {
+  /**
+   * A request head must be complete this many ms after its first byte, a body held to be judged
+   * this many ms after its head, and a body spooled to be judged must not stall longer; else 408.
+   */
   headerTimeoutMs: number;
+  /** Bounds on the bodies held in memory to be judged (held-bodies.ts); defaults if absent. */
+  heldBodyLimits?: HeldBodyLimits;
 }
 
 export class Proxy {
@@ -16,10 +22,10 @@ export class Proxy {
   private readonly settings: ProxySettings & ConnectionSettings;
 
   constructor(settings: ProxySettings) {
-    this.settings = { ...settings, requestLog: new RequestLog(settings.logger) };
+    this.settings = { ...settings, requestLog: new RequestLog(settings.logger), heldBodies: new HeldBodies(settings.heldBodyLimits) };
     // One coarse timer for all connections instead of one timer per request.
     const tick = Math.max(50, Math.min(1000, Math.floor(settings.headerTimeoutMs / 4)));
-    this.timer = setInterval(() => this.checkHeaderTimeouts(), tick);
+    this.timer = setInterval(() => this.checkTimeouts(), tick);
     this.timer.unref();
   }
 
@@ -34,11 +40,14 @@ export class Proxy {
     this.connections.add(conn);
   }
 
-  private checkHeaderTimeouts(): void {
+  private checkTimeouts(): void {
     const deadline = performance.now() - this.settings.headerTimeoutMs;
-    for (const conn of this.connections) {
-      if (conn.headStartedAt !== 0 && conn.headStartedAt < deadline) conn.timeoutHead();
-    }
+    for (const conn of this.connections) conn.checkTimeout(deadline);
+  }
+
+  /** Bytes of request bodies held in memory to be judged right now, by everyone. */
+  get heldBodyBytes(): number {
+    return this.settings.heldBodies.held();
   }
 
   /** Stops reading new requests; waits up to `timeoutMs` for in-flight ones, then cuts what is left. */

@@ -135,6 +135,46 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     assert.ok(reply.closed, 'connection closed after the 408');
     assert.ok(Date.now() - started < 3000);
   });
+  test('a body the policy reads that stops coming → 408 after the header timeout; nothing reached the daemon', async () => {
+    const containers = async () => (await ok(dockerAt(daemon.socket)(['ps', '-aq']))).stdout.toString();
+    const before = await containers();
+    const started = Date.now();
+    const body = JSON.stringify({ Image: image, Cmd: ['true'], Labels: { stalled: 'yes' } });
+    // Half the body, then silence: the proxy holds it to judge it whole, but not for ever.
+    const reply = await rawExchange(served.socket, `POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, body.length >> 1)}`, { timeoutMs: 5000 });
+    assertErrorAndClose(reply, 408, /timed out reading the request body/);
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(await containers(), before, 'a container was created from a stalled body');
+  });
+
+  test('a build context that stalls while it is spooled to be judged → 408 after the header timeout', async () => {
+    // The first bytes of a tar, then silence: the context is spooled to disk while the
+    // Dockerfile is looked for, and a context that stops coming must not hold its spool for ever.
+    const started = Date.now();
+    const reply = await rawExchange(served.socket, `POST /build HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n${'\0'.repeat(3000)}`, { timeoutMs: 5000 });
+    assertErrorAndClose(reply, 408, /timed out reading the request body/);
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  test('a build context that keeps coming, slowly, is not cut by the header timeout', async () => {
+    // Bytes arrive every 200 ms for 1.5 s (longer than the 600 ms timeout, but never idle that
+    // long); the context is not a tar, so the answer is the daemon's or the policy's, not 408.
+    const s = await rawConnect(served.socket);
+    let data = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => (data = Buffer.concat([data, d])));
+    const total = 8 * 512;
+    s.write(`POST /build HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: ${total}\r\n\r\n`);
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      s.write(Buffer.alloc(512));
+    }
+    for (let i = 0; i < 100 && splitResponses(data).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    s.destroy();
+    const [res] = splitResponses(data);
+    assert.ok(res, 'no answer');
+    assert.notEqual(res.status, 408, res.body);
+  });
+
   test('Expect: 100-continue: the client gets 100, sends the body, gets the answer', async () => {
     const s = await rawConnect(served.socket);
     const body = JSON.stringify({ Image: image, Cmd: ['true'] });
