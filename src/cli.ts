@@ -40,11 +40,13 @@ const commands: Record<string, Command> = {
   --header-timeout DURATION
                          time allowed for a request head, or a body the policy reads, to arrive
                          (a build context: to stall), e.g. 30s (default) or 500ms
+  --max-connections-per-user N
+                         open connections one user (uid, or certificate name) may have (default 4096)
 `,
     options: {
       listen: strs, upstream: str, policy: strs, data: strs, config: str,
       'decision-log': str, metrics: str, 'tls-cert': str, 'tls-key': str, 'tls-ca': str,
-      'socket-mode': str, 'socket-group': str, 'insecure-tcp': flag, 'log-level': str, 'header-timeout': str,
+      'socket-mode': str, 'socket-group': str, 'insecure-tcp': flag, 'log-level': str, 'header-timeout': str, 'max-connections-per-user': str,
     },
     positionals: false,
     run: async (v) => (await import('./enforce/proxy/serve.js')).runServe(v),

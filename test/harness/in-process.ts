@@ -8,7 +8,7 @@ import { listenUnix, type Listener } from '../../src/enforce/proxy/listeners.js'
 import { parseAddress } from '../../src/enforce/proxy/upstream.js';
 import type { DecisionPoint } from '../../src/enforce/proxy/decision.js';
 import { createLogger } from '../../src/observe/index.js';
-import type { HeldBodyLimits } from '../../src/enforce/proxy/held-bodies.js';
+import type { QuotaLimits } from '../../src/enforce/proxy/caller-quota.js';
 
 export interface InProcessProxy {
   socket: string;
@@ -17,7 +17,7 @@ export interface InProcessProxy {
   close(): Promise<void>;
 }
 
-export async function startInProcessProxy(upstreamSocket: string, decisionPoint: DecisionPoint, options: { mode?: number; dir?: string; heldBodyLimits?: HeldBodyLimits; headerTimeoutMs?: number } = {}): Promise<InProcessProxy> {
+export async function startInProcessProxy(upstreamSocket: string, decisionPoint: DecisionPoint, options: { mode?: number; dir?: string; heldBodyLimits?: QuotaLimits; maxConnectionsPerCaller?: number; headerTimeoutMs?: number } = {}): Promise<InProcessProxy> {
   const dir = options.dir ?? fs.mkdtempSync('/tmp/dgp-');
   const socket = path.join(dir, 'p.sock');
   const proxy = new Proxy({
@@ -27,6 +27,7 @@ export async function startInProcessProxy(upstreamSocket: string, decisionPoint:
     maxHeaderBytes: 64 * 1024,
     headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
     heldBodyLimits: options.heldBodyLimits,
+    maxConnectionsPerCaller: options.maxConnectionsPerCaller,
   });
   const listener: Listener = await listenUnix(parseAddress(`unix://${socket}`, 'listen') as never, { mode: options.mode ?? 0o600, gid: null }, (s, id, reads) => proxy.accept(s, id, reads));
   return {

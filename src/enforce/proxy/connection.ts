@@ -25,7 +25,7 @@ import { CONTINUE_100, errorResponse } from './responses.js';
 import { connectUpstream, type Address } from './upstream.js';
 import { headForBody } from './rewrite-head.js';
 import { RepeatedHead } from './repeated-head.js';
-import type { HeldBodies } from './held-bodies.js';
+import { callerKey, type CallerQuota } from './caller-quota.js';
 import type { ReusedReads } from './listeners.js';
 
 export interface ConnectionSettings {
@@ -37,7 +37,7 @@ export interface ConnectionSettings {
   /** Largest request head accepted (request line + headers). */
   maxHeaderBytes: number;
   /** Bodies held in memory to be judged, counted across the proxy's connections. */
-  heldBodies: HeldBodies;
+  heldBodies: CallerQuota;
 }
 
 /** The longest head, of a request or of an answer, kept to be recognised when it comes again (repeated-head.ts). */
@@ -155,7 +155,7 @@ export class ProxyConnection {
     /** How a Unix client's bytes arrive (listeners.ts); other clients emit 'data'. */
     private readonly clientReads?: ReusedReads,
   ) {
-    this.caller = `${identity.via}:${identity.uid ?? identity.user}`;
+    this.caller = callerKey(identity);
     const onClientBytes = (chunk: Buffer) => {
       try {
         this.onClientData(chunk);

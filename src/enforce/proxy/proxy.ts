@@ -4,7 +4,8 @@ import type { Identity } from '../../tenancy/index.js';
 import { RequestLog } from '../../observe/index.js';
 import { ProxyConnection, type ConnectionSettings } from './connection.js';
 import type { ReusedReads } from './listeners.js';
-import { HeldBodies, type HeldBodyLimits } from './held-bodies.js';
+import { errorResponse } from './responses.js';
+import { CallerQuota, callerKey, DEFAULT_CONNECTIONS_PER_CALLER, DEFAULT_HELD_BODY_BYTES, DEFAULT_HELD_BODY_BYTES_PER_CALLER, type QuotaLimits } from './caller-quota.js';
 
 export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog' | 'heldBodies'> {
   /**
@@ -12,17 +13,22 @@ export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog' | '
    * this many ms after its head, and a body spooled to be judged must not stall longer; else 408.
    */
   headerTimeoutMs: number;
-  /** Bounds on the bodies held in memory to be judged (held-bodies.ts); defaults if absent. */
-  heldBodyLimits?: HeldBodyLimits;
+  /** Bounds on the bodies held in memory to be judged, in bytes (caller-quota.ts); defaults if absent. */
+  heldBodyLimits?: QuotaLimits;
+  /** Open connections one caller may have; default DEFAULT_CONNECTIONS_PER_CALLER. */
+  maxConnectionsPerCaller?: number;
 }
 
 export class Proxy {
   private readonly connections = new Set<ProxyConnection>();
+  private readonly connectionsPerCaller: CallerQuota;
   private readonly timer: NodeJS.Timeout;
   private readonly settings: ProxySettings & ConnectionSettings;
 
   constructor(settings: ProxySettings) {
-    this.settings = { ...settings, requestLog: new RequestLog(settings.logger), heldBodies: new HeldBodies(settings.heldBodyLimits) };
+    const heldBodies = new CallerQuota(settings.heldBodyLimits ?? { perCaller: DEFAULT_HELD_BODY_BYTES_PER_CALLER, overall: DEFAULT_HELD_BODY_BYTES });
+    this.settings = { ...settings, requestLog: new RequestLog(settings.logger), heldBodies };
+    this.connectionsPerCaller = new CallerQuota({ perCaller: settings.maxConnectionsPerCaller ?? DEFAULT_CONNECTIONS_PER_CALLER, overall: Infinity });
     // One coarse timer for all connections instead of one timer per request.
     const tick = Math.max(50, Math.min(1000, Math.floor(settings.headerTimeoutMs / 4)));
     this.timer = setInterval(() => this.checkTimeouts(), tick);
@@ -35,8 +41,21 @@ export class Proxy {
 
   /** Takes over an accepted client socket whose caller is `identity` (`reads`: see listeners.ts). */
   accept(socket: Socket, identity: Identity, reads?: ReusedReads): void {
+    const caller = callerKey(identity);
+    if (this.connectionsPerCaller.take(caller, 1) !== null) {
+      // The client's first request gets this answer, whatever it is. What it sends is read and
+      // dropped, and the socket is closed once the answer is out: a refused connection must not
+      // linger, holding a descriptor outside the count.
+      const message = `too many connections from ${identity.user} (${this.connectionsPerCaller.limits.perCaller} open); close some and try again`;
+      this.settings.logger.warn({ user: identity.user, uid: identity.uid }, message);
+      socket.resume();
+      socket.end(errorResponse(429, message, true), () => socket.destroy());
+      return;
+    }
     socket.setNoDelay?.(true);
-    const conn = new ProxyConnection(socket, identity, this.settings, (c) => this.connections.delete(c), reads);
+    const conn = new ProxyConnection(socket, identity, this.settings, (c) => {
+      if (this.connections.delete(c)) this.connectionsPerCaller.give(caller, 1);
+    }, reads);
     this.connections.add(conn);
   }
 

@@ -25,6 +25,8 @@ export interface ServeOptions {
   decisionLog: string | undefined;
   logLevel: string;
   headerTimeoutMs: number;
+  /** Undefined: the proxy's default (caller-quota.ts). */
+  maxConnectionsPerUser: number | undefined;
   policy: PolicyOptions;
 }
 
@@ -75,9 +77,16 @@ export function parseServeOptions(values: Record<string, unknown>): ServeOptions
     if (headerTimeoutMs <= 0) throw new FlagError('--header-timeout must be positive');
   }
 
+  const maxText = str(values, 'max-connections-per-user');
+  let maxConnectionsPerUser: number | undefined;
+  if (maxText !== undefined) {
+    maxConnectionsPerUser = /^[0-9]+$/.test(maxText) ? Number(maxText) : NaN;
+    if (!(maxConnectionsPerUser >= 1 && maxConnectionsPerUser <= 1_000_000)) throw new FlagError(`--max-connections-per-user: expected a whole number from 1 to 1000000, got ${maxText}`);
+  }
+
   return {
     listen, upstream, socketMode, socketGid, tls: anyTls ? { cert: cert!, key: key!, ca: ca! } : null, insecureTcp,
-    decisionLog: str(values, 'decision-log'), logLevel: str(values, 'log-level') ?? 'info', headerTimeoutMs,
+    decisionLog: str(values, 'decision-log'), logLevel: str(values, 'log-level') ?? 'info', headerTimeoutMs, maxConnectionsPerUser,
     policy: { policies: values.policy as string[] | undefined, data: values.data as string[] | undefined, config: str(values, 'config') },
   };
 }
@@ -112,6 +121,7 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     logger,
     maxHeaderBytes: 64 * 1024,
     headerTimeoutMs: options.headerTimeoutMs,
+    maxConnectionsPerCaller: options.maxConnectionsPerUser,
   });
   const onConnection: OnConnection = (socket, identity, reads) => proxy.accept(socket, identity, reads);
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { DOCKGATE_BIN, dockerAt, ensureTestImage, run, startServe, testDaemon, type Daemon } from '../../harness/index.js';
+import { DOCKGATE_BIN, dockerAt, ensureTestImage, ok, rawConnect, run, startServe, testDaemon, type Daemon } from '../../harness/index.js';
 
 const canRun = process.getuid?.() === 0;
 const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
@@ -21,7 +21,7 @@ describe('dockgate serve flags', () => {
     assert.match(r.stderr, /--insecure-tcp/);
   });
   test('bad --socket-mode, unknown --socket-group, half of the TLS flags: one-line errors, exit 2', async () => {
-    for (const args of [['--socket-mode', '999'], ['--socket-group', 'no-such-group-dg'], ['--tls-cert', '/x']]) {
+    for (const args of [['--socket-mode', '999'], ['--socket-group', 'no-such-group-dg'], ['--tls-cert', '/x'], ['--max-connections-per-user', '0'], ['--max-connections-per-user', '12x']]) {
       const r = await serveOnce(['--listen', 'unix:///tmp/dg-never.sock', ...args]);
       assert.equal(r.code, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1);
@@ -150,6 +150,22 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
       child.kill('SIGTERM');
       // A child killed by a signal has no exit code: waiting on exitCode alone would wait forever.
       await new Promise((r) => (child.exitCode === null && child.signalCode === null ? child.on('exit', r) : r(null)));
+    }
+  });
+
+  test('--max-connections-per-user: past it, a user\'s docker command gets the 429 message; one closed makes room', async () => {
+    const served = await startServe({ upstream: daemon.socket, args: ['--max-connections-per-user', '1'] });
+    try {
+      const held = await rawConnect(served.socket);
+      await new Promise((r) => setTimeout(r, 200));
+      const refused = await dockerAt(served.socket)(['version', '--format', '{{.Server.Version}}']);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /too many connections from root \(1 open\)/);
+      held.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      await ok(dockerAt(served.socket)(['version', '--format', '{{.Server.Version}}']));
+    } finally {
+      await served.stop();
     }
   });
 

@@ -1,12 +1,13 @@
-// Bodies held in memory to be judged are bounded per caller and in all, and every byte
-// counted is given back: a caller cannot make the proxy hold memory without limit by
-// sending parts of bodies on many connections.
+// What a caller may make the proxy hold is bounded, and given back: bodies held in memory to be
+// judged (per caller and in all) and open connections (per caller). A caller cannot make the
+// proxy hold memory without limit by sending parts of bodies, or by opening connections.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import type { DecisionPoint } from '../../../src/enforce/proxy/decision.js';
-import { HeldBodies } from '../../../src/enforce/proxy/held-bodies.js';
-import { rawConnect, splitResponses, startFakeUpstream, startInProcessProxy, type FakeUpstream, type InProcessProxy } from '../../harness/index.js';
+import { CallerQuota } from '../../../src/enforce/proxy/caller-quota.js';
+import { rawConnect, rawExchange, splitResponses, startFakeUpstream, startInProcessProxy, type FakeUpstream, type InProcessProxy } from '../../harness/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,7 +36,7 @@ async function heldBecomes(proxy: InProcessProxy, bytes: number): Promise<void> 
 }
 
 test('the count: a caller past its share, or everyone past the total, is told which; what is given back can be taken again', () => {
-  const held = new HeldBodies({ perCaller: 100, overall: 150 });
+  const held = new CallerQuota({ perCaller: 100, overall: 150 });
   assert.equal(held.take('a', 80), null);
   assert.equal(held.take('a', 30), 'caller');
   assert.equal(held.take('b', 80), 'overall');
@@ -95,5 +96,50 @@ describe('held bodies through the proxy (fake upstream)', () => {
     await heldBecomes(perCaller, 6000);
     a.s.destroy();
     await heldBecomes(perCaller, 0);
+  });
+});
+
+describe('connections per caller (fake upstream)', () => {
+  let upstream: FakeUpstream;
+  let proxy: InProcessProxy;
+
+  before(async () => {
+    upstream = await startFakeUpstream();
+    proxy = await startInProcessProxy(upstream.socket, judgeBodies, { maxConnectionsPerCaller: 3 });
+  });
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  test('past its open connections, a caller gets a 429 JSON error and the connection closed; one closed makes room for one more', async () => {
+    const open = await Promise.all([1, 2, 3].map(() => rawConnect(proxy.socket)));
+    for (let i = 0; i < 200 && proxy.proxy.size < 3; i++) await sleep(10);
+    assert.equal(proxy.proxy.size, 3);
+    const refused = await rawExchange(proxy.socket, 'GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 3000 });
+    const [res, ...rest] = splitResponses(refused.data);
+    assert.equal(res?.status, 429);
+    assert.match(JSON.parse(res!.body).message, /too many connections from \S+ \(3 open\)/);
+    assert.equal(rest.length, 0);
+    assert.ok(refused.closed, 'the refused connection is closed');
+    assert.equal(proxy.proxy.size, 3, 'the refused connection is not counted');
+    open[0]!.destroy();
+    for (let i = 0; i < 200 && proxy.proxy.size > 2; i++) await sleep(10);
+    const served = await rawExchange(proxy.socket, 'GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n', { until: (d) => splitResponses(d).length >= 1, timeoutMs: 3000 });
+    assert.equal(splitResponses(served.data)[0]?.status, 200);
+    for (const s of open) s.destroy();
+  });
+
+  test('a refused connection is closed on the proxy side even when its client keeps it open', async () => {
+    const open = await Promise.all([1, 2, 3].map(() => rawConnect(proxy.socket)));
+    for (let i = 0; i < 200 && proxy.proxy.size < 3; i++) await sleep(10);
+    // This process is both the clients and the proxy: each refused connection that lingered
+    // would hold two descriptors here, the client's and the proxy's.
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const refused = await Promise.all(Array.from({ length: 20 }, () => rawConnect(proxy.socket)));
+    await sleep(500);
+    assert.ok(fds() - before <= 22, `${fds() - before} descriptors more for 20 refused connections kept open by their clients`);
+    for (const s of [...open, ...refused]) s.destroy();
   });
 });
