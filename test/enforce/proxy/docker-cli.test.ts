@@ -86,6 +86,23 @@ describe('docker CLI through dockgate serve', { skip: !canRun && 'needs root to 
     assert.equal(late.stdout.toString(), 'after-eof\n');
   });
 
+  test('run -it and exec -it on a terminal: output, typed input and exit codes come through', async () => {
+    // `script` gives the docker CLI a terminal: a TTY attach is one raw stream, not multiplexed.
+    const onTerminal = (command: string, input = '') =>
+      run('script', ['-qec', command, '/dev/null'], { env: { DOCKER_HOST: `unix://${served.socket}` }, input: Buffer.from(input) });
+    const ran = await onTerminal(`docker run -it --rm ${image} sh -c 'echo hello-tty; exit 3'`);
+    assert.equal(ran.code, 3, ran.stderr);
+    assert.match(ran.stdout.toString(), /hello-tty\r\n/);
+    const id = await runDetached('sleep', '300');
+    const execd = await onTerminal(`docker exec -it ${id} sh -c 'tty; exit 5'`);
+    assert.equal(execd.code, 5, execd.stderr);
+    assert.match(execd.stdout.toString(), /\/dev\/pts\/\d+\r\n/);
+    // What is typed reaches the shell in the container, and its answer comes back.
+    const typed = await onTerminal(`docker exec -it ${id} sh`, 'echo typed-$((6*7))\nexit 7\n');
+    assert.equal(typed.code, 7, typed.stderr);
+    assert.match(typed.stdout.toString(), /typed-42\r\n/);
+  });
+
   test('cp a 20 MB file in and out (same md5)', async () => {
     const id = await runDetached('sleep', '300');
     const data = crypto.randomBytes(20 * 1024 * 1024);
