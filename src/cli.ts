@@ -29,7 +29,7 @@ const commands: Record<string, Command> = {
   --upstream unix://PATH | tcp://HOST:PORT the Docker daemon (default unix:///var/run/docker.sock)
   --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
   --data PATH            JSON or YAML data for the policy (repeatable)
-  --config FILE          TOML settings for the built-in pack
+  --config FILE          TOML settings: the built-in pack's, and data.dockgate.config for any policy
   --decision-log FILE|-  one JSON line per request (default: stderr; - for stdout)
   --log-level LEVEL      trace, debug, info (default), warn, error, fatal or silent
   --socket-mode MODE     permissions of a Unix listening socket, octal (default 660)
