@@ -481,13 +481,12 @@ export class ProxyConnection {
     if (this.reqState === ReqState.Collecting) {
       // Held twice until forwarded: as received, and de-chunked for the decision.
       const passed = this.settings.heldBodies.take(this.caller, 2 * piece.length);
-      if (passed !== null) {
-        this.refuseCollected(
-          passed === 'caller' ? 429 : 503,
-          passed === 'caller'
-            ? `too many request bodies from ${this.identity.user} are waiting to be judged at once; try again when they are done`
-            : 'too many request bodies are waiting to be judged at once; try again shortly',
-        );
+      if (passed === 'caller') {
+        this.refuseCollected(429, `too many request bodies from ${this.identity.user} are waiting to be judged at once; try again when they are done`);
+        return;
+      }
+      if (passed === 'overall') {
+        this.refuseCollected(503, 'too many request bodies are waiting to be judged at once; try again shortly');
         return;
       }
       this.heldBytes += 2 * piece.length;

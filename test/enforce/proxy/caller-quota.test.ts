@@ -116,6 +116,7 @@ describe('connections per caller (fake upstream)', () => {
     const open = await Promise.all([1, 2, 3].map(() => rawConnect(proxy.socket)));
     for (let i = 0; i < 200 && proxy.proxy.size < 3; i++) await sleep(10);
     assert.equal(proxy.proxy.size, 3);
+    const forwarded = upstream.requests;
     const refused = await rawExchange(proxy.socket, 'GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 3000 });
     const [res, ...rest] = splitResponses(refused.data);
     assert.equal(res?.status, 429);
@@ -123,6 +124,7 @@ describe('connections per caller (fake upstream)', () => {
     assert.equal(rest.length, 0);
     assert.ok(refused.closed, 'the refused connection is closed');
     assert.equal(proxy.proxy.size, 3, 'the refused connection is not counted');
+    assert.equal(upstream.requests, forwarded, 'the refused connection\'s request reached the daemon');
     open[0]!.destroy();
     for (let i = 0; i < 200 && proxy.proxy.size > 2; i++) await sleep(10);
     const served = await rawExchange(proxy.socket, 'GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n', { until: (d) => splitResponses(d).length >= 1, timeoutMs: 3000 });
