@@ -2,3 +2,4 @@
 export { PolicyEngine, PolicyLoadError, MutationError, formatMessage, builtinPackDir, type PolicyOptions, type PolicyDecision, type DenyReason } from './engine.js';
 export { DEFAULT_CONFIG, loadConfig, parseConfig, ConfigError, type Config } from './config.js';
 export { RULES, findRule, type RuleInfo } from './catalog.js';
+export { inputIdentity } from './identity.js';

@@ -6,9 +6,9 @@ import type { InputIdentity } from '../../docker/input.js';
 import type { VolumeInfo } from '../../docker/bind-mounts.js';
 import { BuildContextError, DockerfileFinder } from '../../docker/build-context.js';
 import { parseDockerfile, type ParsedDockerfile } from '../../docker/dockerfile.js';
-import { MutationError, type PolicyDecision, type PolicyEngine } from '../../policy/index.js';
+import { inputIdentity, MutationError, type PolicyDecision, type PolicyEngine } from '../../policy/index.js';
 import { equal, fromJS, toJSON, type Value } from '../../rego/index.js';
-import { userById, type Identity } from '../../tenancy/index.js';
+import type { Identity } from '../../tenancy/index.js';
 import type { Decision, DecisionPoint, ProxyRequest } from './decision.js';
 import type { Address } from './upstream.js';
 import { getDaemonJson } from './daemon-client.js';
@@ -181,13 +181,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
   private inputIdentity(id: Identity, engine: PolicyEngine): InputIdentity {
     const hit = this.identities.get(id);
     if (hit && hit.engine === engine) return hit.identity;
-    const cfg = engine.config.identity as { admins: string[]; admin_groups: string[] };
-    const admin = cfg.admins.includes(id.user) || id.groups.some((g) => cfg.admin_groups.includes(g));
-    const home = id.uid === null ? '' : (userById(id.uid)?.home ?? '');
-    const identity: InputIdentity = {
-      uid: id.uid, gid: id.gid, user: id.user, groups: id.groups, admin, pid: id.pid, home,
-      via: id.via,
-    };
+    const identity = inputIdentity(id, engine.config);
     this.identities.set(id, { engine, identity });
     return identity;
   }
