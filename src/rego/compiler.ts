@@ -129,8 +129,17 @@ export function compileModules(modules: Module[]): CompiledPolicy {
     }
   }
   // 2. Compile rules.
+  // OPA merges every module of a package before resolving names: a rule defined in one file of
+  // a package is a global in every other file of that package (policy.rego + policy_test.rego).
+  const pkgRules = new Map<string, Set<string>>();
+  for (const mod of modules) {
+    const k = mod.pkg.join('\u0000');
+    let names = pkgRules.get(k);
+    if (!names) pkgRules.set(k, (names = new Set()));
+    for (const r of mod.rules) names.add((r.ref[0] as Extract<Term, { type: 'var' }>).name);
+  }
   const globalsByModule = new Map<Module, Map<string, Global>>();
-  for (const mod of modules) globalsByModule.set(mod, moduleGlobals(mod, root));
+  for (const mod of modules) globalsByModule.set(mod, moduleGlobals(mod, pkgRules.get(mod.pkg.join('\u0000'))!));
   const metadata = new Metadata(modules);
   // Function-ness first: call resolution depends on it.
   for (const p of pending) {
@@ -193,13 +202,10 @@ function markHasRules(n: RuleNode): boolean {
   return has;
 }
 
-function moduleGlobals(mod: Module, root: RuleNode): Map<string, Global> {
+/** The names a module resolves globally: every rule of its package (all files), then its imports. */
+function moduleGlobals(mod: Module, pkgRules: Set<string>): Map<string, Global> {
   const g = new Map<string, Global>();
-  for (const r of mod.rules) {
-    const name = (r.ref[0] as Extract<Term, { type: 'var' }>).name;
-    g.set(name, { root: 'data', path: [...mod.pkg, name] });
-  }
-  void root;
+  for (const name of pkgRules) g.set(name, { root: 'data', path: [...mod.pkg, name] });
   for (const imp of mod.imports) {
     const parts = termPath(imp.path);
     if (!parts) continue;
