@@ -26,6 +26,19 @@ export function parseJSON(text: string): Value {
   return v;
 }
 
+/**
+ * Parses the first JSON value of `text` and returns it with the offset just past it (and past
+ * the whitespace after it), for readers that decide themselves what may follow (OPA's loader).
+ */
+export function parseJSONPrefix(text: string): { value: Value; end: number } {
+  const p = new JSONParser(text);
+  if (text.charCodeAt(0) === 0xfeff) p.pos = 1;
+  p.skipWs();
+  const value = p.value();
+  p.skipWs();
+  return { value, end: p.pos };
+}
+
 /** Like parseJSON but returns undefined for text that is not exactly one JSON value. */
 export function tryParseJSON(text: string): Value | undefined {
   try {

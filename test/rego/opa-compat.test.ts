@@ -2,9 +2,13 @@
 // not exercise (each case there is one module with refs already resolved): packages split
 // across files, the loader's document tree, parser positions, evaluation corners and
 // `dockgate test` as `opa test`. Issue 16; each test is a reproduction from it.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { compile, parseJSON, toJSON, type ModuleSource } from '../../src/rego/index.js';
+import { loadPaths, type LoadOptions } from '../../src/rego/cli/load.js';
 
 function evalRef(mods: ModuleSource[] | string, ref: string, input?: string): string {
   const sources = typeof mods === 'string' ? [{ name: 'p.rego', text: mods }] : mods;
@@ -51,4 +55,67 @@ test('another package does not see the rules of a package by bare name', () => {
     { name: 'b.rego', text: 'package b\n\nx if allow\n' },
   ];
   assert.throws(() => compile(mods), /var allow is unsafe/);
+});
+
+// ---- 2. The loader's document tree --------------------------------------------------------------
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'dockgate-loader-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+  return root;
+}
+
+function loadedData(paths: string[], opts?: LoadOptions): unknown {
+  return JSON.parse(toJSON(loadPaths(paths, opts).data));
+}
+
+test('a non-object document in a subdirectory mounts at its directory path', () => {
+  const root = tree({ 'fixtures/data.json': '[1, 2]', 'other/deep/x.yaml': '"s"\n', 'top.json': '{"a": 1}' });
+  assert.deepEqual(loadedData([root]), { a: 1, fixtures: [1, 2], other: { deep: 's' } });
+});
+
+test('a document that lands at the root must be an object (OPA: bad document type)', () => {
+  const root = tree({ 'list.json': '[1]' });
+  assert.throws(() => loadPaths([root]), /list\.json: bad document type/);
+  assert.throws(() => loadPaths([join(root, 'list.json')]), /bad document type/);
+});
+
+test('two documents with the same non-object key are a merge error; objects merge', () => {
+  const root = tree({ 'a/x.json': '{"k": {"p": 1}, "v": 1}', 'a/y.json': '{"k": {"q": 2}}' });
+  assert.deepEqual(loadedData([root]), { a: { k: { p: 1, q: 2 }, v: 1 } });
+  const bad = tree({ 'a/x.json': '{"v": 1}', 'a/y.yaml': 'v: 2\n' });
+  assert.throws(() => loadPaths([bad]), /y\.yaml: merge error/);
+});
+
+test('JSON: a second value after the first is refused as OPA >= 0.20 refuses it; whitespace is fine', () => {
+  const root = tree({ 'two.json': '{"a": 1}\n{"b": 2}\n', 'ws.json': '{"a": 1}\n\n  ' });
+  assert.throws(() => loadPaths([join(root, 'two.json')]), /two\.json: invalid character '\{' after top-level value/);
+  assert.deepEqual(loadedData([join(root, 'ws.json')]), { a: 1 });
+});
+
+test('YAML: first document only, YAML 1.1 booleans and octal, timestamps stay strings', () => {
+  const root = tree({ 'd/c.yaml': 'on: yes\nflag: off\nmode: 0755\nwhen: 2001-12-14t21:59:43.10-05:00\n---\nother: 1\n' });
+  assert.deepEqual(loadedData([root]), { d: { true: true, flag: false, mode: 493, when: '2001-12-14t21:59:43.10-05:00' } });
+});
+
+test('--ignore skips matching names below the named paths, never a named path itself', () => {
+  const root = tree({ 'p.rego': 'package p\n', 'k8s/template.yaml': 'a: 1\n', 'k8s/constraint.yaml': 'a: 2\n', 'testdata/x.json': '{"t": 1}' });
+  assert.throws(() => loadPaths([root]), /merge error/);
+  assert.deepEqual(loadedData([root], { ignore: ['*.yaml', 'test?ata'] }), {});
+  assert.equal(loadPaths([root], { ignore: ['*.yaml'] }).modules.length, 1);
+  assert.deepEqual(loadedData([join(root, 'testdata')], { ignore: ['testdata'] }), { t: 1 });
+});
+
+test('a path prefix (x.y:path) mounts the documents under data.x.y', () => {
+  const root = tree({ 'f.json': '[1]' });
+  assert.deepEqual(loadedData([`x.y:${join(root, 'f.json')}`]), { x: { y: [1] } });
+});
+
+test('hidden files and directories are loaded, as OPA loads them', () => {
+  const root = tree({ '.meta/info.json': '{"v": 1}' });
+  assert.deepEqual(loadedData([root]), { '.meta': { v: 1 } });
 });

@@ -23,7 +23,7 @@ export async function runBench(values: Record<string, unknown>, positionals: str
       count = Number(values.count);
       if (!Number.isInteger(count) || count < 1) throw new CliError(`--count must be a positive integer, got ${String(values.count)}`);
     }
-    const policy = compileLoaded(loadPaths((values.data as string[] | undefined) ?? []), values['v0-compatible'] === true);
+    const policy = compileLoaded(loadPaths((values.data as string[] | undefined) ?? [], { ignore: values.ignore as string[] | undefined }), values['v0-compatible'] === true);
     const input = values.input ? readDocument(values.input as string) : undefined;
     const fig = bench(policy, positionals[0]!, input, count);
     if (format === 'json') process.stdout.write(stringify(fig) + '\n');

@@ -10,7 +10,7 @@ export async function runEval(values: Record<string, unknown>, positionals: stri
     const format = (values.format as string | undefined) ?? 'json';
     if (format !== 'json' && format !== 'pretty') throw new CliError(`unknown --format ${format} (want json or pretty)`);
     const v0 = values['v0-compatible'] === true;
-    const loaded = loadPaths((values.data as string[] | undefined) ?? []);
+    const loaded = loadPaths((values.data as string[] | undefined) ?? [], { ignore: values.ignore as string[] | undefined });
     const input = values.input ? readDocument(values.input as string) : undefined;
     const policy = compileLoaded(loaded, v0);
     let parsed;

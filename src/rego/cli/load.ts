@@ -1,11 +1,16 @@
-// Loading policies and documents for the Rego commands, as `opa eval -d` does: .rego files
-// are modules; .json/.yaml/.yml files are data, merged at the root when named directly and
-// under their directory path when found inside a directory (dir/a/b/data.json → data.a.b).
-// Every failure becomes a CliError with a one-line "file:line:col: reason" message.
+// Loading policies and documents for the Rego commands as OPA's loader does (`opa eval -d`,
+// `opa test`): .rego files are modules; .json/.yaml/.yml files are data. A document found in a
+// directory below a named path is mounted at its directory path (dir/a/b/data.json →
+// data.a.b), whatever its type (`[1, 2]` is fine there); only a document that lands at the root
+// must be an object. A path may carry a prefix (`x.y:file.json` → data.x.y). `--ignore`
+// patterns match file and directory names below the named paths. YAML is read as YAML 1.1
+// (yes/no/on/off are booleans, first document only), as OPA's Go YAML library reads it.
+// Every failure becomes a CliError with a one-line "file[:line:col]: reason" message.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import { parse as parseYAML, YAMLParseError } from 'yaml';
-import { JSONSyntaxError, ObjectValue, RegoError, compile, fromJS, parseJSON, type ModuleSource, type Policy, type Value } from '../index.js';
+import { basename, join } from 'node:path';
+import { parseAllDocuments, YAMLParseError } from 'yaml';
+import { JSONSyntaxError, ObjectValue, RegoError, compile, fromJS, parseModule, type ModuleSource, type Policy, type Value } from '../index.js';
+import { parseJSONPrefix } from '../json.js';
 
 /** An expected failure of a command: printed as one line, exit code 2. */
 export class CliError extends Error {}
@@ -15,45 +20,120 @@ export interface Loaded {
   data: ObjectValue;
 }
 
-export function loadPaths(paths: string[]): Loaded {
+export interface LoadOptions {
+  /** Shell patterns (`*.yaml`, `testdata`): files and directories below a named path whose name matches are skipped. */
+  ignore?: string[];
+}
+
+export function loadPaths(paths: string[], opts: LoadOptions = {}): Loaded {
   const out: Loaded = { modules: [], data: new ObjectValue() };
-  for (const p of paths) {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new CliError(`${p}: no such file or directory`);
-    }
-    if (st.isDirectory()) walkDir(p, p, out);
-    else loadFile(p, [], out, true);
+  const modules = new Map<string, ModuleSource>();
+  const ignore = (opts.ignore ?? []).map(globRegExp);
+  for (const arg of paths) {
+    const { prefix, path } = splitPrefix(arg);
+    walk(path, prefix, 0, { out, modules, ignore });
   }
+  // One module per file, as OPA keys modules by path: naming a file twice loads it once.
+  out.modules = [...modules.values()];
   return out;
 }
 
-function walkDir(root: string, dir: string, out: Loaded): void {
-  for (const e of readdirSync(dir).sort()) {
-    if (e.startsWith('.')) continue;
-    const full = join(dir, e);
-    if (statSync(full).isDirectory()) walkDir(root, full, out);
-    else {
-      const rel = relative(root, dir);
-      loadFile(full, rel ? rel.split(sep) : [], out, false);
-    }
-  }
+interface Walk {
+  out: Loaded;
+  modules: Map<string, ModuleSource>;
+  ignore: RegExp[];
 }
 
-function loadFile(file: string, prefix: string[], out: Loaded, explicit: boolean): void {
+/** OPA's `prefix:path` form: `a.b:dir` loads dir's documents under data.a.b (not for URLs). */
+export function splitPrefix(arg: string): { prefix: string[]; path: string } {
+  const colon = arg.indexOf(':');
+  if (colon <= 0 || arg.indexOf('://') === colon) return { prefix: [], path: arg };
+  return { prefix: arg.slice(0, colon).split('.'), path: arg.slice(colon + 1) };
+}
+
+function walk(path: string, prefix: string[], depth: number, w: Walk): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new CliError(`${path}: no such file or directory`);
+  }
+  // Patterns apply below the named paths only: a path named on the command line is loaded.
+  if (depth >= 1 && w.ignore.some((re) => re.test(basename(path)))) return;
+  if (!st.isDirectory()) {
+    loadFile(path, prefix, depth, w);
+    return;
+  }
+  const here = depth > 0 ? [...prefix, basename(path)] : prefix;
+  for (const e of readdirSync(path).sort()) walk(join(path, e), here, depth + 1, w);
+}
+
+function loadFile(file: string, prefix: string[], depth: number, w: Walk): void {
   if (file.endsWith('.rego')) {
-    out.modules.push({ name: file, text: readText(file) });
+    w.modules.set(file, { name: file, text: readText(file) });
     return;
   }
   if (/\.(json|ya?ml)$/.test(file)) {
-    const v = readDocument(file);
-    if (!(v instanceof ObjectValue)) throw new CliError(`${file}: data document must be an object`);
-    mergeAt(out.data, prefix, v, file);
+    mergeDocument(w.out.data, prefix, readDocument(file), file);
     return;
   }
-  if (explicit) throw new CliError(`${file}: unsupported file type (want .rego, .json, .yaml)`);
+  if (file.endsWith('.tar.gz')) throw new CliError(`${file}: bundle archives are not supported (pass the bundle's directory with -b)`);
+  // Another extension: skipped inside a directory; named on the command line, read as
+  // whatever it parses as (Rego, then JSON, then YAML), as OPA does.
+  if (depth > 0) return;
+  const text = readText(file);
+  if (parsesAsRego(text, file)) {
+    w.modules.set(file, { name: file, text });
+    return;
+  }
+  let doc: Value;
+  try {
+    doc = decodeJSON(text, file);
+  } catch {
+    try {
+      doc = decodeYAML(text, file);
+    } catch {
+      throw new CliError(`${file}: unrecognized file type`);
+    }
+  }
+  mergeDocument(w.out.data, prefix, doc, file);
+}
+
+function parsesAsRego(text: string, file: string): boolean {
+  for (const v0 of [false, true]) {
+    try {
+      parseModule(text, file, { v0 });
+      return true;
+    } catch {
+      // next syntax
+    }
+  }
+  return false;
+}
+
+/** A shell pattern on a name (Go's filepath.Match): `*`, `?`, `[a-z]`, `[^a]`, `\\x`. */
+export function globRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]!);
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) throw new CliError(`--ignore ${pattern}: syntax error in pattern`);
+      let cls = pattern.slice(i + 1, close);
+      if (cls.startsWith('^')) cls = '^' + cls.slice(1).replace(/[\\\]]/g, '\\$&');
+      else cls = cls.replace(/[\\\]^]/g, '\\$&');
+      re += `[${cls}]`;
+      i = close;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`, 's');
+}
+
+function escapeRe(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 function readText(file: string): string {
@@ -67,45 +147,85 @@ function readText(file: string): string {
 /** Reads a JSON or YAML document (by extension) as a Value, with file:line:col on syntax errors. */
 export function readDocument(file: string): Value {
   const text = readText(file);
-  if (file.endsWith('.json')) {
-    try {
-      return parseJSON(text);
-    } catch (e) {
-      if (e instanceof JSONSyntaxError) throw new CliError(`${file}:${e.line}:${e.col}: ${e.reason}`);
-      throw e;
-    }
-  }
+  return file.endsWith('.json') ? decodeJSON(text, file) : decodeYAML(text, file);
+}
+
+/**
+ * One JSON document as OPA's decoder reads it: the first value, then only whitespace. Go's
+ * decoder reads the token after the value, and a trailing `null` decodes to nothing, so OPA
+ * (and we) let that one through; anything else after the value is an error.
+ */
+export function decodeJSON(text: string, file: string): Value {
   try {
-    return fromJS(parseYAML(text, { intAsBigInt: true }));
+    const { value, end } = parseJSONPrefix(text);
+    if (end < text.length && !/^null(?![A-Za-z0-9_])/.test(text.slice(end))) {
+      throw new CliError(`${file}: invalid character '${text[end]}' after top-level value`);
+    }
+    return value;
+  } catch (e) {
+    if (e instanceof JSONSyntaxError) throw new CliError(`${file}:${e.line}:${e.col}: ${e.reason}`);
+    throw e;
+  }
+}
+
+/**
+ * A YAML file as OPA reads it (sigs.k8s.io/yaml over go-yaml v2): the first document only, YAML
+ * 1.1 scalars (yes/no/on/off are booleans, 0755 is octal), timestamps and base-60 numbers as
+ * strings, an empty file as null.
+ */
+export function decodeYAML(text: string, file: string): Value {
+  try {
+    const docs = parseAllDocuments(text, {
+      version: '1.1',
+      intAsBigInt: true,
+      uniqueKeys: false,
+      // go-yaml v2 gives interface{} targets timestamps as strings and has no base-60 numbers.
+      customTags: (tags) => tags.filter((t) => typeof t === 'string' || (t.tag !== 'tag:yaml.org,2002:timestamp' && !('format' in t && t.format === 'TIME'))),
+    });
+    // go-yaml reads the first document of a stream and stops: later ones are not even parsed.
+    const doc = Array.isArray(docs) ? docs[0] : undefined;
+    if (doc === undefined) return null;
+    const err = doc.errors[0];
+    if (err) throw err;
+    return fromJS(doc.toJS() ?? null);
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const pos = e.linePos?.[0];
       const reason = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       throw new CliError(`${file}:${pos?.line ?? 0}:${pos?.col ?? 0}: ${reason}`);
     }
+    if (e instanceof CliError) throw e;
     throw new CliError(`${file}: ${(e as Error).message}`);
   }
 }
 
-function mergeAt(root: ObjectValue, prefix: string[], v: ObjectValue, file: string): void {
-  let cur = root;
-  for (const p of prefix) {
-    let next = cur.get(p);
-    if (next === undefined) {
-      next = new ObjectValue();
-      cur.set(p, next);
-    }
-    if (!(next instanceof ObjectValue)) throw new CliError(`${file}: data conflicts with another document at ${prefix.join('.')}`);
-    cur = next;
+/** OPA's mergeDocument: the value goes at `prefix`; at the root it must be an object. */
+function mergeDocument(root: ObjectValue, prefix: string[], v: Value, file: string): void {
+  let doc = v;
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    const o = new ObjectValue();
+    o.set(prefix[i]!, doc);
+    doc = o;
   }
-  mergeInto(cur, v, file);
+  if (!(doc instanceof ObjectValue)) throw new CliError(`${file}: bad document type`);
+  if (conflicts(root, doc)) throw new CliError(`${file}: merge error`);
+  mergeInto(root, doc);
 }
 
-function mergeInto(dst: ObjectValue, src: ObjectValue, file: string): void {
+/** Two documents conflict where both have a key and either value is not an object. */
+function conflicts(a: ObjectValue, b: ObjectValue): boolean {
+  for (const [k, x] of b.sortedEntries()) {
+    const cur = a.get(k);
+    if (cur === undefined) continue;
+    if (!(cur instanceof ObjectValue) || !(x instanceof ObjectValue) || conflicts(cur, x)) return true;
+  }
+  return false;
+}
+
+function mergeInto(dst: ObjectValue, src: ObjectValue): void {
   for (const [k, x] of src.sortedEntries()) {
     const cur = dst.get(k);
-    if (cur instanceof ObjectValue && x instanceof ObjectValue) mergeInto(cur, x, file);
-    else if (cur !== undefined) throw new CliError(`${file}: merge error: conflicting value for key ${JSON.stringify(k)}`);
+    if (cur instanceof ObjectValue && x instanceof ObjectValue) mergeInto(cur, x);
     else dst.set(k, x);
   }
 }

@@ -16,7 +16,7 @@ export async function runTest(values: Record<string, unknown>, positionals: stri
   return guard('test', () => {
     if (positionals.length === 0) throw new CliError('at least one PATH is required');
     const verbose = values.verbose === true;
-    const loaded = loadPaths(positionals);
+    const loaded = loadPaths(positionals, { ignore: values.ignore as string[] | undefined });
     const policy = compileLoaded(loaded, values['v0-compatible'] === true);
     const results = runTests(policy);
     if (results.length === 0) {
