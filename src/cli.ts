@@ -58,9 +58,10 @@ const commands: Record<string, Command> = {
   -d, --data PATH        Rego or JSON/YAML data file or folder (repeatable)
   -i, --input FILE       the input document (JSON or YAML)
   --format json|pretty   output format (default json, as opa eval prints it)
+  --ignore PATTERN       skip files and folders of this name below the paths (repeatable, e.g. '*.yaml')
   --v0-compatible        read policies as OPA 0.x
 `,
-    options: { data: { type: 'string', short: 'd', multiple: true }, input: { type: 'string', short: 'i' }, format: str, 'v0-compatible': flag },
+    options: { data: { type: 'string', short: 'd', multiple: true }, input: { type: 'string', short: 'i' }, format: str, ignore: strs, 'v0-compatible': flag },
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/eval.js')).runEval(v, p),
   },
@@ -69,9 +70,10 @@ const commands: Record<string, Command> = {
     help: `[flags] PATH...
 
   -v, --verbose          list every test, not only failures
+  --ignore PATTERN       skip files and folders of this name below the paths (repeatable, e.g. '*.yaml')
   --v0-compatible        read policies as OPA 0.x
 `,
-    options: { 'v0-compatible': flag, verbose: { type: 'boolean', short: 'v' } },
+    options: { 'v0-compatible': flag, verbose: { type: 'boolean', short: 'v' }, ignore: strs },
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/test.js')).runTest(v, p),
   },
