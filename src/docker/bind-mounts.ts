@@ -1,8 +1,9 @@
 // Host paths a container create request would mount, as opa-docker-authz's `BindMounts`
 // ({Source, ReadOnly, Resolved}) plus the container-side Destination and where the mount came
 // from. Beyond opa-docker-authz, a named volume is a bind too when its `local` driver options
-// carry a `device` (`o=bind,device=/etc` mounts /etc; `type=ext4,device=/dev/sda1` a disk):
-// whether given inline (`--mount type=volume,volume-opt=device=...`) or created earlier.
+// make the kernel mount a host path (`o=bind,device=/etc` mounts /etc whatever `type` says;
+// `type=ext4,device=/dev/sda1` a disk; overlay's `lowerdir=/etc`): whether given inline
+// (`--mount type=volume,volume-opt=device=...`) or created earlier.
 import { realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
 
@@ -25,6 +26,15 @@ export interface VolumeInfo {
   Options: Record<string, string> | null;
 }
 
+/** A named volume a create would mount, with the driver that provides it ("" when it does not exist yet). */
+export interface NamedVolumeUse {
+  Name: string;
+  Driver: string;
+  Destination: string;
+  /** The volume exists at the daemon (false: dockerd creates it with the create's driver). */
+  Exists: boolean;
+}
+
 export type VolumeLookup = (name: string) => Promise<VolumeInfo | undefined>;
 
 interface PendingMount {
@@ -39,6 +49,11 @@ interface PendingMount {
  * volumes (absent: named volumes are taken as ordinary volumes, never as binds).
  */
 export async function listBindMounts(body: unknown, lookupVolume?: VolumeLookup): Promise<BindMount[]> {
+  return (await listMounts(body, lookupVolume)).binds;
+}
+
+/** Host paths (binds) and named volumes a container create body mounts. */
+export async function listMounts(body: unknown, lookupVolume?: VolumeLookup): Promise<{ binds: BindMount[]; volumes: NamedVolumeUse[] }> {
   const hostConfig = field(body, 'HostConfig');
   const pending: PendingMount[] = [];
   const namedVolumes: { name: string; destination: string; readOnly: boolean }[] = [];
@@ -59,25 +74,27 @@ export async function listBindMounts(body: unknown, lookupVolume?: VolumeLookup)
     if (type === 'bind' && typeof source === 'string') {
       pending.push({ source, destination, readOnly, via: 'bind' });
     } else if (type === 'volume') {
-      const device = hostDevice(field(field(field(m, 'VolumeOptions'), 'DriverConfig'), 'Options'));
-      if (device !== undefined) {
-        // Inline driver options create the volume with them: judge the device as a bind.
-        pending.push({ source: device, destination, readOnly, via: `volume:${str(source)}` });
+      const paths = localVolumeHostPaths(field(field(field(m, 'VolumeOptions'), 'DriverConfig'), 'Options'));
+      if (paths.length > 0) {
+        // Inline driver options create the volume with them: judge each host path as a bind.
+        for (const p of paths) pending.push({ source: p, destination, readOnly, via: `volume:${str(source)}` });
       } else if (typeof source === 'string' && source !== '') {
         namedVolumes.push({ name: source, destination, readOnly });
       }
     }
   }
 
+  const volumes: NamedVolumeUse[] = [];
   if (lookupVolume) {
     for (const v of namedVolumes) {
       const info = await lookupVolume(v.name);
-      const device = hostDevice(info?.Options);
-      if (device !== undefined) pending.push({ source: device, destination: v.destination, readOnly: v.readOnly, via: `volume:${v.name}` });
+      volumes.push({ Name: v.name, Driver: info?.Driver ?? '', Destination: v.destination, Exists: info !== undefined });
+      if (info === undefined || !isLocalDriver(info.Driver)) continue;
+      for (const p of localVolumeHostPaths(info.Options)) pending.push({ source: p, destination: v.destination, readOnly: v.readOnly, via: `volume:${v.name}` });
     }
   }
 
-  return Promise.all(
+  const binds = await Promise.all(
     pending.map(async (p) => ({
       Source: p.source,
       Destination: p.destination,
@@ -86,16 +103,37 @@ export async function listBindMounts(body: unknown, lookupVolume?: VolumeLookup)
       Via: p.via,
     })),
   );
+  return { binds, volumes };
+}
+
+/** dockerd's built-in volume driver (an empty name means the default, local). */
+export function isLocalDriver(driver: string): boolean {
+  return driver === '' || driver === 'local';
 }
 
 /**
- * The host device a `local` volume's options mount, if any: `device` with any type but tmpfs
- * (o=bind binds a path; ext4/xfs/... mount a block device). A tmpfs device is only a label.
+ * Every host path the kernel would use when dockerd's `local` driver mounts a volume with these
+ * options (`mount -t TYPE -o O DEVICE`). `bind`/`rbind` among the `o` flags makes `device` a
+ * bind source whatever `type` says (the kernel ignores the type then); any type but tmpfs takes
+ * `device` as a host path (a block device or a directory); overlay's lowerdir, upperdir and
+ * workdir name host directories. A relative path is returned as it is: it has no resolved form,
+ * so the mount rule refuses it. The pack judges the remaining options by an allowlist.
  */
-export function hostDevice(options: unknown): string | undefined {
+export function localVolumeHostPaths(options: unknown): string[] {
+  if (typeof options !== 'object' || options === null) return [];
+  const type = str(field(options, 'type'));
   const device = field(options, 'device');
-  if (typeof device !== 'string' || field(options, 'type') === 'tmpfs') return undefined;
-  return device;
+  const flags = str(field(options, 'o')).split(',');
+  const paths: string[] = [];
+  const bindLike = flags.some((f) => f.trim() === 'bind' || f.trim() === 'rbind');
+  if (typeof device === 'string' && device !== '' && (bindLike || type !== 'tmpfs')) paths.push(device);
+  for (const f of flags) {
+    const eq = f.indexOf('=');
+    if (eq < 0) continue;
+    const key = f.slice(0, eq).trim();
+    if (key === 'lowerdir' || key === 'upperdir' || key === 'workdir') paths.push(...f.slice(eq + 1).split(':').filter(Boolean));
+  }
+  return paths;
 }
 
 /**

@@ -132,6 +132,8 @@ export const pluginPrivilegesBody = array(struct('Name Description Value'));
 export const BODY_SHAPES: Readonly<Record<string, Shape>> = {
   'container.create': containerCreateBody,
   'container.update': containerUpdateBody,
+  // API < 1.24 applies a start body as the container's HostConfig.
+  'container.start': hostConfig,
   'container.commit': containerConfig,
   'container.exec.create': execCreateBody,
   'exec.start': execStartBody,

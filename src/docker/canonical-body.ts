@@ -19,6 +19,19 @@ export class BodyRefusedError extends Error {
   }
 }
 
+/** How the daemon behind dockgate reads request bodies, where releases differ. */
+export interface DaemonReading {
+  /**
+   * A create body's HostConfig fields given at its top level are honoured (dockerd before 27:
+   * all of them when the body has no HostConfig, else Memory, MemorySwap, CpuShares and Cpuset
+   * where HostConfig leaves them unset); later releases ignore them.
+   */
+  topLevelHostConfig: boolean;
+}
+
+/** What dockerd 20.10 does: the reading when the daemon's version is not known. */
+export const DOCKERD_20_READING: DaemonReading = { topLevelHostConfig: true };
+
 export interface CanonicalBody {
   /** The body as plain JSON values (objects with null prototype), or null when empty. */
   value: unknown;
@@ -35,7 +48,7 @@ export function hasJudgedBody(action: string): boolean {
  * Canonicalises the body of a request with a judged body. An empty body stays empty (value
  * null). Throws BodyRefusedError for bodies Go could read differently from us.
  */
-export function canonicalizeBody(action: string, raw: Buffer): CanonicalBody {
+export function canonicalizeBody(action: string, raw: Buffer, daemon: DaemonReading = DOCKERD_20_READING): CanonicalBody {
   const shape = BODY_SHAPES[action];
   if (!shape) throw new Error(`no body shape for ${action}`);
   const text = raw.toString('utf8');
@@ -47,7 +60,7 @@ export function canonicalizeBody(action: string, raw: Buffer): CanonicalBody {
     if (err instanceof StrictJsonError) throw new BodyRefusedError(`request body is not valid JSON: ${err.message}`);
     throw err;
   }
-  if (action === 'container.create' && isJsonObject(node)) refuseTopLevelHostConfig(node);
+  if (action === 'container.create' && isJsonObject(node)) node = liftTopLevelHostConfig(node, daemon);
   const canonical = canonicalize(node, shape, 'Body');
   return { value: toPlain(canonical), bytes: Buffer.from(stringifyJson(canonical), 'utf8') };
 }
@@ -97,15 +110,68 @@ function canonicalize(node: JsonNode, shape: Shape, where: string): JsonNode {
   }
 }
 
-function refuseTopLevelHostConfig(body: JsonObject): void {
-  for (const [k] of body.entries) {
-    const field = fieldByFold(TOP_LEVEL_FIELDS_MAP).get(goFold(k));
-    if (field !== undefined) {
-      throw new BodyRefusedError(`"${k}" at the top level of a container create body is not accepted: put ${field} inside HostConfig`);
+/**
+ * HostConfig fields at the top level of a create body, moved where the daemon puts them: into
+ * HostConfig (all of them when the body has none; Memory, MemorySwap, CpuShares and Cpuset →
+ * CpusetCpus where HostConfig leaves them zero), or dropped when the daemon ignores them. The
+ * result carries every setting the daemon will apply in HostConfig, so it is judged there and
+ * forwarded in that one place.
+ */
+function liftTopLevelHostConfig(body: JsonObject, daemon: DaemonReading): JsonObject {
+  const lifted = new Map<string, [string, JsonNode]>();
+  const kept: [string, JsonNode][] = [];
+  for (const entry of body.entries) {
+    const field = fieldByFold(TOP_LEVEL_FIELDS_MAP).get(goFold(entry[0]));
+    if (field === undefined) {
+      kept.push(entry);
+      continue;
     }
+    const earlier = lifted.get(field);
+    if (earlier) throw new BodyRefusedError(`keys ${JSON.stringify(earlier[0])} and ${JSON.stringify(entry[0])} in Body name the same field`);
+    lifted.set(field, entry);
   }
+  if (lifted.size === 0 || !daemon.topLevelHostConfig) return lifted.size === 0 ? body : { kind: 'object', entries: kept };
+  const hcIndex = kept.findIndex(([k]) => goFold(k) === goFold('HostConfig'));
+  const inner = hcIndex < 0 ? null : kept[hcIndex]![1];
+  if (inner === null) {
+    // No inner HostConfig (absent or null): the top-level fields are the HostConfig.
+    const hostConfig: JsonObject = { kind: 'object', entries: [...lifted].map(([field, [, v]]) => [field, v]) };
+    renameCpuset(hostConfig);
+    const out = kept.filter((_, i) => i !== hcIndex);
+    out.push(['HostConfig', hostConfig]);
+    return { kind: 'object', entries: out };
+  }
+  if (!isJsonObject(inner)) return { kind: 'object', entries: kept }; // dockerd refuses a HostConfig that is not an object
+  const merged: JsonObject = { kind: 'object', entries: [...inner.entries] };
+  for (const name of ['Memory', 'MemorySwap', 'CpuShares', 'Cpuset'] as const) {
+    const given = lifted.get(name);
+    if (!given) continue;
+    const target = name === 'Cpuset' ? 'CpusetCpus' : name;
+    const at = merged.entries.findIndex(([k]) => goFold(k) === goFold(target));
+    const current = at < 0 ? undefined : merged.entries[at]![1];
+    if (!isZero(current)) continue;
+    if (at >= 0) merged.entries.splice(at, 1);
+    merged.entries.push([target, given[1]]);
+  }
+  kept[hcIndex] = [kept[hcIndex]![0], merged];
+  return { kind: 'object', entries: kept };
 }
-const TOP_LEVEL_FIELDS_MAP: ReadonlyMap<string, Shape> = new Map([...TOP_LEVEL_HOST_CONFIG_FIELDS].map((f) => [f, { kind: 'scalar' }]));
+
+/** Go's zero value for the field: what HostConfig "leaves unset". */
+function isZero(v: JsonNode | undefined): boolean {
+  return v === undefined || v === null || v === 0 || v === 0n || v === '';
+}
+
+/** The deprecated top-level Cpuset is HostConfig.CpusetCpus (unless that is given too). */
+function renameCpuset(hostConfig: JsonObject): void {
+  const at = hostConfig.entries.findIndex(([k]) => k === 'Cpuset');
+  if (at < 0) return;
+  const [, value] = hostConfig.entries[at]!;
+  hostConfig.entries.splice(at, 1);
+  if (!hostConfig.entries.some(([k]) => k === 'CpusetCpus')) hostConfig.entries.push(['CpusetCpus', value]);
+}
+
+const TOP_LEVEL_FIELDS_MAP: ReadonlyMap<string, Shape> = new Map([...TOP_LEVEL_HOST_CONFIG_FIELDS, 'Cpuset'].map((f) => [f, { kind: 'scalar' }]));
 
 const foldIndexCache = new WeakMap<ReadonlyMap<string, Shape>, Map<string, string>>();
 function fieldByFold(fields: ReadonlyMap<string, Shape>): Map<string, string> {

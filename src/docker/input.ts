@@ -1,7 +1,7 @@
 // The policy input document (DESIGN "The policy input document"): opa-docker-authz's fields,
 // so its users' policies keep working, plus dockgate's own lower-case fields.
 import type { ApiPath } from './api-path.js';
-import type { BindMount } from './bind-mounts.js';
+import type { BindMount, NamedVolumeUse } from './bind-mounts.js';
 import type { ParsedDockerfile } from './dockerfile.js';
 import type { RouteMatch } from './routes.js';
 
@@ -23,6 +23,10 @@ export interface InputTarget {
   name: string;
   owner: string | null;
   labels: Record<string, string>;
+  /** The user the container's processes run as (Config.User; "" is the image's). */
+  user: string;
+  /** The container mounts a host path (see describeContainer in target.ts). */
+  host_mounts: boolean;
 }
 
 export interface InputFacts {
@@ -38,6 +42,8 @@ export interface InputFacts {
   apiPath: ApiPath;
   route: RouteMatch;
   bindMounts: BindMount[];
+  /** Named volumes a container create mounts, with their drivers. */
+  volumes?: NamedVolumeUse[];
   /** Build requests: the Dockerfile found in the context. */
   dockerfile?: ParsedDockerfile & { path: string };
   /** The object the request acts on, looked up live. */
@@ -67,6 +73,7 @@ export function buildInput(f: InputFacts): Record<string, unknown> {
       query: f.apiPath.query,
       action: f.route.action,
       resource: f.route.resource,
+      volumes: f.volumes ?? [],
     },
     target: f.targetObject ?? null,
   };

@@ -2,10 +2,11 @@
 // document. Shared by every enforcement point: they differ in how requests arrive, not in
 // what a request means.
 import { ApiPathError, parseApiPath, type ApiPath } from './api-path.js';
-import { hostDevice, listBindMounts, resolveHostPath, type BindMount, type VolumeLookup } from './bind-mounts.js';
-import { BodyRefusedError, canonicalizeBody, hasJudgedBody } from './canonical-body.js';
+import { listMounts, localVolumeHostPaths, resolveHostPath, type BindMount, type NamedVolumeUse, type VolumeLookup } from './bind-mounts.js';
+import { BodyRefusedError, canonicalizeBody, hasJudgedBody, type DaemonReading } from './canonical-body.js';
 import type { ParsedDockerfile } from './dockerfile.js';
 import { buildInput, type InputIdentity, type InputTarget } from './input.js';
+import { TARGET_ACTIONS, type ContainerLookup } from './target.js';
 import { matchRoute, type RouteMatch } from './routes.js';
 
 /** Largest body read for judging by default (DESIGN: 2 MiB; over it → 413). */
@@ -61,6 +62,10 @@ export interface RequestDetails {
   layer: 'proxy' | 'plugin' | 'cli';
   /** Asks the daemon about a named volume (absent: named volumes are not looked up). */
   lookupVolume?: VolumeLookup;
+  /** Asks the daemon about the container a request acts on (absent: no `input.target`). */
+  lookupContainer?: ContainerLookup;
+  /** How the daemon behind dockgate reads bodies (absent: as dockerd 20.10 does). */
+  daemon?: DaemonReading;
   dockerfile?: ParsedDockerfile & { path: string };
   targetObject?: InputTarget | null;
 }
@@ -69,32 +74,46 @@ export interface ReadRequest {
   input: Record<string, unknown>;
   /** The body bytes to forward: the canonical form that was judged (undefined: forward as received). */
   forwardBody: Buffer | undefined;
+  /** The container the request acts on, as looked up (null: none such; undefined: not looked up). */
+  target?: InputTarget | null;
 }
 
 /** Reads the body as dockerd will and builds the input document. Throws UnreadableRequestError. */
 export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
   const body = readBody(d);
-  const bindMounts = await mountsOf(d.routed.route.action, body.value, d.lookupVolume);
-  return { input: inputOf(d, body.value, bindMounts), forwardBody: body.forward };
+  const mounts = await mountsOf(d.routed.route.action, body.value, d.lookupVolume);
+  const ref = d.routed.route.resource.ref;
+  const target = d.targetObject !== undefined || !TARGET_ACTIONS.has(d.routed.route.action) || !d.lookupContainer || ref === null ? d.targetObject : await d.lookupContainer(ref);
+  return { input: inputOf({ ...d, targetObject: target }, body.value, mounts), forwardBody: body.forward, target };
 }
 
-/** Whether reading this request needs the host or the daemon (mount paths, volumes): then use readRequest. */
+/**
+ * Whether reading this request needs the host or the daemon (mount paths, volumes, the
+ * container it acts on): then use readRequest.
+ */
 export function mountsNeeded(routed: RoutedRequest): boolean {
-  return routed.route.action === 'container.create' || routed.route.action === 'volume.create';
+  const action = routed.route.action;
+  return action === 'container.create' || action === 'volume.create' || TARGET_ACTIONS.has(action);
 }
 
 /** readRequest for requests that mount nothing (see mountsNeeded): no waiting, for the hot path. */
 export function readRequestNow(d: RequestDetails): ReadRequest {
   if (mountsNeeded(d.routed)) throw new Error(`${d.routed.route.action} needs readRequest`);
   const body = readBody(d);
-  return { input: inputOf(d, body.value, []), forwardBody: body.forward };
+  return { input: inputOf(d, body.value, NO_MOUNTS), forwardBody: body.forward };
+}
+
+const NO_MOUNTS: Mounts = { binds: [], volumes: [] };
+interface Mounts {
+  binds: BindMount[];
+  volumes: NamedVolumeUse[];
 }
 
 function readBody(d: RequestDetails): { value: unknown; forward: Buffer | undefined } {
   const { route, judgedBody } = d.routed;
   if (!judgedBody || !d.body || d.body.length === 0) return { value: null, forward: undefined };
   try {
-    const canonical = canonicalizeBody(route.action, d.body);
+    const canonical = canonicalizeBody(route.action, d.body, d.daemon);
     return { value: canonical.value, forward: canonical.bytes };
   } catch (err) {
     if (err instanceof BodyRefusedError) throw new UnreadableRequestError(err.message, err.status);
@@ -102,7 +121,7 @@ function readBody(d: RequestDetails): { value: unknown; forward: Buffer | undefi
   }
 }
 
-function inputOf(d: RequestDetails, body: unknown, bindMounts: BindMount[]): Record<string, unknown> {
+function inputOf(d: RequestDetails, body: unknown, mounts: Mounts): Record<string, unknown> {
   return buildInput({
     layer: d.layer,
     method: d.method,
@@ -112,22 +131,24 @@ function inputOf(d: RequestDetails, body: unknown, bindMounts: BindMount[]): Rec
     identity: d.identity,
     apiPath: d.routed.apiPath,
     route: d.routed.route,
-    bindMounts,
+    bindMounts: mounts.binds,
+    volumes: mounts.volumes,
     dockerfile: d.dockerfile,
     targetObject: d.targetObject,
   });
 }
 
-/** Host paths a request would mount: container creates, and `local` volumes created over a host device. */
-async function mountsOf(action: string, body: unknown, lookupVolume?: VolumeLookup): Promise<BindMount[]> {
-  if (action === 'container.create') return listBindMounts(body, lookupVolume);
+/** Host paths a request would mount: container creates, and `local` volumes created over host paths. */
+async function mountsOf(action: string, body: unknown, lookupVolume?: VolumeLookup): Promise<Mounts> {
+  if (action === 'container.create') return listMounts(body, lookupVolume);
   if (action === 'volume.create' && body && typeof body === 'object') {
-    const opts = (body as { DriverOpts?: unknown }).DriverOpts;
-    const device = hostDevice(opts);
-    if (device !== undefined) {
-      const name = (body as { Name?: unknown }).Name;
-      return [{ Source: device, Destination: '', ReadOnly: false, Resolved: await resolveHostPath(device), Via: `volume:${typeof name === 'string' ? name : ''}` }];
-    }
+    const { Driver, DriverOpts, Name } = body as { Driver?: unknown; DriverOpts?: unknown; Name?: unknown };
+    if (typeof Driver === 'string' && Driver !== '' && Driver !== 'local') return NO_MOUNTS; // the drivers rule judges the name
+    const name = typeof Name === 'string' ? Name : '';
+    const binds = await Promise.all(
+      localVolumeHostPaths(DriverOpts).map(async (p) => ({ Source: p, Destination: '', ReadOnly: false, Resolved: await resolveHostPath(p), Via: `volume:${name}` })),
+    );
+    return { binds, volumes: [] };
   }
-  return [];
+  return NO_MOUNTS;
 }

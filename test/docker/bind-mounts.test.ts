@@ -60,9 +60,13 @@ test('bind specs parse as Docker parses them on Linux', () => {
 });
 
 test('a tmpfs volume names no host device; other types with a device do', async () => {
-  const { hostDevice } = await import('../../src/docker/bind-mounts.js');
-  assert.equal(hostDevice({ type: 'tmpfs', device: 'tmpfs' }), undefined);
-  assert.equal(hostDevice({ type: 'ext4', device: '/dev/sda1' }), '/dev/sda1');
-  assert.equal(hostDevice({ type: 'none', o: 'bind', device: '/etc' }), '/etc');
-  assert.equal(hostDevice(null), undefined);
+  const { localVolumeHostPaths } = await import('../../src/docker/bind-mounts.js');
+  assert.deepEqual(localVolumeHostPaths({ type: 'tmpfs', device: 'tmpfs' }), []);
+  assert.deepEqual(localVolumeHostPaths({ type: 'ext4', device: '/dev/sda1' }), ['/dev/sda1']);
+  assert.deepEqual(localVolumeHostPaths({ type: 'none', o: 'bind', device: '/etc' }), ['/etc']);
+  assert.deepEqual(localVolumeHostPaths(null), []);
+  // The kernel ignores the type of a bind: tmpfs with o=bind binds the device path.
+  assert.deepEqual(localVolumeHostPaths({ type: 'tmpfs', o: 'size=1m,bind', device: '/' }), ['/']);
+  assert.deepEqual(localVolumeHostPaths({ type: 'tmpfs', o: 'rbind', device: 'relative' }), ['relative']);
+  assert.deepEqual(localVolumeHostPaths({ type: 'overlay', o: 'lowerdir=/etc:/root,upperdir=/u,workdir=/w', device: 'overlay' }), ['overlay', '/etc', '/root', '/u', '/w']);
 });

@@ -34,9 +34,23 @@ test('map keys stay exact: labels keep their case', () => {
   assert.deepEqual({ ...v.Labels }, { Owner: 'x', owner: 'y' });
 });
 
-test('HostConfig fields at the top level (honoured by dockerd) are refused', () => {
-  assert.throws(() => create('{"Image":"bb","Privileged":true}'), /put Privileged inside HostConfig/);
-  assert.throws(() => create('{"Image":"bb","binds":["/:/h"]}'), /put Binds inside HostConfig/);
+test('HostConfig fields at the top level are moved into HostConfig where dockerd 20.10 applies them', () => {
+  // No HostConfig: every top-level HostConfig field is the HostConfig (Go's embedded struct).
+  assert.equal(create('{"Image":"bb","Privileged":true}').bytes.toString(), '{"Image":"bb","HostConfig":{"Privileged":true}}');
+  assert.equal(create('{"Image":"bb","binds":["/:/h"],"HostConfig":null}').bytes.toString(), '{"Image":"bb","HostConfig":{"Binds":["/:/h"]}}');
+  assert.equal(create('{"Image":"bb","Cpuset":"0"}').bytes.toString(), '{"Image":"bb","HostConfig":{"CpusetCpus":"0"}}');
+  // With a HostConfig: only Memory, MemorySwap, CpuShares and Cpuset fill in fields it leaves zero; the rest is ignored.
+  assert.equal(
+    create('{"Image":"bb","Runtime":"x","Privileged":true,"Memory":5,"CpuShares":7,"HostConfig":{"CpuShares":2}}').bytes.toString(),
+    '{"Image":"bb","HostConfig":{"CpuShares":2,"Memory":5}}',
+  );
+  // Two spellings of one field are refused, as anywhere else.
+  assert.throws(() => create('{"Image":"bb","binds":[],"Binds":["/:/h"]}'), /name the same field/);
+});
+
+test('HostConfig fields at the top level are dropped for a daemon that ignores them (dockerd 27 and later)', () => {
+  const read = canonicalizeBody('container.create', Buffer.from('{"Image":"bb","Privileged":true}'), { topLevelHostConfig: false });
+  assert.equal(read.bytes.toString(), '{"Image":"bb"}');
 });
 
 test('bytes after the JSON value and invalid JSON are refused', () => {

@@ -20,7 +20,7 @@ test('the input document carries opa-docker-authz fields and dockgate fields', a
   assert.equal((input.Body as { Image: string }).Image, 'bb');
   assert.deepEqual(input.BindMounts, [{ Source: '/etc', Destination: '/e', ReadOnly: true, Resolved: '/etc', Via: 'bind' }]);
   const request = input.request as Record<string, unknown>;
-  assert.deepEqual({ ...request, query: { ...(request.query as object) } }, { version: '1.41', path: '/containers/create', query: { name: 'web' }, action: 'container.create', resource: { type: 'container', ref: 'web' } });
+  assert.deepEqual({ ...request, query: { ...(request.query as object) } }, { version: '1.41', path: '/containers/create', query: { name: 'web' }, action: 'container.create', resource: { type: 'container', ref: 'web' }, volumes: [] });
   assert.equal(input.layer, 'proxy');
   assert.equal(forwardBody?.toString(), '{"Image":"bb","HostConfig":{"Binds":["/etc:/e:ro"]}}');
 });

@@ -23,7 +23,7 @@ import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } fr
 import { BodySpool, SpoolLimitError } from './body-spool.js';
 import { CONTINUE_100, errorResponse } from './responses.js';
 import { connectUpstream, type Address } from './upstream.js';
-import { headForBody } from './rewrite-head.js';
+import { headForBody, headWithTarget } from './rewrite-head.js';
 import { RepeatedHead } from './repeated-head.js';
 import { callerKey, type CallerQuota } from './caller-quota.js';
 import type { ReusedReads } from './listeners.js';
@@ -579,7 +579,9 @@ export class ProxyConnection {
   }
 
   private applyDecision(decision: Decision): void {
-    const { exchange, head, headBytes, request } = this.current!;
+    const { exchange, head, request } = this.current!;
+    // An allowed request may go on with the target that was judged (a container's full id).
+    const headBytes = decision?.allow === true && decision.target !== undefined ? headWithTarget(this.current!.headBytes, decision.target) : this.current!.headBytes;
     this.waitingSince = 0;
     const hasBody = head.framing.kind !== 'none';
     if (decision && decision.allow === true && decision.body !== undefined) {
@@ -647,7 +649,7 @@ export class ProxyConnection {
       exchange.closeAfter = true;
     }
     exchange.status = status;
-    exchange.local = errorResponse(status, message, exchange.closeAfter);
+    exchange.local = errorResponse(status, message, exchange.closeAfter, head.method === 'HEAD');
     if (exchange.closeAfter) {
       this.reqState = ReqState.Done;
       this.inbuf = null;

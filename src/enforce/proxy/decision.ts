@@ -16,6 +16,11 @@ export interface Decision {
    * Only for requests whose body was collected (`bodyLimit`); forwarded with a Content-Length.
    */
   body?: Buffer;
+  /**
+   * Allowed with this request target (path and query) instead of the one received: the object
+   * named by the full id that was judged. The rest of the head is forwarded as received.
+   */
+  target?: string;
 }
 
 export interface DecisionPoint {

@@ -2,7 +2,9 @@
 // it (src/docker), turned into the input document, and judged by policy/. The policy engine can
 // be swapped (SIGHUP reload) without touching connections in flight.
 import { DEFAULT_MAX_JUDGED_BODY, mountsNeeded, readRequest, readRequestNow, routeRequest, UnreadableRequestError, type ReadRequest, type RoutedRequest } from '../../docker/request.js';
-import type { InputIdentity } from '../../docker/input.js';
+import type { InputIdentity, InputTarget } from '../../docker/input.js';
+import { DOCKERD_20_READING, type DaemonReading } from '../../docker/canonical-body.js';
+import { describeContainer } from '../../docker/target.js';
 import type { VolumeInfo } from '../../docker/bind-mounts.js';
 import { BuildContextError, DockerfileFinder } from '../../docker/build-context.js';
 import { parseDockerfile, type ParsedDockerfile } from '../../docker/dockerfile.js';
@@ -30,6 +32,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
   /** Decisions on head-only requests, per connection (Identity) and policy engine: see decideHeadOnly. */
   private readonly remembered = new WeakMap<Identity, { engine: PolicyEngine; decisions: Map<string, Decision> }>();
   private readonly maxJudgedBody: number;
+  private reading: Promise<DaemonReading> | undefined;
   private readonly lookupTimeoutMs: number;
 
   constructor(
@@ -117,9 +120,13 @@ export class PolicyDecisionPoint implements DecisionPoint {
         const found = await context.result;
         dockerfile = { ...parseDockerfile(found.text), path: found.path };
       }
-      const first = this.judge(routed, await readRequest(this.details(req, routed, req.body ?? null, dockerfile)));
-      if (first.mutated === undefined) return first.decision;
-      return this.judgeMutation(await readRequest(this.details(req, routed, bodyOf(first.mutated), dockerfile)), first.mutated);
+      const read = await readRequest(this.details(req, routed, req.body ?? null, dockerfile, await this.daemonReading(routed)));
+      const first = this.judge(routed, read);
+      const decision =
+        first.mutated === undefined
+          ? first.decision
+          : this.judgeMutation(await readRequest({ ...this.details(req, routed, bodyOf(first.mutated), dockerfile), targetObject: read.target }), first.mutated);
+      return pinTarget(decision, req.rawPath, routed, read.target);
     } catch (err) {
       return failure(err);
     }
@@ -151,12 +158,37 @@ export class PolicyDecisionPoint implements DecisionPoint {
     return { allow: true, body: second.forwardBody };
   }
 
-  private details(req: ProxyRequest, routed: RoutedRequest, body: Buffer | null, dockerfile: (ParsedDockerfile & { path: string }) | undefined) {
+  private details(req: ProxyRequest, routed: RoutedRequest, body: Buffer | null, dockerfile: (ParsedDockerfile & { path: string }) | undefined, daemon?: DaemonReading) {
     return {
-      routed, method: req.method, target: req.rawPath, headers: req.headers, body, layer: 'proxy' as const, dockerfile,
+      routed, method: req.method, target: req.rawPath, headers: req.headers, body, layer: 'proxy' as const, dockerfile, daemon,
       identity: this.inputIdentity(req.identity, this.engine),
       lookupVolume: (name: string) => this.lookupVolume(name),
+      lookupContainer: (ref: string) => this.lookupContainer(ref),
     };
+  }
+
+  /**
+   * How the daemon reads create bodies, from its version (asked once). A daemon that cannot be
+   * asked is read as dockerd 20.10 reads: the reading that applies the most fields, all judged.
+   */
+  private async daemonReading(routed: RoutedRequest): Promise<DaemonReading | undefined> {
+    if (routed.route.action !== 'container.create') return undefined;
+    this.reading ??= getDaemonJson(this.options.upstream, '/version', this.lookupTimeoutMs).then(
+      (answer) => readingOfVersion((answer.body as { Version?: unknown } | null)?.Version),
+      () => {
+        this.reading = undefined; // asked again with the next create
+        return DOCKERD_20_READING;
+      },
+    );
+    return this.reading;
+  }
+
+  /** GET /containers/{ref}/json at the daemon: the container a request acts on (null: no such container). */
+  private async lookupContainer(ref: string): Promise<InputTarget | null> {
+    const answer = await getDaemonJson(this.options.upstream, `/containers/${encodeURIComponent(ref)}/json`, this.lookupTimeoutMs);
+    if (answer.status === 404) return null; // dockerd will answer the request with its own 404
+    if (answer.status !== 200) throw new Error(`container look-up for ${ref} answered ${answer.status}`);
+    return describeContainer(answer.body, (name) => this.lookupVolume(name));
   }
 
   private route(req: ProxyRequest): RoutedRequest | UnreadableRequestError {
@@ -212,6 +244,30 @@ const MAX_REMEMBERED_HEAD = 1024;
 function headKey(req: ProxyRequest): string | undefined {
   const key = req.headText ?? `${req.method} ${req.rawPath}\n${req.rawHeaders.join('\n')}`;
   return key.length <= MAX_REMEMBERED_HEAD ? key : undefined;
+}
+
+/** dockerd 27 stopped reading HostConfig fields from the top level of a create body. */
+function readingOfVersion(version: unknown): DaemonReading {
+  const major = typeof version === 'string' ? Number.parseInt(version, 10) : Number.NaN;
+  return Number.isFinite(major) && major >= 27 ? { topLevelHostConfig: false } : DOCKERD_20_READING;
+}
+
+/**
+ * An allowed request that names a container is forwarded with the full id that was judged, not
+ * the name or prefix it was sent with: a name re-pointed between the look-up and dockerd's
+ * reading (rm, then create under the same name) cannot swap in another container.
+ */
+function pinTarget(decision: Decision, rawPath: string, routed: RoutedRequest, target: InputTarget | null | undefined): Decision {
+  const ref = routed.route.resource.ref;
+  if (!decision.allow || !target?.id || ref === null) return decision;
+  const { version, path } = routed.apiPath;
+  const prefix = '/containers/';
+  if (!path.startsWith(prefix + ref)) return decision;
+  const q = rawPath.indexOf('?');
+  const pinned = `${version ? `/v${version}` : ''}${prefix}${target.id}${path.slice(prefix.length + ref.length)}${q < 0 ? '' : rawPath.slice(q)}`;
+  // A request line cannot carry white space; an id from the daemon never holds any.
+  if (/\s/.test(pinned)) return refused(502, 'the daemon named the container with an id that cannot be forwarded');
+  return { ...decision, target: pinned };
 }
 
 function bodyOf(v: Value): Buffer {

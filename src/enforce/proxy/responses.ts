@@ -7,7 +7,11 @@ const REASONS: Record<number, string> = {
   500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
 
-export function errorResponse(status: number, message: string, close: boolean): Buffer {
+/**
+ * A Docker-shaped error. The answer to a HEAD request has the head only (HTTP forbids a body
+ * there: a client would read the body as the start of its next answer).
+ */
+export function errorResponse(status: number, message: string, close: boolean, headOnly = false): Buffer {
   const body = JSON.stringify({ message }) + '\n';
   const head =
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
@@ -15,7 +19,7 @@ export function errorResponse(status: number, message: string, close: boolean): 
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     (close ? 'Connection: close\r\n' : '') +
     '\r\n';
-  return Buffer.from(head + body);
+  return Buffer.from(headOnly ? head : head + body);
 }
 
 export const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');

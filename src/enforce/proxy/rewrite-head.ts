@@ -19,3 +19,15 @@ export function headForBody(head: Buffer, bodyLength: number): Buffer {
   kept.push(`Content-Length: ${bodyLength}`, '', '');
   return Buffer.from(kept.join('\r\n'), 'latin1');
 }
+
+/**
+ * The same head with another request target: the request line's method and version are kept,
+ * every header is kept byte for byte. `target` comes from the decision point, which never puts
+ * white space in it.
+ */
+export function headWithTarget(head: Buffer, target: string): Buffer {
+  const text = head.toString('latin1');
+  const lineEnd = text.indexOf('\r\n');
+  const [method, , version] = text.slice(0, lineEnd).split(' ');
+  return Buffer.from(`${method} ${target} ${version}${text.slice(lineEnd)}`, 'latin1');
+}

@@ -22,3 +22,10 @@ deny contains v if some v in data.dockgate.rules.sysctls.deny
 deny contains v if some v in data.dockgate.rules.cgroups.deny
 deny contains v if some v in data.dockgate.rules.optional.deny
 deny contains v if some v in data.dockgate.rules.build.deny
+deny contains v if some v in data.dockgate.rules.run_as_caller.deny
+deny contains v if some v in data.dockgate.rules.file_access.deny
+deny contains v if some v in data.dockgate.rules.lifecycle.deny
+deny contains v if some v in data.dockgate.rules.drivers.deny
+deny contains v if some v in data.dockgate.rules.volume_options.deny
+deny contains v if some v in data.dockgate.rules.host_config.deny
+deny contains v if some v in data.dockgate.rules.ports.deny

@@ -35,3 +35,14 @@ deny contains lib.violation("swarm", msg, "swarm services bypass per-container r
 	lib.applies
 	msg := sprintf("%s is refused: swarm and node changes are for admins", [lib.action])
 }
+
+# docker import from a URL makes dockerd itself fetch it, like ADD from a URL in a build.
+deny contains lib.violation("unknown-endpoint", msg, "download the file yourself and import it from standard input (docker import FILE)") if {
+	input.request.action == "image.import"
+	source := object.get(input.request.query, "fromSrc", "")
+	source != "-"
+	source != ""
+	lib.config.rules["unknown-endpoint"].enabled
+	lib.applies
+	msg := sprintf("importing an image from %s is refused: dockerd would fetch it from the network", [source])
+}

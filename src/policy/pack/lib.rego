@@ -48,3 +48,7 @@ path_under(_, "/") := true
 under_prefix("/") := ""
 
 under_prefix(root) := concat("", [trim_suffix(root, "/"), "/"]) if root != "/"
+
+# A field a client set to something other than Go's zero value (clients such as the docker CLI
+# send every field of a structure, unset ones as null, "", 0, false or empty).
+set(value) if not value in {null, "", 0, false, [], {}}

@@ -11,6 +11,7 @@ modes := {
 	"UTSMode": "--uts",
 	"UsernsMode": "--userns",
 	"NetworkMode": "--network",
+	"CgroupnsMode": "--cgroupns",
 }
 
 deny contains lib.violation("host-namespaces", msg, hint) if {
@@ -22,6 +23,28 @@ deny contains lib.violation("host-namespaces", msg, hint) if {
 	not field in {f | some f in lib.config.rules["host-namespaces"].allow}
 	msg := sprintf("%s=host is refused: the container would share the host's %s namespace", [flag, lower(trim_suffix(field, "Mode"))])
 	hint := sprintf("drop %s=host; the container gets its own namespace", [flag])
+}
+
+# The other values of these modes, by allowlist: the container's own namespace ("" is the
+# daemon's default), no namespace, or another container's (judged by container-joins below).
+own_namespace := {
+	"PidMode": {""},
+	"IpcMode": {"", "none", "private", "shareable"},
+	"UTSMode": {""},
+	"UsernsMode": {""},
+	"CgroupnsMode": {"", "private"},
+}
+
+deny contains lib.violation("host-namespaces", msg, sprintf("drop %s", [modes[field]])) if {
+	input.request.action == "container.create"
+	lib.config.rules["host-namespaces"].enabled
+	lib.applies
+	some field, allowed in own_namespace
+	value := lib.host_config[field]
+	not value in allowed
+	not lower(value) == "host"
+	not startswith(value, "container:")
+	msg := sprintf("%s=%v is refused: only the container's own namespace", [modes[field], value])
 }
 
 # Joining another container: its pid, ipc or network namespace (`--pid container:X`), or its

@@ -1,52 +1,60 @@
-# Confinement switched off: seccomp, AppArmor, SELinux labels, masked /proc and /sys paths.
+# Confinement: seccomp, AppArmor, SELinux labels, masked /proc and /sys paths. Security options
+# are allowlisted in the form dockerd reads them (daemon/create: "no-new-privileges", "disable",
+# then KEY=VALUE or the old KEY:VALUE, the key matched exactly): anything not known to keep the
+# container confined is refused.
 package dockgate.rules.security_opts
 
 import rego.v1
 
 import data.dockgate.lib
 
-# Docker splits an option at its first "=", or at its first ":" (the old separator) when there is no "=".
-split_opt(opt) := [lower(substring(opt, 0, i)), substring(opt, i + 1, -1)] if {
-	i := indexof(opt, "=")
-	i > 0
-}
-
-split_opt(opt) := [lower(substring(opt, 0, i)), substring(opt, i + 1, -1)] if {
-	indexof(opt, "=") < 0
-	i := indexof(opt, ":")
-	i > 0
-}
+rules := lib.config.rules["security-opts"]
 
 hint := "remove the --security-opt; the default profiles keep the container confined"
 
 deny contains lib.violation("security-opts", msg, hint) if {
 	input.request.action == "container.create"
 	some opt in lib.host_config.SecurityOpt
-	lib.config.rules["security-opts"].enabled
+	rules.enabled
 	lib.applies
-	[key, value] := split_opt(opt)
-	weakening(key, value)
-	msg := sprintf("--security-opt %s is refused: it switches off the container's confinement", [opt])
+	not confined(opt)
+	msg := sprintf("--security-opt %v is refused: it is not known to keep the container confined", [opt])
 }
 
-weakening("seccomp", "unconfined")
+# dockerd splits at the first "=", or at the first ":" when there is no "=".
+split_opt(opt) := [substring(opt, 0, i), substring(opt, i + 1, -1)] if {
+	i := indexof(opt, "=")
+	i > 0
+}
 
-weakening("apparmor", "unconfined")
+split_opt(opt) := [substring(opt, 0, i), substring(opt, i + 1, -1)] if {
+	indexof(opt, "=") < 0
+	i := indexof(opt, ":")
+	i > 0
+}
 
-weakening("label", "disable")
+confined("no-new-privileges")
 
-weakening("systempaths", "unconfined")
+confined(opt) if {
+	[key, value] := split_opt(opt)
+	allowed(key, value)
+}
 
-# A custom seccomp profile is sent inline as JSON: only the default profile is trusted.
-weakening("seccomp", value) if {
-	not value in {"unconfined", "builtin", "default"}
-	not lib.config.rules["security-opts"].allow_custom_seccomp
+# no-new-privileges=BOOL (Go's strconv.ParseBool): either value keeps the default confinement.
+allowed("no-new-privileges", v) if v in {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
+
+allowed("apparmor", profile) if profile in {p | some p in rules.apparmor_profiles}
+
+# A custom seccomp profile is sent inline as JSON: only trusted when the config says so.
+allowed("seccomp", profile) if {
+	rules.allow_custom_seccomp
+	not profile in {"unconfined", ""}
 }
 
 # `--security-opt systempaths=unconfined` reaches the API as emptied MaskedPaths/ReadonlyPaths.
 deny contains lib.violation("security-opts", msg, "remove --security-opt systempaths=unconfined") if {
 	input.request.action == "container.create"
-	lib.config.rules["security-opts"].enabled
+	rules.enabled
 	lib.applies
 	some field in ["MaskedPaths", "ReadonlyPaths"]
 	is_array(lib.host_config[field])

@@ -1,0 +1,96 @@
+# Drivers by name, from allowlists: dockerd finds a driver it does not know as a plugin socket
+# /run/docker/plugins/NAME.sock without refusing "..", so a driver name can make dockerd call a
+# server the caller runs. Names with "/" or ".." are refused even when configured.
+package dockgate.rules.drivers
+
+import rego.v1
+
+import data.dockgate.lib
+
+rules := lib.config.rules.drivers
+
+enabled if {
+	rules.enabled
+	lib.applies
+}
+
+allowed(kind, name) if {
+	not contains(name, "/")
+	not contains(name, "..")
+	name in rules[kind]
+}
+
+# The daemon's default driver of each kind is asked for with an empty name.
+allowed(_, "")
+
+kinds := {"volume": "volume driver", "log": "log driver", "network": "network driver", "ipam": "IPAM driver"}
+
+deny contains lib.violation("drivers", msg, hint) if {
+	some pair in used
+	[kind, name] := pair
+	enabled
+	not allowed(kind, name)
+	msg := sprintf("%s %q is refused: only %s may be used", [kinds[kind], name, concat(", ", rules[kind])])
+	hint := sprintf("use the default driver; an admin can allow more in [rules.drivers] %s", [kind])
+}
+
+# Every driver a request names, as [kind, name] pairs (a name may appear in several places).
+used contains ["volume", name] if {
+	input.request.action == "volume.create"
+	name := object.get(lib.body, "Driver", "")
+}
+
+used contains ["volume", name] if {
+	input.request.action == "container.create"
+	name := object.get(lib.host_config, "VolumeDriver", "")
+}
+
+used contains ["volume", name] if {
+	input.request.action == "container.create"
+	some m in lib.host_config.Mounts
+	name := m.VolumeOptions.DriverConfig.Name
+}
+
+# Named volumes that exist already: the driver that serves them.
+used contains ["volume", v.Driver] if {
+	input.request.action == "container.create"
+	some v in input.request.volumes
+	v.Exists
+}
+
+used contains ["log", name] if {
+	input.request.action == "container.create"
+	name := lib.host_config.LogConfig.Type
+}
+
+used contains ["network", name] if {
+	input.request.action == "network.create"
+	name := object.get(lib.body, "Driver", "")
+}
+
+used contains ["ipam", name] if {
+	input.request.action == "network.create"
+	name := lib.body.IPAM.Driver
+}
+
+# Options of a new network, by allowlist: bridge options such as com.docker.network.bridge.name
+# take over an existing host interface.
+network_options := {
+	"com.docker.network.driver.mtu", "com.docker.network.bridge.enable_icc",
+	"com.docker.network.bridge.enable_ip_masquerade", "com.docker.network.bridge.host_binding_ipv4",
+	"com.docker.network.container_iface_prefix",
+}
+
+deny contains lib.violation("drivers", msg, "create the network without driver options; an admin can create it") if {
+	input.request.action == "network.create"
+	some key, _ in object.union(object.get(lib.body, "Options", {}), object.get(lib.body, ["IPAM", "Options"], {}))
+	enabled
+	not key in network_options
+	msg := sprintf("network option %s is refused: it is not known to leave the host's network alone", [key])
+}
+
+deny contains lib.violation("drivers", "ingress networks are refused: they are swarm's", "create a plain bridge network") if {
+	input.request.action == "network.create"
+	lib.body.Ingress == true
+	enabled
+}

@@ -1,0 +1,18 @@
+# Daemon-side file access to a container that mounts host paths: dockerd reads and writes
+# /archive as root, keeping the owner and mode bits of a tar entry, so a PUT could drop a
+# setuid-root file into the mounted host directory and a GET could read through it as root.
+package dockgate.rules.file_access
+
+import rego.v1
+
+import data.dockgate.lib
+
+file_actions := {"container.archive.put", "container.archive.get", "container.archive.head", "container.copy"}
+
+deny contains lib.violation("file-access", msg, "copy files through the host directory itself: it is mounted in the container") if {
+	file_actions[input.request.action]
+	input.target.host_mounts
+	lib.config.rules["file-access"].enabled
+	lib.applies
+	msg := sprintf("%s on a container that mounts a host path is refused: dockerd would read or write the mounted path as root", [lib.action])
+}

@@ -1,0 +1,123 @@
+# Host mounts run as the caller: a container that mounts a host path gets no more of it than the
+# caller already has. Its processes run as the caller's uid:gid (explicit gid: no supplementary
+# groups from the image's /etc/group) with no-new-privileges (no setuid binary or file capability
+# raises them), so whatever the bind resolves to at start, root in the container is not root on
+# that path. The proxy rewrites the create through data.dockgate.mutate; what it cannot rewrite
+# safely it refuses.
+package dockgate.rules.run_as_caller
+
+import rego.v1
+
+import data.dockgate.lib
+
+enabled if {
+	lib.config.rules["run-as-caller"].enabled
+	lib.applies
+}
+
+# The user a host-mounting container of this caller runs as: numeric, with an explicit group.
+caller_user := sprintf("%d:%d", [input.identity.uid, input.identity.gid]) if {
+	is_number(input.identity.uid)
+	is_number(input.identity.gid)
+}
+
+# What a client may ask for and still be rewritten to caller_user: nothing, or the caller's own uid.
+acceptable_user("")
+
+acceptable_user(u) if u == caller_user
+
+acceptable_user(u) if u == sprintf("%d", [input.identity.uid])
+
+mounts_host if count(input.BindMounts) > 0
+
+requested_user := object.get(lib.body, "User", "")
+
+hint := sprintf("drop --user, or use --user %s: a container that mounts a host path runs as you", [caller_user])
+
+else := "drop --user: a container that mounts a host path runs as you"
+
+deny contains lib.violation("run-as-caller", msg, hint) if {
+	input.request.action == "container.create"
+	mounts_host
+	enabled
+	not acceptable_user(requested_user)
+	msg := sprintf("running as user %q with a host mount is refused: the container could use the mounted path as that user%s", [requested_user, root_note(requested_user)])
+}
+
+root_note(u) := " (root on the host)" if {
+	some part in split(u, ":")
+	part in {"0", "root"}
+}
+
+else := ""
+
+deny contains lib.violation("run-as-caller", "a host mount needs a caller with a Unix uid and gid (a TLS or anonymous caller has none)", "connect through dockgate's Unix socket, or use a named volume") if {
+	input.request.action == "container.create"
+	mounts_host
+	enabled
+	not caller_user
+}
+
+deny contains lib.violation("run-as-caller", msg, "drop --group-add: a container that mounts a host path runs with your primary group only") if {
+	input.request.action == "container.create"
+	mounts_host
+	some g in lib.host_config.GroupAdd
+	enabled
+	g != sprintf("%d", [input.identity.gid])
+	msg := sprintf("--group-add %v with a host mount is refused: the container could use the mounted path as that group", [g])
+}
+
+# Entering such a container as another user is what --user at create would have been.
+deny contains lib.violation("run-as-caller", msg, "run docker exec without --user: the container runs as its creator") if {
+	input.request.action == "container.exec.create"
+	input.target.host_mounts
+	enabled
+	effective := exec_user
+	not effective == caller_user
+	msg := sprintf("exec as user %q in a container that mounts a host path is refused: it could use the mounted path as that user", [effective])
+}
+
+# An exec without a user runs as the container's user.
+exec_user := u if {
+	u := object.get(lib.body, "User", "")
+	u != ""
+} else := input.target.user
+
+# The rewrite: run as the caller, with no-new-privileges.
+mutations contains {"op": "add", "path": "/User", "value": caller_user} if {
+	input.request.action == "container.create"
+	mounts_host
+	enabled
+	requested_user != caller_user
+	acceptable_user(requested_user)
+}
+
+mutations contains op if {
+	input.request.action == "container.create"
+	mounts_host
+	enabled
+	caller_user
+	not no_new_privileges
+	op := nnp_op
+}
+
+nnp_op := {"op": "add", "path": "/HostConfig/SecurityOpt/-", "value": "no-new-privileges"} if is_array(lib.host_config.SecurityOpt)
+
+else := {"op": "add", "path": "/HostConfig/SecurityOpt", "value": ["no-new-privileges"]}
+
+# dockerd applies the security options in order: the last no-new-privileges setting wins.
+no_new_privileges if {
+	settings := [v | some opt in lib.host_config.SecurityOpt; v := nnp_setting(opt)]
+	count(settings) > 0
+	settings[count(settings) - 1] == true
+}
+
+nnp_setting("no-new-privileges") := true
+
+nnp_setting(opt) := v if {
+	some sep in ["=", ":"]
+	parts := split(opt, sep)
+	count(parts) == 2
+	parts[0] == "no-new-privileges"
+	v := parts[1] in {"1", "t", "T", "TRUE", "true", "True"}
+}
