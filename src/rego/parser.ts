@@ -126,13 +126,15 @@ class Parser {
     const mod: Module = { file: this.file, pkg, pkgLoc: this.loc(pkgTok), imports: [], rules: [], v0: this.v0 };
     mod.pkgAnnotations = this.annotationsBefore(pkgTok, 'package');
     if (this.v0) this.future = new Set();
-    while (this.isKwHere('import')) {
-      const imp = this.importDecl();
-      mod.imports.push(imp);
-      this.enableFuture(imp.path);
-    }
     while (this.t.kind !== 'eof') {
-      if (this.isKwHere('import')) this.fail('imports must appear before rules');
+      // OPA takes an import anywhere after the package clause (a future.keywords import
+      // changes the syntax of the rules after it only).
+      if (this.isKwHere('import')) {
+        const imp = this.importDecl();
+        mod.imports.push(imp);
+        this.enableFuture(imp.path);
+        continue;
+      }
       if (this.isKwHere('package')) this.fail('unexpected package keyword');
       const startTok = this.t;
       const rules = this.rule(mod);
@@ -671,13 +673,11 @@ class Parser {
       return { type: 'arraycomp', term: first, body, loc };
     }
     const items = [first];
-    this.noOr++;
     while (this.isOp(',')) {
       this.next();
       if (this.isOp(']')) break;
-      items.push(this.termExpr());
+      items.push(this.element());
     }
-    this.noOr--;
     this.expectOp(']');
     return { type: 'array', items, loc };
   }
@@ -721,15 +721,13 @@ class Parser {
         return { type: 'objcomp', key: first, value: v, body: this.compBody('}'), loc };
       }
       const entries: [Term, Term][] = [[first, v]];
-      this.noOr++;
       while (this.isOp(',')) {
         this.next();
         if (this.isOp('}')) break;
-        const k = this.termExpr();
+        const k = this.element();
         this.expectOp(':');
-        entries.push([k, this.termExpr()]);
+        entries.push([k, this.element()]);
       }
-      this.noOr--;
       this.expectOp('}');
       return { type: 'object', entries, loc };
     }
@@ -738,15 +736,27 @@ class Parser {
       return { type: 'setcomp', term: first, body: this.compBody('}'), loc };
     }
     const items = [first];
-    this.noOr++;
     while (this.isOp(',')) {
       this.next();
       if (this.isOp('}')) break;
-      items.push(this.termExpr());
+      items.push(this.element());
     }
-    this.noOr--;
     this.expectOp('}');
     return { type: 'set', items, loc };
+  }
+
+  /**
+   * An element of a collection literal after its first one: only the first term can open a
+   * comprehension (`[x | body]`), so from the second on `|` is set union, as in OPA.
+   */
+  private element(): Term {
+    const saved = this.noOr;
+    this.noOr = 0;
+    try {
+      return this.termExpr();
+    } finally {
+      this.noOr = saved;
+    }
   }
 
   /** $"text {expr} text": `\{` is a literal brace; other escapes are JSON's. */

@@ -119,3 +119,19 @@ test('hidden files and directories are loaded, as OPA loads them', () => {
   const root = tree({ '.meta/info.json': '{"v": 1}' });
   assert.deepEqual(loadedData([root]), { '.meta': { v: 1 } });
 });
+
+// ---- 3. Parser positions ------------------------------------------------------------------------
+
+test('an import after a rule is accepted and resolves in the whole module', () => {
+  const text = 'package p\n\nx := q.v\n\nimport data.lib as q\n';
+  assert.equal(evalRef([{ name: 'p.rego', text }, { name: 'lib.rego', text: 'package lib\n\nv := 7\n' }], 'data.p.x'), '7');
+});
+
+test('`|` after the first element of an array, set or object literal is set union', () => {
+  const head = 'package p\n\ns := {1}\nt := {2}\n';
+  assert.equal(evalRef(head + 'r := [0, s | t]\n', 'data.p.r'), '[0,[1,2]]');
+  assert.equal(evalRef(head + 'r := {"a": 0, "b": s | t}\n', 'data.p.r'), '{"a":0,"b":[1,2]}');
+  assert.equal(evalRef(head + 'r := {0, s | t}\n', 'data.p.r'), '[0,[1,2]]');
+  // The first element still opens a comprehension, as in OPA.
+  assert.equal(evalRef(head + 'r := [x | some x in s]\n', 'data.p.r'), '[1]');
+});
