@@ -208,7 +208,7 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
       const cases: [string, string, RegExp][] = [
         ['trailing data', privileged('{}') + ' {"HostConfig":{"Privileged":true}}', /400 .*unexpected data after the JSON value/s],
         ['invalid JSON', '{"Image":', /400 .*not valid JSON/s],
-        ['top-level HostConfig field', `{"Image":"${image}","Privileged":true}`, /400 .*put Privileged inside HostConfig/s],
+        ['top-level HostConfig field, judged where dockerd applies it', `{"Image":"${image}","Privileged":true}`, /403 .*privileged: /s],
         ['over 2 MiB', `{"Image":"${image}","Labels":{"big":"${'x'.repeat(3 << 20)}"}}`, /413 .*cannot be judged/s],
       ];
       for (const [label, body, expected] of cases) {
