@@ -26,6 +26,8 @@ export const DEFAULT_CONFIG: Config = {
     sockets: ['/run/docker.sock', '/var/run/docker.sock'],
     /** dockerd's data root; dockgate fills it in from the daemon when left empty. */
     data_root: '',
+    /** The daemon maps container root to another host user (userns-remap, rootless); filled in from the daemon. */
+    remaps_users: false,
   },
   rules: {
     'unknown-endpoint': { enabled: true },

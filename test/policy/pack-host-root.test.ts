@@ -150,6 +150,8 @@ describe('allowlists instead of denylists', () => {
     refusedBy(await judge('POST', '/v1.41/networks/create', { Name: 'n', IPAM: { Driver: '../x' } }), 'drivers');
     refusedBy(await judge('POST', '/v1.41/networks/create', { Name: 'n', Options: { 'com.docker.network.bridge.name': 'eth0' } }), 'drivers');
     allowed(await judge('POST', '/v1.41/networks/create', { Name: 'n', Driver: 'bridge', IPAM: { Driver: 'default', Config: [{ Subnet: '10.9.0.0/24' }] } }));
+    refusedBy(await judge('POST', '/v1.41/networks/n/connect', { Container: 'box', EndpointConfig: { DriverOpts: { 'com.docker.network.endpoint.ifname': 'eth9' } } }), 'drivers');
+    allowed(await judge('POST', '/v1.41/networks/n/connect', { Container: 'box', EndpointConfig: { Aliases: ['web'], DriverOpts: null } }));
   });
   test('local volume options by their meaning', async () => {
     const vol = (opts: Record<string, string>) => judge('POST', '/v1.41/volumes/create', { Name: 'v', DriverOpts: opts });

@@ -105,7 +105,8 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   // it at the size it has.
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   const logger = createLogger(options.decisionLog, options.logLevel);
-  const policyOptions: PolicyOptions = { ...options.policy, runtimeConfig: await daemonFacts(options.upstream) };
+  const facts = await daemonFacts(options.upstream);
+  const policyOptions: PolicyOptions = { ...options.policy, runtimeConfig: facts.apply };
   let engine: PolicyEngine;
   try {
     engine = await PolicyEngine.load(policyOptions);
@@ -114,6 +115,11 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     return 2;
   }
   for (const w of engine.warnings) process.stderr.write(`dockgate: warning: ${w}\n`);
+  if (facts.remapsUsers && (engine.config.rules as Record<string, { enabled?: boolean }>)['run-as-caller']?.enabled) {
+    process.stderr.write(
+      `dockgate: the daemon remaps users (${facts.remapsUsers}): root in a container is not root on the host, so host mounts need not run as the caller; [rules.run-as-caller] enabled = false relaxes that rule\n`,
+    );
+  }
   const decisionPoint = new PolicyDecisionPoint(engine, { upstream: options.upstream });
   const proxy = new Proxy({
     upstream: options.upstream,
@@ -179,16 +185,24 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
 
 /**
  * What the pack must know about the daemon it guards: its socket's real path and its data
- * root (never to be mounted). Asked once at start; the defaults stay if the daemon is down.
+ * root (never to be mounted), and whether it maps container root to another host user
+ * (userns-remap or rootless: `GET /info` SecurityOptions). Asked once at start; the defaults
+ * stay if the daemon is down.
  */
-async function daemonFacts(upstream: Address): Promise<(config: Config) => void> {
+async function daemonFacts(upstream: Address): Promise<{ apply: (config: Config) => void; remapsUsers: string }> {
   const sockets: string[] = [];
   if (upstream.kind === 'unix') sockets.push(await realpath(upstream.path).catch(() => upstream.path));
   const info = (await getDaemonJson(upstream, '/info').catch(() => undefined))?.body as Record<string, unknown> | undefined;
   const dataRoot = typeof info?.DockerRootDir === 'string' ? await realpath(info.DockerRootDir).catch(() => info.DockerRootDir as string) : '';
-  return (config) => {
-    const daemon = config.daemon as { sockets: string[]; data_root: string };
-    daemon.sockets = [...new Set([...daemon.sockets, ...sockets])];
-    if (daemon.data_root === '' && dataRoot) daemon.data_root = dataRoot;
+  const securityOptions = Array.isArray(info?.SecurityOptions) ? (info.SecurityOptions as unknown[]) : [];
+  const remapsUsers = ['userns', 'rootless'].find((name) => securityOptions.some((o) => typeof o === 'string' && o.split(',').includes(`name=${name}`))) ?? '';
+  return {
+    remapsUsers,
+    apply: (config) => {
+      const daemon = config.daemon as { sockets: string[]; data_root: string; remaps_users: boolean };
+      daemon.sockets = [...new Set([...daemon.sockets, ...sockets])];
+      if (daemon.data_root === '' && dataRoot) daemon.data_root = dataRoot;
+      daemon.remaps_users = remapsUsers !== '';
+    },
   };
 }

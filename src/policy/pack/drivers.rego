@@ -94,3 +94,9 @@ deny contains lib.violation("drivers", "ingress networks are refused: they are s
 	lib.body.Ingress == true
 	enabled
 }
+
+deny contains lib.violation("drivers", "endpoint driver options on network connect are refused: they reach the host's network setup", "connect without --driver-opt") if {
+	input.request.action == "network.connect"
+	lib.set(object.get(lib.body, ["EndpointConfig", "DriverOpts"], null))
+	enabled
+}
