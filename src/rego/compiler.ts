@@ -408,7 +408,10 @@ export class RuleCompiler {
     const scope = new Scope(this.alloc, parent);
     this.prepareScope(body, scope, extra);
     const bound = parent.allSlots();
+    // Literals hoisted for the enclosing body so far stay its own, not the nested body's.
+    const outer = this.takeHoisted();
     const lits = this.body(body, scope, bound);
+    this.hoisted = outer;
     return { scope, lits };
   }
 
@@ -440,7 +443,8 @@ export class RuleCompiler {
       }
       case 'expr': {
         if (lit.negated) {
-          const { lits } = this.nested([{ type: 'expr', term: lit.term, negated: false, with: [], loc: lit.loc }], scope);
+          const term = this.bindNegatedOperands(lit.term, scope, withs);
+          const { lits } = this.nested([{ type: 'expr', term, negated: false, with: [], loc: lit.loc }], scope);
           return { l: L.Not, body: lits, with: withs, loc: lit.loc };
         }
         let term = this.hoistSelfBinding(this.term(lit.term, scope), scope);
@@ -452,6 +456,56 @@ export class RuleCompiler {
   }
 
   private hoisted: CLit[] = [];
+
+  /**
+   * OPA binds the operands of an expression before the expression runs (its RewriteDynamicTerms
+   * and RewriteExprTerms stages: `not f(x, input.y)` is `__local0__ = input.y; not f(x,
+   * __local0__)`), so under `not` an undefined operand makes the body fail instead of the
+   * negation succeed. The same binding is done here, for the operands whose vars are all bound
+   * outside the negation (a ref that would iterate over vars of its own is left in place).
+   * The bound literals carry the negation's `with` modifiers, as OPA's do.
+   */
+  private bindNegatedOperands(t: Term, scope: Scope, withs: CWith[]): Term {
+    const one = (x: Term): Term => {
+      switch (x.type) {
+        case 'ref':
+        case 'call':
+          return this.bindOperand(x, scope, withs, one);
+        case 'var':
+          // A rule of the package is a data ref to OPA (bound first); a local is already a value.
+          return x.name !== '_' && scope.lookup(x.name) === undefined && (this.globals.has(x.name) || x.name === 'input' || x.name === 'data') ? this.bindOperand(x, scope, withs, one) : x;
+        case 'array':
+          return { ...x, items: x.items.map(one) };
+        case 'set':
+          return { ...x, items: x.items.map(one) };
+        case 'object':
+          return { ...x, entries: x.entries.map(([k, v]) => [one(k), one(v)] as [Term, Term]) };
+        default:
+          return x;
+      }
+    };
+    // The expression's own ref stays (`not obj[k]` tests obj[k]); its dynamic key is bound first.
+    const inTerm = (x: Term): Term => (x.type === 'ref' ? { ...x, path: x.path.map(one) } : x.type === 'var' ? x : one(x));
+    if (t.type !== 'call') return inTerm(t);
+    const name = t.fn.join('.');
+    if (name === 'print' || name === 'assign') return t;
+    if (name === 'eq') return { ...t, args: t.args.map(inTerm) };
+    return { ...t, args: t.args.map(one) };
+  }
+
+  private bindOperand(x: Term, scope: Scope, withs: CWith[], one: (x: Term) => Term): Term {
+    if (!boundOutside(x, scope, this.globals)) return x;
+    // Inner operands first, as OPA binds them (`f(g(input.a))`: input.a, then g(..)).
+    let inner: Term = x;
+    if (x.type === 'ref') inner = { ...x, path: x.path.map(one) };
+    else if (x.type === 'call') inner = { ...x, args: x.args.map(one) };
+    const name = `__dyn${scope.alloc.n}__`;
+    const slot = scope.declare(name);
+    const v: CTerm = { k: K.Var, slot, name, vars: true, loc: x.loc };
+    const eq: CallTarget = { name: 'eq', special: 'eq', hasOutput: false };
+    this.hoisted.push({ l: L.Expr, term: { k: K.Call, fn: eq, args: [v, this.term(inner, scope)], vars: true, loc: x.loc }, with: withs, loc: x.loc });
+    return { type: 'var', name, loc: x.loc };
+  }
 
   private takeHoisted(): CLit[] {
     const h = this.hoisted;
@@ -524,14 +578,27 @@ export class RuleCompiler {
     const inner = new Scope(this.alloc, scope);
     this.prepareScope(body, inner, []);
     const bound = scope.allSlots();
-    return { lits: this.body(body, inner, bound) };
+    const outer = this.takeHoisted();
+    const lits = this.body(body, inner, bound);
+    this.hoisted = outer;
+    return { lits };
   }
 
   private withMod(w: With, scope: Scope): CWith {
     const path = termPath(w.target);
     if (!path) throw compileError('with keyword target must reference existing input, data, or a function', w.loc, 'rego_type_error');
     const fnValue0 = this.fnValueTarget(w.value);
-    const value: CTerm = fnValue0 ? { k: K.Const, v: null, vars: false, loc: w.loc } : this.term(w.value, scope);
+    let value: CTerm;
+    if (fnValue0) value = { k: K.Const, v: null, vars: false, loc: w.loc };
+    else if (this.requiresEval(w.value, scope)) {
+      // OPA's RewriteWithValues: a value that must be evaluated (a ref, call or comprehension)
+      // is bound by an expression of its own ahead of the one it modifies, so a value that
+      // iterates (`with input as xs[_]`) runs the expression once per solution.
+      const slot = scope.fresh();
+      value = { k: K.Var, slot, name: '__with', vars: true, loc: w.loc };
+      const eq: CallTarget = { name: 'eq', special: 'eq', hasOutput: false };
+      this.hoisted.push({ l: L.Expr, term: { k: K.Call, fn: eq, args: [value, this.term(w.value, scope)], vars: true, loc: w.loc }, with: [], loc: w.loc });
+    } else value = this.term(w.value, scope);
     const head = path[0] as string;
     const g = this.globals.get(head);
     if (head === 'input' || (g && g.root === 'input')) {
@@ -551,6 +618,28 @@ export class RuleCompiler {
     const name = path.join('.');
     if (!lookupBuiltin(name)) throw compileError(`with keyword target must reference existing input, data, or a function`, w.loc, 'rego_type_error');
     return { kind: 'fn', path: [], fnName: name, value, fnValue };
+  }
+
+  /** OPA's requiresEval: the term holds a ref (a rule or input/data too), a call or a comprehension. */
+  private requiresEval(t: Term, scope: Scope): boolean {
+    switch (t.type) {
+      case 'ref':
+      case 'call':
+      case 'arraycomp':
+      case 'setcomp':
+      case 'objcomp':
+      case 'template':
+        return true;
+      case 'var':
+        return scope.lookup(t.name) === undefined && (t.name === 'input' || t.name === 'data' || this.globals.has(t.name));
+      case 'array':
+      case 'set':
+        return t.items.some((x) => this.requiresEval(x, scope));
+      case 'object':
+        return t.entries.some(([k, v]) => this.requiresEval(k, scope) || this.requiresEval(v, scope));
+      default:
+        return false;
+    }
   }
 
   /** When a with-value names a function (user or builtin), the call target it stands for. */
@@ -656,6 +745,11 @@ export class RuleCompiler {
           const v = !r || !this.metadata ? (name === 'rego.metadata.rule' ? new ObjectValue() : []) : name === 'rego.metadata.rule' ? this.metadata.rule(r) : this.metadata.chain(r);
           return { k: K.Const, v, vars: false, loc };
         }
+        if (t.args.length === 0) {
+          // `r()` of a rule declared `r() = x` (a plain rule in OPA): the rule's value.
+          const plain = this.plainRuleRef(t.fn, loc);
+          if (plain) return plain;
+        }
         const target = this.resolveCall(t.fn, t.args.length, loc)!;
         const args = t.args.map((a) => this.term(a, scope));
         const arity = target.builtin?.arity ?? target.node?.arity;
@@ -688,6 +782,19 @@ export class RuleCompiler {
         return mk({ k: K.Template, parts, partLits, vars: false, loc });
       }
     }
+  }
+
+  /** The data ref of a non-function rule named like a call (`r()`), or undefined. */
+  private plainRuleRef(fn: string[], loc: Loc): CTerm | undefined {
+    const g = this.globals.get(fn[0]!);
+    let dataPath: Value[] | undefined;
+    if (fn[0] === 'data') dataPath = fn.slice(1);
+    else if (g && g.root === 'data') dataPath = [...g.path, ...fn.slice(1)];
+    if (!dataPath) return undefined;
+    const node = this.nodeAt(dataPath);
+    if (!node || node.isFunction || !node.hasRuleDefs) return undefined;
+    const path: CTerm[] = dataPath.map((v) => ({ k: K.Const, v, vars: false, loc }));
+    return this.leaf(mk({ k: K.Data, path, vars: false, loc }));
   }
 
   private globalRef(g: Global, path: CTerm[], loc: Loc): CTerm {
@@ -795,6 +902,34 @@ function termNames(t: Term, out: string[]): void {
     default:
       // Comprehensions have their own scope; their free names are resolved when compiled.
       return;
+  }
+}
+
+/**
+ * Every var of `t` is bound before a negation that mentions it runs: input, data, a global
+ * name or a local of an enclosing scope (not `_`, not a var first seen inside the negation),
+ * and `t` has no comprehension (its body has vars of its own).
+ */
+function boundOutside(t: Term, scope: { lookup(name: string): number | undefined }, globals: Map<string, unknown>): boolean {
+  switch (t.type) {
+    case 'scalar':
+      return true;
+    case 'var':
+      if (t.name === '_') return false;
+      return t.name === 'input' || t.name === 'data' || scope.lookup(t.name) !== undefined || globals.has(t.name);
+    case 'ref':
+      return boundOutside(t.head, scope, globals) && t.path.every((p) => boundOutside(p, scope, globals));
+    case 'call':
+      return t.args.every((a) => boundOutside(a, scope, globals));
+    case 'array':
+    case 'set':
+      return t.items.every((x) => boundOutside(x, scope, globals));
+    case 'object':
+      return t.entries.every(([k, v]) => boundOutside(k, scope, globals) && boundOutside(v, scope, globals));
+    case 'template':
+      return t.parts.every((p) => typeof p === 'string' || boundOutside(p, scope, globals));
+    default:
+      return false;
   }
 }
 

@@ -240,6 +240,8 @@ class Parser {
         }
       }
       this.expectOp(')');
+      // `r() = {...}`: OPA keeps a head without arguments a plain rule, not a function.
+      if (args.length === 0) args = undefined;
     }
     const rule: Rule = {
       ref,

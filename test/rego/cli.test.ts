@@ -134,7 +134,7 @@ import data.docker.authz
 
 test_ok if authz.allow with input as {"Body": {"Image": "registry.example.com/a", "HostConfig": {}}, "BindMounts": []}
 test_denied if not authz.allow with input as {"Body": {"Image": "x", "HostConfig": {}}, "BindMounts": []}
-test_wrong if authz.allow with input as {}
+test_wrong if authz.allow with input as {"Body": {"Image": "x", "HostConfig": {}}, "BindMounts": []}
 `,
   );
   const r = run('test', AUTHZ_V1, t);

@@ -135,3 +135,44 @@ test('`|` after the first element of an array, set or object literal is set unio
   // The first element still opens a comprehension, as in OPA.
   assert.equal(evalRef(head + 'r := [x | some x in s]\n', 'data.p.r'), '[1]');
 });
+
+// ---- 4. Evaluation ------------------------------------------------------------------------------
+
+test('a `with` value that iterates runs the expression once per value', () => {
+  const text = 'package p\n\nxs := [[1], [2, 3], [4]]\nd := input.asset\n\nr := [y | v := d with input.asset as xs[_]; y := v[_]]\n';
+  assert.equal(evalRef(text, 'data.p.r'), '[1,2,3,4]');
+});
+
+test('a head with empty parentheses, r() = {...}, is a plain rule', () => {
+  const text = 'package p\n\nr() = {"a": 1}\n\nx := r\n\ny := r()\n';
+  assert.equal(evalRef(text, 'data.p.x'), '{"a":1}');
+  // Gatekeeper's library calls such rules as r(): the call is the rule's value.
+  assert.equal(evalRef(text, 'data.p.y'), '{"a":1}');
+});
+
+test('under `not`, an undefined argument or key makes the body fail, as OPA binds it first', () => {
+  const text = `package p
+
+f(a, b) if a == b
+obj := {"k": true}
+
+call_missing if not f(1, input.missing)
+key_missing if not obj[input.missing]
+field_missing if {
+  c := {"name": "x"}
+  not startswith(c.image, "registry/")
+}
+call_present if not f(1, input.two)
+key_present if not obj[input.other]
+plain_not if not input.missing
+`;
+  const input = '{"two": 2, "other": "z"}';
+  assert.equal(evalRef(text, 'data.p.call_missing', input), 'undefined');
+  assert.equal(evalRef(text, 'data.p.key_missing', input), 'undefined');
+  assert.equal(evalRef(text, 'data.p.field_missing', input), 'undefined');
+  // Defined operands: the negation decides as before.
+  assert.equal(evalRef(text, 'data.p.call_present', input), 'true');
+  assert.equal(evalRef(text, 'data.p.key_present', input), 'true');
+  // The negated ref itself is not bound first: `not input.missing` holds.
+  assert.equal(evalRef(text, 'data.p.plain_not', input), 'true');
+});
