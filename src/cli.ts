@@ -103,6 +103,27 @@ const commands: Record<string, Command> = {
     positionals: true,
     run: async (v, p) => (await import('./policy/commands.js')).runPolicy(v, p),
   },
+  audit: {
+    summary: 'containers and volumes at the daemon that the policy would not allow',
+    help: `[flags]
+
+  Judges the request that would create each container and volume at the daemon, sent by its
+  owner (label dockgate.owner, else --as), and lists those the policy would refuse or change.
+  Exit 0: nothing found; 1: findings; 2: error (daemon unreachable, policy load error, an
+  object that could not be judged).
+
+  --upstream unix://PATH | tcp://HOST:PORT the Docker daemon (default unix:///var/run/docker.sock)
+  --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
+  --data PATH            JSON or YAML data for the policy (repeatable)
+  --config FILE          TOML settings: the built-in pack's, and data.dockgate.config for any policy
+  --as USER              the owner of objects without a dockgate.owner label
+                         (default: judged as an ordinary user with no home, "owner unknown")
+  --json                 one JSON document: counts, findings (reasons, changes), errors
+`,
+    options: { upstream: str, policy: strs, data: strs, config: str, as: str, json: flag },
+    positionals: false,
+    run: async (v) => (await import('./enforce/audit/index.js')).runAudit(v),
+  },
 };
 
 function usage(): string {
