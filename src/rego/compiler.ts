@@ -489,7 +489,10 @@ export class RuleCompiler {
     if (t.type !== 'call') return inTerm(t);
     const name = t.fn.join('.');
     if (name === 'print' || name === 'assign') return t;
-    if (name === 'eq') return { ...t, args: t.args.map(inTerm) };
+    // OPA's RewriteEquals makes `a == b` a unification (`a = b`) in modules before this
+    // stage, and a unification keeps its refs in place (`not c.x == false` holds when c.x is
+    // undefined, as Gatekeeper's policies rely on).
+    if (name === 'eq' || (name === 'equal' && t.args.length === 2)) return { ...t, args: t.args.map(inTerm) };
     return { ...t, args: t.args.map(one) };
   }
 

@@ -165,6 +165,7 @@ field_missing if {
 call_present if not f(1, input.two)
 key_present if not obj[input.other]
 plain_not if not input.missing
+eq_missing if not input.missing == false
 `;
   const input = '{"two": 2, "other": "z"}';
   assert.equal(evalRef(text, 'data.p.call_missing', input), 'undefined');
@@ -175,4 +176,6 @@ plain_not if not input.missing
   assert.equal(evalRef(text, 'data.p.key_present', input), 'true');
   // The negated ref itself is not bound first: `not input.missing` holds.
   assert.equal(evalRef(text, 'data.p.plain_not', input), 'true');
+  // Nor are the sides of ==, which OPA rewrites to a unification (=) in modules first.
+  assert.equal(evalRef(text, 'data.p.eq_missing', input), 'true');
 });
