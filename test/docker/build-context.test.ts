@@ -56,7 +56,7 @@ test('Dockerfile instructions expose keyword, flags and arguments', () => {
   assert.deepEqual(d.directives, { syntax: 'docker/dockerfile:1' });
   assert.deepEqual(d.instructions.map((i) => [i.cmd, i.flags, i.args, i.line]), [
     ['FROM', {}, ['busybox', 'AS', 'b'], 2],
-    ['RUN', { security: 'insecure' }, ['echo', 'hi', 'there'], 3],
+    ['RUN', { security: 'insecure' }, ['echo hi   there'], 3],
     ['ADD', {}, ['https://example.invalid/x', '/x'], 5],
   ]);
   assert.equal(d.lines[1], 'RUN --security=insecure echo hi   there');
