@@ -7,7 +7,8 @@ import { DOCKERD_20_READING, type DaemonReading } from '../../docker/canonical-b
 import { describeContainer } from '../../docker/target.js';
 import type { VolumeInfo } from '../../docker/bind-mounts.js';
 import { BuildContextError, DockerfileFinder } from '../../docker/build-context.js';
-import { parseDockerfile, type ParsedDockerfile } from '../../docker/dockerfile.js';
+import type { ParsedDockerfile } from '../../docker/dockerfile.js';
+import { imageFacts, judgedDockerfile, type ImageFacts } from '../../docker/build-plan.js';
 import { inputIdentity, MutationError, type PolicyDecision, type PolicyEngine } from '../../policy/index.js';
 import { equal, fromJS, toJSON, type Value } from '../../rego/index.js';
 import type { Identity } from '../../tenancy/index.js';
@@ -118,7 +119,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
       const context = this.contexts.get(req);
       if (context) {
         const found = await context.result;
-        dockerfile = { ...parseDockerfile(found.text), path: found.path };
+        // The plan dockerd will run: ARG/ENV substituted, base images' ONBUILD triggers in place.
+        dockerfile = await judgedDockerfile(found, routed.apiPath.query, (name) => this.lookupImage(name));
       }
       const read = await readRequest(this.details(req, routed, req.body ?? null, dockerfile, await this.daemonReading(routed)));
       const first = this.judge(routed, read);
@@ -225,6 +227,14 @@ export class PolicyDecisionPoint implements DecisionPoint {
     if (answer.status !== 200) throw new Error(`volume look-up for ${name} answered ${answer.status}`);
     const v = answer.body as { Driver?: unknown; Options?: unknown };
     return { Driver: String(v.Driver ?? ''), Options: (v.Options as Record<string, string> | null) ?? null };
+  }
+
+  /** GET /images/{name}/json at the daemon: a build's base image, for its ONBUILD triggers and ENV. */
+  private async lookupImage(name: string): Promise<ImageFacts | undefined> {
+    const answer = await getDaemonJson(this.options.upstream, `/images/${encodeURIComponent(name)}/json`, this.lookupTimeoutMs);
+    if (answer.status === 404) return undefined; // dockerd would pull it: its triggers are unknown
+    if (answer.status !== 200) throw new Error(`image look-up for ${name} answered ${answer.status}`);
+    return imageFacts(answer.body);
   }
 }
 
