@@ -1,4 +1,10 @@
 # Image builds: what the Dockerfile may do and how the build may run.
+#
+# A build is judged on the Dockerfile dockerd will run (src/docker/build-plan.ts): in
+# input.build.instructions, ARG/ENV substitution is done (raw_args keep what was written), and
+# the base images' ONBUILD triggers follow their FROM (onbuild_of names the image or stage).
+# What dockgate cannot see is refused: BuildKit's own endpoints, remote contexts, build
+# parameters it does not know, base images it cannot look up, substitution it cannot follow.
 package dockgate.rules.build
 
 import rego.v1
@@ -7,72 +13,182 @@ import data.dockgate.lib
 
 rules := lib.config.rules.build
 
-deny contains lib.violation("build", "BuildKit builds (version=2) are refused: their Dockerfile cannot be judged", "build with the classic builder (DOCKER_BUILDKIT=0) or ask an admin") if {
+buildkit_hint := "build with the classic builder (DOCKER_BUILDKIT=0) or ask an admin"
+
+deny contains lib.violation("build", "BuildKit builds (version=2) are refused: their Dockerfile cannot be judged", buildkit_hint) if {
 	input.request.action == "image.build"
-	lib.config.rules.build.enabled
-	lib.applies
 	input.request.query.version == "2"
+	rules.enabled
+	lib.applies
 	not rules.allow_buildkit
+}
+
+# BuildKit's other door: a Solve sent to /grpc (buildx) builds whatever it asks for, with any
+# context and network; /session carries the files of such builds. Neither can be judged yet.
+buildkit_endpoints := {"grpc.open", "session.open"}
+
+deny contains lib.violation("build", msg, buildkit_hint) if {
+	buildkit_endpoints[input.request.action]
+	rules.enabled
+	lib.applies
+	not rules.allow_buildkit
+	msg := sprintf("BuildKit builds (%s %s) are refused: their Dockerfile cannot be judged", [input.Method, input.request.path])
 }
 
 deny contains lib.violation("build", "builds from a remote context are refused: their Dockerfile cannot be judged", "build from a local directory") if {
 	input.request.action == "image.build"
-	lib.config.rules.build.enabled
-	lib.applies
 	object.get(input.request.query, "remote", "") != ""
+	rules.enabled
+	lib.applies
 }
 
-deny contains lib.violation("build", "--network=host is refused for builds", "drop --network=host") if {
+# The parameters of dockerd's classic builder (api/server/router/build, 20.10). Any other
+# parameter is one dockgate has not judged; dockerd ignores most unknown ones today, a newer
+# daemon may not.
+build_parameters := {
+	"dockerfile", "t", "extrahosts", "remote", "q", "nocache", "cachefrom", "pull", "rm", "forcerm",
+	"memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems", "cpuperiod", "cpuquota",
+	"buildargs", "shmsize", "squash", "labels", "networkmode", "platform", "target", "outputs",
+	"version", "session", "buildid", "ulimits", "isolation", "cgroupparent",
+}
+
+deny contains lib.violation("build", msg, "drop the option, or ask an admin to run this build") if {
 	input.request.action == "image.build"
-	lib.config.rules.build.enabled
+	some name, _ in input.request.query
+	not build_parameters[name]
+	rules.enabled
 	lib.applies
-	lower(object.get(input.request.query, "networkmode", "")) == "host"
+	msg := sprintf("the build parameter %q is not one dockgate judges", [name])
+}
+
+# dockerd reads build parameters from a form body as well as from the query (Go's FormValue),
+# and a form body's values win: the query the policy judged would not be the one used.
+deny contains lib.violation("build", msg, "send the build context as application/x-tar") if {
+	input.request.action == "image.build"
+	content_type := lower(object.get(input.Headers, "Content-Type", ""))
+	contains(content_type, "form")
+	rules.enabled
+	lib.applies
+	msg := sprintf("a build request with Content-Type %q is refused: dockerd would read build parameters from its body", [object.get(input.Headers, "Content-Type", "")])
+}
+
+# Build containers join the network named here. Anything but the default bridge or none
+# reaches further: "host" is the host's network namespace, "container:X" joins any container's
+# (an admin's --network host container is the host's), a named network joins other containers.
+build_networks := {"", "default", "bridge", "none"}
+
+deny contains lib.violation("build", msg, "drop --network (the default bridge), or use --network=none") if {
+	input.request.action == "image.build"
+	network := object.get(input.request.query, "networkmode", "")
+	not build_networks[network]
+	rules.enabled
+	lib.applies
+	msg := build_network_message(network)
+}
+
+build_network_message(network) := "--network=host is refused for builds" if lower(network) == "host"
+
+build_network_message(network) := sprintf("--network=%s is refused for builds: only the default bridge and none are allowed", [network]) if lower(network) != "host"
+
+deny contains lib.violation("build", msg, "drop --isolation") if {
+	input.request.action == "image.build"
+	isolation := object.get(input.request.query, "isolation", "")
+	not lower(isolation) in {"", "default"}
+	rules.enabled
+	lib.applies
+	msg := sprintf("--isolation=%s is refused for builds", [isolation])
+}
+
+# dockerd's httputils.BoolValue: anything but "", "0", "no", "false" or "none" is true.
+pull_requested if {
+	value := lower(trim_space(object.get(input.request.query, "pull", "")))
+	not value in {"", "0", "no", "false", "none"}
+}
+
+# A base image pulled during the build brings ONBUILD triggers nobody has judged.
+deny contains lib.violation("build", "--pull is refused for builds: the ONBUILD triggers of a freshly pulled base image cannot be judged", "docker pull IMAGE first, then build without --pull") if {
+	input.request.action == "image.build"
+	pull_requested
+	rules.enabled
+	lib.applies
 }
 
 deny contains lib.violation("build", msg, "drop the --security=insecure flag from RUN") if {
 	input.request.action == "image.build"
-	lib.config.rules.build.enabled
+	rules.enabled
 	lib.applies
 	some ins in input.build.instructions
 	ins.cmd == "RUN"
 	lower(object.get(ins.flags, "security", "")) == "insecure"
-	msg := sprintf("Dockerfile line %d: RUN --security=insecure is refused", [ins.line])
+	msg := sprintf("%s: RUN --security=insecure is refused", [where(ins)])
 }
 
+# ADD fetches URLs with the daemon's network and privileges. The sources judged are the
+# substituted ones, in both the shell and the JSON form, of the Dockerfile and of triggers.
 deny contains lib.violation("build", msg, "download the file in a RUN step or copy it into the context") if {
 	input.request.action == "image.build"
-	lib.config.rules.build.enabled
+	rules.enabled
 	lib.applies
 	not rules.allow_add_url
 	some ins in input.build.instructions
 	ins.cmd == "ADD"
-	some src in array.slice(ins.args, 0, count(ins.args) - 1)
-	regex.match(`^(?i)(https?|git)://|^git@`, src)
-	msg := sprintf("Dockerfile line %d: ADD from a URL (%s) is refused", [ins.line, src])
+	some src in add_sources(ins)
+	is_url(src)
+	msg := sprintf("%s: ADD from a URL (%s) is refused", [where(ins), src])
 }
+
+# A source still holding "$" is one dockgate could not substitute exactly: it may become a URL.
+deny contains lib.violation("build", msg, "write the source without variables, or with plain $NAME / ${NAME} / ${NAME:-default}") if {
+	input.request.action == "image.build"
+	rules.enabled
+	lib.applies
+	not rules.allow_add_url
+	some ins in input.build.instructions
+	ins.cmd == "ADD"
+	some src in add_sources(ins)
+	contains(src, "$")
+	msg := sprintf("%s: ADD source %s could not be substituted exactly", [where(ins), src])
+}
+
+add_sources(ins) := array.slice(ins.args, 0, count(ins.args) - 1)
+
+is_url(src) if regex.match(`^[a-zA-Z][a-zA-Z0-9+.-]*://`, src)
+
+is_url(src) if startswith(lower(src), "git@")
+
+# A base image the daemon does not have would be pulled by the build, and its triggers run
+# unjudged; a base name dockgate cannot substitute or look up is as unknown.
+deny contains lib.violation("build", msg, hint) if {
+	input.request.action == "image.build"
+	rules.enabled
+	lib.applies
+	some ins in input.build.instructions
+	ins.cmd == "FROM"
+	ins.base.found == false
+	msg := sprintf("%s: %s", [where(ins), ins.base.problem])
+	hint := base_hint(ins.base)
+}
+
+base_hint(base) := sprintf("docker pull %s first", [base.name]) if base.kind == "image"
+
+base_hint(base) := "name the base image without substitution dockgate cannot follow" if base.kind != "image"
 
 deny contains lib.violation("build", msg, "use a base image from the allowed list") if {
 	input.request.action == "image.build"
-	lib.config.rules.build.enabled
+	rules.enabled
 	lib.applies
 	count(rules.allowed_from) > 0
 	some ins in input.build.instructions
 	ins.cmd == "FROM"
 	image := ins.args[0]
-	not stage_name(image)
-	not lower(image) == "scratch"
+	not ins.base.kind in {"stage", "scratch"}
 	not from_allowed(image)
-	msg := sprintf("Dockerfile line %d: FROM %s is not an allowed base image", [ins.line, image])
+	msg := sprintf("%s: FROM %s is not an allowed base image", [where(ins), image])
 }
 
-# Earlier stages are named with "FROM image AS name" and may be built FROM again.
-stage_name(name) if {
-	some ins in input.build.instructions
-	ins.cmd == "FROM"
-	count(ins.args) == 3
-	lower(ins.args[1]) == "as"
-	lower(ins.args[2]) == lower(name)
-}
+where(ins) := sprintf("ONBUILD trigger of %s (run after line %d)", [ins.onbuild_of, ins.line]) if ins.onbuild_of
+
+where(ins) := sprintf("Dockerfile line %d", [ins.line]) if not ins.onbuild_of
 
 from_allowed(image) if {
 	some pattern in rules.allowed_from
