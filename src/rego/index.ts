@@ -11,7 +11,7 @@
 // Evaluation errors (conflicts, strict builtin errors, step budget, deadline) are thrown as
 // RegoError; callers deciding on access must treat any error as deny (fail closed).
 import './builtins/index.js';
-import type { Module, Literal } from './ast.js';
+import type { Module, Literal, Term } from './ast.js';
 import { compileModules, RuleCompiler, childNode, MAX_ERRORS, type CompiledPolicy } from './compiler.js';
 import { RegoError, RegoErrors } from './errors.js';
 import { Evaluator, sharedValues, type EvalLimits, type SharedValues } from './eval.js';
@@ -28,6 +28,8 @@ export interface ModuleSource {
   /** File name used in messages (e.g. "policy/authz.rego"). */
   name: string;
   text: string;
+  /** Parse this module as OPA 0.x (a bundle manifest's rego_version 0). */
+  v0?: boolean;
 }
 
 export interface CompileOptions {
@@ -35,6 +37,11 @@ export interface CompileOptions {
   v0?: boolean;
   /** Default base document for evaluations that pass no `data`. */
   data?: Value;
+  /**
+   * `opa test`'s RewriteDuplicateTestNames: the second and later test_ rules of one name in a
+   * package become test_x#01, test_x#02, ... so that each runs (and fails) on its own.
+   */
+  renameDuplicateTests?: boolean;
 }
 
 export interface EvalOptions extends EvalLimits {
@@ -139,6 +146,19 @@ export class Policy {
     return out;
   }
 
+  /** The value of data at `path` (keys as values: a test named test_x#01 has no ref text). */
+  evalPath(path: readonly Value[], input?: Value, opts: EvalOptions = {}): Value | undefined {
+    const ev = this.evaluator(opts, input ?? opts.input);
+    let v: Value | undefined;
+    try {
+      v = this.valueAt(ev, this.resolvePath(path), opts);
+    } catch (e) {
+      throw depthError(e);
+    }
+    this.release(ev);
+    return v;
+  }
+
   private refValue(ev: Evaluator, ref: string, opts: EvalOptions): Value | undefined {
     let r = this.refs.get(ref);
     if (!r) {
@@ -146,6 +166,10 @@ export class Policy {
       if (this.refs.size >= 1024) this.refs.clear();
       this.refs.set(ref, r);
     }
+    return this.valueAt(ev, r, opts);
+  }
+
+  private valueAt(ev: Evaluator, r: { node: RuleNode; nodePath: Value[]; rest: Value[] }, opts: EvalOptions): Value | undefined {
     let base: Value | undefined = opts.data ?? this.defaultData ?? this.emptyData;
     for (const key of r.nodePath) base = base instanceof ObjectValue ? base.get(key) : undefined;
     let v = ev.nodeValue(r.node, base);
@@ -154,19 +178,23 @@ export class Policy {
     return v;
   }
 
-  private readonly refs = new Map<string, { node: RuleNode; nodePath: string[]; rest: string[] }>();
+  private readonly refs = new Map<string, { node: RuleNode; nodePath: Value[]; rest: Value[] }>();
 
-  private resolveRef(ref: string): { node: RuleNode; nodePath: string[]; rest: string[] } {
+  private resolveRef(ref: string): { node: RuleNode; nodePath: Value[]; rest: Value[] } {
     const path = ref.split('.');
     if (path[0] !== 'data') throw new RegoError('rego_compile_error', `evalRef: ${ref} is not a data reference`);
+    return this.resolvePath(path.slice(1));
+  }
+
+  private resolvePath(path: readonly Value[]): { node: RuleNode; nodePath: Value[]; rest: Value[] } {
     let node = this.compiled.root;
-    let i = 1;
+    let i = 0;
     for (; i < path.length; i++) {
       const child = childNode(node, path[i]!, false);
       if (!child) break;
       node = child;
     }
-    return { node, nodePath: path.slice(1, i), rest: path.slice(i) };
+    return { node, nodePath: path.slice(0, i), rest: path.slice(i) };
   }
 
   /**
@@ -241,7 +269,7 @@ export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Pol
     const errors: RegoError[] = [];
     for (const s of sources) {
       try {
-        modules.push(loadModule(s, !!opts.v0, warnings));
+        modules.push(loadModule(s, !!opts.v0 || !!s.v0, warnings));
       } catch (e) {
         if (!(e instanceof RegoError)) throw e;
         errors.push(e);
@@ -249,6 +277,7 @@ export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Pol
       }
     }
     if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new RegoErrors(errors);
+    if (opts.renameDuplicateTests) renameDuplicateTests(modules);
     return new Policy(compileModules(modules), warnings, opts.data);
   } catch (e) {
     if (e instanceof RangeError) throw new RegoError('rego_compile_error', `policy too deeply nested to compile: ${e.message}`);
@@ -272,5 +301,44 @@ function loadModule(src: ModuleSource, v0: boolean, warnings: string[]): Module 
     }
     warnings.push(`${src.name}: parsed as OPA 0.x syntax (not valid 1.x: ${e1.message}); add \`if\`/\`contains\` or use --v0-compatible`);
     return mod;
+  }
+}
+
+/**
+ * Where a rule's test name sits in its head: the first element of the ground prefix that starts
+ * with test_ or todo_test_ (OPA's tester: `p.test_x` and `test_x[case]` both name test_x).
+ */
+export function testNameIndex(ref: readonly Term[]): number {
+  for (let i = 0; i < ref.length; i++) {
+    const t = ref[i]!;
+    let n: string;
+    if (i === 0 && t.type === 'var') n = t.name;
+    else if (t.type === 'scalar' && typeof t.value === 'string') n = t.value;
+    else if (t.type === 'scalar') n = '';
+    else return -1;
+    if (n.startsWith('test_') || n.startsWith('todo_test_')) return i;
+  }
+  return -1;
+}
+
+function renameDuplicateTests(modules: Module[]): void {
+  const count = new Map<string, number>();
+  for (const mod of modules) {
+    for (const rule of mod.rules) {
+      const i = testNameIndex(rule.ref);
+      if (i < 0) continue;
+      const t = rule.ref[i]!;
+      const name = t.type === 'var' ? t.name : String((t as { value: Value }).value);
+      if (!name.startsWith('test_')) continue;
+      const key = JSON.stringify([...mod.pkg, ...rule.ref.slice(0, i).map((x) => (x.type === 'var' ? x.name : (x as { value: Value }).value)), name]);
+      const k = count.get(key);
+      if (k !== undefined) {
+        const renamed = `${name}#${String(k).padStart(2, '0')}`;
+        const ref = [...rule.ref];
+        ref[i] = t.type === 'var' ? { ...t, name: renamed } : { type: 'scalar', value: renamed, loc: t.loc };
+        rule.ref = ref;
+      }
+      count.set(key, (k ?? 0) + 1);
+    }
   }
 }

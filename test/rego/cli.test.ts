@@ -138,8 +138,9 @@ test_wrong if authz.allow with input as {"Body": {"Image": "x", "HostConfig": {}
 `,
   );
   const r = run('test', AUTHZ_V1, t);
-  assert.equal(r.code, 1);
-  assert.match(r.out, /data\.docker\.authz_test\.test_wrong: FAIL \(/);
+  // opa test: exit 2 when a test fails; each reported line follows its file:row.
+  assert.equal(r.code, 2);
+  assert.match(r.out, /authz_test\.rego:7:\ndata\.docker\.authz_test\.test_wrong: FAIL \(/);
   assert.match(r.out, /PASS: 2\/3\nFAIL: 1\/3\n$/);
   const v = run('test', '-v', AUTHZ_V1, t);
   assert.match(v.out, /data\.docker\.authz_test\.test_ok: PASS/);

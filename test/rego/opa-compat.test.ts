@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { compile, parseJSON, toJSON, type ModuleSource } from '../../src/rego/index.js';
 import { loadPaths, type LoadOptions } from '../../src/rego/cli/load.js';
+import { jsonReport, prettyReport, runTests, type TestResult, type TestRunOptions } from '../../src/rego/cli/test.js';
+import { spawnSync } from 'node:child_process';
+import { repoRoot } from './conformance-lib.js';
 
 function evalRef(mods: ModuleSource[] | string, ref: string, input?: string): string {
   const sources = typeof mods === 'string' ? [{ name: 'p.rego', text: mods }] : mods;
@@ -178,4 +181,119 @@ eq_missing if not input.missing == false
   assert.equal(evalRef(text, 'data.p.plain_not', input), 'true');
   // Nor are the sides of ==, which OPA rewrites to a unification (=) in modules first.
   assert.equal(evalRef(text, 'data.p.eq_missing', input), 'true');
+});
+
+// ---- 5. dockgate test as opa test ---------------------------------------------------------------
+
+function testRun(text: string, opts: TestRunOptions = {}): TestResult[] {
+  return runTests(compile([{ name: 'p_test.rego', text }], { renameDuplicateTests: true }), opts);
+}
+
+function outcomes(rs: TestResult[]): string[] {
+  return rs.map((r) => `${r.package}.${r.name}=${r.skip ? 'SKIP' : r.error ? 'ERROR' : r.fail ? 'FAIL' : 'PASS'}`);
+}
+
+test('a builtin error in a test is undefined (the test fails), not an ERROR: opa test is not strict', () => {
+  const rs = testRun('package t\n\ntest_bad_json if json.unmarshal("{") == 1\ntest_recovers if not json.unmarshal("{")\n');
+  assert.deepEqual(outcomes(rs), ['data.t.test_bad_json=FAIL', 'data.t.test_recovers=PASS']);
+});
+
+test('repeated test names run one by one as test_x, test_x#01, test_x#02', () => {
+  const rs = testRun('package t\n\ntest_x if true\ntest_x if false\ntest_x if true\n');
+  assert.deepEqual(outcomes(rs), ['data.t.test_x=PASS', 'data.t.test_x#01=FAIL', 'data.t.test_x#02=PASS']);
+  assert.match(prettyReport(rs, false), /p_test\.rego:4:\ndata\.t\.test_x#01: FAIL \(.*\)\n-{80}\nPASS: 2\/3\nFAIL: 1\/3\n$/);
+});
+
+test('a test whose value is not true fails; todo_test_ is skipped', () => {
+  const rs = testRun('package t\n\ntest_value := 7\ntest_false := false\ntodo_test_later if false\n');
+  assert.deepEqual(outcomes(rs), ['data.t.test_value=FAIL', 'data.t.test_false=FAIL', 'data.t.todo_test_later=SKIP']);
+  assert.match(prettyReport(rs, false), /data\.t\.todo_test_later: SKIPPED\n[^]*SKIPPED: 1\/3\n$/);
+});
+
+test('a partial-object test reports each case, and fails when one case is not true', () => {
+  const text = `package t
+
+cases := [{"note": "one", "n": 1}, {"note": "two", "n": 2}]
+
+test_pos[c.note] := c.n > 0 if some c in cases
+test_odd[c.note] := c.n % 2 == 1 if some c in cases
+`;
+  const rs = testRun(text);
+  assert.deepEqual(outcomes(rs), ['data.t.test_pos=PASS', 'data.t.test_odd=FAIL']);
+  const report = prettyReport(rs, false);
+  assert.match(report, /data\.t\.test_odd: FAIL \(.*\)\n {2}two: FAIL\n/);
+  // Leaf cases are what is counted.
+  assert.match(report, /PASS: 3\/4\nFAIL: 1\/4\n$/);
+});
+
+test('--run selects tests by full name; print output is kept with its test', () => {
+  const rs = testRun('package t\n\ntest_a if print("hello a")\ntest_b if false\n', { run: /test_a$/ });
+  assert.deepEqual(outcomes(rs), ['data.t.test_a=PASS']);
+  assert.equal(rs[0]!.output, 'hello a\n');
+  assert.match(prettyReport(rs, true), /data\.t\.test_a: PASS \(.*\)\n\n {2}hello a\n\n/);
+});
+
+test('a test past its timeout is an ERROR (eval_cancel_error), and the run goes on', () => {
+  const text = 'package t\n\ntest_slow if count([1 | some x in numbers.range(1, 3000); some y in numbers.range(1, 3000); x != y]) > 0\ntest_fast if true\n';
+  const rs = testRun(text, { timeoutMs: 50 });
+  assert.deepEqual(outcomes(rs), ['data.t.test_slow=ERROR', 'data.t.test_fast=PASS']);
+  assert.equal(rs[0]!.error?.code, 'eval_cancel_error');
+});
+
+test('--format json has opa test\'s fields: package, name, location, duration, fail, skip', () => {
+  const rs = testRun('package t\n\ntest_ok if true\ntest_no if false\ntodo_test_x if true\n');
+  const js = JSON.parse(jsonReport(rs)) as Record<string, unknown>[];
+  assert.deepEqual(
+    js.map((r) => [r.package, r.name, r.fail ?? false, r.skip ?? false, typeof r.duration]),
+    [
+      ['data.t', 'test_ok', false, false, 'number'],
+      ['data.t', 'test_no', true, false, 'number'],
+      ['data.t', 'todo_test_x', false, true, 'number'],
+    ],
+  );
+  assert.deepEqual(js[0]!.location, { file: 'p_test.rego', row: 3, col: 1 });
+});
+
+const dockgate = join(repoRoot(), 'bin', 'dockgate');
+
+function cli(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [dockgate, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+test('exit codes as opa test: 0 pass, 2 failure or skip (0 with -z), 1 policies that do not load', () => {
+  const root = tree({
+    'ok/p_test.rego': 'package ok\n\ntest_a if true\n',
+    'fail/p_test.rego': 'package bad\n\ntest_a if false\n',
+    'skip/p_test.rego': 'package sk\n\ntest_a if true\ntodo_test_b if false\n',
+    'broken/p.rego': 'package x\n\nallow if {\n',
+  });
+  assert.equal(cli('test', join(root, 'ok')).code, 0);
+  assert.equal(cli('test', join(root, 'fail')).code, 2);
+  assert.equal(cli('test', join(root, 'skip')).code, 2);
+  assert.equal(cli('test', '-z', join(root, 'skip')).code, 0);
+  const b = cli('test', join(root, 'broken'));
+  assert.equal(b.code, 1);
+  assert.match(b.err, /p\.rego:\d+:\d+: rego_parse_error/);
+  const j = cli('test', '--format', 'json', '--run', 'data\\.ok\\.', join(root, 'ok'), join(root, 'fail'));
+  assert.equal(j.code, 0);
+  assert.deepEqual((JSON.parse(j.out) as { name: string }[]).map((r) => r.name), ['test_a']);
+});
+
+test('-b reads a bundle: only data.json files are data, .manifest roots are enforced', () => {
+  const root = tree({
+    'b/.manifest': '{"roots": ["app"]}',
+    'b/app/data.json': '{"limit": 3}',
+    'b/app/other.json': '{"ignored": true}',
+    'b/app/policy.rego': 'package app\n\nok if data.app.limit == 3\n',
+    'b/app/policy_test.rego': 'package app\n\ntest_ok if ok\ntest_ignored if not data.app.ignored\n',
+    'c/.manifest': '{"roots": ["app"]}',
+    'c/other/p.rego': 'package other\n\nx := 1\n',
+  });
+  const r = cli('test', '-b', join(root, 'b'));
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /PASS: 2\/2/);
+  const c = cli('test', '-b', join(root, 'c'));
+  assert.equal(c.code, 1);
+  assert.match(c.err, /do not permit 'data\.other'/);
 });

@@ -9,7 +9,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseAllDocuments, YAMLParseError } from 'yaml';
-import { JSONSyntaxError, ObjectValue, RegoError, compile, fromJS, parseModule, type ModuleSource, type Policy, type Value } from '../index.js';
+import { JSONSyntaxError, ObjectValue, RegoError, compile, fromJS, parseModule, toJS, type ModuleSource, type Policy, type Value } from '../index.js';
 import { parseJSONPrefix } from '../json.js';
 
 /** An expected failure of a command: printed as one line, exit code 2. */
@@ -199,6 +199,64 @@ export function decodeYAML(text: string, file: string): Value {
   }
 }
 
+/**
+ * `-b`: each path is a bundle directory, read as OPA reads bundles: every .rego file is a
+ * module; only files named data.json / data.yaml / data.yml are data, mounted at their
+ * directory's path inside the bundle; a .manifest may limit the bundle to `roots` (data and
+ * packages outside them are an error) and set `rego_version` (0: OPA 0.x syntax).
+ */
+export function loadBundles(paths: string[], opts: LoadOptions = {}): Loaded {
+  const out: Loaded = { modules: [], data: new ObjectValue() };
+  const ignore = (opts.ignore ?? []).map(globRegExp);
+  for (const root of paths) {
+    let st;
+    try {
+      st = statSync(root);
+    } catch {
+      throw new CliError(`${root}: no such file or directory`);
+    }
+    if (!st.isDirectory()) throw new CliError(`${root}: bundle archives are not supported (pass the bundle's directory)`);
+    const files: { rel: string[]; full: string }[] = [];
+    const walkBundle = (dir: string, rel: string[]): void => {
+      for (const e of readdirSync(dir).sort()) {
+        const full = join(dir, e);
+        if (ignore.some((re) => re.test(e))) continue;
+        if (statSync(full).isDirectory()) walkBundle(full, [...rel, e]);
+        else files.push({ rel: [...rel, e], full });
+      }
+    };
+    walkBundle(root, []);
+    const manifestFile = files.find((f) => f.rel.length === 1 && f.rel[0] === '.manifest');
+    let roots: string[] | undefined;
+    let v0 = false;
+    if (manifestFile) {
+      const m = decodeJSON(readText(manifestFile.full), manifestFile.full);
+      const js = toJS(m) as { roots?: unknown; rego_version?: unknown };
+      if (Array.isArray(js.roots)) roots = js.roots.map(String);
+      v0 = js.rego_version === 0;
+    }
+    const allowed = (path: string): boolean => roots === undefined || roots.some((r) => r === '' || path === r || path.startsWith(r + '/') || r.startsWith(path + '/'));
+    for (const f of files) {
+      const name = f.rel[f.rel.length - 1]!;
+      if (name.endsWith('.rego')) {
+        const text = readText(f.full);
+        if (roots !== undefined) {
+          const pkg = /^\s*package\s+([^\s#]+)/m.exec(text)?.[1]?.replace(/\./g, '/');
+          if (pkg !== undefined && !roots.some((r) => r === '' || pkg === r || pkg.startsWith(r + '/'))) {
+            throw new CliError(`${root}: manifest roots ${JSON.stringify(roots)} do not permit 'data.${pkg.replace(/\//g, '.')}' in module '${f.full}'`);
+          }
+        }
+        out.modules.push({ name: f.full, text, v0 });
+      } else if (name === 'data.json' || name === 'data.yaml' || name === 'data.yml') {
+        const dirPath = f.rel.slice(0, -1);
+        if (!allowed(dirPath.join('/'))) throw new CliError(`${root}: manifest roots ${JSON.stringify(roots)} do not permit data at path '/${dirPath.join('/')}' (hint: check bundle directory structure)`);
+        mergeDocument(out.data, dirPath, readDocument(f.full), f.full);
+      }
+    }
+  }
+  return out;
+}
+
 /** OPA's mergeDocument: the value goes at `prefix`; at the root it must be an object. */
 function mergeDocument(root: ObjectValue, prefix: string[], v: Value, file: string): void {
   let doc = v;
@@ -231,9 +289,9 @@ function mergeInto(dst: ObjectValue, src: ObjectValue): void {
 }
 
 /** Compiles loaded modules, turning engine errors into one-line CliErrors; warnings go to stderr. */
-export function compileLoaded(l: Loaded, v0: boolean): Policy {
+export function compileLoaded(l: Loaded, v0: boolean, opts: { renameDuplicateTests?: boolean } = {}): Policy {
   try {
-    const policy = compile(l.modules, { v0, data: l.data });
+    const policy = compile(l.modules, { v0, data: l.data, renameDuplicateTests: opts.renameDuplicateTests });
     for (const w of policy.warnings) process.stderr.write(`warning: ${w}\n`);
     return policy;
   } catch (e) {

@@ -1,94 +1,333 @@
-// `dockgate test [--v0-compatible] [-v] PATH...`: runs every rule named test_* like `opa test`
-// and prints its report: failures (or every test with -v), then "PASS: n/N" / "FAIL: n/N".
-// Exit 0 when all pass, 1 when a test fails or errors, 2 when the policies do not load.
-import { RegoError, type Policy } from '../index.js';
-import { CliError, compileLoaded, guard, loadPaths } from './load.js';
+// `dockgate test [flags] PATH...`: runs Rego tests as `opa test` (OPA 1.x) does and reports them
+// the same way. A test is a rule whose name starts with test_ (todo_test_: reported as skipped);
+// repeated names in a package run one by one as test_x#01, test_x#02, ...; a test passes only
+// when its value is true (a partial-object test `test_x[case]` when every case is true). Tests
+// run with non-strict builtin errors (a failing builtin is undefined) and a timeout each.
+// Exit codes as opa test's: 0 all passed (or no tests), 2 a test failed, errored or was skipped
+// (skipped: 0 with -z), 1 the policies or data did not load or compile.
+import { RegoError, ObjectValue, testNameIndex, toJS, type Policy, type Value } from '../index.js';
+import type { Rule, Term } from '../ast.js';
+import { CliError, compileLoaded, loadBundles, loadPaths } from './load.js';
+import { stringify } from './eval.js';
 
-interface TestResult {
+export interface SubResult {
   name: string;
-  file: string;
-  status: 'PASS' | 'FAIL' | 'ERROR';
-  ns: bigint;
-  error?: string;
+  fail: boolean;
+  sub: Map<string, SubResult>;
 }
+
+export interface TestResult {
+  location: { file: string; row: number; col: number };
+  /** The package path, `data.a.b`. */
+  package: string;
+  /** The test's ref below the package: `test_x`, `test_x#01`, `tests.test_y`. */
+  name: string;
+  durationNs: bigint;
+  fail: boolean;
+  skip: boolean;
+  error?: RegoError;
+  /** What print() wrote while the test ran. */
+  output: string;
+  /** Partial-object tests: one entry per case. */
+  sub: Map<string, SubResult>;
+}
+
+export interface TestRunOptions {
+  /** Only tests whose full name (`data.pkg.test_x`) matches. */
+  run?: RegExp;
+  /** Per-test limit (OPA's default: 5 s). */
+  timeoutMs?: number;
+}
+
+const EXPLAIN = ['fails', 'full', 'notes', 'debug'];
 
 export async function runTest(values: Record<string, unknown>, positionals: string[]): Promise<number> {
-  return guard('test', () => {
-    if (positionals.length === 0) throw new CliError('at least one PATH is required');
-    const verbose = values.verbose === true;
-    const loaded = loadPaths(positionals, { ignore: values.ignore as string[] | undefined });
-    const policy = compileLoaded(loaded, values['v0-compatible'] === true);
-    const results = runTests(policy);
-    if (results.length === 0) {
-      process.stdout.write('no test cases found\n');
-      return 0;
-    }
-    // opa test's pretty report: a FAILURES section, then a SUMMARY grouped by file.
-    const failed = results.filter((r) => r.status !== 'PASS');
-    const rule = '-'.repeat(80);
-    if (failed.length > 0) {
-      process.stdout.write(`FAILURES\n${rule}\n`);
-      for (const r of failed) {
-        process.stdout.write(`${r.name}: ${r.status} (${duration(r.ns)})\n`);
-        if (r.error) process.stdout.write(`  ${r.error}\n`);
-        process.stdout.write('\n');
+  try {
+    if (positionals.length === 0) throw new CliError('specify at least one file');
+    const format = (values.format as string | undefined) ?? 'pretty';
+    if (format !== 'pretty' && format !== 'json') throw new CliError(`invalid argument "${format}" for "--format": want pretty or json`);
+    const explain = values.explain as string | undefined;
+    if (explain !== undefined && !EXPLAIN.includes(explain)) throw new CliError(`invalid argument "${explain}" for "--explain": want ${EXPLAIN.join(', ')}`);
+    // As in opa test, --explain turns on the verbose report.
+    const verbose = values.verbose === true || explain !== undefined;
+    const timeoutMs = values.timeout === undefined ? 5000 : parseDuration(values.timeout as string);
+    let run: RegExp | undefined;
+    if (values.run !== undefined) {
+      try {
+        run = new RegExp(values.run as string);
+      } catch (e) {
+        throw new CliError(`--run: ${(e as Error).message}`);
       }
-      process.stdout.write(`SUMMARY\n${rule}\n`);
     }
-    const shown = verbose ? results : failed;
-    let lastFile = '';
-    for (const r of shown) {
-      if (r.file !== lastFile) {
-        if (lastFile) process.stdout.write('\n');
-        process.stdout.write(`${r.file}:\n`);
-        lastFile = r.file;
-      }
-      process.stdout.write(`${r.name}: ${r.status} (${duration(r.ns)})\n`);
+    const ignore = values.ignore as string[] | undefined;
+    const loaded = values.bundle === true ? loadBundles(positionals, { ignore }) : loadPaths(positionals, { ignore });
+    const policy = compileLoaded(loaded, values['v0-compatible'] === true, { renameDuplicateTests: true });
+    const results = runTests(policy, { run, timeoutMs });
+    if (format === 'json') process.stdout.write(jsonReport(results) + '\n');
+    else process.stdout.write(prettyReport(results, verbose));
+    const skipOk = values['exit-zero-on-skipped'] === true;
+    return results.some((r) => !passed(r) && !(r.skip && skipOk)) ? 2 : 0;
+  } catch (e) {
+    // opa test prints a load or compile error as is and exits 1.
+    if (e instanceof CliError || e instanceof RegoError) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
     }
-    if (shown.length > 0) process.stdout.write(rule + '\n');
-    const n = results.length;
-    const pass = results.filter((r) => r.status === 'PASS').length;
-    const fail = results.filter((r) => r.status === 'FAIL').length;
-    const err = results.filter((r) => r.status === 'ERROR').length;
-    if (pass > 0) process.stdout.write(`PASS: ${pass}/${n}\n`);
-    if (fail > 0) process.stdout.write(`FAIL: ${fail}/${n}\n`);
-    if (err > 0) process.stdout.write(`ERROR: ${err}/${n}\n`);
-    return pass === n ? 0 : 1;
-  });
+    throw e;
+  }
 }
 
-/** Every test_ rule (non-function) of every module, evaluated once. */
-export function runTests(policy: Policy): TestResult[] {
-  const out: TestResult[] = [];
-  const seen = new Set<string>();
+function passed(r: TestResult): boolean {
+  return !r.fail && !r.skip && r.error === undefined;
+}
+
+/** A Go duration (`30s`, `1m30s`, `500ms`, `2h`) in milliseconds. */
+export function parseDuration(s: string): number {
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = re.exec(s)) !== null) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    end = re.lastIndex;
+  }
+  if (s === '0') return 0;
+  if (end === 0 || end !== s.length) throw new CliError(`invalid argument "${s}" for "--timeout": want a duration such as 30s or 500ms`);
+  return total;
+}
+
+interface Found {
+  rule: Rule;
+  pkg: string[];
+  file: string;
+  /** The rule's ground ref up to and including the test name. */
+  ref: Value[];
+  skip: boolean;
+}
+
+/** Every test rule of every module, in module order (opa test reports file by file). */
+function discover(policy: Policy): Found[] {
+  const out: Found[] = [];
   for (const mod of policy.modules) {
     for (const rule of mod.rules) {
-      const head = rule.ref[0]!;
-      if (head.type !== 'var' || !head.name.startsWith('test_') || rule.args || rule.ref.length > 1) continue;
-      const name = ['data', ...mod.pkg, head.name].join('.');
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const t0 = process.hrtime.bigint();
-      let status: TestResult['status'] = 'FAIL';
-      let error: string | undefined;
-      try {
-        const v = policy.evalRef(name, undefined, { strict: true, print: (m) => process.stdout.write(m + '\n') });
-        if (v !== undefined && v !== false) status = 'PASS';
-      } catch (e) {
-        if (!(e instanceof RegoError)) throw e;
-        status = 'ERROR';
-        error = e.message;
-      }
-      out.push({ name, file: mod.file, status, ns: process.hrtime.bigint() - t0, error });
+      // A function is no test case: it has no value to check without arguments.
+      if (rule.args) continue;
+      const i = testNameIndex(rule.ref);
+      if (i < 0) continue;
+      const ref = rule.ref.slice(0, i + 1).map(refKey);
+      out.push({ rule, pkg: mod.pkg, file: mod.file, ref, skip: String(ref[i]).startsWith('todo_test_') });
     }
   }
   return out;
 }
 
-function duration(ns: bigint): string {
+function refKey(t: Term): Value {
+  return t.type === 'var' ? t.name : (t as { value: Value }).value;
+}
+
+/** OPA's Ref.String() of data + path: `.name` where the key is a plain name, `["k"]` otherwise. */
+export function refString(path: Value[]): string {
+  let s = 'data';
+  for (const k of path) s += typeof k === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+  return s;
+}
+
+export function runTests(policy: Policy, opts: TestRunOptions = {}): TestResult[] {
+  const out: TestResult[] = [];
+  // Each rule is a test of its own, as in opa test (duplicates were renamed test_x#01, ...).
+  for (const t of discover(policy)) {
+    const full = [...t.pkg, ...t.ref];
+    if (opts.run && !opts.run.test(refString(full))) continue;
+    const base: TestResult = {
+      location: { file: t.file, row: t.rule.loc.line, col: t.rule.loc.col },
+      package: refString(t.pkg),
+      // Ref.String() of the rule's ref: its head as written (test_x#01 too), then the path.
+      name: String(t.ref[0]) + refString(t.ref.slice(1)).slice('data'.length),
+      durationNs: 0n,
+      fail: false,
+      skip: t.skip,
+      output: '',
+      sub: new Map(),
+    };
+    if (t.skip) {
+      out.push(base);
+      continue;
+    }
+    let output = '';
+    const t0 = process.hrtime.bigint();
+    try {
+      const v = policy.evalPath(full, undefined, {
+        strict: false,
+        timeoutMs: opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : undefined,
+        print: (m) => void (output += m + '\n'),
+      });
+      judge(base, v, isPartialObject(t));
+    } catch (e) {
+      if (!(e instanceof RegoError)) throw e;
+      base.error = e;
+    }
+    base.durationNs = process.hrtime.bigint() - t0;
+    base.output = output;
+    out.push(base);
+  }
+  return out;
+}
+
+/** `test_x[case] if ...` (OPA 1.x syntax): a partial object whose values are the cases' outcomes. */
+function isPartialObject(t: Found): boolean {
+  return t.rule.ref.length > t.ref.length && !t.rule.multi;
+}
+
+function judge(r: TestResult, v: Value | undefined, partialObject: boolean): void {
+  if (v === undefined) r.fail = true;
+  else if (partialObject && v instanceof ObjectValue) r.fail = subResults(v, r.sub);
+  else r.fail = v !== true;
+}
+
+/** Fills `into` with one entry per key; returns whether any leaf is not true. */
+function subResults(o: ObjectValue, into: Map<string, SubResult>): boolean {
+  let fail = false;
+  for (const [k, v] of o.sortedEntries()) {
+    const name = typeof k === 'string' ? k : JSON.stringify(toJS(k));
+    const sr: SubResult = { name, fail: false, sub: new Map() };
+    if (v instanceof ObjectValue) sr.fail = subResults(v, sr.sub);
+    else sr.fail = v !== true;
+    if (sr.fail) fail = true;
+    into.set(name, sr);
+  }
+  return fail;
+}
+
+function outcome(r: TestResult): string {
+  if (passed(r)) return 'PASS';
+  if (r.fail) return 'FAIL';
+  if (r.skip) return 'SKIPPED';
+  return 'ERROR';
+}
+
+/** Every sub-result depth first, by sorted key, with its depth. */
+function* iterSubs(m: Map<string, SubResult>, depth = 0): Generator<[number, SubResult]> {
+  for (const k of [...m.keys()].sort()) {
+    const sr = m.get(k)!;
+    yield [depth, sr];
+    yield* iterSubs(sr.sub, depth + 1);
+  }
+}
+
+/** opa test's pretty report (tester.PrettyReporter). */
+export function prettyReport(results: TestResult[], verbose: boolean): string {
+  let s = '';
+  const line = (x = ''): void => void (s += x + '\n');
+  const hl = '-'.repeat(80);
+  let dirty = false;
+  let pass = 0;
+  let fail = 0;
+  let skip = 0;
+  let errs = 0;
+  let lastFile = '';
+  const failures: TestResult[] = [];
+  for (const r of results) {
+    if (r.skip) skip++;
+    else if (r.error) errs++;
+    else {
+      if (r.fail) failures.push(r);
+      if (r.sub.size > 0) {
+        // Only leaf cases count.
+        for (const [, sr] of iterSubs(r.sub)) if (sr.sub.size === 0) sr.fail ? fail++ : pass++;
+      } else if (passed(r)) pass++;
+      else fail++;
+    }
+    if (verbose || !passed(r)) {
+      if (lastFile !== '' && lastFile !== r.location.file) line();
+      line(`${r.location.file}:${r.location.row}:`);
+      lastFile = r.location.file;
+      dirty = true;
+      line(resultLine(r));
+      for (const [depth, sr] of iterSubs(r.sub)) if (sr.fail || verbose) line(`  ${'  '.repeat(depth)}${sr.name}: ${sr.fail ? 'FAIL' : 'PASS'}`);
+      if (r.output.length > 0) {
+        line();
+        line(indent(r.output.trim(), '  '));
+        line();
+      }
+    }
+    if (r.error) line(`  ${r.error.message}`);
+  }
+  if (fail > 0 && verbose) {
+    line(hl);
+    line('FAILURES');
+    line(hl);
+    for (const f of failures) {
+      line(resultLine(f));
+      for (const [depth, sr] of iterSubs(f.sub)) if (sr.fail && sr.sub.size === 0) line(`  ${'  '.repeat(depth)}${sr.name}: FAIL`);
+      line();
+    }
+  }
+  if (dirty) line(hl);
+  const total = pass + fail + skip + errs;
+  if (pass) line(`PASS: ${pass}/${total}`);
+  if (fail) line(`FAIL: ${fail}/${total}`);
+  if (skip) line(`SKIPPED: ${skip}/${total}`);
+  if (errs) line(`ERROR: ${errs}/${total}`);
+  return s;
+}
+
+function resultLine(r: TestResult): string {
+  const head = `${r.package}.${r.name}: ${outcome(r)}`;
+  return r.skip ? head : `${head} (${goDuration(r.durationNs)})`;
+}
+
+function indent(text: string, pad: string): string {
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
+
+/** Go's time.Duration.String(): 1.234567ms, 812.3µs, 2.5s, 950ns. */
+export function goDuration(ns: bigint): string {
   const n = Number(ns);
+  const fmt = (v: number, unit: string, digits: number): string => `${v.toFixed(digits).replace(/\.?0+$/, '')}${unit}`;
   if (n < 1e3) return `${n}ns`;
-  if (n < 1e6) return `${(n / 1e3).toFixed(1)}µs`;
-  if (n < 1e9) return `${(n / 1e6).toFixed(1)}ms`;
-  return `${(n / 1e9).toFixed(2)}s`;
+  if (n < 1e6) return fmt(n / 1e3, 'µs', 3);
+  if (n < 1e9) return fmt(n / 1e6, 'ms', 6);
+  if (n < 60e9) return fmt(n / 1e9, 's', 9);
+  const m = Math.floor(n / 60e9);
+  return `${m}m${fmt((n - m * 60e9) / 1e9, 's', 9)}`;
+}
+
+/** opa test --format json (tester.JSONReporter): an array of results, Go's field names and order. */
+export function jsonReport(results: TestResult[]): string {
+  const subJSON = (m: Map<string, SubResult>): Record<string, unknown> => {
+    const o: Record<string, unknown> = {};
+    for (const k of [...m.keys()].sort()) {
+      const sr = m.get(k)!;
+      const e: Record<string, unknown> = {};
+      if (sr.sub.size > 0) e.sub_results = subJSON(sr.sub);
+      e.name = sr.name;
+      if (sr.fail) e.fail = true;
+      o[k] = e;
+    }
+    return o;
+  };
+  return stringify(
+    results.map((r) => {
+      const o: Record<string, unknown> = {};
+      if (r.error) {
+        const err: Record<string, unknown> = { code: r.error.code, message: r.error.detail };
+        if (r.error.file !== undefined) err.location = { file: r.error.file, row: r.error.line ?? 0, col: r.error.col ?? 0 };
+        o.error = err;
+      }
+      o.location = r.location;
+      if (r.sub.size > 0) o.sub_results = subJSON(r.sub);
+      o.package = r.package;
+      o.name = r.name;
+      // Go marshals the captured output ([]byte) as base64.
+      if (r.output.length > 0) o.output = Buffer.from(r.output).toString('base64');
+      o.duration = r.durationNs;
+      if (r.fail) o.fail = true;
+      if (r.skip) o.skip = true;
+      return o;
+    }),
+  );
 }
