@@ -70,10 +70,26 @@ const commands: Record<string, Command> = {
     help: `[flags] PATH...
 
   -v, --verbose          list every test, not only failures
+  -r, --run REGEX        run only the tests whose name (data.pkg.test_x) matches
+  -f, --format pretty|json
+                         report format (default pretty), as opa test prints it
+  --timeout DURATION     limit for each test, e.g. 30s (default 5s)
+  -e, --explain fails|full|notes|debug
+                         accepted as opa test takes it; turns on -v (no evaluation trace is printed)
+  -b, --bundle           read each PATH as a bundle directory (.manifest roots, data.json files)
+  -z, --exit-zero-on-skipped
+                         skipped (todo_test_) tests do not make the exit code 2
   --ignore PATTERN       skip files and folders of this name below the paths (repeatable, e.g. '*.yaml')
   --v0-compatible        read policies as OPA 0.x
+
+  Exit code: 0 all passed, 2 a test failed, errored or was skipped, 1 the policies did not load.
 `,
-    options: { 'v0-compatible': flag, verbose: { type: 'boolean', short: 'v' }, ignore: strs },
+    options: {
+      'v0-compatible': flag, verbose: { type: 'boolean', short: 'v' }, ignore: strs,
+      run: { type: 'string', short: 'r' }, format: { type: 'string', short: 'f' }, timeout: str,
+      explain: { type: 'string', short: 'e' }, bundle: { type: 'boolean', short: 'b' },
+      'exit-zero-on-skipped': { type: 'boolean', short: 'z' },
+    },
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/test.js')).runTest(v, p),
   },
