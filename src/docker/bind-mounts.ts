@@ -75,12 +75,10 @@ export async function listMounts(body: unknown, lookupVolume?: VolumeLookup): Pr
       pending.push({ source, destination, readOnly, via: 'bind' });
     } else if (type === 'volume') {
       const paths = localVolumeHostPaths(field(field(field(m, 'VolumeOptions'), 'DriverConfig'), 'Options'));
-      if (paths.length > 0) {
-        // Inline driver options create the volume with them: judge each host path as a bind.
-        for (const p of paths) pending.push({ source: p, destination, readOnly, via: `volume:${str(source)}` });
-      } else if (typeof source === 'string' && source !== '') {
-        namedVolumes.push({ name: source, destination, readOnly });
-      }
+      // Inline driver options create the volume with them: judge each host path as a bind. A
+      // volume that exists already is used as it is, whatever the inline options say: look it up too.
+      for (const p of paths) pending.push({ source: p, destination, readOnly, via: `volume:${str(source)}` });
+      if (typeof source === 'string' && source !== '') namedVolumes.push({ name: source, destination, readOnly });
     }
   }
 

@@ -70,3 +70,11 @@ test('a tmpfs volume names no host device; other types with a device do', async 
   assert.deepEqual(localVolumeHostPaths({ type: 'tmpfs', o: 'rbind', device: 'relative' }), ['relative']);
   assert.deepEqual(localVolumeHostPaths({ type: 'overlay', o: 'lowerdir=/etc:/root,upperdir=/u,workdir=/w', device: 'overlay' }), ['overlay', '/etc', '/root', '/u', '/w']);
 });
+
+test('a --mount volume with inline options is also looked up: an existing volume is used as it is', async () => {
+  const mounts = await listBindMounts(
+    { HostConfig: { Mounts: [{ Type: 'volume', Source: 'adminvol', Target: '/v', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs' } } } }] } },
+    async (name) => (name === 'adminvol' ? { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } } : undefined),
+  );
+  assert.deepEqual(mounts.map((m) => [m.Source, m.Via]), [['/etc', 'volume:adminvol']]);
+});

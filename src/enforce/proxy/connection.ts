@@ -85,6 +85,8 @@ interface Exchange {
   status: number;
   decision: 'allow' | 'deny' | 'reject' | 'error';
   reason: string | undefined;
+  /** Lets go of what the decision held (see Decision.release); called when the exchange is logged. */
+  release?: () => void;
 }
 
 export class ProxyConnection {
@@ -553,7 +555,10 @@ export class ProxyConnection {
 
   /** A decision arrived asynchronously: apply it, then read on. */
   private decided(exchange: Exchange, decision: Decision): void {
-    if (this.closed || this.current?.exchange !== exchange) return;
+    if (this.closed || this.current?.exchange !== exchange) {
+      decision.release?.();
+      return;
+    }
     this.upstream?.cork();
     try {
       this.applyDecision(decision);
@@ -580,6 +585,7 @@ export class ProxyConnection {
 
   private applyDecision(decision: Decision): void {
     const { exchange, head, request } = this.current!;
+    exchange.release = decision?.release;
     // An allowed request may go on with the target that was judged (a container's full id).
     const headBytes = decision?.allow === true && decision.target !== undefined ? headWithTarget(this.current!.headBytes, decision.target) : this.current!.headBytes;
     this.waitingSince = 0;
@@ -1147,6 +1153,7 @@ export class ProxyConnection {
   }
 
   private log(e: Exchange): void {
+    e.release?.();
     this.settings.requestLog.write({
       method: e.method,
       path: e.target,

@@ -21,6 +21,8 @@ export interface Decision {
    * named by the full id that was judged. The rest of the head is forwarded as received.
    */
   target?: string;
+  /** Called once when the exchange ends (answered, refused, or its connection gone): lets go of what the decision held. */
+  release?: () => void;
 }
 
 export interface DecisionPoint {

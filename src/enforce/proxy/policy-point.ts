@@ -15,6 +15,10 @@ import type { Identity } from '../../tenancy/index.js';
 import type { Decision, DecisionPoint, ProxyRequest } from './decision.js';
 import type { Address } from './upstream.js';
 import { getDaemonJson } from './daemon-client.js';
+import { VolumeBusyError, VolumeLocks, type Release } from './volume-locks.js';
+
+/** Requests that create or remove named volumes: judged with the volume's lock held. */
+const VOLUME_WRITES: ReadonlySet<string> = new Set(['volume.create', 'volume.delete', 'volume.prune']);
 
 export interface PolicyPointOptions {
   upstream: Address;
@@ -34,6 +38,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
   private readonly remembered = new WeakMap<Identity, { engine: PolicyEngine; decisions: Map<string, Decision> }>();
   private readonly maxJudgedBody: number;
   private reading: Promise<DaemonReading> | undefined;
+  private readonly volumeLocks = new VolumeLocks();
   private readonly lookupTimeoutMs: number;
 
   constructor(
@@ -66,7 +71,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
     const routed = this.route(req);
     if (routed instanceof UnreadableRequestError) return refused(routed.status, routed.message);
     // Most requests mount nothing and carry no build context: decide them without waiting.
-    if (this.contexts.has(req) || mountsNeeded(routed)) return this.decideLater(req, routed);
+    if (this.contexts.has(req) || mountsNeeded(routed) || VOLUME_WRITES.has(routed.route.action)) return this.decideLater(req, routed);
     if (key !== undefined && !routed.judgedBody && this.engine.deterministic) return this.decideHeadOnly(req, routed, key);
     return this.decideNow(req, routed);
   }
@@ -114,6 +119,19 @@ export class PolicyDecisionPoint implements DecisionPoint {
   }
 
   private async decideLater(req: ProxyRequest, routed: RoutedRequest): Promise<Decision> {
+    const held: Release[] = [];
+    const decision = await this.decideHolding(req, routed, held);
+    if (held.length === 0) return decision;
+    const release = () => held.forEach((r) => r());
+    if (!decision.allow) {
+      release(); // nothing reaches the daemon
+      return decision;
+    }
+    return { ...decision, release };
+  }
+
+  /** decideLater's work; the named volumes it locks go into `held` (see volume-locks.ts). */
+  private async decideHolding(req: ProxyRequest, routed: RoutedRequest, held: Release[]): Promise<Decision> {
     try {
       let dockerfile: (ParsedDockerfile & { path: string }) | undefined;
       const context = this.contexts.get(req);
@@ -122,12 +140,13 @@ export class PolicyDecisionPoint implements DecisionPoint {
         // The plan dockerd will run: ARG/ENV substituted, base images' ONBUILD triggers in place.
         dockerfile = await judgedDockerfile(found, routed.apiPath.query, (name) => this.lookupImage(name));
       }
-      const read = await readRequest(this.details(req, routed, req.body ?? null, dockerfile, await this.daemonReading(routed)));
+      const read = await readRequest(this.details(req, routed, req.body ?? null, dockerfile, await this.daemonReading(routed), held));
+      this.lockVolumeWrite(routed, read, held);
       const first = this.judge(routed, read);
       const decision =
         first.mutated === undefined
           ? first.decision
-          : this.judgeMutation(await readRequest({ ...this.details(req, routed, bodyOf(first.mutated), dockerfile), targetObject: read.target }), first.mutated);
+          : this.judgeMutation(await readRequest({ ...this.details(req, routed, bodyOf(first.mutated), dockerfile, undefined, held), targetObject: read.target }), first.mutated);
       return pinTarget(decision, req.rawPath, routed, read.target);
     } catch (err) {
       return failure(err);
@@ -160,11 +179,22 @@ export class PolicyDecisionPoint implements DecisionPoint {
     return { allow: true, body: second.forwardBody };
   }
 
-  private details(req: ProxyRequest, routed: RoutedRequest, body: Buffer | null, dockerfile: (ParsedDockerfile & { path: string }) | undefined, daemon?: DaemonReading) {
+  private details(
+    req: ProxyRequest,
+    routed: RoutedRequest,
+    body: Buffer | null,
+    dockerfile: (ParsedDockerfile & { path: string }) | undefined,
+    daemon?: DaemonReading,
+    held?: Release[],
+  ) {
     return {
       routed, method: req.method, target: req.rawPath, headers: req.headers, body, layer: 'proxy' as const, dockerfile, daemon,
       identity: this.inputIdentity(req.identity, this.engine),
-      lookupVolume: (name: string) => this.lookupVolume(name),
+      // A create's named volumes are locked before they are looked up, until its exchange ends.
+      lookupVolume: (name: string) => {
+        if (held && routed.route.action === 'container.create') held.push(this.volumeLocks.read(name));
+        return this.lookupVolume(name);
+      },
       lookupContainer: (ref: string) => this.lookupContainer(ref),
     };
   }
@@ -183,6 +213,17 @@ export class PolicyDecisionPoint implements DecisionPoint {
       },
     );
     return this.reading;
+  }
+
+  /** Volume creation, removal and pruning hold their volume names until their exchange ends. */
+  private lockVolumeWrite(routed: RoutedRequest, read: ReadRequest, held: Release[]): void {
+    const action = routed.route.action;
+    if (action === 'volume.prune') held.push(this.volumeLocks.write(null));
+    else if (action === 'volume.delete' && routed.route.resource.ref) held.push(this.volumeLocks.write(routed.route.resource.ref));
+    else if (action === 'volume.create') {
+      const name = (read.input.Body as { Name?: unknown } | null)?.Name;
+      if (typeof name === 'string' && name !== '') held.push(this.volumeLocks.write(name));
+    }
   }
 
   /** GET /containers/{ref}/json at the daemon: the container a request acts on (null: no such container). */
@@ -296,6 +337,7 @@ function denied(d: PolicyDecision): Decision {
 function failure(err: unknown): Decision {
   if (err instanceof UnreadableRequestError) return refused(err.status, err.message);
   if (err instanceof BuildContextError) return refused(400, err.message);
+  if (err instanceof VolumeBusyError) return refused(409, err.message);
   if (err instanceof MutationError) return { ...refused(403, err.message), error: true };
   return { ...refused(500, `request could not be judged: ${(err as Error)?.message ?? String(err)}`), error: true };
 }
