@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tar from 'tar-stream';
 import {
-  canManageUsers, createUser, dockerAt, ensureTestImage, ok, startServe, testDaemon,
+  canManageUsers, createUser, dockerAt, ensureTestImage, ok, run, startServe, testDaemon,
   type Daemon, type Served, type TestUser,
 } from '../../harness/index.js';
 import { rawExchangeAs } from '../../harness/raw-as-user.js';
@@ -87,10 +87,21 @@ describe('builds cannot get around the build rule', { skip: !canManageUsers() &&
 
   const url = (what: string) => `http://127.0.0.1:${port}/${what}`;
 
-  /** POST /build with a hand-made context, as the user; the answer once the daemon is done. */
-  async function buildAsUser(context: Buffer, query = '', headers: string[] = ['Content-Type: application/x-tar']): Promise<{ status: number; text: string }> {
-    const head = `POST /v1.41/build?t=dg-escape${query ? `&${query}` : ''} HTTP/1.1\r\nHost: docker\r\n${headers.map((h) => `${h}\r\n`).join('')}Content-Length: ${context.length}\r\nConnection: close\r\n\r\n`;
-    return response(await rawExchangeAs(served.socket, Buffer.concat([Buffer.from(head, 'latin1'), context]), { uid: user.uid, gid: user.gid }, 30_000));
+  let contexts = 0;
+  /**
+   * POST /build with a hand-made context, as the user, with curl: it keeps its side of the
+   * connection open until the answer ends (a client that half-closes makes dockerd cancel the
+   * build before it would run, which would prove nothing).
+   */
+  async function buildAsUser(context: Buffer, query = '', contentType = 'application/x-tar'): Promise<{ status: number; text: string }> {
+    const file = path.join(home, `context-${++contexts}.tar`);
+    fs.writeFileSync(file, context, { mode: 0o644 });
+    const r = await run('curl', [
+      '-sS', '-i', '--unix-socket', served.socket, '-X', 'POST', '--data-binary', `@${file}`,
+      '-H', `Content-Type: ${contentType}`, '-H', 'Expect:', `http://docker/v1.41/build?t=dg-escape${query ? `&${query}` : ''}`,
+    ], { as: { uid: user.uid, gid: user.gid }, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    return response(r.stdout);
   }
 
   /** The build is refused by the build rule, and dockerd fetched nothing. */
@@ -139,10 +150,16 @@ describe('builds cannot get around the build rule', { skip: !canManageUsers() &&
   });
 
   test('a form body cannot carry build parameters the query did not show', async () => {
-    // dockerd's FormValue reads an urlencoded body before the query: this tar's first entry
-    // name makes it `remote=URL`, and the daemon would fetch its context from there.
-    const ctx = await makeTar([{ name: `x&remote=${url('form-remote')}&y`, body: '' }, { name: 'Dockerfile', body: `FROM ${image}\nRUN true\n` }]);
-    await refusedWithoutFetch(await buildAsUser(ctx, '', ['Content-Type: application/x-www-form-urlencoded']), /Content-Type/);
+    // dockerd's FormValue parses an urlencoded body and prefers it to the query. The first
+    // bytes of the body are already buffered by the build handler, so the form reads on from
+    // there: past the first entry, this tar's second entry name reads as `remote=URL`, and the
+    // daemon would fetch its context from that URL.
+    const ctx = await makeTar([
+      { name: 'padding', body: 'a'.repeat(10_000) },
+      { name: `x&remote=${url('form-remote')}&y`, body: '' },
+      { name: 'Dockerfile', body: `FROM ${image}\nRUN true\n` },
+    ]);
+    await refusedWithoutFetch(await buildAsUser(ctx, '', 'application/x-www-form-urlencoded'), /Content-Type/);
   });
 
   test("a build cannot join an admin's host-network container, nor pull, nor pass unknown parameters", async () => {
