@@ -15,6 +15,7 @@ import {
   type Daemon, type RunResult, type Served, type TestUser,
 } from '../../harness/index.js';
 import { rawExchangeAs } from '../../harness/raw-as-user.js';
+import { burstAs } from '../../harness/user-burst.js';
 
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 
@@ -122,18 +123,31 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
   });
 
   after(async () => {
-    if (containers.length) await direct(['rm', '-f', '-v', ...containers]);
-    // Anything else this test's user left behind (refusals that were not refused, compose).
-    const left = (await direct(['ps', '-aq', '--no-trunc', '--filter', `name=dgh${tag}`])).stdout.toString().split('\n').filter(Boolean);
-    if (left.length) await direct(['rm', '-f', '-v', ...left]);
-    if (volumes.length) await direct(['volume', 'rm', '-f', ...volumes]);
-    for (const n of networks) await direct(['network', 'rm', n]);
-    for (const p of plugins) await p.close();
-    for (const f of hostFiles) fs.rmSync(f, { force: true });
-    await served?.stop();
-    user?.remove();
-    if (home) fs.rmSync(home, { recursive: true, force: true });
-    await daemon?.stop();
+    // Every step runs whatever failed before it: a step that throws must not leave the daemon,
+    // the proxy or the user behind.
+    const step = async (what: string, f: () => unknown) => {
+      try {
+        await f();
+      } catch (err) {
+        process.stderr.write(`host-root cleanup (${what}): ${(err as Error).message}\n`);
+      }
+    };
+    await step('containers', async () => {
+      if (containers.length) await direct(['rm', '-f', '-v', ...containers]);
+      // Anything else this test's user left behind (refusals that were not refused, compose).
+      const left = (await direct(['ps', '-aq', '--no-trunc', '--filter', `name=dgh${tag}`])).stdout.toString().split('\n').filter(Boolean);
+      if (left.length) await direct(['rm', '-f', '-v', ...left]);
+    });
+    await step('volumes', async () => {
+      if (volumes.length) await direct(['volume', 'rm', '-f', ...volumes]);
+    });
+    for (const n of networks) await step(`network ${n}`, () => direct(['network', 'rm', n]));
+    for (const p of plugins) await step('plugin', () => p.close());
+    for (const f of hostFiles) await step(f, () => fs.rmSync(f, { force: true, recursive: true }));
+    await step('serve', () => served?.stop());
+    await step('user', () => user?.remove());
+    await step('home', () => home && fs.rmSync(home, { recursive: true, force: true }));
+    await step('daemon', () => daemon?.stop());
   });
 
   const name = (what: string) => `dgh${tag}-${what}`;
@@ -324,6 +338,44 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       });
     });
 
+    // The create is judged with the volumes that exist when it is judged. A volume created between
+    // that look-up and dockerd's create (the user sends both at once) must not make a root container
+    // of the home: whichever comes first, the container that ends up with the bind runs as the user.
+    test('1a: a bind-backed volume created while a create naming it is judged (a race) never gives a root container the home', async () => {
+      const attempts = 16;
+      const created: string[] = [];
+      for (let i = 0; i < attempts; i++) {
+        const vol = name(`race${i}`);
+        const cname = name(`1a-race${i}`);
+        volumes.push(vol);
+        containers.push(cname);
+        const create = JSON.stringify({ Image: image, Cmd: ['sh', '-c', setuidScript(`race${i}`)], HostConfig: { Binds: [`${vol}:/h`] } });
+        const volume = JSON.stringify({ Name: vol, DriverOpts: { type: 'none', o: 'bind', device: home } });
+        const post = (target: string, body: string) =>
+          `POST ${target} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+        await burstAs(served.socket, [
+          { at: 0, request: post(`/v1.41/containers/create?name=${cname}`, create) },
+          { at: i % 8, request: post('/v1.41/volumes/create', volume) },
+        ], { uid: user.uid, gid: user.gid });
+        if ((await direct(['inspect', cname])).code === 0) created.push(cname);
+      }
+      // Every container that was allowed is started by the user, as they could.
+      await Promise.all(created.map((c) => asUser(['start', '-a', c], { timeoutMs: 40_000 })));
+      const asRoot: string[] = [];
+      for (const c of created) {
+        const info = await inspect(c);
+        if (info.Config.User === '') asRoot.push(c);
+      }
+      assert.deepEqual(escalatingFiles(home), [], `containers created as root with the home through a volume created at the same time: ${asRoot.join(', ')}`);
+      for (const c of created) {
+        const info = await inspect(c);
+        if ((info.Mounts ?? []).some((m: any) => m.Type === 'volume')) {
+          const vol = JSON.parse((await ok(direct(['volume', 'inspect', info.Mounts[0].Name]))).stdout.toString())[0];
+          if (vol.Options?.o === 'bind') assertRunsAsCaller(info, `${c} (its volume binds the home)`);
+        }
+      }
+    });
+
     for (const u of ['0', 'root', '0:0', 'UID:0', '0:GID']) {
       test(`1a: docker exec -u ${u} into the user's container that binds the home is refused and leaves nothing`, async () => {
         const cname = name(`1a-exec${u.replace(/[^a-z0-9]/gi, '')}`);
@@ -486,6 +538,23 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       await refused(['network', 'create', '--ipam-driver', driverName('pipam'), name('3-ipam')], 'network create --ipam-driver ../', undefined, noRequest(p, 'IPAM driver'));
     });
 
+    test('3: a build with --network container:X (an admin\'s host-network container) does not run in the host\'s network namespace', async () => {
+      const hostIfaces = fs.readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter((n) => n && n !== 'lo');
+      assert.ok(hostIfaces.length > 0, 'the host has a network interface besides lo');
+      const admin = name('3-adminnet');
+      containers.push(admin);
+      await ok(direct(['run', '-d', '--name', admin, '--network', 'host', image, 'sleep', '120']));
+      const ctx = userDir('ctx-net');
+      fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${image}\nRUN echo IFACES; cat /proc/net/dev; echo END\n`);
+      fs.chownSync(path.join(ctx, 'Dockerfile'), user.uid, user.gid);
+      const r = await asUser(['build', '--no-cache', '--network', `container:${admin}`, '-t', `dgh${tag}-net`, ctx], { env: { DOCKER_BUILDKIT: '0', HOME: home }, timeoutMs: 60_000 });
+      await direct(['rmi', '-f', `dgh${tag}-net`]);
+      const out = r.stdout.toString() + r.stderr;
+      const seen = hostIfaces.filter((n) => new RegExp(`^\\s*${n}:`, 'm').test(out));
+      assert.deepEqual(seen, [], `the build's RUN saw the host's interfaces (exit ${r.code})`);
+      if (r.code !== 0) assert.match(r.stderr, /dockgate: /, r.stderr);
+    });
+
     const localCases: Array<[string, () => string[]]> = [
       ['type=tmpfs,o=bind,device=/', () => ['type=tmpfs', 'o=bind', 'device=/']],
       ['type=tmpfs,o=rbind,device=/', () => ['type=tmpfs', 'o=rbind', 'device=/']],
@@ -576,6 +645,27 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     assert.ok(!fs.existsSync(etcProof), `the container wrote ${etcProof} on the host`);
     assert.deepEqual(escalatingFiles(real), []);
     if (r.code === 0) assertRunsAsCaller(await inspect(cname), 'symlinked bind');
+  });
+
+  test('finding 4: a missing bind source below a symlink swapped to /etc is not created on the host by dockerd at start', async () => {
+    const real = userDir('real-mk');
+    const link = path.join(home, 'link-mk');
+    fs.symlinkSync(real, link);
+    fs.lchownSync(link, user.uid, user.gid);
+    const made = `/etc/dgh-${tag}-mkdir`;
+    hostFiles.push(made);
+    const cname = name('4-mkdir');
+    containers.push(cname);
+    // Allowed at create: the source resolves into the home (and does not exist yet).
+    const created = await asUser(['create', '--name', cname, '-v', `${link}/dgh-${tag}-mkdir:/x`, image, 'true']);
+    if (created.code !== 0) {
+      assert.match(created.stderr, /dockgate: /, created.stderr);
+      return;
+    }
+    const swap = await run('ln', ['-sfn', '/etc', link], { as: { uid: user.uid, gid: user.gid } });
+    assert.equal(swap.code, 0, swap.stderr);
+    const r = await asUser(['start', '-a', cname], { timeoutMs: 40_000 });
+    assert.ok(!fs.existsSync(made), `dockerd created ${made} on the host as root (start: exit ${r.code} ${r.stderr.trim()})`);
   });
 
   test('a refused HEAD gets its head and no body bytes; a request pipelined after it on the same connection gets its own answer', async () => {
