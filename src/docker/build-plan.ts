@@ -10,7 +10,7 @@
 // instructions wins over an ARG of the same name; a stage built FROM an earlier stage starts
 // from that stage's environment and runs that stage's own ONBUILD instructions.
 import { DockerfileSyntaxError, parseDockerfile, type BaseImageFacts, type DockerfileInstruction, type ParsedDockerfile } from './dockerfile.js';
-import { substitute, SubstitutionError } from './shell-lex.js';
+import { substitute, SubstitutionError, type Substituted } from './shell-lex.js';
 import { BuildContextError } from './context-tree.js';
 
 /** What the daemon says about a base image (GET /images/{name}/json). */
@@ -104,6 +104,8 @@ class BuildArgs {
 interface StageResult {
   env: string[];
   onbuild: string[];
+  /** Why this stage's variables are not known exactly (see Stage.unknown). */
+  unknown: string | undefined;
 }
 
 /** "K=V" → K; an entry without "=" is the whole entry (opts.ConvertKVStringsToMap). */
@@ -126,7 +128,19 @@ function envMap(entries: string[]): Map<string, string> {
 class Stage {
   env: string[] = [];
   onbuild: string[] = [];
+  /**
+   * Set once an ENV or ARG of the stage (or what it inherits) could not be substituted
+   * exactly: dockerd knows values dockgate does not, so from then on no word that reads a
+   * variable is substituted here, and its `$` stays for the policy to see.
+   */
+  unknown: string | undefined;
   constructor(readonly args: BuildArgs) {}
+
+  /** Substitutes one word with this stage's variables. Throws SubstitutionError. */
+  substitute(w: string, env: ReadonlyMap<string, string>, escape: string): Substituted {
+    if (this.unknown !== undefined && w.includes('$')) throw new SubstitutionError(this.unknown);
+    return substitute(w, env, escape);
+  }
 
   /** The variables an instruction of this stage is substituted with (evaluator.go dispatch). */
   substitutionEnv(): Map<string, string> {
@@ -159,11 +173,13 @@ export async function planBuild(parsed: ParsedDockerfile, options: BuildPlanOpti
   let stage: Stage | undefined;
   let stageName = '';
   let stageCount = 0;
+  /** Why the meta args (ARG before the first FROM) are not known exactly, if they are not. */
+  let metaUnknown: string | undefined;
 
   const commit = () => {
     if (stage && stageName !== '') {
       if (stages.has(stageName)) throw new DockerfileSyntaxError(`${stageName} stage name already used`);
-      stages.set(stageName, { env: [...stage.env], onbuild: [...stage.onbuild] });
+      stages.set(stageName, { env: [...stage.env], onbuild: [...stage.onbuild], unknown: stage.unknown });
     }
   };
 
@@ -173,6 +189,7 @@ export async function planBuild(parsed: ParsedDockerfile, options: BuildPlanOpti
       commit();
       if (++stageCount > MAX_STAGES) throw new DockerfileSyntaxError(`more than ${MAX_STAGES} build stages`);
       stage = new Stage(new BuildArgs(fromOptions, meta));
+      stage.unknown = metaUnknown;
       stageName = ins.args.length === 3 ? ins.args[2]!.toLowerCase() : '';
       const triggers = await beginStage(ins, stage, metaArgs, stages, lookups, options, escape);
       out.push(ins);
@@ -186,7 +203,8 @@ export async function planBuild(parsed: ParsedDockerfile, options: BuildPlanOpti
     }
     if (!stage) {
       if (ins.cmd !== 'ARG') throw new DockerfileSyntaxError(`line ${ins.line}: ${ins.cmd} cannot be used before FROM`);
-      expandArg(ins, metaArgs.allAllowed(), escape);
+      expandArg(ins, metaArgs.allAllowed(), escape, metaUnknown);
+      if (ins.expand_error) metaUnknown ??= `ARG on line ${ins.line} could not be substituted exactly (${ins.expand_error})`;
       for (const [k, v] of argPairs(ins)) {
         metaArgs.allowed.set(k, v);
         meta.set(k, v);
@@ -221,7 +239,7 @@ async function beginStage(
   const raw = from.args[0] ?? '';
   let name: string;
   try {
-    name = substitute(raw, metaEnv, escape).word;
+    name = stage.substitute(raw, metaEnv, escape).word;
   } catch (err) {
     from.expand_error = (err as Error).message;
     from.base = { name: raw, kind: 'unknown', found: false, problem: `FROM ${raw} cannot be substituted exactly (${(err as Error).message})` };
@@ -235,7 +253,7 @@ async function beginStage(
   let platform = options.platform;
   if (from.flags.platform !== undefined) {
     try {
-      platform = substitute(from.flags.platform, metaEnv, escape).word;
+      platform = stage.substitute(from.flags.platform, metaEnv, escape).word;
     } catch (err) {
       from.base = { name, kind: 'unknown', found: false, problem: `FROM --platform=${from.flags.platform} cannot be substituted exactly` };
       stage.env = [DEFAULT_PATH];
@@ -249,6 +267,7 @@ async function beginStage(
   const earlier = stages.get(name.toLowerCase());
   if (earlier) {
     base = { name, kind: 'stage', found: true };
+    stage.unknown ??= earlier.unknown;
     env = [...earlier.env];
     onbuild = earlier.onbuild;
     source = `stage ${name}`;
@@ -322,12 +341,16 @@ function argPairs(ins: DockerfileInstruction): [string, string | null][] {
 }
 
 /** ARG: name and default are substituted; the words are rewritten as NAME[=VALUE]. */
-function expandArg(ins: DockerfileInstruction, env: ReadonlyMap<string, string>, escape: string): void {
+function expandArg(ins: DockerfileInstruction, env: ReadonlyMap<string, string>, escape: string, unknown: string | undefined): void {
+  const word = (w: string) => {
+    if (unknown !== undefined && w.includes('$')) throw new SubstitutionError(unknown);
+    return substitute(w, env, escape).word;
+  };
   expandEach(ins, (words) =>
     words.map((w) => {
       const eq = w.indexOf('=');
-      if (eq < 0) return substitute(w, env, escape).word;
-      return `${substitute(w.slice(0, eq), env, escape).word}=${substitute(w.slice(eq + 1), env, escape).word}`;
+      if (eq < 0) return word(w);
+      return `${word(w.slice(0, eq))}=${word(w.slice(eq + 1))}`;
     }),
   );
 }
@@ -356,7 +379,7 @@ function expandEach(ins: DockerfileInstruction, expand: (words: string[]) => str
 function dispatch(t: Trigger, stage: Stage, escape: string): void {
   const ins = t.instruction;
   const env = stage.substitutionEnv();
-  const word = (w: string) => substitute(w, env, escape).word;
+  const word = (w: string) => stage.substitute(w, env, escape).word;
   switch (ins.cmd) {
     case 'ADD':
     case 'COPY':
@@ -379,15 +402,21 @@ function dispatch(t: Trigger, stage: Stage, escape: string): void {
       expandEach(ins, (words) => words.map(word));
       return;
     case 'EXPOSE':
-      expandEach(ins, (words) => words.flatMap((w) => substitute(w, env, escape).words));
+      expandEach(ins, (words) => words.flatMap((w) => stage.substitute(w, env, escape).words));
       return;
     case 'ENV':
-      if (!expandEach(ins, (words) => words.map(word))) return;
+      if (!expandEach(ins, (words) => words.map(word))) {
+        stage.unknown ??= `ENV on line ${ins.line} could not be substituted exactly (${ins.expand_error})`;
+        return;
+      }
       for (let i = 0; i + 1 < ins.args.length; i += 2) stage.setEnv(ins.args[i]!, ins.args[i + 1]!);
       return;
     case 'ARG':
-      expandArg(ins, env, escape);
-      if (ins.expand_error) return;
+      expandArg(ins, env, escape, stage.unknown);
+      if (ins.expand_error) {
+        stage.unknown ??= `ARG on line ${ins.line} could not be substituted exactly (${ins.expand_error})`;
+        return;
+      }
       for (const [k, v] of argPairs(ins)) stage.args.allowed.set(k, v);
       return;
     case 'ONBUILD':

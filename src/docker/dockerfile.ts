@@ -63,7 +63,6 @@ const MAX_INSTRUCTIONS = 10_000;
 
 const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\p{White_Space}]/u;
 const RE_WHITESPACE = /[\t\v\f\r ]+/;
-const RE_DIRECTIVE = /^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$/s;
 const VALID_DIRECTIVES = new Set(['escape', 'syntax']);
 
 /** Go's unicode.IsSpace. */
@@ -105,21 +104,51 @@ function setEscape(d: Directives, token: string): void {
   d.continuation = new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
 }
 
+/** Go's `\s` in the builder's directive regex. */
+function isDirectiveSpace(c: string | undefined): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\f' || c === '\r';
+}
+
+/**
+ * `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` matched by hand: a backtracking engine
+ * would take quadratic time on a long line of blanks, Go's RE2 does not.
+ */
+function matchDirective(line: string): [string, string] | undefined {
+  if (line[0] !== '#') return undefined;
+  let i = 1;
+  while (isDirectiveSpace(line[i])) i++;
+  const nameStart = i;
+  if (!/[a-zA-Z]/.test(line[i] ?? '')) return undefined;
+  while (/[a-zA-Z0-9]/.test(line[i] ?? '')) i++;
+  const name = line.slice(nameStart, i);
+  while (isDirectiveSpace(line[i])) i++;
+  if (line[i] !== '=') return undefined;
+  i++;
+  const rest = line.slice(i);
+  let end = rest.length;
+  while (end > 0 && isDirectiveSpace(rest[end - 1])) end--;
+  let start = 0;
+  while (start < end && isDirectiveSpace(rest[start])) start++;
+  // The value takes at least one character: a value of blanks only is its last blank.
+  if (start === end) return rest.length === 0 ? undefined : [name, rest.slice(rest.length - 1)];
+  return [name, rest.slice(start, end)];
+}
+
 function possibleDirective(d: Directives, line: string): void {
   if (d.done) return;
-  const m = RE_DIRECTIVE.exec(line);
+  const m = matchDirective(line);
   if (!m) {
     d.done = true;
     return;
   }
-  const key = m[1]!.toLowerCase();
+  const key = m[0].toLowerCase();
   if (!VALID_DIRECTIVES.has(key)) {
     d.done = true;
     return;
   }
   if (key in d.seen) throw new DockerfileSyntaxError(`only one ${key} parser directive can be used`);
-  d.seen[key] = m[2]!;
-  if (key === 'escape') setEscape(d, m[2]!);
+  d.seen[key] = m[1];
+  if (key === 'escape') setEscape(d, m[1]);
 }
 
 function isCommentLine(line: string): boolean {

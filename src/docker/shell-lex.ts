@@ -10,6 +10,11 @@ export class SubstitutionError extends Error {}
 
 /** Longest expansion result: one word of a Dockerfile cannot grow the proxy's memory past this. */
 const MAX_RESULT = 1024 * 1024;
+/**
+ * Deepest `${V:-${W:-...}}` nesting followed. Go's lexer has no such limit (its stack grows);
+ * past it the word counts as one dockgate cannot substitute, which callers treat as unknown.
+ */
+const MAX_NESTING = 64;
 
 export interface Substituted {
   /** The word with quotes removed and variables replaced (ProcessWord). */
@@ -57,6 +62,7 @@ class Words {
 
 class Lexer {
   private pos = 0;
+  private depth = 0;
   constructor(
     private readonly chars: string[],
     private readonly env: ReadonlyMap<string, string>,
@@ -163,12 +169,15 @@ class Lexer {
     if (modifier !== '-' && modifier !== '+' && modifier !== '?') {
       throw new SubstitutionError(op === ':' ? `unsupported modifier (${modifier ?? 'EOF'}) in substitution` : `unsupported substitution \${${name}${op ?? ''}...}`);
     }
+    if (++this.depth > MAX_NESTING) throw new SubstitutionError(`substitutions nested more than ${MAX_NESTING} deep`);
     let word: string;
     try {
       word = this.until('}').text;
     } catch (err) {
-      if (this.peek() === undefined) throw new SubstitutionError("syntax error: missing '}'");
+      if (err instanceof SubstitutionError && this.peek() === undefined && !/nested/.test(err.message)) throw new SubstitutionError("syntax error: missing '}'");
       throw err;
+    } finally {
+      this.depth--;
     }
     const { value, found } = this.lookup(name);
     const set = colon ? value !== '' : found;

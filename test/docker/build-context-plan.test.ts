@@ -103,6 +103,24 @@ describe('the build plan', () => {
     assert.match(add.expand_error ?? '', /unsupported/);
   });
 
+  test('once an ENV or ARG cannot be substituted exactly, later variables stay unsubstituted', async () => {
+    // dockerd may know U (a newer builder's pattern operator, nesting past dockgate's bound):
+    // judging ADD $U with U unset would be judging another Dockerfile.
+    const deep = `${'${X:-'.repeat(100)}http://deep/x${'}'.repeat(100)}`;
+    for (const env of ['U=${V#p}', `U=${deep}`]) {
+      const p = await plan(`FROM base\nENV ${env}\nADD $U /x\nADD plain.txt /y\nFROM base AS two\nADD $U /z\n`);
+      const [first, plainAdd, later] = p.instructions.filter((i) => i.cmd === 'ADD');
+      assert.deepEqual(first!.args, ['$U', '/x']);
+      assert.match(first!.expand_error ?? '', /ENV on line 2 could not be substituted exactly/);
+      assert.deepEqual(plainAdd!.args, ['plain.txt', '/y']);
+      assert.deepEqual(later!.args, ['', '/z'], 'a stage FROM an image starts afresh');
+    }
+    const meta = await plan('ARG B=${V#p}\nFROM base\nARG B\nADD $B /x\n');
+    assert.match(meta.instructions.find((i) => i.cmd === 'ADD')!.expand_error ?? '', /ARG on line 1/);
+    const inherited = await plan('FROM base AS one\nENV U=${V#p}\nFROM one\nADD $U /x\n');
+    assert.match(inherited.instructions.find((i) => i.cmd === 'ADD')!.expand_error ?? '', /ENV on line 2/);
+  });
+
   test('ONBUILD triggers of the base image run right after FROM, substituted in the stage', async () => {
     const p = await plan('FROM base\nRUN true\n', { images: { base: image({ env: ['U=http://t/x'], onbuild: ['ADD $U /x', 'RUN echo hi'] }) } });
     assert.deepEqual(p.instructions.map((i) => [i.cmd, i.onbuild_of ?? null, i.line]), [['FROM', null, 1], ['ADD', 'base', 1], ['RUN', 'base', 1], ['RUN', null, 2]]);
@@ -126,6 +144,13 @@ describe('the build plan', () => {
     assert.equal(q.instructions[0]!.base?.found, false);
     const r = await plan('FROM base\n', { platform: 'linux/amd64' });
     assert.equal(r.instructions[0]!.base?.found, true);
+  });
+
+  test('a directive line of blanks is read in linear time, as Go\'s regex engine reads it', () => {
+    const started = process.hrtime.bigint();
+    assert.throws(() => parseDockerfile(`# escape=${' '.repeat(60_000)}x\nFROM base\n`), /invalid escape token/);
+    assert.equal(parseDockerfile(`# syntax=${' '.repeat(60_000)}\nFROM base\n`).directives.syntax, ' ');
+    assert.ok(process.hrtime.bigint() - started < 1_000_000_000n);
   });
 
   test('the parser follows the builder: escape directive, comments inside continuations, JSON after flags', () => {
