@@ -382,7 +382,8 @@ class Parser {
   literal(): Literal {
     const start = this.t;
     const loc = this.loc(start);
-    if (this.isKw('some') && !this.isOp('.', this.peek()) && !this.isOp('[', this.peek())) {
+    // `some [a, b] in xs` declares a pattern; `some[x]` (no space) would be a ref to a var.
+    if (this.isKw('some') && !this.isOp('.', this.peek()) && (!this.isOp('[', this.peek()) || this.peek().ws)) {
       this.next();
       const terms: Term[] = [this.termRel()];
       while (this.isOp(',')) {

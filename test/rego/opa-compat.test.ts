@@ -139,6 +139,11 @@ test('`|` after the first element of an array, set or object literal is set unio
   assert.equal(evalRef(head + 'r := [x | some x in s]\n', 'data.p.r'), '[1]');
 });
 
+test('`some [a, b] in xs` declares an array pattern (trivy-checks writes it so)', () => {
+  const text = 'package p\n\nnames contains n if some [n, _] in [["a", 1], ["b", 2]]\n';
+  assert.equal(evalRef(text, 'data.p.names'), '["a","b"]');
+});
+
 // ---- 4. Evaluation ------------------------------------------------------------------------------
 
 test('a `with` value that iterates runs the expression once per value', () => {
