@@ -82,4 +82,17 @@ describe("Docker's Python SDK through dockgate serve", { skip: (!canRun && 'need
     assert.equal(out.logs, 'log-line\n');
     assert.equal(out.listed, true);
   });
+
+  test("create_container(runtime=...) puts Runtime at the top level of the body: read where dockerd 20.10 applies it, and created", async () => {
+    const script = [
+      'import sys, json, docker',
+      'c = docker.APIClient(base_url="unix://" + sys.argv[1])',
+      'r = c.create_container(sys.argv[2], "true", runtime="runc")',
+      'i = c.inspect_container(r["Id"])',
+      'c.remove_container(r["Id"])',
+      'print(json.dumps(i["HostConfig"]["Runtime"]))',
+    ].join('\n');
+    const r = await ok(run(PYTHON, ['-c', script, served.socket, image]));
+    assert.equal(JSON.parse(r.stdout.toString()), 'runc');
+  });
 });
