@@ -583,6 +583,43 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       });
     });
 
+    test('3: an anonymous --mount volume with inline volume-opt type=tmpfs,o=bind,device=/ never gives a container the host\'s files', async () => {
+      const proof = `/root/dgh-${tag}-inline`;
+      hostFiles.push(proof);
+      const r = await asUser(['run', '--rm', '--mount', 'type=volume,target=/v,volume-opt=type=tmpfs,volume-opt=o=bind,volume-opt=device=/', image, 'sh', '-c', `cat /v/etc/shadow; echo pwn > /v${proof}; true`], { timeoutMs: 40_000 });
+      assert.ok(!r.stdout.toString().includes(hostShadowFirstLine), 'a container of the user read the host\'s /etc/shadow through the inline volume');
+      assert.ok(!fs.existsSync(proof), `a container of the user wrote ${proof} on the host`);
+      if (r.code !== 0) assert.match(r.stderr, /dockgate: /, r.stderr);
+    });
+
+    // A bridge network's subnet becomes a route on the host: a subnet inside one of the host's own
+    // routes takes the host's traffic to those addresses into the user's bridge.
+    test('3: network create --subnet inside a host route does not divert the host\'s traffic to the user\'s bridge', async (t) => {
+      const routes = JSON.parse(spawnSync('ip', ['-j', '-4', 'route'], { encoding: 'utf8' }).stdout || '[]') as Array<{ dst: string; dev: string }>;
+      const lan = routes.find((r) => /^\d+\.\d+\.\d+\.\d+\/(\d+)$/.test(r.dst) && Number(r.dst.split('/')[1]) >= 8 && Number(r.dst.split('/')[1]) <= 28);
+      if (!lan) {
+        t.skip('the host has no route to a LAN to divert');
+        return;
+      }
+      const [base, bits] = lan.dst.split('/') as [string, string];
+      const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+      const toIp = (n: number) => [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join('.');
+      const half = 2 ** (32 - Number(bits) - 1);
+      const upper = toInt(base) + half; // the upper half of the host's LAN: not its gateway, not itself
+      const subnet = `${toIp(upper)}/${Number(bits) + 1}`;
+      const probe = toIp(upper + half - 10);
+      const devOf = () => /\bdev (\S+)/.exec(spawnSync('ip', ['route', 'get', probe], { encoding: 'utf8' }).stdout)?.[1];
+      const before = devOf();
+      assert.equal(before, lan.dev);
+      const net = name('3-subnet');
+      networks.push(net);
+      const r = await asUser(['network', 'create', '--subnet', subnet, net], { timeoutMs: 40_000 });
+      const after = devOf();
+      await direct(['network', 'rm', net]);
+      assert.equal(after, before, `the host's route to ${probe} now goes to ${after} (network create --subnet ${subnet}: exit ${r.code})`);
+      if (r.code !== 0) assert.match(r.stderr, /dockgate: /, r.stderr);
+    });
+
     const hostConfigs: Array<[string, Record<string, unknown>]> = [
       ['CgroupnsMode "host"', { CgroupnsMode: 'host' }],
       ['SecurityOpt ["disable"] (dockerd reads it as label=disable)', { SecurityOpt: ['disable'] }],
