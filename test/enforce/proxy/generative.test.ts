@@ -38,7 +38,11 @@ const VOLUME_SLOTS = ['@vol1', '@vol2'] as const;
 
 /** One generated case: what is sent, in order. */
 interface Case {
-  volume: { body: Record<string, unknown>; prefix: string } | null;
+  /**
+   * Sent first, or (`race`) on another connection `raceDelayMs` after the create was sent: a
+   * create is judged with the volumes that exist when it is judged.
+   */
+  volume: { body: Record<string, unknown>; prefix: string; race: boolean; raceDelayMs: number } | null;
   create: { body: Record<string, unknown>; prefix: string };
   /** A body for POST /v1.23/containers/{id}/start, sent before the plain start. */
   startBody: unknown;
@@ -51,6 +55,10 @@ interface World {
   uid: number;
   gid: number;
   name: string;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Absent seven times in eight: for values that make nearly every request a refusal. */
@@ -240,7 +248,7 @@ function arbitraries(w: World) {
   );
 
   return fc.record({
-    volume: fc.option(fc.record({ body: volumeBody, prefix: apiPrefix }), { nil: null, freq: 2 }),
+    volume: fc.option(fc.record({ body: volumeBody, prefix: apiPrefix, race: fc.boolean(), raceDelayMs: fc.integer({ min: 0, max: 8 }) }), { nil: null, freq: 2 }),
     create: fc.record({ body: createBody, prefix: apiPrefix }),
     startBody,
     update: fc.option(fc.record({ body: fields(updateField, 3), prefix: apiPrefix }), { nil: null, freq: 2 }),
@@ -254,6 +262,8 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
   let home: string;
   let image: string;
   let session: UserSession;
+  /** A second connection of the same user, for requests sent at the same time as the first's. */
+  let raceSession: UserSession;
   let api: DaemonApi;
   let facts: DaemonFacts;
   let engine: PolicyEngine;
@@ -270,6 +280,7 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
     fs.symlinkSync(path.join(home, 'x'), path.join(home, 'inlink'));
     for (const p of [home, ...['x', 'src', 'x/u', 'x/w', 'link', 'inlink'].map((d) => path.join(home, d))]) fs.lchownSync(p, user.uid, user.gid);
     session = UserSession.start(served.socket, { uid: user.uid, gid: user.gid });
+    raceSession = UserSession.start(served.socket, { uid: user.uid, gid: user.gid });
     api = daemonApi(parseAddress(`unix://${daemon.socket}`, 'daemon'), 30_000);
     facts = await readDaemonFacts(api);
     engine = await PolicyEngine.load({ runtimeConfig: facts.runtimeConfig });
@@ -277,6 +288,7 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
 
   after(async () => {
     await session?.close();
+    await raceSession?.close();
     if (daemon) {
       const direct = dockerAt(daemon.socket);
       const left = (await direct(['ps', '-aq'])).stdout.toString().split('\n').filter(Boolean);
@@ -307,18 +319,25 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
         return text.split('@image').join(image);
       };
       const log: string[] = [];
-      const send = async (method: string, p: string, body?: unknown): Promise<SessionAnswer> => {
+      const send = async (method: string, p: string, body?: unknown, on = session): Promise<SessionAnswer> => {
         const text = body === undefined ? undefined : typeof body === 'string' ? body : concrete(body);
-        const a = await session.request({ method, path: p, body: text });
+        const a = await on.request({ method, path: p, body: text });
         log.push(`${method} ${p}${text === undefined ? '' : ` ${text}`} -> ${a.status} ${a.body.trim().slice(0, 300)}`);
         return a;
       };
 
+      const createContainer = () => send('POST', `${c.create.prefix}/containers/create?name=g${tag}-${n}`, c.create.body);
+      let created: SessionAnswer;
       if (c.volume) {
-        const a = await send('POST', `${c.volume.prefix}/volumes/create`, c.volume.body);
-        if (a.status === 201) stats.volumes++;
+        const { prefix, body, race, raceDelayMs } = c.volume;
+        const createVolume = () => send('POST', `${prefix}/volumes/create`, body, raceSession);
+        let volume: SessionAnswer;
+        if (race) [created, volume] = await Promise.all([createContainer(), sleep(raceDelayMs).then(createVolume)]);
+        else [volume, created] = [await createVolume(), await createContainer()];
+        if (volume.status === 201) stats.volumes++;
+      } else {
+        created = await createContainer();
       }
-      const created = await send('POST', `${c.create.prefix}/containers/create?name=g${tag}-${n}`, c.create.body);
       let id: string | undefined;
       if (created.status === 201) {
         id = (JSON.parse(created.body) as { Id: string }).Id;
