@@ -103,10 +103,10 @@ export const RULES: readonly RuleInfo[] = [
   },
   {
     id: 'drivers',
-    summary: 'volume, log, network and IPAM drivers only from allowlists; no network driver options',
+    summary: 'volume, log, network and IPAM drivers only from allowlists; no network driver options or own subnets',
     defaultOn: true,
-    checks: 'volume create Driver, HostConfig.VolumeDriver, --mount volume-driver, the drivers of existing volumes mounted, LogConfig.Type, network create Driver, IPAM.Driver and Options; a name with / or .. is always refused.',
-    why: 'dockerd looks an unknown driver up as /run/docker/plugins/NAME.sock without refusing .., so a driver name can make dockerd call a server you run and mount whatever it answers. Log drivers with addresses can make dockerd write to any socket; bridge options can take over a host interface.',
+    checks: 'volume create Driver, HostConfig.VolumeDriver, --mount volume-driver, the drivers of existing volumes mounted, LogConfig.Type, network create Driver, IPAM.Driver, Options and subnets (only inside [rules.drivers] subnets); endpoint driver options on network connect; a name with / or .. is always refused.',
+    why: 'dockerd looks an unknown driver up as /run/docker/plugins/NAME.sock without refusing .., so a driver name can make dockerd call a server you run and mount whatever it answers. Log drivers with addresses can make dockerd write to any socket; bridge options can take over a host interface, and a subnet more specific than a host route diverts the host\'s traffic to your bridge.',
     fix: 'Use the default drivers. An admin can allow more in [rules.drivers] volume, log, network and ipam.',
   },
   {

@@ -49,7 +49,7 @@ export const DEFAULT_CONFIG: Config = {
     'run-as-caller': { enabled: true },
     'file-access': { enabled: true },
     lifecycle: { enabled: true },
-    drivers: { enabled: true, volume: ['local'], log: ['json-file', 'local', 'journald', 'none'], network: ['bridge'], ipam: ['default'] },
+    drivers: { enabled: true, volume: ['local'], log: ['json-file', 'local', 'journald', 'none'], network: ['bridge'], ipam: ['default'], subnets: [] },
     'volume-options': { enabled: true },
     'host-config': { enabled: true, runtimes: ['runc'] },
     'privileged-ports': { enabled: true, lowest: 1024 },

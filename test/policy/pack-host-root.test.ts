@@ -65,10 +65,23 @@ describe('a container that mounts a host path runs as the caller', () => {
     assert.equal(body.User, '1000:1001');
     assert.deepEqual(body.HostConfig.SecurityOpt, ['apparmor=docker-default', 'no-new-privileges']);
   });
-  test('a body already running as the caller with no-new-privileges needs no rewrite', async () => {
-    const d = await create({ ...bindHome, SecurityOpt: ['no-new-privileges:true'] }, { User: '1000:1001' });
+  test('a body already running as the caller with no-new-privileges and bind mounts needs no rewrite', async () => {
+    const d = await create({ Mounts: [{ Type: 'bind', Source: `${home}/src`, Target: '/src' }], SecurityOpt: ['no-new-privileges:true'] }, { User: '1000:1001' });
     allowed(d);
     assert.equal(d.mutated, undefined);
+  });
+  test('host-path Binds become bind Mounts (dockerd creates a missing Binds source as root at every start)', async () => {
+    const d = await create({ Binds: [`${home}/a:/a:ro,rshared`, 'named:/n', '/anon', `${home}/b:/b`], Mounts: [{ Type: 'tmpfs', Target: '/t' }] });
+    allowed(d);
+    const hc = (d.mutated as { HostConfig: { Binds: string[]; Mounts: unknown[] } }).HostConfig;
+    assert.deepEqual(hc.Binds, ['named:/n', '/anon']);
+    assert.deepEqual(hc.Mounts, [
+      { Type: 'tmpfs', Target: '/t' },
+      { Type: 'bind', Source: `${home}/a`, Target: '/a', ReadOnly: true, BindOptions: { Propagation: 'rshared' } },
+      { Type: 'bind', Source: `${home}/b`, Target: '/b', ReadOnly: false },
+    ]);
+    refusedBy(await create({ Binds: [`${home}/a:/a:Z`] }), 'run-as-caller');
+    refusedBy(await create({ Mounts: [{ Type: 'bind', Source: `${home}/new`, Target: '/n', BindOptions: { CreateMountpoint: true } }] }), 'host-config');
   });
   test('no-new-privileges=false last is overridden by the rewrite', async () => {
     const d = await create({ ...bindHome, SecurityOpt: ['no-new-privileges', 'no-new-privileges=false'] });
@@ -149,7 +162,9 @@ describe('allowlists instead of denylists', () => {
     refusedBy(await judge('POST', '/v1.41/networks/create', { Name: 'n', Driver: 'macvlan', Options: { parent: 'eth0' } }), 'drivers');
     refusedBy(await judge('POST', '/v1.41/networks/create', { Name: 'n', IPAM: { Driver: '../x' } }), 'drivers');
     refusedBy(await judge('POST', '/v1.41/networks/create', { Name: 'n', Options: { 'com.docker.network.bridge.name': 'eth0' } }), 'drivers');
-    allowed(await judge('POST', '/v1.41/networks/create', { Name: 'n', Driver: 'bridge', IPAM: { Driver: 'default', Config: [{ Subnet: '10.9.0.0/24' }] } }));
+    allowed(await judge('POST', '/v1.41/networks/create', { Name: 'n', Driver: 'bridge', IPAM: { Driver: 'default', Config: [] } }));
+    refusedBy(await judge('POST', '/v1.41/networks/create', { Name: 'n', IPAM: { Config: [{ Subnet: '10.9.0.0/24' }] } }), 'drivers');
+    refusedBy(await judge('POST', '/v1.41/networks/create', { Name: 'n', IPAM: { Config: [{ IPRange: '192.0.2.128/25' }] } }), 'drivers');
     refusedBy(await judge('POST', '/v1.41/networks/n/connect', { Container: 'box', EndpointConfig: { DriverOpts: { 'com.docker.network.endpoint.ifname': 'eth9' } } }), 'drivers');
     allowed(await judge('POST', '/v1.41/networks/n/connect', { Container: 'box', EndpointConfig: { Aliases: ['web'], DriverOpts: null } }));
   });

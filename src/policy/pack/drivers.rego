@@ -100,3 +100,22 @@ deny contains lib.violation("drivers", "endpoint driver options on network conne
 	lib.set(object.get(lib.body, ["EndpointConfig", "DriverOpts"], null))
 	enabled
 }
+
+# Addresses of a new network: the kernel routes a subnet more specific than a host route to the
+# new bridge, diverting the host's own traffic. dockerd picks a free subnet from its pools when
+# none is given; a subnet given by a non-admin must lie inside a configured pool.
+deny contains lib.violation("drivers", msg, "leave the subnet to dockerd (drop --subnet, --ip-range, --gateway, --aux-address); an admin can allow pools in [rules.drivers] subnets") if {
+	input.request.action == "network.create"
+	some config in lib.body.IPAM.Config
+	some field in ["Subnet", "IPRange"]
+	cidr := config[field]
+	lib.set(cidr)
+	enabled
+	not in_pool(cidr)
+	msg := sprintf("network %s %v is refused: a subnet outside the configured pools can take over the host's routes", [lower(field), cidr])
+}
+
+in_pool(cidr) if {
+	some pool in rules.subnets
+	net.cidr_contains(pool, cidr)
+}

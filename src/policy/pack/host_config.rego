@@ -124,3 +124,11 @@ deny contains lib.violation("host-config", msg, "use --mount type=bind, volume o
 	not m.Type in {"bind", "volume", "tmpfs"}
 	msg := sprintf("--mount type=%v is refused: only bind, volume and tmpfs mounts", [m.Type])
 }
+
+# A bind mount that creates its missing source does so as root, following the caller's symlinks.
+deny contains lib.violation("host-config", "--mount bind-create-mountpoint is refused: dockerd would create the host path as root", "create the directory yourself first") if {
+	input.request.action == "container.create"
+	some m in lib.host_config.Mounts
+	m.BindOptions.CreateMountpoint == true
+	enabled
+}

@@ -121,3 +121,65 @@ nnp_setting(opt) := v if {
 	parts[0] == "no-new-privileges"
 	v := parts[1] in {"1", "t", "T", "TRUE", "true", "True"}
 }
+
+# Host-path Binds are rewritten as bind Mounts. dockerd creates a missing Binds source at every
+# start (MkdirAll as root, following symlinks the caller may have swapped in since the create),
+# but never the source of a bind Mount: there, a missing source is an error.
+host_bind(spec) := parts if {
+	startswith(spec, "/")
+	parts := split(spec, ":")
+	count(parts) in {2, 3}
+}
+
+propagation_modes := {"private", "rprivate", "shared", "rshared", "slave", "rslave"}
+
+# Options of a Binds entry that a bind Mount expresses too (SELinux relabelling, z and Z, has no
+# Mounts form; "nocopy" concerns volumes only).
+bind_options := propagation_modes | {"ro", "rw", "nocopy", "consistent", "cached", "delegated"}
+
+bind_opts(parts) := {o | some o in split(mode_text(parts), ","); o != ""}
+
+mode_text(parts) := parts[2] if count(parts) == 3
+
+else := ""
+
+as_mount(parts) := object.union(base, propagation(opts)) if {
+	opts := bind_opts(parts)
+	every o in opts {
+		o in bind_options
+	}
+	base := {"Type": "bind", "Source": parts[0], "Target": parts[1], "ReadOnly": "ro" in opts}
+}
+
+propagation(opts) := {"BindOptions": {"Propagation": mode}} if {
+	some mode in opts
+	mode in propagation_modes
+} else := {}
+
+host_binds := [parts | some spec in lib.host_config.Binds; parts := host_bind(spec)]
+
+deny contains lib.violation("run-as-caller", msg, "drop the option; on a host without SELinux, z and Z change nothing") if {
+	input.request.action == "container.create"
+	some parts in host_binds
+	enabled
+	not as_mount(parts)
+	msg := sprintf("the bind %s:%s with options %q is refused: a host bind runs as a bind mount here, which has no such option", [parts[0], parts[1], mode_text(parts)])
+}
+
+mutations contains {"op": "add", "path": "/HostConfig/Binds", "value": kept} if {
+	input.request.action == "container.create"
+	count(host_binds) > 0
+	enabled
+	kept := [spec | some spec in lib.host_config.Binds; not host_bind(spec)]
+}
+
+mutations contains {"op": "add", "path": "/HostConfig/Mounts", "value": array.concat(existing_mounts, converted)} if {
+	input.request.action == "container.create"
+	count(host_binds) > 0
+	enabled
+	converted := [as_mount(parts) | some parts in host_binds]
+}
+
+existing_mounts := lib.host_config.Mounts if is_array(lib.host_config.Mounts)
+
+else := []
