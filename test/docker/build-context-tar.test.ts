@@ -163,3 +163,18 @@ test('memory stays bounded: Dockerfile-named files beyond the budget are refused
   f.end();
   await assert.rejects(f.result, /more than 3000 bytes/);
 });
+
+test('a hard link is what it links to: a kept Dockerfile\'s content, or a symlink', async () => {
+  // The docker CLI writes a file with several names as a hard link to the first one.
+  assert.equal((await find(makeTar([{ name: 'a/Dockerfile', body: EVIL }, { name: 'Dockerfile', type: '1', linkname: 'a/Dockerfile' }]))).text, EVIL);
+  // link(2) does not follow a symlink: the new name is the same symlink, resolved where it lands.
+  const ctx = makeTar([
+    { name: 'evil/', type: '5' },
+    { name: 'evil/Dockerfile', body: EVIL },
+    { name: 'app/', type: '5' },
+    { name: 'app/Dockerfile', body: SAFE },
+    { name: 'l', type: '2', linkname: 'evil' },
+    { name: 'app', type: '1', linkname: 'l' },
+  ]);
+  assert.deepEqual(await find(ctx, 'app/Dockerfile'), { path: 'evil/Dockerfile', text: EVIL });
+});
