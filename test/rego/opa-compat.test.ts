@@ -12,6 +12,7 @@ import { loadPaths, type LoadOptions } from '../../src/rego/cli/load.js';
 import { jsonReport, prettyReport, runTests, type TestResult, type TestRunOptions } from '../../src/rego/cli/test.js';
 import { spawnSync } from 'node:child_process';
 import { repoRoot } from './conformance-lib.js';
+import { checkModules } from '../../src/rego/strict.js';
 
 function evalRef(mods: ModuleSource[] | string, ref: string, input?: string): string {
   const sources = typeof mods === 'string' ? [{ name: 'p.rego', text: mods }] : mods;
@@ -301,4 +302,68 @@ test('-b reads a bundle: only data.json files are data, .manifest roots are enfo
   const c = cli('test', '-b', join(root, 'c'));
   assert.equal(c.code, 1);
   assert.match(c.err, /do not permit 'data\.other'/);
+});
+
+// ---- 7. dockgate policy check (opa check) -------------------------------------------------------
+
+function strictFindings(text: string, strict = true): string[] {
+  return checkModules(compile([{ name: 's.rego', text }]).modules, strict).map((e) => e.message);
+}
+
+test('strict: unused assignment, unused argument, unused and duplicate imports, each at file:line:col', () => {
+  const text = `package s
+
+import data.lib.a
+import data.lib.b
+import data.other.a
+
+p if {
+  x := 1
+  y := 2
+  y > 1
+}
+
+f(u, v) := v
+`;
+  assert.deepEqual(strictFindings(text), [
+    's.rego:3:1: rego_compile_error: import data.lib.a unused',
+    's.rego:4:1: rego_compile_error: import data.lib.b unused',
+    's.rego:5:1: rego_compile_error: import must not shadow import data.lib.a',
+    's.rego:5:1: rego_compile_error: import data.other.a unused',
+    's.rego:8:3: rego_compile_error: assigned var x unused',
+    's.rego:13:3: rego_compile_error: unused argument u. (hint: use _ (wildcard variable) instead)',
+  ]);
+  // None of these is an error without --strict.
+  assert.deepEqual(strictFindings(text, false), []);
+});
+
+test('strict: deprecated builtins and input/data as names; an argument used in any else branch is used', () => {
+  const text = `package s
+
+p if any([true])
+data := 1
+q if {
+  input := 2
+  input > 1
+}
+
+g(a, b) := 1 if a == 1
+else := b
+`;
+  assert.deepEqual(strictFindings(text), [
+    's.rego:3:6: rego_type_error: deprecated built-in function calls in expression: any',
+    's.rego:4:1: rego_compile_error: rules must not shadow data (use a different rule name)',
+    's.rego:6:3: rego_compile_error: variables must not shadow input (use a different variable name)',
+  ]);
+});
+
+test('policy check: a var declared with some and never used is an error in every mode; exit 1', () => {
+  assert.deepEqual(strictFindings('package s\n\np if {\n  some i\n  true\n}\n', false), ['s.rego:4:8: rego_compile_error: declared var i unused']);
+  const root = tree({ 'a.rego': 'package a\n\nimport data.b\n\np := 1\n', 'ok.rego': 'package ok\n\np := 1\n', 'data.json': '[not json' });
+  // opa check reads .rego files only: the broken data.json is not loaded.
+  assert.equal(cli('policy', 'check', join(root, 'ok.rego'), join(root, 'data.json')).code, 0);
+  const r = cli('policy', 'check', '--strict', root);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^1 error occurred:\n.*a\.rego:3:1: rego_compile_error: import data\.b unused\n$/);
+  assert.equal(cli('policy', 'check', root).code, 0);
 });

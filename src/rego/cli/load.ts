@@ -23,6 +23,8 @@ export interface Loaded {
 export interface LoadOptions {
   /** Shell patterns (`*.yaml`, `testdata`): files and directories below a named path whose name matches are skipped. */
   ignore?: string[];
+  /** Load .rego files only (opa check's filter): data files are skipped. */
+  onlyRego?: boolean;
 }
 
 export function loadPaths(paths: string[], opts: LoadOptions = {}): Loaded {
@@ -31,7 +33,7 @@ export function loadPaths(paths: string[], opts: LoadOptions = {}): Loaded {
   const ignore = (opts.ignore ?? []).map(globRegExp);
   for (const arg of paths) {
     const { prefix, path } = splitPrefix(arg);
-    walk(path, prefix, 0, { out, modules, ignore });
+    walk(path, prefix, 0, { out, modules, ignore, onlyRego: opts.onlyRego === true });
   }
   // One module per file, as OPA keys modules by path: naming a file twice loads it once.
   out.modules = [...modules.values()];
@@ -42,6 +44,7 @@ interface Walk {
   out: Loaded;
   modules: Map<string, ModuleSource>;
   ignore: RegExp[];
+  onlyRego: boolean;
 }
 
 /** OPA's `prefix:path` form: `a.b:dir` loads dir's documents under data.a.b (not for URLs). */
@@ -73,6 +76,7 @@ function loadFile(file: string, prefix: string[], depth: number, w: Walk): void 
     w.modules.set(file, { name: file, text: readText(file) });
     return;
   }
+  if (w.onlyRego) return;
   if (/\.(json|ya?ml)$/.test(file)) {
     mergeDocument(w.out.data, prefix, readDocument(file), file);
     return;
