@@ -108,16 +108,28 @@ const commands: Record<string, Command> = {
     run: async (v, p) => (await import('./rego/cli/bench.js')).runBench(v, p),
   },
   policy: {
-    summary: 'the built-in policy pack: list | explain RULE | export [--out DIR]',
-    help: `list | explain RULE | export [--out DIR]
+    summary: 'the built-in policy pack: list | explain RULE | export [--out DIR]; check PATH... (opa check)',
+    help: `list | explain RULE | export [--out DIR] | check [--strict] PATH...
 
   list                   the pack's rules, one a line
   explain RULE           what a rule checks, and how to allow what it refuses
   export [--out DIR]     the pack's Rego files (to DIR, or to stdout)
+  check PATH...          parse and compile Rego files and folders as opa check does; exit 1 on errors
+    -S, --strict         also OPA's strict-mode checks: unused imports, assignments and arguments,
+                         duplicate imports, input/data as names, deprecated builtins
+    --ignore PATTERN     skip files and folders of this name below the paths (repeatable)
+    --v0-compatible      read policies as OPA 0.x
+    -m, --max-errors N   errors shown (default 10; -1 for all)
 `,
-    options: { out: str },
+    options: {
+      out: str, strict: { type: 'boolean', short: 'S' }, 'v0-compatible': flag, ignore: strs,
+      'max-errors': { type: 'string', short: 'm' },
+    },
     positionals: true,
-    run: async (v, p) => (await import('./policy/commands.js')).runPolicy(v, p),
+    run: async (v, p) =>
+      p[0] === 'check'
+        ? (await import('./rego/cli/check.js')).runCheck(v, p.slice(1))
+        : (await import('./policy/commands.js')).runPolicy(v, p),
   },
   audit: {
     summary: 'containers and volumes at the daemon that the policy would not allow',
