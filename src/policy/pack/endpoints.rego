@@ -12,7 +12,8 @@ deny contains lib.violation("unknown-endpoint", msg, "if this is a real Engine A
 	msg := sprintf("%s %s is not an Engine API endpoint dockgate knows", [input.Method, input.request.path])
 }
 
-plugin_changes := {"plugin.install", "plugin.enable", "plugin.upgrade", "plugin.create", "plugin.set", "plugin.push"}
+# Disabling or removing a plugin can switch off an authorization plugin that guards the daemon.
+plugin_changes := {"plugin.install", "plugin.enable", "plugin.upgrade", "plugin.create", "plugin.set", "plugin.push", "plugin.disable", "plugin.delete"}
 
 deny contains lib.violation("plugins", msg, "plugins run as root on the host; ask an admin to install it") if {
 	plugin_changes[input.request.action]
@@ -27,6 +28,7 @@ swarm_changes := {
 	"service.create", "service.update", "service.delete",
 	"secret.create", "secret.update", "secret.delete",
 	"config.create", "config.update", "config.delete",
+	"volume.update",
 }
 
 deny contains lib.violation("swarm", msg, "swarm services bypass per-container rules; ask an admin") if {
