@@ -184,7 +184,17 @@ export class DockerfileFinder {
   private locate(path: string): FoundDockerfile | undefined {
     const r = this.tree.resolve(path);
     const shown = Buffer.from(r.path, 'latin1').toString('utf8');
-    if (r.found === 'file') return { path: shown, text: r.content.toString('utf8') };
+    if (r.found === 'file') {
+      // dockerd parses bytes; dockgate parses text. They agree on valid UTF-8 only (an
+      // invalid byte 0xA0 ends a flag word in Go's byte-wise flag reading, for one).
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.content);
+      } catch {
+        throw new BuildContextError(`the Dockerfile ${printable(path)} is not valid UTF-8`);
+      }
+      return { path: shown, text };
+    }
     if (r.found === 'other') throw new BuildContextError(`the Dockerfile ${printable(path)} in the build context ${describe(r.path, path)} a ${r.what}, which dockgate does not read as a Dockerfile`);
     if (!this.tree.keeps(r.path)) {
       throw new BuildContextError(`the Dockerfile ${printable(path)} leads through a symlink to ${printable(r.path)}, a file dockgate did not keep (name the real file with -f)`);

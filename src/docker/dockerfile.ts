@@ -421,20 +421,33 @@ function parseNameValues(rest: string, cmd: string, escape: string, line: number
 
 /**
  * extractBuilderFlags: leading `--name[=value]` words (quotes and backslashes handled as the
- * builder does) are flags; the rest of the line is the arguments.
+ * builder does) are flags; the rest of the line is the arguments. Go walks the line byte by
+ * byte and asks unicode.IsSpace of each byte, so the second byte of "à" (0xA0) ends a flag
+ * word there: this walks the UTF-8 bytes the same way (as a latin1 string) and decodes back.
  */
-function extractFlags(line: string): { rest: string; flagWords: string[] } {
+function extractFlags(text: string): { rest: string; flagWords: string[] } {
+  const { rest, flagWords } = extractFlagBytes(Buffer.from(text, 'utf8').toString('latin1'));
+  const decode = (b: string) => Buffer.from(b, 'latin1').toString('utf8');
+  return { rest: decode(rest), flagWords: flagWords.map(decode) };
+}
+
+/** unicode.IsSpace(rune(b)) for one byte. */
+function isSpaceByte(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0x85 || c === 0xa0;
+}
+
+function extractFlagBytes(line: string): { rest: string; flagWords: string[] } {
   const words: string[] = [];
   let word = '';
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let quote = '';
   let blankOK = false;
-  // Go walks this line byte by byte; UTF-16 units are the same for the ASCII that matters here.
   for (let pos = 0; pos <= line.length; pos++) {
     const ch = pos < line.length ? line[pos]! : '';
     if (phase === 'spaces') {
       if (pos === line.length) break;
-      if (isGoSpace(ch)) continue;
+      if (isSpaceByte(ch)) continue;
       if (ch !== '-' || pos + 1 === line.length || line[pos + 1] !== '-') return { rest: line.slice(pos), flagWords: words };
       phase = 'word';
     }
@@ -443,7 +456,7 @@ function extractFlags(line: string): { rest: string; flagWords: string[] } {
       break;
     }
     if (phase === 'word') {
-      if (isGoSpace(ch)) {
+      if (isSpaceByte(ch)) {
         phase = 'spaces';
         if (word === '--') return { rest: line.slice(pos), flagWords: words };
         if (blankOK || word.length > 0) words.push(word);

