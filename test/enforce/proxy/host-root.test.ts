@@ -398,6 +398,42 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       }
     });
 
+    // The same race through another create: a --mount volume with inline options creates the
+    // volume with them when it reaches dockerd first, and two creates may share a volume name.
+    test('1a: a bind-backed volume made by another create\'s inline --mount options while a create naming it is judged (a race) never gives a root container the home', async () => {
+      const attempts = 12;
+      const created: string[] = [];
+      const post = (target: string, body: string) =>
+        `POST ${target} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+      for (let i = 0; i < attempts; i++) {
+        const vol = name(`irace${i}`);
+        const plain = name(`1a-irace${i}`);
+        const inline = name(`1a-iracei${i}`);
+        volumes.push(vol);
+        containers.push(plain, inline);
+        const plainBody = JSON.stringify({ Image: image, Cmd: ['sh', '-c', setuidScript(`irace${i}`)], HostConfig: { Binds: [`${vol}:/h`] } });
+        const inlineBody = JSON.stringify({
+          Image: image, Cmd: ['true'],
+          HostConfig: { Mounts: [{ Type: 'volume', Source: vol, Target: '/h', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: home } } } }] },
+        });
+        // The inline create is judged longer (its rewrite is judged again): the plain one goes a little later.
+        await burstAs(served.socket, [
+          { at: 0, request: post(`/v1.41/containers/create?name=${inline}`, inlineBody) },
+          { at: 4 + i * 3, request: post(`/v1.41/containers/create?name=${plain}`, plainBody) },
+        ], { uid: user.uid, gid: user.gid });
+        if (await exists(plain)) created.push(plain);
+      }
+      await Promise.all(created.map((c) => asUser(['start', '-a', c], { timeoutMs: 40_000 })));
+      const asRoot: string[] = [];
+      for (const c of created) {
+        const info = await inspect(c);
+        const vol = await daemonGet(`/volumes/${info.Mounts?.[0]?.Name}`);
+        if (info.Config.User === '' && vol?.Options?.o === 'bind') asRoot.push(c);
+      }
+      assert.deepEqual(escalatingFiles(home), [], `containers created as root on a volume that binds the home: ${asRoot.join(', ')}`);
+      assert.deepEqual(asRoot, [], 'containers created as root on a volume that binds the home');
+    });
+
     describe('1a: docker exec into the user\'s container that binds the home', () => {
       const cname = `exec-${crypto.randomBytes(3).toString('hex')}`;
       before(async () => {
