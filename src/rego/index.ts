@@ -11,7 +11,7 @@
 // Evaluation errors (conflicts, strict builtin errors, step budget, deadline) are thrown as
 // RegoError; callers deciding on access must treat any error as deny (fail closed).
 import './builtins/index.js';
-import type { Module, Literal, Term } from './ast.js';
+import type { Module, Literal, Rule, Term } from './ast.js';
 import { compileModules, RuleCompiler, childNode, MAX_ERRORS, type CompiledPolicy } from './compiler.js';
 import { RegoError, RegoErrors } from './errors.js';
 import { Evaluator, sharedValues, type EvalLimits, type SharedValues } from './eval.js';
@@ -277,7 +277,17 @@ export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Pol
       }
     }
     if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new RegoErrors(errors);
-    if (opts.renameDuplicateTests) renameDuplicateTests(modules);
+    if (opts.renameDuplicateTests) {
+      renameDuplicateTests(modules);
+      caseRules(modules);
+      try {
+        return new Policy(compileModules(modules), warnings, opts.data);
+      } catch (e) {
+        // A companion the key analysis got wrong must not stop the tests: compile without them.
+        if (!(e instanceof RegoError)) throw e;
+        for (const m of modules) m.rules = m.rules.filter((r) => !isCaseRule(r));
+      }
+    }
     return new Policy(compileModules(modules), warnings, opts.data);
   } catch (e) {
     if (e instanceof RangeError) throw new RegoError('rego_compile_error', `policy too deeply nested to compile: ${e.message}`);
@@ -319,6 +329,93 @@ export function testNameIndex(ref: readonly Term[]): number {
     if (n.startsWith('test_') || n.startsWith('todo_test_')) return i;
   }
   return -1;
+}
+
+/** The rule that lists the cases of partial-object test `name` (see caseRules). */
+export function testCasesName(name: string): string {
+  return `${name}#cases`;
+}
+
+/**
+ * opa test reports each case of a partial-object test (`test_x[c.note] if { some c in cases;
+ * ... }`), failing ones included: it marks each case as soon as its key is bound, before the
+ * rest of the body can fail. Here a companion rule `test_x#cases[key] := true` holds the
+ * shortest leading part of the body that binds the key's vars, so the runner knows every case
+ * and can report the ones missing from the test's value as failed. A test whose key cannot be
+ * bound that way gets no companion (its absent cases go unreported).
+ */
+function caseRules(modules: Module[]): void {
+  for (const mod of modules) {
+    const extra: Rule[] = [];
+    for (const rule of mod.rules) {
+      const i = testNameIndex(rule.ref);
+      if (i < 0 || rule.multi || rule.args || rule.ref.length <= i + 1) continue;
+      const t = rule.ref[i]!;
+      const name = t.type === 'var' ? t.name : String((t as { value: Value }).value);
+      if (!name.startsWith('test_')) continue;
+      const keyVars = new Set<string>();
+      for (const k of rule.ref.slice(i + 1)) termVarNames(k, keyVars);
+      const bound = new Set<string>();
+      let n = 0;
+      while (n < rule.body.length && [...keyVars].some((v) => !bound.has(v))) bindsOf(rule.body[n++]!, bound);
+      if ([...keyVars].some((v) => !bound.has(v))) continue;
+      const renamed = testCasesName(name);
+      const ref = [...rule.ref];
+      ref[i] = t.type === 'var' ? { ...t, name: renamed } : { type: 'scalar', value: renamed, loc: t.loc };
+      const body: Literal[] = n > 0 ? rule.body.slice(0, n) : [{ type: 'expr', term: { type: 'scalar', value: true, loc: rule.loc }, negated: false, with: [], loc: rule.loc }];
+      extra.push({ ...rule, ref, body, value: { type: 'scalar', value: true, loc: rule.loc }, elseRule: undefined, isDefault: false, annotations: undefined });
+    }
+    mod.rules.push(...extra);
+  }
+}
+
+/** A companion rule made by caseRules. */
+export function isCaseRule(r: Rule): boolean {
+  return r.ref.some((t) => (t.type === 'var' ? t.name : t.type === 'scalar' ? t.value : undefined)?.toString().endsWith('#cases') === true);
+}
+
+function termVarNames(t: Term, out: Set<string>): void {
+  switch (t.type) {
+    case 'var':
+      if (t.name !== '_') out.add(t.name);
+      return;
+    case 'ref':
+      termVarNames(t.head, out);
+      for (const p of t.path) termVarNames(p, out);
+      return;
+    case 'array':
+    case 'set':
+      for (const x of t.items) termVarNames(x, out);
+      return;
+    case 'object':
+      for (const [k, v] of t.entries) termVarNames(k, out), termVarNames(v, out);
+      return;
+    case 'call':
+      for (const a of t.args) termVarNames(a, out);
+      return;
+    default:
+      return;
+  }
+}
+
+/** Vars a literal can bind: sides of = and :=, some-in patterns, vars iterating in refs. */
+function bindsOf(l: Literal, out: Set<string>): void {
+  if (l.type === 'somein') {
+    if (l.key) termVarNames(l.key, out);
+    termVarNames(l.value, out);
+    refKeyVars(l.coll, out);
+  } else if (l.type === 'expr' && !l.negated) {
+    const t = l.term;
+    if (t.type === 'call' && (t.fn[0] === 'eq' || t.fn[0] === 'assign') && t.fn.length === 1) for (const a of t.args) termVarNames(a, out);
+    else refKeyVars(t, out);
+  }
+}
+
+/** Vars in ref paths (`xs[i]` binds i), anywhere in a term. */
+function refKeyVars(t: Term, out: Set<string>): void {
+  if (t.type === 'ref') for (const p of t.path) termVarNames(p, out);
+  if (t.type === 'call') for (const a of t.args) refKeyVars(a, out);
+  if (t.type === 'array' || t.type === 'set') for (const x of t.items) refKeyVars(x, out);
 }
 
 function renameDuplicateTests(modules: Module[]): void {

@@ -223,13 +223,19 @@ cases := [{"note": "one", "n": 1}, {"note": "two", "n": 2}]
 
 test_pos[c.note] := c.n > 0 if some c in cases
 test_odd[c.note] := c.n % 2 == 1 if some c in cases
+test_small[c.note] if {
+  some c in cases
+  c.n < 2
+}
 `;
   const rs = testRun(text);
-  assert.deepEqual(outcomes(rs), ['data.t.test_pos=PASS', 'data.t.test_odd=FAIL']);
+  assert.deepEqual(outcomes(rs), ['data.t.test_pos=PASS', 'data.t.test_odd=FAIL', 'data.t.test_small=FAIL']);
   const report = prettyReport(rs, false);
   assert.match(report, /data\.t\.test_odd: FAIL \(.*\)\n {2}two: FAIL\n/);
+  // A case whose body fails is not in the value, and still reported, as opa test does.
+  assert.match(report, /data\.t\.test_small: FAIL \(.*\)\n {2}two: FAIL\n/);
   // Leaf cases are what is counted.
-  assert.match(report, /PASS: 3\/4\nFAIL: 1\/4\n$/);
+  assert.match(report, /PASS: 4\/6\nFAIL: 2\/6\n$/);
 });
 
 test('--run selects tests by full name; print output is kept with its test', () => {

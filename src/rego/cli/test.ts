@@ -5,7 +5,7 @@
 // run with non-strict builtin errors (a failing builtin is undefined) and a timeout each.
 // Exit codes as opa test's: 0 all passed (or no tests), 2 a test failed, errored or was skipped
 // (skipped: 0 with -z), 1 the policies or data did not load or compile.
-import { RegoError, ObjectValue, testNameIndex, toJS, type Policy, type Value } from '../index.js';
+import { RegoError, ObjectValue, isCaseRule, testCasesName, testNameIndex, toJS, type Policy, type Value } from '../index.js';
 import type { Rule, Term } from '../ast.js';
 import { CliError, compileLoaded, loadBundles, loadPaths } from './load.js';
 import { stringify } from './eval.js';
@@ -112,7 +112,7 @@ function discover(policy: Policy): Found[] {
   for (const mod of policy.modules) {
     for (const rule of mod.rules) {
       // A function is no test case: it has no value to check without arguments.
-      if (rule.args) continue;
+      if (rule.args || isCaseRule(rule)) continue;
       const i = testNameIndex(rule.ref);
       if (i < 0) continue;
       const ref = rule.ref.slice(0, i + 1).map(refKey);
@@ -162,7 +162,14 @@ export function runTests(policy: Policy, opts: TestRunOptions = {}): TestResult[
         timeoutMs: opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : undefined,
         print: (m) => void (output += m + '\n'),
       });
-      judge(base, v, isPartialObject(t));
+      const partial = isPartialObject(t);
+      judge(base, v, partial);
+      if (partial) {
+        // Cases whose body failed are absent from the value: the companion rule lists them all.
+        const casesPath = [...t.pkg, ...t.ref.slice(0, -1), testCasesName(String(t.ref[t.ref.length - 1]))];
+        const cases = policy.evalPath(casesPath, undefined, { strict: false, timeoutMs: opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : undefined });
+        if (cases instanceof ObjectValue && addMissingCases(cases, base.sub)) base.fail = true;
+      }
     } catch (e) {
       if (!(e instanceof RegoError)) throw e;
       base.error = e;
@@ -197,6 +204,25 @@ function subResults(o: ObjectValue, into: Map<string, SubResult>): boolean {
     into.set(name, sr);
   }
   return fail;
+}
+
+/** Adds a failed sub-result for every case of `cases` not in `into`; returns whether any was. */
+function addMissingCases(cases: ObjectValue, into: Map<string, SubResult>): boolean {
+  let added = false;
+  for (const [k, v] of cases.sortedEntries()) {
+    const name = typeof k === 'string' ? k : JSON.stringify(toJS(k));
+    let sr = into.get(name);
+    if (!sr) {
+      sr = { name, fail: true, sub: new Map() };
+      into.set(name, sr);
+      added = true;
+    }
+    if (v instanceof ObjectValue && addMissingCases(v, sr.sub)) {
+      sr.fail = true;
+      added = true;
+    }
+  }
+  return added;
 }
 
 function outcome(r: TestResult): string {
