@@ -434,6 +434,46 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       assert.deepEqual(asRoot, [], 'containers created as root on a volume that binds the home');
     });
 
+    // dockerd copies an image's files into an empty volume when a container first mounts it
+    // ("copy-up"), as root, keeping owners and modes. A volume that binds a directory of the home
+    // gets them there, whatever user the container's processes run as.
+    describe('1a: copy-up of image content into an empty volume that binds a directory of the home', () => {
+      const suidImage = `dgh${tag}-suid`;
+      before(async () => {
+        const ctx = userDir('ctx-suid');
+        fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${image}\nRUN mkdir -p /h && cp /bin/busybox /h/sh && chmod 4755 /h/sh\n`);
+        fs.chownSync(path.join(ctx, 'Dockerfile'), user.uid, user.gid);
+        // The user builds it, as the pack allows (classic builder, a plain Dockerfile).
+        await ok(asUser(['build', '-q', '-t', suidImage, ctx], { env: { DOCKER_BUILDKIT: '0', HOME: home }, timeoutMs: 60_000 }));
+      });
+      after(async () => {
+        await direct(['rmi', '-f', suidImage]);
+      });
+
+      test('1a: -v VOL:/h of a local volume with o=bind,device=$HOME/empty leaves no setuid-root file in the home', async () => {
+        const empty = userDir('copyup-v');
+        const vol = name('copyup');
+        volumes.push(vol);
+        const cname = name('1a-copyup');
+        containers.push(cname);
+        const made = await asUser(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${empty}`, vol]);
+        if (made.code !== 0) {
+          assert.match(made.stderr, /dockgate: /, made.stderr);
+          return;
+        }
+        const r = await asUser(['run', '--name', cname, '-v', `${vol}:/h`, suidImage, 'true'], { timeoutMs: 40_000 });
+        assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`);
+      });
+
+      test('1a: --mount type=volume with inline volume-opt o=bind,device=$HOME/empty leaves no setuid-root file in the home', async () => {
+        const empty = userDir('copyup-m');
+        const cname = name('1a-copyupm');
+        containers.push(cname);
+        const r = await asUser(['run', '--name', cname, '--mount', `type=volume,target=/h,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=${empty}`, suidImage, 'true'], { timeoutMs: 40_000 });
+        assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`);
+      });
+    });
+
     describe('1a: docker exec into the user\'s container that binds the home', () => {
       const cname = `exec-${crypto.randomBytes(3).toString('hex')}`;
       before(async () => {
