@@ -284,6 +284,9 @@ test('exit codes as opa test: 0 pass, 2 failure or skip (0 with -z), 1 policies 
   assert.equal(cli('test', join(root, 'fail')).code, 2);
   assert.equal(cli('test', join(root, 'skip')).code, 2);
   assert.equal(cli('test', '-z', join(root, 'skip')).code, 0);
+  // No test at all: 0, unless --fail-on-empty.
+  assert.equal(cli('test', join(root, 'broken', '..', 'ok', 'p_test.rego'), '--run', 'nothing').code, 0);
+  assert.equal(cli('test', '--fail-on-empty', '--run', 'nothing', join(root, 'ok')).code, 1);
   const b = cli('test', join(root, 'broken'));
   assert.equal(b.code, 1);
   assert.match(b.err, /p\.rego:\d+:\d+: rego_parse_error/);

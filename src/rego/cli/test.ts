@@ -4,7 +4,8 @@
 // when its value is true (a partial-object test `test_x[case]` when every case is true). Tests
 // run with non-strict builtin errors (a failing builtin is undefined) and a timeout each.
 // Exit codes as opa test's: 0 all passed (or no tests), 2 a test failed, errored or was skipped
-// (skipped: 0 with -z), 1 the policies or data did not load or compile.
+// (skipped: 0 with -z), 1 the policies or data did not load or compile (or, with
+// --fail-on-empty, no test ran).
 import { RegoError, ObjectValue, isCaseRule, testCasesName, testNameIndex, toJS, type Policy, type Value } from '../index.js';
 import type { Rule, Term } from '../ast.js';
 import { CliError, compileLoaded, loadBundles, loadPaths } from './load.js';
@@ -66,7 +67,12 @@ export async function runTest(values: Record<string, unknown>, positionals: stri
     if (format === 'json') process.stdout.write(jsonReport(results) + '\n');
     else process.stdout.write(prettyReport(results, verbose));
     const skipOk = values['exit-zero-on-skipped'] === true;
-    return results.some((r) => !passed(r) && !(r.skip && skipOk)) ? 2 : 0;
+    if (results.some((r) => !passed(r) && !(r.skip && skipOk))) return 2;
+    if (results.length === 0 && values['fail-on-empty'] === true) {
+      process.stderr.write('no tests were run\n');
+      return 1;
+    }
+    return 0;
   } catch (e) {
     // opa test prints a load or compile error as is and exits 1.
     if (e instanceof CliError || e instanceof RegoError) {
