@@ -79,6 +79,7 @@ const commands: Record<string, Command> = {
   -b, --bundle           read each PATH as a bundle directory (.manifest roots, data.json files)
   -z, --exit-zero-on-skipped
                          skipped (todo_test_) tests do not make the exit code 2
+  --fail-on-empty        exit 1 when no test ran
   --ignore PATTERN       skip files and folders of this name below the paths (repeatable, e.g. '*.yaml')
   --v0-compatible        read policies as OPA 0.x
 
@@ -88,7 +89,7 @@ const commands: Record<string, Command> = {
       'v0-compatible': flag, verbose: { type: 'boolean', short: 'v' }, ignore: strs,
       run: { type: 'string', short: 'r' }, format: { type: 'string', short: 'f' }, timeout: str,
       explain: { type: 'string', short: 'e' }, bundle: { type: 'boolean', short: 'b' },
-      'exit-zero-on-skipped': { type: 'boolean', short: 'z' },
+      'exit-zero-on-skipped': { type: 'boolean', short: 'z' }, 'fail-on-empty': flag,
     },
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/test.js')).runTest(v, p),
