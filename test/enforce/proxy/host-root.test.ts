@@ -794,7 +794,8 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     // Allowed at create: the source resolves into the home (and does not exist yet).
     const created = await asUser(['create', '--name', cname, '-v', `${link}/dgh-${tag}-mkdir:/x`, image, 'true']);
     if (created.code !== 0) {
-      assert.match(created.stderr, /dockgate: /, created.stderr);
+      // Refused (by dockgate, or by dockerd if the bind became a --mount that must exist): nothing to start.
+      assert.ok(!(await exists(cname)), created.stderr);
       return;
     }
     const swap = await run('ln', ['-sfn', '/etc', link], { as: { uid: user.uid, gid: user.gid } });
