@@ -199,6 +199,13 @@ describe('the pack judges the plan', () => {
     refused(await judgeBuild('FROM base\nARG U=x\nADD ${U/x/y} /x\n'), /could not be substituted exactly/);
   });
 
+  test('FROM an earlier stage needs --no-cache: a cached image could stand in for the stage', async () => {
+    const text = 'FROM base AS one\nRUN true\nFROM one\nRUN true\n';
+    refused(await judgeBuild(text), /line 3: FROM the earlier stage one is refused with the build cache on/);
+    const d = await judgeBuild(text, '?nocache=1');
+    assert.deepEqual(d.reasons, []);
+  });
+
   test('base images it cannot see, and build parameters it does not judge', async () => {
     refused(await judgeBuild('FROM gone:1\n', '', {}), /not present at the daemon/);
     refused(await judgeBuild('FROM base\n', '?pull=1'), /--pull is refused/);

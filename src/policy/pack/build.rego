@@ -173,6 +173,26 @@ base_hint(base) := sprintf("docker pull %s first", [base.name]) if base.kind == 
 
 base_hint(base) := "name the base image without substitution dockgate cannot follow" if base.kind != "image"
 
+# FROM an earlier stage starts from that stage's last image, and a build cache hit may make
+# that an image dockgate never saw: the cache matches a step by the config of the container
+# that made an image, not by the image's own config, so a committed or loaded image can bring
+# ONBUILD triggers and ENV the plan does not show. Without the cache the plan is exact.
+nocache_requested if {
+	value := lower(trim_space(object.get(input.request.query, "nocache", "")))
+	not value in {"", "0", "no", "false", "none"}
+}
+
+deny contains lib.violation("build", msg, sprintf("build with --no-cache, or COPY --from=%s instead of FROM %s", [ins.args[0], ins.args[0]])) if {
+	input.request.action == "image.build"
+	rules.enabled
+	lib.applies
+	some ins in input.build.instructions
+	ins.cmd == "FROM"
+	ins.base.kind == "stage"
+	not nocache_requested
+	msg := sprintf("%s: FROM the earlier stage %s is refused with the build cache on: a cached image dockgate has not seen could stand in for that stage", [where(ins), ins.args[0]])
+}
+
 deny contains lib.violation("build", msg, "use a base image from the allowed list") if {
 	input.request.action == "image.build"
 	rules.enabled

@@ -135,6 +135,30 @@ describe('builds cannot get around the build rule', { skip: !canManageUsers() &&
     await refusedWithoutFetch(await buildAsUser(await makeTar([{ name: 'Dockerfile', body: 'FROM dg-not-here:1\n' }])), /not present at the daemon.*docker pull dg-not-here:1 first/);
   });
 
+  test('FROM an earlier stage cannot pick up a cached image\'s ONBUILD triggers', async () => {
+    // The build cache matches a step by the config of the container that made an image: a
+    // committed image whose container looked like the step "ENV A=1" on the test image, but
+    // whose own config carries an ONBUILD trigger, stands in for that step.
+    const base = JSON.parse((await ok(direct(['image', 'inspect', image]))).stdout.toString())[0] as { Id: string; Config: { Env: string[] | null } | null };
+    const env = [...(base.Config?.Env ?? [])];
+    if (!env.some((e) => e.startsWith('PATH='))) env.push('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    env.push('A=1');
+    const created = await run('curl', ['-sS', '--unix-socket', daemon.socket, '-X', 'POST', '-H', 'Content-Type: application/json',
+      '-d', JSON.stringify({ Image: base.Id, Env: env, Cmd: ['/bin/sh', '-c', '#(nop) ', 'ENV A=1'], AttachStdout: false, AttachStderr: false }),
+      'http://docker/v1.41/containers/create']);
+    const box = (JSON.parse(created.stdout.toString()) as { Id: string }).Id;
+    containers.push(box);
+    await ok(direct(['commit', '--change', `ONBUILD ADD ${url('cache-poison')} /x`, box, 'dg-poison:1']));
+    images.push('dg-poison:1');
+    const ctx = await makeTar([{ name: 'Dockerfile', body: `FROM ${image} AS one\nENV A=1\nFROM one\nRUN true\n` }]);
+    await refusedWithoutFetch(await buildAsUser(ctx), /FROM the earlier stage one is refused with the build cache on/);
+    // Without the cache the stage is what the plan says, and the build runs.
+    const r = await buildAsUser(ctx, 'nocache=1');
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.text, /Successfully built/);
+    assert.deepEqual(hits, []);
+  });
+
   test('the Dockerfile before the end-of-archive marker is the one judged', async () => {
     const built = await makeTar([{ name: 'Dockerfile', body: `FROM ${image}\nADD ${url('before-marker')} /x\n` }]);
     const decoy = await makeTar([{ name: 'Dockerfile', body: `FROM ${image}\nRUN true\n` }]);
