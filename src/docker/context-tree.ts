@@ -61,6 +61,11 @@ const PATH_MAX = 4095;
 const MAX_LINKS = 40;
 /** evalSymlinksInScope's limit on path components walked. */
 const MAX_SCOPE_STEPS = 255;
+/**
+ * Components walked to place one entry. The kernel allows 40 links of 4 KiB each; real
+ * contexts need a handful. Bounding the walk bounds the CPU one hostile entry costs the proxy.
+ */
+const MAX_WALK_STEPS = 4096;
 
 /** Go's filepath.Clean for a path made absolute at the context root: components, no "." or "..". */
 export function rootedComponents(p: string): string[] {
@@ -138,11 +143,11 @@ export class ContextTree {
    */
   resolve(path: string): Resolution {
     const stack: { name: string; node: Node | undefined }[] = [];
-    const queue = rootedComponents(path);
+    const pending = rootedComponents(path).reverse();
     let steps = 0;
-    while (queue.length > 0) {
+    while (pending.length > 0) {
       if (++steps > MAX_SCOPE_STEPS) throw new BuildContextError(`too many links in ${printable(path)}`);
-      const c = queue.shift()!;
+      const c = pending.pop()!;
       if (c === '' || c === '.') continue;
       if (c === '..') {
         stack.pop();
@@ -157,7 +162,8 @@ export class ContextTree {
       const child = parent.children.get(c);
       if (child?.kind === 'symlink') {
         if (child.target.startsWith('/')) stack.length = 0;
-        queue.unshift(...child.target.split('/'));
+        const target = child.target.split('/');
+        for (let i = target.length - 1; i >= 0; i--) pending.push(target[i]!);
         continue;
       }
       stack.push({ name: c, node: child });
@@ -182,10 +188,13 @@ export class ContextTree {
    */
   private walk(parts: string[], create: boolean, entryName: string): Dir {
     const stack: Dir[] = [this.root];
-    const queue: { name: string; fromLink: boolean }[] = parts.map((name) => ({ name, fromLink: false }));
+    // Components still to walk, next one last (pop is O(1); a link's target is pushed reversed).
+    const pending: { name: string; fromLink: boolean }[] = parts.map((name) => ({ name, fromLink: false })).reverse();
     let links = 0;
-    while (queue.length > 0) {
-      const { name, fromLink } = queue.shift()!;
+    let steps = 0;
+    while (pending.length > 0) {
+      if (++steps > MAX_WALK_STEPS) throw new BuildContextError(`build context entry ${printable(entryName)}: its path leads through too many components`);
+      const { name, fromLink } = pending.pop()!;
       if (name === '' || name === '.') continue;
       if (name === '..') {
         if (stack.length > 1) stack.pop();
@@ -207,7 +216,8 @@ export class ContextTree {
       if (child.kind === 'symlink') {
         if (++links > MAX_LINKS) throw new BuildContextError(`build context entry ${printable(entryName)}: too many levels of symbolic links`);
         if (child.target.startsWith('/')) stack.length = 1;
-        queue.unshift(...child.target.split('/').map((n) => ({ name: n, fromLink: true })));
+        const target = child.target.split('/');
+        for (let i = target.length - 1; i >= 0; i--) pending.push({ name: target[i]!, fromLink: true });
         continue;
       }
       throw new BuildContextError(`build context entry ${printable(entryName)} lies under a file`);

@@ -178,3 +178,15 @@ test('a hard link is what it links to: a kept Dockerfile\'s content, or a symlin
   ]);
   assert.deepEqual(await find(ctx, 'app/Dockerfile'), { path: 'evil/Dockerfile', text: EVIL });
 });
+
+test('a path through long chains of links is refused, so one entry cannot cost the proxy much', async () => {
+  // Names are in PAX records: a ustar link name holds 100 bytes.
+  const dots = './'.repeat(2000);
+  const ctx = makeTar([
+    { name: 'd/', type: '5' },
+    { name: 'l2', type: '2', linkname: 'x', pax: { linkpath: `${dots}d` } },
+    { name: 'l1', type: '2', linkname: 'x', pax: { linkpath: `${dots}l2` } },
+    { name: 'l1/Dockerfile', body: EVIL },
+  ]);
+  await assert.rejects(find(ctx), /too many components/);
+});
