@@ -31,6 +31,8 @@ export interface CompiledPolicy {
    */
   deterministic: boolean;
   modules: Module[];
+  /** Compiled with CompileModulesOptions.opaNegation (queries follow the same reading). */
+  opaNegation: boolean;
 }
 
 export function newNode(key: Value, path: Value[]): RuleNode {
@@ -104,7 +106,17 @@ interface Pending {
   rest: Term[];
 }
 
-export function compileModules(modules: Module[]): CompiledPolicy {
+export interface CompileModulesOptions {
+  /**
+   * Bind the operands of a negated expression before the negation, as OPA's compiler does
+   * (see RuleCompiler.bindNegatedOperands): `not f(input.missing)` then fails instead of
+   * holding. Off by default until the built-in policy pack no longer relies on the old
+   * reading (its require-limits rule: `not positive(lib.host_config[field])`).
+   */
+  opaNegation?: boolean;
+}
+
+export function compileModules(modules: Module[], opts: CompileModulesOptions = {}): CompiledPolicy {
   const root = newNode(null, []);
   const pending: Pending[] = [];
   // 1. Rule tree.
@@ -154,7 +166,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   let deterministic = true;
   for (const p of pending) {
     try {
-      const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, metadata);
+      const c = new RuleCompiler(root, globalsByModule.get(p.rule.module)!, metadata, opts.opaNegation === true);
       const cr = c.compileRule(p.rule, p.rest);
       if (c.callsImpure) deterministic = false;
       if (p.rule.isDefault) {
@@ -177,7 +189,7 @@ export function compileModules(modules: Module[]): CompiledPolicy {
   checkRecursion(root);
   const nodeCount = finishNodes(root, 0);
   markPure(root);
-  return { root, modules, nodeCount, guardPaths: assignGuardSlots(root), deterministic };
+  return { root, modules, nodeCount, guardPaths: assignGuardSlots(root), deterministic, opaNegation: opts.opaNegation === true };
 }
 
 /** Assigns ids and per-node evaluation facts; returns the next free id. */
@@ -249,6 +261,7 @@ export class RuleCompiler {
     private readonly root: RuleNode,
     private readonly globals: Map<string, Global>,
     private readonly metadata?: Metadata,
+    private readonly opaNegation = false,
   ) {}
 
   compileRule(rule: Rule, rest: Term[]): CRule {
@@ -443,7 +456,7 @@ export class RuleCompiler {
       }
       case 'expr': {
         if (lit.negated) {
-          const term = this.bindNegatedOperands(lit.term, scope, withs);
+          const term = this.opaNegation ? this.bindNegatedOperands(lit.term, scope, withs) : lit.term;
           const { lits } = this.nested([{ type: 'expr', term, negated: false, with: [], loc: lit.loc }], scope);
           return { l: L.Not, body: lits, with: withs, loc: lit.loc };
         }

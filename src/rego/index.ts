@@ -42,6 +42,13 @@ export interface CompileOptions {
    * package become test_x#01, test_x#02, ... so that each runs (and fails) on its own.
    */
   renameDuplicateTests?: boolean;
+  /**
+   * OPA's reading of `not` over operands that are undefined: `not f(input.missing)` and
+   * `not obj[input.missing]` fail, as OPA binds operands before the negation (OPA issues 1877,
+   * 4743). dockgate test/eval/bench/policy check turn it on; off by default because the built-in
+   * policy pack still relies on the other reading (see compiler.ts CompileModulesOptions).
+   */
+  opaNegation?: boolean;
 }
 
 export interface EvalOptions extends EvalLimits {
@@ -232,7 +239,7 @@ export class Policy {
     let q = this.queries.get(text);
     if (!q) {
       const body: Literal[] = parseQuery(text, 'query');
-      const c = new RuleCompiler(this.compiled.root, new Map()).compileQuery(body);
+      const c = new RuleCompiler(this.compiled.root, new Map(), undefined, this.compiled.opaNegation).compileQuery(body);
       q = { ...c, text };
       // Bounded: callers building queries from request data must not grow this without limit.
       if (this.queries.size >= 1024) this.queries.clear();
@@ -281,14 +288,14 @@ export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Pol
       renameDuplicateTests(modules);
       caseRules(modules);
       try {
-        return new Policy(compileModules(modules), warnings, opts.data);
+        return new Policy(compileModules(modules, { opaNegation: opts.opaNegation }), warnings, opts.data);
       } catch (e) {
         // A companion the key analysis got wrong must not stop the tests: compile without them.
         if (!(e instanceof RegoError)) throw e;
         for (const m of modules) m.rules = m.rules.filter((r) => !isCaseRule(r));
       }
     }
-    return new Policy(compileModules(modules), warnings, opts.data);
+    return new Policy(compileModules(modules, { opaNegation: opts.opaNegation }), warnings, opts.data);
   } catch (e) {
     if (e instanceof RangeError) throw new RegoError('rego_compile_error', `policy too deeply nested to compile: ${e.message}`);
     throw e;

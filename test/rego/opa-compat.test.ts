@@ -14,9 +14,9 @@ import { spawnSync } from 'node:child_process';
 import { repoRoot } from './conformance-lib.js';
 import { checkModules } from '../../src/rego/strict.js';
 
-function evalRef(mods: ModuleSource[] | string, ref: string, input?: string): string {
+function evalRef(mods: ModuleSource[] | string, ref: string, input?: string, opaNegation = true): string {
   const sources = typeof mods === 'string' ? [{ name: 'p.rego', text: mods }] : mods;
-  const v = compile(sources).evalRef(ref, input === undefined ? undefined : parseJSON(input));
+  const v = compile(sources, { opaNegation }).evalRef(ref, input === undefined ? undefined : parseJSON(input));
   return v === undefined ? 'undefined' : toJSON(v);
 }
 
@@ -189,10 +189,16 @@ eq_missing if not input.missing == false
   assert.equal(evalRef(text, 'data.p.eq_missing', input), 'true');
 });
 
+test('without opaNegation (the policy engine\'s default for now), `not` over an undefined operand holds', () => {
+  const text = 'package p\n\nf(a) if a == 1\n\ncall_missing if not f(input.missing)\n';
+  assert.equal(evalRef(text, 'data.p.call_missing', '{}', false), 'true');
+  assert.equal(evalRef(text, 'data.p.call_missing', '{}', true), 'undefined');
+});
+
 // ---- 5. dockgate test as opa test ---------------------------------------------------------------
 
 function testRun(text: string, opts: TestRunOptions = {}): TestResult[] {
-  return runTests(compile([{ name: 'p_test.rego', text }], { renameDuplicateTests: true }), opts);
+  return runTests(compile([{ name: 'p_test.rego', text }], { renameDuplicateTests: true, opaNegation: true }), opts);
 }
 
 function outcomes(rs: TestResult[]): string[] {

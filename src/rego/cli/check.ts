@@ -20,7 +20,7 @@ export async function runCheck(values: Record<string, unknown>, positionals: str
     const loaded = loadPaths(positionals, { ignore: values.ignore as string[] | undefined, onlyRego: true });
     let errors: RegoError[];
     try {
-      const policy = compile(loaded.modules, { v0: values['v0-compatible'] === true, data: loaded.data });
+      const policy = compile(loaded.modules, { v0: values['v0-compatible'] === true, data: loaded.data, opaNegation: true });
       errors = checkModules(policy.modules, values.strict === true);
     } catch (e) {
       if (!(e instanceof RegoError)) throw e;

@@ -295,7 +295,8 @@ function mergeInto(dst: ObjectValue, src: ObjectValue): void {
 /** Compiles loaded modules, turning engine errors into one-line CliErrors; warnings go to stderr. */
 export function compileLoaded(l: Loaded, v0: boolean, opts: { renameDuplicateTests?: boolean } = {}): Policy {
   try {
-    const policy = compile(l.modules, { v0, data: l.data, renameDuplicateTests: opts.renameDuplicateTests });
+    // The Rego commands are OPA's tools: `not` reads as in OPA (see CompileOptions.opaNegation).
+    const policy = compile(l.modules, { v0, data: l.data, renameDuplicateTests: opts.renameDuplicateTests, opaNegation: true });
     for (const w of policy.warnings) process.stderr.write(`warning: ${w}\n`);
     return policy;
   } catch (e) {
