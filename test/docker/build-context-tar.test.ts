@@ -184,7 +184,8 @@ test('a path through long chains of links is refused, so one entry cannot cost t
   const dots = './'.repeat(2000);
   const ctx = makeTar([
     { name: 'd/', type: '5' },
-    { name: 'l2', type: '2', linkname: 'x', pax: { linkpath: `${dots}d` } },
+    { name: 'l3', type: '2', linkname: 'x', pax: { linkpath: `${dots}d` } },
+    { name: 'l2', type: '2', linkname: 'x', pax: { linkpath: `${dots}l3` } },
     { name: 'l1', type: '2', linkname: 'x', pax: { linkpath: `${dots}l2` } },
     { name: 'l1/Dockerfile', body: EVIL },
   ]);
