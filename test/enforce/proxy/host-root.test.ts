@@ -718,6 +718,38 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       if (r.code !== 0) assert.match(r.stderr, /dockgate: /, r.stderr);
     });
 
+    test('3: network create --ipv6 --subnet inside a host IPv6 route does not divert the host\'s traffic to the user\'s bridge', async (t) => {
+      const routes = JSON.parse(spawnSync('ip', ['-j', '-6', 'route'], { encoding: 'utf8' }).stdout || '[]') as Array<{ dst: string; dev: string }>;
+      const lan = routes.find((r) => /^[0-9a-f:]+\/(\d+)$/i.test(r.dst) && !/^fe80:/i.test(r.dst) && Number(r.dst.split('/')[1]) >= 16 && Number(r.dst.split('/')[1]) <= 112);
+      if (!lan) {
+        t.skip('the host has no IPv6 route to a LAN to divert');
+        return;
+      }
+      const [base, bits] = lan.dst.split('/') as [string, string];
+      const toBig = (ip: string) => {
+        const [head, tail] = ip.split('::') as [string, string | undefined];
+        const h = head ? head.split(':') : [];
+        const tl = tail ? tail.split(':') : [];
+        const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - tl.length).fill('0'), ...tl];
+        return groups.reduce((n, g) => (n << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
+      };
+      const toIp = (n: bigint) => Array.from({ length: 8 }, (_, i) => ((n >> BigInt(16 * (7 - i))) & 0xffffn).toString(16)).join(':');
+      const half = 1n << BigInt(128 - Number(bits) - 1);
+      const upper = toBig(base) + half;
+      const subnet = `${toIp(upper)}/${Number(bits) + 1}`;
+      const probe = toIp(upper + half - 10n);
+      const devOf = () => /\bdev (\S+)/.exec(spawnSync('ip', ['-6', 'route', 'get', probe], { encoding: 'utf8' }).stdout)?.[1];
+      const before = devOf();
+      assert.equal(before, lan.dev);
+      const net = name('3-subnet6');
+      networks.push(net);
+      const r = await asUser(['network', 'create', '--ipv6', '--subnet', subnet, net], { timeoutMs: 40_000 });
+      const after = devOf();
+      await direct(['network', 'rm', net]);
+      assert.equal(after, before, `the host's route to ${probe} now goes to ${after} (network create --ipv6 --subnet ${subnet}: exit ${r.code} ${r.stderr.trim()})`);
+      if (r.code !== 0) assert.match(r.stderr, /dockgate: /, r.stderr);
+    });
+
     const hostConfigs: Array<[string, Record<string, unknown>]> = [
       ['CgroupnsMode "host"', { CgroupnsMode: 'host' }],
       ['SecurityOpt ["disable"] (dockerd reads it as label=disable)', { SecurityOpt: ['disable'] }],
