@@ -37,6 +37,11 @@ export interface BuildPlanOptions {
 const MAX_STAGES = 64;
 const MAX_TRIGGERS = 256;
 const MAX_TRIGGER_BYTES = 64 * 1024;
+/**
+ * Variables one stage may hold. Each substitution is bounded, but ENV after ENV could still
+ * pile up copies; a real Dockerfile stays far below this.
+ */
+const MAX_STAGE_VARIABLE_BYTES = 1024 * 1024;
 
 /** Always available to substitution when passed as build args, declared or not (buildargs.go). */
 const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy'];
@@ -137,9 +142,9 @@ class Stage {
   constructor(readonly args: BuildArgs) {}
 
   /** Substitutes one word with this stage's variables. Throws SubstitutionError. */
-  substitute(w: string, env: ReadonlyMap<string, string>, escape: string): Substituted {
+  substitute(w: string, env: ReadonlyMap<string, string>, escape: string, splitWords = false): Substituted {
     if (this.unknown !== undefined && w.includes('$')) throw new SubstitutionError(this.unknown);
-    return substitute(w, env, escape);
+    return substitute(w, env, escape, splitWords);
   }
 
   /** The variables an instruction of this stage is substituted with (evaluator.go dispatch). */
@@ -150,8 +155,17 @@ class Stage {
     return envMap(entries);
   }
 
+  private variableBytes = 0;
+
+  /** Counts what the stage holds; past the bound the Dockerfile is not judged. */
+  hold(bytes: number): void {
+    this.variableBytes += bytes;
+    if (this.variableBytes > MAX_STAGE_VARIABLE_BYTES) throw new DockerfileSyntaxError(`the variables of one build stage grow past ${MAX_STAGE_VARIABLE_BYTES} bytes`);
+  }
+
   setEnv(key: string, value: string): void {
     const entry = `${key}=${value}`;
+    this.hold(entry.length);
     const at = this.env.findIndex((e) => e.split('=', 1)[0] === key);
     if (at >= 0) this.env[at] = entry;
     else this.env.push(entry);
@@ -402,7 +416,7 @@ function dispatch(t: Trigger, stage: Stage, escape: string): void {
       expandEach(ins, (words) => words.map(word));
       return;
     case 'EXPOSE':
-      expandEach(ins, (words) => words.flatMap((w) => stage.substitute(w, env, escape).words));
+      expandEach(ins, (words) => words.flatMap((w) => stage.substitute(w, env, escape, true).words));
       return;
     case 'ENV':
       if (!expandEach(ins, (words) => words.map(word))) {
@@ -417,7 +431,10 @@ function dispatch(t: Trigger, stage: Stage, escape: string): void {
         stage.unknown ??= `ARG on line ${ins.line} could not be substituted exactly (${ins.expand_error})`;
         return;
       }
-      for (const [k, v] of argPairs(ins)) stage.args.allowed.set(k, v);
+      for (const [k, v] of argPairs(ins)) {
+        stage.hold(k.length + (v?.length ?? 0));
+        stage.args.allowed.set(k, v);
+      }
       return;
     case 'ONBUILD':
       stage.onbuild.push(ins.args[0]!);

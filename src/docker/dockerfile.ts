@@ -59,7 +59,7 @@ export interface ParsedDockerfile {
 /** bufio.Scanner's longest line in the builder: a longer line fails the build. */
 const MAX_LINE_BYTES = 64 * 1024 - 1;
 /** More instructions than any real Dockerfile: bounds the work spent on one build. */
-const MAX_INSTRUCTIONS = 10_000;
+const MAX_INSTRUCTIONS = 4096;
 
 const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\p{White_Space}]/u;
 const RE_WHITESPACE = /[\t\v\f\r ]+/;
@@ -67,6 +67,8 @@ const VALID_DIRECTIVES = new Set(['escape', 'syntax']);
 
 /** Go's unicode.IsSpace. */
 export function isGoSpace(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
   return GO_SPACE.test(ch);
 }
 

@@ -9,7 +9,7 @@ import { isGoSpace } from './dockerfile.js';
 export class SubstitutionError extends Error {}
 
 /** Longest expansion result: one word of a Dockerfile cannot grow the proxy's memory past this. */
-const MAX_RESULT = 1024 * 1024;
+const MAX_RESULT = 256 * 1024;
 /**
  * Deepest `${V:-${W:-...}}` nesting followed. Go's lexer has no such limit (its stack grows);
  * past it the word counts as one dockgate cannot substitute, which callers treat as unknown.
@@ -24,17 +24,20 @@ export interface Substituted {
 }
 
 /** Substitutes `env` (name → value, exact names as on Linux) into `word`. Throws SubstitutionError. */
-export function substitute(word: string, env: ReadonlyMap<string, string>, escape = '\\'): Substituted {
-  const lexer = new Lexer(Array.from(word), env, escape);
+export function substitute(word: string, env: ReadonlyMap<string, string>, escape = '\\', splitWords = false): Substituted {
+  const lexer = new Lexer(Array.from(word), env, escape, splitWords);
   const { text, words } = lexer.until(undefined);
   return { word: text, words };
 }
 
+/** Word splitting of a result, kept only when asked for (EXPOSE): a no-op otherwise. */
 class Words {
+  constructor(private readonly active: boolean) {}
   word = '';
   words: string[] = [];
   inWord = false;
   addChar(ch: string): void {
+    if (!this.active) return;
     if (isGoSpace(ch)) {
       if (this.inWord && this.word.length > 0) {
         this.words.push(this.word);
@@ -44,10 +47,12 @@ class Words {
     } else this.addRaw(ch);
   }
   addRaw(s: string): void {
+    if (!this.active) return;
     this.word += s;
     this.inWord = true;
   }
   addString(s: string): void {
+    if (!this.active) return;
     for (const ch of s) this.addChar(ch);
   }
   done(): string[] {
@@ -67,6 +72,7 @@ class Lexer {
     private readonly chars: string[],
     private readonly env: ReadonlyMap<string, string>,
     private readonly escape: string,
+    private readonly splitWords: boolean,
   ) {}
 
   private peek(): string | undefined {
@@ -79,7 +85,7 @@ class Lexer {
   /** processStopOn: up to `stop` (consumed) or the end of the word when `stop` is undefined. */
   until(stop: string | undefined): { text: string; words: string[] } {
     let text = '';
-    const words = new Words();
+    const words = new Words(this.splitWords);
     while (this.peek() !== undefined) {
       const ch = this.peek()!;
       if (stop !== undefined && ch === stop) {
