@@ -35,7 +35,11 @@ export interface NamedVolumeUse {
   Exists: boolean;
 }
 
-export type VolumeLookup = (name: string) => Promise<VolumeInfo | undefined>;
+/**
+ * Asks the daemon about a named volume. `creates`: the request would create the volume with
+ * driver options of its own (a --mount volume with inline options) when it does not exist yet.
+ */
+export type VolumeLookup = (name: string, creates?: boolean) => Promise<VolumeInfo | undefined>;
 
 interface PendingMount {
   source: string;
@@ -56,7 +60,7 @@ export async function listBindMounts(body: unknown, lookupVolume?: VolumeLookup)
 export async function listMounts(body: unknown, lookupVolume?: VolumeLookup): Promise<{ binds: BindMount[]; volumes: NamedVolumeUse[] }> {
   const hostConfig = field(body, 'HostConfig');
   const pending: PendingMount[] = [];
-  const namedVolumes: { name: string; destination: string; readOnly: boolean }[] = [];
+  const namedVolumes: { name: string; destination: string; readOnly: boolean; creates?: boolean }[] = [];
 
   for (const spec of arrayOf(field(hostConfig, 'Binds'))) {
     if (typeof spec !== 'string') continue;
@@ -78,14 +82,16 @@ export async function listMounts(body: unknown, lookupVolume?: VolumeLookup): Pr
       // Inline driver options create the volume with them: judge each host path as a bind. A
       // volume that exists already is used as it is, whatever the inline options say: look it up too.
       for (const p of paths) pending.push({ source: p, destination, readOnly, via: `volume:${str(source)}` });
-      if (typeof source === 'string' && source !== '') namedVolumes.push({ name: source, destination, readOnly });
+      const inline = field(field(field(m, 'VolumeOptions'), 'DriverConfig'), 'Options');
+      const creates = typeof inline === 'object' && inline !== null && Object.keys(inline).length > 0;
+      if (typeof source === 'string' && source !== '') namedVolumes.push({ name: source, destination, readOnly, creates });
     }
   }
 
   const volumes: NamedVolumeUse[] = [];
   if (lookupVolume) {
     for (const v of namedVolumes) {
-      const info = await lookupVolume(v.name);
+      const info = await lookupVolume(v.name, v.creates);
       volumes.push({ Name: v.name, Driver: info?.Driver ?? '', Destination: v.destination, Exists: info !== undefined });
       if (info === undefined || !isLocalDriver(info.Driver)) continue;
       for (const p of localVolumeHostPaths(info.Options)) pending.push({ source: p, destination: v.destination, readOnly: v.readOnly, via: `volume:${v.name}` });

@@ -83,6 +83,27 @@ describe('a container that mounts a host path runs as the caller', () => {
     refusedBy(await create({ Binds: [`${home}/a:/a:Z`] }), 'run-as-caller');
     refusedBy(await create({ Mounts: [{ Type: 'bind', Source: `${home}/new`, Target: '/n', BindOptions: { CreateMountpoint: true } }] }), 'host-config');
   });
+  test('volumes backed by host paths are mounted without copy-up (dockerd would copy the image files in as root)', async () => {
+    const routed = routeRequest({ method: 'POST', target: '/v1.41/containers/create' });
+    const body = {
+      Image: 'b',
+      HostConfig: {
+        Binds: ['homevol:/h', 'plain:/p', 'homevol2:/h2:ro,nocopy'],
+        Mounts: [
+          { Type: 'volume', Source: 'homevol', Target: '/m' },
+          { Type: 'volume', Source: '', Target: '/i', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: `${home}/e` } } } },
+          { Type: 'volume', Source: 'plain', Target: '/q' },
+        ],
+      },
+    };
+    const { input } = await readRequest({
+      routed, method: 'POST', target: '/v1.41/containers/create', headers: {}, identity: alice, layer: 'proxy', body: Buffer.from(JSON.stringify(body)),
+      lookupVolume: async (name) => (name.startsWith('homevol') ? { Driver: 'local', Options: { type: 'none', o: 'bind', device: `${home}/v` } } : { Driver: 'local', Options: null }),
+    });
+    const hc = toJS(engine.mutatedBody(input)!) as { HostConfig: { Binds: string[]; Mounts: { VolumeOptions?: { NoCopy?: boolean } }[] } };
+    assert.deepEqual(hc.HostConfig.Binds, ['homevol:/h:nocopy', 'plain:/p', 'homevol2:/h2:ro,nocopy']);
+    assert.deepEqual(hc.HostConfig.Mounts.map((m) => m.VolumeOptions?.NoCopy ?? false), [true, true, false]);
+  });
   test('no-new-privileges=false last is overridden by the rewrite', async () => {
     const d = await create({ ...bindHome, SecurityOpt: ['no-new-privileges', 'no-new-privileges=false'] });
     assert.deepEqual((d.mutated as { HostConfig: { SecurityOpt: string[] } }).HostConfig.SecurityOpt.at(-1), 'no-new-privileges');

@@ -191,8 +191,9 @@ export class PolicyDecisionPoint implements DecisionPoint {
       routed, method: req.method, target: req.rawPath, headers: req.headers, body, layer: 'proxy' as const, dockerfile, daemon,
       identity: this.inputIdentity(req.identity, this.engine),
       // A create's named volumes are locked before they are looked up, until its exchange ends.
-      lookupVolume: (name: string) => {
-        if (held && routed.route.action === 'container.create') held.push(this.volumeLocks.read(name));
+      // A create that would make the volume with its own options holds it as a volume create does.
+      lookupVolume: (name: string, creates?: boolean) => {
+        if (held && routed.route.action === 'container.create') held.push(creates ? this.volumeLocks.write(name) : this.volumeLocks.read(name));
         return this.lookupVolume(name);
       },
       lookupContainer: (ref: string) => this.lookupContainer(ref),

@@ -3,8 +3,10 @@
 // could remove a plain volume and create a bind-backed one under the same name (or create it
 // first). So while a create that mounts volume V is in flight, no request may create, remove
 // or prune V through dockgate, and while one of those is in flight, no create may mount V.
-// Creates share a volume with each other. A lock is let go when its request's exchange ends,
-// and at the latest after MAX_HOLD_MS (an exchange whose connection vanished mid-decision).
+// Creates share a volume with each other, unless one would create it with driver options of its
+// own (a --mount volume with inline options): that one holds it as a volume create does. A lock
+// is let go when its request's exchange ends, and at the latest after MAX_HOLD_MS (an exchange
+// whose connection vanished mid-decision).
 
 export class VolumeBusyError extends Error {}
 

@@ -166,18 +166,41 @@ deny contains lib.violation("run-as-caller", msg, "drop the option; on a host wi
 	msg := sprintf("the bind %s:%s with options %q is refused: a host bind runs as a bind mount here, which has no such option", [parts[0], parts[1], mode_text(parts)])
 }
 
-mutations contains {"op": "add", "path": "/HostConfig/Binds", "value": kept} if {
+# Volumes backed by host paths are mounted without copy-up: dockerd copies the image's files into
+# an empty volume at its first mount as root, keeping owners and modes, which would put the
+# image's setuid-root files on the host path whatever user the container runs as.
+host_volume_names := {substring(m.Via, 7, -1) | some m in input.BindMounts; startswith(m.Via, "volume:")}
+
+new_binds := [b | some spec in lib.host_config.Binds; not host_bind(spec); b := without_copy_up(spec)]
+
+without_copy_up(spec) := concat(":", [parts[0], parts[1], concat(",", array.concat([o | some o in split(mode_text(parts), ","); o != ""], ["nocopy"]))]) if {
+	parts := split(spec, ":")
+	count(parts) in {2, 3}
+	parts[0] in host_volume_names
+	not "nocopy" in bind_opts(parts)
+} else := spec
+
+mutations contains {"op": "add", "path": "/HostConfig/Binds", "value": new_binds} if {
 	input.request.action == "container.create"
-	count(host_binds) > 0
+	mounts_host
+	is_array(lib.host_config.Binds)
 	enabled
-	kept := [spec | some spec in lib.host_config.Binds; not host_bind(spec)]
+	new_binds != lib.host_config.Binds
 }
 
-mutations contains {"op": "add", "path": "/HostConfig/Mounts", "value": array.concat(existing_mounts, converted)} if {
+new_mounts := array.concat([without_copy_up_mount(m) | some m in existing_mounts], [as_mount(parts) | some parts in host_binds])
+
+without_copy_up_mount(m) := object.union(m, {"VolumeOptions": object.union(object.get(m, "VolumeOptions", {}), {"NoCopy": true})}) if {
+	m.Type == "volume"
+	object.get(m, "Source", "") in host_volume_names
+	not m.VolumeOptions.NoCopy == true
+} else := m
+
+mutations contains {"op": "add", "path": "/HostConfig/Mounts", "value": new_mounts} if {
 	input.request.action == "container.create"
-	count(host_binds) > 0
+	mounts_host
 	enabled
-	converted := [as_mount(parts) | some parts in host_binds]
+	new_mounts != existing_mounts
 }
 
 existing_mounts := lib.host_config.Mounts if is_array(lib.host_config.Mounts)

@@ -83,3 +83,24 @@ test('through the proxy: while a create that mounts v is in flight, volume creat
     after.forEach((f) => f());
   }
 });
+
+test('a create that would make a volume with inline options holds it alone (the proxy asks for a write lock)', async () => {
+  const { listBindMounts } = await import('../../../src/docker/bind-mounts.js');
+  const asked: [string, boolean | undefined][] = [];
+  await listBindMounts(
+    {
+      HostConfig: {
+        Binds: ['plain:/p'],
+        Mounts: [
+          { Type: 'volume', Source: 'inline', Target: '/i', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/home/x' } } } },
+          { Type: 'volume', Source: 'noopts', Target: '/n', VolumeOptions: { DriverConfig: { Name: 'local', Options: {} } } },
+        ],
+      },
+    },
+    async (name, creates) => {
+      asked.push([name, creates]);
+      return undefined;
+    },
+  );
+  assert.deepEqual(asked, [['plain', undefined], ['inline', true], ['noopts', false]]);
+});
