@@ -272,6 +272,16 @@ test('--format json has opa test\'s fields: package, name, location, duration, f
   assert.deepEqual(js[0]!.location, { file: 'p_test.rego', row: 3, col: 1 });
 });
 
+test('--bench times each passing test: one line with runs and ns/op, as opa test --bench prints', () => {
+  const rs = testRun('package t\n\ntest_fast if 1 + 1 == 2\ntest_fails if false\n', { benchMs: 50 });
+  assert.ok(rs[0]!.bench && rs[0]!.bench.n > 1 && rs[0]!.bench.ns >= 50_000_000n, JSON.stringify(String(rs[0]!.bench?.n)));
+  assert.equal(rs[1]!.bench, undefined);
+  const report = prettyReport(rs, false);
+  assert.match(report, /^data\.t\.test_fast\t +\d+\t +\d+(\.\d+)? ns\/op\n/);
+  assert.match(report, /data\.t\.test_fails: FAIL/);
+  assert.deepEqual(Object.keys((JSON.parse(jsonReport(rs)) as { benchmark_result?: object }[])[0]!.benchmark_result ?? {}), ['N', 'T']);
+});
+
 const dockgate = join(repoRoot(), 'bin', 'dockgate');
 
 function cli(...args: string[]): { code: number; out: string; err: string } {

@@ -31,6 +31,8 @@ export interface TestResult {
   output: string;
   /** Partial-object tests: one entry per case. */
   sub: Map<string, SubResult>;
+  /** --bench: evaluations timed and their total time. */
+  bench?: { n: number; ns: bigint };
 }
 
 export interface TestRunOptions {
@@ -38,6 +40,8 @@ export interface TestRunOptions {
   run?: RegExp;
   /** Per-test limit (OPA's default: 5 s). */
   timeoutMs?: number;
+  /** --bench: time each passing test over about this many milliseconds (Go's benchtime, 1 s). */
+  benchMs?: number;
 }
 
 const EXPLAIN = ['fails', 'full', 'notes', 'debug'];
@@ -51,7 +55,9 @@ export async function runTest(values: Record<string, unknown>, positionals: stri
     if (explain !== undefined && !EXPLAIN.includes(explain)) throw new CliError(`invalid argument "${explain}" for "--explain": want ${EXPLAIN.join(', ')}`);
     // As in opa test, --explain turns on the verbose report.
     const verbose = values.verbose === true || explain !== undefined;
-    const timeoutMs = values.timeout === undefined ? 5000 : parseDuration(values.timeout as string);
+    const bench = values.bench === true;
+    // opa test's default per-test timeout: 5 s, 30 s when benchmarking.
+    const timeoutMs = values.timeout === undefined ? (bench ? 30_000 : 5000) : parseDuration(values.timeout as string);
     let run: RegExp | undefined;
     if (values.run !== undefined) {
       try {
@@ -63,7 +69,7 @@ export async function runTest(values: Record<string, unknown>, positionals: stri
     const ignore = values.ignore as string[] | undefined;
     const loaded = values.bundle === true ? loadBundles(positionals, { ignore }) : loadPaths(positionals, { ignore });
     const policy = compileLoaded(loaded, values['v0-compatible'] === true, { renameDuplicateTests: true });
-    const results = runTests(policy, { run, timeoutMs });
+    const results = runTests(policy, { run, timeoutMs, benchMs: bench ? 1000 : undefined });
     if (format === 'json') process.stdout.write(jsonReport(results) + '\n');
     else process.stdout.write(prettyReport(results, verbose));
     const skipOk = values['exit-zero-on-skipped'] === true;
@@ -182,9 +188,38 @@ export function runTests(policy: Policy, opts: TestRunOptions = {}): TestResult[
     }
     base.durationNs = process.hrtime.bigint() - t0;
     base.output = output;
+    if (opts.benchMs && passed(base)) base.bench = benchmark(policy, full, opts.benchMs);
     out.push(base);
   }
   return out;
+}
+
+/**
+ * Times a passing test as Go's testing.Benchmark does: runs of 1, then more evaluations,
+ * each run sized from the last one's time, until one run lasts about `ms`; reports that run.
+ */
+function benchmark(policy: Policy, path: Value[], ms: number): { n: number; ns: bigint } {
+  const target = BigInt(Math.round(ms * 1e6));
+  let n = 1;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) policy.evalPath(path, undefined, { strict: false, print: () => {} });
+    const ns = process.hrtime.bigint() - t0;
+    if (ns >= target || n >= 1_000_000_000) return { n, ns };
+    // Go: predict the count for the target with 20% headroom, grow at most 100x, at least by 1.
+    const perOp = Number(ns) / n || 1;
+    const next = Math.round((Number(target) * 1.2) / perOp);
+    n = Math.max(Math.min(next, n * 100), n + 1);
+  }
+}
+
+/** Go's BenchmarkResult.String() for the ns/op figure: N, then ns/op with Go's widths. */
+function benchLine(r: TestResult): string {
+  const { n, ns } = r.bench!;
+  const perOp = Number(ns) / n;
+  const y = Math.abs(perOp);
+  const fmt = y === 0 || y >= 999.95 ? perOp.toFixed(0).padStart(10) : y >= 99.995 ? perOp.toFixed(1).padStart(12) : y >= 9.9995 ? perOp.toFixed(2).padStart(13) : perOp.toFixed(3).padStart(14);
+  return `${r.package}.${r.name}\t${String(n).padStart(8)}\t${fmt} ns/op`;
 }
 
 /** `test_x[case] if ...` (OPA 1.x syntax): a partial object whose values are the cases' outcomes. */
@@ -270,7 +305,11 @@ export function prettyReport(results: TestResult[], verbose: boolean): string {
       } else if (passed(r)) pass++;
       else fail++;
     }
-    if (verbose || !passed(r)) {
+    if (passed(r) && r.bench) {
+      // --bench: a passing test is its timing line, as in opa test --bench.
+      dirty = true;
+      line(benchLine(r));
+    } else if (verbose || !passed(r)) {
       if (lastFile !== '' && lastFile !== r.location.file) line();
       line(`${r.location.file}:${r.location.row}:`);
       lastFile = r.location.file;
@@ -351,6 +390,8 @@ export function jsonReport(results: TestResult[]): string {
         o.error = err;
       }
       o.location = r.location;
+      // Go's testing.BenchmarkResult: N runs taking T ns (memory figures are not measured here).
+      if (r.bench) o.benchmark_result = { N: r.bench.n, T: r.bench.ns };
       if (r.sub.size > 0) o.sub_results = subJSON(r.sub);
       o.package = r.package;
       o.name = r.name;
