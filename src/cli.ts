@@ -80,6 +80,7 @@ const commands: Record<string, Command> = {
   -z, --exit-zero-on-skipped
                          skipped (todo_test_) tests do not make the exit code 2
   --fail-on-empty        exit 1 when no test ran
+  --bench                time each passing test (about 1 s each) and print runs and ns/op
   --ignore PATTERN       skip files and folders of this name below the paths (repeatable, e.g. '*.yaml')
   --v0-compatible        read policies as OPA 0.x
 
@@ -89,7 +90,7 @@ const commands: Record<string, Command> = {
       'v0-compatible': flag, verbose: { type: 'boolean', short: 'v' }, ignore: strs,
       run: { type: 'string', short: 'r' }, format: { type: 'string', short: 'f' }, timeout: str,
       explain: { type: 'string', short: 'e' }, bundle: { type: 'boolean', short: 'b' },
-      'exit-zero-on-skipped': { type: 'boolean', short: 'z' }, 'fail-on-empty': flag,
+      'exit-zero-on-skipped': { type: 'boolean', short: 'z' }, 'fail-on-empty': flag, bench: flag,
     },
     positionals: true,
     run: async (v, p) => (await import('./rego/cli/test.js')).runTest(v, p),
