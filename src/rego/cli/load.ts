@@ -8,7 +8,8 @@
 // Every failure becomes a CliError with a one-line "file[:line:col]: reason" message.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseAllDocuments, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YAML from 'yaml';
 import { JSONSyntaxError, ObjectValue, RegoError, compile, fromJS, parseModule, toJS, type ModuleSource, type Policy, type Value } from '../index.js';
 import { parseJSONPrefix } from '../json.js';
 
@@ -172,6 +173,12 @@ export function decodeJSON(text: string, file: string): Value {
   }
 }
 
+/** The yaml package, loaded on the first YAML document: it costs start-up time when unused. */
+let yamlLib: typeof YAML | undefined;
+function yaml(): typeof YAML {
+  return (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof YAML);
+}
+
 /**
  * A YAML file as OPA reads it (sigs.k8s.io/yaml over go-yaml v2): the first document only, YAML
  * 1.1 scalars (yes/no/on/off are booleans, 0755 is octal), timestamps and base-60 numbers as
@@ -179,6 +186,7 @@ export function decodeJSON(text: string, file: string): Value {
  */
 export function decodeYAML(text: string, file: string): Value {
   try {
+    const { parseAllDocuments } = yaml();
     const docs = parseAllDocuments(text, {
       version: '1.1',
       intAsBigInt: true,
@@ -193,7 +201,7 @@ export function decodeYAML(text: string, file: string): Value {
     if (err) throw err;
     return fromJS(doc.toJS() ?? null);
   } catch (e) {
-    if (e instanceof YAMLParseError) {
+    if (e instanceof yaml().YAMLParseError) {
       const pos = e.linePos?.[0];
       const reason = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       throw new CliError(`${file}:${pos?.line ?? 0}:${pos?.col ?? 0}: ${reason}`);
