@@ -33,6 +33,9 @@ const TIME_LIMIT_MS = Number(process.env.DOCKGATE_GEN_TIME_LIMIT_S ?? 130) * 100
 /** Shrink steps of a failing case (each is a round trip to the daemon). */
 const MAX_SHRINKS = Number(process.env.DOCKGATE_GEN_MAX_SHRINKS ?? 80);
 
+/** Where the setuid image holds its setuid-root files: the generated bind and mount targets. */
+const SETUID_TARGETS = ['h', 'h2', 'm', 'm2', 'data'] as const;
+
 /** Volume names in generated bodies; each case gets its own real names for them. */
 const VOLUME_SLOTS = ['@vol1', '@vol2'] as const;
 
@@ -61,6 +64,27 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Cases run first in every run, before the random ones: attacks found by hand or by earlier runs,
+ * in the generator's own terms (a random run may take hours to meet them again).
+ */
+function knownAttacks(w: World): Case[] {
+  const plain = { startBody: undefined, update: null };
+  const homeVolume = (race: boolean) => ({ body: { Name: VOLUME_SLOTS[0], DriverOpts: { type: 'none', o: 'bind', device: `${w.home}/x` } }, prefix: '', race, raceDelayMs: 0 });
+  return [
+    // dockerd copies an image's files into an empty volume as root, setuid bits and owner kept:
+    // into a volume bound to the home, that is a setuid-root file the user runs on the host.
+    { ...plain, volume: homeVolume(false), create: { body: { Image: '@suidimage', Cmd: ['sleep', '20'], HostConfig: { Binds: [`${VOLUME_SLOTS[0]}:/h`] } }, prefix: '' } },
+    { ...plain, volume: null, create: { body: { Image: '@suidimage', Cmd: ['sleep', '20'], HostConfig: { Mounts: [{ Type: 'volume', Source: VOLUME_SLOTS[1], Target: '/m', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: `${w.home}/src` } } } }] } }, prefix: '' } },
+    // A create naming a volume that a volume create sent at the same time binds to the home.
+    { ...plain, volume: homeVolume(true), create: { body: { Image: '@image', Cmd: ['sleep', '20'], HostConfig: { Binds: [`${VOLUME_SLOTS[0]}:/h`] } }, prefix: '/v1.41' } },
+    // API < 1.24 applies a start body as the container's HostConfig.
+    { volume: null, create: { body: { Image: '@image', Cmd: ['sleep', '20'] }, prefix: '' }, startBody: { Binds: ['/:/h'], Privileged: true }, update: null },
+    // HostConfig fields at the top level of a create body (dockerd 20.10 reads them).
+    { ...plain, volume: null, create: { body: { Image: '@image', Cmd: ['sleep', '20'], Binds: [`${w.home}/x:/h`], User: '0' }, prefix: '' } },
+  ];
+}
+
 /** Absent seven times in eight: for values that make nearly every request a refusal. */
 function rarely<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
   return fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 7 }, { arbitrary: arb, weight: 1 });
@@ -81,33 +105,45 @@ function arbitraries(w: World) {
     '/etc', '/', '/tmp', '/var/run/docker.sock', '/proc', '/home', `${home}/new-dir`,
   );
   const volumeName = fc.constantFrom(...VOLUME_SLOTS);
-  const bindSource = fc.oneof({ arbitrary: hostPath, weight: 3 }, { arbitrary: volumeName, weight: 1 }, { arbitrary: fc.constant('relative/x'), weight: 1 });
+  const bindSource = fc.oneof({ arbitrary: hostPath, weight: 3 }, { arbitrary: volumeName, weight: 2 }, { arbitrary: fc.constant('relative/x'), weight: 1 });
   const bindMode = fc.constantFrom('', ':ro', ':rw', ':z', ':rshared', ':ro,rslave', ':nocopy');
   const bind = fc.tuple(bindSource, fc.constantFrom('/h', '/h2', '/etc'), bindMode).map(([s, d, m]) => `${s}:${d}${m}`);
-  const localOptions = fc.constantFrom<Record<string, string>>(
-    { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' },
-    { type: 'tmpfs', device: 'tmpfs' },
-    { type: 'tmpfs', device: 'tmpfs', o: 'uid=0,mode=4777' },
-    { type: 'tmpfs', device: 'tmpfs', o: 'exec' },
-    { type: 'tmpfs', o: 'bind', device: '/' },
-    { type: 'tmpfs', o: 'rbind', device: '/etc' },
-    { type: 'none', o: 'bind', device: `${home}/x` },
-    { type: 'none', o: 'bind', device: `${home}/link` },
-    { type: 'none', o: 'bind', device: `${home}/inlink` },
-    { o: 'bind', device: `${home}/x` },
-    { type: 'overlay', o: `lowerdir=/etc,upperdir=${home}/x/u,workdir=${home}/x/w`, device: 'overlay' },
-    { type: 'ext4', device: '/dev/sda1' },
-    { type: 'tmpfs', device: 'tmpfs', size: '1m' },
-    { type: 'tmpfs', device: 'tmpfs', foo: 'bar' },
+  // Local volume options: the ones that bind a directory of the home come up most often, they
+  // are the ones the pack lets through.
+  const localOptions = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom<Record<string, string>>(
+        { type: 'none', o: 'bind', device: `${home}/x` },
+        { type: 'none', o: 'bind', device: `${home}/inlink` },
+        { o: 'bind', device: `${home}/src` },
+      ),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom<Record<string, string>>(
+        { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' },
+        { type: 'tmpfs', device: 'tmpfs' },
+        { type: 'tmpfs', device: 'tmpfs', o: 'uid=0,mode=4777' },
+        { type: 'tmpfs', device: 'tmpfs', o: 'exec' },
+        { type: 'tmpfs', o: 'bind', device: '/' },
+        { type: 'tmpfs', o: 'rbind', device: '/etc' },
+        { type: 'none', o: 'bind', device: `${home}/link` },
+        { type: 'overlay', o: `lowerdir=/etc,upperdir=${home}/o/u,workdir=${home}/o/w`, device: 'overlay' },
+        { type: 'ext4', device: '/dev/sda1' },
+        { type: 'tmpfs', device: 'tmpfs', size: '1m' },
+        { type: 'tmpfs', device: 'tmpfs', foo: 'bar' },
+      ),
+    },
   );
-  const driverName = fc.constantFrom('', 'local', 'LOCAL', '../../x', `../../..${home}/p`, 'foo', 'local/x');
+  const driverName = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('', 'local') }, { weight: 2, arbitrary: fc.constantFrom('LOCAL', '../../x', `../../..${home}/p`, 'foo', 'local/x') });
   const mount = fc.record(
     {
-      Type: fc.constantFrom('bind', 'volume', 'tmpfs', 'npipe', 'BIND', 'image', 'cluster'),
+      Type: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('bind', 'volume', 'tmpfs') }, { weight: 1, arbitrary: fc.constantFrom('npipe', 'BIND', 'image', 'cluster') }),
       Source: fc.oneof(hostPath, volumeName, fc.constant('')),
       Target: fc.constantFrom('/m', '/m2', '/proc/x'),
       ReadOnly: fc.boolean(),
-      BindOptions: fc.record({ Propagation: fc.constantFrom('rshared', 'private', 'rslave'), NonRecursive: fc.boolean(), CreateMountpoint: fc.boolean() }, { requiredKeys: [] }),
+      BindOptions: rarely(fc.record({ Propagation: fc.constantFrom('rshared', 'private', 'rslave'), NonRecursive: fc.boolean(), CreateMountpoint: fc.boolean() }, { requiredKeys: [] })),
       VolumeOptions: fc.record(
         {
           NoCopy: fc.boolean(),
@@ -123,13 +159,42 @@ function arbitraries(w: World) {
   const portKey = fc.constantFrom('80/tcp', '80', '53/udp');
   const hostPort = fc.constantFrom('80', '8080', '1000-1100', '1023', '1024', '0', '', '65535', '22', ' 80');
   const portBindings = fc.dictionary(portKey, fc.array(fc.record({ HostIp: fc.constantFrom('', '127.0.0.1'), HostPort: hostPort }), { minLength: 1, maxLength: 2 }), { maxKeys: 2 });
-  const user = fc.constantFrom('', '0', 'root', '0:0', 'nobody', '65534:0', `${w.uid}`, `${w.uid}:${w.gid}`, `${w.uid}:0`, `${w.name}:${w.name}`, `${w.name}`, 'root:root');
+  // Users: the ones a container that mounts a host path may run as come up half the time.
+  const user = fc.oneof(
+    { weight: 1, arbitrary: fc.constantFrom('', `${w.uid}`, `${w.uid}:${w.gid}`) },
+    { weight: 1, arbitrary: fc.constantFrom('0', 'root', '0:0', 'nobody', '65534:0', `${w.uid}:0`, `${w.name}:${w.name}`, `${w.name}`, 'root:root') },
+  );
   const groupAdd = fc.array(fc.constantFrom('0', 'root', 'disk', `${w.gid}`, 'docker', '65534'), { maxLength: 2 });
 
   // HostConfig fields, each a [name, value] pair; a case takes a few of them.
-  const hostConfigField = fc.oneof(
+  // Host mounts (Binds, Mounts) are what the pack rewrites, so they come up most often.
+  const hostMountField = fc.oneof(
     fc.tuple(fc.constant('Binds'), fc.array(bind, { minLength: 1, maxLength: 2 })),
     fc.tuple(fc.constant('Mounts'), fc.array(mount, { minLength: 1, maxLength: 2 })),
+  );
+  // Host mounts the pack lets through (the home, volumes bound into it), for the cases that focus
+  // on what happens to what it allows.
+  const homeSource = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(VOLUME_SLOTS[0]) },
+    { weight: 3, arbitrary: fc.constantFrom(`${home}/x`, `${home}/src`, `${home}/inlink`, VOLUME_SLOTS[1]) },
+  );
+  const homeBindOptions = fc.constantFrom<Record<string, string>>({ type: 'none', o: 'bind', device: `${home}/x` }, { o: 'bind', device: `${home}/src` }, { type: 'none', o: 'bind', device: `${home}/inlink` });
+  const allowedMountField = fc.oneof(
+    fc.tuple(fc.constant('Binds'), fc.array(fc.tuple(homeSource, fc.constantFrom('/h', '/h2', '/data'), fc.constantFrom('', ':ro', ':rw', ':nocopy')).map(([s, d, m]) => `${s}:${d}${m}`), { minLength: 1, maxLength: 2 })),
+    fc.tuple(
+      fc.constant('Mounts'),
+      fc.array(
+        fc.record({
+          Type: fc.constantFrom('bind', 'volume'),
+          Source: homeSource,
+          Target: fc.constantFrom('/m', '/m2', '/data'),
+          VolumeOptions: fc.record({ NoCopy: fc.boolean(), DriverConfig: fc.record({ Name: fc.constantFrom('', 'local'), Options: homeBindOptions }) }, { requiredKeys: [] }),
+        }, { requiredKeys: ['Type', 'Source', 'Target'] }),
+        { minLength: 1, maxLength: 2 },
+      ),
+    ),
+  );
+  const otherField = fc.oneof(
     fc.tuple(fc.constant('Privileged'), fc.boolean()),
     fc.tuple(fc.constantFrom('NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode'), mode),
     fc.tuple(fc.constantFrom('CapAdd', 'CapDrop'), fc.array(cap, { minLength: 1, maxLength: 2 })),
@@ -162,26 +227,38 @@ function arbitraries(w: World) {
     fc.tuple(fc.constant('Links'), fc.constant(['x:y'])),
     fc.tuple(fc.constantFrom('BogusField', 'HostConfigX'), fc.constantFrom(true, 'host', 1)),
   );
+  const hostConfigField = fc.oneof({ weight: 1, arbitrary: hostMountField }, { weight: 2, arbitrary: otherField });
+  // Settings the pack lets through, to go with host mounts in the cases that focus on them.
+  const benignField = fc.oneof(
+    fc.tuple(fc.constantFrom('Memory', 'PidsLimit'), fc.constantFrom(64 * 1024 * 1024, 100)),
+    fc.tuple(fc.constant('NetworkMode'), fc.constantFrom('none', 'bridge', 'default', '')),
+    fc.tuple(fc.constant('SecurityOpt'), fc.constantFrom(['no-new-privileges'], ['no-new-privileges=false'], ['no-new-privileges:true'])),
+    fc.tuple(fc.constantFrom('ReadonlyRootfs', 'Init'), fc.boolean()),
+    fc.tuple(fc.constant('CapDrop'), fc.constant(['ALL'])),
+    fc.tuple(fc.constant('GroupAdd'), fc.constant([`${w.gid}`])),
+    fc.tuple(fc.constant('Tmpfs'), fc.constant({ '/t': 'size=1m' })),
+  );
   // Key spellings dockerd's Go decoder folds onto the same field.
   const spelling = fc.constantFrom<(k: string) => string>((k) => k, (k) => k, (k) => k, (k) => k.toLowerCase(), (k) => k.toUpperCase());
   const fields = (arb: fc.Arbitrary<[string, unknown]>, max: number) =>
     fc.uniqueArray(fc.tuple(arb, spelling), { maxLength: max, selector: ([[k]]) => k.toLowerCase() }).map((pairs) => Object.fromEntries(pairs.map(([[k, v], spell]) => [spell(k), v])));
 
-  const configFields = fc.record(
-    {
-      User: user,
-      Labels: fc.constantFrom({ a: 'b' }, { 'com.example.x': '' }),
-      Env: fc.constant(['A=b']),
-      WorkingDir: fc.constantFrom('/', '/tmp'),
-      Volumes: fc.constant({ '/anon': {} }),
-      ExposedPorts: fc.constant({ '80/tcp': {} }),
-      Hostname: fc.constant('h'),
-      NetworkDisabled: fc.boolean(),
-      StopSignal: fc.constant('SIGTERM'),
-      Healthcheck: fc.constant({ Test: ['NONE'] }),
-    },
-    { requiredKeys: [] },
-  );
+  // Config fields, each present a third of the time (absent fields are dropped).
+  const sometimes = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ withCrossShrink: true }, { weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+  const configFields = fc
+    .record({
+      User: sometimes(user),
+      Labels: sometimes(fc.constantFrom({ a: 'b' }, { 'com.example.x': '' })),
+      Env: sometimes(fc.constant(['A=b'])),
+      WorkingDir: sometimes(fc.constantFrom('/', '/tmp')),
+      Volumes: sometimes(fc.constantFrom({ '/anon': {} }, { '/h': {} })),
+      ExposedPorts: sometimes(fc.constant({ '80/tcp': {} })),
+      Hostname: sometimes(fc.constant('h')),
+      NetworkDisabled: sometimes(fc.boolean()),
+      StopSignal: sometimes(fc.constant('SIGTERM')),
+      Healthcheck: sometimes(fc.constant({ Test: ['NONE'] })),
+    })
+    .map((fields) => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
   // HostConfig fields dockerd 20.10 also reads from the top level of a create body.
   const topLevelHostConfig = fc.oneof(
     fc.tuple(fc.constant('Binds'), fc.array(bind, { minLength: 1, maxLength: 1 })),
@@ -198,20 +275,29 @@ function arbitraries(w: World) {
       { EndpointsConfig: { bridge: { DriverOpts: { 'com.docker.network.endpoint.sysctls': 'net.ipv4.conf.IFNAME.forwarding=1' } } } },
     ),
   );
+  // The busybox test image, or one the user imported through the proxy holding setuid-root files
+  // where volumes are mounted (dockerd copies an image's files into an empty volume, as root).
+  const image = fc.oneof({ weight: 1, arbitrary: fc.constant('@image') }, { weight: 2, arbitrary: fc.constant('@suidimage') });
   const createBody = fc
     .record({
+      image,
       config: configFields,
-      hostConfig: fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: 1 }, { arbitrary: fields(hostConfigField, 3), weight: 5 }),
+      hostConfig: fc.oneof(
+        { withCrossShrink: true },
+        { arbitrary: fc.constant(undefined), weight: 1 },
+        { arbitrary: fields(hostConfigField, 3), weight: 3 },
+        { arbitrary: fc.tuple(fields(fc.oneof(hostMountField, allowedMountField, allowedMountField), 2), fields(benignField, 2)).map(([mounts, benign]) => ({ ...benign, ...mounts })), weight: 3 },
+      ),
       hostConfigKey: fc.constantFrom('HostConfig', 'HostConfig', 'HostConfig', 'hostconfig', 'HOSTCONFIG'),
       topLevel: fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant({}), weight: 3 }, { arbitrary: fields(topLevelHostConfig, 2), weight: 1 }),
       networking: endpoints,
       unknown: rarely(fc.constantFrom({ Foo: 1 }, { Image2: 'x' }, { Privileged2: true })),
     })
-    .map(({ config, hostConfig, hostConfigKey, topLevel, networking, unknown }) => ({
+    .map(({ image, config, hostConfig, hostConfigKey, topLevel, networking, unknown }) => ({
       ...config,
       ...(unknown ?? {}),
       ...topLevel,
-      Image: '@image',
+      Image: image,
       Cmd: ['sleep', '20'],
       ...(hostConfig === undefined ? {} : { [hostConfigKey]: hostConfig }),
       ...(networking === undefined ? {} : { NetworkingConfig: networking }),
@@ -239,7 +325,7 @@ function arbitraries(w: World) {
 
   const volumeBody = fc.record(
     {
-      Name: volumeName,
+      Name: fc.oneof({ weight: 4, arbitrary: fc.constant(VOLUME_SLOTS[0]) }, { weight: 1, arbitrary: fc.constant(VOLUME_SLOTS[1]) }),
       Driver: driverName,
       DriverOpts: localOptions,
       Labels: fc.constant({ a: 'b' }),
@@ -248,7 +334,7 @@ function arbitraries(w: World) {
   );
 
   return fc.record({
-    volume: fc.option(fc.record({ body: volumeBody, prefix: apiPrefix, race: fc.boolean(), raceDelayMs: fc.integer({ min: 0, max: 8 }) }), { nil: null, freq: 2 }),
+    volume: fc.option(fc.record({ body: volumeBody, prefix: apiPrefix, race: fc.boolean(), raceDelayMs: fc.integer({ min: 0, max: 8 }) }), { nil: null, freq: 3 }),
     create: fc.record({ body: createBody, prefix: apiPrefix }),
     startBody,
     update: fc.option(fc.record({ body: fields(updateField, 3), prefix: apiPrefix }), { nil: null, freq: 2 }),
@@ -261,6 +347,8 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
   let user: TestUser;
   let home: string;
   let image: string;
+  /** An image the user imported through the proxy, with setuid-root files at the mount targets. */
+  let suidImage: string;
   let session: UserSession;
   /** A second connection of the same user, for requests sent at the same time as the first's. */
   let raceSession: UserSession;
@@ -275,10 +363,12 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
     served = await startServe({ upstream: daemon.socket, args: ['--socket-mode', '0666'] });
     user = createUser();
     home = `/home/${user.name}`;
-    for (const d of ['x', 'src', 'x/u', 'x/w']) fs.mkdirSync(path.join(home, d), { recursive: true });
+    // x and src stay empty (dockerd copies an image's files only into an empty volume).
+    for (const d of ['x', 'src', 'o/u', 'o/w']) fs.mkdirSync(path.join(home, d), { recursive: true });
     fs.symlinkSync('/', path.join(home, 'link'));
     fs.symlinkSync(path.join(home, 'x'), path.join(home, 'inlink'));
-    for (const p of [home, ...['x', 'src', 'x/u', 'x/w', 'link', 'inlink'].map((d) => path.join(home, d))]) fs.lchownSync(p, user.uid, user.gid);
+    for (const p of [home, ...['x', 'src', 'o', 'o/u', 'o/w', 'link', 'inlink'].map((d) => path.join(home, d))]) fs.lchownSync(p, user.uid, user.gid);
+    suidImage = await importSetuidImage(`gen-suid-${tag}:1`);
     session = UserSession.start(served.socket, { uid: user.uid, gid: user.gid });
     raceSession = UserSession.start(served.socket, { uid: user.uid, gid: user.gid });
     api = daemonApi(parseAddress(`unix://${daemon.socket}`, 'daemon'), 30_000);
@@ -316,7 +406,7 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
       const concrete = (v: unknown): string => {
         let text = JSON.stringify(v);
         for (const [slot, real] of names) text = text.split(slot).join(real);
-        return text.split('@image').join(image);
+        return text.split('@image').join(image).split('@suidimage').join(suidImage);
       };
       const log: string[] = [];
       const send = async (method: string, p: string, body?: unknown, on = session): Promise<SessionAnswer> => {
@@ -360,7 +450,7 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
       // At rest: this case's container and volumes, judged by the audit's own code.
       const mine = new Set<string>([...(id ? [id] : []), ...names.values()]);
       const report = await auditDaemon({ api, engine, owners, defaults: facts.defaults, select: (_kind, key) => mine.has(key) });
-      const effect = id ? await runsAsCaller(id) : undefined;
+      const effect = [id ? await runsAsCaller(id) : undefined, foreignSetuidFiles()].filter(Boolean).join('\n');
       if (report.findings.length > 0 || report.errors.length > 0 || effect) {
         throw new Error(
           `${effect ? `${effect}\n` : ''}${report.findings.length || report.errors.length ? `at rest:\n${formatText(report)}${report.errors.map((e) => `error: ${e.message}\n`).join('')}` : ''}` +
@@ -369,7 +459,10 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
       }
     });
 
-    const details = await fc.check(property, { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, includeErrorInReport: true });
+    const details = await fc.check(property, {
+      seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, includeErrorInReport: true,
+      examples: knownAttacks({ home, uid: user.uid, gid: user.gid, name: user.name }).map((c) => [c] as [Case]),
+    });
     const summary = `generative: ${details.numRuns} cases run (seed ${SEED}), ${details.numShrinks} shrinks; ${stats.created} containers created (${stats.started} started, ${stats.updated} updated), ${stats.refusedCreates} creates refused or failed, ${stats.volumes} volumes created${details.interrupted ? '; stopped at the time limit' : ''}`;
     process.stderr.write(`${summary}\n`);
     const reasons = [...refusals].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`);
@@ -383,6 +476,65 @@ describe('generative: what the pack lets an ordinary user create is allowed at r
     const audit = await run(DOCKGATE_BIN, ['audit', '--upstream', `unix://${daemon.socket}`, '--as', user.name], { timeoutMs: 300_000 });
     assert.equal(audit.code, 0, `dockgate audit --as ${user.name} found something:\n${audit.stdout}${audit.stderr}`);
   });
+
+  /**
+   * Imports, as the user and through the proxy (as anyone may), an image whose mount targets
+   * hold setuid-root files: busybox for the shell and sleep, and small setuid files beside.
+   */
+  async function importSetuidImage(name: string): Promise<string> {
+    const dir = fs.mkdtempSync('/tmp/dgg-');
+    try {
+      const root = path.join(dir, 'root');
+      fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
+      fs.copyFileSync(fs.existsSync('/bin/busybox') ? '/bin/busybox' : '/usr/bin/busybox', path.join(root, 'bin/busybox'));
+      fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
+      for (const applet of ['sh', 'sleep', 'id']) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
+      for (const target of SETUID_TARGETS) {
+        fs.mkdirSync(path.join(root, target), { recursive: true });
+        fs.writeFileSync(path.join(root, target, 'suid'), '#!/bin/sh\n');
+        fs.chmodSync(path.join(root, target, 'suid'), 0o4755); // owned by root: the test runs as root
+      }
+      const tarFile = path.join(dir, 'image.tar');
+      const packed = await run('tar', ['-C', root, '-cf', tarFile, '.']);
+      assert.equal(packed.code, 0, packed.stderr);
+      fs.chmodSync(dir, 0o755);
+      fs.chmodSync(tarFile, 0o644);
+      const asUser = dockerAt(served.socket, { as: { uid: user.uid, gid: user.gid }, env: { HOME: home } });
+      const imported = await asUser(['import', tarFile, name]);
+      assert.equal(imported.code, 0, `the user imports an image through the proxy: ${imported.stderr}`);
+      return name;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Setuid or setgid files in the home that the user does not own: what an ordinary user must
+   * never get (run one, and they are its owner). Listed and removed, so that the next case
+   * starts from a clean home; undefined when there are none.
+   */
+  function foreignSetuidFiles(): string | undefined {
+    const found: string[] = [];
+    const walk = (dir: string, depth: number) => {
+      if (depth > 6 || found.length > 20) return;
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        const st = fs.lstatSync(p, { throwIfNoEntry: false });
+        if (!st) continue;
+        if ((st.mode & 0o6000) !== 0 && st.uid !== user.uid && !st.isDirectory()) found.push(`${p} (uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)})`);
+        if (e.isDirectory()) walk(p, depth + 1);
+      }
+    };
+    walk(home, 0);
+    for (const f of found) fs.rmSync(f.replace(/ \(uid .*$/, ''), { force: true });
+    return found.length ? `setuid files the user does not own appeared in the home: ${found.join(', ')}` : undefined;
+  }
 
   /**
    * The effect the pack promises, checked on the kernel's view: a running container that mounts a
