@@ -366,6 +366,10 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     test('1a: a bind-backed volume created while a create naming it is judged (a race) never gives a root container the home', async () => {
       const attempts = 8;
       const created: string[] = [];
+      const post = (target: string, body: string) =>
+        `POST ${target} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+      // All attempts in one burst, 50 ms apart, each pair at its own small offset.
+      const burst: Array<{ at: number; request: string }> = [];
       for (let i = 0; i < attempts; i++) {
         const vol = name(`race${i}`);
         const cname = name(`1a-race${i}`);
@@ -373,14 +377,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         containers.push(cname);
         const create = JSON.stringify({ Image: image, Cmd: ['sh', '-c', setuidScript(`race${i}`)], HostConfig: { Binds: [`${vol}:/h`] } });
         const volume = JSON.stringify({ Name: vol, DriverOpts: { type: 'none', o: 'bind', device: home } });
-        const post = (target: string, body: string) =>
-          `POST ${target} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
-        await burstAs(served.socket, [
-          { at: 0, request: post(`/v1.41/containers/create?name=${cname}`, create) },
-          { at: i % 8, request: post('/v1.41/volumes/create', volume) },
-        ], { uid: user.uid, gid: user.gid });
-        if (await exists(cname)) created.push(cname);
+        burst.push({ at: 50 * i, request: post(`/v1.41/containers/create?name=${cname}`, create) });
+        burst.push({ at: 50 * i + (i % 8), request: post('/v1.41/volumes/create', volume) });
       }
+      await burstAs(served.socket, burst, { uid: user.uid, gid: user.gid });
+      for (let i = 0; i < attempts; i++) if (await exists(name(`1a-race${i}`))) created.push(name(`1a-race${i}`));
       // Every container that was allowed is started by the user, as they could.
       await Promise.all(created.map((c) => asUser(['start', '-a', c], { timeoutMs: 40_000 })));
       const asRoot: string[] = [];
@@ -405,6 +406,9 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       const created: string[] = [];
       const post = (target: string, body: string) =>
         `POST ${target} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+      // All attempts in one burst, 80 ms apart. The inline create is judged longer (its rewrite is
+      // judged again): the plain one goes a little later, by a different delay in each attempt.
+      const burst: Array<{ at: number; request: string }> = [];
       for (let i = 0; i < attempts; i++) {
         const vol = name(`irace${i}`);
         const plain = name(`1a-irace${i}`);
@@ -416,13 +420,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
           Image: image, Cmd: ['true'],
           HostConfig: { Mounts: [{ Type: 'volume', Source: vol, Target: '/h', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: home } } } }] },
         });
-        // The inline create is judged longer (its rewrite is judged again): the plain one goes a little later.
-        await burstAs(served.socket, [
-          { at: 0, request: post(`/v1.41/containers/create?name=${inline}`, inlineBody) },
-          { at: 4 + i * 3, request: post(`/v1.41/containers/create?name=${plain}`, plainBody) },
-        ], { uid: user.uid, gid: user.gid });
-        if (await exists(plain)) created.push(plain);
+        burst.push({ at: 80 * i, request: post(`/v1.41/containers/create?name=${inline}`, inlineBody) });
+        burst.push({ at: 80 * i + 4 + i * 3, request: post(`/v1.41/containers/create?name=${plain}`, plainBody) });
       }
+      await burstAs(served.socket, burst, { uid: user.uid, gid: user.gid });
+      for (let i = 0; i < attempts; i++) if (await exists(name(`1a-irace${i}`))) created.push(name(`1a-irace${i}`));
       await Promise.all(created.map((c) => asUser(['start', '-a', c], { timeoutMs: 40_000 })));
       const asRoot: string[] = [];
       for (const c of created) {
