@@ -356,7 +356,7 @@ function caseRules(modules: Module[]): void {
     const extra: Rule[] = [];
     for (const rule of mod.rules) {
       const i = testNameIndex(rule.ref);
-      if (i < 0 || rule.multi || rule.args || rule.ref.length <= i + 1) continue;
+      if (i < 0 || rule.multi || rule.args || rule.ref.length <= i + 1 || rule.ref[rule.ref.length - 1]!.type === 'scalar') continue;
       const t = rule.ref[i]!;
       const name = t.type === 'var' ? t.name : String((t as { value: Value }).value);
       if (!name.startsWith('test_')) continue;

@@ -244,6 +244,10 @@ test_small[c.note] if {
   assert.match(report, /PASS: 4\/6\nFAIL: 2\/6\n$/);
 });
 
+test('a test with a ground ref head (test_x.y) is a complete document: its object value fails', () => {
+  assert.deepEqual(outcomes(testRun('package t\n\ntest_x.y if true\n')), ['data.t.test_x=FAIL']);
+});
+
 test('--run selects tests by full name; print output is kept with its test', () => {
   const rs = testRun('package t\n\ntest_a if print("hello a")\ntest_b if false\n', { run: /test_a$/ });
   assert.deepEqual(outcomes(rs), ['data.t.test_a=PASS']);

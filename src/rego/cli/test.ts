@@ -222,9 +222,13 @@ function benchLine(r: TestResult): string {
   return `${r.package}.${r.name}\t${String(n).padStart(8)}\t${fmt} ns/op`;
 }
 
-/** `test_x[case] if ...` (OPA 1.x syntax): a partial object whose values are the cases' outcomes. */
+/**
+ * `test_x[case] if ...` (OPA 1.x syntax): a partial object whose values are the cases' outcomes.
+ * A head ending in a key to compute is one (OPA's PartialObjectDoc); `test_x.y if ...` is a
+ * complete document, and its value (an object) fails as any non-true value does.
+ */
 function isPartialObject(t: Found): boolean {
-  return t.rule.ref.length > t.ref.length && !t.rule.multi;
+  return t.rule.ref.length > t.ref.length && !t.rule.multi && t.rule.ref[t.rule.ref.length - 1]!.type !== 'scalar';
 }
 
 function judge(r: TestResult, v: Value | undefined, partialObject: boolean): void {
