@@ -6,6 +6,8 @@
 // Exit codes as opa test's: 0 all passed (or no tests), 2 a test failed, errored or was skipped
 // (skipped: 0 with -z), 1 the policies or data did not load or compile (or, with
 // --fail-on-empty, no test ran).
+// Not produced (yet): evaluation traces (--explain only turns on -v), --coverage reports and
+// OPA's extra --bench metrics; they need an evaluation tracer the engine does not have.
 import { RegoError, ObjectValue, isCaseRule, testCasesName, testNameIndex, toJS, type Policy, type Value } from '../index.js';
 import type { Rule, Term } from '../ast.js';
 import { CliError, compileLoaded, loadBundles, loadPaths } from './load.js';
