@@ -467,6 +467,33 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`);
       });
 
+      test('1a: -v VOL:/h:ro of a local volume with o=bind,device=$HOME/empty leaves no setuid-root file in the home', async () => {
+        const empty = userDir('copyup-ro');
+        const vol = name('copyupro');
+        volumes.push(vol);
+        const cname = name('1a-copyupro');
+        containers.push(cname);
+        const made = await asUser(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${empty}`, vol]);
+        if (made.code !== 0) {
+          assert.match(made.stderr, /dockgate: /, made.stderr);
+          return;
+        }
+        const r = await asUser(['run', '--name', cname, '-v', `${vol}:/h:ro`, suidImage, 'true'], { timeoutMs: 40_000 });
+        assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`);
+      });
+
+      test('1a: a raw create with Mounts VolumeOptions {NoCopy: false} and inline bind options leaves no setuid-root file in the home', async () => {
+        const empty = userDir('copyup-raw');
+        const cname = name('1a-copyupraw');
+        containers.push(cname);
+        const a = await rawAs(jsonRequest('POST', `/v1.41/containers/create?name=${cname}`, {
+          Image: suidImage, Cmd: ['true'],
+          HostConfig: { Mounts: [{ Type: 'volume', Target: '/h', VolumeOptions: { NoCopy: false, DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: empty } } } }] },
+        }));
+        if (a.status === 201) await asUser(['start', '-a', cname], { timeoutMs: 40_000 });
+        assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (create: ${a.head.split('\r\n')[0]})`);
+      });
+
       test('1a: --mount type=volume with inline volume-opt o=bind,device=$HOME/empty leaves no setuid-root file in the home', async () => {
         const empty = userDir('copyup-m');
         const cname = name('1a-copyupm');
