@@ -865,6 +865,32 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     assert.ok(!fs.existsSync(made), `dockerd created ${made} on the host as root (start: exit ${r.code} ${r.stderr.trim()})`);
   });
 
+  // runc creates the mount point of a mount nested inside a bind (a --tmpfs or another bind at a
+  // path under it) as root, inside whatever the bind resolved to at start.
+  test('finding 4: mounts nested in a bind through a symlink swapped to /etc do not create their mount points in /etc', async () => {
+    const real = userDir('real-nest');
+    const src = userDir('src-nest');
+    const link = path.join(home, 'link-nest');
+    fs.symlinkSync(real, link);
+    fs.lchownSync(link, user.uid, user.gid);
+    const madeTmpfs = `/etc/dgh-${tag}-nest-tmpfs`;
+    const madeBind = `/etc/dgh-${tag}-nest-bind`;
+    hostFiles.push(madeTmpfs, madeBind);
+    const cname = name('4-nest');
+    containers.push(cname);
+    const created = await asUser(['create', '--name', cname, '--mount', `type=bind,source=${link},target=/x`,
+      '--tmpfs', `/x/${path.basename(madeTmpfs)}`, '--mount', `type=bind,source=${src},target=/x/${path.basename(madeBind)}`, image, 'true']);
+    if (created.code !== 0) {
+      assert.ok(!(await exists(cname)), created.stderr);
+      return;
+    }
+    const swap = await run('ln', ['-sfn', '/etc', link], { as: { uid: user.uid, gid: user.gid } });
+    assert.equal(swap.code, 0, swap.stderr);
+    const r = await asUser(['start', '-a', cname], { timeoutMs: 40_000 });
+    assert.ok(!fs.existsSync(madeTmpfs), `the --tmpfs mount point ${madeTmpfs} was created on the host (start: exit ${r.code} ${r.stderr.trim()})`);
+    assert.ok(!fs.existsSync(madeBind), `the nested bind's mount point ${madeBind} was created on the host (start: exit ${r.code} ${r.stderr.trim()})`);
+  });
+
   test('a refused HEAD gets its head and no body bytes; a request pipelined after it on the same connection gets its own answer', async () => {
     const data = await rawExchangeAs(
       served.socket,
