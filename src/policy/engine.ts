@@ -77,7 +77,9 @@ export class PolicyEngine {
     data.set('dockgate', dockgateObj);
     let policy: Policy;
     try {
-      policy = compile(sources, { v0: opts.v0, data });
+      // OPA's reading of `not f(x.missing)` (the argument is bound first, so the body fails): the
+      // same decisions as OPA for policies brought from it, and no rule that fails open on a gap.
+      policy = compile(sources, { v0: opts.v0, data, opaNegation: true });
     } catch (err) {
       throw new PolicyLoadError((err as Error).message);
     }

@@ -161,6 +161,12 @@ describe('config tunes the pack', () => {
     assert.match(d.message, /reaches \/var\/lib\/docker/);
     assert.match(d.message, /reaches \/var\/run\/docker.sock/);
   });
+  test('require-limits refuses a create that leaves the limits out (an absent field is no limit, not an undefined rule)', async () => {
+    const e = await engineWith('[rules.require-limits]\nenabled = true\n');
+    const d = await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: {} }, alice, e);
+    assert.deepEqual(d.reasons.map((r) => r.rule).sort(), ['require-limits', 'require-limits']);
+    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Memory: 1 << 26, PidsLimit: 64 } }, alice, e)).allow, true);
+  });
   test('an unknown config key is an error naming it', () => {
     assert.throws(() => parseConfig('[rules.privilegd]\nenabled = false\n', 'dg.toml'), /dg.toml: unknown setting rules.privilegd/);
     assert.throws(() => parseConfig('[rules.privileged]\nenabled = "no"\n', 'dg.toml'), /rules.privileged.enabled must be a boolean/);

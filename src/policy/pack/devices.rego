@@ -10,7 +10,7 @@ deny contains lib.violation("devices", msg, "remove --device; an admin can allow
 	some d in lib.host_config.Devices
 	lib.config.rules.devices.enabled
 	lib.applies
-	not d.PathOnHost in {p | some p in lib.config.rules.devices.allow}
+	not object.get(d, "PathOnHost", "") in {p | some p in lib.config.rules.devices.allow}
 	msg := sprintf("--device %s is refused: host devices reach past the container", [d.PathOnHost])
 }
 

@@ -121,7 +121,7 @@ deny contains lib.violation("host-config", msg, "use --mount type=bind, volume o
 	input.request.action == "container.create"
 	some m in lib.host_config.Mounts
 	enabled
-	not m.Type in {"bind", "volume", "tmpfs"}
+	not object.get(m, "Type", "") in {"bind", "volume", "tmpfs"}
 	msg := sprintf("--mount type=%v is refused: only bind, volume and tmpfs mounts", [m.Type])
 }
 

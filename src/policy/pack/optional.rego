@@ -10,7 +10,7 @@ deny contains lib.violation("require-limits", msg, "set --memory and --pids-limi
 	lib.config.rules["require-limits"].enabled
 	lib.applies
 	some field in lib.config.rules["require-limits"].fields
-	not positive(lib.host_config[field])
+	not positive(object.get(lib.host_config, field, 0))
 	msg := sprintf("HostConfig.%s must be set: containers need resource limits here", [field])
 }
 
