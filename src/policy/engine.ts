@@ -4,10 +4,11 @@
 // Fail closed: an evaluation error, a timeout, or a decision of an unexpected shape is a deny
 // whose reason is kept for the log.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, sep } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile, fromJS, parseJSON, ObjectValue, SetValue, toJS, type Policy, type Value } from '../rego/index.js';
+import { compile, fromJS, ObjectValue, SetValue, toJS, type Policy, type Value } from '../rego/index.js';
 import { loadConfig, type Config } from './config.js';
+import { CliError, loadPaths } from '../rego/cli/load.js';
 
 export interface PolicyOptions {
   /** Rego files or directories; none means the built-in pack. */
@@ -70,7 +71,7 @@ export class PolicyEngine {
     const config = await loadConfig(opts.config);
     opts.runtimeConfig?.(config);
     const sources = await readRegoSources(opts.policies?.length ? opts.policies : [builtinPackDir()]);
-    const data = await readData(opts.data ?? []);
+    const data = readData(opts.data ?? []);
     const dockgate = data.get('dockgate');
     const dockgateObj = dockgate instanceof ObjectValue ? dockgate.clone() : new ObjectValue();
     dockgateObj.set('config', fromJS(config));
@@ -217,33 +218,16 @@ async function readRegoSources(paths: string[]) {
   return Promise.all(files.map(async ({ file }) => ({ name: file, text: await readFile(file, 'utf8') })));
 }
 
-/** OPA's data loading: a file given directly merges at the root; in a directory, at its folder's path. */
-async function readData(paths: string[]): Promise<ObjectValue> {
-  let root = new ObjectValue();
-  for (const { file, base } of await listFiles(paths, ['.json', '.yaml', '.yml'])) {
-    const text = await readFile(file, 'utf8');
-    let value: Value;
-    try {
-      // yaml is loaded only when a YAML data file is given: it costs start-up time and memory.
-      value = extname(file) === '.json' ? parseJSON(text) : fromJS((await import('yaml')).parse(text));
-    } catch (err) {
-      throw new PolicyLoadError(`${file}: ${(err as Error).message}`);
-    }
-    const prefix = relative(base, dirname(file)).split(sep).filter(Boolean);
-    for (const key of [...prefix].reverse()) value = new ObjectValue().set(key, value);
-    if (!(value instanceof ObjectValue)) throw new PolicyLoadError(`${file}: data must be an object`);
-    root = mergeData(root, value, file);
+/**
+ * Data files as OPA loads them (`-d`): a file named directly merges at the root, a file in a
+ * directory at its folder's path; JSON and YAML read as OPA reads them (src/rego/cli/load.ts).
+ * Rego files among them are not policies here: --policy names those.
+ */
+function readData(paths: string[]): ObjectValue {
+  try {
+    return loadPaths(paths).data;
+  } catch (err) {
+    if (err instanceof CliError) throw new PolicyLoadError(err.message);
+    throw err;
   }
-  return root;
-}
-
-function mergeData(a: ObjectValue, b: ObjectValue, file: string): ObjectValue {
-  const out = a.clone();
-  for (const [k, v] of b.entries()) {
-    const prev = out.get(k);
-    if (prev instanceof ObjectValue && v instanceof ObjectValue) out.set(k, mergeData(prev, v, file));
-    else if (prev !== undefined) throw new PolicyLoadError(`${file}: data key ${String(k)} is defined twice`);
-    else out.set(k, v);
-  }
-  return out;
 }
