@@ -179,3 +179,13 @@ async function engineWith(toml: string): Promise<PolicyEngine> {
   (await import('node:fs')).writeFileSync(file, toml);
   return PolicyEngine.load({ config: file });
 }
+
+test('data files load as OPA loads them: a list below a folder is mounted at the folder path', async () => {
+  const fs = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'dg-data-'));
+  fs.mkdirSync(join(dir, 'fixtures'));
+  fs.writeFileSync(join(dir, 'fixtures', 'data.json'), '[1, 2]');
+  fs.writeFileSync(join(dir, 'p.rego'), 'package docker.authz\nimport rego.v1\nallow if data.fixtures[1] == 2\n');
+  const e = await PolicyEngine.load({ policies: [join(dir, 'p.rego')], data: [dir] });
+  assert.equal(e.decide({}).allow, true);
+});
