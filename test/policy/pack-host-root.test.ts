@@ -104,6 +104,17 @@ describe('a container that mounts a host path runs as the caller', () => {
     assert.deepEqual(hc.HostConfig.Binds, ['homevol:/h:nocopy', 'plain:/p', 'homevol2:/h2:ro,nocopy']);
     assert.deepEqual(hc.HostConfig.Mounts.map((m) => m.VolumeOptions?.NoCopy ?? false), [true, true, false]);
   });
+  test('nothing is mounted below a host mount: runc would make the mount point as root inside the host path', async () => {
+    refusedBy(await create({ Binds: [`${home}/x:/x`], Tmpfs: { '/x/d': '' } }), 'run-as-caller');
+    refusedBy(await create({ Binds: [`${home}/x:/x`, `${home}/y:/x/d/`] }), 'run-as-caller');
+    refusedBy(await create({ Binds: [`${home}/x:/x`], Mounts: [{ Type: 'tmpfs', Target: '/x/t' }] }), 'run-as-caller');
+    refusedBy(await create({ Binds: [`${home}/x:/x`, 'anon:/x/v'] }), 'run-as-caller');
+    refusedBy(await create({ Binds: [`${home}/x:/x`] }, { Volumes: { '/x/av': {} } }), 'run-as-caller');
+    for (const target of ['/etc', '/dev', '/sys/fs', '/']) refusedBy(await create({ Binds: [`${home}/x:${target}`] }), 'run-as-caller');
+    refusedBy(await create({ Binds: [`${home}/x:/x`, `${home}/y:/y/../x/d`] }), 'run-as-caller');
+    allowed(await create({ Binds: [`${home}/x:/x`, `${home}/y:/xy`, 'named:/n'], Tmpfs: { '/tmp': '' } }));
+    allowed(await create({ Binds: [`${home}/x:/etc/myapp`] }));
+  });
   test('no-new-privileges=false last is overridden by the rewrite', async () => {
     const d = await create({ ...bindHome, SecurityOpt: ['no-new-privileges', 'no-new-privileges=false'] });
     assert.deepEqual((d.mutated as { HostConfig: { SecurityOpt: string[] } }).HostConfig.SecurityOpt.at(-1), 'no-new-privileges');

@@ -206,3 +206,49 @@ mutations contains {"op": "add", "path": "/HostConfig/Mounts", "value": new_moun
 existing_mounts := lib.host_config.Mounts if is_array(lib.host_config.Mounts)
 
 else := []
+
+# Mount points inside a host mount: runc creates each missing mount point as root, inside whatever
+# the host path resolves to when the container starts (a symlink swapped to /etc after the create
+# puts root-owned entries there). So no other mount, and none of the ones Docker itself makes,
+# may lie below a host mount's target.
+docker_mount_points := {
+	"/proc", "/dev", "/dev/pts", "/dev/mqueue", "/dev/shm", "/dev/console", "/sys", "/sys/fs/cgroup",
+	"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/sbin/docker-init",
+}
+
+container_path(p) := trim_suffix(p, "/") if p != "/"
+
+else := p
+
+# Every container path a mount of this create uses.
+mount_targets contains container_path(t) if {
+	some spec in lib.host_config.Binds
+	parts := split(spec, ":")
+	t := parts[min([1, count(parts) - 1])]
+}
+
+mount_targets contains container_path(m.Target) if some m in lib.host_config.Mounts
+
+mount_targets contains container_path(t) if some t, _ in lib.host_config.Tmpfs
+
+mount_targets contains container_path(t) if some t, _ in object.get(lib.body, "Volumes", {})
+
+deny contains lib.violation("run-as-caller", msg, "mount the host path where nothing else is mounted below it (e.g. -v $HOME/src:/src)") if {
+	input.request.action == "container.create"
+	some m in input.BindMounts
+	enabled
+	dest := container_path(m.Destination)
+	some t in mount_targets | docker_mount_points
+	t != dest
+	lib.path_under(t, dest)
+	msg := sprintf("mounting %s at %s is refused: %s lies below it, and its mount point would be made as root inside the host path", [m.Source, dest, t])
+}
+
+deny contains lib.violation("run-as-caller", msg, "write container paths without . or .. components") if {
+	input.request.action == "container.create"
+	count(input.BindMounts) > 0
+	some t in mount_targets
+	enabled
+	regex.match(`(^|/)\.\.?(/|$)`, t)
+	msg := sprintf("the mount target %s is refused: a host mount's targets are compared as written", [t])
+}
