@@ -27,10 +27,13 @@ export function getDaemonJson(address: Address, path: string, timeoutMs = 5_000,
           else parts.push(d);
         });
         res.on('end', () => {
+          const status = res.statusCode ?? 0;
           try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString('utf8')) });
+            resolve({ status, body: JSON.parse(Buffer.concat(parts).toString('utf8')) });
           } catch {
-            reject(new Error(`daemon answer to ${path} is not JSON`));
+            // A refusal's text (dockerd answers some 404s in plain text) says nothing more than its status.
+            if (status >= 400) resolve({ status, body: null });
+            else reject(new Error(`daemon answer to ${path} is not JSON`));
           }
         });
       },

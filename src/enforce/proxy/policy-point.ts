@@ -146,7 +146,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
       const decision =
         first.mutated === undefined
           ? first.decision
-          : this.judgeMutation(await readRequest({ ...this.details(req, routed, bodyOf(first.mutated), dockerfile, undefined, held), targetObject: read.target }), first.mutated);
+          : // The rewritten body mounts the same volumes, already locked by the first reading.
+            this.judgeMutation(await readRequest({ ...this.details(req, routed, bodyOf(first.mutated), dockerfile), targetObject: read.target }), first.mutated);
       return pinTarget(decision, req.rawPath, routed, read.target);
     } catch (err) {
       return failure(err);

@@ -104,3 +104,51 @@ test('a create that would make a volume with inline options holds it alone (the 
   );
   assert.deepEqual(asked, [['plain', undefined], ['inline', true], ['noopts', false]]);
 });
+
+test('through the proxy: a create rewritten by the policy keeps the locks of its first reading, not a conflict with itself', async () => {
+  const { PolicyEngine } = await import('../../../src/policy/index.js');
+  const { PolicyDecisionPoint } = await import('../../../src/enforce/proxy/policy-point.js');
+  const { parseAddress } = await import('../../../src/enforce/proxy/upstream.js');
+  const { startInProcessProxy, rawExchange } = await import('../../harness/index.js');
+  const http = await import('node:http');
+  const fs = await import('node:fs');
+  const dir = fs.mkdtempSync('/tmp/dgv-');
+  const upstream = `${dir}/d.sock`;
+  const creates: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      res.setHeader('Content-Type', 'text/plain');
+      if (req.url?.includes('/containers/create')) {
+        creates.push(body);
+        res.statusCode = 201;
+        res.end('{"Id":"c"}');
+      } else if (req.url?.startsWith('/volumes/')) {
+        res.statusCode = 404; // as dockerd answers some look-ups: plain text
+        res.end('no such volume');
+      } else res.end(req.url === '/version' ? '{"Version":"20.10.24"}' : '{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(upstream, r));
+  // root judged as an ordinary user: the pack rewrites its host-mounting create.
+  fs.writeFileSync(`${dir}/dockgate.toml`, '[identity]\nadmins = []\n');
+  const engine = await PolicyEngine.load({ config: `${dir}/dockgate.toml` });
+  const proxy = await startInProcessProxy(upstream, new PolicyDecisionPoint(engine, { upstream: parseAddress(`unix://${upstream}`, 'upstream') }));
+  try {
+    const body = JSON.stringify({ Image: 'bb', HostConfig: { Mounts: [{ Type: 'volume', Source: 'v', Target: '/v', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/root/d' } } } }] } });
+    const answer = (await rawExchange(proxy.socket, `POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)).data.toString('latin1');
+    assert.match(answer, /^HTTP\/1.1 201 /, answer);
+    assert.equal(creates.length, 1);
+    const forwarded = JSON.parse(creates[0]!) as { User: string; HostConfig: { Mounts: { VolumeOptions: { NoCopy: boolean } }[] } };
+    assert.equal(forwarded.User, '0:0');
+    assert.equal(forwarded.HostConfig.Mounts[0]!.VolumeOptions.NoCopy, true);
+    // A look-up the daemon answers with a plain-text 404 is "no such volume", not a failure to judge.
+    const absolute = JSON.stringify({ Image: 'bb', HostConfig: { Mounts: [{ Type: 'volume', Source: '/root/x', Target: '/x' }] } });
+    const second = (await rawExchange(proxy.socket, `POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(absolute)}\r\nConnection: close\r\n\r\n${absolute}`)).data.toString('latin1');
+    assert.doesNotMatch(second, /^HTTP\/1.1 500 /, second);
+  } finally {
+    await proxy.close();
+    server.close();
+  }
+});
