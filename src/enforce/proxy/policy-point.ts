@@ -230,10 +230,9 @@ export class PolicyDecisionPoint implements DecisionPoint {
 
   /** GET /containers/{ref}/json at the daemon: the container a request acts on (null: no such container). */
   private async lookupContainer(ref: string): Promise<InputTarget | null> {
-    const answer = await getDaemonJson(this.options.upstream, `/containers/${encodeURIComponent(ref)}/json`, this.lookupTimeoutMs);
-    if (answer.status === 404) return null; // dockerd will answer the request with its own 404
-    if (answer.status !== 200) throw new Error(`container look-up for ${ref} answered ${answer.status}`);
-    return describeContainer(answer.body, (name) => this.lookupVolume(name));
+    const found = await this.lookUp(`/containers/${encodeURIComponent(ref)}/json`, `container ${ref}`);
+    // None such: dockerd will answer the request with its own 404.
+    return found === undefined ? null : describeContainer(found, (name) => this.lookupVolume(name));
   }
 
   private route(req: ProxyRequest): RoutedRequest | UnreadableRequestError {
@@ -265,19 +264,23 @@ export class PolicyDecisionPoint implements DecisionPoint {
 
   /** GET /volumes/{name} at the daemon: is this named volume a bind of a host path? */
   private async lookupVolume(name: string): Promise<VolumeInfo | undefined> {
-    const answer = await getDaemonJson(this.options.upstream, `/volumes/${encodeURIComponent(name)}`, this.lookupTimeoutMs);
-    if (answer.status === 404) return undefined; // not created yet: dockerd will make a plain volume
-    if (answer.status !== 200) throw new Error(`volume look-up for ${name} answered ${answer.status}`);
-    const v = answer.body as { Driver?: unknown; Options?: unknown };
+    const v = (await this.lookUp(`/volumes/${encodeURIComponent(name)}`, `volume ${name}`)) as { Driver?: unknown; Options?: unknown } | undefined;
+    if (v === undefined) return undefined; // not created yet: dockerd will make a plain volume
     return { Driver: String(v.Driver ?? ''), Options: (v.Options as Record<string, string> | null) ?? null };
   }
 
   /** GET /images/{name}/json at the daemon: a build's base image, for its ONBUILD triggers and ENV. */
   private async lookupImage(name: string): Promise<ImageFacts | undefined> {
-    const answer = await getDaemonJson(this.options.upstream, `/images/${encodeURIComponent(name)}/json`, this.lookupTimeoutMs);
-    if (answer.status === 404) return undefined; // dockerd would pull it: its triggers are unknown
-    if (answer.status !== 200) throw new Error(`image look-up for ${name} answered ${answer.status}`);
-    return imageFacts(answer.body);
+    const found = await this.lookUp(`/images/${encodeURIComponent(name)}/json`, `image ${name}`);
+    return found === undefined ? undefined : imageFacts(found); // missing: dockerd would pull it, its triggers unknown
+  }
+
+  /** A look-up at the daemon: the object's JSON, or undefined when the daemon has none such (404). */
+  private async lookUp(path: string, what: string): Promise<unknown> {
+    const answer = await getDaemonJson(this.options.upstream, path, this.lookupTimeoutMs);
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200) throw new Error(`${what} look-up answered ${answer.status}`);
+    return answer.body;
   }
 }
 
