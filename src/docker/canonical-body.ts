@@ -130,7 +130,8 @@ function liftTopLevelHostConfig(body: JsonObject, daemon: DaemonReading): JsonOb
     if (earlier) throw new BodyRefusedError(`keys ${JSON.stringify(earlier[0])} and ${JSON.stringify(entry[0])} in Body name the same field`);
     lifted.set(field, entry);
   }
-  if (lifted.size === 0 || !daemon.topLevelHostConfig) return lifted.size === 0 ? body : { kind: 'object', entries: kept };
+  if (lifted.size === 0) return body;
+  if (!daemon.topLevelHostConfig) return { kind: 'object', entries: kept }; // the daemon ignores them
   const hcIndex = kept.findIndex(([k]) => goFold(k) === goFold('HostConfig'));
   const inner = hcIndex < 0 ? null : kept[hcIndex]![1];
   if (inner === null) {

@@ -82,9 +82,15 @@ export interface ReadRequest {
 export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
   const body = readBody(d);
   const mounts = await mountsOf(d.routed.route.action, body.value, d.lookupVolume);
-  const ref = d.routed.route.resource.ref;
-  const target = d.targetObject !== undefined || !TARGET_ACTIONS.has(d.routed.route.action) || !d.lookupContainer || ref === null ? d.targetObject : await d.lookupContainer(ref);
+  const target = await targetOf(d);
   return { input: inputOf({ ...d, targetObject: target }, body.value, mounts), forwardBody: body.forward, target };
+}
+
+/** The container the request acts on: as given, else looked up for the actions that need it. */
+async function targetOf(d: RequestDetails): Promise<InputTarget | null | undefined> {
+  const ref = d.routed.route.resource.ref;
+  if (d.targetObject !== undefined || !TARGET_ACTIONS.has(d.routed.route.action) || !d.lookupContainer || ref === null) return d.targetObject;
+  return d.lookupContainer(ref);
 }
 
 /**
