@@ -89,8 +89,17 @@ export async function runLoad(
   stopping = true;
   await Promise.all(workers);
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] : NaN);
-  return { requests: latencies.length, seconds, rps: latencies.length / seconds, p50ms: pct(0.5), p99ms: pct(0.99), errors, sampleDelta };
+  const pct = (p: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] : NaN;
+  return {
+    requests: latencies.length,
+    seconds,
+    rps: latencies.length / seconds,
+    p50ms: pct(0.5),
+    p99ms: pct(0.99),
+    errors,
+    sampleDelta,
+  };
 }
 
 /** Opens `count` connections, sends one request on each, and leaves them open and idle. */
@@ -99,16 +108,18 @@ export async function openIdle(socket: string, count: number): Promise<net.Socke
   const batch = 100;
   for (let i = 0; i < count; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, count - i) }, () =>
-        new Promise<void>((resolve, reject) => {
-          const s = net.createConnection(socket);
-          s.on('error', reject);
-          s.on('connect', () => s.write('GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n'));
-          s.once('data', () => {
-            sockets.push(s);
-            resolve();
-          });
-        }),
+      Array.from(
+        { length: Math.min(batch, count - i) },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const s = net.createConnection(socket);
+            s.on('error', reject);
+            s.on('connect', () => s.write('GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n'));
+            s.once('data', () => {
+              sockets.push(s);
+              resolve();
+            });
+          }),
       ),
     );
   }

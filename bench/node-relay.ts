@@ -35,7 +35,13 @@ const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (
   const handle = (accepted as unknown as { _handle: unknown })._handle;
   (accepted as unknown as { _handle: unknown })._handle = null;
   accepted.destroy();
-  client = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread: relayTo(() => daemon) } as net.SocketConstructorOpts);
+  client = new net.Socket({
+    handle,
+    allowHalfOpen: true,
+    readable: true,
+    writable: true,
+    onread: relayTo(() => daemon),
+  } as net.SocketConstructorOpts);
   client.resume();
   const c = client;
   c.on('drain', () => daemon.resume());

@@ -6,15 +6,41 @@ import type { InputIdentity } from '../src/docker/input.js';
 import { PolicyEngine } from '../src/policy/index.js';
 import { fromJS } from '../src/rego/index.js';
 
-const identity: InputIdentity = { uid: 1000, gid: 1000, user: 'alice', groups: ['alice', 'gpu'], admin: false, pid: 4242, home: '/home/alice', via: 'peercred' };
+const identity: InputIdentity = {
+  uid: 1000,
+  gid: 1000,
+  user: 'alice',
+  groups: ['alice', 'gpu'],
+  admin: false,
+  pid: 4242,
+  home: '/home/alice',
+  via: 'peercred',
+};
 
 const bodies: Record<string, string> = {
-  'plain run': JSON.stringify({ Image: 'busybox', Cmd: ['echo', 'hi'], HostConfig: { NetworkMode: 'default', LogConfig: { Type: 'json-file', Config: {} } } }),
-  'hardened run': JSON.stringify({
-    Image: 'busybox', Cmd: ['sh'], User: '1000:1000', Labels: { app: 'x' },
-    HostConfig: { CapDrop: ['ALL'], ReadonlyRootfs: true, SecurityOpt: ['no-new-privileges'], Memory: 67108864, PidsLimit: 100, Binds: ['/home/alice/data:/d:ro'] },
+  'plain run': JSON.stringify({
+    Image: 'busybox',
+    Cmd: ['echo', 'hi'],
+    HostConfig: { NetworkMode: 'default', LogConfig: { Type: 'json-file', Config: {} } },
   }),
-  'privileged (denied)': JSON.stringify({ Image: 'busybox', HostConfig: { Privileged: true, Binds: ['/etc:/e'], CapAdd: ['SYS_ADMIN'] } }),
+  'hardened run': JSON.stringify({
+    Image: 'busybox',
+    Cmd: ['sh'],
+    User: '1000:1000',
+    Labels: { app: 'x' },
+    HostConfig: {
+      CapDrop: ['ALL'],
+      ReadonlyRootfs: true,
+      SecurityOpt: ['no-new-privileges'],
+      Memory: 67108864,
+      PidsLimit: 100,
+      Binds: ['/home/alice/data:/d:ro'],
+    },
+  }),
+  'privileged (denied)': JSON.stringify({
+    Image: 'busybox',
+    HostConfig: { Privileged: true, Binds: ['/etc:/e'], CapAdd: ['SYS_ADMIN'] },
+  }),
 };
 
 function percentile(sorted: number[], p: number): number {
@@ -28,7 +54,15 @@ async function main(): Promise<void> {
   console.log('built-in pack, container create (1 core, µs per decision)');
   console.log('case                    eval p50   eval p99   full p50   full p99   decisions/s');
   for (const [name, body] of Object.entries(bodies)) {
-    const { input } = await readRequest({ routed, method: 'POST', target, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(body), identity, layer: 'proxy' });
+    const { input } = await readRequest({
+      routed,
+      method: 'POST',
+      target,
+      headers: { 'Content-Type': 'application/json' },
+      body: Buffer.from(body),
+      identity,
+      layer: 'proxy',
+    });
     const value = fromJS(input);
     const evalTimes: number[] = [];
     const fullTimes: number[] = [];
@@ -40,7 +74,15 @@ async function main(): Promise<void> {
       engine.decide(value);
       evalTimes.push(performance.now() - t);
       t = performance.now();
-      const r = await readRequest({ routed, method: 'POST', target, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(body), identity, layer: 'proxy' });
+      const r = await readRequest({
+        routed,
+        method: 'POST',
+        target,
+        headers: { 'Content-Type': 'application/json' },
+        body: Buffer.from(body),
+        identity,
+        layer: 'proxy',
+      });
       engine.decide(r.input);
       fullTimes.push(performance.now() - t);
       decisions += 2;

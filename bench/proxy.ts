@@ -42,7 +42,12 @@ function processTicks(pid: number | null): [user: number, system: number] {
  * proxy), in clock ticks: /proc/stat's first line but for idle and iowait.
  */
 function machineBusyTicks(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+  const [, user, nice, system, , , irq, softirq, steal] = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   return user! + nice! + system! + irq! + softirq! + steal!;
 }
 
@@ -57,18 +62,37 @@ function rssMiB(pid: number): number {
  * as a proxy in C gets. `http`: it parses every request and answer and writes a log line for
  * each to a file, the work dockgate does but for its policy: the peer for what that costs.
  */
-async function startHaproxy(dir: string, upstream: string, mode: 'tcp' | 'http' = 'tcp'): Promise<{ socket: string; pid: number; child: ChildProcess } | null> {
+async function startHaproxy(
+  dir: string,
+  upstream: string,
+  mode: 'tcp' | 'http' = 'tcp',
+): Promise<{ socket: string; pid: number; child: ChildProcess } | null> {
   if (spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status !== 0) return null;
   const socket = path.join(dir, `h-${mode}.sock`);
   const cfg = path.join(dir, `haproxy-${mode}.cfg`);
-  const logging = mode === 'http' ? { global: ['  log stdout format raw local0'], defaults: ['  log global', '  option httplog'] } : { global: [], defaults: [] };
+  const logging =
+    mode === 'http'
+      ? { global: ['  log stdout format raw local0'], defaults: ['  log global', '  option httplog'] }
+      : { global: [], defaults: [] };
   fs.writeFileSync(
     cfg,
     [
-      'global', '  maxconn 4000', '  nbthread 1', ...logging.global,
-      'defaults', `  mode ${mode}`, ...logging.defaults,
-      '  timeout connect 5s', '  timeout client 1h', '  timeout server 1h', '  timeout tunnel 1h', '  timeout http-keep-alive 1h',
-      'listen docker', `  bind unix@${socket}`, `  server daemon unix@${upstream}`, '',
+      'global',
+      '  maxconn 4000',
+      '  nbthread 1',
+      ...logging.global,
+      'defaults',
+      `  mode ${mode}`,
+      ...logging.defaults,
+      '  timeout connect 5s',
+      '  timeout client 1h',
+      '  timeout server 1h',
+      '  timeout tunnel 1h',
+      '  timeout http-keep-alive 1h',
+      'listen docker',
+      `  bind unix@${socket}`,
+      `  server daemon unix@${upstream}`,
+      '',
     ].join('\n'),
   );
   const log = fs.openSync(path.join(dir, `haproxy-${mode}.log`), 'a');
@@ -95,16 +119,26 @@ async function startNodeRelay(dir: string, upstream: string): Promise<{ socket: 
 
 function docker(socket: string, args: string[], stdin: 'ignore' | number = 'ignore'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, stdio: [stdin, 'ignore', 'pipe'] });
+    const child = spawn('docker', args, {
+      env: { ...process.env, DOCKER_HOST: `unix://${socket}` },
+      stdio: [stdin, 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(0) : reject(new Error(`docker ${args.join(' ')}: ${err.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(0) : reject(new Error(`docker ${args.join(' ')}: ${err.trim()}`)),
+    );
   });
 }
 
 /** MB/s of `fn` moving `mb` megabytes through each target: best of `rounds`, the targets taking turns. */
-async function throughput(targets: Target[], mb: number, rounds: number, fn: (t: Target) => Promise<unknown>): Promise<number[]> {
+async function throughput(
+  targets: Target[],
+  mb: number,
+  rounds: number,
+  fn: (t: Target) => Promise<unknown>,
+): Promise<number[]> {
   const best = targets.map((t) => (t.streams === false ? NaN : 0));
   for (let round = 0; round < rounds; round++) {
     for (const [i, t] of targets.entries()) {
@@ -127,14 +161,32 @@ const rows: string[][] = [];
 function row(label: string, values: number[], unit: string, digits = 1, lowerIsBetter = false): void {
   const [direct, ...others] = values;
   const ratios = others.map((v) => (direct ? v / direct : NaN));
-  rows.push([label, unit, ...values.map((v) => fmt(v, digits)), ...ratios.map((r) => (Number.isFinite(r) ? `${fmt(r, 2)}x` : '-')), lowerIsBetter ? '(lower is better)' : '']);
+  rows.push([
+    label,
+    unit,
+    ...values.map((v) => fmt(v, digits)),
+    ...ratios.map((r) => (Number.isFinite(r) ? `${fmt(r, 2)}x` : '-')),
+    lowerIsBetter ? '(lower is better)' : '',
+  ]);
 }
 
 function printTable(targets: Target[]): void {
-  const header = ['measure', 'unit', ...targets.map((t) => t.name), ...targets.slice(1).map((t) => `${t.name}/direct`), ''];
+  const header = [
+    'measure',
+    'unit',
+    ...targets.map((t) => t.name),
+    ...targets.slice(1).map((t) => `${t.name}/direct`),
+    '',
+  ];
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  for (const r of all) process.stdout.write(r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  for (const r of all)
+    process.stdout.write(
+      r
+        .map((c, i) => (c ?? '').padEnd(widths[i]))
+        .join('  ')
+        .trimEnd() + '\n',
+    );
 }
 
 async function main(): Promise<void> {
@@ -160,7 +212,9 @@ async function main(): Promise<void> {
       { name: 'node-relay', socket: nodeRelay.socket, pid: nodeRelay.pid },
       // In mode http, HAProxy does not pass on the `Upgrade: tcp` of `docker exec -i` (dockerd answers
       // 200, the CLI gives up): it is a peer for requests only.
-      ...(haproxyHttp ? [{ name: 'haproxy-http', socket: haproxyHttp.socket, pid: haproxyHttp.pid, streams: false }] : []),
+      ...(haproxyHttp
+        ? [{ name: 'haproxy-http', socket: haproxyHttp.socket, pid: haproxyHttp.pid, streams: false }]
+        : []),
     ];
     if (!haproxy) process.stderr.write('bench: haproxy not installed; comparing direct and dockgate only\n');
 
@@ -173,7 +227,11 @@ async function main(): Promise<void> {
     // which run little or no JavaScript.
     process.stderr.write(`bench: warm-up, ${WARM_UP_SECONDS}s per target\n`);
     for (const t of targets) {
-      for (const [p, c] of [['/_ping', 32], ['/containers/json?all=1', 4], ['/_ping', 1]] as const) {
+      for (const [p, c] of [
+        ['/_ping', 32],
+        ['/containers/json?all=1', 4],
+        ['/_ping', 1],
+      ] as const) {
         const r = await runLoad(t.socket, p, c, (WARM_UP_SECONDS * 1000) / 3, 0);
         if (r.errors) throw new Error(`${r.errors} errors from ${t.name} on ${p} during warm-up`);
       }
@@ -182,13 +240,21 @@ async function main(): Promise<void> {
     // Each load point runs in ROUNDS short turns, the targets taking turns within each round,
     // and each figure is the median of its turns: this VM has bursts of noise lasting a second or
     // two, which one long turn per target put wholly on whichever target was running then.
-    for (const [p, c] of [['/_ping', 1], ['/_ping', 32], ['/containers/json?all=1', 1], ['/containers/json?all=1', 32]] as const) {
+    for (const [p, c] of [
+      ['/_ping', 1],
+      ['/_ping', 32],
+      ['/containers/json?all=1', 1],
+      ['/containers/json?all=1', 32],
+    ] as const) {
       process.stderr.write(`bench: GET ${p} c=${c}, ${ROUNDS} rounds over ${targets.map((t) => t.name).join(', ')}\n`);
       const turns: LoadResult[][] = targets.map(() => []);
       const cpu = targets.map(() => ({ user: 0, system: 0, machine: 0, requests: 0, seconds: 0 }));
       for (let round = 0; round < ROUNDS; round++) {
         for (const [i, t] of targets.entries()) {
-          const r = await runLoad(t.socket, p, c, (REQUEST_SECONDS * 1000) / ROUNDS, 200, () => [...processTicks(t.pid), machineBusyTicks()]);
+          const r = await runLoad(t.socket, p, c, (REQUEST_SECONDS * 1000) / ROUNDS, 200, () => [
+            ...processTicks(t.pid),
+            machineBusyTicks(),
+          ]);
           if (r.errors) throw new Error(`${r.errors} errors from ${t.name} on ${p}`);
           turns[i]!.push(r);
           const [user, system, machine] = r.sampleDelta as [number, number, number];
@@ -201,21 +267,60 @@ async function main(): Promise<void> {
         }
       }
       const label = `GET ${p.split('?')[0]} c=${c}`;
-      row(`${label} req/s`, turns.map((ts) => median(ts.map((r) => r.rps))), 'req/s', 0);
-      row(`${label} p50`, turns.map((ts) => median(ts.map((r) => r.p50ms))), 'ms', 3, true);
-      row(`${label} p99`, turns.map((ts) => median(ts.map((r) => r.p99ms))), 'ms', 3, true);
+      row(
+        `${label} req/s`,
+        turns.map((ts) => median(ts.map((r) => r.rps))),
+        'req/s',
+        0,
+      );
+      row(
+        `${label} p50`,
+        turns.map((ts) => median(ts.map((r) => r.p50ms))),
+        'ms',
+        3,
+        true,
+      );
+      row(
+        `${label} p99`,
+        turns.map((ts) => median(ts.map((r) => r.p99ms))),
+        'ms',
+        3,
+        true,
+      );
       // Where the CPU goes: the load generator, the daemon and the proxy share the machine's CPUs.
       // When they are all busy, requests/s through a proxy is about direct's CPU per request
       // divided by the whole path's, whatever the proxy is (see the note under the table).
       const perRequest = (ticks: number, requests: number) => (ticks * 1e6) / TICKS_PER_SECOND / requests;
-      rows.push([`${label} CPUs busy`, '%', ...cpu.map((x) => fmt((x.machine * 100) / TICKS_PER_SECOND / x.seconds / CPUS, 0)), ...cpu.slice(1).map(() => ''), '']);
-      row(`${label} machine CPU per request`, cpu.map((x) => perRequest(x.machine, x.requests)), 'µs', 1, true);
+      rows.push([
+        `${label} CPUs busy`,
+        '%',
+        ...cpu.map((x) => fmt((x.machine * 100) / TICKS_PER_SECOND / x.seconds / CPUS, 0)),
+        ...cpu.slice(1).map(() => ''),
+        '',
+      ]);
+      row(
+        `${label} machine CPU per request`,
+        cpu.map((x) => perRequest(x.machine, x.requests)),
+        'µs',
+        1,
+        true,
+      );
       // The proxy's own CPU (all its threads), and the kernel's part of it, as shares of what a
       // request costs the whole machine without a proxy.
       const direct = perRequest(cpu[0]!.machine, cpu[0]!.requests);
-      for (const [what, ticks] of [['proxy CPU', (x: (typeof cpu)[0]) => x.user + x.system], ['  of it in the kernel', (x: (typeof cpu)[0]) => x.system]] as const) {
+      for (const [what, ticks] of [
+        ['proxy CPU', (x: (typeof cpu)[0]) => x.user + x.system],
+        ['  of it in the kernel', (x: (typeof cpu)[0]) => x.system],
+      ] as const) {
         const values = cpu.slice(1).map((x) => perRequest(ticks(x), x.requests));
-        rows.push([`${label} ${what} per request`, 'µs', '-', ...values.map((v) => fmt(v)), ...values.map((v) => `${fmt(v / direct, 2)}x`), "(ratio: to direct's machine CPU)"]);
+        rows.push([
+          `${label} ${what} per request`,
+          'µs',
+          '-',
+          ...values.map((v) => fmt(v)),
+          ...values.map((v) => `${fmt(v / direct, 2)}x`),
+          "(ratio: to direct's machine CPU)",
+        ]);
       }
     }
 
@@ -224,7 +329,10 @@ async function main(): Promise<void> {
     cleanup.push(async () => fs.rmSync(work, { recursive: true, force: true }));
     const blob = path.join(work, 'blob');
     fs.writeFileSync(blob, crypto.randomBytes(STREAM_MB * 1024 * 1024));
-    const sleeper = spawnSync('docker', ['run', '-d', image, 'sleep', '600'], { env: { ...process.env, DOCKER_HOST: `unix://${daemon.socket}` }, encoding: 'utf8' }).stdout.trim();
+    const sleeper = spawnSync('docker', ['run', '-d', image, 'sleep', '600'], {
+      env: { ...process.env, DOCKER_HOST: `unix://${daemon.socket}` },
+      encoding: 'utf8',
+    }).stdout.trim();
     process.stderr.write(`bench: exec -i ${STREAM_MB} MB\n`);
     const execMBs = await throughput(targets, STREAM_MB, 3, async (t) => {
       const fd = fs.openSync(blob, 'r');
@@ -244,7 +352,9 @@ async function main(): Promise<void> {
     await docker(daemon.socket, ['import', tar, 'dockgate-bench/big:latest']);
     fs.rmSync(tar);
     process.stderr.write(`bench: docker save ${STREAM_MB} MB\n`);
-    const saveMBs = await throughput(targets, STREAM_MB, 3, (t) => docker(t.socket, ['save', 'dockgate-bench/big:latest']));
+    const saveMBs = await throughput(targets, STREAM_MB, 3, (t) =>
+      docker(t.socket, ['save', 'dockgate-bench/big:latest']),
+    );
     row(`docker save ${STREAM_MB} MB`, saveMBs, 'MB/s', 0);
 
     // Memory: 1,000 idle keep-alive connections (each has carried one request), on a fresh
@@ -254,7 +364,10 @@ async function main(): Promise<void> {
     cleanup.unshift(async () => void (await fresh.stop()));
     const freshHaproxy = haproxy ? await startHaproxy(fs.mkdtempSync('/tmp/dgh-'), daemon.socket) : null;
     if (freshHaproxy) cleanup.unshift(() => stopPid(freshHaproxy.pid, 5000));
-    const memTargets = [{ pid: fresh.pid, socket: fresh.socket }, ...(freshHaproxy ? [{ pid: freshHaproxy.pid, socket: freshHaproxy.socket }] : [])];
+    const memTargets = [
+      { pid: fresh.pid, socket: fresh.socket },
+      ...(freshHaproxy ? [{ pid: freshHaproxy.pid, socket: freshHaproxy.socket }] : []),
+    ];
     const rssStart: number[] = [];
     const rssIdle: number[] = [];
     for (const t of memTargets) {
@@ -267,14 +380,34 @@ async function main(): Promise<void> {
     }
     rows.push(['RSS fresh process', 'MiB', '-', ...rssStart.map((v) => fmt(v)), '', '']);
     rows.push(['RSS fresh + 1,000 idle connections', 'MiB', '-', ...rssIdle.map((v) => fmt(v)), '', '']);
-    rows.push(['RSS after all the load above', 'MiB', '-', fmt(afterRun), ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []), fmt(rssMiB(nodeRelay.pid)), ...(haproxyHttp ? [fmt(rssMiB(haproxyHttp.pid))] : []), '', '']);
+    rows.push([
+      'RSS after all the load above',
+      'MiB',
+      '-',
+      fmt(afterRun),
+      ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []),
+      fmt(rssMiB(nodeRelay.pid)),
+      ...(haproxyHttp ? [fmt(rssMiB(haproxyHttp.pid))] : []),
+      '',
+      '',
+    ]);
 
-    process.stdout.write(`\ndockgate proxy benchmark (${WARM_UP_SECONDS}s warm-up per target, then ${REQUEST_SECONDS}s per load point and target, median of ${ROUNDS} interleaved rounds, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${CPUS} CPUs)\n`);
+    process.stdout.write(
+      `\ndockgate proxy benchmark (${WARM_UP_SECONDS}s warm-up per target, then ${REQUEST_SECONDS}s per load point and target, median of ${ROUNDS} interleaved rounds, ${process.env.DOCKER_VERSION ?? ''}node ${process.version}, ${CPUS} CPUs)\n`,
+    );
     printTable(targets);
-    process.stdout.write(`goals: >=${GOAL_RATE}x direct req/s, p99 <=1.3x direct, >=0.95x direct stream throughput, no slower than haproxy, <=80 MiB RSS at 1,000 idle connections\n`);
-    process.stdout.write('haproxy: mode tcp, a byte relay (no parsing, no log); haproxy-http: mode http with a log line per request to a file, what dockgate does but for its policy\n');
-    process.stdout.write(`CPU: when the CPUs are all busy, a proxy keeps >=${GOAL_RATE}x of direct's req/s only if its own CPU per request is at most ${fmt(1 / GOAL_RATE - 1, 2)}x of direct's machine CPU per request (1/${GOAL_RATE} - 1)\n`);
-    process.stdout.write('node-relay: a bare Node relay (no parsing, no policy, no log; reads into reused buffers, writes straight on), the floor for a proxy written in Node\n');
+    process.stdout.write(
+      `goals: >=${GOAL_RATE}x direct req/s, p99 <=1.3x direct, >=0.95x direct stream throughput, no slower than haproxy, <=80 MiB RSS at 1,000 idle connections\n`,
+    );
+    process.stdout.write(
+      'haproxy: mode tcp, a byte relay (no parsing, no log); haproxy-http: mode http with a log line per request to a file, what dockgate does but for its policy\n',
+    );
+    process.stdout.write(
+      `CPU: when the CPUs are all busy, a proxy keeps >=${GOAL_RATE}x of direct's req/s only if its own CPU per request is at most ${fmt(1 / GOAL_RATE - 1, 2)}x of direct's machine CPU per request (1/${GOAL_RATE} - 1)\n`,
+    );
+    process.stdout.write(
+      'node-relay: a bare Node relay (no parsing, no policy, no log; reads into reused buffers, writes straight on), the floor for a proxy written in Node\n',
+    );
   } finally {
     for (const c of cleanup) await c().catch((e) => process.stderr.write(`bench: cleanup: ${(e as Error).message}\n`));
   }

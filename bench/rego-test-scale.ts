@@ -19,7 +19,14 @@ function policy(p: number): string {
   rules.push('default allow := false', '');
   rules.push('allow if count(deny) == 0', '');
   for (let i = 0; i < 8; i++) {
-    rules.push(`deny contains msg if {`, `\tsome c in input.spec.containers`, `\tc.image == "bad${i}"`, `\tmsg := sprintf("container %s: image bad${i} (rule ${i})", [c.name])`, `}`, '');
+    rules.push(
+      `deny contains msg if {`,
+      `\tsome c in input.spec.containers`,
+      `\tc.image == "bad${i}"`,
+      `\tmsg := sprintf("container %s: image bad${i} (rule ${i})", [c.name])`,
+      `}`,
+      '',
+    );
   }
   for (let i = 0; i < 6; i++) rules.push(`is_kind${i}(obj) if obj.kind == "Kind${i}"`, '');
   for (let i = 0; i < 3; i++) rules.push(`limit${i} := ${i * 100 + p}`, '');
@@ -28,7 +35,8 @@ function policy(p: number): string {
 }
 
 function tests(p: number): string {
-  const pod = (image: string): string => `{"kind": "Pod", "spec": {"containers": [{"name": "a", "image": "${image}"}]}}`;
+  const pod = (image: string): string =>
+    `{"kind": "Pod", "spec": {"containers": [{"name": "a", "image": "${image}"}]}}`;
   return [
     `package lib.k8s.p${p}_test`,
     '',
@@ -62,7 +70,9 @@ function main(): number {
       const r = spawnSync(process.execPath, [bin, 'test', dir], { encoding: 'utf8' });
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (r.status !== 0 || !/PASS: 300\/300\n$/.test(r.stdout)) {
-        process.stderr.write(`rego-test-scale: dockgate test did not pass 300/300 (exit ${r.status}):\n${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}\n`);
+        process.stderr.write(
+          `rego-test-scale: dockgate test did not pass 300/300 (exit ${r.status}):\n${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}\n`,
+        );
         return 1;
       }
     }
@@ -70,7 +80,9 @@ function main(): number {
     // The best run is the one least disturbed by other work on the machine.
     const best = times[0]!;
     const median = times[Math.floor(times.length / 2)]!;
-    process.stdout.write(`dockgate test, ${PACKAGES * 20} rules and 300 tests in ${PACKAGES * 2} files: best ${best.toFixed(0)} ms, median ${median.toFixed(0)} ms wall over ${runs} runs (limit ${LIMIT_MS} ms)\n`);
+    process.stdout.write(
+      `dockgate test, ${PACKAGES * 20} rules and 300 tests in ${PACKAGES * 2} files: best ${best.toFixed(0)} ms, median ${median.toFixed(0)} ms wall over ${runs} runs (limit ${LIMIT_MS} ms)\n`,
+    );
     return best <= LIMIT_MS ? 0 : 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -41,9 +41,21 @@ export function generatedPolicy(n = 1000): string {
 
 /** The opa-docker-authz README style at 50 rules: 0.x syntax, one HostConfig field check each. */
 export function classicPolicy(): string {
-  const fields = ['Privileged', 'PidMode', 'IpcMode', 'NetworkMode', 'UTSMode', 'UsernsMode', 'CgroupParent', 'Runtime', 'Isolation', 'OomKillDisable'];
+  const fields = [
+    'Privileged',
+    'PidMode',
+    'IpcMode',
+    'NetworkMode',
+    'UTSMode',
+    'UsernsMode',
+    'CgroupParent',
+    'Runtime',
+    'Isolation',
+    'OomKillDisable',
+  ];
   let src = 'package docker.authz\n\ndefault allow = false\n\nallow {\n\tnot deny\n}\n\n';
-  for (let i = 0; i < 49; i++) src += `deny {\n\tinput.Method == "POST"\n\tinput.Body.HostConfig.${fields[i % 10]} == "bad${i}"\n}\n\n`;
+  for (let i = 0; i < 49; i++)
+    src += `deny {\n\tinput.Method == "POST"\n\tinput.Body.HostConfig.${fields[i % 10]} == "bad${i}"\n}\n\n`;
   return src;
 }
 
@@ -59,7 +71,9 @@ function main(): void {
   const bad = parseJSON(read('create-bad.json'));
   const classic = compile([{ name: 'classic.rego', text: classicPolicy() }], { v0: true });
   const gen = compile([{ name: 'gen.rego', text: generatedPolicy() }]);
-  const genInput: Value = parseJSON('{"request": {"action": "action.7"}, "Body": {"HostConfig": {"Field7": 7, "Field3": 1}}}');
+  const genInput: Value = parseJSON(
+    '{"request": {"action": "action.7"}, "Body": {"HostConfig": {"Field7": 7, "Field3": 1}}}',
+  );
   const rows: Row[] = [
     { name: 'authz (50 rules) allow, compliant create', fig: bench(authz, 'data.docker.authz.allow', ok) },
     { name: 'authz (50 rules) allow, violating create', fig: bench(authz, 'data.docker.authz.allow', bad) },

@@ -8,7 +8,19 @@ const dockgate = (...args: string[]) => spawnSync(process.execPath, [DOCKGATE_BI
 
 test('each command prints its own flags for --help and -h, and exits 0', () => {
   for (const [command, flags] of [
-    ['serve', ['--listen', '--upstream', '--policy', '--decision-log', '--socket-mode', '--tls-ca', '--insecure-tcp', '--header-timeout']],
+    [
+      'serve',
+      [
+        '--listen',
+        '--upstream',
+        '--policy',
+        '--decision-log',
+        '--socket-mode',
+        '--tls-ca',
+        '--insecure-tcp',
+        '--header-timeout',
+      ],
+    ],
     ['eval', ['--data', '--input', '--format', '--v0-compatible']],
     ['test', ['--verbose', '--v0-compatible']],
     ['bench', ['--count', '--format']],

@@ -127,7 +127,8 @@ function parseQuery(raw: string): { first: Record<string, string>; all: Record<s
     const eq = pair.indexOf('=');
     const key = percentDecode(eq < 0 ? pair : pair.slice(0, eq), true);
     const value = percentDecode(eq < 0 ? '' : pair.slice(eq + 1), true);
-    if (key === undefined || value === undefined) throw new ApiPathError(400, 'invalid percent-encoding in query string');
+    if (key === undefined || value === undefined)
+      throw new ApiPathError(400, 'invalid percent-encoding in query string');
     if (!(key in all)) {
       all[key] = [];
       first[key] = value;

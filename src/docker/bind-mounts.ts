@@ -57,7 +57,10 @@ export async function listBindMounts(body: unknown, lookupVolume?: VolumeLookup)
 }
 
 /** Host paths (binds) and named volumes a container create body mounts. */
-export async function listMounts(body: unknown, lookupVolume?: VolumeLookup): Promise<{ binds: BindMount[]; volumes: NamedVolumeUse[] }> {
+export async function listMounts(
+  body: unknown,
+  lookupVolume?: VolumeLookup,
+): Promise<{ binds: BindMount[]; volumes: NamedVolumeUse[] }> {
   const hostConfig = field(body, 'HostConfig');
   const pending: PendingMount[] = [];
   const namedVolumes: { name: string; destination: string; readOnly: boolean; creates?: boolean }[] = [];
@@ -67,7 +70,8 @@ export async function listMounts(body: unknown, lookupVolume?: VolumeLookup): Pr
     const parsed = parseBindSpec(spec);
     if (!parsed) continue;
     if (parsed.source.startsWith('/')) pending.push({ ...parsed, via: 'bind' });
-    else if (parsed.source !== '') namedVolumes.push({ name: parsed.source, destination: parsed.destination, readOnly: parsed.readOnly });
+    else if (parsed.source !== '')
+      namedVolumes.push({ name: parsed.source, destination: parsed.destination, readOnly: parsed.readOnly });
   }
 
   for (const m of arrayOf(field(hostConfig, 'Mounts'))) {
@@ -84,7 +88,8 @@ export async function listMounts(body: unknown, lookupVolume?: VolumeLookup): Pr
       for (const p of paths) pending.push({ source: p, destination, readOnly, via: `volume:${str(source)}` });
       const inline = field(field(field(m, 'VolumeOptions'), 'DriverConfig'), 'Options');
       const creates = typeof inline === 'object' && inline !== null && Object.keys(inline).length > 0;
-      if (typeof source === 'string' && source !== '') namedVolumes.push({ name: source, destination, readOnly, creates });
+      if (typeof source === 'string' && source !== '')
+        namedVolumes.push({ name: source, destination, readOnly, creates });
     }
   }
 
@@ -92,9 +97,15 @@ export async function listMounts(body: unknown, lookupVolume?: VolumeLookup): Pr
   if (lookupVolume) {
     for (const v of namedVolumes) {
       const info = await lookupVolume(v.name, v.creates);
-      volumes.push({ Name: v.name, Driver: info?.Driver ?? '', Destination: v.destination, Exists: info !== undefined });
+      volumes.push({
+        Name: v.name,
+        Driver: info?.Driver ?? '',
+        Destination: v.destination,
+        Exists: info !== undefined,
+      });
       if (info === undefined || !isLocalDriver(info.Driver)) continue;
-      for (const p of localVolumeHostPaths(info.Options)) pending.push({ source: p, destination: v.destination, readOnly: v.readOnly, via: `volume:${v.name}` });
+      for (const p of localVolumeHostPaths(info.Options))
+        pending.push({ source: p, destination: v.destination, readOnly: v.readOnly, via: `volume:${v.name}` });
     }
   }
 
@@ -135,7 +146,13 @@ export function localVolumeHostPaths(options: unknown): string[] {
     const eq = f.indexOf('=');
     if (eq < 0) continue;
     const key = f.slice(0, eq).trim();
-    if (key === 'lowerdir' || key === 'upperdir' || key === 'workdir') paths.push(...f.slice(eq + 1).split(':').filter(Boolean));
+    if (key === 'lowerdir' || key === 'upperdir' || key === 'workdir')
+      paths.push(
+        ...f
+          .slice(eq + 1)
+          .split(':')
+          .filter(Boolean),
+      );
   }
   return paths;
 }

@@ -97,7 +97,10 @@ const endpointSettings = struct(
 export const networkingConfig = struct('', { EndpointsConfig: map(endpointSettings) });
 
 /** POST /containers/create: Config, with HostConfig and NetworkingConfig beside it. */
-export const containerCreateBody = merge(containerConfig, struct('', { HostConfig: hostConfig, NetworkingConfig: networkingConfig }));
+export const containerCreateBody = merge(
+  containerConfig,
+  struct('', { HostConfig: hostConfig, NetworkingConfig: networkingConfig }),
+);
 
 /** POST /containers/{id}/update. */
 export const containerUpdateBody = merge(resources, struct('', { RestartPolicy: restartPolicy }));
@@ -111,16 +114,23 @@ export const execCreateBody = struct(
 export const execStartBody = struct('Detach Tty ConsoleSize');
 
 /** POST /volumes/create. */
-export const volumeCreateBody = struct('Name Driver', { DriverOpts: map(), Labels: map(), ClusterVolumeSpec: struct('') });
+export const volumeCreateBody = struct('Name Driver', {
+  DriverOpts: map(),
+  Labels: map(),
+  ClusterVolumeSpec: struct(''),
+});
 
 const ipamConfig = struct('Subnet IPRange Gateway', { AuxiliaryAddresses: map() });
 /** POST /networks/create. */
-export const networkCreateBody = struct('Name CheckDuplicate Driver Scope EnableIPv4 EnableIPv6 Internal Attachable Ingress ConfigOnly', {
-  IPAM: struct('Driver', { Config: array(ipamConfig), Options: map() }),
-  ConfigFrom: struct('Network'),
-  Options: map(),
-  Labels: map(),
-});
+export const networkCreateBody = struct(
+  'Name CheckDuplicate Driver Scope EnableIPv4 EnableIPv6 Internal Attachable Ingress ConfigOnly',
+  {
+    IPAM: struct('Driver', { Config: array(ipamConfig), Options: map() }),
+    ConfigFrom: struct('Network'),
+    Options: map(),
+    Labels: map(),
+  },
+);
 
 /** POST /networks/{id}/connect and /disconnect. */
 export const networkConnectBody = struct('Container Force', { EndpointConfig: endpointSettings });

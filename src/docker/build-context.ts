@@ -119,11 +119,21 @@ export class DockerfileFinder {
       this.gunzip = createGunzip();
       this.gunzip.on('data', (c: Buffer) => this.toTar(c));
       this.gunzip.on('end', () => this.finish());
-      this.gunzip.on('error', (err) => this.fail(new BuildContextError(`build context gzip is corrupt: ${err.message}`)));
+      this.gunzip.on('error', (err) =>
+        this.fail(new BuildContextError(`build context gzip is corrupt: ${err.message}`)),
+      );
     } else {
       const magic = head.subarray(0, 6).toString('latin1');
-      if (magic.startsWith('BZh') || magic === '\xfd7zXZ\x00' || (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)) {
-        this.fail(new BuildContextError('compressed build contexts other than gzip are not accepted (send a plain or gzip tar)'));
+      if (
+        magic.startsWith('BZh') ||
+        magic === '\xfd7zXZ\x00' ||
+        (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)
+      ) {
+        this.fail(
+          new BuildContextError(
+            'compressed build contexts other than gzip are not accepted (send a plain or gzip tar)',
+          ),
+        );
         return;
       }
     }
@@ -160,7 +170,8 @@ export class DockerfileFinder {
   }
 
   private onEntry(e: TarEntry): boolean {
-    if (++this.entries > this.maxEntries) throw new BuildContextError(`build context has more than ${this.maxEntries} entries`);
+    if (++this.entries > this.maxEntries)
+      throw new BuildContextError(`build context has more than ${this.maxEntries} entries`);
     const keep = this.tree.apply(e);
     if (!keep) return false;
     this.collecting = { parts: [], done: keep };
@@ -195,9 +206,14 @@ export class DockerfileFinder {
       }
       return { path: shown, text };
     }
-    if (r.found === 'other') throw new BuildContextError(`the Dockerfile ${printable(path)} in the build context ${describe(r.path, path)} a ${r.what}, which dockgate does not read as a Dockerfile`);
+    if (r.found === 'other')
+      throw new BuildContextError(
+        `the Dockerfile ${printable(path)} in the build context ${describe(r.path, path)} a ${r.what}, which dockgate does not read as a Dockerfile`,
+      );
     if (!this.tree.keeps(r.path)) {
-      throw new BuildContextError(`the Dockerfile ${printable(path)} leads through a symlink to ${printable(r.path)}, a file dockgate did not keep (name the real file with -f)`);
+      throw new BuildContextError(
+        `the Dockerfile ${printable(path)} leads through a symlink to ${printable(r.path)}, a file dockgate did not keep (name the real file with -f)`,
+      );
     }
     return undefined;
   }
@@ -216,12 +232,15 @@ export class DockerfileFinder {
 }
 
 function describe(resolved: string, asked: string): string {
-  return rootedComponents(resolved).join('/') === rootedComponents(asked).join('/') ? 'is' : `resolves to ${printable(resolved)},`;
+  return rootedComponents(resolved).join('/') === rootedComponents(asked).join('/')
+    ? 'is'
+    : `resolves to ${printable(resolved)},`;
 }
 
 function asContextError(err: unknown): BuildContextError {
   if (err instanceof BuildContextError) return err;
-  if (err instanceof TarFormatError) return new BuildContextError(`build context is not a tar archive dockerd can read: ${err.message}`);
+  if (err instanceof TarFormatError)
+    return new BuildContextError(`build context is not a tar archive dockerd can read: ${err.message}`);
   return new BuildContextError(`build context could not be read: ${(err as Error)?.message ?? String(err)}`);
 }
 

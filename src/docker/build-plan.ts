@@ -9,7 +9,13 @@
 // (and the proxy variables are always available); ENV of the base image and of earlier
 // instructions wins over an ARG of the same name; a stage built FROM an earlier stage starts
 // from that stage's environment and runs that stage's own ONBUILD instructions.
-import { DockerfileSyntaxError, parseDockerfile, type BaseImageFacts, type DockerfileInstruction, type ParsedDockerfile } from './dockerfile.js';
+import {
+  DockerfileSyntaxError,
+  parseDockerfile,
+  type BaseImageFacts,
+  type DockerfileInstruction,
+  type ParsedDockerfile,
+} from './dockerfile.js';
 import { substitute, SubstitutionError, type Substituted } from './shell-lex.js';
 import { BuildContextError } from './context-tree.js';
 
@@ -44,7 +50,16 @@ const MAX_TRIGGER_BYTES = 64 * 1024;
 const MAX_STAGE_VARIABLE_BYTES = 1024 * 1024;
 
 /** Always available to substitution when passed as build args, declared or not (buildargs.go). */
-const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy'];
+const PROXY_ARGS = [
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'FTP_PROXY',
+  'ftp_proxy',
+  'NO_PROXY',
+  'no_proxy',
+];
 
 /** system.DefaultPathEnv("linux"): added to a stage's ENV when its base sets no PATH. */
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -59,7 +74,8 @@ export function parseBuildArgsQuery(query: string | undefined): Record<string, s
     throw new DockerfileSyntaxError('the buildargs query is not valid JSON');
   }
   if (value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new DockerfileSyntaxError('the buildargs query is not a JSON object');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new DockerfileSyntaxError('the buildargs query is not a JSON object');
   const out: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (v !== null && typeof v !== 'string') throw new DockerfileSyntaxError(`build arg ${k} is not a string`);
@@ -160,7 +176,8 @@ class Stage {
   /** Counts what the stage holds; past the bound the Dockerfile is not judged. */
   hold(bytes: number): void {
     this.variableBytes += bytes;
-    if (this.variableBytes > MAX_STAGE_VARIABLE_BYTES) throw new DockerfileSyntaxError(`the variables of one build stage grow past ${MAX_STAGE_VARIABLE_BYTES} bytes`);
+    if (this.variableBytes > MAX_STAGE_VARIABLE_BYTES)
+      throw new DockerfileSyntaxError(`the variables of one build stage grow past ${MAX_STAGE_VARIABLE_BYTES} bytes`);
   }
 
   setEnv(key: string, value: string): void {
@@ -218,7 +235,8 @@ export async function planBuild(parsed: ParsedDockerfile, options: BuildPlanOpti
     if (!stage) {
       if (ins.cmd !== 'ARG') throw new DockerfileSyntaxError(`line ${ins.line}: ${ins.cmd} cannot be used before FROM`);
       expandArg(ins, metaArgs.allAllowed(), escape, metaUnknown);
-      if (ins.expand_error) metaUnknown ??= `ARG on line ${ins.line} could not be substituted exactly (${ins.expand_error})`;
+      if (ins.expand_error)
+        metaUnknown ??= `ARG on line ${ins.line} could not be substituted exactly (${ins.expand_error})`;
       for (const [k, v] of argPairs(ins)) {
         metaArgs.allowed.set(k, v);
         meta.set(k, v);
@@ -256,7 +274,12 @@ async function beginStage(
     name = stage.substitute(raw, metaEnv, escape).word;
   } catch (err) {
     from.expand_error = (err as Error).message;
-    from.base = { name: raw, kind: 'unknown', found: false, problem: `FROM ${raw} cannot be substituted exactly (${(err as Error).message})` };
+    from.base = {
+      name: raw,
+      kind: 'unknown',
+      found: false,
+      problem: `FROM ${raw} cannot be substituted exactly (${(err as Error).message})`,
+    };
     stage.env = [DEFAULT_PATH];
     return [];
   }
@@ -268,8 +291,13 @@ async function beginStage(
   if (from.flags.platform !== undefined) {
     try {
       platform = stage.substitute(from.flags.platform, metaEnv, escape).word;
-    } catch (err) {
-      from.base = { name, kind: 'unknown', found: false, problem: `FROM --platform=${from.flags.platform} cannot be substituted exactly` };
+    } catch (_err) {
+      from.base = {
+        name,
+        kind: 'unknown',
+        found: false,
+        problem: `FROM --platform=${from.flags.platform} cannot be substituted exactly`,
+      };
       stage.env = [DEFAULT_PATH];
       return [];
     }
@@ -303,9 +331,20 @@ async function beginStage(
       problem = `the base image ${name} could not be looked up at the daemon: ${(err as Error).message}`;
     }
     if (problem) base = { name, kind: 'image', found: false, problem };
-    else if (!facts) base = { name, kind: 'image', found: false, problem: `the base image ${name} is not present at the daemon, so its ONBUILD triggers cannot be judged` };
+    else if (!facts)
+      base = {
+        name,
+        kind: 'image',
+        found: false,
+        problem: `the base image ${name} is not present at the daemon, so its ONBUILD triggers cannot be judged`,
+      };
     else if (platform !== '' && !platformMatches(platform, facts)) {
-      base = { name, kind: 'image', found: false, problem: `the base image ${name} at the daemon is ${facts.os}/${facts.architecture}, so dockerd would pull it for platform ${platform}` };
+      base = {
+        name,
+        kind: 'image',
+        found: false,
+        problem: `the base image ${name} at the daemon is ${facts.os}/${facts.architecture}, so dockerd would pull it for platform ${platform}`,
+      };
     } else {
       base = { name, kind: 'image', found: true };
       env = facts.env;
@@ -315,7 +354,8 @@ async function beginStage(
   from.base = base;
   stage.env = [...env];
   if (!stage.env.some((e) => envKey(e) === 'PATH')) stage.env.push(DEFAULT_PATH);
-  if (onbuild.length > MAX_TRIGGERS) throw new DockerfileSyntaxError(`${source} has more than ${MAX_TRIGGERS} ONBUILD triggers`);
+  if (onbuild.length > MAX_TRIGGERS)
+    throw new DockerfileSyntaxError(`${source} has more than ${MAX_TRIGGERS} ONBUILD triggers`);
   return onbuild.map((text) => trigger(text, from, source));
 }
 
@@ -333,16 +373,21 @@ function platformMatches(platform: string, facts: ImageFacts): boolean {
 
 /** One ONBUILD trigger, parsed as the builder parses it when it runs (its own escape directive). */
 function trigger(text: string, from: DockerfileInstruction, source: string): Trigger {
-  if (Buffer.byteLength(text) > MAX_TRIGGER_BYTES) throw new DockerfileSyntaxError(`an ONBUILD trigger of ${source} is longer than ${MAX_TRIGGER_BYTES} bytes`);
+  if (Buffer.byteLength(text) > MAX_TRIGGER_BYTES)
+    throw new DockerfileSyntaxError(`an ONBUILD trigger of ${source} is longer than ${MAX_TRIGGER_BYTES} bytes`);
   let parsed: ParsedDockerfile;
   try {
     parsed = parseDockerfile(text);
   } catch (err) {
-    throw new DockerfileSyntaxError(`ONBUILD trigger ${JSON.stringify(text)} of ${source} does not parse: ${(err as Error).message}`);
+    throw new DockerfileSyntaxError(
+      `ONBUILD trigger ${JSON.stringify(text)} of ${source} does not parse: ${(err as Error).message}`,
+    );
   }
-  if (parsed.instructions.length !== 1) throw new DockerfileSyntaxError(`ONBUILD trigger of ${source} should be a single expression`);
+  if (parsed.instructions.length !== 1)
+    throw new DockerfileSyntaxError(`ONBUILD trigger of ${source} should be a single expression`);
   const ins = parsed.instructions[0]!;
-  if (ins.cmd === 'ONBUILD' || ins.cmd === 'FROM' || ins.cmd === 'MAINTAINER') throw new DockerfileSyntaxError(`${ins.cmd} isn't allowed as an ONBUILD trigger (${source})`);
+  if (ins.cmd === 'ONBUILD' || ins.cmd === 'FROM' || ins.cmd === 'MAINTAINER')
+    throw new DockerfileSyntaxError(`${ins.cmd} isn't allowed as an ONBUILD trigger (${source})`);
   return { instruction: { ...ins, line: from.line, onbuild_of: source }, escape: parsed.escapeToken };
 }
 
@@ -355,7 +400,12 @@ function argPairs(ins: DockerfileInstruction): [string, string | null][] {
 }
 
 /** ARG: name and default are substituted; the words are rewritten as NAME[=VALUE]. */
-function expandArg(ins: DockerfileInstruction, env: ReadonlyMap<string, string>, escape: string, unknown: string | undefined): void {
+function expandArg(
+  ins: DockerfileInstruction,
+  env: ReadonlyMap<string, string>,
+  escape: string,
+  unknown: string | undefined,
+): void {
   const word = (w: string) => {
     if (unknown !== undefined && w.includes('$')) throw new SubstitutionError(unknown);
     return substitute(w, env, escape).word;
@@ -464,18 +514,29 @@ export async function judgedDockerfile(
 ): Promise<ParsedDockerfile & { path: string }> {
   try {
     const parsed = parseDockerfile(found.text);
-    const plan = await planBuild(parsed, { buildArgs: parseBuildArgsQuery(query.buildargs), platform: query.platform ?? '', lookupImage });
+    const plan = await planBuild(parsed, {
+      buildArgs: parseBuildArgsQuery(query.buildargs),
+      platform: query.platform ?? '',
+      lookupImage,
+    });
     return { ...plan, path: found.path };
   } catch (err) {
-    if (err instanceof DockerfileSyntaxError) throw new BuildContextError(`the Dockerfile ${found.path} cannot be built: ${err.message}`);
+    if (err instanceof DockerfileSyntaxError)
+      throw new BuildContextError(`the Dockerfile ${found.path} cannot be built: ${err.message}`);
     throw err;
   }
 }
 
 /** Reads GET /images/{name}/json as the facts a build plan needs. */
 export function imageFacts(body: unknown): ImageFacts {
-  const b = (body ?? {}) as { Config?: { Env?: unknown; OnBuild?: unknown } | null; Os?: unknown; Architecture?: unknown; Variant?: unknown };
-  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
+  const b = (body ?? {}) as {
+    Config?: { Env?: unknown; OnBuild?: unknown } | null;
+    Os?: unknown;
+    Architecture?: unknown;
+    Variant?: unknown;
+  };
+  const strings = (v: unknown): string[] =>
+    Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
   return {
     env: strings(b.Config?.Env),
     onbuild: strings(b.Config?.OnBuild),

@@ -8,7 +8,15 @@
 // So: struct keys are renamed to Docker's own field names, duplicates (after folding) are
 // refused, trailing data is refused, and the canonical text is what gets forwarded.
 import { BODY_SHAPES, TOP_LEVEL_HOST_CONFIG_FIELDS, type Shape } from './body-schema.js';
-import { isJsonObject, parseStrictJson, stringifyJson, StrictJsonError, toPlain, type JsonNode, type JsonObject } from './strict-json.js';
+import {
+  isJsonObject,
+  parseStrictJson,
+  stringifyJson,
+  StrictJsonError,
+  toPlain,
+  type JsonNode,
+  type JsonObject,
+} from './strict-json.js';
 
 export class BodyRefusedError extends Error {
   constructor(
@@ -48,7 +56,11 @@ export function hasJudgedBody(action: string): boolean {
  * Canonicalises the body of a request with a judged body. An empty body stays empty (value
  * null). Throws BodyRefusedError for bodies Go could read differently from us.
  */
-export function canonicalizeBody(action: string, raw: Buffer, daemon: DaemonReading = DOCKERD_20_READING): CanonicalBody {
+export function canonicalizeBody(
+  action: string,
+  raw: Buffer,
+  daemon: DaemonReading = DOCKERD_20_READING,
+): CanonicalBody {
   const shape = BODY_SHAPES[action];
   if (!shape) throw new Error(`no body shape for ${action}`);
   const text = raw.toString('utf8');
@@ -127,7 +139,10 @@ function liftTopLevelHostConfig(body: JsonObject, daemon: DaemonReading): JsonOb
       continue;
     }
     const earlier = lifted.get(field);
-    if (earlier) throw new BodyRefusedError(`keys ${JSON.stringify(earlier[0])} and ${JSON.stringify(entry[0])} in Body name the same field`);
+    if (earlier)
+      throw new BodyRefusedError(
+        `keys ${JSON.stringify(earlier[0])} and ${JSON.stringify(entry[0])} in Body name the same field`,
+      );
     lifted.set(field, entry);
   }
   if (lifted.size === 0) return body;
@@ -172,7 +187,9 @@ function renameCpuset(hostConfig: JsonObject): void {
   if (!hostConfig.entries.some(([k]) => k === 'CpusetCpus')) hostConfig.entries.push(['CpusetCpus', value]);
 }
 
-const TOP_LEVEL_FIELDS_MAP: ReadonlyMap<string, Shape> = new Map([...TOP_LEVEL_HOST_CONFIG_FIELDS, 'Cpuset'].map((f) => [f, { kind: 'scalar' }]));
+const TOP_LEVEL_FIELDS_MAP: ReadonlyMap<string, Shape> = new Map(
+  [...TOP_LEVEL_HOST_CONFIG_FIELDS, 'Cpuset'].map((f) => [f, { kind: 'scalar' }]),
+);
 
 const foldIndexCache = new WeakMap<ReadonlyMap<string, Shape>, Map<string, string>>();
 function fieldByFold(fields: ReadonlyMap<string, Shape>): Map<string, string> {

@@ -111,7 +111,6 @@ export class GoTarReader {
           this.state = s.pad > 0 ? { at: 'pad', remaining: s.pad } : { at: 'header' };
           this.onSpecial(s.header, data);
         }
-        continue;
       }
     }
     if (!this.ended && buf.length > 0) this.pending = Buffer.from(buf);
@@ -124,7 +123,8 @@ export class GoTarReader {
     if ((s.at === 'header' || s.at === 'second-zero') && this.pending.length === 0) {
       // io.EOF on a block boundary ends the archive cleanly, marker or not; but meta records
       // waiting for their entry mean the archive was cut short.
-      if (s.at === 'header' && (this.pax || this.longName !== undefined || this.longLink !== undefined)) throw new TarFormatError('unexpected end of the build context after an extended header');
+      if (s.at === 'header' && (this.pax || this.longName !== undefined || this.longLink !== undefined))
+        throw new TarFormatError('unexpected end of the build context after an extended header');
       this.state = { at: 'end' };
       return;
     }
@@ -257,7 +257,8 @@ function parseNumeric(b: Buffer, field: string): number {
     }
     if (x >> 63n > 0n) throw new TarFormatError(`invalid tar header: ${field} overflows`);
     const v = inv === 0xff ? -x - 1n : x;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new TarFormatError(`invalid tar header: ${field} out of range`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+      throw new TarFormatError(`invalid tar header: ${field} out of range`);
     return Number(v);
   }
   return parseOctal(b, field);
@@ -283,7 +284,14 @@ function readHeader(b: Buffer): RawHeader {
   const magic = b.subarray(257, 263).toString('latin1');
   const version = b.subarray(263, 265).toString('latin1');
   const trailer = b.subarray(508, 512).toString('latin1');
-  const format = magic === 'ustar\0' ? (trailer === 'tar\0' ? 'star' : 'ustar') : magic === 'ustar ' && version === ' \0' ? 'gnu' : 'v7';
+  const format =
+    magic === 'ustar\0'
+      ? trailer === 'tar\0'
+        ? 'star'
+        : 'ustar'
+      : magic === 'ustar ' && version === ' \0'
+        ? 'gnu'
+        : 'v7';
   const type = String.fromCharCode(b[156]!);
   let name = cString(b.subarray(0, 100));
   const linkname = cString(b.subarray(157, 257));
@@ -305,7 +313,10 @@ function readHeader(b: Buffer): RawHeader {
       // GNU keeps access and change times where USTAR has its prefix; an old Go writer put a
       // prefix there instead, and Go reads it as a prefix when the times do not parse.
       let timesParse = true;
-      for (const [from, to] of [[345, 357], [357, 369]] as const) {
+      for (const [from, to] of [
+        [345, 357],
+        [357, 369],
+      ] as const) {
         if (b[from] === 0) continue;
         try {
           parseNumeric(b.subarray(from, to), 'time');
@@ -327,8 +338,10 @@ function readHeader(b: Buffer): RawHeader {
 function goParseInt(v: string, field: string): number {
   if (!/^[+-]?[0-9]+$/.test(v)) throw new TarFormatError(`invalid tar header: PAX ${field} is not a number`);
   const n = BigInt(v);
-  if (n > 0x7fffffffffffffffn || n < -0x8000000000000000n) throw new TarFormatError(`invalid tar header: PAX ${field} out of range`);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new TarFormatError(`tar PAX ${field} too large`);
+  if (n > 0x7fffffffffffffffn || n < -0x8000000000000000n)
+    throw new TarFormatError(`invalid tar header: PAX ${field} out of range`);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER))
+    throw new TarFormatError(`tar PAX ${field} too large`);
   return Number(n);
 }
 
@@ -349,7 +362,8 @@ function parsePax(data: Buffer): Map<string, string> {
     const lenText = s.slice(0, sp);
     if (!/^[+-]?[0-9]+$/.test(lenText)) throw new TarFormatError('invalid PAX record length');
     const n = Number(lenText);
-    if (!Number.isSafeInteger(n) || n < 5 || s.length < n || sp + 1 >= n - 1) throw new TarFormatError('invalid PAX record length');
+    if (!Number.isSafeInteger(n) || n < 5 || s.length < n || sp + 1 >= n - 1)
+      throw new TarFormatError('invalid PAX record length');
     const rec = s.slice(sp + 1, n - 1);
     if (s[n - 1] !== '\n') throw new TarFormatError('invalid PAX record');
     const eq = rec.indexOf('=');
@@ -357,7 +371,8 @@ function parsePax(data: Buffer): Map<string, string> {
     const k = rec.slice(0, eq);
     const v = rec.slice(eq + 1);
     if (k === '' || k.includes('=')) throw new TarFormatError('invalid PAX record key');
-    if (['path', 'linkpath', 'uname', 'gname'].includes(k) ? v.includes('\0') : k.includes('\0')) throw new TarFormatError('invalid PAX record');
+    if (['path', 'linkpath', 'uname', 'gname'].includes(k) ? v.includes('\0') : k.includes('\0'))
+      throw new TarFormatError('invalid PAX record');
     if (k === 'GNU.sparse.offset' || k === 'GNU.sparse.numbytes') sparse.push(v);
     else records.set(k, v);
     s = s.slice(n);

@@ -99,7 +99,8 @@ export class ContextTree {
     if (parts.length === 0) {
       // The root itself. dockerd skips an entry whose cleaned name is "."; for "/" or ".." it
       // merges a directory, and anything else makes it remove the root, which fails.
-      if (!cleansToDot(e.name) && e.type !== '5') throw new BuildContextError(`build context entry ${printable(e.name)} would replace the context root`);
+      if (!cleansToDot(e.name) && e.type !== '5')
+        throw new BuildContextError(`build context entry ${printable(e.name)} would replace the context root`);
       return undefined;
     }
     checkLengths(parts, e.name);
@@ -110,10 +111,11 @@ export class ContextTree {
     const kept = this.keptNames.has(base);
     switch (e.type) {
       case '5':
-        if (!existing || existing.kind !== 'dir') this.add(parent, base, { kind: 'dir', children: new Map() });
+        if (existing?.kind !== 'dir') this.add(parent, base, { kind: 'dir', children: new Map() });
         return undefined;
       case '2':
-        if (Buffer.byteLength(e.linkname, 'latin1') > PATH_MAX || e.linkname === '') throw new BuildContextError(`build context symlink ${printable(e.name)} has an unusable target`);
+        if (Buffer.byteLength(e.linkname, 'latin1') > PATH_MAX || e.linkname === '')
+          throw new BuildContextError(`build context symlink ${printable(e.name)} has an unusable target`);
         this.add(parent, base, { kind: 'symlink', target: e.linkname });
         return undefined;
       case '1':
@@ -133,7 +135,9 @@ export class ContextTree {
         return undefined;
       default:
         // pkg/archive fails on any other type ("unhandled tar header type").
-        throw new BuildContextError(`build context entry ${printable(e.name)} has tar type ${JSON.stringify(e.type)}, which dockerd does not extract`);
+        throw new BuildContextError(
+          `build context entry ${printable(e.name)} has tar type ${JSON.stringify(e.type)}, which dockerd does not extract`,
+        );
     }
   }
 
@@ -158,7 +162,8 @@ export class ContextTree {
         stack.push({ name: c, node: undefined });
         continue;
       }
-      if (parent.kind !== 'dir') throw new BuildContextError(`the Dockerfile path ${printable(path)} goes through a file`);
+      if (parent.kind !== 'dir')
+        throw new BuildContextError(`the Dockerfile path ${printable(path)} goes through a file`);
       const child = parent.children.get(c);
       if (child?.kind === 'symlink') {
         if (child.target.startsWith('/')) stack.length = 0;
@@ -172,7 +177,11 @@ export class ContextTree {
     const node = stack.length ? stack[stack.length - 1]!.node : this.root;
     if (node === undefined) return { found: 'missing', path: where };
     if (node.kind === 'file') return { found: 'file', path: where, content: node.content };
-    return { found: 'other', path: where, what: node.kind === 'opaque' ? node.what : node.kind === 'dir' ? 'directory' : 'symlink' };
+    return {
+      found: 'other',
+      path: where,
+      what: node.kind === 'opaque' ? node.what : node.kind === 'dir' ? 'directory' : 'symlink',
+    };
   }
 
   /** Would a missing file at `path` really be missing (its name is one whose files are all kept)? */
@@ -193,7 +202,10 @@ export class ContextTree {
     let links = 0;
     let steps = 0;
     while (pending.length > 0) {
-      if (++steps > MAX_WALK_STEPS) throw new BuildContextError(`build context entry ${printable(entryName)}: its path leads through too many components`);
+      if (++steps > MAX_WALK_STEPS)
+        throw new BuildContextError(
+          `build context entry ${printable(entryName)}: its path leads through too many components`,
+        );
       const { name, fromLink } = pending.pop()!;
       if (name === '' || name === '.') continue;
       if (name === '..') {
@@ -203,7 +215,10 @@ export class ContextTree {
       const cur = stack[stack.length - 1]!;
       const child = cur.children.get(name);
       if (child === undefined) {
-        if (!create || fromLink) throw new BuildContextError(`build context entry ${printable(entryName)} lies under a symlink that leads nowhere`);
+        if (!create || fromLink)
+          throw new BuildContextError(
+            `build context entry ${printable(entryName)} lies under a symlink that leads nowhere`,
+          );
         const dir: Dir = { kind: 'dir', children: new Map() };
         this.add(cur, name, dir);
         stack.push(dir);
@@ -214,7 +229,8 @@ export class ContextTree {
         continue;
       }
       if (child.kind === 'symlink') {
-        if (++links > MAX_LINKS) throw new BuildContextError(`build context entry ${printable(entryName)}: too many levels of symbolic links`);
+        if (++links > MAX_LINKS)
+          throw new BuildContextError(`build context entry ${printable(entryName)}: too many levels of symbolic links`);
         if (child.target.startsWith('/')) stack.length = 1;
         const target = child.target.split('/');
         for (let i = target.length - 1; i >= 0; i--) pending.push({ name: target[i]!, fromLink: true });
@@ -227,15 +243,19 @@ export class ContextTree {
 
   private hardLink(parent: Dir, base: string, e: TreeEntry, kept: boolean): void {
     const targetParts = rootedComponents(e.linkname);
-    if (targetParts.length === 0) throw new BuildContextError(`build context hard link ${printable(e.name)} points at the context root`);
+    if (targetParts.length === 0)
+      throw new BuildContextError(`build context hard link ${printable(e.name)} points at the context root`);
     let targetDir: Dir;
     try {
       targetDir = this.walk(targetParts.slice(0, -1), false, e.name);
     } catch {
-      throw new BuildContextError(`build context hard link ${printable(e.name)} points at ${printable(e.linkname)}, which does not exist`);
+      throw new BuildContextError(
+        `build context hard link ${printable(e.name)} points at ${printable(e.linkname)}, which does not exist`,
+      );
     }
     const target = targetDir.children.get(targetParts[targetParts.length - 1]!);
-    if (target?.kind === 'dir') throw new BuildContextError(`build context hard link ${printable(e.name)} points at a directory`);
+    if (target?.kind === 'dir')
+      throw new BuildContextError(`build context hard link ${printable(e.name)} points at a directory`);
     // A hard link to a symlink is that symlink (link(2) does not follow it).
     if (target?.kind === 'symlink') this.add(parent, base, { kind: 'symlink', target: target.target });
     else if (kept) {
@@ -245,10 +265,14 @@ export class ContextTree {
   }
 
   private add(dir: Dir, name: string, node: Node): void {
-    if (++this.nodes > this.limits.maxNodes) throw new BuildContextError(`build context has more than ${this.limits.maxNodes} directories and symlinks`);
+    if (++this.nodes > this.limits.maxNodes)
+      throw new BuildContextError(`build context has more than ${this.limits.maxNodes} directories and symlinks`);
     if (node.kind === 'file') {
       this.keptBytes += node.content.length;
-      if (this.keptBytes > this.limits.maxKeptBytes) throw new BuildContextError(`build context holds more than ${this.limits.maxKeptBytes} bytes of files named like the Dockerfile`);
+      if (this.keptBytes > this.limits.maxKeptBytes)
+        throw new BuildContextError(
+          `build context holds more than ${this.limits.maxKeptBytes} bytes of files named like the Dockerfile`,
+        );
     }
     dir.children.set(name, node);
   }
@@ -286,10 +310,12 @@ function checkLengths(parts: string[], name: string): void {
   let total = 0;
   for (const p of parts) {
     const n = Buffer.byteLength(p, 'latin1');
-    if (n > NAME_MAX) throw new BuildContextError(`build context entry ${printable(name)} has a name longer than ${NAME_MAX} bytes`);
+    if (n > NAME_MAX)
+      throw new BuildContextError(`build context entry ${printable(name)} has a name longer than ${NAME_MAX} bytes`);
     total += n + 1;
   }
-  if (total > PATH_MAX) throw new BuildContextError(`build context entry ${printable(name)} has a path longer than ${PATH_MAX} bytes`);
+  if (total > PATH_MAX)
+    throw new BuildContextError(`build context entry ${printable(name)} has a path longer than ${PATH_MAX} bytes`);
 }
 
 /** A raw (latin1) name for a message: its UTF-8 reading, shortened. */

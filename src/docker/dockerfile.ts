@@ -98,7 +98,8 @@ interface Directives {
 }
 
 function setEscape(d: Directives, token: string): void {
-  if (token !== '`' && token !== '\\') throw new DockerfileSyntaxError(`invalid escape token '${token}' does not match \` or \\`);
+  if (token !== '`' && token !== '\\')
+    throw new DockerfileSyntaxError(`invalid escape token '${token}' does not match \` or \\`);
   d.escape = token;
   const e = token === '\\' ? '\\\\' : '`';
   // A line ends in a continuation when its last non-blank character is the escape token and is
@@ -181,7 +182,8 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   let i = 0;
   const next = (): string => {
     const l = lines[i++]!;
-    if (Buffer.byteLength(l) > MAX_LINE_BYTES) throw new DockerfileSyntaxError(`dockerfile line greater than max allowed size of ${MAX_LINE_BYTES}`);
+    if (Buffer.byteLength(l) > MAX_LINE_BYTES)
+      throw new DockerfileSyntaxError(`dockerfile line greater than max allowed size of ${MAX_LINE_BYTES}`);
     return l;
   };
   while (i < lines.length) {
@@ -199,11 +201,17 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       line += c.line;
       end = c.end;
     }
-    if (instructions.length >= MAX_INSTRUCTIONS) throw new DockerfileSyntaxError(`more than ${MAX_INSTRUCTIONS} instructions`);
+    if (instructions.length >= MAX_INSTRUCTIONS)
+      throw new DockerfileSyntaxError(`more than ${MAX_INSTRUCTIONS} instructions`);
     instructions.push(parseInstruction(line, startLine, d.escape));
   }
   if (instructions.length === 0) throw new DockerfileSyntaxError('file with no instructions');
-  return { lines: instructions.map((ins) => ins.original), instructions, directives: { ...d.seen }, escapeToken: d.escape };
+  return {
+    lines: instructions.map((ins) => ins.original),
+    instructions,
+    directives: { ...d.seen },
+    escapeToken: d.escape,
+  };
 }
 
 /**
@@ -237,7 +245,10 @@ export function parseInstruction(line: string, lineNumber: number, escape: strin
       } else {
         ins.args = splitWhitespace(args);
       }
-      if (cmd !== 'VOLUME' && ins.args.length < 2) throw new DockerfileSyntaxError(`line ${lineNumber}: ${cmd} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+      if (cmd !== 'VOLUME' && ins.args.length < 2)
+        throw new DockerfileSyntaxError(
+          `line ${lineNumber}: ${cmd} requires at least two arguments, but only one was provided. Destination could not be determined.`,
+        );
       break;
     }
     case 'RUN':
@@ -255,8 +266,10 @@ export function parseInstruction(line: string, lineNumber: number, escape: strin
     }
     case 'ARG':
       ins.args = parseWords(args, escape);
-      if (ins.args.length === 0) throw new DockerfileSyntaxError(`line ${lineNumber}: ARG requires at least one argument`);
-      for (const a of ins.args) if (a.startsWith('=')) throw new DockerfileSyntaxError(`line ${lineNumber}: ARG names can not be blank`);
+      if (ins.args.length === 0)
+        throw new DockerfileSyntaxError(`line ${lineNumber}: ARG requires at least one argument`);
+      for (const a of ins.args)
+        if (a.startsWith('=')) throw new DockerfileSyntaxError(`line ${lineNumber}: ARG names can not be blank`);
       break;
     case 'ENV':
     case 'LABEL':
@@ -281,8 +294,10 @@ export function parseInstruction(line: string, lineNumber: number, escape: strin
     case 'ONBUILD': {
       if (args === '') throw new DockerfileSyntaxError(`line ${lineNumber}: ONBUILD requires at least one argument`);
       const sub = parseInstruction(args, lineNumber, escape);
-      if (sub.cmd === 'ONBUILD') throw new DockerfileSyntaxError('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
-      if (sub.cmd === 'FROM' || sub.cmd === 'MAINTAINER') throw new DockerfileSyntaxError(`${sub.cmd} isn't allowed as an ONBUILD trigger`);
+      if (sub.cmd === 'ONBUILD')
+        throw new DockerfileSyntaxError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+      if (sub.cmd === 'FROM' || sub.cmd === 'MAINTAINER')
+        throw new DockerfileSyntaxError(`${sub.cmd} isn't allowed as an ONBUILD trigger`);
       // The image keeps the text after the keyword; it is parsed again when the trigger runs.
       ins.args = [trimmed.replace(/^[\t\n\f\r ]*ONBUILD[\t\n\f\r ]*/i, '')];
       break;
@@ -295,7 +310,8 @@ export function parseInstruction(line: string, lineNumber: number, escape: strin
 
 function checkFrom(args: string[], line: number): void {
   if (args.length === 3 && args[1]!.toLowerCase() === 'as') {
-    if (!/^[a-z][a-z0-9-_.]*$/.test(args[2]!.toLowerCase())) throw new DockerfileSyntaxError(`line ${line}: invalid name for build stage: "${args[2]}"`);
+    if (!/^[a-z][a-z0-9-_.]*$/.test(args[2]!.toLowerCase()))
+      throw new DockerfileSyntaxError(`line ${line}: invalid name for build stage: "${args[2]}"`);
     return;
   }
   if (args.length !== 1) throw new DockerfileSyntaxError(`line ${line}: FROM requires either one or three arguments`);
@@ -323,7 +339,8 @@ function parseJsonArray(s: string): string[] | undefined {
     return undefined;
   }
   if (!Array.isArray(value)) return undefined;
-  if (!value.every((v): v is string => typeof v === 'string')) throw new DockerfileSyntaxError('when using JSON array syntax, arrays must be comprised of strings only');
+  if (!value.every((v): v is string => typeof v === 'string'))
+    throw new DockerfileSyntaxError('when using JSON array syntax, arrays must be comprised of strings only');
   return value;
 }
 
@@ -414,7 +431,10 @@ function parseNameValues(rest: string, cmd: string, escape: string, line: number
   const out: string[] = [];
   for (const w of words) {
     const eq = w.indexOf('=');
-    if (eq < 0) throw new DockerfileSyntaxError(`line ${line}: Syntax error - can't find = in "${w}". Must be of the form: name=value`);
+    if (eq < 0)
+      throw new DockerfileSyntaxError(
+        `line ${line}: Syntax error - can't find = in "${w}". Must be of the form: name=value`,
+      );
     if (eq === 0) throw new DockerfileSyntaxError(`line ${line}: ${cmd} names can not be blank`);
     out.push(w.slice(0, eq), w.slice(eq + 1));
   }
@@ -450,7 +470,8 @@ function extractFlagBytes(line: string): { rest: string; flagWords: string[] } {
     if (phase === 'spaces') {
       if (pos === line.length) break;
       if (isSpaceByte(ch)) continue;
-      if (ch !== '-' || pos + 1 === line.length || line[pos + 1] !== '-') return { rest: line.slice(pos), flagWords: words };
+      if (ch !== '-' || pos + 1 === line.length || line[pos + 1] !== '-')
+        return { rest: line.slice(pos), flagWords: words };
       phase = 'word';
     }
     if (pos === line.length) {

@@ -80,7 +80,11 @@ export function buildInput(f: InputFacts): Record<string, unknown> {
   if (f.dockerfile) {
     input.dockerfile = f.dockerfile.lines;
     input.Dockerfile = f.dockerfile.lines;
-    input.build = { dockerfile_path: f.dockerfile.path, instructions: f.dockerfile.instructions, directives: f.dockerfile.directives };
+    input.build = {
+      dockerfile_path: f.dockerfile.path,
+      instructions: f.dockerfile.instructions,
+      directives: f.dockerfile.directives,
+    };
   }
   return input;
 }
@@ -102,7 +106,9 @@ export function canonicalHeaderName(name: string): string {
   let c = canonicalNames.get(name);
   if (c === undefined) {
     // Go leaves names with bytes other than letters, digits and '-' untouched.
-    c = /^[A-Za-z0-9-]+$/.test(name) ? name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, ch: string) => dash + ch.toUpperCase()) : name;
+    c = /^[A-Za-z0-9-]+$/.test(name)
+      ? name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, ch: string) => dash + ch.toUpperCase())
+      : name;
     if (canonicalNames.size >= 1024) canonicalNames.clear();
     canonicalNames.set(name, c);
   }

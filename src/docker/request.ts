@@ -2,7 +2,14 @@
 // document. Shared by every enforcement point: they differ in how requests arrive, not in
 // what a request means.
 import { ApiPathError, parseApiPath, type ApiPath } from './api-path.js';
-import { listMounts, localVolumeHostPaths, resolveHostPath, type BindMount, type NamedVolumeUse, type VolumeLookup } from './bind-mounts.js';
+import {
+  listMounts,
+  localVolumeHostPaths,
+  resolveHostPath,
+  type BindMount,
+  type NamedVolumeUse,
+  type VolumeLookup,
+} from './bind-mounts.js';
 import { BodyRefusedError, canonicalizeBody, hasJudgedBody, type DaemonReading } from './canonical-body.js';
 import type { ParsedDockerfile } from './dockerfile.js';
 import { buildInput, type InputIdentity, type InputTarget } from './input.js';
@@ -89,7 +96,8 @@ export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
 /** The container the request acts on: as given, else looked up for the actions that need it. */
 async function targetOf(d: RequestDetails): Promise<InputTarget | null | undefined> {
   const ref = d.routed.route.resource.ref;
-  if (d.targetObject !== undefined || !TARGET_ACTIONS.has(d.routed.route.action) || !d.lookupContainer || ref === null) return d.targetObject;
+  if (d.targetObject !== undefined || !TARGET_ACTIONS.has(d.routed.route.action) || !d.lookupContainer || ref === null)
+    return d.targetObject;
   return d.lookupContainer(ref);
 }
 
@@ -152,7 +160,13 @@ async function mountsOf(action: string, body: unknown, lookupVolume?: VolumeLook
     if (typeof Driver === 'string' && Driver !== '' && Driver !== 'local') return NO_MOUNTS; // the drivers rule judges the name
     const name = typeof Name === 'string' ? Name : '';
     const binds = await Promise.all(
-      localVolumeHostPaths(DriverOpts).map(async (p) => ({ Source: p, Destination: '', ReadOnly: false, Resolved: await resolveHostPath(p), Via: `volume:${name}` })),
+      localVolumeHostPaths(DriverOpts).map(async (p) => ({
+        Source: p,
+        Destination: '',
+        ReadOnly: false,
+        Resolved: await resolveHostPath(p),
+        Via: `volume:${name}`,
+      })),
     );
     return { binds, volumes: [] };
   }

@@ -176,7 +176,14 @@ function compileRoute([method, pattern, action]: RouteSpec): CompiledRoute {
     last = m.index! + m[0].length;
   }
   source += escapeRegex(pattern.slice(last));
-  return { method, pattern, regex: new RegExp(`^${source}$`, 's'), varNames, action, type: action.slice(0, action.indexOf('.')) };
+  return {
+    method,
+    pattern,
+    regex: new RegExp(`^${source}$`, 's'),
+    varNames,
+    action,
+    type: action.slice(0, action.indexOf('.')),
+  };
 }
 
 function escapeRegex(s: string): string {
@@ -190,7 +197,10 @@ const WILDCARD_ROUTES = ROUTES.filter((r) => firstLiteralSegment(r) === undefine
 const BY_FIRST_SEGMENT = new Map<string, CompiledRoute[]>();
 for (const seg of new Set(ROUTES.map(firstLiteralSegment))) {
   if (seg === undefined) continue;
-  BY_FIRST_SEGMENT.set(seg, ROUTES.filter((r) => [seg, undefined].includes(firstLiteralSegment(r))));
+  BY_FIRST_SEGMENT.set(
+    seg,
+    ROUTES.filter((r) => [seg, undefined].includes(firstLiteralSegment(r))),
+  );
 }
 
 function firstLiteralSegment(r: CompiledRoute): string | undefined {

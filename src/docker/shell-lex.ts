@@ -24,7 +24,12 @@ export interface Substituted {
 }
 
 /** Substitutes `env` (name → value, exact names as on Linux) into `word`. Throws SubstitutionError. */
-export function substitute(word: string, env: ReadonlyMap<string, string>, escape = '\\', splitWords = false): Substituted {
+export function substitute(
+  word: string,
+  env: ReadonlyMap<string, string>,
+  escape = '\\',
+  splitWords = false,
+): Substituted {
   const lexer = new Lexer(Array.from(word), env, escape, splitWords);
   const { text, words } = lexer.until(undefined);
   return { word: text, words };
@@ -108,7 +113,8 @@ class Lexer {
       } else words.addChar(c);
       text = bounded(text + c);
     }
-    if (stop !== undefined) throw new SubstitutionError(`unexpected end of statement while looking for matching ${stop}`);
+    if (stop !== undefined)
+      throw new SubstitutionError(`unexpected end of statement while looking for matching ${stop}`);
     return { text, words: words.done() };
   }
 
@@ -117,7 +123,8 @@ class Lexer {
     let out = '';
     for (;;) {
       const ch = this.next();
-      if (ch === undefined) throw new SubstitutionError('unexpected end of statement while looking for matching single-quote');
+      if (ch === undefined)
+        throw new SubstitutionError('unexpected end of statement while looking for matching single-quote');
       if (ch === "'") return out;
       out += ch;
     }
@@ -128,7 +135,8 @@ class Lexer {
     let out = '';
     for (;;) {
       const ch = this.peek();
-      if (ch === undefined) throw new SubstitutionError('unexpected end of statement while looking for matching double-quote');
+      if (ch === undefined)
+        throw new SubstitutionError('unexpected end of statement while looking for matching double-quote');
       if (ch === '"') {
         this.next();
         return out;
@@ -173,14 +181,19 @@ class Lexer {
       modifier = this.next();
     } else modifier = op;
     if (modifier !== '-' && modifier !== '+' && modifier !== '?') {
-      throw new SubstitutionError(op === ':' ? `unsupported modifier (${modifier ?? 'EOF'}) in substitution` : `unsupported substitution \${${name}${op ?? ''}...}`);
+      throw new SubstitutionError(
+        op === ':'
+          ? `unsupported modifier (${modifier ?? 'EOF'}) in substitution`
+          : `unsupported substitution \${${name}${op ?? ''}...}`,
+      );
     }
     if (++this.depth > MAX_NESTING) throw new SubstitutionError(`substitutions nested more than ${MAX_NESTING} deep`);
     let word: string;
     try {
       word = this.until('}').text;
     } catch (err) {
-      if (err instanceof SubstitutionError && this.peek() === undefined && !/nested/.test(err.message)) throw new SubstitutionError("syntax error: missing '}'");
+      if (err instanceof SubstitutionError && this.peek() === undefined && !/nested/.test(err.message))
+        throw new SubstitutionError("syntax error: missing '}'");
       throw err;
     } finally {
       this.depth--;

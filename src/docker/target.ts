@@ -35,7 +35,11 @@ export async function describeContainer(inspect: unknown, lookupVolume: VolumeLo
     else if (mount.Type === 'volume') {
       const driver = typeof mount.Driver === 'string' ? mount.Driver : '';
       if (!isLocalDriver(driver)) hostMounts = true;
-      else if (typeof mount.Name === 'string' && localVolumeHostPaths((await lookupVolume(mount.Name))?.Options).length > 0) hostMounts = true;
+      else if (
+        typeof mount.Name === 'string' &&
+        localVolumeHostPaths((await lookupVolume(mount.Name))?.Options).length > 0
+      )
+        hostMounts = true;
     } else if (mount.Type !== 'tmpfs') hostMounts = true; // npipe, cluster, ...: nothing known, so the stricter reading
     if (hostMounts) break;
   }

@@ -86,7 +86,15 @@ export class RequestLineEncoder {
       buf.set(this.prefix, at);
       at += this.prefix.length;
     }
-    if (this.middle.length > 0 && r.method === this.method && r.path === this.path && r.status === this.status && r.uid === this.uid && r.user === this.user && r.decision === this.decision) {
+    if (
+      this.middle.length > 0 &&
+      r.method === this.method &&
+      r.path === this.path &&
+      r.status === this.status &&
+      r.uid === this.uid &&
+      r.user === this.user &&
+      r.decision === this.decision
+    ) {
       buf.set(this.middle, at);
       at += this.middle.length;
     } else {

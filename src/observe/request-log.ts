@@ -54,7 +54,10 @@ class BatchingSink {
   private droppedLines = 0;
   private lastWarning = -Infinity;
 
-  constructor(readonly destination: Destination, private readonly name: string) {
+  constructor(
+    readonly destination: Destination,
+    private readonly name: string,
+  ) {
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
     liveSinks.add(this);
@@ -73,7 +76,9 @@ class BatchingSink {
     if (now - this.lastWarning < WARN_EVERY_MS) return;
     this.lastWarning = now;
     const dropped = this.droppedLines > 0 ? `; ${this.droppedLines} lines dropped so far` : '';
-    warn(`dockgate: cannot write the log (${this.name}): ${err.message}; its lines are kept to write later, up to ${MAX_UNWRITTEN / 1024 / 1024} MiB${dropped}`);
+    warn(
+      `dockgate: cannot write the log (${this.name}): ${err.message}; its lines are kept to write later, up to ${MAX_UNWRITTEN / 1024 / 1024} MiB${dropped}`,
+    );
   }
 
   write(line: string): void {
@@ -127,7 +132,9 @@ class BatchingSink {
     clearTimeout(timer);
     if (this.droppedLines > 0 || !whole) {
       const dropped = this.droppedLines > 0 ? `${this.droppedLines} lines were dropped` : '';
-      const unwritten = whole ? '' : `the lines still waiting to be written after ${CLOSE_TIMEOUT_MS / 1000} s are lost`;
+      const unwritten = whole
+        ? ''
+        : `the lines still waiting to be written after ${CLOSE_TIMEOUT_MS / 1000} s are lost`;
       warn(`dockgate: the log (${this.name}) is incomplete: ${[dropped, unwritten].filter(Boolean).join('; ')}`);
     }
   }
@@ -158,10 +165,15 @@ process.once('exit', () => {
 export function createLogger(destination: string | undefined, level = 'info'): Logger {
   const common = { contentMode: 'buffer', maxLength: MAX_UNWRITTEN } as const;
   const file =
-    destination === '-' ? pino.destination({ fd: 1, sync: false, ...common })
-      : destination ? pino.destination({ dest: destination, mkdir: true, sync: true, ...common })
+    destination === '-'
+      ? pino.destination({ fd: 1, sync: false, ...common })
+      : destination
+        ? pino.destination({ dest: destination, mkdir: true, sync: true, ...common })
         : pino.destination({ fd: 2, sync: false, ...common });
-  const sink = new BatchingSink(file as unknown as Destination, destination === '-' ? 'stdout' : destination ?? 'stderr');
+  const sink = new BatchingSink(
+    file as unknown as Destination,
+    destination === '-' ? 'stdout' : (destination ?? 'stderr'),
+  );
   const logger = pino({ level, base: undefined }, sink) as Logger;
   logger.close = () => sink.close();
   logger[REQUEST_SINK] = sink;

@@ -16,7 +16,9 @@ export async function runPolicy(values: Record<string, unknown>, positionals: st
       const id = rest[0];
       const rule = id ? findRule(id) : undefined;
       if (!rule) {
-        process.stderr.write(`dockgate: policy explain: ${id ? `no rule "${id}"` : 'name a rule'} (see: dockgate policy list)\n`);
+        process.stderr.write(
+          `dockgate: policy explain: ${id ? `no rule "${id}"` : 'name a rule'} (see: dockgate policy list)\n`,
+        );
         return 2;
       }
       process.stdout.write(
@@ -35,12 +37,17 @@ export async function runPolicy(values: Record<string, unknown>, positionals: st
       }
       await mkdir(out, { recursive: true });
       for (const f of files) await writeFile(join(out, f.name), f.text);
-      await writeFile(join(out, 'dockgate.toml'), `# dockgate config: the defaults of the built-in pack.\n${stringifyToml(DEFAULT_CONFIG)}\n`);
+      await writeFile(
+        join(out, 'dockgate.toml'),
+        `# dockgate config: the defaults of the built-in pack.\n${stringifyToml(DEFAULT_CONFIG)}\n`,
+      );
       process.stdout.write(`wrote ${files.length} policy files and dockgate.toml to ${out}\n`);
       return 0;
     }
     default:
-      process.stderr.write(`dockgate: policy: ${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'} (list, explain RULE, export [--out DIR])\n`);
+      process.stderr.write(
+        `dockgate: policy: ${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'} (list, explain RULE, export [--out DIR])\n`,
+      );
       return 2;
   }
 }

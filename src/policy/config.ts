@@ -43,13 +43,31 @@ export const DEFAULT_CONFIG: Config = {
       enabled: true,
       allow_home: true,
       allow: [],
-      forbid: ['/run/docker.sock', '/var/run/docker.sock', '/var/lib/docker', '/run/containerd', '/var/lib/containerd', '/proc', '/sys', '/dev', '/boot', '/etc'],
+      forbid: [
+        '/run/docker.sock',
+        '/var/run/docker.sock',
+        '/var/lib/docker',
+        '/run/containerd',
+        '/var/lib/containerd',
+        '/proc',
+        '/sys',
+        '/dev',
+        '/boot',
+        '/etc',
+      ],
     },
     sysctls: { enabled: true, allow: ['net.**'] },
     'run-as-caller': { enabled: true },
     'file-access': { enabled: true },
     lifecycle: { enabled: true },
-    drivers: { enabled: true, volume: ['local'], log: ['json-file', 'local', 'journald', 'none'], network: ['bridge'], ipam: ['default'], subnets: [] },
+    drivers: {
+      enabled: true,
+      volume: ['local'],
+      log: ['json-file', 'local', 'journald', 'none'],
+      network: ['bridge'],
+      ipam: ['default'],
+      subnets: [],
+    },
     'volume-options': { enabled: true },
     'host-config': { enabled: true, runtimes: ['runc'] },
     'privileged-ports': { enabled: true, lowest: 1024 },
@@ -70,7 +88,9 @@ export async function loadConfig(path: string | undefined): Promise<Config> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${path}: cannot read config: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      `${path}: cannot read config: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return parseConfig(text, path);
 }
@@ -80,7 +100,8 @@ export function parseConfig(text: string, name = 'config'): Config {
   try {
     parsed = parseToml(text) as Record<string, unknown>;
   } catch (err) {
-    if (err instanceof TomlError) throw new ConfigError(`${name}:${err.line}:${err.column}: ${err.message.split('\n')[0]}`);
+    if (err instanceof TomlError)
+      throw new ConfigError(`${name}:${err.line}:${err.column}: ${err.message.split('\n')[0]}`);
     throw err;
   }
   return mergeOver(DEFAULT_CONFIG, parsed, name, '') as Config;
@@ -93,13 +114,15 @@ function mergeOver(defaults: ConfigValue, given: unknown, file: string, key: str
     const out: Config = structuredClone(defaults);
     for (const [k, v] of Object.entries(given)) {
       const sub = key ? `${key}.${k}` : k;
-      if (!(k in defaults)) throw new ConfigError(`${file}: unknown setting ${sub}${suggest(k, Object.keys(defaults))}`);
+      if (!(k in defaults))
+        throw new ConfigError(`${file}: unknown setting ${sub}${suggest(k, Object.keys(defaults))}`);
       out[k] = mergeOver(defaults[k]!, v, file, sub);
     }
     return out;
   }
   if (Array.isArray(defaults)) {
-    if (!Array.isArray(given) || !given.every((x) => typeof x === 'string')) throw new ConfigError(`${file}: ${where} must be a list of strings`);
+    if (!Array.isArray(given) || !given.every((x) => typeof x === 'string'))
+      throw new ConfigError(`${file}: ${where} must be a list of strings`);
     return given as string[];
   }
   if (typeof given !== typeof defaults) throw new ConfigError(`${file}: ${where} must be a ${typeof defaults}`);

@@ -88,7 +88,6 @@ export class PolicyEngine {
     return new PolicyEngine(policy, config, policy.warnings, hasBuild, definesMutate(policy), opts);
   }
 
-
   /** The same input always gets the same decision (see Policy.deterministic). */
   get deterministic(): boolean {
     return this.policy.deterministic;
@@ -101,7 +100,11 @@ export class PolicyEngine {
     try {
       // One evaluation for every decision document: rules shared by allow and deny run once.
       const build = this.hasBuildPolicy && isBuild(input);
-      const [allow, deny, buildAllow] = this.policy.evalRefs(build ? DECISION_REFS_BUILD : DECISION_REFS, input, evalOpts);
+      const [allow, deny, buildAllow] = this.policy.evalRefs(
+        build ? DECISION_REFS_BUILD : DECISION_REFS,
+        input,
+        evalOpts,
+      );
       const reasons = readReasons(deny);
       let allowed = allow === true && reasons.length === 0;
       if (allowed && build && buildAllow !== true) {
@@ -136,7 +139,9 @@ export class PolicyEngine {
     if (!Array.isArray(ops)) throw new MutationError('data.dockgate.mutate must be a list of JSON Patch operations');
     let patched: Value | undefined;
     try {
-      patched = this.policy.eval('x := json.patch(input.Body, data.dockgate.mutate)', { input, strict: true, ...evalOpts })[0]?.bindings.get('x');
+      patched = this.policy
+        .eval('x := json.patch(input.Body, data.dockgate.mutate)', { input, strict: true, ...evalOpts })[0]
+        ?.bindings.get('x');
     } catch (err) {
       throw new MutationError(`data.dockgate.mutate could not be applied: ${(err as Error).message}`);
     }
@@ -160,7 +165,12 @@ const DECISION_REFS = ['data.docker.authz.allow', 'data.docker.authz.deny'];
 const DECISION_REFS_BUILD = [...DECISION_REFS, 'data.docker.build.allow'];
 
 function refuse(error: string, reasons: DenyReason[]): PolicyDecision {
-  return { allow: false, reasons, message: 'dockgate: request denied: the policy could not be evaluated (see the dockgate log)', error };
+  return {
+    allow: false,
+    reasons,
+    message: 'dockgate: request denied: the policy could not be evaluated (see the dockgate log)',
+    error,
+  };
 }
 
 function isBuild(input: Value): boolean {

@@ -1,5 +1,14 @@
 // Policy loading and decisions: the one place where requests are judged.
-export { PolicyEngine, PolicyLoadError, MutationError, formatMessage, builtinPackDir, type PolicyOptions, type PolicyDecision, type DenyReason } from './engine.js';
+export {
+  PolicyEngine,
+  PolicyLoadError,
+  MutationError,
+  formatMessage,
+  builtinPackDir,
+  type PolicyOptions,
+  type PolicyDecision,
+  type DenyReason,
+} from './engine.js';
 export { DEFAULT_CONFIG, loadConfig, parseConfig, ConfigError, type Config } from './config.js';
 export { RULES, findRule, type RuleInfo } from './catalog.js';
 export { inputIdentity } from './identity.js';

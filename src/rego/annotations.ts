@@ -2,7 +2,7 @@
 // rule. Parsed into the value `rego.metadata.rule()` / `rego.metadata.chain()` return, with
 // OPA's normalisations (scope filled in, authors and related resources as objects).
 import { yamlLib } from './lazy.js';
-import { ObjectValue, fromJS, type Value } from './value.js';
+import { type ObjectValue, fromJS, type Value } from './value.js';
 
 export function parseAnnotations(lines: string[], defaultScope: 'package' | 'rule'): Value {
   // Comment text keeps the space after '#'; YAML needs the block dedented consistently.
@@ -12,10 +12,18 @@ export function parseAnnotations(lines: string[], defaultScope: 'package' | 'rul
   const out = fromJS(raw) as ObjectValue;
   if (!out.has('scope')) out.set('scope', defaultScope);
   const authors = raw.authors;
-  if (Array.isArray(authors)) out.set('authors', authors.map((a) => fromJS(typeof a === 'string' ? author(a) : a)));
+  if (Array.isArray(authors))
+    out.set(
+      'authors',
+      authors.map((a) => fromJS(typeof a === 'string' ? author(a) : a)),
+    );
   else if (typeof authors === 'string') out.set('authors', [fromJS(author(authors))]);
   const related = raw.related_resources;
-  if (Array.isArray(related)) out.set('related_resources', related.map((r) => fromJS(typeof r === 'string' ? { ref: r } : r)));
+  if (Array.isArray(related))
+    out.set(
+      'related_resources',
+      related.map((r) => fromJS(typeof r === 'string' ? { ref: r } : r)),
+    );
   return out;
 }
 

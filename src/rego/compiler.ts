@@ -70,7 +70,6 @@ export function childNode(n: RuleNode, key: Value, create: boolean): RuleNode | 
   return c;
 }
 
-
 /** What a global name (rule in the package, import alias) stands for. */
 type Global = { root: 'data' | 'input'; path: Value[] };
 
@@ -189,7 +188,14 @@ export function compileModules(modules: Module[], opts: CompileModulesOptions = 
   checkRecursion(root);
   const nodeCount = finishNodes(root, 0);
   markPure(root);
-  return { root, modules, nodeCount, guardPaths: assignGuardSlots(root), deterministic, opaNegation: opts.opaNegation === true };
+  return {
+    root,
+    modules,
+    nodeCount,
+    guardPaths: assignGuardSlots(root),
+    deterministic,
+    opaNegation: opts.opaNegation === true,
+  };
 }
 
 /** Assigns ids and per-node evaluation facts; returns the next free id. */
@@ -270,14 +276,20 @@ export class RuleCompiler {
     const scope = new Scope(this.alloc);
     const bound = new Set<number>();
     let args: CTerm[] | undefined;
-    if (rule.args && rule.args.some((a) => !isArgPattern(a))) {
+    if (rule.args?.some((a) => !isArgPattern(a))) {
       // An argument that must be computed (a template string, a call) becomes a fresh
       // parameter checked in the body, where the vars it uses can be bound first.
       const extra: Literal[] = [];
       const params = rule.args.map((a, i) => {
         if (isArgPattern(a)) return a;
         const v: Term = { type: 'var', name: `__arg${i}__`, loc: a.loc };
-        extra.push({ type: 'expr', negated: false, with: [], loc: a.loc, term: { type: 'call', fn: ['eq'], fnTerm: { type: 'var', name: 'eq', loc: a.loc }, args: [v, a], loc: a.loc } });
+        extra.push({
+          type: 'expr',
+          negated: false,
+          with: [],
+          loc: a.loc,
+          term: { type: 'call', fn: ['eq'], fnTerm: { type: 'var', name: 'eq', loc: a.loc }, args: [v, a], loc: a.loc },
+        });
         return v;
       });
       rule = { ...rule, args: params, body: [...rule.body, ...extra] };
@@ -336,7 +348,12 @@ export class RuleCompiler {
    * query vars, and per source literal the slot capturing its value (undefined: the literal is
    * a unification/assignment, whose value is `true`).
    */
-  compileQuery(body: Literal[]): { body: CLit[]; nslots: number; vars: Map<string, number>; captures: (number | undefined)[] } {
+  compileQuery(body: Literal[]): {
+    body: CLit[];
+    nslots: number;
+    vars: Map<string, number>;
+    captures: (number | undefined)[];
+  } {
     this.alloc = { n: 0 };
     const scope = new Scope(this.alloc);
     this.prepareScope(body, scope, []);
@@ -381,7 +398,8 @@ export class RuleCompiler {
             patternNames(lit.term.args[0]!, mine);
             for (const n of mine) {
               // OPA: `:=` declares; declaring the same name twice in one body is an error.
-              if (n !== '_' && (assigned.has(n) || scope.vars.has(n))) throw compileError(`var ${n} assigned above`, lit.loc);
+              if (n !== '_' && (assigned.has(n) || scope.vars.has(n)))
+                throw compileError(`var ${n} assigned above`, lit.loc);
               assigned.add(n);
             }
             declared.push(...mine);
@@ -486,7 +504,11 @@ export class RuleCompiler {
           return this.bindOperand(x, scope, withs, one);
         case 'var':
           // A rule of the package is a data ref to OPA (bound first); a local is already a value.
-          return x.name !== '_' && scope.lookup(x.name) === undefined && (this.globals.has(x.name) || x.name === 'input' || x.name === 'data') ? this.bindOperand(x, scope, withs, one) : x;
+          return x.name !== '_' &&
+            scope.lookup(x.name) === undefined &&
+            (this.globals.has(x.name) || x.name === 'input' || x.name === 'data')
+            ? this.bindOperand(x, scope, withs, one)
+            : x;
         case 'array':
           return { ...x, items: x.items.map(one) };
         case 'set':
@@ -498,7 +520,8 @@ export class RuleCompiler {
       }
     };
     // The expression's own ref stays (`not obj[k]` tests obj[k]); its dynamic key is bound first.
-    const inTerm = (x: Term): Term => (x.type === 'ref' ? { ...x, path: x.path.map(one) } : x.type === 'var' ? x : one(x));
+    const inTerm = (x: Term): Term =>
+      x.type === 'ref' ? { ...x, path: x.path.map(one) } : x.type === 'var' ? x : one(x);
     if (t.type !== 'call') return inTerm(t);
     const name = t.fn.join('.');
     if (name === 'print' || name === 'assign') return t;
@@ -519,7 +542,12 @@ export class RuleCompiler {
     const slot = scope.declare(name);
     const v: CTerm = { k: K.Var, slot, name, vars: true, loc: x.loc };
     const eq: CallTarget = { name: 'eq', special: 'eq', hasOutput: false };
-    this.hoisted.push({ l: L.Expr, term: { k: K.Call, fn: eq, args: [v, this.term(inner, scope)], vars: true, loc: x.loc }, with: withs, loc: x.loc });
+    this.hoisted.push({
+      l: L.Expr,
+      term: { k: K.Call, fn: eq, args: [v, this.term(inner, scope)], vars: true, loc: x.loc },
+      with: withs,
+      loc: x.loc,
+    });
     return { type: 'var', name, loc: x.loc };
   }
 
@@ -557,13 +585,25 @@ export class RuleCompiler {
     const keyVar = t.path[j] as Extract<CTerm, { k: K.Var }>;
     const prefixPath = t.path.slice(0, j);
     let coll: CTerm;
-    if (t.k === K.Ref) coll = j === 0 ? t.head : mk({ k: K.Ref, head: t.head, path: prefixPath, vars: false, loc: t.loc });
+    if (t.k === K.Ref)
+      coll = j === 0 ? t.head : mk({ k: K.Ref, head: t.head, path: prefixPath, vars: false, loc: t.loc });
     else if (t.k === K.Input) coll = mk({ k: K.Input, path: prefixPath, vars: false, loc: t.loc });
     else coll = this.leaf(mk({ k: K.Data, path: prefixPath, vars: false, loc: t.loc }));
     const elem: CTerm = { k: K.Var, slot: scope.fresh(), name: '__elem', vars: true, loc: t.loc };
-    this.hoisted.push({ l: L.SomeIn, key: keyVar.name === '_' ? undefined : keyVar, value: elem, coll, with: [], loc: t.loc });
+    this.hoisted.push({
+      l: L.SomeIn,
+      key: keyVar.name === '_' ? undefined : keyVar,
+      value: elem,
+      coll,
+      with: [],
+      loc: t.loc,
+    });
     if (j === t.path.length - 1) return elem;
-    return this.hoistIterations(mk({ k: K.Ref, head: elem, path: t.path.slice(j + 1), vars: false, loc: t.loc }), scope, false);
+    return this.hoistIterations(
+      mk({ k: K.Ref, head: elem, path: t.path.slice(j + 1), vars: false, loc: t.loc }),
+      scope,
+      false,
+    );
   }
 
   private hoistSelfBinding(t: CTerm, scope: Scope): CTerm {
@@ -579,7 +619,12 @@ export class RuleCompiler {
         if ([...inPath].some((x) => plain.has(x))) {
           const v: CTerm = { k: K.Var, slot: scope.fresh(), name: '__hoisted', vars: true, loc: a.loc };
           const eq: CallTarget = { name: 'eq', special: 'eq', hasOutput: false };
-          this.hoisted.push({ l: L.Expr, term: { k: K.Call, fn: eq, args: [v, a], vars: true, loc: a.loc }, with: [], loc: a.loc });
+          this.hoisted.push({
+            l: L.Expr,
+            term: { k: K.Call, fn: eq, args: [v, a], vars: true, loc: a.loc },
+            with: [],
+            loc: a.loc,
+          });
           changed = true;
           return v;
         }
@@ -602,7 +647,12 @@ export class RuleCompiler {
 
   private withMod(w: With, scope: Scope): CWith {
     const path = termPath(w.target);
-    if (!path) throw compileError('with keyword target must reference existing input, data, or a function', w.loc, 'rego_type_error');
+    if (!path)
+      throw compileError(
+        'with keyword target must reference existing input, data, or a function',
+        w.loc,
+        'rego_type_error',
+      );
     const fnValue0 = this.fnValueTarget(w.value);
     let value: CTerm;
     if (fnValue0) value = { k: K.Const, v: null, vars: false, loc: w.loc };
@@ -613,7 +663,12 @@ export class RuleCompiler {
       const slot = scope.fresh();
       value = { k: K.Var, slot, name: '__with', vars: true, loc: w.loc };
       const eq: CallTarget = { name: 'eq', special: 'eq', hasOutput: false };
-      this.hoisted.push({ l: L.Expr, term: { k: K.Call, fn: eq, args: [value, this.term(w.value, scope)], vars: true, loc: w.loc }, with: [], loc: w.loc });
+      this.hoisted.push({
+        l: L.Expr,
+        term: { k: K.Call, fn: eq, args: [value, this.term(w.value, scope)], vars: true, loc: w.loc },
+        with: [],
+        loc: w.loc,
+      });
     } else value = this.term(w.value, scope);
     const head = path[0] as string;
     const g = this.globals.get(head);
@@ -627,12 +682,17 @@ export class RuleCompiler {
     const fnValue = fnValue0;
     if (dataPath) {
       const node = this.nodeAt(dataPath);
-      if (node && node.isFunction) return { kind: 'fn', path: dataPath, fnName: node.name, value, fnValue };
+      if (node?.isFunction) return { kind: 'fn', path: dataPath, fnName: node.name, value, fnValue };
       return { kind: 'data', path: dataPath, fnName: '', value };
     }
     // A builtin being mocked.
     const name = path.join('.');
-    if (!lookupBuiltin(name)) throw compileError(`with keyword target must reference existing input, data, or a function`, w.loc, 'rego_type_error');
+    if (!lookupBuiltin(name))
+      throw compileError(
+        `with keyword target must reference existing input, data, or a function`,
+        w.loc,
+        'rego_type_error',
+      );
     return { kind: 'fn', path: [], fnName: name, value, fnValue };
   }
 
@@ -647,7 +707,9 @@ export class RuleCompiler {
       case 'template':
         return true;
       case 'var':
-        return scope.lookup(t.name) === undefined && (t.name === 'input' || t.name === 'data' || this.globals.has(t.name));
+        return (
+          scope.lookup(t.name) === undefined && (t.name === 'input' || t.name === 'data' || this.globals.has(t.name))
+        );
       case 'array':
       case 'set':
         return t.items.some((x) => this.requiresEval(x, scope));
@@ -689,7 +751,7 @@ export class RuleCompiler {
     else if (g && g.root === 'data') dataPath = [...g.path, ...fn.slice(1)];
     if (dataPath) {
       const node = this.nodeAt(dataPath);
-      if (node && node.isFunction) {
+      if (node?.isFunction) {
         return { name: node.name, node, hasOutput: node.arity !== undefined && nargs === node.arity + 1 };
       }
       if (soft) return undefined;
@@ -758,7 +820,14 @@ export class RuleCompiler {
         if ((name === 'rego.metadata.rule' || name === 'rego.metadata.chain') && t.args.length === 0) {
           // Known at compile time: the annotations around the rule being compiled.
           const r = this.current;
-          const v = !r || !this.metadata ? (name === 'rego.metadata.rule' ? new ObjectValue() : []) : name === 'rego.metadata.rule' ? this.metadata.rule(r) : this.metadata.chain(r);
+          const v =
+            !r || !this.metadata
+              ? name === 'rego.metadata.rule'
+                ? new ObjectValue()
+                : []
+              : name === 'rego.metadata.rule'
+                ? this.metadata.rule(r)
+                : this.metadata.chain(r);
           return { k: K.Const, v, vars: false, loc };
         }
         if (t.args.length === 0) {
@@ -769,7 +838,13 @@ export class RuleCompiler {
         const target = this.resolveCall(t.fn, t.args.length, loc)!;
         const args = t.args.map((a) => this.term(a, scope));
         const arity = target.builtin?.arity ?? target.node?.arity;
-        if (!target.special && target.name !== 'print' && arity !== undefined && args.length !== arity && args.length !== arity + 1) {
+        if (
+          !target.special &&
+          target.name !== 'print' &&
+          arity !== undefined &&
+          args.length !== arity &&
+          args.length !== arity + 1
+        ) {
           throw compileError(`${target.name}: arity mismatch`, loc, 'rego_type_error');
         }
         return mk({ k: K.Call, fn: target, args, vars: false, loc });
@@ -784,7 +859,14 @@ export class RuleCompiler {
       }
       case 'objcomp': {
         const { scope: s, lits } = this.nested(t.body, scope, [t.key, t.value]);
-        return mk({ k: K.ObjComp, key: this.term(t.key, s), value: this.term(t.value, s), body: lits, vars: false, loc });
+        return mk({
+          k: K.ObjComp,
+          key: this.term(t.key, s),
+          value: this.term(t.value, s),
+          body: lits,
+          vars: false,
+          loc,
+        });
       }
       case 'template': {
         const parts = t.parts.map((p) => (typeof p === 'string' ? p : this.term(p, scope)));
@@ -793,7 +875,14 @@ export class RuleCompiler {
           if (!w) return;
           partLits ??= [];
           const term = parts[i] as CTerm;
-          partLits[i] = { l: L.Expr, term, with: w.map((x) => this.withMod(x, scope)), loc: term.loc, capture: scope.fresh(), keepFalse: true };
+          partLits[i] = {
+            l: L.Expr,
+            term,
+            with: w.map((x) => this.withMod(x, scope)),
+            loc: term.loc,
+            capture: scope.fresh(),
+            keepFalse: true,
+          };
         });
         return mk({ k: K.Template, parts, partLits, vars: false, loc });
       }
@@ -815,7 +904,9 @@ export class RuleCompiler {
 
   private globalRef(g: Global, path: CTerm[], loc: Loc): CTerm {
     const prefix: CTerm[] = g.path.map((v) => ({ k: K.Const, v, vars: false, loc }));
-    return this.leaf(mk({ k: g.root === 'data' ? K.Data : K.Input, path: [...prefix, ...path], vars: false, loc } as CTerm));
+    return this.leaf(
+      mk({ k: g.root === 'data' ? K.Data : K.Input, path: [...prefix, ...path], vars: false, loc } as CTerm),
+    );
   }
 
   /**
@@ -846,13 +937,15 @@ function mk(t: CTerm): CTerm {
   switch (t.k) {
     case K.Array: {
       const vars = t.items.some((x) => x.vars);
-      if (!vars && t.items.every((x) => x.k === K.Const)) return { k: K.Const, v: t.items.map((x) => (x as { v: Value }).v), vars: false, loc: t.loc };
+      if (!vars && t.items.every((x) => x.k === K.Const))
+        return { k: K.Const, v: t.items.map((x) => (x as { v: Value }).v), vars: false, loc: t.loc };
       t.vars = vars;
       return t;
     }
     case K.Set: {
       const vars = t.items.some((x) => x.vars);
-      if (!vars && t.items.every((x) => x.k === K.Const)) return { k: K.Const, v: SetValue.from(t.items.map((x) => (x as { v: Value }).v)), vars: false, loc: t.loc };
+      if (!vars && t.items.every((x) => x.k === K.Const))
+        return { k: K.Const, v: SetValue.from(t.items.map((x) => (x as { v: Value }).v)), vars: false, loc: t.loc };
       t.vars = vars;
       return t;
     }
@@ -926,7 +1019,11 @@ function termNames(t: Term, out: string[]): void {
  * name or a local of an enclosing scope (not `_`, not a var first seen inside the negation),
  * and `t` has no comprehension (its body has vars of its own).
  */
-function boundOutside(t: Term, scope: { lookup(name: string): number | undefined }, globals: Map<string, unknown>): boolean {
+function boundOutside(
+  t: Term,
+  scope: { lookup(name: string): number | undefined },
+  globals: Map<string, unknown>,
+): boolean {
   switch (t.type) {
     case 'scalar':
       return true;
@@ -974,4 +1071,3 @@ function patternNames(t: Term, out: string[]): void {
   else if (t.type === 'array') for (const x of t.items) patternNames(x, out);
   else if (t.type === 'object') for (const [, v] of t.entries) patternNames(v, out);
 }
-

@@ -50,7 +50,11 @@ export class RegoErrors extends RegoError {
 export function compileError(
   msg: string,
   loc: { file: string; line: number; col: number },
-  code: 'rego_compile_error' | 'rego_unsafe_var_error' | 'rego_recursion_error' | 'rego_type_error' = 'rego_compile_error',
+  code:
+    | 'rego_compile_error'
+    | 'rego_unsafe_var_error'
+    | 'rego_recursion_error'
+    | 'rego_type_error' = 'rego_compile_error',
 ): RegoError {
   return new RegoError(code, msg, loc.file, loc.line, loc.col);
 }

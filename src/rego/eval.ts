@@ -11,7 +11,24 @@ import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, t
 import { ObjectValue, SetValue, equal, formatRego, hashKey, type Value } from './value.js';
 import { QueryContext } from './context.js';
 import { dataGet, getKey, isPrefix, mergeObjects, pathEqual, setPath } from './doc.js';
-import { BUSY, FAST_ASSIGN, FAST_DESTRUCTURE, FAST_NONE, FAST_NOT, FAST_SOMEIN, MULTI, UNDEF, isConst, makeOne, noElements, stepsOf, type Step, type Frame, type One, type OneFn } from './fastpath.js';
+import {
+  BUSY,
+  FAST_ASSIGN,
+  FAST_DESTRUCTURE,
+  FAST_NONE,
+  FAST_NOT,
+  FAST_SOMEIN,
+  MULTI,
+  UNDEF,
+  isConst,
+  makeOne,
+  noElements,
+  stepsOf,
+  type Step,
+  type Frame,
+  type One,
+  type OneFn,
+} from './fastpath.js';
 
 type Cont = () => boolean;
 type VCont = (v: Value) => boolean;
@@ -46,7 +63,13 @@ export interface SharedValues {
 
 /** A fresh SharedValues for a data document. */
 export function sharedValues(data: Value, strict: boolean, nodeCount: number): SharedValues {
-  return { data, strict, values: new Array(nodeCount), baseAt: new Array(nodeCount), dataEmpty: data instanceof ObjectValue && data.size === 0 };
+  return {
+    data,
+    strict,
+    values: new Array(nodeCount),
+    baseAt: new Array(nodeCount),
+    dataEmpty: data instanceof ObjectValue && data.size === 0,
+  };
 }
 
 /** Guard value not read yet for the current input. */
@@ -90,7 +113,13 @@ export class Evaluator {
    * shared: the values kept across queries on this data document (see purity.ts); maxSteps and
    * deadline (ms since the epoch): 0 for none.
    */
-  reset(input: Value | undefined, shared: SharedValues, print: ((msg: string) => void) | undefined, maxSteps: number, deadline: number): void {
+  reset(
+    input: Value | undefined,
+    shared: SharedValues,
+    print: ((msg: string) => void) | undefined,
+    maxSteps: number,
+    deadline: number,
+  ): void {
     this.overrides = NO_OVERRIDES;
     this.mocks = undefined;
     this.steps = 0;
@@ -176,8 +205,15 @@ export class Evaluator {
 
   private checkLimits(loc: Loc): void {
     const s = this.steps;
-    if (this.maxSteps && s > this.maxSteps) throw new RegoError('eval_budget_error', `evaluation exceeded the step budget of ${this.maxSteps}`, loc.file, loc.line);
-    if (this.deadline && (s & 1023) === 0 && Date.now() > this.deadline) throw new RegoError('eval_cancel_error', 'evaluation deadline exceeded', loc.file, loc.line);
+    if (this.maxSteps && s > this.maxSteps)
+      throw new RegoError(
+        'eval_budget_error',
+        `evaluation exceeded the step budget of ${this.maxSteps}`,
+        loc.file,
+        loc.line,
+      );
+    if (this.deadline && (s & 1023) === 0 && Date.now() > this.deadline)
+      throw new RegoError('eval_cancel_error', 'evaluation deadline exceeded', loc.file, loc.line);
     this.check = this.nextCheck(s);
   }
 
@@ -339,7 +375,8 @@ export class Evaluator {
     if (key === undefined) return MULTI;
     const coll = lit.fn!(this, f);
     if (coll === MULTI) return MULTI;
-    if ((typeof key === 'string' || typeof key === 'number') && (coll instanceof ObjectValue || Array.isArray(coll))) return getKey(coll, key);
+    if ((typeof key === 'string' || typeof key === 'number') && (coll instanceof ObjectValue || Array.isArray(coll)))
+      return getKey(coll, key);
     // Nothing to enumerate (undefined, a scalar, an empty collection): no solution either way.
     return noElements(coll) ? undefined : MULTI;
   }
@@ -379,16 +416,32 @@ export class Evaluator {
         // Common shape: `some x in coll` / `some k, v in coll` with fresh vars and one collection.
         const vt = lit.value;
         const kt = lit.key;
-        if (vt.k === K.Var && f[vt.slot] === undefined && (!kt || (kt.k === K.Var && kt.slot !== vt.slot && f[kt.slot] === undefined))) {
+        if (
+          vt.k === K.Var &&
+          f[vt.slot] === undefined &&
+          (!kt || (kt.k === K.Var && kt.slot !== vt.slot && f[kt.slot] === undefined))
+        ) {
           const coll = this.one(lit.coll, f);
-          if (coll !== MULTI) return coll === undefined ? false : this.eachBinding(coll, kt ? kt.slot : -1, vt.slot, f, k);
+          if (coll !== MULTI)
+            return coll === undefined ? false : this.eachBinding(coll, kt ? kt.slot : -1, vt.slot, f, k);
         }
         // `some k, v in coll` with k already bound (e.g. by an earlier loop) and v fresh: the one
         // entry at k is looked up, not found by unifying k with every key of coll.
-        if (kt && vt.k === K.Var && f[vt.slot] === undefined && kt.k === K.Var && kt.slot !== vt.slot && f[kt.slot] !== undefined) {
+        if (
+          kt &&
+          vt.k === K.Var &&
+          f[vt.slot] === undefined &&
+          kt.k === K.Var &&
+          kt.slot !== vt.slot &&
+          f[kt.slot] !== undefined
+        ) {
           const key = f[kt.slot]!;
           const coll = this.one(lit.coll, f);
-          if (coll !== MULTI && (typeof key === 'string' || typeof key === 'number') && (coll instanceof ObjectValue || Array.isArray(coll))) {
+          if (
+            coll !== MULTI &&
+            (typeof key === 'string' || typeof key === 'number') &&
+            (coll instanceof ObjectValue || Array.isArray(coll))
+          ) {
             const v = getKey(coll, key);
             if (v === undefined) return false;
             f[vt.slot] = v;
@@ -399,10 +452,12 @@ export class Evaluator {
             }
           }
         }
-        return this.term(lit.coll, f, (coll) => this.iterate(coll, (key, val) => {
-          if (lit.key) return this.unifyValue(lit.key, key, f, () => this.unifyValue(lit.value, val, f, k));
-          return this.unifyValue(lit.value, val, f, k);
-        }));
+        return this.term(lit.coll, f, (coll) =>
+          this.iterate(coll, (key, val) => {
+            if (lit.key) return this.unifyValue(lit.key, key, f, () => this.unifyValue(lit.value, val, f, k));
+            return this.unifyValue(lit.value, val, f, k);
+          }),
+        );
       }
       case L.Every:
         return this.term(lit.domain, f, (dom) => {
@@ -509,7 +564,9 @@ export class Evaluator {
         vals.push(v);
         return false;
       });
-      parts.push(vals.length === 0 ? '<undefined>' : vals.map((v) => (typeof v === 'string' ? v : formatRego(v))).join(', '));
+      parts.push(
+        vals.length === 0 ? '<undefined>' : vals.map((v) => (typeof v === 'string' ? v : formatRego(v))).join(', '),
+      );
     }
     this.ctx.print(parts.join(' '));
     return k();
@@ -540,7 +597,8 @@ export class Evaluator {
     lit.with.forEach((w: CWith, i) => {
       const v = values[i]!;
       if (w.kind === 'input') input = w.path.length === 0 ? v : setPath(input, w.path, v);
-      else if (w.kind === 'data') overrides = [...overrides.filter((o) => !isPrefix(w.path, o.path)), { path: w.path, value: v }];
+      else if (w.kind === 'data')
+        overrides = [...overrides.filter((o) => !isPrefix(w.path, o.path)), { path: w.path, value: v }];
       else {
         mocks = new Map(mocks ?? []);
         mocks.set(w.fnName, w.fnValue ? { target: w.fnValue } : { value: v });
@@ -713,7 +771,8 @@ export class Evaluator {
           this.each(t.key, f, (key) =>
             this.each(t.value, f, (val) => {
               const prev = out.get(key);
-              if (prev !== undefined && !equal(prev, val)) throw this.err('eval_conflict_error', 'object keys must be unique', t.loc);
+              if (prev !== undefined && !equal(prev, val))
+                throw this.err('eval_conflict_error', 'object keys must be unique', t.loc);
               out.set(key, val);
               return false;
             }),
@@ -884,7 +943,11 @@ export class Evaluator {
       if (ov) return this.walk(ov.value, path, i + 1, f, k);
       const child: RuleNode | undefined = node ? node.children.get(hashKey(key)) : undefined;
       const cbase: Value | undefined = base === undefined ? undefined : getKey(base, key);
-      if (child && (child.rules.length > 0 || child.defaultRule || child.isFunction) && !this.overrides.some((o) => isPrefix(keys, o.path) && o.path.length > keys.length)) {
+      if (
+        child &&
+        (child.rules.length > 0 || child.defaultRule || child.isFunction) &&
+        !this.overrides.some((o) => isPrefix(keys, o.path) && o.path.length > keys.length)
+      ) {
         const v = this.evalNode(child, cbase);
         return v === undefined ? false : this.walk(v, path, i + 1, f, k);
       }
@@ -899,7 +962,8 @@ export class Evaluator {
     let v: Value | undefined = node ? this.evalNode(node, base) : base;
     // Apply overrides below this point.
     for (const o of this.overrides) {
-      if (o.path.length > keys.length && isPrefix(keys, o.path)) v = setPath(v ?? new ObjectValue(), o.path.slice(keys.length), o.value);
+      if (o.path.length > keys.length && isPrefix(keys, o.path))
+        v = setPath(v ?? new ObjectValue(), o.path.slice(keys.length), o.value);
     }
     return v === undefined ? false : this.walk(v, path, i, f, k);
   }
@@ -948,7 +1012,8 @@ export class Evaluator {
         // Rules whose index guards fail add nothing: when no rule is left (a request no rule
         // of the set is about), the set is empty without the machinery below.
         let i = 0;
-        if (this.mocks === undefined) while (i < exact.length && exact[i]!.guards !== undefined && !this.guardsPass(exact[i]!)) i++;
+        if (this.mocks === undefined)
+          while (i < exact.length && exact[i]!.guards !== undefined && !this.guardsPass(exact[i]!)) i++;
         if (i === exact.length) return set;
         // Solutions go to this.sink through one callback made per evaluator (no closure per
         // node); nested partial sets computed meanwhile put their own sink back when done.
@@ -1083,7 +1148,8 @@ export class Evaluator {
       this.complete = v;
       return this.completeStop;
     }
-    if (!equal(this.complete, v)) throw this.err('eval_conflict_error', 'complete rules must not produce multiple outputs', this.completeRule!.loc);
+    if (!equal(this.complete, v))
+      throw this.err('eval_conflict_error', 'complete rules must not produce multiple outputs', this.completeRule!.loc);
     return false;
   };
 
@@ -1131,7 +1197,13 @@ export class Evaluator {
    * The rest of a rule body that needs enumeration. Kept apart from ruleSolutions so that the
    * common case (the deterministic prefix fails or decides) allocates no closure context.
    */
-  private ruleBody(r: CRule, f: Frame, start: number, out: CTerm, cb: (rest: Value[] | undefined, v: Value) => boolean): boolean {
+  private ruleBody(
+    r: CRule,
+    f: Frame,
+    start: number,
+    out: CTerm,
+    cb: (rest: Value[] | undefined, v: Value) => boolean,
+  ): boolean {
     let found = false;
     const stop = this.body(r.body, start, f, () => {
       found = true;
@@ -1292,7 +1364,12 @@ export class Evaluator {
   private fnRule: CRule | undefined;
   private readonly collectFunction = (v: Value): boolean => {
     if (this.fnResult === undefined) this.fnResult = v;
-    else if (!equal(this.fnResult, v)) throw this.err('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', this.fnRule!.loc);
+    else if (!equal(this.fnResult, v))
+      throw this.err(
+        'eval_conflict_error',
+        'functions must not produce multiple outputs for same inputs',
+        this.fnRule!.loc,
+      );
     return this.fnStop;
   };
 
@@ -1390,7 +1467,12 @@ export class Evaluator {
     return this.unify(as[i]!, bs[i]!, f, () => this.unifyPairs(as, bs, i + 1, f, k));
   }
 
-  private unifyObjects(a: Extract<CTerm, { k: K.Object }>, b: Extract<CTerm, { k: K.Object }>, f: Frame, k: Cont): boolean {
+  private unifyObjects(
+    a: Extract<CTerm, { k: K.Object }>,
+    b: Extract<CTerm, { k: K.Object }>,
+    f: Frame,
+    k: Cont,
+  ): boolean {
     if (a.keys.length !== b.keys.length) return false;
     const bk = b.keys.map((t) => this.one(t, f));
     const pairsA: CTerm[] = [];
@@ -1426,7 +1508,8 @@ export class Evaluator {
       case K.Array: {
         if (!t.vars) break;
         if (!Array.isArray(v) || v.length !== t.items.length) return false;
-        const step = (i: number): boolean => (i === v.length ? k() : this.unifyValue(t.items[i]!, v[i]!, f, () => step(i + 1)));
+        const step = (i: number): boolean =>
+          i === v.length ? k() : this.unifyValue(t.items[i]!, v[i]!, f, () => step(i + 1));
         return step(0);
       }
       case K.Object: {
@@ -1440,7 +1523,8 @@ export class Evaluator {
           if (x === undefined) return false;
           vals.push(x);
         }
-        const step = (i: number): boolean => (i === vals.length ? k() : this.unifyValue(t.vals[i]!, vals[i]!, f, () => step(i + 1)));
+        const step = (i: number): boolean =>
+          i === vals.length ? k() : this.unifyValue(t.vals[i]!, vals[i]!, f, () => step(i + 1));
         return step(0);
       }
     }

@@ -76,12 +76,18 @@ function classify(lit: CLit): Step {
       if (a.k === K.Var) return new Step(FAST_ASSIGN, makeOne(t.args[1]!), a.slot, undefined, lit.loc);
       if (a.k === K.Array && a.items.length > 0 && a.items.every((x) => x.k === K.Var)) {
         const slots = a.items.map((x) => (x as { slot: number }).slot);
-        if (new Set(slots).size === slots.length) return new Step(FAST_DESTRUCTURE, makeOne(t.args[1]!), -1, slots, lit.loc);
+        if (new Set(slots).size === slots.length)
+          return new Step(FAST_DESTRUCTURE, makeOne(t.args[1]!), -1, slots, lit.loc);
       }
     } else if (!(t.k === K.Call && (t.fn.special || t.fn.hasOutput))) {
       return new Step(FAST_CHECK, makeOne(t), -1, undefined, lit.loc);
     }
-  } else if (lit.l === L.SomeIn && lit.with.length === 0 && lit.value.k === K.Var && (!lit.key || (lit.key.k === K.Var && lit.key.slot !== lit.value.slot))) {
+  } else if (
+    lit.l === L.SomeIn &&
+    lit.with.length === 0 &&
+    lit.value.k === K.Var &&
+    (!lit.key || (lit.key.k === K.Var && lit.key.slot !== lit.value.slot))
+  ) {
     const slots = lit.key ? [lit.value.slot, (lit.key as { slot: number }).slot] : [lit.value.slot];
     return new Step(FAST_SOMEIN, makeOne(lit.coll), -1, slots, lit.loc);
   } else if (lit.l === L.Not && lit.with.length === 0 && lit.body.length === 1) {
@@ -281,4 +287,3 @@ function dataKeys(t: Extract<CTerm, { k: K.Data }>): OneFn {
     return v;
   };
 }
-

@@ -106,16 +106,18 @@ export class Policy {
     const q = this.query(query);
     const ev = this.evaluator(opts, opts.input);
     const out: QueryResult[] = [];
-    guardDepth(() => ev.run(q.body, q.nslots, (f) => {
-      const bindings = new Map<string, Value>();
-      for (const [name, slot] of q.vars) {
-        const v = f[slot];
-        if (v !== undefined) bindings.set(name, v);
-      }
-      const expressions = q.captures.map((slot) => (slot === undefined ? true : (f[slot] as Value)));
-      out.push({ bindings, expressions });
-      return false;
-    }));
+    guardDepth(() =>
+      ev.run(q.body, q.nslots, (f) => {
+        const bindings = new Map<string, Value>();
+        for (const [name, slot] of q.vars) {
+          const v = f[slot];
+          if (v !== undefined) bindings.set(name, v);
+        }
+        const expressions = q.captures.map((slot) => (slot === undefined ? true : (f[slot] as Value)));
+        out.push({ bindings, expressions });
+        return false;
+      }),
+    );
     // An evaluation that threw is not reused: its state may be mid-query.
     this.release(ev);
     return out;
@@ -176,12 +178,17 @@ export class Policy {
     return this.valueAt(ev, r, opts);
   }
 
-  private valueAt(ev: Evaluator, r: { node: RuleNode; nodePath: Value[]; rest: Value[] }, opts: EvalOptions): Value | undefined {
+  private valueAt(
+    ev: Evaluator,
+    r: { node: RuleNode; nodePath: Value[]; rest: Value[] },
+    opts: EvalOptions,
+  ): Value | undefined {
     let base: Value | undefined = opts.data ?? this.defaultData ?? this.emptyData;
     for (const key of r.nodePath) base = base instanceof ObjectValue ? base.get(key) : undefined;
     let v = ev.nodeValue(r.node, base);
     // Past the rule tree: finish the walk inside the node's value.
-    for (let j = 0; j < r.rest.length && v !== undefined; j++) v = v instanceof ObjectValue ? v.get(r.rest[j]!) : undefined;
+    for (let j = 0; j < r.rest.length && v !== undefined; j++)
+      v = v instanceof ObjectValue ? v.get(r.rest[j]!) : undefined;
     return v;
   }
 
@@ -239,7 +246,9 @@ export class Policy {
     let q = this.queries.get(text);
     if (!q) {
       const body: Literal[] = parseQuery(text, 'query');
-      const c = new RuleCompiler(this.compiled.root, new Map(), undefined, this.compiled.opaNegation).compileQuery(body);
+      const c = new RuleCompiler(this.compiled.root, new Map(), undefined, this.compiled.opaNegation).compileQuery(
+        body,
+      );
       q = { ...c, text };
       // Bounded: callers building queries from request data must not grow this without limit.
       if (this.queries.size >= 1024) this.queries.clear();
@@ -297,7 +306,8 @@ export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Pol
     }
     return new Policy(compileModules(modules, { opaNegation: opts.opaNegation }), warnings, opts.data);
   } catch (e) {
-    if (e instanceof RangeError) throw new RegoError('rego_compile_error', `policy too deeply nested to compile: ${e.message}`);
+    if (e instanceof RangeError)
+      throw new RegoError('rego_compile_error', `policy too deeply nested to compile: ${e.message}`);
     throw e;
   }
 }
@@ -316,7 +326,9 @@ function loadModule(src: ModuleSource, v0: boolean, warnings: string[]): Module 
     } catch {
       throw e1;
     }
-    warnings.push(`${src.name}: parsed as OPA 0.x syntax (not valid 1.x: ${e1.message}); add \`if\`/\`contains\` or use --v0-compatible`);
+    warnings.push(
+      `${src.name}: parsed as OPA 0.x syntax (not valid 1.x: ${e1.message}); add \`if\`/\`contains\` or use --v0-compatible`,
+    );
     return mod;
   }
 }
@@ -356,7 +368,14 @@ function caseRules(modules: Module[]): void {
     const extra: Rule[] = [];
     for (const rule of mod.rules) {
       const i = testNameIndex(rule.ref);
-      if (i < 0 || rule.multi || rule.args || rule.ref.length <= i + 1 || rule.ref[rule.ref.length - 1]!.type === 'scalar') continue;
+      if (
+        i < 0 ||
+        rule.multi ||
+        rule.args ||
+        rule.ref.length <= i + 1 ||
+        rule.ref[rule.ref.length - 1]!.type === 'scalar'
+      )
+        continue;
       const t = rule.ref[i]!;
       const name = t.type === 'var' ? t.name : String((t as { value: Value }).value);
       if (!name.startsWith('test_')) continue;
@@ -369,8 +388,27 @@ function caseRules(modules: Module[]): void {
       const renamed = testCasesName(name);
       const ref = [...rule.ref];
       ref[i] = t.type === 'var' ? { ...t, name: renamed } : { type: 'scalar', value: renamed, loc: t.loc };
-      const body: Literal[] = n > 0 ? rule.body.slice(0, n) : [{ type: 'expr', term: { type: 'scalar', value: true, loc: rule.loc }, negated: false, with: [], loc: rule.loc }];
-      extra.push({ ...rule, ref, body, value: { type: 'scalar', value: true, loc: rule.loc }, elseRule: undefined, isDefault: false, annotations: undefined });
+      const body: Literal[] =
+        n > 0
+          ? rule.body.slice(0, n)
+          : [
+              {
+                type: 'expr',
+                term: { type: 'scalar', value: true, loc: rule.loc },
+                negated: false,
+                with: [],
+                loc: rule.loc,
+              },
+            ];
+      extra.push({
+        ...rule,
+        ref,
+        body,
+        value: { type: 'scalar', value: true, loc: rule.loc },
+        elseRule: undefined,
+        isDefault: false,
+        annotations: undefined,
+      });
     }
     mod.rules.push(...extra);
   }
@@ -378,7 +416,10 @@ function caseRules(modules: Module[]): void {
 
 /** A companion rule made by caseRules. */
 export function isCaseRule(r: Rule): boolean {
-  return r.ref.some((t) => (t.type === 'var' ? t.name : t.type === 'scalar' ? t.value : undefined)?.toString().endsWith('#cases') === true);
+  return r.ref.some(
+    (t) =>
+      (t.type === 'var' ? t.name : t.type === 'scalar' ? t.value : undefined)?.toString().endsWith('#cases') === true,
+  );
 }
 
 function termVarNames(t: Term, out: Set<string>): void {
@@ -413,7 +454,8 @@ function bindsOf(l: Literal, out: Set<string>): void {
     refKeyVars(l.coll, out);
   } else if (l.type === 'expr' && !l.negated) {
     const t = l.term;
-    if (t.type === 'call' && (t.fn[0] === 'eq' || t.fn[0] === 'assign') && t.fn.length === 1) for (const a of t.args) termVarNames(a, out);
+    if (t.type === 'call' && (t.fn[0] === 'eq' || t.fn[0] === 'assign') && t.fn.length === 1)
+      for (const a of t.args) termVarNames(a, out);
     else refKeyVars(t, out);
   }
 }
@@ -434,7 +476,11 @@ function renameDuplicateTests(modules: Module[]): void {
       const t = rule.ref[i]!;
       const name = t.type === 'var' ? t.name : String((t as { value: Value }).value);
       if (!name.startsWith('test_')) continue;
-      const key = JSON.stringify([...mod.pkg, ...rule.ref.slice(0, i).map((x) => (x.type === 'var' ? x.name : (x as { value: Value }).value)), name]);
+      const key = JSON.stringify([
+        ...mod.pkg,
+        ...rule.ref.slice(0, i).map((x) => (x.type === 'var' ? x.name : (x as { value: Value }).value)),
+        name,
+      ]);
       const k = count.get(key);
       if (k !== undefined) {
         const renamed = `${name}#${String(k).padStart(2, '0')}`;

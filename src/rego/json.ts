@@ -1,7 +1,7 @@
 // Lossless JSON → Value parsing. JSON.parse rounds integers beyond 2^53 (nanosecond times,
 // bit shifts, large ids), which OPA keeps exact, so documents are read with this parser instead.
 // Integers outside the safe range become BigNum; other numbers are JS numbers.
-import { BigNum, ObjectValue, intValue, type Value } from './value.js';
+import { type BigNum, ObjectValue, intValue, type Value } from './value.js';
 
 /** A JSON syntax error with the 1-based line and column where it was found. */
 export class JSONSyntaxError extends Error {

@@ -29,7 +29,28 @@ export interface Token {
 
 const OPS3 = new Set<string>();
 const OPS2 = new Set([':=', '==', '!=', '<=', '>=']);
-const OPS1 = new Set(['{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|']);
+const OPS1 = new Set([
+  '{',
+  '}',
+  '[',
+  ']',
+  '(',
+  ')',
+  '.',
+  ',',
+  ';',
+  ':',
+  '=',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '&',
+  '|',
+]);
 
 /** A `#` comment: its line and text after the `#`. */
 export interface Comment {
@@ -50,7 +71,7 @@ export function tokenize(src: string, file: string, comments?: Comment[]): Token
     // Recompute line/col for `at` (may be behind the scan position).
     let l = 1;
     let ls = 0;
-    for (let j = 0; j < at; j++) if (src.charCodeAt(j) === 10) (l++, (ls = j + 1));
+    for (let j = 0; j < at; j++) if (src.charCodeAt(j) === 10) l++, (ls = j + 1);
     throw new RegoError('rego_parse_error', msg, file, l, at - ls + 1);
   };
   // Start of the current token; push() is one closure for the whole scan, not one per token.
@@ -138,7 +159,7 @@ export function tokenize(src: string, file: string, comments?: Comment[]): Token
       const body = src.slice(i + 2, close);
       i = close + 1;
       push('template', src.slice(start, i), body);
-      for (let j = 0; j < body.length; j++) if (body.charCodeAt(j) === 10) (line++, (lineStart = start + 2 + j + 1));
+      for (let j = 0; j < body.length; j++) if (body.charCodeAt(j) === 10) line++, (lineStart = start + 2 + j + 1);
       continue;
     }
     if (c === 36 /* $ */ && src.charCodeAt(i + 1) === 34) {
@@ -242,7 +263,8 @@ export function skipBraces(src: string, i: number, err: (m: string, at: number) 
     } else if (d === 36 && src.charCodeAt(i + 1) === 96) {
       // Nested raw template: its own {expr} parts may contain backquotes.
       let j = i + 2;
-      while (j < src.length && src.charCodeAt(j) !== 96) j = src.charCodeAt(j) === 123 ? skipBraces(src, j, err) : j + 1;
+      while (j < src.length && src.charCodeAt(j) !== 96)
+        j = src.charCodeAt(j) === 123 ? skipBraces(src, j, err) : j + 1;
       i = j + 1;
       continue;
     } else if (d === 34 /* " */) {

@@ -27,7 +27,9 @@ export class Metadata {
 
   /** rego.metadata.rule(): the rule's own rule-scoped annotations, or {}. */
   rule(r: Rule): Value {
-    return r.annotations instanceof ObjectValue && r.annotations.get('scope') === 'rule' ? r.annotations : new ObjectValue();
+    return r.annotations instanceof ObjectValue && r.annotations.get('scope') === 'rule'
+      ? r.annotations
+      : new ObjectValue();
   }
 
   /** rego.metadata.chain(): the rule's entry, document annotations, then packages up to the root. */
@@ -38,7 +40,8 @@ export class Metadata {
       if (a !== undefined) o.set('annotations', a);
       return o;
     };
-    const own = r.annotations instanceof ObjectValue && r.annotations.get('scope') === 'rule' ? r.annotations : undefined;
+    const own =
+      r.annotations instanceof ObjectValue && r.annotations.get('scope') === 'rule' ? r.annotations : undefined;
     const out: Value[] = [entry(path, own)];
     for (const a of this.documents.get(JSON.stringify(path)) ?? []) out.push(entry(path, a));
     const pkg = r.module.pkg;

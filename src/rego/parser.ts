@@ -12,14 +12,37 @@ export interface ParseOptions {
   v0?: boolean;
 }
 
-const KEYWORDS = new Set(['as', 'default', 'else', 'every', 'false', 'if', 'import', 'in', 'contains', 'not', 'null', 'package', 'some', 'true', 'with']);
+const KEYWORDS = new Set([
+  'as',
+  'default',
+  'else',
+  'every',
+  'false',
+  'if',
+  'import',
+  'in',
+  'contains',
+  'not',
+  'null',
+  'package',
+  'some',
+  'true',
+  'with',
+]);
 /**
  * Keywords that OPA 0.x modules have only when imported (`import future.keywords[.X]` or
  * `import rego.v1`); without the import they are plain names (a rule `contains`, a var `every`).
  */
 const FUTURE_KEYWORDS = ['in', 'every', 'if', 'contains'];
 
-const RELATIONS: Record<string, string> = { '==': 'equal', '!=': 'neq', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
+const RELATIONS: Record<string, string> = {
+  '==': 'equal',
+  '!=': 'neq',
+  '<': 'lt',
+  '<=': 'lte',
+  '>': 'gt',
+  '>=': 'gte',
+};
 const ARITH: Record<string, string> = { '+': 'plus', '-': 'minus' };
 const FACTOR: Record<string, string> = { '*': 'mul', '/': 'div', '%': 'rem' };
 
@@ -33,7 +56,11 @@ export function parseQuery(text: string, file = 'query', opts: ParseOptions = {}
 }
 
 /** Parses a query and returns each literal's source text (what `opa eval` reports as "text"). */
-export function parseQueryWithText(text: string, file = 'query', opts: ParseOptions = {}): { body: Literal[]; texts: string[] } {
+export function parseQueryWithText(
+  text: string,
+  file = 'query',
+  opts: ParseOptions = {},
+): { body: Literal[]; texts: string[] } {
   const p = new Parser(text, file, !!opts.v0);
   const body = p.bodyUntilEof();
   return { body, texts: p.spans.map(([a, b]) => text.slice(a, b)) };
@@ -81,11 +108,17 @@ class Parser {
     return t.kind === 'op' && t.text === s;
   }
   private isKw(s: string, t = this.t): boolean {
-    return t.kind === 'ident' && t.text === s && (this.future === undefined || !FUTURE_KEYWORDS.includes(s) || this.future.has(s));
+    return (
+      t.kind === 'ident' &&
+      t.text === s &&
+      (this.future === undefined || !FUTURE_KEYWORDS.includes(s) || this.future.has(s))
+    );
   }
   /** A word that is a keyword here (future keywords of a 0.x module only once imported). */
   private isKeyword(text: string): boolean {
-    return KEYWORDS.has(text) && (this.future === undefined || !FUTURE_KEYWORDS.includes(text) || this.future.has(text));
+    return (
+      KEYWORDS.has(text) && (this.future === undefined || !FUTURE_KEYWORDS.includes(text) || this.future.has(text))
+    );
   }
   /**
    * The future keywords a 0.x module has imported so far; undefined: all of them (1.x modules,
@@ -106,7 +139,14 @@ class Parser {
   }
   private unexpected(expected?: string): never {
     const t = this.t;
-    const what = t.kind === 'eof' ? 'eof token' : t.kind === 'ident' ? (this.isKeyword(t.text) ? `${t.text} keyword` : 'ident token') : `${t.text} token`;
+    const what =
+      t.kind === 'eof'
+        ? 'eof token'
+        : t.kind === 'ident'
+          ? this.isKeyword(t.text)
+            ? `${t.text} keyword`
+            : 'ident token'
+          : `${t.text} token`;
     this.fail(`unexpected ${what}${expected ? `: expected ${expected}` : ''}`);
   }
   private expectOp(s: string): Token {
@@ -180,9 +220,18 @@ class Parser {
     if (this.future === undefined || path.type !== 'ref' || path.head.type !== 'var') return;
     const parts = path.path.map((p) => (p.type === 'scalar' ? p.value : undefined));
     const head = path.head.name;
-    if ((head === 'rego' && parts.length === 1 && parts[0] === 'v1') || (head === 'future' && parts.length === 1 && parts[0] === 'keywords')) {
+    if (
+      (head === 'rego' && parts.length === 1 && parts[0] === 'v1') ||
+      (head === 'future' && parts.length === 1 && parts[0] === 'keywords')
+    ) {
       for (const k of FUTURE_KEYWORDS) this.future.add(k);
-    } else if (head === 'future' && parts.length === 2 && parts[0] === 'keywords' && typeof parts[1] === 'string' && FUTURE_KEYWORDS.includes(parts[1])) {
+    } else if (
+      head === 'future' &&
+      parts.length === 2 &&
+      parts[0] === 'keywords' &&
+      typeof parts[1] === 'string' &&
+      FUTURE_KEYWORDS.includes(parts[1])
+    ) {
       this.future.add(parts[1]);
     }
   }
@@ -190,8 +239,10 @@ class Parser {
   private importDecl(): Import {
     const t = this.next();
     const path = this.refTerm();
-    const head = path.type === 'var' ? path.name : path.type === 'ref' && path.head.type === 'var' ? path.head.name : '';
-    if (!['data', 'input', 'future', 'rego'].includes(head)) this.fail('invalid path: path must begin with input or data', t);
+    const head =
+      path.type === 'var' ? path.name : path.type === 'ref' && path.head.type === 'var' ? path.head.name : '';
+    if (!['data', 'input', 'future', 'rego'].includes(head))
+      this.fail('invalid path: path must begin with input or data', t);
     let alias: string | undefined;
     if (this.isKw('as') && !this.t.nl) {
       this.next();
@@ -206,7 +257,7 @@ class Parser {
     const t = this.t;
     if (t.kind !== 'ident') this.unexpected('ident');
     this.next();
-    let term: Term = { type: 'var', name: t.text, loc: this.loc(t) };
+    const term: Term = { type: 'var', name: t.text, loc: this.loc(t) };
     return this.postfix(term, false);
   }
 
@@ -296,7 +347,13 @@ class Parser {
     while (this.isKwHere('else')) {
       const et = this.next();
       if (rule.multi) this.fail('else keyword cannot be used on multi-value rules', et);
-      const e: Rule = { ...rule, elseRule: undefined, value: { type: 'scalar', value: true, loc: this.loc(et) }, body: [], loc: this.loc(et) };
+      const e: Rule = {
+        ...rule,
+        elseRule: undefined,
+        value: { type: 'scalar', value: true, loc: this.loc(et) },
+        body: [],
+        loc: this.loc(et),
+      };
       if (this.isOp('=') || this.isOp(':=')) {
         this.next();
         e.value = this.termExpr();
@@ -580,7 +637,12 @@ class Parser {
           break;
         default:
           // `contains(s, x)` is the builtin; keywords may also head a ref (`as.foo`).
-          if (this.isKeyword(t.text) && !continues && !(t.text === 'contains' && this.isOp('(', nextTok) && !nextTok.ws)) this.unexpected();
+          if (
+            this.isKeyword(t.text) &&
+            !continues &&
+            !(t.text === 'contains' && this.isOp('(', nextTok) && !nextTok.ws)
+          )
+            this.unexpected();
       }
       this.next();
       return this.postfix({ type: 'var', name: t.text, loc }, true);

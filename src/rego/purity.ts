@@ -75,7 +75,8 @@ export function markPure(root: RuleNode): void {
           if ((lit.key && !termPure(lit.key)) || !termPure(lit.value) || !termPure(lit.coll)) return false;
           break;
         case L.Every:
-          if ((lit.key && !termPure(lit.key)) || !termPure(lit.value) || !termPure(lit.domain) || !litsPure(lit.body)) return false;
+          if ((lit.key && !termPure(lit.key)) || !termPure(lit.value) || !termPure(lit.domain) || !litsPure(lit.body))
+            return false;
           break;
         case L.Noop:
           break;
@@ -139,4 +140,3 @@ export function markPure(root: RuleNode): void {
   };
   visit(root);
 }
-

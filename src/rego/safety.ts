@@ -115,7 +115,8 @@ function walk(t: CTerm, pattern: boolean, u: VarUse, pat?: Set<number>): void {
       const boundInside = new Set<number>();
       for (const l of t.body) {
         const lu = useOf(l);
-        for (const s of lu.needed) if (!boundInside.has(s)) inner.needed.add(s), inner.firstNeeded!.set(s, lu.firstNeeded!.get(s)!);
+        for (const s of lu.needed)
+          if (!boundInside.has(s)) inner.needed.add(s), inner.firstNeeded!.set(s, lu.firstNeeded!.get(s)!);
         for (const s of lu.outputs) boundInside.add(s);
       }
       for (const s of inner.needed) {
@@ -149,7 +150,7 @@ export function reorder(lits: CLit[], bound: Set<number>): CLit[] {
       if (done[i]) continue;
       const u = uses[i]!;
       let ok = true;
-      for (const s of u.needed) if (!bound.has(s)) (ok = false);
+      for (const s of u.needed) if (!bound.has(s)) ok = false;
       if (ok && u.patterns) {
         const [a, b] = u.patterns;
         const ua = [...a].some((s) => !bound.has(s));

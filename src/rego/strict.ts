@@ -7,7 +7,19 @@ import type { Literal, Module, Rule, Term, With } from './ast.js';
 import { compileError, type RegoError } from './errors.js';
 
 /** Builtins OPA deprecated (strict mode refuses calls of them). */
-const DEPRECATED = new Set(['any', 'all', 're_match', 'net.cidr_overlap', 'set_diff', 'cast_array', 'cast_set', 'cast_string', 'cast_boolean', 'cast_null', 'cast_object']);
+const DEPRECATED = new Set([
+  'any',
+  'all',
+  're_match',
+  'net.cidr_overlap',
+  'set_diff',
+  'cast_array',
+  'cast_set',
+  'cast_string',
+  'cast_boolean',
+  'cast_null',
+  'cast_object',
+]);
 
 interface Occurrence {
   name: string;
@@ -32,13 +44,15 @@ export function checkModules(modules: readonly Module[], strict: boolean): RegoE
       const chainUses = new Set<string>();
       for (let r: Rule | undefined = rule; r; r = r.elseRule) {
         const occ = ruleOccurrences(r);
-        for (const o of occ) if (o.kind === 'use') (used.add(o.name), chainUses.add(o.name));
+        for (const o of occ) if (o.kind === 'use') used.add(o.name), chainUses.add(o.name);
         checkBody(occ, strict, errs);
         if (strict) deprecatedCalls(r, own, errs);
       }
       if (strict) checkArgs(rule, chainUses, errs);
       if (strict && rule.ref[0]!.type === 'var' && (rule.ref[0].name === 'input' || rule.ref[0].name === 'data')) {
-        errs.push(compileError(`rules must not shadow ${rule.ref[0].name} (use a different rule name)`, rule.ref[0].loc));
+        errs.push(
+          compileError(`rules must not shadow ${rule.ref[0].name} (use a different rule name)`, rule.ref[0].loc),
+        );
       }
     }
     if (!strict) continue;
@@ -49,10 +63,14 @@ export function checkModules(modules: readonly Module[], strict: boolean): RegoE
       const alias = imp.alias ?? path[path.length - 1]!;
       if (seen.has(alias)) errs.push(compileError(`import must not shadow import ${seen.get(alias)}`, imp.loc));
       else seen.set(alias, path.join('.'));
-      if (!used.has(alias)) errs.push(compileError(`import ${path.join('.')}${imp.alias ? ` as ${imp.alias}` : ''} unused`, imp.loc));
+      if (!used.has(alias))
+        errs.push(compileError(`import ${path.join('.')}${imp.alias ? ` as ${imp.alias}` : ''} unused`, imp.loc));
     }
   }
-  errs.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  errs.sort(
+    (a, b) =>
+      (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0),
+  );
   return errs;
 }
 
@@ -62,7 +80,8 @@ function checkBody(occ: Occurrence[], strict: boolean, errs: RegoError[]): void 
     if (o.name === '_' || o.name.startsWith('$')) continue;
     if (o.kind === 'some' && !uses.has(o.name)) errs.push(compileError(`declared var ${o.name} unused`, o.term.loc));
     if (!strict || o.kind !== 'assign') continue;
-    if (o.name === 'input' || o.name === 'data') errs.push(compileError(`variables must not shadow ${o.name} (use a different variable name)`, o.term.loc));
+    if (o.name === 'input' || o.name === 'data')
+      errs.push(compileError(`variables must not shadow ${o.name} (use a different variable name)`, o.term.loc));
     else if (!uses.has(o.name)) errs.push(compileError(`assigned var ${o.name} unused`, o.term.loc));
   }
 }
@@ -74,7 +93,8 @@ function checkArgs(r: Rule, uses: Set<string>, errs: RegoError[]): void {
     patternVars(a, names);
     for (const v of names) {
       const name = (v as { name: string }).name;
-      if (name !== '_' && !uses.has(name)) errs.push(compileError(`unused argument ${name}. (hint: use _ (wildcard variable) instead)`, v.loc));
+      if (name !== '_' && !uses.has(name))
+        errs.push(compileError(`unused argument ${name}. (hint: use _ (wildcard variable) instead)`, v.loc));
     }
   }
 }
@@ -83,7 +103,8 @@ function deprecatedCalls(r: Rule, own: Set<string>, errs: RegoError[]): void {
   const visit = (t: Term): void => {
     if (t.type === 'call') {
       const name = t.fn.join('.');
-      if (DEPRECATED.has(name) && !(t.fn.length === 1 && own.has(name))) errs.push(compileError(`deprecated built-in function calls in expression: ${name}`, t.loc, 'rego_type_error'));
+      if (DEPRECATED.has(name) && !(t.fn.length === 1 && own.has(name)))
+        errs.push(compileError(`deprecated built-in function calls in expression: ${name}`, t.loc, 'rego_type_error'));
     }
   };
   walkRule(r, (t) => visit(t));
@@ -239,9 +260,9 @@ function walkRule(r: Rule, f: (t: Term) => void): void {
   };
   const body = (b: readonly Literal[]): void => {
     for (const l of b) {
-      if (l.type === 'expr') (term(l.term), withs(l.with));
-      else if (l.type === 'somein') (term(l.coll), withs(l.with));
-      else if (l.type === 'every') (term(l.domain), body(l.body), withs(l.with));
+      if (l.type === 'expr') term(l.term), withs(l.with);
+      else if (l.type === 'somein') term(l.coll), withs(l.with);
+      else if (l.type === 'every') term(l.domain), body(l.body), withs(l.with);
     }
   };
   r.ref.slice(1).forEach(term);

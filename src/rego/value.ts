@@ -149,7 +149,15 @@ function compareSequences(a: readonly Value[], b: readonly Value[]): number {
 export function equal(a: Value, b: Value): boolean {
   if (a === b) return true;
   const ta = typeof a;
-  if (ta === 'string' || ta === 'boolean' || a === null || typeof b === 'string' || typeof b === 'boolean' || b === null) return false;
+  if (
+    ta === 'string' ||
+    ta === 'boolean' ||
+    a === null ||
+    typeof b === 'string' ||
+    typeof b === 'boolean' ||
+    b === null
+  )
+    return false;
   if (ta === 'number' && typeof b === 'number') return false; // a === b handled equal numbers (NaN never occurs)
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
@@ -275,7 +283,7 @@ export class ObjectValue {
 
   has(key: Value): boolean {
     if (typeof key === 'string') return this.strs.has(key);
-    return this.other !== undefined && this.other.has(hashKey(key));
+    return this.other?.has(hashKey(key)) ?? false;
   }
 
   /** Sets a key during construction (replaces an equal key). */
@@ -291,7 +299,7 @@ export class ObjectValue {
     this.sortedCache = undefined;
     this.canon = undefined;
     if (typeof key === 'string') return this.strs.delete(key);
-    return this.other !== undefined && this.other.delete(hashKey(key));
+    return this.other?.delete(hashKey(key)) ?? false;
   }
 
   /** Entries in sorted key order. The returned array must not be mutated. */
@@ -346,7 +354,7 @@ export class SetValue {
   }
 
   has(v: Value): boolean {
-    return this.map !== undefined && this.map.has(hashKey(v));
+    return this.map?.has(hashKey(v)) ?? false;
   }
 
   /** Adds during construction; returns false when an equal value was already there. */
@@ -363,7 +371,7 @@ export class SetValue {
   delete(v: Value): boolean {
     this.sortedCache = undefined;
     this.canon = undefined;
-    return this.map !== undefined && this.map.delete(hashKey(v));
+    return this.map?.delete(hashKey(v)) ?? false;
   }
 
   /** Elements in sorted order. The returned array must not be mutated. */
@@ -473,5 +481,12 @@ export function formatRego(v: Value): string {
   if (v === null || typeof v !== 'object' || v instanceof BigNum) return toJSON(v);
   if (Array.isArray(v)) return '[' + v.map(formatRego).join(', ') + ']';
   if (v instanceof SetValue) return v.size === 0 ? 'set()' : '{' + v.sorted().map(formatRego).join(', ') + '}';
-  return '{' + v.sortedEntries().map(([k, x]) => formatRego(k) + ': ' + formatRego(x)).join(', ') + '}';
+  return (
+    '{' +
+    v
+      .sortedEntries()
+      .map(([k, x]) => formatRego(k) + ': ' + formatRego(x))
+      .join(', ') +
+    '}'
+  );
 }

@@ -6,15 +6,31 @@ const libc = koffi.load('libc.so.6');
 
 const ucred = koffi.struct('dockgate_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
 const passwd = koffi.struct('dockgate_passwd', {
-  pw_name: 'str', pw_passwd: 'str', pw_uid: 'uint32', pw_gid: 'uint32', pw_gecos: 'str', pw_dir: 'str', pw_shell: 'str',
+  pw_name: 'str',
+  pw_passwd: 'str',
+  pw_uid: 'uint32',
+  pw_gid: 'uint32',
+  pw_gecos: 'str',
+  pw_dir: 'str',
+  pw_shell: 'str',
 });
 const group = koffi.struct('dockgate_group', { gr_name: 'str', gr_passwd: 'str', gr_gid: 'uint32', gr_mem: 'void *' });
-void ucred; void passwd; void group;
+void ucred;
+void passwd;
+void group;
 
-const getsockoptUcred = libc.func('int getsockopt(int fd, int level, int name, _Out_ dockgate_ucred *val, _Inout_ uint32 *len)');
-const getpwuid_r = libc.func('int getpwuid_r(uint32 uid, _Out_ dockgate_passwd *pwd, uint8 *buf, size_t buflen, _Out_ void **result)');
-const getgrgid_r = libc.func('int getgrgid_r(uint32 gid, _Out_ dockgate_group *grp, uint8 *buf, size_t buflen, _Out_ void **result)');
-const getgrnam_r = libc.func('int getgrnam_r(str name, _Out_ dockgate_group *grp, uint8 *buf, size_t buflen, _Out_ void **result)');
+const getsockoptUcred = libc.func(
+  'int getsockopt(int fd, int level, int name, _Out_ dockgate_ucred *val, _Inout_ uint32 *len)',
+);
+const getpwuid_r = libc.func(
+  'int getpwuid_r(uint32 uid, _Out_ dockgate_passwd *pwd, uint8 *buf, size_t buflen, _Out_ void **result)',
+);
+const getgrgid_r = libc.func(
+  'int getgrgid_r(uint32 gid, _Out_ dockgate_group *grp, uint8 *buf, size_t buflen, _Out_ void **result)',
+);
+const getgrnam_r = libc.func(
+  'int getgrnam_r(str name, _Out_ dockgate_group *grp, uint8 *buf, size_t buflen, _Out_ void **result)',
+);
 const getgrouplist = libc.func('int getgrouplist(str user, uint32 group, _Out_ uint32 *groups, _Inout_ int *ngroups)');
 
 const SOL_SOCKET = 1;
@@ -55,18 +71,27 @@ export interface PasswdEntry {
 }
 
 export function userById(uid: number): PasswdEntry | null {
-  const pw = withScratch((buf, out, result) => getpwuid_r(uid, out, buf, buf.length, result), {} as Record<string, unknown>);
+  const pw = withScratch(
+    (buf, out, result) => getpwuid_r(uid, out, buf, buf.length, result),
+    {} as Record<string, unknown>,
+  );
   if (!pw) return null;
   return { name: String(pw.pw_name), uid: Number(pw.pw_uid), gid: Number(pw.pw_gid), home: String(pw.pw_dir ?? '') };
 }
 
 export function groupNameById(gid: number): string | null {
-  const gr = withScratch((buf, out, result) => getgrgid_r(gid, out, buf, buf.length, result), {} as Record<string, unknown>);
+  const gr = withScratch(
+    (buf, out, result) => getgrgid_r(gid, out, buf, buf.length, result),
+    {} as Record<string, unknown>,
+  );
   return gr ? String(gr.gr_name) : null;
 }
 
 export function groupIdByName(name: string): number | null {
-  const gr = withScratch((buf, out, result) => getgrnam_r(name, out, buf, buf.length, result), {} as Record<string, unknown>);
+  const gr = withScratch(
+    (buf, out, result) => getgrnam_r(name, out, buf, buf.length, result),
+    {} as Record<string, unknown>,
+  );
   return gr ? Number(gr.gr_gid) : null;
 }
 

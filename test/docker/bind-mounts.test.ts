@@ -13,7 +13,10 @@ test('Binds and bind Mounts are listed with their resolved host path', async () 
   const mounts = await listBindMounts({
     HostConfig: {
       Binds: [`${home}/data:/d:ro,z`, 'named:/n', '/tmp:/t', '/anonymous'],
-      Mounts: [{ Type: 'bind', Source: `${home}/etc-link`, Target: '/e' }, { Type: 'tmpfs', Target: '/run' }],
+      Mounts: [
+        { Type: 'bind', Source: `${home}/etc-link`, Target: '/e' },
+        { Type: 'tmpfs', Target: '/run' },
+      ],
     },
   });
   assert.deepEqual(
@@ -38,10 +41,18 @@ test('a volume backed by a host device is a bind of that device, inline or looke
     {
       HostConfig: {
         Binds: ['etcvol:/e'],
-        Mounts: [{ Type: 'volume', Source: 'inline', Target: '/i', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } } } }],
+        Mounts: [
+          {
+            Type: 'volume',
+            Source: 'inline',
+            Target: '/i',
+            VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } } },
+          },
+        ],
       },
     },
-    async (name) => (name === 'etcvol' ? { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/root' } } : undefined),
+    async (name) =>
+      name === 'etcvol' ? { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/root' } } : undefined,
   );
   assert.deepEqual(
     mounts.map((m) => [m.Source, m.Resolved, m.Via]),
@@ -68,13 +79,31 @@ test('a tmpfs volume names no host device; other types with a device do', async 
   // The kernel ignores the type of a bind: tmpfs with o=bind binds the device path.
   assert.deepEqual(localVolumeHostPaths({ type: 'tmpfs', o: 'size=1m,bind', device: '/' }), ['/']);
   assert.deepEqual(localVolumeHostPaths({ type: 'tmpfs', o: 'rbind', device: 'relative' }), ['relative']);
-  assert.deepEqual(localVolumeHostPaths({ type: 'overlay', o: 'lowerdir=/etc:/root,upperdir=/u,workdir=/w', device: 'overlay' }), ['overlay', '/etc', '/root', '/u', '/w']);
+  assert.deepEqual(
+    localVolumeHostPaths({ type: 'overlay', o: 'lowerdir=/etc:/root,upperdir=/u,workdir=/w', device: 'overlay' }),
+    ['overlay', '/etc', '/root', '/u', '/w'],
+  );
 });
 
 test('a --mount volume with inline options is also looked up: an existing volume is used as it is', async () => {
   const mounts = await listBindMounts(
-    { HostConfig: { Mounts: [{ Type: 'volume', Source: 'adminvol', Target: '/v', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs' } } } }] } },
-    async (name) => (name === 'adminvol' ? { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } } : undefined),
+    {
+      HostConfig: {
+        Mounts: [
+          {
+            Type: 'volume',
+            Source: 'adminvol',
+            Target: '/v',
+            VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs' } } },
+          },
+        ],
+      },
+    },
+    async (name) =>
+      name === 'adminvol' ? { Driver: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } } : undefined,
   );
-  assert.deepEqual(mounts.map((m) => [m.Source, m.Via]), [['/etc', 'volume:adminvol']]);
+  assert.deepEqual(
+    mounts.map((m) => [m.Source, m.Via]),
+    [['/etc', 'volume:adminvol']],
+  );
 });

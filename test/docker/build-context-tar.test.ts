@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { DockerfileFinder, BuildContextError } from '../../src/docker/build-context.js';
 
-type Entry = { name: string; body?: string; type?: string; linkname?: string; size?: number; pax?: Record<string, string> };
+type Entry = {
+  name: string;
+  body?: string;
+  type?: string;
+  linkname?: string;
+  size?: number;
+  pax?: Record<string, string>;
+};
 
 /** One 512-byte ustar header with a correct checksum. */
 function header(e: { name: string; type: string; size: number; linkname?: string; sizeField?: Buffer }): Buffer {
@@ -73,7 +80,10 @@ const SAFE = 'FROM scratch\n';
 const EVIL = 'FROM scratch\nADD http://127.0.0.1:9/x /x\n';
 
 test('entries after the end-of-archive marker are not part of the context (Go stops there)', async () => {
-  const ctx = Buffer.concat([makeTar([{ name: 'Dockerfile', body: SAFE }]), makeTar([{ name: 'Dockerfile', body: EVIL }])]);
+  const ctx = Buffer.concat([
+    makeTar([{ name: 'Dockerfile', body: SAFE }]),
+    makeTar([{ name: 'Dockerfile', body: EVIL }]),
+  ]);
   assert.equal((await find(ctx)).text, SAFE);
   // Also when the Dockerfile is only behind the marker: dockerd finds none.
   const hidden = Buffer.concat([makeTar([{ name: 'a', body: 'x' }]), makeTar([{ name: 'Dockerfile', body: EVIL }])]);
@@ -81,7 +91,11 @@ test('entries after the end-of-archive marker are not part of the context (Go st
 });
 
 test('a zero block followed by a header is a broken archive, as in Go', async () => {
-  const ctx = Buffer.concat([makeTar([{ name: 'Dockerfile', body: SAFE }], { end: false }), Buffer.alloc(512), makeTar([{ name: 'Dockerfile', body: EVIL }])]);
+  const ctx = Buffer.concat([
+    makeTar([{ name: 'Dockerfile', body: SAFE }], { end: false }),
+    Buffer.alloc(512),
+    makeTar([{ name: 'Dockerfile', body: EVIL }]),
+  ]);
   await assert.rejects(find(ctx), (e: Error) => e instanceof BuildContextError && /zero block/.test(e.message));
 });
 
@@ -92,21 +106,41 @@ test('an archive without an end marker ends cleanly at a block boundary', async 
 test('links and directories carry no data in Go, whatever their size field says', async () => {
   // A lenient reader takes the next 512 bytes as the symlink's data and never sees this
   // Dockerfile header; Go reads it as the next entry.
-  const ctx = Buffer.concat([header({ name: 'link', type: '2', size: 512, linkname: 'x' }), makeTar([{ name: 'Dockerfile', body: EVIL }])]);
+  const ctx = Buffer.concat([
+    header({ name: 'link', type: '2', size: 512, linkname: 'x' }),
+    makeTar([{ name: 'Dockerfile', body: EVIL }]),
+  ]);
   assert.equal((await find(ctx)).text, EVIL);
 });
 
 test('a later entry replaces an earlier one; PAX path and base-256 sizes are read', async () => {
-  assert.equal((await find(makeTar([{ name: 'Dockerfile', body: SAFE }, { name: './Dockerfile', body: EVIL }]))).text, EVIL);
+  assert.equal(
+    (
+      await find(
+        makeTar([
+          { name: 'Dockerfile', body: SAFE },
+          { name: './Dockerfile', body: EVIL },
+        ]),
+      )
+    ).text,
+    EVIL,
+  );
   assert.equal((await find(makeTar([{ name: 'not-it', body: EVIL, pax: { path: 'Dockerfile' } }]))).text, EVIL);
   const size = Buffer.alloc(12);
   size[0] = 0x80;
   size.writeUInt32BE(Buffer.byteLength(EVIL), 8);
   const body = pad(Buffer.from(EVIL));
-  assert.equal((await find(Buffer.concat([header({ name: 'Dockerfile', type: '0', size: 0, sizeField: size }), body, Buffer.alloc(1024)]))).text, EVIL);
+  assert.equal(
+    (
+      await find(
+        Buffer.concat([header({ name: 'Dockerfile', type: '0', size: 0, sizeField: size }), body, Buffer.alloc(1024)]),
+      )
+    ).text,
+    EVIL,
+  );
 });
 
-test('a directory on the Dockerfile path replaced by a symlink: the other directory\'s Dockerfile is judged', async () => {
+test("a directory on the Dockerfile path replaced by a symlink: the other directory's Dockerfile is judged", async () => {
   const ctx = makeTar([
     { name: 'app/', type: '5' },
     { name: 'app/Dockerfile', body: SAFE },
@@ -126,20 +160,69 @@ test('an entry under a directory symlink is written where the symlink leads, nev
   ]);
   assert.deepEqual(await find(ctx, 'real/Dockerfile'), { path: 'real/Dockerfile', text: EVIL });
   // Absolute symlinks resolve inside the context root (dockerd extracts in a chroot).
-  const abs = makeTar([{ name: 'd/', type: '5' }, { name: 'd/Dockerfile', body: EVIL }, { name: 'Dockerfile', type: '2', linkname: '/d/Dockerfile' }]);
+  const abs = makeTar([
+    { name: 'd/', type: '5' },
+    { name: 'd/Dockerfile', body: EVIL },
+    { name: 'Dockerfile', type: '2', linkname: '/d/Dockerfile' },
+  ]);
   assert.deepEqual(await find(abs), { path: 'd/Dockerfile', text: EVIL });
 });
 
 test('a directory replaced by a file loses its Dockerfile; a directory over a directory keeps it', async () => {
-  await assert.rejects(find(makeTar([{ name: 'd/Dockerfile', body: SAFE }, { name: 'd', body: 'now a file' }]), 'd/Dockerfile'), /no Dockerfile/);
-  assert.equal((await find(makeTar([{ name: 'd/Dockerfile', body: SAFE }, { name: 'd/', type: '5' }]), 'd/Dockerfile')).text, SAFE);
+  await assert.rejects(
+    find(
+      makeTar([
+        { name: 'd/Dockerfile', body: SAFE },
+        { name: 'd', body: 'now a file' },
+      ]),
+      'd/Dockerfile',
+    ),
+    /no Dockerfile/,
+  );
+  assert.equal(
+    (
+      await find(
+        makeTar([
+          { name: 'd/Dockerfile', body: SAFE },
+          { name: 'd/', type: '5' },
+        ]),
+        'd/Dockerfile',
+      )
+    ).text,
+    SAFE,
+  );
 });
 
 test('content dockgate did not keep is refused, never guessed', async () => {
-  await assert.rejects(find(makeTar([{ name: 'notes.txt', body: EVIL }, { name: 'Dockerfile', type: '2', linkname: 'notes.txt' }])), /did not keep/);
-  await assert.rejects(find(makeTar([{ name: 'notes.txt', body: EVIL }, { name: 'Dockerfile', type: '1', linkname: 'notes.txt' }])), /hard link/);
+  await assert.rejects(
+    find(
+      makeTar([
+        { name: 'notes.txt', body: EVIL },
+        { name: 'Dockerfile', type: '2', linkname: 'notes.txt' },
+      ]),
+    ),
+    /did not keep/,
+  );
+  await assert.rejects(
+    find(
+      makeTar([
+        { name: 'notes.txt', body: EVIL },
+        { name: 'Dockerfile', type: '1', linkname: 'notes.txt' },
+      ]),
+    ),
+    /hard link/,
+  );
   await assert.rejects(find(makeTar([{ name: 'Dockerfile', type: '5' }])), /directory/);
-  await assert.rejects(find(makeTar([{ name: 'Dockerfile', body: SAFE }, { name: 'x', type: '2', linkname: 'nowhere' }, { name: 'x/y/Dockerfile', body: EVIL }])), /leads nowhere/);
+  await assert.rejects(
+    find(
+      makeTar([
+        { name: 'Dockerfile', body: SAFE },
+        { name: 'x', type: '2', linkname: 'nowhere' },
+        { name: 'x/y/Dockerfile', body: EVIL },
+      ]),
+    ),
+    /leads nowhere/,
+  );
 });
 
 test('"dockerfile" is the fallback only for the default name, as in dockerd', async () => {
@@ -164,9 +247,19 @@ test('memory stays bounded: Dockerfile-named files beyond the budget are refused
   await assert.rejects(f.result, /more than 3000 bytes/);
 });
 
-test('a hard link is what it links to: a kept Dockerfile\'s content, or a symlink', async () => {
+test("a hard link is what it links to: a kept Dockerfile's content, or a symlink", async () => {
   // The docker CLI writes a file with several names as a hard link to the first one.
-  assert.equal((await find(makeTar([{ name: 'a/Dockerfile', body: EVIL }, { name: 'Dockerfile', type: '1', linkname: 'a/Dockerfile' }]))).text, EVIL);
+  assert.equal(
+    (
+      await find(
+        makeTar([
+          { name: 'a/Dockerfile', body: EVIL },
+          { name: 'Dockerfile', type: '1', linkname: 'a/Dockerfile' },
+        ]),
+      )
+    ).text,
+    EVIL,
+  );
   // link(2) does not follow a symlink: the new name is the same symlink, resolved where it lands.
   const ctx = makeTar([
     { name: 'evil/', type: '5' },

@@ -13,8 +13,13 @@ test('struct keys are renamed to Docker field names, whatever their case', () =>
 });
 
 test('the forwarded bytes are the canonical form that was judged', () => {
-  const out = create('{"Image":"bb","hostConfig":{"privileged":true,"mounts":[{"type":"bind","source":"/etc","target":"/e"}]}}');
-  assert.equal(out.bytes.toString(), '{"Image":"bb","HostConfig":{"Privileged":true,"Mounts":[{"Type":"bind","Source":"/etc","Target":"/e"}]}}');
+  const out = create(
+    '{"Image":"bb","hostConfig":{"privileged":true,"mounts":[{"type":"bind","source":"/etc","target":"/e"}]}}',
+  );
+  assert.equal(
+    out.bytes.toString(),
+    '{"Image":"bb","HostConfig":{"Privileged":true,"Mounts":[{"Type":"bind","Source":"/etc","Target":"/e"}]}}',
+  );
 });
 
 test('Unicode letters Go folds onto ASCII name the same field', () => {
@@ -36,12 +41,23 @@ test('map keys stay exact: labels keep their case', () => {
 
 test('HostConfig fields at the top level are moved into HostConfig where dockerd 20.10 applies them', () => {
   // No HostConfig: every top-level HostConfig field is the HostConfig (Go's embedded struct).
-  assert.equal(create('{"Image":"bb","Privileged":true}').bytes.toString(), '{"Image":"bb","HostConfig":{"Privileged":true}}');
-  assert.equal(create('{"Image":"bb","binds":["/:/h"],"HostConfig":null}').bytes.toString(), '{"Image":"bb","HostConfig":{"Binds":["/:/h"]}}');
-  assert.equal(create('{"Image":"bb","Cpuset":"0"}').bytes.toString(), '{"Image":"bb","HostConfig":{"CpusetCpus":"0"}}');
+  assert.equal(
+    create('{"Image":"bb","Privileged":true}').bytes.toString(),
+    '{"Image":"bb","HostConfig":{"Privileged":true}}',
+  );
+  assert.equal(
+    create('{"Image":"bb","binds":["/:/h"],"HostConfig":null}').bytes.toString(),
+    '{"Image":"bb","HostConfig":{"Binds":["/:/h"]}}',
+  );
+  assert.equal(
+    create('{"Image":"bb","Cpuset":"0"}').bytes.toString(),
+    '{"Image":"bb","HostConfig":{"CpusetCpus":"0"}}',
+  );
   // With a HostConfig: only Memory, MemorySwap, CpuShares and Cpuset fill in fields it leaves zero; the rest is ignored.
   assert.equal(
-    create('{"Image":"bb","Runtime":"x","Privileged":true,"Memory":5,"CpuShares":7,"HostConfig":{"CpuShares":2}}').bytes.toString(),
+    create(
+      '{"Image":"bb","Runtime":"x","Privileged":true,"Memory":5,"CpuShares":7,"HostConfig":{"CpuShares":2}}',
+    ).bytes.toString(),
     '{"Image":"bb","HostConfig":{"CpuShares":2,"Memory":5}}',
   );
   // Two spellings of one field are refused, as anywhere else.
@@ -49,7 +65,9 @@ test('HostConfig fields at the top level are moved into HostConfig where dockerd
 });
 
 test('HostConfig fields at the top level are dropped for a daemon that ignores them (dockerd 27 and later)', () => {
-  const read = canonicalizeBody('container.create', Buffer.from('{"Image":"bb","Privileged":true}'), { topLevelHostConfig: false });
+  const read = canonicalizeBody('container.create', Buffer.from('{"Image":"bb","Privileged":true}'), {
+    topLevelHostConfig: false,
+  });
   assert.equal(read.bytes.toString(), '{"Image":"bb"}');
 });
 
@@ -60,14 +78,20 @@ test('bytes after the JSON value and invalid JSON are refused', () => {
 });
 
 test('big integers are kept exact and an empty body stays empty', () => {
-  assert.equal(create('{"HostConfig":{"Memory":9007199254740993}}').bytes.toString(), '{"HostConfig":{"Memory":9007199254740993}}');
+  assert.equal(
+    create('{"HostConfig":{"Memory":9007199254740993}}').bytes.toString(),
+    '{"HostConfig":{"Memory":9007199254740993}}',
+  );
   const empty = create('');
   assert.equal(empty.value, null);
   assert.equal(empty.bytes.length, 0);
 });
 
 test('exec bodies are canonicalised too', () => {
-  const v = canonicalizeBody('container.exec.create', Buffer.from('{"privileged":true,"cmd":["sh"]}')).value as Record<string, unknown>;
+  const v = canonicalizeBody('container.exec.create', Buffer.from('{"privileged":true,"cmd":["sh"]}')).value as Record<
+    string,
+    unknown
+  >;
   assert.equal(v.Privileged, true);
   assert.deepEqual(v.Cmd, ['sh']);
 });

@@ -50,7 +50,17 @@ test('percent-encoded slashes are decoded as dockerd decodes them', () => {
 });
 
 test('paths dockerd would redirect or reject are refused', () => {
-  for (const t of ['//containers/create', '/v1.41//containers/create', '/containers/./create', '/v1.41/x/../containers/create', '/containers%2F%2Fcreate', '/containers/%zz', 'containers/create', '*', '/containers/create?a=1;b=2']) {
+  for (const t of [
+    '//containers/create',
+    '/v1.41//containers/create',
+    '/containers/./create',
+    '/v1.41/x/../containers/create',
+    '/containers%2F%2Fcreate',
+    '/containers/%zz',
+    'containers/create',
+    '*',
+    '/containers/create?a=1;b=2',
+  ]) {
     assert.throws(() => parseApiPath(t), ApiPathError, t);
   }
 });

@@ -68,7 +68,11 @@ export async function stopPid(pid: number, graceMs: number): Promise<void> {
 
 /** Unmounts whatever the daemon left mounted under `dir`, then removes it. */
 export function removeDaemonDir(dir: string): void {
-  const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m === dir || m.startsWith(dir + '/')));
+  const mounts = fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1])
+    .filter((m) => m && (m === dir || m.startsWith(dir + '/')));
   for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -81,9 +85,20 @@ export async function startDaemon(): Promise<Daemon> {
   const child = spawn(
     'dockerd',
     [
-      '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'x'), '--pidfile', path.join(dir, 'dockerd.pid'),
-      '--host', `unix://${socket}`, '--bridge=none', '--iptables=false', '--ip-forward=false', '--ip-masq=false',
-      '--shutdown-timeout=2', '--log-level=warn',
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'x'),
+      '--pidfile',
+      path.join(dir, 'dockerd.pid'),
+      '--host',
+      `unix://${socket}`,
+      '--bridge=none',
+      '--iptables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+      '--shutdown-timeout=2',
+      '--log-level=warn',
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );
@@ -91,7 +106,10 @@ export async function startDaemon(): Promise<Daemon> {
   child.unref();
   const pid = child.pid!;
   const daemon: Daemon = {
-    dir, socket, pid, owned: true,
+    dir,
+    socket,
+    pid,
+    owned: true,
     stop: async () => {
       await stopPid(pid, 20_000);
       removeDaemonDir(dir);
@@ -100,7 +118,9 @@ export async function startDaemon(): Promise<Daemon> {
   try {
     await waitForPing(socket, 60_000);
   } catch (err) {
-    const tail = fs.existsSync(path.join(dir, 'dockerd.log')) ? fs.readFileSync(path.join(dir, 'dockerd.log'), 'utf8').slice(-2000) : '';
+    const tail = fs.existsSync(path.join(dir, 'dockerd.log'))
+      ? fs.readFileSync(path.join(dir, 'dockerd.log'), 'utf8').slice(-2000)
+      : '';
     await daemon.stop();
     throw new Error(`${(err as Error).message}\n${tail}`);
   }

@@ -25,7 +25,11 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
     file = 'setpriv';
     argv = ['--reuid', String(options.as.uid), '--regid', String(options.as.gid), '--init-groups', '--', cmd, ...args];
   }
-  const spawnOptions: SpawnOptions = { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd };
+  const spawnOptions: SpawnOptions = {
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: options.cwd,
+  };
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, spawnOptions);
     const out: Buffer[] = [];
@@ -44,14 +48,16 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
     });
     if (options.input === undefined) child.stdin!.end();
     else if (Buffer.isBuffer(options.input)) child.stdin!.end(options.input);
-    else import('node:fs').then((fs) => fs.createReadStream((options.input as { file: string }).file).pipe(child.stdin!));
+    else
+      import('node:fs').then((fs) => fs.createReadStream((options.input as { file: string }).file).pipe(child.stdin!));
   });
 }
 
 /** A docker CLI bound to one socket. */
 export function dockerAt(socket: string, base: RunOptions = {}) {
   const env = { DOCKER_HOST: `unix://${socket}`, DOCKER_CLI_HINTS: 'false', ...base.env };
-  return (args: string[], options: RunOptions = {}) => run('docker', args, { ...base, ...options, env: { ...env, ...options.env } });
+  return (args: string[], options: RunOptions = {}) =>
+    run('docker', args, { ...base, ...options, env: { ...env, ...options.env } });
 }
 
 /** Like run, but throws with stderr when the exit code is not 0. */

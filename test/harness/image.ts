@@ -27,14 +27,22 @@ export function ensureTestImage(socket: string): string {
     fs.chmodSync(path.join(root, 'tmp'), 0o1777);
     fs.copyFileSync(busybox, path.join(root, 'bin/busybox'));
     fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
-    const applets = spawnSync(busybox, ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
+    const applets = spawnSync(busybox, ['--list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
     for (const a of applets) fs.symlinkSync('busybox', path.join(root, 'bin', a));
-    fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+    fs.writeFileSync(
+      path.join(root, 'etc/passwd'),
+      'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n',
+    );
     fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
     const tar = path.join(root, '..', path.basename(root) + '.tar');
     const t = spawnSync('tar', ['-C', root, '-cf', tar, '.']);
     if (t.status !== 0) throw new Error(`tar failed: ${t.stderr}`);
-    const imp = spawnSync('docker', ['import', '--change', 'CMD ["/bin/sh"]', tar, TEST_IMAGE], { env, encoding: 'utf8' });
+    const imp = spawnSync('docker', ['import', '--change', 'CMD ["/bin/sh"]', tar, TEST_IMAGE], {
+      env,
+      encoding: 'utf8',
+    });
     fs.rmSync(tar, { force: true });
     if (imp.status !== 0) throw new Error(`docker import failed: ${imp.stderr}`);
   } finally {

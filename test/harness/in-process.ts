@@ -17,7 +17,17 @@ export interface InProcessProxy {
   close(): Promise<void>;
 }
 
-export async function startInProcessProxy(upstreamSocket: string, decisionPoint: DecisionPoint, options: { mode?: number; dir?: string; heldBodyLimits?: QuotaLimits; maxConnectionsPerCaller?: number; headerTimeoutMs?: number } = {}): Promise<InProcessProxy> {
+export async function startInProcessProxy(
+  upstreamSocket: string,
+  decisionPoint: DecisionPoint,
+  options: {
+    mode?: number;
+    dir?: string;
+    heldBodyLimits?: QuotaLimits;
+    maxConnectionsPerCaller?: number;
+    headerTimeoutMs?: number;
+  } = {},
+): Promise<InProcessProxy> {
   const dir = options.dir ?? fs.mkdtempSync('/tmp/dgp-');
   const socket = path.join(dir, 'p.sock');
   const proxy = new Proxy({
@@ -29,9 +39,15 @@ export async function startInProcessProxy(upstreamSocket: string, decisionPoint:
     heldBodyLimits: options.heldBodyLimits,
     maxConnectionsPerCaller: options.maxConnectionsPerCaller,
   });
-  const listener: Listener = await listenUnix(parseAddress(`unix://${socket}`, 'listen') as never, { mode: options.mode ?? 0o600, gid: null }, (s, id, reads) => proxy.accept(s, id, reads));
+  const listener: Listener = await listenUnix(
+    parseAddress(`unix://${socket}`, 'listen') as never,
+    { mode: options.mode ?? 0o600, gid: null },
+    (s, id, reads) => proxy.accept(s, id, reads),
+  );
   return {
-    socket, dir, proxy,
+    socket,
+    dir,
+    proxy,
     close: async () => {
       const closed = listener.close();
       await proxy.shutdown(2000);

@@ -13,7 +13,10 @@ export function seededRandom(seed: number): (n: number) => number {
 export function mutate(text: string, pieces: readonly string[], random: (n: number) => number, edits: number): string {
   for (let m = 0; m < edits; m++) {
     const at = random(text.length + 1);
-    text = random(3) === 0 ? text.slice(0, at) + text.slice(at + 1 + random(3)) : text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at);
+    text =
+      random(3) === 0
+        ? text.slice(0, at) + text.slice(at + 1 + random(3))
+        : text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at);
   }
   return text;
 }

@@ -5,11 +5,27 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Sends `request` to `socket` as uid/gid and resolves to everything the peer answered. */
-export function rawExchangeAs(socket: string, request: Buffer, as: { uid: number; gid: number }, timeoutMs = 10_000): Promise<Buffer> {
+export function rawExchangeAs(
+  socket: string,
+  request: Buffer,
+  as: { uid: number; gid: number },
+  timeoutMs = 10_000,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'setpriv',
-      ['--reuid', String(as.uid), '--regid', String(as.gid), '--init-groups', '--', process.execPath, fileURLToPath(import.meta.url), socket, String(timeoutMs)],
+      [
+        '--reuid',
+        String(as.uid),
+        '--regid',
+        String(as.gid),
+        '--init-groups',
+        '--',
+        process.execPath,
+        fileURLToPath(import.meta.url),
+        socket,
+        String(timeoutMs),
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     const out: Buffer[] = [];

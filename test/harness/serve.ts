@@ -39,7 +39,16 @@ export async function startServe(options: ServeOptions): Promise<Served> {
   // Started as users start it: the launcher's own Node flags apply.
   const child = spawn(
     DOCKGATE_BIN,
-    ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${options.upstream}`, '--decision-log', logFile, ...(options.args ?? [])],
+    [
+      'serve',
+      '--listen',
+      `unix://${socket}`,
+      '--upstream',
+      `unix://${options.upstream}`,
+      '--decision-log',
+      logFile,
+      ...(options.args ?? []),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -60,7 +69,11 @@ export async function startServe(options: ServeOptions): Promise<Served> {
     });
   });
   return {
-    socket, dir, logFile, process: child, pid: child.pid!,
+    socket,
+    dir,
+    logFile,
+    process: child,
+    pid: child.pid!,
     stderr: () => stderr,
     exited,
     stop: async () => {

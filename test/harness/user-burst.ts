@@ -11,11 +11,27 @@ export interface Timed {
 }
 
 /** Sends every request as uid/gid and resolves to each answer's bytes (latin1), in order. */
-export function burstAs(socket: string, requests: Timed[], as: { uid: number; gid: number }, timeoutMs = 20_000): Promise<string[]> {
+export function burstAs(
+  socket: string,
+  requests: Timed[],
+  as: { uid: number; gid: number },
+  timeoutMs = 20_000,
+): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'setpriv',
-      ['--reuid', String(as.uid), '--regid', String(as.gid), '--init-groups', '--', process.execPath, fileURLToPath(import.meta.url), socket, String(timeoutMs)],
+      [
+        '--reuid',
+        String(as.uid),
+        '--regid',
+        String(as.gid),
+        '--init-groups',
+        '--',
+        process.execPath,
+        fileURLToPath(import.meta.url),
+        socket,
+        String(timeoutMs),
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -39,23 +55,33 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.stdin.on('data', (d: Buffer) => (input += d.toString()));
   process.stdin.on('end', async () => {
     const requests = JSON.parse(input) as Timed[];
-    const sockets = await Promise.all(requests.map(() => new Promise<net.Socket>((res, rej) => {
-      const s = net.createConnection({ path: socket!, allowHalfOpen: true });
-      s.once('connect', () => res(s));
-      s.once('error', rej);
-    })));
-    const answers = await Promise.all(requests.map((r, i) => new Promise<string>((res) => {
-      const s = sockets[i]!;
-      let got = '';
-      const timer = setTimeout(() => s.destroy(), Number(timeout));
-      s.on('data', (d: Buffer) => (got += d.toString('latin1')));
-      s.on('close', () => {
-        clearTimeout(timer);
-        res(got);
-      });
-      s.on('error', () => {});
-      setTimeout(() => s.end(Buffer.from(r.request, 'latin1')), r.at);
-    })));
+    const sockets = await Promise.all(
+      requests.map(
+        () =>
+          new Promise<net.Socket>((res, rej) => {
+            const s = net.createConnection({ path: socket!, allowHalfOpen: true });
+            s.once('connect', () => res(s));
+            s.once('error', rej);
+          }),
+      ),
+    );
+    const answers = await Promise.all(
+      requests.map(
+        (r, i) =>
+          new Promise<string>((res) => {
+            const s = sockets[i]!;
+            let got = '';
+            const timer = setTimeout(() => s.destroy(), Number(timeout));
+            s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+            s.on('close', () => {
+              clearTimeout(timer);
+              res(got);
+            });
+            s.on('error', () => {});
+            setTimeout(() => s.end(Buffer.from(r.request, 'latin1')), r.at);
+          }),
+      ),
+    );
     process.stdout.write(JSON.stringify(answers));
   });
 }

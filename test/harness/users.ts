@@ -27,11 +27,21 @@ export function createUser(extraGroups = 0): TestUser {
     sh('groupadd', [g]);
     groups.push(g);
   }
-  sh('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', '--user-group', ...(groups.length ? ['--groups', groups.join(',')] : []), name]);
+  sh('useradd', [
+    '--no-create-home',
+    '--shell',
+    '/usr/sbin/nologin',
+    '--user-group',
+    ...(groups.length ? ['--groups', groups.join(',')] : []),
+    name,
+  ]);
   const uid = Number(sh('id', ['-u', name]));
   const gid = Number(sh('id', ['-g', name]));
   return {
-    name, uid, gid, groups,
+    name,
+    uid,
+    gid,
+    groups,
     remove: () => {
       spawnSync('userdel', [name]);
       for (const g of groups) spawnSync('groupdel', [g]);

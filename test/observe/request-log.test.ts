@@ -8,7 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLogger, RequestLog, type RequestRecord } from '../../src/observe/index.js';
 
-const record = (i: number) => ({ method: 'GET', path: `/r${i}`, status: 200, uid: 0, user: 'root', decision: 'allow' as const, duration: 0.5 });
+const record = (i: number) => ({
+  method: 'GET',
+  path: `/r${i}`,
+  status: 200,
+  uid: 0,
+  user: 'root',
+  decision: 'allow' as const,
+  duration: 0.5,
+});
 
 function tempFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dgl-')), 'requests.log');
@@ -23,12 +31,22 @@ test('request lines and other log lines reach the file whole and in order, all o
     if (i === 1000) logger.warn({ what: 'in between' }, 'warning');
   }
   await logger.close();
-  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines.length, 2001, 'several batches, none lost');
-  assert.deepEqual(lines.slice(0, 3).map((l) => l.path), ['/r0', '/r1', '/r2']);
+  assert.deepEqual(
+    lines.slice(0, 3).map((l) => l.path),
+    ['/r0', '/r1', '/r2'],
+  );
   assert.equal(lines[1001]!.msg, 'warning');
   assert.equal(lines[2000]!.path, '/r1999');
-  assert.ok(lines.every((l, i) => i === 1001 || l.path === `/r${i > 1001 ? i - 1 : i}`), 'in the order logged');
+  assert.ok(
+    lines.every((l, i) => i === 1001 || l.path === `/r${i > 1001 ? i - 1 : i}`),
+    'in the order logged',
+  );
   assert.equal(lines[0]!.msg, 'request');
   assert.equal(lines[0]!.decision, 'allow');
 });
@@ -38,11 +56,19 @@ test('lines of any size and script reach the file whole: multi-byte characters, 
   const logger = createLogger(file);
   const wide = '\u00e9\u4e2d\u{1f600}'.repeat(2000); // 2-, 3- and 4-byte UTF-8, 18 KB in all
   const requests = new RequestLog(logger);
-  for (let i = 0; i < 300; i++) requests.write({ ...record(i), path: i % 100 === 50 ? `/big${i}/${wide}` : `/r${i}/\u00e9\u4e2d` });
+  for (let i = 0; i < 300; i++)
+    requests.write({ ...record(i), path: i % 100 === 50 ? `/big${i}/${wide}` : `/r${i}/\u00e9\u4e2d` });
   await logger.close();
-  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { path: string });
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { path: string });
   assert.equal(lines.length, 300);
-  assert.ok(lines.every((l, i) => l.path === (i % 100 === 50 ? `/big${i}/${wide}` : `/r${i}/\u00e9\u4e2d`)), 'every line whole, in order');
+  assert.ok(
+    lines.every((l, i) => l.path === (i % 100 === 50 ? `/big${i}/${wide}` : `/r${i}/\u00e9\u4e2d`)),
+    'every line whole, in order',
+  );
 });
 
 test('a few lines logged just before the process exits are not lost', () => {
@@ -56,7 +82,10 @@ test('a few lines logged just before the process exits are not lost', () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
-  assert.deepEqual(lines.map((l) => (JSON.parse(l) as { path: string }).path), ['/x0', '/x1', '/x2']);
+  assert.deepEqual(
+    lines.map((l) => (JSON.parse(l) as { path: string }).path),
+    ['/x0', '/x1', '/x2'],
+  );
 });
 
 test('a log that cannot be written (disk full) neither throws nor grows without bound; stderr says so once, and says what was lost', () => {
@@ -90,15 +119,32 @@ test('lines logged to standard output just before the process exits are not lost
   });`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { path: string }).path), ['/o0', '/o1', '/o2']);
+  assert.deepEqual(
+    r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { path: string }).path),
+    ['/o0', '/o1', '/o2'],
+  );
 });
 
 /** Lines that each repeat the one before or change one of its fields from it (a reason comes and goes). */
 function repeatsAndChanges() {
   const base: RequestRecord = { ...record(7), path: '/_ping', reason: undefined };
   const changes: Partial<RequestRecord>[] = [
-    {}, { method: 'HEAD' }, { path: '/version' }, { path: '/_p\u00efng' }, { status: 404 }, { uid: null }, { uid: 1000 },
-    { user: 'alice' }, { decision: 'deny' }, { duration: 3.25 }, { reason: 'a reason' }, { reason: undefined }, { path: '/' + 'z'.repeat(600) },
+    {},
+    { method: 'HEAD' },
+    { path: '/version' },
+    { path: '/_p\u00efng' },
+    { status: 404 },
+    { uid: null },
+    { uid: 1000 },
+    { user: 'alice' },
+    { decision: 'deny' },
+    { duration: 3.25 },
+    { reason: 'a reason' },
+    { reason: undefined },
+    { path: '/' + 'z'.repeat(600) },
   ];
   const out: RequestRecord[] = [];
   let last = base;
@@ -109,17 +155,54 @@ function repeatsAndChanges() {
   return out;
 }
 
-test("request lines are exactly the lines pino writes for the record, key order included", async () => {
+test('request lines are exactly the lines pino writes for the record, key order included', async () => {
   const records = [
     record(1),
-    { method: 'POST', path: '/v1.41/containers/create?name="x"\u00e9\\', status: 403, uid: null, user: 'ünï "q"', decision: 'deny' as const, duration: 12.5, reason: 'dockgate: privileged: no\n(hint)' },
+    {
+      method: 'POST',
+      path: '/v1.41/containers/create?name="x"\u00e9\\',
+      status: 403,
+      uid: null,
+      user: 'ünï "q"',
+      decision: 'deny' as const,
+      duration: 12.5,
+      reason: 'dockgate: privileged: no\n(hint)',
+    },
     // Durations as the proxy makes them (whole microseconds), and some it never makes.
-    ...[0, -0, 0.001, 0.01, 0.1, 1, 7, 1.05, 0.123, 1234.567, 99999.999, 123456789.001, 1e13 + 0.5, 1 / 3, -2.5, NaN].map((duration, i) => ({ ...record(i), duration })),
-    { ...record(2), path: '/a\u0001b\u007f\u2028\ud800\u{1f600}', user: '\t', uid: 4294967294, status: 101, decision: 'reject' as const },
+    ...[
+      0,
+      -0,
+      0.001,
+      0.01,
+      0.1,
+      1,
+      7,
+      1.05,
+      0.123,
+      1234.567,
+      99999.999,
+      123456789.001,
+      1e13 + 0.5,
+      1 / 3,
+      -2.5,
+      NaN,
+    ].map((duration, i) => ({ ...record(i), duration })),
+    {
+      ...record(2),
+      path: '/a\u0001b\u007f\u2028\ud800\u{1f600}',
+      user: '\t',
+      uid: 4294967294,
+      status: 101,
+      decision: 'reject' as const,
+    },
     { ...record(3), method: 'G"T', path: '/' + 'x'.repeat(5000), decision: 'error' as const, reason: '' },
     { ...record(4), path: '/' + 'y'.repeat(10000), duration: NaN, uid: -1 }, // longer than a batch could hold at worst
     // Numbers around the point where the encoder splits them into parts below 10^9.
-    ...[999_999_999, 1e9, 1e9 + 1, 1e10 - 1, 2 ** 31, 2 ** 53 - 1].map((uid, i) => ({ ...record(100 + i), uid, status: uid })),
+    ...[999_999_999, 1e9, 1e9 + 1, 1e10 - 1, 2 ** 31, 2 ** 53 - 1].map((uid, i) => ({
+      ...record(100 + i),
+      uid,
+      status: uid,
+    })),
     // The encoder reuses the bytes of the line before while the fields they show are the same:
     // a line equal to the one before, then each field changed alone, each change then repeated.
     ...repeatsAndChanges(),
@@ -137,7 +220,11 @@ test("request lines are exactly the lines pino writes for the record, key order 
   await a.close();
   await b.close();
   const ended = Date.now();
-  const withoutTime = (text: string) => text.trimEnd().split('\n').map((l) => l.replace(/"time":\d+,/, ''));
+  const withoutTime = (text: string) =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.replace(/"time":\d+,/, ''));
   assert.deepEqual(withoutTime(fs.readFileSync(fast, 'utf8')), withoutTime(fs.readFileSync(slow, 'utf8')));
   // The time itself: the clock's milliseconds when the line was logged, printed as JSON prints them.
   for (const line of fs.readFileSync(fast, 'utf8').trimEnd().split('\n')) {

@@ -6,7 +6,9 @@ import { DOCKGATE_BIN } from '../harness/index.js';
 
 test('policy list piped into a reader that has already gone ends quietly with status 0 (no EPIPE trace)', () => {
   // `true` exits before dockgate has started, so dockgate's first write meets a closed pipe.
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${DOCKGATE_BIN}" policy list | true`], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${DOCKGATE_BIN}" policy list | true`], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /EPIPE|Error/);
 });

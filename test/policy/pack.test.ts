@@ -10,7 +10,16 @@ import { parseConfig, PolicyEngine, type PolicyDecision } from '../../src/policy
 
 const home = realpathSync(mkdtempSync(join(tmpdir(), 'dg-pack-home-')));
 symlinkSync('/etc', join(home, 'etc-link'));
-const alice: InputIdentity = { uid: 1000, gid: 1000, user: 'alice', groups: ['alice'], admin: false, pid: 1, home, via: 'peercred' };
+const alice: InputIdentity = {
+  uid: 1000,
+  gid: 1000,
+  user: 'alice',
+  groups: ['alice'],
+  admin: false,
+  pid: 1,
+  home,
+  via: 'peercred',
+};
 const admin: InputIdentity = { ...alice, uid: 0, user: 'root', admin: true, home: '/root' };
 
 let engine: PolicyEngine;
@@ -18,10 +27,21 @@ before(async () => {
   engine = await PolicyEngine.load({});
 });
 
-async function judge(method: string, target: string, body?: unknown, identity = alice, e = engine): Promise<PolicyDecision> {
+async function judge(
+  method: string,
+  target: string,
+  body?: unknown,
+  identity = alice,
+  e = engine,
+): Promise<PolicyDecision> {
   const routed = routeRequest({ method, target });
   const { input } = await readRequest({
-    routed, method, target, headers: {}, identity, layer: 'proxy',
+    routed,
+    method,
+    target,
+    headers: {},
+    identity,
+    layer: 'proxy',
     body: body === undefined ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
   });
   return e.decide(input);
@@ -32,7 +52,10 @@ const create = (hostConfig: Record<string, unknown>, extra: Record<string, unkno
 
 function refusedBy(d: PolicyDecision, rule: string): void {
   assert.equal(d.allow, false, `expected a refusal by ${rule}`);
-  assert.ok(d.reasons.some((r) => r.rule === rule), `expected rule ${rule}, got ${JSON.stringify(d.reasons)}`);
+  assert.ok(
+    d.reasons.some((r) => r.rule === rule),
+    `expected rule ${rule}, got ${JSON.stringify(d.reasons)}`,
+  );
   assert.match(d.message, new RegExp(`^dockgate: .*${rule}: `));
 }
 
@@ -45,7 +68,20 @@ describe('escapes to the host are refused', () => {
     ['dot-dot out of home', { Binds: [`${home}/../../etc:/e`] }, 'mounts'],
     ['symlink in home to /etc', { Binds: [`${home}/etc-link:/e`] }, 'mounts'],
     ['bind mount of /etc', { Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] }, 'mounts'],
-    ['inline local volume over /etc', { Mounts: [{ Type: 'volume', Source: 'v', Target: '/e', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } } } }] }, 'mounts'],
+    [
+      'inline local volume over /etc',
+      {
+        Mounts: [
+          {
+            Type: 'volume',
+            Source: 'v',
+            Target: '/e',
+            VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/etc' } } },
+          },
+        ],
+      },
+      'mounts',
+    ],
     ['pid host', { PidMode: 'host' }, 'host-namespaces'],
     ['network host', { NetworkMode: 'host' }, 'host-namespaces'],
     ['ipc host', { IpcMode: 'host' }, 'host-namespaces'],
@@ -54,7 +90,11 @@ describe('escapes to the host are refused', () => {
     ['cap SYS_ADMIN', { CapAdd: ['SYS_ADMIN'] }, 'capabilities'],
     ['cap ALL', { CapAdd: ['ALL'] }, 'capabilities'],
     ['cap with prefix, lower case', { CapAdd: ['cap_sys_module'] }, 'capabilities'],
-    ['device /dev/kmsg', { Devices: [{ PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm' }] }, 'devices'],
+    [
+      'device /dev/kmsg',
+      { Devices: [{ PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm' }] },
+      'devices',
+    ],
     ['device cgroup rule', { DeviceCgroupRules: ['a *:* rwm'] }, 'devices'],
     ['seccomp unconfined', { SecurityOpt: ['seccomp=unconfined'] }, 'security-opts'],
     ['apparmor unconfined (old separator)', { SecurityOpt: ['apparmor:unconfined'] }, 'security-opts'],
@@ -76,7 +116,14 @@ describe('escapes to the host are refused', () => {
     refusedBy(await judge('POST', '/v1.41/containers/abc/exec', { Cmd: ['sh'], Privileged: true }), 'privileged');
   });
   test('a local volume created over /etc is refused as a bind', async () => {
-    refusedBy(await judge('POST', '/v1.41/volumes/create', { Name: 'v', Driver: 'local', DriverOpts: { type: 'none', o: 'bind', device: '/etc' } }), 'mounts');
+    refusedBy(
+      await judge('POST', '/v1.41/volumes/create', {
+        Name: 'v',
+        Driver: 'local',
+        DriverOpts: { type: 'none', o: 'bind', device: '/etc' },
+      }),
+      'mounts',
+    );
   });
   test('builds whose Dockerfile cannot be seen are refused: BuildKit, remote contexts, host network', async () => {
     refusedBy(await judge('POST', '/v1.41/build?version=2&t=x'), 'build');
@@ -99,7 +146,18 @@ describe('ordinary work is allowed', () => {
     ['hardened', { CapDrop: ['ALL'], ReadonlyRootfs: true, SecurityOpt: ['no-new-privileges'], Memory: 67108864 }],
     ['network sysctl', { Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' } }],
     ['gpu request', { DeviceRequests: [{ Driver: '', Count: -1, Capabilities: [['gpu']] }] }],
-    ['tmpfs volume', { Mounts: [{ Type: 'volume', Target: '/t', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs' } } } }] }],
+    [
+      'tmpfs volume',
+      {
+        Mounts: [
+          {
+            Type: 'volume',
+            Target: '/t',
+            VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs' } } },
+          },
+        ],
+      },
+    ],
   ];
   for (const [name, hostConfig] of cases) {
     test(`${name} is allowed`, async () => {
@@ -118,12 +176,21 @@ describe('ordinary work is allowed', () => {
 describe('config tunes the pack', () => {
   test('admins are exempt by default, and bound when admins_exempt is false', async () => {
     assert.equal((await create({ Privileged: true }, {})).allow, false);
-    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Privileged: true } }, admin)).allow, true);
+    assert.equal(
+      (await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Privileged: true } }, admin)).allow,
+      true,
+    );
     const strict = await engineWith('admins_exempt = false\n');
-    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Privileged: true } }, admin, strict)).allow, false);
+    assert.equal(
+      (await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Privileged: true } }, admin, strict))
+        .allow,
+      false,
+    );
   });
   test('a rule can be switched off, a capability allowed, optional rules switched on', async () => {
-    const e = await engineWith('[rules.privileged]\nenabled = false\n[rules.capabilities]\nallow = ["NET_ADMIN"]\n[rules.no-root-user]\nenabled = true\n');
+    const e = await engineWith(
+      '[rules.privileged]\nenabled = false\n[rules.capabilities]\nallow = ["NET_ADMIN"]\n[rules.no-root-user]\nenabled = true\n',
+    );
     const judgeE = (hc: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
       judge('POST', '/v1.41/containers/create', { Image: 'b', ...extra, HostConfig: hc }, alice, e);
     assert.equal((await judgeE({ Privileged: true }, { User: '1000' })).allow, true);
@@ -132,19 +199,50 @@ describe('config tunes the pack', () => {
   });
   test('joins of other containers: admins may, and an admin can switch the rule off', async () => {
     const join = { NetworkMode: 'container:x', VolumesFrom: ['x'] };
-    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: join }, admin)).allow, true);
+    assert.equal(
+      (await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: join }, admin)).allow,
+      true,
+    );
     const e = await engineWith('[rules.container-joins]\nenabled = false\n');
-    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: join }, alice, e)).allow, true);
-    assert.equal((await create({ NetworkMode: 'bridge', PidMode: '', IpcMode: 'private', VolumesFrom: [] })).allow, true, 'own namespaces and no joins pass');
+    assert.equal(
+      (await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: join }, alice, e)).allow,
+      true,
+    );
+    assert.equal(
+      (await create({ NetworkMode: 'bridge', PidMode: '', IpcMode: 'private', VolumesFrom: [] })).allow,
+      true,
+      'own namespaces and no joins pass',
+    );
   });
   test('allowed roots extend where binds may point', async () => {
     const e = await engineWith('[rules.mounts]\nallow = ["/srv/shared"]\n');
-    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: ['/srv/shared/x:/x'] } }, alice, e)).allow, true);
-    refusedBy(await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: ['/srv/sharedother:/x'] } }, alice, e), 'mounts');
+    assert.equal(
+      (
+        await judge(
+          'POST',
+          '/v1.41/containers/create',
+          { Image: 'b', HostConfig: { Binds: ['/srv/shared/x:/x'] } },
+          alice,
+          e,
+        )
+      ).allow,
+      true,
+    );
+    refusedBy(
+      await judge(
+        'POST',
+        '/v1.41/containers/create',
+        { Image: 'b', HostConfig: { Binds: ['/srv/sharedother:/x'] } },
+        alice,
+        e,
+      ),
+      'mounts',
+    );
   });
   test('roots match whole path segments, with or without a trailing slash', async () => {
     const e = await engineWith('[rules.mounts]\nallow = ["/srv/shared/", "/data"]\n');
-    const bind = (src: string) => judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: [`${src}:/x`] } }, alice, e);
+    const bind = (src: string) =>
+      judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: [`${src}:/x`] } }, alice, e);
     assert.equal((await bind('/srv/shared/a/b')).allow, true);
     assert.equal((await bind('/data')).allow, true);
     refusedBy(await bind('/datax'), 'mounts');
@@ -152,7 +250,8 @@ describe('config tunes the pack', () => {
   });
   test('a forbidden path is refused below, at and above it, even under an allowed "/"', async () => {
     const e = await engineWith('[rules.mounts]\nallow = ["/"]\n');
-    const bind = (src: string) => judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: [`${src}:/x`] } }, alice, e);
+    const bind = (src: string) =>
+      judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Binds: [`${src}:/x`] } }, alice, e);
     assert.equal((await bind('/srv/x')).allow, true);
     assert.equal((await bind('/etcx')).allow, true);
     for (const src of ['/etc', '/etc/ssl', '/var/lib', '/', '/proc/1']) refusedBy(await bind(src), 'mounts');
@@ -165,11 +264,28 @@ describe('config tunes the pack', () => {
     const e = await engineWith('[rules.require-limits]\nenabled = true\n');
     const d = await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: {} }, alice, e);
     assert.deepEqual(d.reasons.map((r) => r.rule).sort(), ['require-limits', 'require-limits']);
-    assert.equal((await judge('POST', '/v1.41/containers/create', { Image: 'b', HostConfig: { Memory: 1 << 26, PidsLimit: 64 } }, alice, e)).allow, true);
+    assert.equal(
+      (
+        await judge(
+          'POST',
+          '/v1.41/containers/create',
+          { Image: 'b', HostConfig: { Memory: 1 << 26, PidsLimit: 64 } },
+          alice,
+          e,
+        )
+      ).allow,
+      true,
+    );
   });
   test('an unknown config key is an error naming it', () => {
-    assert.throws(() => parseConfig('[rules.privilegd]\nenabled = false\n', 'dg.toml'), /dg.toml: unknown setting rules.privilegd/);
-    assert.throws(() => parseConfig('[rules.privileged]\nenabled = "no"\n', 'dg.toml'), /rules.privileged.enabled must be a boolean/);
+    assert.throws(
+      () => parseConfig('[rules.privilegd]\nenabled = false\n', 'dg.toml'),
+      /dg.toml: unknown setting rules.privilegd/,
+    );
+    assert.throws(
+      () => parseConfig('[rules.privileged]\nenabled = "no"\n', 'dg.toml'),
+      /rules.privileged.enabled must be a boolean/,
+    );
   });
 });
 

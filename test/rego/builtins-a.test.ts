@@ -39,7 +39,12 @@ const S = (...xs: Value[]): SetValue => SetValue.from(xs);
 test('strings: basics on code points', () => {
   assert.equal(call('concat', '/', J('["", "a", "b"]')), '/a/b');
   assert.equal(call('concat', ',', S('x')), 'x');
-  fails('concat', ['/', J('[1]')], 'eval_type_error', 'operand 2 must be array of strings but got array containing number');
+  fails(
+    'concat',
+    ['/', J('[1]')],
+    'eval_type_error',
+    'operand 2 must be array of strings but got array containing number',
+  );
   assert.equal(call('indexof', 'skön var våren', 'vår'), 9);
   assert.equal(call('indexof', 'μ', 'μμ'), -1);
   fails('indexof', ['a', ''], 'eval_builtin_error', 'indexof: empty search character');
@@ -57,7 +62,12 @@ test('strings: basics on code points', () => {
   assert.equal(call('replace', 'foo...bar', '..', ',,'), 'foo,,.bar');
   assert.equal(call('replace', 'ab', '', '-'), '-a-b-');
   assert.equal(call('strings.replace_n', J('{"f": "x", "foo": "xxx"}'), 'foobar'), 'xoobar');
-  fails('strings.replace_n', [J('{"f": 100}'), 'foo'], 'eval_type_error', 'operand 1 non-string value found in pattern object');
+  fails(
+    'strings.replace_n',
+    [J('{"f": 100}'), 'foo'],
+    'eval_type_error',
+    'operand 1 non-string value found in pattern object',
+  );
   assert.equal(call('format_int', 15.5, 16), 'f');
   fails('format_int', [4.1, 199], 'eval_type_error', 'operand 2 must be one of {2, 8, 10, 16}');
   assert.equal(call('upper', 'AbCdEf'), 'ABCDEF');
@@ -79,8 +89,18 @@ test('strings: any_prefix_match / any_suffix_match', () => {
   assert.equal(call('strings.any_prefix_match', J('["a/b/c", "e/f/g"]'), J('["d/", "e/f/g"]')), true);
   assert.equal(call('strings.any_prefix_match', 'a/b/c', S('g/', 'd/')), false);
   assert.equal(call('strings.any_suffix_match', J('["a/b/c"]'), '/c'), true);
-  fails('strings.any_prefix_match', [J('[1]'), 'x'], 'eval_type_error', 'operand 1 must be array of strings but got array containing number');
-  fails('strings.any_suffix_match', ['x', 1], 'eval_type_error', 'operand 2 must be one of {string, set, array} but got number');
+  fails(
+    'strings.any_prefix_match',
+    [J('[1]'), 'x'],
+    'eval_type_error',
+    'operand 1 must be array of strings but got array containing number',
+  );
+  fails(
+    'strings.any_suffix_match',
+    ['x', 1],
+    'eval_type_error',
+    'operand 2 must be one of {string, set, array} but got number',
+  );
 });
 
 test('sprintf: Go fmt verbs', () => {
@@ -100,7 +120,10 @@ test('sprintf: Go fmt verbs', () => {
   assert.equal(f('%d %d', '[1]'), '1 %!d(MISSING)');
   assert.equal(f('x', '[1, "a"]'), 'x%!(EXTRA int=1, string=a)');
   assert.equal(f('%v %v', '[0.00001, 1234567.5]'), '1e-05 1.2345675e+06');
-  assert.equal(f('%e|%g|%x|%o|%b|%q|%c', '[1234.5678, 0.5, 255, 8, 5, "a\\"b", 65]'), '1.234568e+03|0.5|ff|10|101|"a\\"b"|A');
+  assert.equal(
+    f('%e|%g|%x|%o|%b|%q|%c', '[1234.5678, 0.5, 255, 8, 5, "a\\"b", 65]'),
+    '1.234568e+03|0.5|ff|10|101|"a\\"b"|A',
+  );
   assert.equal(f('%5s|%-5s|%.2s|%05d|%+d|%x', '["ab", "ab", "abc", -42, 5, "hi"]'), '   ab|ab   |ab|-0042|+5|6869');
   assert.equal(f('%%', '[]'), '%');
   assert.equal(f('%[2]d %[1]d', '[1, 2]'), '2 1');
@@ -115,7 +138,10 @@ test('render_template and template strings', () => {
   assert.equal(r('{{.test}}', '{"test": "hello world"}'), 'hello world');
   assert.equal(r('{{.test}}', '{"test": 2023}'), '2023');
   assert.equal(
-    r('{{range $i, $name := .hellonames}}{{if $i}},{{end}}hello {{$name}}{{end}}', '{"hellonames": ["rohan", "john doe"]}'),
+    r(
+      '{{range $i, $name := .hellonames}}{{if $i}},{{end}}hello {{$name}}{{end}}',
+      '{"hellonames": ["rohan", "john doe"]}',
+    ),
     'hello rohan,hello john doe',
   );
   assert.equal(r('test {{.foo}} {{.bar}} {{.baz}}', '{"baz": 1}'), 'test <undefined> <undefined> 1');
@@ -138,7 +164,10 @@ test('regex (RE2 semantics)', () => {
   assert.equal(json('regex.split', '^[a-z]+\\[[0-9]+\\]$', ''), '[""]');
   assert.equal(json('regex.find_n', 'a.', 'paranormal', -1), '["ar","an","al"]');
   assert.equal(json('regex.find_n', 'a.', 'paranormal', 0), '[]');
-  assert.equal(json('regex.find_all_string_submatch_n', '[^aouiye]([aouiye])([^aouiye])?', 'somestri', -1), '[["som","o","m"],["ri","i",""]]');
+  assert.equal(
+    json('regex.find_all_string_submatch_n', '[^aouiye]([aouiye])([^aouiye])?', 'somestri', -1),
+    '[["som","o","m"],["ri","i",""]]',
+  );
   assert.equal(call('regex.replace', '-wy-wxxy-', 'w(x*)y', '0'), '-0-0-');
   assert.equal(call('regex.replace', 'foo', '(foo)', '$1$1'), 'foofoo');
   assert.equal(call('regex.replace', 'foo', '(?P<x>o)', '[${x}]$1x$$'), 'f[o]$[o]$');
@@ -153,7 +182,12 @@ test('regex.globs_match', () => {
   assert.equal(call('regex.globs_match', '[a-z]+', '[0-9]*'), false);
   assert.equal(call('regex.globs_match', '[a-z]+\\[[0-9]+\\]', 'foo\\[1\\]'), true);
   assert.equal(call('regex.globs_match', '[a-z]+\\[[0-9]+\\]', 'foo["bar"]'), false);
-  fails('regex.globs_match', ['pqrs]', '[a-b]+'], 'eval_builtin_error', "input:pqrs], pos:5, set-close ']' with no preceding '[': the input provided is invalid");
+  fails(
+    'regex.globs_match',
+    ['pqrs]', '[a-b]+'],
+    'eval_builtin_error',
+    "input:pqrs], pos:5, set-close ']' with no preceding '[': the input provided is invalid",
+  );
 });
 
 test('glob.match (gobwas semantics)', () => {
@@ -195,7 +229,12 @@ test('semver', () => {
   assert.equal(call('semver.compare', '1.0.0', '2.0.0'), -1);
   assert.equal(call('semver.compare', '1.0.0-alpha.1', '1.0.0-alpha.beta'), -1);
   assert.equal(call('semver.compare', '1.0.0+build', '1.0.0'), 0);
-  fails('semver.compare', ['1', '1.0.0'], 'eval_builtin_error', 'semver.compare: operand 1: string "1" is not a valid SemVer');
+  fails(
+    'semver.compare',
+    ['1', '1.0.0'],
+    'eval_builtin_error',
+    'semver.compare: operand 1: string "1" is not a valid SemVer',
+  );
   assert.equal(call('semver.is_valid', '1.0.0'), true);
   assert.equal(call('semver.is_valid', 1), false);
 });
@@ -204,10 +243,18 @@ test('time: parse and format with Go layouts', () => {
   const rfc = '2006-01-02T15:04:05Z07:00';
   assert.equal(json('time.parse_ns', rfc, '2017-06-02T19:00:00-07:00'), '1496455200000000000');
   assert.equal(json('time.parse_ns', rfc, '1677-09-21T00:12:43.145224192-00:00'), '-9223372036854775808');
-  assert.equal(json('time.parse_ns', "01/02 03:04:05PM '06 -0700", "06/02 07:00:00PM '17 -0700"), '1496455200000000000');
+  assert.equal(
+    json('time.parse_ns', "01/02 03:04:05PM '06 -0700", "06/02 07:00:00PM '17 -0700"),
+    '1496455200000000000',
+  );
   assert.equal(json('time.parse_ns', 'RFC822Z', '02 Jun 17 19:00 -0700'), '1496455200000000000');
   assert.equal(json('time.parse_ns', '2006-01-02', '2020-02-29'), '1582934400000000000');
-  fails('time.parse_ns', [rfc, '2262-04-11T23:47:16.854775808-00:00'], 'eval_builtin_error', 'time outside of valid range');
+  fails(
+    'time.parse_ns',
+    [rfc, '2262-04-11T23:47:16.854775808-00:00'],
+    'eval_builtin_error',
+    'time outside of valid range',
+  );
   fails('time.parse_ns', ['2006-01-02', '2021-02-29'], 'eval_builtin_error', 'day out of range');
   assert.equal(json('time.parse_rfc3339_ns', '1970-01-01T00:00:00-00:00'), '0');
   assert.equal(call('time.parse_duration_ns', '100ms'), 100000000);
@@ -216,9 +263,15 @@ test('time: parse and format with Go layouts', () => {
   const t = J('1670006453141828752');
   assert.equal(call('time.format', t), '2022-12-02T18:40:53.141828752Z');
   assert.equal(call('time.format', [t, 'Asia/Kolkata']), '2022-12-03T00:10:53.141828752+05:30');
-  assert.equal(call('time.format', [t, 'Asia/Kolkata', 'Mon Jan 02 15:04:05 -0700 2006']), 'Sat Dec 03 00:10:53 +0530 2022');
+  assert.equal(
+    call('time.format', [t, 'Asia/Kolkata', 'Mon Jan 02 15:04:05 -0700 2006']),
+    'Sat Dec 03 00:10:53 +0530 2022',
+  );
   assert.equal(call('time.format', [t, 'Asia/Kolkata', 'RFC1123Z']), 'Sat, 03 Dec 2022 00:10:53 +0530');
-  assert.equal(call('time.format', [0, 'America/Los_Angeles', 'Monday January _2 3:4:5 pm .000 MST']), 'Wednesday December 31 4:0:0 pm .000 PST');
+  assert.equal(
+    call('time.format', [0, 'America/Los_Angeles', 'Monday January _2 3:4:5 pm .000 MST']),
+    'Wednesday December 31 4:0:0 pm .000 PST',
+  );
   fails('time.format', [[0, 'Nowhere/Special']], 'eval_builtin_error', 'unknown time zone Nowhere/Special');
   fails('time.format', [J('15829776000000000000000')], 'eval_builtin_error', 'timestamp too big');
 });
@@ -252,7 +305,12 @@ test('aggregates', () => {
   assert.equal(call('sum', J('[0.1, 0.2]')), 0.3);
   assert.equal(json('sum', J('[9007199254740993, 1]')), '9007199254740994');
   assert.equal(call('product', S(1, 2, 3, 4)), 24);
-  fails('sum', [J('[1, "a"]')], 'eval_type_error', 'operand 1 must be array of numbers but got array containing string');
+  fails(
+    'sum',
+    [J('[1, "a"]')],
+    'eval_type_error',
+    'operand 1 must be array of numbers but got array containing string',
+  );
   assert.equal(call('max', J('[1, 3, 2]')), 3);
   assert.equal(call('min', J('[3, 2, 1, 4, 6, -7, 10]')), -7);
   assert.equal(call('max', J('[]')), undefined);
@@ -278,19 +336,34 @@ test('objects', () => {
   fails('object.get', ['x', 'a', 1], 'eval_type_error', 'object.get: operand 1 must be object but got string');
   assert.equal(json('object.keys', J('{"b": 1, "a": 2}')), '["a","b"]');
   assert.equal(json('object.remove', J('{"a": 1, "b": 2, "c": 3}'), J('{"b": 0, "c": 0}')), '{"a":1}');
-  fails('object.remove', [J('{}'), 'x'], 'eval_type_error', 'operand 2 must be one of {object, set, array} but got string');
+  fails(
+    'object.remove',
+    [J('{}'), 'x'],
+    'eval_type_error',
+    'operand 2 must be one of {object, set, array} but got string',
+  );
   assert.equal(json('object.filter', J('{"a": 1, "b": 2, "e": 9}'), J('["a", "e", "z"]')), '{"a":1,"e":9}');
   assert.equal(
     json('object.union', J('{"a": {"b": {"c": 1}}, "e": 1}'), J('{"a": {"b": "foo", "b1": "bar"}, "d": 7, "e": 17}')),
     '{"a":{"b":"foo","b1":"bar"},"d":7,"e":17}',
   );
   assert.equal(json('object.union_n', J('[{"a": {"b": 2}}, {"a": 4}, {"a": {"c": 3}}]')), '{"a":{"c":3}}');
-  fails('object.union_n', [J('[{}, "baz"]')], 'eval_type_error', 'operand 1 must be array of objects but got array containing string');
+  fails(
+    'object.union_n',
+    [J('[{}, "baz"]')],
+    'eval_type_error',
+    'operand 1 must be array of objects but got array containing string',
+  );
   assert.equal(call('object.subset', J('{"a": 5, "n": {"x": [6, 7, 8], "s": 1}}'), J('{"n": {"x": [7, 8]}}')), true);
   assert.equal(call('object.subset', J('[1, 2, 3, 4]'), J('[2, 4]')), false);
   assert.equal(call('object.subset', J('[1, 2, 3, 4]'), S(4, 2)), true);
   assert.equal(call('object.subset', S(1, 2, S('a')), S(S('a'))), true);
-  fails('object.subset', [S(1), J('[1]')], 'eval_type_error', 'both arguments object.subset must be of the same type or array and set');
+  fails(
+    'object.subset',
+    [S(1), J('[1]')],
+    'eval_type_error',
+    'both arguments object.subset must be of the same type or array and set',
+  );
 });
 
 test('types and casts', () => {
@@ -304,8 +377,18 @@ test('types and casts', () => {
   assert.equal(call('to_number', null), 0);
   assert.equal(call('to_number', true), 1);
   fails('to_number', ['broken'], 'eval_builtin_error', 'invalid syntax');
-  fails('to_number', ['-Infinity'], 'eval_type_error', 'to_number: operand 1 must be valid number string but got string');
-  fails('to_number', [J('[]')], 'eval_type_error', 'operand 1 must be one of {null, boolean, number, string} but got array');
+  fails(
+    'to_number',
+    ['-Infinity'],
+    'eval_type_error',
+    'to_number: operand 1 must be valid number string but got string',
+  );
+  fails(
+    'to_number',
+    [J('[]')],
+    'eval_type_error',
+    'operand 1 must be one of {null, boolean, number, string} but got array',
+  );
 });
 
 test('bits (arbitrary precision)', () => {
@@ -316,8 +399,18 @@ test('bits (arbitrary precision)', () => {
   assert.equal(call('bits.lsh', 2147483647, 1), 4294967294);
   assert.equal(json('bits.lsh', J('9223372036854775807'), 1), '18446744073709551614');
   assert.equal(call('bits.rsh', 8, 3), 1);
-  fails('bits.and', [7.2, 42], 'eval_type_error', 'bits.and: operand 1 must be integer number but got floating-point number');
-  fails('bits.lsh', [7, -1], 'eval_type_error', 'bits.lsh: operand 2 must be an unsigned integer number but got a negative integer');
+  fails(
+    'bits.and',
+    [7.2, 42],
+    'eval_type_error',
+    'bits.and: operand 1 must be integer number but got floating-point number',
+  );
+  fails(
+    'bits.lsh',
+    [7, -1],
+    'eval_type_error',
+    'bits.lsh: operand 2 must be an unsigned integer number but got a negative integer',
+  );
 });
 
 test('rand and uuid', () => {
@@ -343,7 +436,10 @@ test('rand and uuid', () => {
 test('walk and graph', () => {
   assert.equal(json('walk', J('{"a": [1]}')), '[[[],{"a":[1]}],[["a"],[1]],[["a",0],1]]');
   assert.equal(json('walk', S(S(1))), '[[[],[[1]]],[[[1]],[1]],[[[1],1],1]]');
-  assert.equal(json('graph.reachable', J('{"a": ["b"], "b": ["c"], "c": ["a"], "x": ["y"]}'), J('["a"]')), '["a","b","c"]');
+  assert.equal(
+    json('graph.reachable', J('{"a": ["b"], "b": ["c"], "c": ["a"], "x": ["y"]}'), J('["a"]')),
+    '["a","b","c"]',
+  );
   assert.equal(json('graph.reachable', J('{"a": null}'), J('["a"]')), '["a"]');
   fails('graph.reachable', [J('{"a": []}'), 'a'], 'eval_type_error', 'operand 2 must be {array, set} but got string');
   const g = J(
@@ -353,5 +449,8 @@ test('walk and graph', () => {
     json('graph.reachable_paths', g, S('one')),
     '[["one","five","seven","eight","three"],["one","five","six"],["one","five","six","nine"],["one","two","four","three"]]',
   );
-  assert.equal(json('graph.reachable_paths', J('{"a": ["b"], "b": ["nonexistent"]}'), S('a', 'b')), '[["a","b"],["b"]]');
+  assert.equal(
+    json('graph.reachable_paths', J('{"a": ["b"], "b": ["nonexistent"]}'), S('a', 'b')),
+    '[["a","b"],["b"]]',
+  );
 });

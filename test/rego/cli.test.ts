@@ -76,13 +76,27 @@ ok_owner(req) if every k, v in req.Labels { k != "owner"; v != "" } with input a
 `,
 );
 
-const OK = file('ok.json', JSON.stringify({ Body: { Image: 'registry.example.com/a:1', HostConfig: { SecurityOpt: [], CapAdd: [] } }, BindMounts: [] }));
-const BAD = file('bad.json', JSON.stringify({ Body: { Image: 'evil/x', HostConfig: { SecurityOpt: ['seccomp:unconfined'], CapAdd: ['SYS_ADMIN'] } }, BindMounts: [{ Resolved: '/' }] }));
+const OK = file(
+  'ok.json',
+  JSON.stringify({
+    Body: { Image: 'registry.example.com/a:1', HostConfig: { SecurityOpt: [], CapAdd: [] } },
+    BindMounts: [],
+  }),
+);
+const BAD = file(
+  'bad.json',
+  JSON.stringify({
+    Body: { Image: 'evil/x', HostConfig: { SecurityOpt: ['seccomp:unconfined'], CapAdd: ['SYS_ADMIN'] } },
+    BindMounts: [{ Resolved: '/' }],
+  }),
+);
 
 test('eval: opa-docker-authz 0.x policy with --v0-compatible gives OPA result shape', () => {
   const r = run('eval', '--v0-compatible', '-d', AUTHZ_V0, '-i', OK, 'data.docker.authz.allow');
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(JSON.parse(r.out), { result: [{ expressions: [{ value: true, text: 'data.docker.authz.allow', location: { row: 1, col: 1 } }] }] });
+  assert.deepEqual(JSON.parse(r.out), {
+    result: [{ expressions: [{ value: true, text: 'data.docker.authz.allow', location: { row: 1, col: 1 } }] }],
+  });
   const d = run('eval', '--v0-compatible', '-d', AUTHZ_V0, '-i', BAD, 'data.docker.authz.allow');
   assert.equal(JSON.parse(d.out).result[0].expressions[0].value, false);
 });
@@ -90,13 +104,20 @@ test('eval: opa-docker-authz 0.x policy with --v0-compatible gives OPA result sh
 test('eval: a 0.x policy without --v0-compatible loads with a warning naming the file', () => {
   const r = run('eval', '-d', AUTHZ_V0, '-i', BAD, 'data.docker.authz.allow');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.err, new RegExp(`warning: ${AUTHZ_V0.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: parsed as OPA 0\\.x syntax`));
+  assert.match(
+    r.err,
+    new RegExp(`warning: ${AUTHZ_V0.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: parsed as OPA 0\\.x syntax`),
+  );
   assert.equal(JSON.parse(r.out).result[0].expressions[0].value, false);
 });
 
 test('eval: 1.x policy, deny set, bindings, pretty format, undefined as {}', () => {
   const r = run('eval', '-d', AUTHZ_V1, '-i', BAD, 'data.docker.authz.deny');
-  assert.deepEqual(JSON.parse(r.out).result[0].expressions[0].value, ['bind mount of / is not allowed', 'capability SYS_ADMIN is not allowed', 'unsigned images']);
+  assert.deepEqual(JSON.parse(r.out).result[0].expressions[0].value, [
+    'bind mount of / is not allowed',
+    'capability SYS_ADMIN is not allowed',
+    'unsigned images',
+  ]);
   const b = run('eval', '-d', AUTHZ_V1, '-i', BAD, 'data.docker.authz.deny[msg]; startswith(msg, "cap")');
   const out = JSON.parse(b.out);
   assert.equal(out.result.length, 1);

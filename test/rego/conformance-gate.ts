@@ -15,5 +15,7 @@ if (sum.passed < floor) {
   process.stderr.write(`conformance: ${line}: below the floor of ${floor} (a regression; run npm run conformance)\n`);
   process.exitCode = 1;
 } else {
-  process.stdout.write(`OPA conformance: ${sum.passed} of ${sum.passed + sum.failed + sum.skipped} cases pass, ${sum.skipped} skipped (floor ${floor})\n`);
+  process.stdout.write(
+    `OPA conformance: ${sum.passed} of ${sum.passed + sum.failed + sum.skipped} cases pass, ${sum.skipped} skipped (floor ${floor})\n`,
+  );
 }

@@ -6,7 +6,19 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile, RegoError, parseJSON, ObjectValue, SetValue, BigNum, compare, canonical, formatNumber, toJSON, type Value } from '../../src/rego/index.js';
+import {
+  compile,
+  RegoError,
+  parseJSON,
+  ObjectValue,
+  SetValue,
+  BigNum,
+  compare,
+  canonical,
+  formatNumber,
+  toJSON,
+  type Value,
+} from '../../src/rego/index.js';
 
 /** Repository root, from dist/test/rego/ or test/rego/. */
 export function repoRoot(): string {
@@ -51,7 +63,8 @@ export function loadSkips(): SkipEntry[] {
 export function caseFiles(paths: string[]): string[] {
   const roots = paths.length > 0 ? paths.map((p) => resolve(p)) : [join(testdataDir(), 'v1')];
   for (const r of roots) {
-    if (!existsSync(r)) throw new Error(`conformance: no test cases at ${r} (set DOCKGATE_OPA_TESTDATA to OPA's cases)`);
+    if (!existsSync(r))
+      throw new Error(`conformance: no test cases at ${r} (set DOCKGATE_OPA_TESTDATA to OPA's cases)`);
   }
   const out: string[] = [];
   const visit = (p: string): void => {
@@ -91,7 +104,14 @@ function sortArrays(v: Value): Value {
 export function runCase(c: ObjectValue, file: string, skips: SkipEntry[], topic: string): CaseOutcome {
   const note = String(get(c, 'note') ?? '');
   const rel = file;
-  if (skips.some((s) => (s.topic === undefined || s.topic === topic) && (s.note === undefined || s.note === note) && (s.file === undefined || rel.endsWith(s.file)))) {
+  if (
+    skips.some(
+      (s) =>
+        (s.topic === undefined || s.topic === topic) &&
+        (s.note === undefined || s.note === note) &&
+        (s.file === undefined || rel.endsWith(s.file)),
+    )
+  ) {
     return { file, note, status: 'skip' };
   }
   const fail = (detail: string): CaseOutcome => ({ file, note, status: 'fail', detail });
@@ -118,12 +138,16 @@ export function runCase(c: ObjectValue, file: string, skips: SkipEntry[], topic:
       return fail(`internal error: ${(e as Error)?.stack?.split('\n').slice(0, 3).join(' | ') ?? String(e)}`);
     }
     if (wantCode === undefined && wantError === undefined) return fail(`unexpected error: ${e.message}`);
-    if (wantCode !== undefined && e.code !== wantCode) return fail(`want error code ${String(wantCode)}, got: ${e.message}`);
-    if (wantError !== undefined && !e.message.includes(String(wantError))) return fail(`want error containing ${JSON.stringify(wantError)}, got: ${e.message}`);
+    if (wantCode !== undefined && e.code !== wantCode)
+      return fail(`want error code ${String(wantCode)}, got: ${e.message}`);
+    if (wantError !== undefined && !e.message.includes(String(wantError)))
+      return fail(`want error containing ${JSON.stringify(wantError)}, got: ${e.message}`);
     return { file, note, status: 'pass' };
   }
   if (wantCode !== undefined || wantError !== undefined) {
-    return fail(`want error ${String(wantCode ?? '')} ${JSON.stringify(wantError ?? '')}, got ${results.length} result(s)`);
+    return fail(
+      `want error ${String(wantCode ?? '')} ${JSON.stringify(wantError ?? '')}, got ${results.length} result(s)`,
+    );
   }
   if (!Array.isArray(wantResult)) return fail('case has neither want_result nor want_error');
   const actual = results.map((r) => {
@@ -160,7 +184,12 @@ export function runConformance(paths: string[], onOutcome?: (o: CaseOutcome) => 
     try {
       cases = (get(parseJSON(readFileSync(file, 'utf8')), 'cases') as Value[] | undefined) ?? [];
     } catch (e) {
-      const o: CaseOutcome = { file: rel, note: '(file)', status: 'fail', detail: `cannot read: ${(e as Error).message}` };
+      const o: CaseOutcome = {
+        file: rel,
+        note: '(file)',
+        status: 'fail',
+        detail: `cannot read: ${(e as Error).message}`,
+      };
       sum.failed++;
       sum.outcomes.push(o);
       onOutcome?.(o);

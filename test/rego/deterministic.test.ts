@@ -7,7 +7,10 @@ import { compile } from '../../src/rego/index.js';
 const policy = (body: string) => compile([{ name: 'p.rego', text: `package x\nimport rego.v1\n${body}\n` }]);
 
 test('a policy reading only input, data and pure builtins is deterministic', () => {
-  assert.equal(policy('allow if input.a == 1\nmsg := sprintf("%v", [input])\nok if regex.match("a+", input.s)').deterministic, true);
+  assert.equal(
+    policy('allow if input.a == 1\nmsg := sprintf("%v", [input])\nok if regex.match("a+", input.s)').deterministic,
+    true,
+  );
 });
 
 test('the clock, randomness, uuids, http.send and print make a policy non-deterministic', () => {

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile, fromJS, parseJSON, toJSON, type Value } from '../../src/rego/index.js';
 
-const pol = (text: string, data?: unknown) => compile([{ name: 'p.rego', text }], data === undefined ? {} : { data: fromJS(data) });
+const pol = (text: string, data?: unknown) =>
+  compile([{ name: 'p.rego', text }], data === undefined ? {} : { data: fromJS(data) });
 const show = (v: Value | undefined) => (v === undefined ? 'undefined' : toJSON(v));
 const in_ = (json: string) => parseJSON(json);
 
@@ -32,14 +33,19 @@ small_with := v if v := small with input.b as true
 `,
   );
   assert.equal(show(p.evalRef('data.x.deny', in_('{"request":{"action":"create"}}'))), '["create"]');
-  assert.equal(show(p.evalRef('data.x.both', in_('{"request":{"action":"create"}}'))), '[["create"],["exec"],["create"]]');
+  assert.equal(
+    show(p.evalRef('data.x.both', in_('{"request":{"action":"create"}}'))),
+    '[["create"],["exec"],["create"]]',
+  );
   assert.equal(show(p.evalRef('data.x.deny', in_('{"request":{"action":"pull"}}'))), '["pull"]');
   assert.equal(show(p.evalRef('data.x.deny', in_('{"request":{"action":"other"}}'))), '[]');
   assert.equal(show(p.evalRef('data.x.deny', in_('{"request":"create"}'))), '[]');
   assert.equal(show(p.evalRef('data.x.deny')), '[]');
   assert.equal(show(p.evalRef('data.x.small_with', in_('{"request":{"action":"create"}}'))), '["a","b"]');
   assert.equal(show(p.evalRef('data.x.small', in_('{"request":{"action":"create"}}'))), '["a"]');
-  const res = p.eval('a := data.x.deny with input.request.action as "build"\nb := data.x.deny', { input: in_('{"request":{"action":"exec"}}') });
+  const res = p.eval('a := data.x.deny with input.request.action as "build"\nb := data.x.deny', {
+    input: in_('{"request":{"action":"exec"}}'),
+  });
   assert.equal(show(res[0]!.bindings.get('a')), '["build"]');
   assert.equal(show(res[0]!.bindings.get('b')), '["exec"]');
 });
@@ -53,7 +59,10 @@ test('guards compare numbers by value (1 == 1.0) and never match composite input
 
 test('a mocked equality turns the index off: every rule body runs', () => {
   const p = pol(GUARDED + '\nalways_eq(_, _) := true\nmocked := v if v := deny with equal as always_eq\n');
-  assert.equal(show(p.evalRef('data.x.mocked', in_('{"request":{"action":"x"},"n":5}'))), '["build","create","exec","n1","pull"]');
+  assert.equal(
+    show(p.evalRef('data.x.mocked', in_('{"request":{"action":"x"},"n":5}'))),
+    '["build","create","exec","n1","pull"]',
+  );
 });
 
 const CONFIG = `package x
@@ -70,12 +79,18 @@ test('constant refs into data-only rules follow `with data`, mocks and a new dat
   const p = pol(CONFIG, { cfg: { rules: { a: { enabled: true, limit: 3 } } } });
   assert.equal(show(p.evalRef('data.x.on')), 'true');
   assert.equal(show(p.evalRef('data.x.over', in_('{"n":4}'))), 'true');
-  const res = p.eval('a := data.x.limit with data.cfg.rules.a.limit as 10\nb := data.x.limit\nc := [x | x := data.x.on with data.cfg as {}]\nd := data.x.limit2', { input: in_('{"n":4}') });
+  const res = p.eval(
+    'a := data.x.limit with data.cfg.rules.a.limit as 10\nb := data.x.limit\nc := [x | x := data.x.on with data.cfg as {}]\nd := data.x.limit2',
+    { input: in_('{"n":4}') },
+  );
   assert.equal(show(res[0]!.bindings.get('a')), '10');
   assert.equal(show(res[0]!.bindings.get('b')), '3');
   assert.equal(show(res[0]!.bindings.get('c')), '[]');
   assert.equal(show(res[0]!.bindings.get('d')), '6');
-  assert.equal(show(p.eval('x := data.x.over with data.cfg.rules.a.limit as 10', { input: in_('{"n":4}') })[0]?.bindings.get('x')), 'undefined');
+  assert.equal(
+    show(p.eval('x := data.x.over with data.cfg.rules.a.limit as 10', { input: in_('{"n":4}') })[0]?.bindings.get('x')),
+    'undefined',
+  );
   assert.equal(show(p.evalRef('data.x.on')), 'true');
   const other = fromJS({ cfg: { rules: { a: { enabled: false, limit: 5 } } } });
   assert.equal(show(p.evalRef('data.x.on', undefined, { data: other })), 'undefined');
@@ -83,7 +98,9 @@ test('constant refs into data-only rules follow `with data`, mocks and a new dat
   assert.equal(show(p.evalRef('data.x.limit', undefined, { data: other })), '5');
   assert.equal(show(p.evalRef('data.x.over', in_('{"n":4}'))), 'true');
   assert.equal(show(p.evalRef('data.x.limit')), '3');
-  const q = pol(CONFIG + '\ntriple(n) := n * 3\nlimit3 := v if v := limit2 with double as triple\n', { cfg: { rules: { a: { limit: 2 } } } });
+  const q = pol(CONFIG + '\ntriple(n) := n * 3\nlimit3 := v if v := limit2 with double as triple\n', {
+    cfg: { rules: { a: { limit: 2 } } },
+  });
   assert.equal(show(q.evalRef('data.x.limit2')), '4');
   assert.equal(show(q.evalRef('data.x.limit3')), '6');
   assert.equal(show(q.evalRef('data.x.limit2')), '4');
@@ -115,7 +132,9 @@ all_flags := [f | f := modes[_]]
   assert.equal(show(p.evalRef('data.x.flag_of', in_('{"field":"Nope"}'))), 'undefined');
   assert.equal(show(p.evalRef('data.x.flag_of', in_('{}'))), 'undefined');
   assert.equal(show(p.evalRef('data.x.all_flags')), '["--ipc","--pid"]');
-  const res = p.eval('a := data.x.flag_of with data.x.modes as {"IpcMode": "other"}\nb := data.x.flag_of', { input: in_('{"field":"IpcMode"}') });
+  const res = p.eval('a := data.x.flag_of with data.x.modes as {"IpcMode": "other"}\nb := data.x.flag_of', {
+    input: in_('{"field":"IpcMode"}'),
+  });
   assert.equal(show(res[0]!.bindings.get('a')), '"other"');
   assert.equal(show(res[0]!.bindings.get('b')), '"--ipc"');
 });
@@ -130,7 +149,10 @@ outer := inner + 10 if input.c
 `);
   assert.equal(show(p.evalRef('data.x.outer', in_('{"a":true}'))), '11');
   assert.equal(show(p.evalRef('data.x.outer', in_('{"a":true,"c":true}'))), '11');
-  assert.throws(() => p.evalRef('data.x.outer', in_('{"a":true,"b":true}')), /complete rules must not produce multiple outputs/);
+  assert.throws(
+    () => p.evalRef('data.x.outer', in_('{"a":true,"b":true}')),
+    /complete rules must not produce multiple outputs/,
+  );
   assert.equal(show(p.evalRef('data.x.outer', in_('{"c":true}'))), 'undefined');
 });
 
@@ -209,9 +231,20 @@ in_set contains k if {
 });
 
 test('step budget and deadline together: whichever is due first stops the evaluation', () => {
-  const p = compile([{ name: 'r.rego', text: 'package r\nn := count([x | some x in numbers.range(1, 100000); x % 7 == 0])\n' }]);
-  assert.throws(() => p.evalRef('data.r.n', undefined, { maxSteps: 5000, deadline: Date.now() - 1 }), /eval_cancel_error/);
-  assert.throws(() => p.evalRef('data.r.n', undefined, { maxSteps: 1500, deadline: Date.now() + 60_000 }), /eval_budget_error: evaluation exceeded the step budget of 1500/);
-  assert.throws(() => p.evalRef('data.r.n', undefined, { maxSteps: 900, timeoutMs: 60_000 }), /eval_budget_error: evaluation exceeded the step budget of 900/);
+  const p = compile([
+    { name: 'r.rego', text: 'package r\nn := count([x | some x in numbers.range(1, 100000); x % 7 == 0])\n' },
+  ]);
+  assert.throws(
+    () => p.evalRef('data.r.n', undefined, { maxSteps: 5000, deadline: Date.now() - 1 }),
+    /eval_cancel_error/,
+  );
+  assert.throws(
+    () => p.evalRef('data.r.n', undefined, { maxSteps: 1500, deadline: Date.now() + 60_000 }),
+    /eval_budget_error: evaluation exceeded the step budget of 1500/,
+  );
+  assert.throws(
+    () => p.evalRef('data.r.n', undefined, { maxSteps: 900, timeoutMs: 60_000 }),
+    /eval_budget_error: evaluation exceeded the step budget of 900/,
+  );
   assert.equal(show(p.evalRef('data.r.n', undefined, { maxSteps: 10_000_000, timeoutMs: 60_000 })), '14285');
 });

@@ -20,7 +20,7 @@ function evalRef(mods: ModuleSource[] | string, ref: string, input?: string, opa
   return v === undefined ? 'undefined' : toJSON(v);
 }
 
-function query(text: string, q: string, input?: string): string {
+function _query(text: string, q: string, input?: string): string {
   const rs = compile([{ name: 'p.rego', text }]).eval(q, { input: input === undefined ? undefined : parseJSON(input) });
   return JSON.stringify(rs.map((r) => Object.fromEntries([...r.bindings].map(([k, v]) => [k, JSON.parse(toJSON(v))]))));
 }
@@ -38,7 +38,10 @@ test('a rule defined in another file of the same package is visible by its bare 
 test('a function defined in another file of the same package is callable by its bare name', () => {
   const mods = [
     { name: 'lib.rego', text: 'package k8s\n\nis_root(c) if c.securityContext.runAsUser == 0\n' },
-    { name: 'lib_test.rego', text: 'package k8s\n\ntest_root if is_root({"securityContext": {"runAsUser": 0}})\ntest_not_root if not is_root({"securityContext": {"runAsUser": 1}})\n' },
+    {
+      name: 'lib_test.rego',
+      text: 'package k8s\n\ntest_root if is_root({"securityContext": {"runAsUser": 0}})\ntest_not_root if not is_root({"securityContext": {"runAsUser": 1}})\n',
+    },
   ];
   assert.equal(evalRef(mods, 'data.k8s.test_root'), 'true');
   assert.equal(evalRef(mods, 'data.k8s.test_not_root'), 'true');
@@ -102,12 +105,21 @@ test('JSON: a second value after the first is refused as OPA >= 0.20 refuses it;
 });
 
 test('YAML: first document only, YAML 1.1 booleans and octal, timestamps stay strings', () => {
-  const root = tree({ 'd/c.yaml': 'on: yes\nflag: off\nmode: 0755\nwhen: 2001-12-14t21:59:43.10-05:00\n---\nother: 1\n' });
-  assert.deepEqual(loadedData([root]), { d: { true: true, flag: false, mode: 493, when: '2001-12-14t21:59:43.10-05:00' } });
+  const root = tree({
+    'd/c.yaml': 'on: yes\nflag: off\nmode: 0755\nwhen: 2001-12-14t21:59:43.10-05:00\n---\nother: 1\n',
+  });
+  assert.deepEqual(loadedData([root]), {
+    d: { true: true, flag: false, mode: 493, when: '2001-12-14t21:59:43.10-05:00' },
+  });
 });
 
 test('--ignore skips matching names below the named paths, never a named path itself', () => {
-  const root = tree({ 'p.rego': 'package p\n', 'k8s/template.yaml': 'a: 1\n', 'k8s/constraint.yaml': 'a: 2\n', 'testdata/x.json': '{"t": 1}' });
+  const root = tree({
+    'p.rego': 'package p\n',
+    'k8s/template.yaml': 'a: 1\n',
+    'k8s/constraint.yaml': 'a: 2\n',
+    'testdata/x.json': '{"t": 1}',
+  });
   assert.throws(() => loadPaths([root]), /merge error/);
   assert.deepEqual(loadedData([root], { ignore: ['*.yaml', 'test?ata'] }), {});
   assert.equal(loadPaths([root], { ignore: ['*.yaml'] }).modules.length, 1);
@@ -128,7 +140,16 @@ test('hidden files and directories are loaded, as OPA loads them', () => {
 
 test('an import after a rule is accepted and resolves in the whole module', () => {
   const text = 'package p\n\nx := q.v\n\nimport data.lib as q\n';
-  assert.equal(evalRef([{ name: 'p.rego', text }, { name: 'lib.rego', text: 'package lib\n\nv := 7\n' }], 'data.p.x'), '7');
+  assert.equal(
+    evalRef(
+      [
+        { name: 'p.rego', text },
+        { name: 'lib.rego', text: 'package lib\n\nv := 7\n' },
+      ],
+      'data.p.x',
+    ),
+    '7',
+  );
 });
 
 test('`|` after the first element of an array, set or object literal is set union', () => {
@@ -148,7 +169,8 @@ test('`some [a, b] in xs` declares an array pattern (trivy-checks writes it so)'
 // ---- 4. Evaluation ------------------------------------------------------------------------------
 
 test('a `with` value that iterates runs the expression once per value', () => {
-  const text = 'package p\n\nxs := [[1], [2, 3], [4]]\nd := input.asset\n\nr := [y | v := d with input.asset as xs[_]; y := v[_]]\n';
+  const text =
+    'package p\n\nxs := [[1], [2, 3], [4]]\nd := input.asset\n\nr := [y | v := d with input.asset as xs[_]; y := v[_]]\n';
   assert.equal(evalRef(text, 'data.p.r'), '[1,2,3,4]');
 });
 
@@ -189,7 +211,7 @@ eq_missing if not input.missing == false
   assert.equal(evalRef(text, 'data.p.eq_missing', input), 'true');
 });
 
-test('without opaNegation (the policy engine\'s default for now), `not` over an undefined operand holds', () => {
+test("without opaNegation (the policy engine's default for now), `not` over an undefined operand holds", () => {
   const text = 'package p\n\nf(a) if a == 1\n\ncall_missing if not f(input.missing)\n';
   assert.equal(evalRef(text, 'data.p.call_missing', '{}', false), 'true');
   assert.equal(evalRef(text, 'data.p.call_missing', '{}', true), 'undefined');
@@ -206,14 +228,19 @@ function outcomes(rs: TestResult[]): string[] {
 }
 
 test('a builtin error in a test is undefined (the test fails), not an ERROR: opa test is not strict', () => {
-  const rs = testRun('package t\n\ntest_bad_json if json.unmarshal("{") == 1\ntest_recovers if not json.unmarshal("{")\n');
+  const rs = testRun(
+    'package t\n\ntest_bad_json if json.unmarshal("{") == 1\ntest_recovers if not json.unmarshal("{")\n',
+  );
   assert.deepEqual(outcomes(rs), ['data.t.test_bad_json=FAIL', 'data.t.test_recovers=PASS']);
 });
 
 test('repeated test names run one by one as test_x, test_x#01, test_x#02', () => {
   const rs = testRun('package t\n\ntest_x if true\ntest_x if false\ntest_x if true\n');
   assert.deepEqual(outcomes(rs), ['data.t.test_x=PASS', 'data.t.test_x#01=FAIL', 'data.t.test_x#02=PASS']);
-  assert.match(prettyReport(rs, false), /p_test\.rego:4:\ndata\.t\.test_x#01: FAIL \(.*\)\n-{80}\nPASS: 2\/3\nFAIL: 1\/3\n$/);
+  assert.match(
+    prettyReport(rs, false),
+    /p_test\.rego:4:\ndata\.t\.test_x#01: FAIL \(.*\)\n-{80}\nPASS: 2\/3\nFAIL: 1\/3\n$/,
+  );
 });
 
 test('a test whose value is not true fails; todo_test_ is skipped', () => {
@@ -256,13 +283,14 @@ test('--run selects tests by full name; print output is kept with its test', () 
 });
 
 test('a test past its timeout is an ERROR (eval_cancel_error), and the run goes on', () => {
-  const text = 'package t\n\ntest_slow if count([1 | some x in numbers.range(1, 3000); some y in numbers.range(1, 3000); x != y]) > 0\ntest_fast if true\n';
+  const text =
+    'package t\n\ntest_slow if count([1 | some x in numbers.range(1, 3000); some y in numbers.range(1, 3000); x != y]) > 0\ntest_fast if true\n';
   const rs = testRun(text, { timeoutMs: 50 });
   assert.deepEqual(outcomes(rs), ['data.t.test_slow=ERROR', 'data.t.test_fast=PASS']);
   assert.equal(rs[0]!.error?.code, 'eval_cancel_error');
 });
 
-test('--format json has opa test\'s fields: package, name, location, duration, fail, skip', () => {
+test("--format json has opa test's fields: package, name, location, duration, fail, skip", () => {
   const rs = testRun('package t\n\ntest_ok if true\ntest_no if false\ntodo_test_x if true\n');
   const js = JSON.parse(jsonReport(rs)) as Record<string, unknown>[];
   assert.deepEqual(
@@ -278,12 +306,18 @@ test('--format json has opa test\'s fields: package, name, location, duration, f
 
 test('--bench times each passing test: one line with runs and ns/op, as opa test --bench prints', () => {
   const rs = testRun('package t\n\ntest_fast if 1 + 1 == 2\ntest_fails if false\n', { benchMs: 50 });
-  assert.ok(rs[0]!.bench && rs[0]!.bench.n > 1 && rs[0]!.bench.ns >= 50_000_000n, JSON.stringify(String(rs[0]!.bench?.n)));
+  assert.ok(
+    rs[0]!.bench && rs[0]!.bench.n > 1 && rs[0]!.bench.ns >= 50_000_000n,
+    JSON.stringify(String(rs[0]!.bench?.n)),
+  );
   assert.equal(rs[1]!.bench, undefined);
   const report = prettyReport(rs, false);
   assert.match(report, /^data\.t\.test_fast\t +\d+\t +\d+(\.\d+)? ns\/op\n/);
   assert.match(report, /data\.t\.test_fails: FAIL/);
-  assert.deepEqual(Object.keys((JSON.parse(jsonReport(rs)) as { benchmark_result?: object }[])[0]!.benchmark_result ?? {}), ['N', 'T']);
+  assert.deepEqual(
+    Object.keys((JSON.parse(jsonReport(rs)) as { benchmark_result?: object }[])[0]!.benchmark_result ?? {}),
+    ['N', 'T'],
+  );
 });
 
 const dockgate = join(repoRoot(), 'bin', 'dockgate');
@@ -312,7 +346,10 @@ test('exit codes as opa test: 0 pass, 2 failure or skip (0 with -z), 1 policies 
   assert.match(b.err, /p\.rego:\d+:\d+: rego_parse_error/);
   const j = cli('test', '--format', 'json', '--run', 'data\\.ok\\.', join(root, 'ok'), join(root, 'fail'));
   assert.equal(j.code, 0);
-  assert.deepEqual((JSON.parse(j.out) as { name: string }[]).map((r) => r.name), ['test_a']);
+  assert.deepEqual(
+    (JSON.parse(j.out) as { name: string }[]).map((r) => r.name),
+    ['test_a'],
+  );
 });
 
 test('-b reads a bundle: only data.json files are data, .manifest roots are enforced', () => {
@@ -387,8 +424,14 @@ else := b
 });
 
 test('policy check: a var declared with some and never used is an error in every mode; exit 1', () => {
-  assert.deepEqual(strictFindings('package s\n\np if {\n  some i\n  true\n}\n', false), ['s.rego:4:8: rego_compile_error: declared var i unused']);
-  const root = tree({ 'a.rego': 'package a\n\nimport data.b\n\np := 1\n', 'ok.rego': 'package ok\n\np := 1\n', 'data.json': '[not json' });
+  assert.deepEqual(strictFindings('package s\n\np if {\n  some i\n  true\n}\n', false), [
+    's.rego:4:8: rego_compile_error: declared var i unused',
+  ]);
+  const root = tree({
+    'a.rego': 'package a\n\nimport data.b\n\np := 1\n',
+    'ok.rego': 'package ok\n\np := 1\n',
+    'data.json': '[not json',
+  });
   // opa check reads .rego files only: the broken data.json is not loaded.
   assert.equal(cli('policy', 'check', join(root, 'ok.rego'), join(root, 'data.json')).code, 0);
   const r = cli('policy', 'check', '--strict', root);

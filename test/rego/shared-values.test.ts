@@ -4,11 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile, parseJSON, toJSON, ObjectValue, fromJS } from '../../src/rego/index.js';
 
-const pol = (text: string, data?: unknown) => compile([{ name: 'p.rego', text }], data === undefined ? {} : { data: fromJS(data) });
+const pol = (text: string, data?: unknown) =>
+  compile([{ name: 'p.rego', text }], data === undefined ? {} : { data: fromJS(data) });
 const show = (v: unknown) => (v === undefined ? 'undefined' : toJSON(v as never));
 
 test('a data-only rule gives the same answer on every query, and follows a new data document', () => {
-  const p = pol('package x\nimport rego.v1\nroots := {r | some r in data.cfg.roots}\nok if input.p in roots\n', { cfg: { roots: ['/a', '/b'] } });
+  const p = pol('package x\nimport rego.v1\nroots := {r | some r in data.cfg.roots}\nok if input.p in roots\n', {
+    cfg: { roots: ['/a', '/b'] },
+  });
   assert.equal(show(p.evalRef('data.x.ok', parseJSON('{"p":"/a"}'))), 'true');
   assert.equal(show(p.evalRef('data.x.ok', parseJSON('{"p":"/c"}'))), 'undefined');
   assert.equal(show(p.evalRef('data.x.roots')), '["/a","/b"]');
@@ -35,7 +38,9 @@ test('rules that read input, the clock or randomness are computed per query', ()
 });
 
 test('a rule reaching input through a helper function or a data ref with a variable is per query', () => {
-  const p = pol('package x\nimport rego.v1\nf(k) := input[k]\nv := f("a")\ng[k] := input.m[k] if some k in ["a"]\nw := data.x.g.a\n');
+  const p = pol(
+    'package x\nimport rego.v1\nf(k) := input[k]\nv := f("a")\ng[k] := input.m[k] if some k in ["a"]\nw := data.x.g.a\n',
+  );
   assert.equal(show(p.evalRef('data.x.v', parseJSON('{"a":1}'))), '1');
   assert.equal(show(p.evalRef('data.x.v', parseJSON('{"a":2}'))), '2');
   assert.equal(show(p.evalRef('data.x.w', parseJSON('{"m":{"a":1}}'))), '1');
@@ -43,11 +48,19 @@ test('a rule reaching input through a helper function or a data ref with a varia
 });
 
 test('with data overrides and function mocks never read or fill the shared values', () => {
-
-
-  const q = compile([{ name: 'p.rego', text: 'package x\nimport rego.v1\nlimit := data.cfg.limit\ntwice := double(data.cfg.limit)\ndouble(n) := n * 2\ntriple(n) := n * 3\n' }], { data: fromJS({ cfg: { limit: 1 } }) });
+  const q = compile(
+    [
+      {
+        name: 'p.rego',
+        text: 'package x\nimport rego.v1\nlimit := data.cfg.limit\ntwice := double(data.cfg.limit)\ndouble(n) := n * 2\ntriple(n) := n * 3\n',
+      },
+    ],
+    { data: fromJS({ cfg: { limit: 1 } }) },
+  );
   assert.equal(show(q.evalRef('data.x.twice')), '2');
-  const res = q.eval('a := data.x.limit with data.cfg.limit as 5\nb := data.x.twice with data.x.double as data.x.triple');
+  const res = q.eval(
+    'a := data.x.limit with data.cfg.limit as 5\nb := data.x.twice with data.x.double as data.x.triple',
+  );
   assert.equal(show(res[0]!.bindings.get('a')), '5');
   assert.equal(show(res[0]!.bindings.get('b')), '3');
   assert.equal(show(q.evalRef('data.x.limit')), '1');

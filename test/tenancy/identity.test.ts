@@ -6,7 +6,17 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { clearUserCache, resolveUser } from '../../src/tenancy/index.js';
 import type { ProxyRequest } from '../../src/enforce/proxy/decision.js';
-import { canManageUsers, createUser, dockerAt, startInProcessProxy, startServe, testDaemon, type Daemon, type InProcessProxy, type TestUser } from '../harness/index.js';
+import {
+  canManageUsers,
+  createUser,
+  dockerAt,
+  startInProcessProxy,
+  startServe,
+  testDaemon,
+  type Daemon,
+  type InProcessProxy,
+  type TestUser,
+} from '../harness/index.js';
 
 const skip = (!canManageUsers() && 'needs root and useradd') || false;
 
@@ -52,7 +62,11 @@ describe('caller identity', { skip }, () => {
     const seen: ProxyRequest[] = [];
     let proxy: InProcessProxy | undefined;
     try {
-      proxy = await startInProcessProxy(daemon.socket, { decide: (req) => (seen.push(req), { allow: true }) }, { mode: 0o666, dir });
+      proxy = await startInProcessProxy(
+        daemon.socket,
+        { decide: (req) => (seen.push(req), { allow: true }) },
+        { mode: 0o666, dir },
+      );
       const r = await dockerAs(proxy.socket, alice)(['version', '--format', '{{.Server.Version}}']);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(seen.length > 0);
@@ -77,18 +91,31 @@ describe('caller identity', { skip }, () => {
   });
 
   test('--socket-mode and --socket-group: group members get in, others are refused by the kernel', async () => {
-    const served = await startServe({ upstream: daemon.socket, dir, socketName: 'grp.sock', args: ['--socket-mode', '660', '--socket-group', alice.groups[0]] });
+    const served = await startServe({
+      upstream: daemon.socket,
+      dir,
+      socketName: 'grp.sock',
+      args: ['--socket-mode', '660', '--socket-group', alice.groups[0]],
+    });
     try {
       const st = fs.statSync(served.socket);
       assert.equal(st.mode & 0o777, 0o660);
-      assert.equal(st.gid, Number(spawnSync('getent', ['group', alice.groups[0]], { encoding: 'utf8' }).stdout.split(':')[2]));
+      assert.equal(
+        st.gid,
+        Number(spawnSync('getent', ['group', alice.groups[0]], { encoding: 'utf8' }).stdout.split(':')[2]),
+      );
       const member = await dockerAs(served.socket, alice)(['version', '--format', '{{.Server.Version}}']);
       assert.equal(member.code, 0, member.stderr);
       const outsider = await dockerAs(served.socket, bob)(['version', '--format', '{{.Server.Version}}']);
       assert.notEqual(outsider.code, 0);
       assert.match(outsider.stderr, /permission denied/i);
       await new Promise((r) => setTimeout(r, 300));
-      const log = fs.readFileSync(served.logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.msg === 'request');
+      const log = fs
+        .readFileSync(served.logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.msg === 'request');
       assert.ok(log.some((e) => e.uid === alice.uid && e.user === alice.name));
     } finally {
       await served.stop();

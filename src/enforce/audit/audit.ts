@@ -7,7 +7,13 @@ import { inputIdentity, type DenyReason, type PolicyEngine } from '../../policy/
 import { DaemonError, type DaemonApi } from './daemon-api.js';
 import { judge, type BodyChange } from './judge.js';
 import type { Owner, OwnerResolver } from './owners.js';
-import { containerCreateRequest, RebuildError, volumeCreateRequest, type DaemonDefaults, type RebuiltRequest } from './rebuild.js';
+import {
+  containerCreateRequest,
+  RebuildError,
+  volumeCreateRequest,
+  type DaemonDefaults,
+  type RebuiltRequest,
+} from './rebuild.js';
 
 export type ObjectKind = 'container' | 'volume';
 
@@ -68,11 +74,25 @@ export async function auditDaemon(options: AuditOptions): Promise<AuditReport> {
     const inspect = inspected.body as { Name?: unknown; Config?: { Labels?: unknown } | null } | null;
     const name = typeof inspect?.Name === 'string' ? inspect.Name.replace(/^\//, '') : '';
     if (inspected.status !== 200) {
-      report.errors.push({ kind: 'container', id, name, message: `GET /containers/${id}/json answered ${inspected.status}` });
+      report.errors.push({
+        kind: 'container',
+        id,
+        name,
+        message: `GET /containers/${id}/json answered ${inspected.status}`,
+      });
       continue;
     }
     report.containers++;
-    await judgeObject(options, report, 'container', id, name, inspect?.Config?.Labels, () => containerCreateRequest(inspect, options.defaults), lookupVolume);
+    await judgeObject(
+      options,
+      report,
+      'container',
+      id,
+      name,
+      inspect?.Config?.Labels,
+      () => containerCreateRequest(inspect, options.defaults),
+      lookupVolume,
+    );
   }
 
   for (const volume of await listVolumes(options.api)) {
@@ -80,35 +100,65 @@ export async function auditDaemon(options: AuditOptions): Promise<AuditReport> {
     const name = typeof v?.Name === 'string' ? v.Name : '';
     if (!select('volume', name)) continue;
     report.volumes++;
-    await judgeObject(options, report, 'volume', name, name, v?.Labels, () => volumeCreateRequest(volume), lookupVolume);
+    await judgeObject(
+      options,
+      report,
+      'volume',
+      name,
+      name,
+      v?.Labels,
+      () => volumeCreateRequest(volume),
+      lookupVolume,
+    );
   }
   return report;
 }
 
 async function judgeObject(
-  options: AuditOptions, report: AuditReport, kind: ObjectKind, id: string, name: string, labels: unknown,
-  rebuild: () => RebuiltRequest, lookupVolume: (name: string) => Promise<VolumeInfo | undefined>,
+  options: AuditOptions,
+  report: AuditReport,
+  kind: ObjectKind,
+  id: string,
+  name: string,
+  labels: unknown,
+  rebuild: () => RebuiltRequest,
+  lookupVolume: (name: string) => Promise<VolumeInfo | undefined>,
 ): Promise<void> {
   try {
     const owner = await options.owners.ownerOf(labels);
-    const verdict = await judge(rebuild(), inputIdentity(owner.identity, options.engine.config), options.engine, lookupVolume);
+    const verdict = await judge(
+      rebuild(),
+      inputIdentity(owner.identity, options.engine.config),
+      options.engine,
+      lookupVolume,
+    );
     if (verdict.error !== undefined) {
       report.errors.push({ kind, id, name, message: `the policy could not be evaluated: ${verdict.error}` });
     } else if (verdict.reasons.length > 0 || verdict.changes.length > 0) {
       report.findings.push({ kind, id, name, owner, reasons: verdict.reasons, changes: verdict.changes });
     }
   } catch (err) {
-    report.errors.push({ kind, id, name, message: err instanceof RebuildError || err instanceof DaemonError ? err.message : `cannot be judged: ${(err as Error)?.message ?? String(err)}` });
+    report.errors.push({
+      kind,
+      id,
+      name,
+      message:
+        err instanceof RebuildError || err instanceof DaemonError
+          ? err.message
+          : `cannot be judged: ${(err as Error)?.message ?? String(err)}`,
+    });
   }
 }
 
 async function listContainerIds(api: DaemonApi): Promise<string[]> {
   const answer = await api.get('/containers/json?all=1', MAX_LIST_ANSWER);
-  if (answer.status !== 200 || !Array.isArray(answer.body)) throw new DaemonError(`GET /containers/json answered ${answer.status} without a list`);
+  if (answer.status !== 200 || !Array.isArray(answer.body))
+    throw new DaemonError(`GET /containers/json answered ${answer.status} without a list`);
   const ids: string[] = [];
   for (const c of answer.body) {
     const id = (c as { Id?: unknown } | null)?.Id;
-    if (typeof id !== 'string' || !/^[0-9a-f]{1,128}$/.test(id)) throw new DaemonError('the daemon listed a container without a valid id');
+    if (typeof id !== 'string' || !/^[0-9a-f]{1,128}$/.test(id))
+      throw new DaemonError('the daemon listed a container without a valid id');
     ids.push(id);
   }
   return ids;

@@ -66,7 +66,10 @@ function getJson(address: Address, path: string, deadlineMs: number, maxBytes: n
         });
       },
     );
-    const deadline = setTimeout(() => fail(`the daemon did not answer GET ${path} within ${deadlineMs} ms`), deadlineMs);
+    const deadline = setTimeout(
+      () => fail(`the daemon did not answer GET ${path} within ${deadlineMs} ms`),
+      deadlineMs,
+    );
     req.on('error', (err) => fail(`cannot reach the daemon at ${address.text}: ${err.message}`));
     req.end();
   });

@@ -32,33 +32,52 @@ export const MUTATION_RULE = 'mutate';
 /** Changes listed per finding; a mutation rewriting more than this is summarised. */
 const MAX_CHANGES = 32;
 
-export async function judge(request: RebuiltRequest, identity: InputIdentity, engine: PolicyEngine, lookupVolume: VolumeLookup): Promise<Verdict> {
+export async function judge(
+  request: RebuiltRequest,
+  identity: InputIdentity,
+  engine: PolicyEngine,
+  lookupVolume: VolumeLookup,
+): Promise<Verdict> {
   const bytes = Buffer.from(JSON.stringify(request.body), 'utf8');
   if (bytes.length > DEFAULT_MAX_JUDGED_BODY) {
-    return refusedBy(READING_RULE, `its create body would be ${bytes.length} bytes, over the ${DEFAULT_MAX_JUDGED_BODY} bytes the proxy reads (413)`);
+    return refusedBy(
+      READING_RULE,
+      `its create body would be ${bytes.length} bytes, over the ${DEFAULT_MAX_JUDGED_BODY} bytes the proxy reads (413)`,
+    );
   }
   let input: Value;
   try {
     const routed = routeRequest({ method: request.method, target: request.target });
     const read = await readRequest({
-      routed, method: request.method, target: request.target, headers: { 'content-type': 'application/json' },
-      body: bytes, identity, layer: 'proxy', lookupVolume,
+      routed,
+      method: request.method,
+      target: request.target,
+      headers: { 'content-type': 'application/json' },
+      body: bytes,
+      identity,
+      layer: 'proxy',
+      lookupVolume,
     });
     input = fromJS(read.input);
   } catch (err) {
-    if (err instanceof UnreadableRequestError) return refusedBy(READING_RULE, `the proxy would refuse its create request (${err.status}): ${err.message}`);
+    if (err instanceof UnreadableRequestError)
+      return refusedBy(READING_RULE, `the proxy would refuse its create request (${err.status}): ${err.message}`);
     throw err;
   }
   const decision = engine.decide(input);
   if (decision.error !== undefined) return { reasons: [], changes: [], error: decision.error };
   if (!decision.allow) {
-    return { reasons: decision.reasons.length > 0 ? decision.reasons : [{ rule: '', msg: decision.message, hint: '' }], changes: [] };
+    return {
+      reasons: decision.reasons.length > 0 ? decision.reasons : [{ rule: '', msg: decision.message, hint: '' }],
+      changes: [],
+    };
   }
   let mutated: Value | undefined;
   try {
     mutated = engine.mutatedBody(input);
   } catch (err) {
-    if (err instanceof MutationError) return refusedBy(MUTATION_RULE, `the proxy would refuse its create request: ${err.message}`);
+    if (err instanceof MutationError)
+      return refusedBy(MUTATION_RULE, `the proxy would refuse its create request: ${err.message}`);
     throw err;
   }
   const body = input instanceof ObjectValue ? (input.get('Body') ?? null) : null;
@@ -75,7 +94,12 @@ export function diff(before: unknown, after: unknown, path = '', out: BodyChange
   if (out.length > MAX_CHANGES) return out;
   if (isObject(before) && isObject(after)) {
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-      diff(key in before ? before[key] : undefined, key in after ? after[key] : undefined, path ? `${path}.${key}` : key, out);
+      diff(
+        key in before ? before[key] : undefined,
+        key in after ? after[key] : undefined,
+        path ? `${path}.${key}` : key,
+        out,
+      );
     }
     return out;
   }

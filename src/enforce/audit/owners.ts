@@ -47,11 +47,17 @@ export class OwnerResolver {
   }
 
   async ownerOf(labels: unknown): Promise<Owner> {
-    const labelled = typeof labels === 'object' && labels !== null ? (labels as Record<string, unknown>)[OWNER_LABEL] : undefined;
+    const labelled =
+      typeof labels === 'object' && labels !== null ? (labels as Record<string, unknown>)[OWNER_LABEL] : undefined;
     if (typeof labelled === 'string' && labelled !== '') {
       const identity = await this.identityOf(labelled);
       if (identity !== null) return { name: identity.user, source: 'label', identity };
-      return { name: labelled, source: 'label', identity: unknownIdentity(labelled), note: `owner ${labelled} is not a user of this host` };
+      return {
+        name: labelled,
+        source: 'label',
+        identity: unknownIdentity(labelled),
+        note: `owner ${labelled} is not a user of this host`,
+      };
     }
     if (!this.fallback) throw new Error('OwnerResolver.init was not awaited');
     return this.fallback;
@@ -84,17 +90,28 @@ export async function lookupUser(name: string): Promise<Identity | null> {
 /** `getent passwd NAME`: uid and gid, or null when there is no such user. */
 function getentPasswd(name: string): Promise<{ uid: number; gid: number } | null> {
   return new Promise((resolve, reject) => {
-    execFile('getent', ['passwd', '--', name], { timeout: 10_000, maxBuffer: 64 * 1024, encoding: 'utf8' }, (err, stdout) => {
-      // getent exits 2 when the key is not found.
-      if (err && (err as { code?: unknown }).code === 2) return resolve(null);
-      if (err) return reject(new OwnerError(`getent passwd ${name}: ${err.message}`));
-      const fields = stdout.split('\n', 1)[0]!.split(':');
-      const uid = Number(fields[2]);
-      const gid = Number(fields[3]);
-      if (fields.length < 7 || !Number.isInteger(uid) || !Number.isInteger(gid) || fields[2] === '' || fields[3] === '') {
-        return reject(new OwnerError(`getent passwd ${name}: unreadable entry`));
-      }
-      resolve({ uid, gid });
-    });
+    execFile(
+      'getent',
+      ['passwd', '--', name],
+      { timeout: 10_000, maxBuffer: 64 * 1024, encoding: 'utf8' },
+      (err, stdout) => {
+        // getent exits 2 when the key is not found.
+        if (err && (err as { code?: unknown }).code === 2) return resolve(null);
+        if (err) return reject(new OwnerError(`getent passwd ${name}: ${err.message}`));
+        const fields = stdout.split('\n', 1)[0]!.split(':');
+        const uid = Number(fields[2]);
+        const gid = Number(fields[3]);
+        if (
+          fields.length < 7 ||
+          !Number.isInteger(uid) ||
+          !Number.isInteger(gid) ||
+          fields[2] === '' ||
+          fields[3] === ''
+        ) {
+          return reject(new OwnerError(`getent passwd ${name}: unreadable entry`));
+        }
+        resolve({ uid, gid });
+      },
+    );
   });
 }

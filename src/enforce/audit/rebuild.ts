@@ -37,10 +37,24 @@ export function daemonDefaultsOf(info: unknown): DaemonDefaults {
  * not the default: it is `--security-opt systempaths=unconfined`, and stays to be judged.
  */
 export const DEFAULT_MASKED_PATHS: readonly string[] = [
-  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
 ];
-export const DEFAULT_READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const DEFAULT_READONLY_PATHS: readonly string[] = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
 
 /** Endpoint settings a create request carries; the rest (addresses, ids) the daemon assigns. */
 const REQUESTED_ENDPOINT_FIELDS = ['IPAMConfig', 'Links', 'Aliases', 'DriverOpts'] as const;
@@ -56,7 +70,8 @@ export interface RebuiltRequest {
 
 /** The create request of a container, from `GET /containers/{id}/json`. Throws RebuildError. */
 export function containerCreateRequest(inspect: unknown, defaults: DaemonDefaults): RebuiltRequest {
-  if (!isObject(inspect)) throw new RebuildError('the daemon described the container with something other than an object');
+  if (!isObject(inspect))
+    throw new RebuildError('the daemon described the container with something other than an object');
   const config = inspect.Config;
   if (!isObject(config)) throw new RebuildError('the container has no Config object');
   const hostConfig = inspect.HostConfig === null || inspect.HostConfig === undefined ? {} : inspect.HostConfig;
@@ -65,12 +80,17 @@ export function containerCreateRequest(inspect: unknown, defaults: DaemonDefault
   const networks = isObject(inspect.NetworkSettings) ? inspect.NetworkSettings.Networks : undefined;
   if (isObject(networks)) body.NetworkingConfig = { EndpointsConfig: requestedEndpoints(networks) };
   const name = typeof inspect.Name === 'string' ? inspect.Name.replace(/^\//, '') : '';
-  return { method: 'POST', target: name ? `/containers/create?name=${encodeURIComponent(name)}` : '/containers/create', body };
+  return {
+    method: 'POST',
+    target: name ? `/containers/create?name=${encodeURIComponent(name)}` : '/containers/create',
+    body,
+  };
 }
 
 /** The create request of a volume, from an entry of `GET /volumes`. Throws RebuildError. */
 export function volumeCreateRequest(volume: unknown): RebuiltRequest {
-  if (!isObject(volume) || typeof volume.Name !== 'string') throw new RebuildError('the daemon listed a volume without a name');
+  if (!isObject(volume) || typeof volume.Name !== 'string')
+    throw new RebuildError('the daemon listed a volume without a name');
   const body: Record<string, unknown> = { Name: volume.Name };
   if (typeof volume.Driver === 'string') body.Driver = volume.Driver;
   if (volume.Options !== null && volume.Options !== undefined) body.DriverOpts = volume.Options;

@@ -12,7 +12,8 @@ export function formatText(report: AuditReport): string {
   for (const f of report.findings) {
     const id = f.kind === 'container' ? `${f.id.slice(0, 12)} ` : '';
     lines.push(`${f.kind} ${id}${oneLine(f.name)} (${ownerText(f.owner)})`);
-    for (const r of f.reasons) lines.push(`  ${r.rule ? `${r.rule}: ` : ''}${oneLine(r.msg)}${r.hint ? ` (${oneLine(r.hint)})` : ''}`);
+    for (const r of f.reasons)
+      lines.push(`  ${r.rule ? `${r.rule}: ` : ''}${oneLine(r.msg)}${r.hint ? ` (${oneLine(r.hint)})` : ''}`);
     if (f.changes.length > 0) lines.push(`  ${MUTATION_RULE}: ${changeText(f)}`);
   }
   lines.push(summary(report));
@@ -25,7 +26,9 @@ export function formatJson(report: AuditReport): string {
     containers: report.containers,
     volumes: report.volumes,
     findings: report.findings.map((f) => ({
-      kind: f.kind, id: f.id, name: f.name,
+      kind: f.kind,
+      id: f.id,
+      name: f.name,
       owner: { name: f.owner.name, source: f.owner.source, ...(f.owner.note ? { note: f.owner.note } : {}) },
       reasons: f.reasons,
       changes: f.changes,
@@ -37,18 +40,27 @@ export function formatJson(report: AuditReport): string {
 
 /** One line per object that could not be judged, for stderr. */
 export function formatErrors(report: AuditReport): string {
-  return report.errors.map((e) => `dockgate: audit: ${e.kind}${e.name || e.id ? ` ${oneLine(e.name || e.id)}` : ''}: ${oneLine(e.message)}\n`).join('');
+  return report.errors
+    .map(
+      (e) =>
+        `dockgate: audit: ${e.kind}${e.name || e.id ? ` ${oneLine(e.name || e.id)}` : ''}: ${oneLine(e.message)}\n`,
+    )
+    .join('');
 }
 
 export function summary(report: AuditReport): string {
   const n = report.findings.length;
   const what = `${report.containers} container${report.containers === 1 ? '' : 's'} and ${report.volumes} volume${report.volumes === 1 ? '' : 's'}`;
   const errors = report.errors.length > 0 ? `; ${report.errors.length} could not be judged` : '';
-  return n === 0 ? `dockgate audit: nothing found in ${what}${errors}` : `dockgate audit: ${n} of ${what} would not be allowed as they are${errors}`;
+  return n === 0
+    ? `dockgate audit: nothing found in ${what}${errors}`
+    : `dockgate audit: ${n} of ${what} would not be allowed as they are${errors}`;
 }
 
 function changeText(f: Finding): string {
-  const parts = f.changes.map((c) => (c.path === '...' ? '...' : `${c.path} ${jsonText(c.before) ?? '(absent)'} -> ${jsonText(c.after) ?? '(absent)'}`));
+  const parts = f.changes.map((c) =>
+    c.path === '...' ? '...' : `${c.path} ${jsonText(c.before) ?? '(absent)'} -> ${jsonText(c.after) ?? '(absent)'}`,
+  );
   return `the policy would change this ${f.kind}: ${oneLine(parts.join('; '))}`;
 }
 
@@ -63,5 +75,8 @@ function ownerText(owner: Owner): string {
  * characters are shown escaped, so a finding cannot forge or hide lines of the report.
  */
 function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -59,6 +59,6 @@ export class CallerQuota {
 
   /** What is counted now: for `caller`, or for everyone. */
   held(caller?: string): number {
-    return caller === undefined ? this.total : this.byCaller.get(caller) ?? 0;
+    return caller === undefined ? this.total : (this.byCaller.get(caller) ?? 0);
   }
 }

@@ -17,7 +17,14 @@ import { performance } from 'node:perf_hooks';
 import type { Identity } from '../../tenancy/index.js';
 import { mayHijack } from '../../docker/index.js';
 import type { Logger, RequestLog } from '../../observe/index.js';
-import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-head.js';
+import {
+  HeadError,
+  findHeadEnd,
+  parseRequestHead,
+  parseResponseHead,
+  type RequestHead,
+  type ResponseHead,
+} from './http-head.js';
 import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './body-framing.js';
 import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } from './decision.js';
 import { BodySpool, SpoolLimitError } from './body-spool.js';
@@ -330,14 +337,30 @@ export class ProxyConnection {
     this.afterPost = head.method === 'POST';
     const hasBody = head.framing.kind !== 'none';
     const exchange: Exchange = {
-      method: head.method, target: head.target, start: performance.now(), local: null,
-      closeAfter: !head.keepAlive, forwarded: false, hijack: mayHijack(head.method, head.target, head.upgrade),
-      dropContinue: false, sendContinue: false, status: 0, decision: 'allow', reason: undefined,
+      method: head.method,
+      target: head.target,
+      start: performance.now(),
+      local: null,
+      closeAfter: !head.keepAlive,
+      forwarded: false,
+      hijack: mayHijack(head.method, head.target, head.upgrade),
+      dropContinue: false,
+      sendContinue: false,
+      status: 0,
+      decision: 'allow',
+      reason: undefined,
     };
     this.queue.push(exchange);
-    const request = new ProxyRequest(head.method, head.target, () => head.rawHeaders, this.identity, hasBody, head.text);
+    const request = new ProxyRequest(
+      head.method,
+      head.target,
+      () => head.rawHeaders,
+      this.identity,
+      hasBody,
+      head.text,
+    );
     this.current = { exchange, head, headBytes, request };
-    const want = hasBody ? this.settings.decisionPoint.bodyLimit?.(request) ?? 0 : 0;
+    const want = hasBody ? (this.settings.decisionPoint.bodyLimit?.(request) ?? 0) : 0;
     if (want > 0) {
       // The decision needs the body: read it (bounded) before anything is forwarded.
       this.reqState = ReqState.Collecting;
@@ -390,7 +413,8 @@ export class ProxyConnection {
           this.waitingSince = performance.now(); // the client was paused while the file was made
           this.processRequests();
         }),
-      (err: Error) => this.guard(() => this.spoolFailed(exchange, 500, `cannot spool the request body: ${err.message}`)),
+      (err: Error) =>
+        this.guard(() => this.spoolFailed(exchange, 500, `cannot spool the request body: ${err.message}`)),
     );
     if (head.expectContinue) {
       exchange.sendContinue = true;
@@ -465,7 +489,9 @@ export class ProxyConnection {
   }
 
   private bodyTracker(head: RequestHead): BodyTracker {
-    return head.framing.kind === 'chunked' ? new ChunkedBody(400) : new LengthBody(head.framing.kind === 'length' ? head.framing.length : 0);
+    return head.framing.kind === 'chunked'
+      ? new ChunkedBody(400)
+      : new LengthBody(head.framing.kind === 'length' ? head.framing.length : 0);
   }
 
   private readBody(): void {
@@ -484,7 +510,10 @@ export class ProxyConnection {
       // Held twice until forwarded: as received, and de-chunked for the decision.
       const passed = this.settings.heldBodies.take(this.caller, 2 * piece.length);
       if (passed === 'caller') {
-        this.refuseCollected(429, `too many request bodies from ${this.identity.user} are waiting to be judged at once; try again when they are done`);
+        this.refuseCollected(
+          429,
+          `too many request bodies from ${this.identity.user} are waiting to be judged at once; try again when they are done`,
+        );
         return;
       }
       if (passed === 'overall') {
@@ -587,7 +616,10 @@ export class ProxyConnection {
     const { exchange, head, request } = this.current!;
     exchange.release = decision?.release;
     // An allowed request may go on with the target that was judged (a container's full id).
-    const headBytes = decision?.allow === true && decision.target !== undefined ? headWithTarget(this.current!.headBytes, decision.target) : this.current!.headBytes;
+    const headBytes =
+      decision?.allow === true && decision.target !== undefined
+        ? headWithTarget(this.current!.headBytes, decision.target)
+        : this.current!.headBytes;
     this.waitingSince = 0;
     const hasBody = head.framing.kind !== 'none';
     if (decision && decision.allow === true && decision.body !== undefined) {
@@ -718,8 +750,18 @@ export class ProxyConnection {
     this.inbuf = null;
     this.waitingSince = 0;
     this.queue.push({
-      method: '-', target: '-', start: performance.now(), local: errorResponse(status, message, true), closeAfter: true,
-      forwarded: false, hijack: false, dropContinue: false, sendContinue: false, status, decision: 'reject', reason: message,
+      method: '-',
+      target: '-',
+      start: performance.now(),
+      local: errorResponse(status, message, true),
+      closeAfter: true,
+      forwarded: false,
+      hijack: false,
+      dropContinue: false,
+      sendContinue: false,
+      status,
+      decision: 'reject',
+      reason: message,
     });
     this.flushLocal();
   }
@@ -747,7 +789,11 @@ export class ProxyConnection {
       this.upstream?.end(); // half-close: the container sees stdin EOF, output keeps flowing back
       return;
     }
-    if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting || this.reqState === ReqState.Spooling) {
+    if (
+      this.reqState === ReqState.Body ||
+      this.reqState === ReqState.Collecting ||
+      this.reqState === ReqState.Spooling
+    ) {
       this.destroy(); // the request will never be complete
       return;
     }
@@ -992,7 +1038,8 @@ export class ProxyConnection {
       this.reqState = ReqState.Head;
     }
     this.flushLocal();
-    if (this.inbuf !== null && (this.reqState === ReqState.Head || this.reqState === ReqState.Body)) this.processRequests();
+    if (this.inbuf !== null && (this.reqState === ReqState.Head || this.reqState === ReqState.Body))
+      this.processRequests();
     else this.updateClientFlow();
     this.finishIfDone();
   }
@@ -1022,7 +1069,8 @@ export class ProxyConnection {
     this.closing = true;
     this.reqState = ReqState.Done;
     this.inbuf = null;
-    for (const e of this.queue) if (e.forwarded) this.log({ ...e, status: 0, reason: 'connection closed before the answer' });
+    for (const e of this.queue)
+      if (e.forwarded) this.log({ ...e, status: 0, reason: 'connection closed before the answer' });
     this.queue.length = 0;
     this.respBuf = null;
     this.client.end();
@@ -1083,7 +1131,9 @@ export class ProxyConnection {
     if (code === 'EPIPE' || code === 'ECONNRESET') {
       // The daemon closed while a request was still being sent. Node drops the connection on the
       // failed write, with whatever the daemon answered unread: say so rather than close in silence.
-      this.upstreamLost(`upstream ${this.settings.upstream.text} closed the connection while the request was sent (${code}); its answer, if any, is lost`);
+      this.upstreamLost(
+        `upstream ${this.settings.upstream.text} closed the connection while the request was sent (${code}); its answer, if any, is lost`,
+      );
       return;
     }
     this.destroy();
@@ -1141,7 +1191,9 @@ export class ProxyConnection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const e of this.queue) if (e.forwarded || e.local) this.log({ ...e, status: e.status, reason: e.reason ?? 'connection closed before the answer' });
+    for (const e of this.queue)
+      if (e.forwarded || e.local)
+        this.log({ ...e, status: e.status, reason: e.reason ?? 'connection closed before the answer' });
     this.queue.length = 0;
     this.inbuf = null;
     this.respBuf = null;
@@ -1169,5 +1221,10 @@ export class ProxyConnection {
 
 function decisionFailure(err: unknown): Decision & { error: true } {
   // Fail closed: a decision that cannot be made is a refusal.
-  return { allow: false, status: 500, message: `policy evaluation failed: ${(err as Error)?.message ?? String(err)}`, error: true };
+  return {
+    allow: false,
+    status: 500,
+    message: `policy evaluation failed: ${(err as Error)?.message ?? String(err)}`,
+    error: true,
+  };
 }

@@ -8,7 +8,12 @@ export interface DaemonAnswer {
   body: unknown;
 }
 
-export function getDaemonJson(address: Address, path: string, timeoutMs = 5_000, maxBytes = 1 << 20): Promise<DaemonAnswer> {
+export function getDaemonJson(
+  address: Address,
+  path: string,
+  timeoutMs = 5_000,
+  maxBytes = 1 << 20,
+): Promise<DaemonAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {

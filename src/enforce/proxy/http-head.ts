@@ -8,7 +8,10 @@ const LF = 10;
 
 /** Why a head was refused; `status` is the HTTP status the client gets. */
 export class HeadError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -100,7 +103,8 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   const sp2 = i;
   const minorVersion = buf[sp2] === SP && sp2 + 9 <= stop ? versionAt(buf, sp2 + 1) : -1;
   let lineEnd = sp2 + 9;
-  if (minorVersion < 0 || (lineEnd < stop && (buf[lineEnd] !== CR || buf[lineEnd + 1] !== LF))) throw requestLineError(buf, stop);
+  if (minorVersion < 0 || (lineEnd < stop && (buf[lineEnd] !== CR || buf[lineEnd + 1] !== LF)))
+    throw requestLineError(buf, stop);
 
   let contentLength = -1;
   let chunked = false;
@@ -135,7 +139,8 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
     if (nameLength === 14 && nameIs(buf, from, 'content-length')) {
       contentLength = digitsAt(buf, a, b, contentLength);
     } else if (nameLength === 17 && nameIs(buf, from, 'transfer-encoding')) {
-      if (chunked || !equalsIgnoringCase(buf, a, b, 'chunked')) throw new HeadError(400, 'unsupported Transfer-Encoding');
+      if (chunked || !equalsIgnoringCase(buf, a, b, 'chunked'))
+        throw new HeadError(400, 'unsupported Transfer-Encoding');
       chunked = true;
     } else if (nameLength === 10 && nameIs(buf, from, 'connection')) {
       // As dockerd (Go's server) reads a request's Connection: a word between spaces counts too
@@ -195,7 +200,9 @@ function requestLineError(buf: Buffer, stop: number): HeadError {
 function headerLineError(buf: Buffer, from: number, stop: number): HeadError {
   const lineEnd = endOfLine(buf, from, stop); // throws on a bare CR or LF
   const colon = buf.indexOf(COLON, from);
-  return colon <= from || colon >= lineEnd ? new HeadError(400, 'malformed HTTP header line') : new HeadError(400, 'malformed HTTP header name');
+  return colon <= from || colon >= lineEnd
+    ? new HeadError(400, 'malformed HTTP header line')
+    : new HeadError(400, 'malformed HTTP header name');
 }
 
 /** A head parseRequestHead accepted; the header list is read from its text on first use. */

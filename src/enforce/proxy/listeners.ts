@@ -3,7 +3,12 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { anonymousTcpIdentity, identityFromTlsSocket, identityFromUnixSocket, type Identity } from '../../tenancy/index.js';
+import {
+  anonymousTcpIdentity,
+  identityFromTlsSocket,
+  identityFromUnixSocket,
+  type Identity,
+} from '../../tenancy/index.js';
 import type { Address } from './upstream.js';
 import { ReadBuffer } from './read-buffer.js';
 
@@ -107,14 +112,24 @@ function withReusedReadBuffer(accepted: net.Socket): { socket: net.Socket; reads
     (bytes) => reads.receive(bytes),
     () => reads.held(),
   );
-  const socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread } as net.SocketConstructorOpts);
+  const socket = new net.Socket({
+    handle,
+    allowHalfOpen: true,
+    readable: true,
+    writable: true,
+    onread,
+  } as net.SocketConstructorOpts);
   // The server's own wrapper lets go of the handle; destroying it only counts the connection as gone.
   (accepted as unknown as { _handle: unknown })._handle = null;
   accepted.destroy();
   return { socket, reads };
 }
 
-export async function listenUnix(address: Address & { kind: 'unix' }, options: UnixListenOptions, onConnection: OnConnection): Promise<Listener> {
+export async function listenUnix(
+  address: Address & { kind: 'unix' },
+  options: UnixListenOptions,
+  onConnection: OnConnection,
+): Promise<Listener> {
   await clearStaleSocket(address.path);
   // Paused on connect: nothing is read before the connection is re-wrapped.
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (accepted) => {
@@ -152,7 +167,11 @@ export async function listenUnix(address: Address & { kind: 'unix' }, options: U
   };
 }
 
-export async function listenTls(address: Address & { kind: 'tcp' }, files: TlsFiles, onConnection: OnConnection): Promise<Listener> {
+export async function listenTls(
+  address: Address & { kind: 'tcp' },
+  files: TlsFiles,
+  onConnection: OnConnection,
+): Promise<Listener> {
   const server = tls.createServer(
     {
       allowHalfOpen: true,
@@ -180,7 +199,10 @@ export async function listenTls(address: Address & { kind: 'tcp' }, files: TlsFi
 }
 
 /** Plain TCP: anyone who can reach the port is anonymous. Only with --insecure-tcp. */
-export async function listenInsecureTcp(address: Address & { kind: 'tcp' }, onConnection: OnConnection): Promise<Listener> {
+export async function listenInsecureTcp(
+  address: Address & { kind: 'tcp' },
+  onConnection: OnConnection,
+): Promise<Listener> {
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     guardSocket(socket);
     onConnection(socket, anonymousTcpIdentity());

@@ -1,7 +1,16 @@
 // The proxy's decision point backed by the policy: each request is read the way dockerd reads
 // it (src/docker), turned into the input document, and judged by policy/. The policy engine can
 // be swapped (SIGHUP reload) without touching connections in flight.
-import { DEFAULT_MAX_JUDGED_BODY, mountsNeeded, readRequest, readRequestNow, routeRequest, UnreadableRequestError, type ReadRequest, type RoutedRequest } from '../../docker/request.js';
+import {
+  DEFAULT_MAX_JUDGED_BODY,
+  mountsNeeded,
+  readRequest,
+  readRequestNow,
+  routeRequest,
+  UnreadableRequestError,
+  type ReadRequest,
+  type RoutedRequest,
+} from '../../docker/request.js';
 import type { InputIdentity, InputTarget } from '../../docker/input.js';
 import { DOCKERD_20_READING, type DaemonReading } from '../../docker/canonical-body.js';
 import { describeContainer } from '../../docker/target.js';
@@ -71,8 +80,10 @@ export class PolicyDecisionPoint implements DecisionPoint {
     const routed = this.route(req);
     if (routed instanceof UnreadableRequestError) return refused(routed.status, routed.message);
     // Most requests mount nothing and carry no build context: decide them without waiting.
-    if (this.contexts.has(req) || mountsNeeded(routed) || VOLUME_WRITES.has(routed.route.action)) return this.decideLater(req, routed);
-    if (key !== undefined && !routed.judgedBody && this.engine.deterministic) return this.decideHeadOnly(req, routed, key);
+    if (this.contexts.has(req) || mountsNeeded(routed) || VOLUME_WRITES.has(routed.route.action))
+      return this.decideLater(req, routed);
+    if (key !== undefined && !routed.judgedBody && this.engine.deterministic)
+      return this.decideHeadOnly(req, routed, key);
     return this.decideNow(req, routed);
   }
 
@@ -80,7 +91,10 @@ export class PolicyDecisionPoint implements DecisionPoint {
     try {
       const first = this.judge(routed, readRequestNow(this.details(req, routed, req.body ?? null, undefined)));
       if (first.mutated === undefined) return first.decision;
-      return this.judgeMutation(readRequestNow(this.details(req, routed, bodyOf(first.mutated), undefined)), first.mutated);
+      return this.judgeMutation(
+        readRequestNow(this.details(req, routed, bodyOf(first.mutated), undefined)),
+        first.mutated,
+      );
     } catch (err) {
       return failure(err);
     }
@@ -140,14 +154,22 @@ export class PolicyDecisionPoint implements DecisionPoint {
         // The plan dockerd will run: ARG/ENV substituted, base images' ONBUILD triggers in place.
         dockerfile = await judgedDockerfile(found, routed.apiPath.query, (name) => this.lookupImage(name));
       }
-      const read = await readRequest(this.details(req, routed, req.body ?? null, dockerfile, await this.daemonReading(routed), held));
+      const read = await readRequest(
+        this.details(req, routed, req.body ?? null, dockerfile, await this.daemonReading(routed), held),
+      );
       this.lockVolumeWrite(routed, read, held);
       const first = this.judge(routed, read);
       const decision =
         first.mutated === undefined
           ? first.decision
           : // The rewritten body mounts the same volumes, already locked by the first reading.
-            this.judgeMutation(await readRequest({ ...this.details(req, routed, bodyOf(first.mutated), dockerfile), targetObject: read.target }), first.mutated);
+            this.judgeMutation(
+              await readRequest({
+                ...this.details(req, routed, bodyOf(first.mutated), dockerfile),
+                targetObject: read.target,
+              }),
+              first.mutated,
+            );
       return pinTarget(decision, req.rawPath, routed, read.target);
     } catch (err) {
       return failure(err);
@@ -161,7 +183,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
     if (!decision.allow) return { decision: denied(decision) };
     const mutated = this.engine.mutatedBody(input);
     if (mutated !== undefined) {
-      if (!routed.judgedBody) return { decision: refused(403, 'the policy asks to change a request whose body dockgate does not rewrite') };
+      if (!routed.judgedBody)
+        return { decision: refused(403, 'the policy asks to change a request whose body dockgate does not rewrite') };
       return { decision: { allow: true }, mutated };
     }
     return { decision: read.forwardBody ? { allow: true, body: read.forwardBody } : { allow: true } };
@@ -176,7 +199,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
     const decision = this.engine.decide(input);
     if (!decision.allow) return denied(decision);
     const again = this.engine.mutatedBody(input);
-    if (again !== undefined && !equal(again, mutated)) return refused(403, 'the policy keeps changing the request body (its mutation is not stable)');
+    if (again !== undefined && !equal(again, mutated))
+      return refused(403, 'the policy keeps changing the request body (its mutation is not stable)');
     return { allow: true, body: second.forwardBody };
   }
 
@@ -189,12 +213,20 @@ export class PolicyDecisionPoint implements DecisionPoint {
     held?: Release[],
   ) {
     return {
-      routed, method: req.method, target: req.rawPath, headers: req.headers, body, layer: 'proxy' as const, dockerfile, daemon,
+      routed,
+      method: req.method,
+      target: req.rawPath,
+      headers: req.headers,
+      body,
+      layer: 'proxy' as const,
+      dockerfile,
+      daemon,
       identity: this.inputIdentity(req.identity, this.engine),
       // A create's named volumes are locked before they are looked up, until its exchange ends.
       // A create that would make the volume with its own options holds it as a volume create does.
       lookupVolume: (name: string, creates?: boolean) => {
-        if (held && routed.route.action === 'container.create') held.push(creates ? this.volumeLocks.write(name) : this.volumeLocks.read(name));
+        if (held && routed.route.action === 'container.create')
+          held.push(creates ? this.volumeLocks.write(name) : this.volumeLocks.read(name));
         return this.lookupVolume(name);
       },
       lookupContainer: (ref: string) => this.lookupContainer(ref),
@@ -221,7 +253,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
   private lockVolumeWrite(routed: RoutedRequest, read: ReadRequest, held: Release[]): void {
     const action = routed.route.action;
     if (action === 'volume.prune') held.push(this.volumeLocks.write(null));
-    else if (action === 'volume.delete' && routed.route.resource.ref) held.push(this.volumeLocks.write(routed.route.resource.ref));
+    else if (action === 'volume.delete' && routed.route.resource.ref)
+      held.push(this.volumeLocks.write(routed.route.resource.ref));
     else if (action === 'volume.create') {
       const name = (read.input.Body as { Name?: unknown } | null)?.Name;
       if (typeof name === 'string' && name !== '') held.push(this.volumeLocks.write(name));
@@ -264,7 +297,9 @@ export class PolicyDecisionPoint implements DecisionPoint {
 
   /** GET /volumes/{name} at the daemon: is this named volume a bind of a host path? */
   private async lookupVolume(name: string): Promise<VolumeInfo | undefined> {
-    const v = (await this.lookUp(`/volumes/${encodeURIComponent(name)}`, `volume ${name}`)) as { Driver?: unknown; Options?: unknown } | undefined;
+    const v = (await this.lookUp(`/volumes/${encodeURIComponent(name)}`, `volume ${name}`)) as
+      | { Driver?: unknown; Options?: unknown }
+      | undefined;
     if (v === undefined) return undefined; // not created yet: dockerd will make a plain volume
     return { Driver: String(v.Driver ?? ''), Options: (v.Options as Record<string, string> | null) ?? null };
   }
@@ -313,7 +348,12 @@ function readingOfVersion(version: unknown): DaemonReading {
  * the name or prefix it was sent with: a name re-pointed between the look-up and dockerd's
  * reading (rm, then create under the same name) cannot swap in another container.
  */
-function pinTarget(decision: Decision, rawPath: string, routed: RoutedRequest, target: InputTarget | null | undefined): Decision {
+function pinTarget(
+  decision: Decision,
+  rawPath: string,
+  routed: RoutedRequest,
+  target: InputTarget | null | undefined,
+): Decision {
   const ref = routed.route.resource.ref;
   if (!decision.allow || !target?.id || ref === null) return decision;
   const { version, path } = routed.apiPath;

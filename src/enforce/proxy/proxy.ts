@@ -5,7 +5,14 @@ import { RequestLog } from '../../observe/index.js';
 import { ProxyConnection, type ConnectionSettings } from './connection.js';
 import type { ReusedReads } from './listeners.js';
 import { errorResponse } from './responses.js';
-import { CallerQuota, callerKey, DEFAULT_CONNECTIONS_PER_CALLER, DEFAULT_HELD_BODY_BYTES, DEFAULT_HELD_BODY_BYTES_PER_CALLER, type QuotaLimits } from './caller-quota.js';
+import {
+  CallerQuota,
+  callerKey,
+  DEFAULT_CONNECTIONS_PER_CALLER,
+  DEFAULT_HELD_BODY_BYTES,
+  DEFAULT_HELD_BODY_BYTES_PER_CALLER,
+  type QuotaLimits,
+} from './caller-quota.js';
 
 export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog' | 'heldBodies'> {
   /**
@@ -26,9 +33,14 @@ export class Proxy {
   private readonly settings: ProxySettings & ConnectionSettings;
 
   constructor(settings: ProxySettings) {
-    const heldBodies = new CallerQuota(settings.heldBodyLimits ?? { perCaller: DEFAULT_HELD_BODY_BYTES_PER_CALLER, overall: DEFAULT_HELD_BODY_BYTES });
+    const heldBodies = new CallerQuota(
+      settings.heldBodyLimits ?? { perCaller: DEFAULT_HELD_BODY_BYTES_PER_CALLER, overall: DEFAULT_HELD_BODY_BYTES },
+    );
     this.settings = { ...settings, requestLog: new RequestLog(settings.logger), heldBodies };
-    this.connectionsPerCaller = new CallerQuota({ perCaller: settings.maxConnectionsPerCaller ?? DEFAULT_CONNECTIONS_PER_CALLER, overall: Infinity });
+    this.connectionsPerCaller = new CallerQuota({
+      perCaller: settings.maxConnectionsPerCaller ?? DEFAULT_CONNECTIONS_PER_CALLER,
+      overall: Infinity,
+    });
     // One coarse timer for all connections instead of one timer per request.
     const tick = Math.max(50, Math.min(1000, Math.floor(settings.headerTimeoutMs / 4)));
     this.timer = setInterval(() => this.checkTimeouts(), tick);
@@ -53,9 +65,15 @@ export class Proxy {
       return;
     }
     socket.setNoDelay?.(true);
-    const conn = new ProxyConnection(socket, identity, this.settings, (c) => {
-      if (this.connections.delete(c)) this.connectionsPerCaller.give(caller, 1);
-    }, reads);
+    const conn = new ProxyConnection(
+      socket,
+      identity,
+      this.settings,
+      (c) => {
+        if (this.connections.delete(c)) this.connectionsPerCaller.give(caller, 1);
+      },
+      reads,
+    );
     this.connections.add(conn);
   }
 

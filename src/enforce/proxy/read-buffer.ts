@@ -35,7 +35,10 @@ export class ReadBuffer {
    * Node's `onread` socket option reading through this buffer: `deliver` gets each read's bytes,
    * and `held`, asked after it, says whether the consumer still refers to bytes it was given.
    */
-  onread(deliver: (bytes: Buffer) => void, held: () => boolean): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
+  onread(
+    deliver: (bytes: Buffer) => void,
+    held: () => boolean,
+  ): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
     let lastRead = -1; // nothing read yet: Node asks for the first buffer while building the socket
     return {
       buffer: () => (lastRead < 0 ? this.buffer : this.next(lastRead, held())),

@@ -2,9 +2,18 @@
 // prints them: `Error response from daemon: <message>`.
 
 const REASONS: Record<number, string> = {
-  400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 409: 'Conflict', 413: 'Payload Too Large',
-  414: 'URI Too Long', 417: 'Expectation Failed', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  417: 'Expectation Failed',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
 };
 
 /**

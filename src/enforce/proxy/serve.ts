@@ -45,7 +45,8 @@ export function parseServeOptions(values: Record<string, unknown>): ServeOptions
   const upstream = parseAddress(str(values, 'upstream') ?? DEFAULT_UPSTREAM, '--upstream');
 
   const modeText = str(values, 'socket-mode') ?? '660';
-  if (!/^0?[0-7]{3}$/.test(modeText)) throw new FlagError(`--socket-mode: expected octal permissions like 660, got ${modeText}`);
+  if (!/^0?[0-7]{3}$/.test(modeText))
+    throw new FlagError(`--socket-mode: expected octal permissions like 660, got ${modeText}`);
   const socketMode = parseInt(modeText, 8);
 
   let socketGid: number | null = null;
@@ -65,7 +66,9 @@ export function parseServeOptions(values: Record<string, unknown>): ServeOptions
   const insecureTcp = values['insecure-tcp'] === true;
   const tcpListeners = listen.filter((a) => a.kind === 'tcp');
   if (tcpListeners.length > 0 && !anyTls && !insecureTcp) {
-    throw new FlagError(`--listen ${tcpListeners[0].text}: TCP needs --tls-cert/--tls-key/--tls-ca (or --insecure-tcp, which lets anyone who reaches the port act as anonymous)`);
+    throw new FlagError(
+      `--listen ${tcpListeners[0].text}: TCP needs --tls-cert/--tls-key/--tls-ca (or --insecure-tcp, which lets anyone who reaches the port act as anonymous)`,
+    );
   }
 
   const timeoutText = str(values, 'header-timeout');
@@ -81,13 +84,26 @@ export function parseServeOptions(values: Record<string, unknown>): ServeOptions
   let maxConnectionsPerUser: number | undefined;
   if (maxText !== undefined) {
     maxConnectionsPerUser = /^[0-9]+$/.test(maxText) ? Number(maxText) : NaN;
-    if (!(maxConnectionsPerUser >= 1 && maxConnectionsPerUser <= 1_000_000)) throw new FlagError(`--max-connections-per-user: expected a whole number from 1 to 1000000, got ${maxText}`);
+    if (!(maxConnectionsPerUser >= 1 && maxConnectionsPerUser <= 1_000_000))
+      throw new FlagError(`--max-connections-per-user: expected a whole number from 1 to 1000000, got ${maxText}`);
   }
 
   return {
-    listen, upstream, socketMode, socketGid, tls: anyTls ? { cert: cert!, key: key!, ca: ca! } : null, insecureTcp,
-    decisionLog: str(values, 'decision-log'), logLevel: str(values, 'log-level') ?? 'info', headerTimeoutMs, maxConnectionsPerUser,
-    policy: { policies: values.policy as string[] | undefined, data: values.data as string[] | undefined, config: str(values, 'config') },
+    listen,
+    upstream,
+    socketMode,
+    socketGid,
+    tls: anyTls ? { cert: cert!, key: key!, ca: ca! } : null,
+    insecureTcp,
+    decisionLog: str(values, 'decision-log'),
+    logLevel: str(values, 'log-level') ?? 'info',
+    headerTimeoutMs,
+    maxConnectionsPerUser,
+    policy: {
+      policies: values.policy as string[] | undefined,
+      data: values.data as string[] | undefined,
+      config: str(values, 'config'),
+    },
   };
 }
 
@@ -157,7 +173,8 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   const listeners: Listener[] = [];
   try {
     for (const address of options.listen) {
-      if (address.kind === 'unix') listeners.push(await listenUnix(address, { mode: options.socketMode, gid: options.socketGid }, onConnection));
+      if (address.kind === 'unix')
+        listeners.push(await listenUnix(address, { mode: options.socketMode, gid: options.socketGid }, onConnection));
       else if (options.tls) listeners.push(await listenTls(address, options.tls, onConnection));
       else listeners.push(await listenInsecureTcp(address, onConnection));
     }
@@ -169,7 +186,9 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   }
   logger.info({ listen: options.listen.map((a) => a.text), upstream: options.upstream.text }, 'dockgate serve ready');
   // Readiness line on stderr for scripts and humans (the request log may go elsewhere).
-  process.stderr.write(`dockgate: serving ${options.listen.map((a) => a.text).join(', ')} -> ${options.upstream.text}\n`);
+  process.stderr.write(
+    `dockgate: serving ${options.listen.map((a) => a.text).join(', ')} -> ${options.upstream.text}\n`,
+  );
 
   const signal = await stopSignal;
   process.off('SIGHUP', onHup);
@@ -192,10 +211,18 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
 async function daemonFacts(upstream: Address): Promise<{ apply: (config: Config) => void; remapsUsers: string }> {
   const sockets: string[] = [];
   if (upstream.kind === 'unix') sockets.push(await realpath(upstream.path).catch(() => upstream.path));
-  const info = (await getDaemonJson(upstream, '/info').catch(() => undefined))?.body as Record<string, unknown> | undefined;
-  const dataRoot = typeof info?.DockerRootDir === 'string' ? await realpath(info.DockerRootDir).catch(() => info.DockerRootDir as string) : '';
+  const info = (await getDaemonJson(upstream, '/info').catch(() => undefined))?.body as
+    | Record<string, unknown>
+    | undefined;
+  const dataRoot =
+    typeof info?.DockerRootDir === 'string'
+      ? await realpath(info.DockerRootDir).catch(() => info.DockerRootDir as string)
+      : '';
   const securityOptions = Array.isArray(info?.SecurityOptions) ? (info.SecurityOptions as unknown[]) : [];
-  const remapsUsers = ['userns', 'rootless'].find((name) => securityOptions.some((o) => typeof o === 'string' && o.split(',').includes(`name=${name}`))) ?? '';
+  const remapsUsers =
+    ['userns', 'rootless'].find((name) =>
+      securityOptions.some((o) => typeof o === 'string' && o.split(',').includes(`name=${name}`)),
+    ) ?? '';
   return {
     remapsUsers,
     apply: (config) => {

@@ -2,7 +2,9 @@
 import net from 'node:net';
 import { ReadBuffer } from './read-buffer.js';
 
-export type Address = { kind: 'unix'; path: string; text: string } | { kind: 'tcp'; host: string; port: number; text: string };
+export type Address =
+  | { kind: 'unix'; path: string; text: string }
+  | { kind: 'tcp'; host: string; port: number; text: string };
 
 export function parseAddress(text: string, what: string): Address {
   if (text.startsWith('unix://')) {
@@ -16,7 +18,8 @@ export function parseAddress(text: string, what: string): Address {
     const colon = rest.lastIndexOf(':');
     const host = colon > 0 ? rest.slice(0, colon).replace(/^\[(.*)\]$/, '$1') : '';
     const port = Number(rest.slice(colon + 1));
-    if (!host || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${what}: expected tcp://HOST:PORT, got ${text}`);
+    if (!host || !Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`${what}: expected tcp://HOST:PORT, got ${text}`);
     return { kind: 'tcp', host, port, text };
   }
   throw new Error(`${what}: expected unix://PATH or tcp://HOST:PORT, got ${text}`);
@@ -30,7 +33,10 @@ export function parseAddress(text: string, what: string): Address {
  * (a write still pending, a partial head held back): the next read then goes to another buffer.
  * Call `reclaimReadBuffers` when no bytes read are referenced any more (the writes are done).
  */
-export function connectUpstream(address: Address, onData: (bytes: Buffer) => boolean): { socket: net.Socket; reclaimReadBuffers: () => void } {
+export function connectUpstream(
+  address: Address,
+  onData: (bytes: Buffer) => boolean,
+): { socket: net.Socket; reclaimReadBuffers: () => void } {
   const buffers = new ReadBuffer();
   let lent = false;
   const onread = buffers.onread(

@@ -22,7 +22,8 @@ export class VolumeLocks {
 
   /** A container create mounts `name`. Throws VolumeBusyError while it is being created or removed. */
   read(name: string): Release {
-    if (this.writers.has(name) || this.pruning > 0) throw new VolumeBusyError(`volume ${name} is being created or removed by another request; try again`);
+    if (this.writers.has(name) || this.pruning > 0)
+      throw new VolumeBusyError(`volume ${name} is being created or removed by another request; try again`);
     this.readers.set(name, (this.readers.get(name) ?? 0) + 1);
     return once(() => {
       const n = (this.readers.get(name) ?? 1) - 1;
@@ -34,11 +35,13 @@ export class VolumeLocks {
   /** Creating or removing `name`, or (null) pruning every unused volume. Throws VolumeBusyError. */
   write(name: string | null): Release {
     if (name === null) {
-      if (this.readers.size > 0) throw new VolumeBusyError('a container that mounts a volume is being created; try the prune again');
+      if (this.readers.size > 0)
+        throw new VolumeBusyError('a container that mounts a volume is being created; try the prune again');
       this.pruning++;
       return once(() => this.pruning--);
     }
-    if (this.readers.has(name) || this.writers.has(name)) throw new VolumeBusyError(`volume ${name} is in use by a request in flight; try again`);
+    if (this.readers.has(name) || this.writers.has(name))
+      throw new VolumeBusyError(`volume ${name} is in use by a request in flight; try again`);
     this.writers.add(name);
     return once(() => this.writers.delete(name));
   }

@@ -49,7 +49,8 @@ register({
       for (const v of a.sorted()) if (!b.has(v)) out.add(v);
       return out;
     }
-    if (typeof a !== 'number' && !(a instanceof BigNum)) throw typeError('minus', `operand 1 must be one of {number, set} but got ${typeName(a!)}`);
+    if (typeof a !== 'number' && !(a instanceof BigNum))
+      throw typeError('minus', `operand 1 must be one of {number, set} but got ${typeName(a!)}`);
     return arith('minus', a, num('minus', 2, b!));
   },
 });
@@ -116,7 +117,11 @@ function range(a: bigint, b: bigint, step: bigint): Value[] {
   return out;
 }
 
-register({ name: 'numbers.range', arity: 2, fn: ([a, b]) => range(intArg('numbers.range', 1, a!), intArg('numbers.range', 2, b!), 1n) });
+register({
+  name: 'numbers.range',
+  arity: 2,
+  fn: ([a, b]) => range(intArg('numbers.range', 1, a!), intArg('numbers.range', 2, b!), 1n),
+});
 register({
   name: 'numbers.range_step',
   arity: 3,

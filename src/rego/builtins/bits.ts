@@ -6,7 +6,8 @@ import { operandError, typeError } from './operands.js';
 function bigInt(name: string, pos: number, v: Value): bigint {
   if (v instanceof BigNum) return v.n;
   if (typeof v !== 'number') throw operandError(name, pos, 'integer', v);
-  if (!Number.isInteger(v)) throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
+  if (!Number.isInteger(v))
+    throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
   return BigInt(v);
 }
 

@@ -131,7 +131,16 @@ export function goJSONString(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x20 && c !== 0x22 && c !== 0x5c && c !== 0x3c && c !== 0x3e && c !== 0x26 && c !== 0x2028 && c !== 0x2029) {
+    if (
+      c >= 0x20 &&
+      c !== 0x22 &&
+      c !== 0x5c &&
+      c !== 0x3c &&
+      c !== 0x3e &&
+      c !== 0x26 &&
+      c !== 0x2028 &&
+      c !== 0x2029
+    ) {
       if (c >= 0xd800 && c <= 0xdfff) {
         const next = s.charCodeAt(i + 1);
         if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {

@@ -17,10 +17,12 @@ register({
       if (low === 'inf' || low === 'infinity' || low === 'nan') {
         throw typeError('to_number', 'operand 1 must be valid number string but got string');
       }
-      if (!DECIMAL.test(a)) throw builtinError('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(a)}: invalid syntax`);
+      if (!DECIMAL.test(a))
+        throw builtinError('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(a)}: invalid syntax`);
       if (/^[+-]?\d+$/.test(a)) return intValue(BigInt(a));
       const f = Number(a);
-      if (!Number.isFinite(f)) throw builtinError('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(a)}: value out of range`);
+      if (!Number.isFinite(f))
+        throw builtinError('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(a)}: value out of range`);
       return f;
     }
     throw oneOfError('to_number', 1, a!, 'null', 'boolean', 'number', 'string');

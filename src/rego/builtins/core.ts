@@ -13,7 +13,8 @@ function member(x: Value, coll: Value): boolean {
 
 /** `k, v in xs`: index/key k holds value v. */
 function memberKV(k: Value, v: Value, coll: Value): boolean {
-  if (Array.isArray(coll)) return typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < coll.length && equal(coll[k]!, v);
+  if (Array.isArray(coll))
+    return typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < coll.length && equal(coll[k]!, v);
   if (coll instanceof ObjectValue) {
     const x = coll.get(k);
     return x !== undefined && equal(x, v);
@@ -35,11 +36,33 @@ register({ name: 'assign', arity: 2, fn: ([a, b]) => equal(a!, b!) });
 // `with http.send as ...`.
 
 const HTTP_SEND_KEYS = new Set([
-  'method', 'url', 'body', 'raw_body', 'headers', 'enable_redirect', 'force_json_decode', 'force_yaml_decode',
-  'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert',
-  'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file',
-  'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache',
-  'force_cache', 'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts',
+  'method',
+  'url',
+  'body',
+  'raw_body',
+  'headers',
+  'enable_redirect',
+  'force_json_decode',
+  'force_yaml_decode',
+  'tls_use_system_certs',
+  'tls_ca_cert',
+  'tls_ca_cert_file',
+  'tls_ca_cert_env_variable',
+  'tls_client_cert',
+  'tls_client_cert_file',
+  'tls_client_cert_env_variable',
+  'tls_client_key',
+  'tls_client_key_file',
+  'tls_client_key_env_variable',
+  'tls_insecure_skip_verify',
+  'tls_server_name',
+  'timeout',
+  'cache',
+  'force_cache',
+  'force_cache_duration_seconds',
+  'raise_error',
+  'caching_mode',
+  'max_retry_attempts',
   'cache_ignored_headers',
 ]);
 
@@ -48,11 +71,20 @@ register({
   arity: 1,
   nondeterministic: true,
   fn: ([req]) => {
-    if (!(req instanceof ObjectValue)) throw new BuiltinError('eval_type_error', `http.send: operand 1 must be object but got ${typeof req}`);
+    if (!(req instanceof ObjectValue))
+      throw new BuiltinError('eval_type_error', `http.send: operand 1 must be object but got ${typeof req}`);
     const bad = req.keys().filter((k) => typeof k !== 'string' || !HTTP_SEND_KEYS.has(k));
-    if (bad.length > 0) throw new BuiltinError('eval_type_error', `http.send: invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`);
+    if (bad.length > 0)
+      throw new BuiltinError(
+        'eval_type_error',
+        `http.send: invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`,
+      );
     const missing = ['method', 'url'].filter((k) => !req.has(k));
-    if (missing.length > 0) throw new BuiltinError('eval_type_error', `http.send: missing required request parameters(s): {${missing.map((k) => JSON.stringify(k)).join(', ')}}`);
+    if (missing.length > 0)
+      throw new BuiltinError(
+        'eval_type_error',
+        `http.send: missing required request parameters(s): {${missing.map((k) => JSON.stringify(k)).join(', ')}}`,
+      );
     throw new BuiltinError('eval_builtin_error', 'http.send: network access is disabled in dockgate policies');
   },
 });
@@ -80,7 +112,11 @@ register({
   name: 'trace',
   arity: 1,
   fn: ([note], ctx) => {
-    if (typeof note !== 'string') throw new BuiltinError('eval_type_error', 'trace: operand 1 must be string but got ' + (note === null ? 'null' : typeof note));
+    if (typeof note !== 'string')
+      throw new BuiltinError(
+        'eval_type_error',
+        'trace: operand 1 must be string but got ' + (note === null ? 'null' : typeof note),
+      );
     ctx.print(note);
     return true;
   },

@@ -9,7 +9,10 @@ function hashBuiltin(name: string, algo: string): void {
   register({
     name,
     arity: 1,
-    fn: ([s]) => createHash(algo).update(utf8(expectString(name, 1, s!))).digest('hex'),
+    fn: ([s]) =>
+      createHash(algo)
+        .update(utf8(expectString(name, 1, s!)))
+        .digest('hex'),
   });
 }
 

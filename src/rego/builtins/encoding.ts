@@ -126,7 +126,16 @@ export function queryEscape(s: string): string {
   let out = '';
   for (const b of utf8(s)) {
     const c = String.fromCharCode(b);
-    if ((b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || c === '-' || c === '_' || c === '.' || c === '~') out += c;
+    if (
+      (b >= 0x41 && b <= 0x5a) ||
+      (b >= 0x61 && b <= 0x7a) ||
+      (b >= 0x30 && b <= 0x39) ||
+      c === '-' ||
+      c === '_' ||
+      c === '.' ||
+      c === '~'
+    )
+      out += c;
     else if (b === 0x20) out += '+';
     else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
   }
@@ -272,15 +281,21 @@ register({
     let explicit: boolean | undefined;
     let idx = 0;
     for (const [k, val] of opts.entries()) {
-      if (typeof k !== 'string') throw typeError(name, `operand 2 failed to stringify key ${goJSON(k)} at index ${idx}: operand ${idx} must be string but got ${typeof k}`);
+      if (typeof k !== 'string')
+        throw typeError(
+          name,
+          `operand 2 failed to stringify key ${goJSON(k)} at index ${idx}: operand ${idx} must be string but got ${typeof k}`,
+        );
       switch (k) {
         case 'prefix':
-          if (typeof val !== 'string') throw typeError(name, `operand 2 key ${k} failed cast to string: operand ${idx} must be string`);
+          if (typeof val !== 'string')
+            throw typeError(name, `operand 2 key ${k} failed cast to string: operand ${idx} must be string`);
           prefix = val;
           implicit = true;
           break;
         case 'indent':
-          if (typeof val !== 'string') throw typeError(name, `operand 2 key ${k} failed cast to string: operand ${idx} must be string`);
+          if (typeof val !== 'string')
+            throw typeError(name, `operand 2 key ${k} failed cast to string: operand ${idx} must be string`);
           indent = val;
           implicit = true;
           break;

@@ -8,7 +8,7 @@ import { compileRegex, quoteMeta } from './re2.js';
 const cache = new LRU<string, RE2JS | Error>(256);
 
 function classEscape(c: string): string {
-  return /[\\\]\[^-]/.test(c) ? '\\' + c : c;
+  return /[\\\][^-]/.test(c) ? '\\' + c : c;
 }
 
 /** Translates a gobwas glob to an anchored RE2 pattern. */

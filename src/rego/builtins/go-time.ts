@@ -1,15 +1,7 @@
 // Go `time` compatibility, part 2: reference layouts ("2006-01-02T15:04:05Z07:00") for
 // formatting and parsing, broken-down times on int64 nanoseconds, and time.ParseDuration.
 
-import {
-  UTC,
-  civilFromDays,
-  daysFromCivil,
-  daysIn,
-  isLeap,
-  zoneAt,
-  type Zone,
-} from './go-zone.js';
+import { UTC, civilFromDays, daysFromCivil, daysIn, isLeap, zoneAt, type Zone } from './go-zone.js';
 
 export { UTC, daysIn, loadZone, type Zone } from './go-zone.js';
 
@@ -30,7 +22,20 @@ export const LAYOUTS: Record<string, string> = {
   RFC3339Nano: '2006-01-02T15:04:05.999999999Z07:00',
 };
 
-const LONG_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const LONG_MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const LONG_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 export const weekdayName = (d: number): string => LONG_DAYS[d]!;
 
@@ -81,7 +86,16 @@ export function toCivil(ns: bigint, z: Zone): Civil {
 }
 
 /** Go time.Date: normalises out-of-range fields, then resolves the local time in zone z. Returns ns (bigint). */
-export function fromCivil(y: number, mo: number, d: number, h: number, mi: number, s: number, nsec: number, z: Zone): bigint {
+export function fromCivil(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  nsec: number,
+  z: Zone,
+): bigint {
   let m0 = mo - 1;
   y += Math.floor(m0 / 12);
   m0 = ((m0 % 12) + 12) % 12;
@@ -174,7 +188,8 @@ export function parseLayout(layout: string): Std[] {
         break;
       case '0':
         if (at('002')) m = { k: '002', s: '002' };
-        else if (layout[i + 1]! >= '1' && layout[i + 1]! <= '6') m = { k: ('0' + layout[i + 1]) as '01', s: '0' + layout[i + 1] };
+        else if (layout[i + 1]! >= '1' && layout[i + 1]! <= '6')
+          m = { k: ('0' + layout[i + 1]) as '01', s: '0' + layout[i + 1] };
         break;
       case '1':
         if (at('15')) m = { k: '15', s: '15' };
@@ -416,7 +431,9 @@ export function parseTime(layout: string, value: string, defaultZone: Zone = UTC
   let utc = false;
   const elems = parseLayout(layout);
   const bad = (elem: string, rest: string): never => {
-    throw new ParseError(`parsing time ${quote(orig)} as ${quote(layout)}: cannot parse ${quote(rest)} as ${quote(elem)}`);
+    throw new ParseError(
+      `parsing time ${quote(orig)} as ${quote(layout)}: cannot parse ${quote(rest)} as ${quote(elem)}`,
+    );
   };
   for (let ei = 0; ei < elems.length; ei++) {
     const e = elems[ei]!;
@@ -567,7 +584,8 @@ export function parseTime(layout: string, value: string, defaultZone: Zone = UTC
       case 'frac': {
         if (e.zeros) {
           const ndigit = 1 + e.n;
-          if (value.length < ndigit || (value[0] !== '.' && value[0] !== ',') || !/^\d+$/.test(value.slice(1, ndigit))) bad(e.s, hold);
+          if (value.length < ndigit || (value[0] !== '.' && value[0] !== ',') || !/^\d+$/.test(value.slice(1, ndigit)))
+            bad(e.s, hold);
           nsec = parseNanos(value.slice(1, ndigit));
           value = value.slice(ndigit);
         } else {
@@ -589,7 +607,8 @@ export function parseTime(layout: string, value: string, defaultZone: Zone = UTC
   if (yday >= 0) {
     if (month < 0 && day < 0) {
       const leap = isLeap(year);
-      if (yday < 1 || yday > (leap ? 366 : 365)) throw new ParseError(`parsing time ${quote(orig)}: day-of-year out of range`);
+      if (yday < 1 || yday > (leap ? 366 : 365))
+        throw new ParseError(`parsing time ${quote(orig)}: day-of-year out of range`);
       const [, m, d] = civilFromDays(daysFromCivil(year, 1, 1) + yday - 1);
       month = m;
       day = d;
@@ -601,7 +620,8 @@ export function parseTime(layout: string, value: string, defaultZone: Zone = UTC
     throw new ParseError(`parsing time ${quote(orig)}: day out of range`);
   }
   if (utc) return fromCivil(year, month, day, hour, min, sec, nsec, UTC);
-  if (zoneOffset !== undefined) return fromCivil(year, month, day, hour, min, sec, nsec, { name: '', fixed: zoneOffset });
+  if (zoneOffset !== undefined)
+    return fromCivil(year, month, day, hour, min, sec, nsec, { name: '', fixed: zoneOffset });
   return fromCivil(year, month, day, hour, min, sec, nsec, defaultZone);
 }
 

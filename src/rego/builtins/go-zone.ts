@@ -194,9 +194,7 @@ function abbreviation(zone: string, intl: string, offset: number, ms: number): s
         f = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' });
         regionalCache.set(key, f);
       }
-      const name = f
-        .formatToParts(new Date(ms))
-        .find((p) => p.type === 'timeZoneName')?.value;
+      const name = f.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value;
       if (name && /^[A-Za-z]+$/.test(name) && name !== 'GMT') return name;
     } catch {
       // fall through

@@ -201,7 +201,8 @@ function evalArg(a: Arg, dot: TVal, scope: Map<string, TVal>): TVal {
     case 'lit':
       return a.v;
     case 'field': {
-      const base = a.base === null ? dot : scope.has(a.base) ? scope.get(a.base) : fail(`undefined variable "${a.base}"`);
+      const base =
+        a.base === null ? dot : scope.has(a.base) ? scope.get(a.base) : fail(`undefined variable "${a.base}"`);
       return field(base, a.path);
     }
     case 'sub':
@@ -297,7 +298,10 @@ function callFn(name: string, args: TVal[], dot: TVal): TVal {
     case 'println':
       return args.map(show).join(' ') + '\n';
     case 'printf':
-      return goSprintf(String(args[0]), args.slice(1).map((a) => (a === undefined ? MISSING : a)));
+      return goSprintf(
+        String(args[0]),
+        args.slice(1).map((a) => (a === undefined ? MISSING : a)),
+      );
   }
   return fail(`function "${name}" not defined`);
 }
@@ -310,7 +314,14 @@ function show(v: TVal): string {
   if (typeof v === 'number' || v instanceof BigNum) return formatNumber(v);
   if (Array.isArray(v)) return '[' + v.map(show).join(' ') + ']';
   if (v instanceof SetValue) return '[' + v.sorted().map(show).join(' ') + ']';
-  return 'map[' + v.sortedEntries().map(([k, x]) => show(k) + ':' + show(x)).join(' ') + ']';
+  return (
+    'map[' +
+    v
+      .sortedEntries()
+      .map(([k, x]) => show(k) + ':' + show(x))
+      .join(' ') +
+    ']'
+  );
 }
 
 function exec(nodes: Node[], dot: TVal, scope: Map<string, TVal>, out: string[]): void {
@@ -342,7 +353,8 @@ function exec(nodes: Node[], dot: TVal, scope: Map<string, TVal>, out: string[])
         if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
         else if (v instanceof SetValue) entries = v.sorted().map((x, i) => [i, x]);
         else if (v instanceof ObjectValue) entries = v.sortedEntries().map(([k, x]) => [k, x]);
-        else if (typeof v === 'number') entries = Array.from({ length: Math.min(Math.max(0, v), 1_000_000) }, (_, i) => [i, i]);
+        else if (typeof v === 'number')
+          entries = Array.from({ length: Math.min(Math.max(0, v), 1_000_000) }, (_, i) => [i, i]);
         else if (v !== undefined && v !== null) fail(`range can't iterate over ${show(v)}`);
         if (entries.length === 0) {
           exec(n.else, dot, new Map(scope), out);

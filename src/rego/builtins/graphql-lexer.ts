@@ -49,7 +49,21 @@ export function tokenString(t: Token): string {
   return t.value !== '' ? `${t.kind} ${JSON.stringify(t.value)}` : t.kind;
 }
 
-const PUNCT: Record<string, Kind> = { '!': '!', $: '$', '&': '&', '(': '(', ')': ')', ':': ':', '=': '=', '@': '@', '[': '[', ']': ']', '{': '{', '}': '}', '|': '|' };
+const PUNCT: Record<string, Kind> = {
+  '!': '!',
+  $: '$',
+  '&': '&',
+  '(': '(',
+  ')': ')',
+  ':': ':',
+  '=': '=',
+  '@': '@',
+  '[': '[',
+  ']': ']',
+  '{': '{',
+  '}': '}',
+  '|': '|',
+};
 
 /** Block string value per the spec (common indentation removed, blank edge lines dropped). */
 function blockStringValue(raw: string): string {
@@ -124,7 +138,8 @@ export class Lexer {
     if (c === '-' || (c >= '0' && c <= '9')) return this.number(start);
     if (c === '"') return s.startsWith('"""', this.i) ? this.blockString(start) : this.string(start);
     const code = c.charCodeAt(0);
-    if (code < 0x20 && c !== '\t' && c !== '\n' && c !== '\r') return this.err(`Cannot contain the invalid character "\\u${String(code).padStart(4, '0')}"`);
+    if (code < 0x20 && c !== '\t' && c !== '\n' && c !== '\r')
+      return this.err(`Cannot contain the invalid character "\\u${String(code).padStart(4, '0')}"`);
     if (c === "'") return this.err(`Unexpected single quote character ('), did you mean to use a double quote (")?`);
     return this.err(`Cannot parse the unexpected character "${c}".`);
   }
@@ -175,7 +190,8 @@ export class Lexer {
       const c = s[this.i]!;
       if (c === '\n' || c === '\r') break;
       const code = c.charCodeAt(0);
-      if (code < 0x20 && c !== '\t') return this.err(`Invalid character within String: "\\u${String(code).padStart(4, '0')}".`);
+      if (code < 0x20 && c !== '\t')
+        return this.err(`Invalid character within String: "\\u${String(code).padStart(4, '0')}".`);
       if (c === '"') {
         this.i++;
         return this.tok('String', out, start + 1);
@@ -196,7 +212,16 @@ export class Lexer {
           this.i += 6;
           continue;
         }
-        const map: Record<string, string> = { '"': '"', '/': '/', '\\': '\\', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        const map: Record<string, string> = {
+          '"': '"',
+          '/': '/',
+          '\\': '\\',
+          b: '\b',
+          f: '\f',
+          n: '\n',
+          r: '\r',
+          t: '\t',
+        };
         if (map[e] === undefined) {
           this.i++;
           return this.err(`Invalid character escape sequence: \\${e}.`);
@@ -222,7 +247,8 @@ export class Lexer {
         return this.tok('BlockString', blockStringValue(raw), start + 3);
       }
       const code = c.charCodeAt(0);
-      if (code < 0x20 && c !== '\t' && c !== '\n' && c !== '\r') return this.err(`Invalid character within String: "\\u${String(code).padStart(4, '0')}".`);
+      if (code < 0x20 && c !== '\t' && c !== '\n' && c !== '\r')
+        return this.err(`Invalid character within String: "\\u${String(code).padStart(4, '0')}".`);
       if (s.startsWith('\\"""', this.i)) {
         raw += '"""';
         this.i += 4;
@@ -244,4 +270,3 @@ export class Lexer {
     return this.err('Unterminated string.');
   }
 }
-

@@ -13,12 +13,39 @@ export { GQLError, type Pos } from './graphql-lexer.js';
 export type Node = Record<string, any>;
 
 const LOCATIONS = new Set([
-  'QUERY', 'MUTATION', 'SUBSCRIPTION', 'FIELD', 'FRAGMENT_DEFINITION', 'FRAGMENT_SPREAD', 'INLINE_FRAGMENT', 'VARIABLE_DEFINITION',
-  'SCHEMA', 'SCALAR', 'OBJECT', 'FIELD_DEFINITION', 'ARGUMENT_DEFINITION', 'INTERFACE', 'UNION', 'ENUM', 'ENUM_VALUE', 'INPUT_OBJECT',
+  'QUERY',
+  'MUTATION',
+  'SUBSCRIPTION',
+  'FIELD',
+  'FRAGMENT_DEFINITION',
+  'FRAGMENT_SPREAD',
+  'INLINE_FRAGMENT',
+  'VARIABLE_DEFINITION',
+  'SCHEMA',
+  'SCALAR',
+  'OBJECT',
+  'FIELD_DEFINITION',
+  'ARGUMENT_DEFINITION',
+  'INTERFACE',
+  'UNION',
+  'ENUM',
+  'ENUM_VALUE',
+  'INPUT_OBJECT',
   'INPUT_FIELD_DEFINITION',
 ]);
 
-export const VALUE_KIND = { Variable: 0, Int: 1, Float: 2, String: 3, Block: 4, Boolean: 5, Null: 6, Enum: 7, List: 8, Object: 9 } as const;
+export const VALUE_KIND = {
+  Variable: 0,
+  Int: 1,
+  Float: 2,
+  String: 3,
+  Block: 4,
+  Boolean: 5,
+  Null: 6,
+  Enum: 7,
+  List: 8,
+  Object: 9,
+} as const;
 
 class Parser {
   private lexer: Lexer;
@@ -111,7 +138,8 @@ class Parser {
       if (this.err) return doc;
       const t = this.peek();
       if (t.kind === 'Name') {
-        if (t.value === 'query' || t.value === 'mutation' || t.value === 'subscription') (doc.Operations ??= []).push(this.operationDefinition());
+        if (t.value === 'query' || t.value === 'mutation' || t.value === 'subscription')
+          (doc.Operations ??= []).push(this.operationDefinition());
         else if (t.value === 'fragment') (doc.Fragments ??= []).push(this.fragmentDefinition());
         else this.unexpected();
       } else if (t.kind === '{') (doc.Operations ??= []).push(this.operationDefinition());
@@ -123,7 +151,14 @@ class Parser {
   private operationDefinition(): Node {
     if (this.peek().kind === '{') {
       const pos = this.peekPos();
-      return { _pos: pos, Operation: 'query', Name: '', VariableDefinitions: null, Directives: null, SelectionSet: this.requiredSelectionSet() };
+      return {
+        _pos: pos,
+        Operation: 'query',
+        Name: '',
+        VariableDefinitions: null,
+        Directives: null,
+        SelectionSet: this.requiredSelectionSet(),
+      };
     }
     const od: Node = { _pos: this.peekPos() };
     od.Operation = this.operationType();
@@ -268,7 +303,13 @@ class Parser {
           this.unexpected();
           return null;
         }
-        return { _pos: t.pos, Raw: this.variable(), Children: null, Kind: VALUE_KIND.Variable, ExpectedTypeHasDefault: false };
+        return {
+          _pos: t.pos,
+          Raw: this.variable(),
+          Children: null,
+          Kind: VALUE_KIND.Variable,
+          ExpectedTypeHasDefault: false,
+        };
       case 'Int':
         kind = VALUE_KIND.Int;
         break;
@@ -282,7 +323,12 @@ class Parser {
         kind = VALUE_KIND.Block;
         break;
       case 'Name':
-        kind = t.value === 'true' || t.value === 'false' ? VALUE_KIND.Boolean : t.value === 'null' ? VALUE_KIND.Null : VALUE_KIND.Enum;
+        kind =
+          t.value === 'true' || t.value === 'false'
+            ? VALUE_KIND.Boolean
+            : t.value === 'null'
+              ? VALUE_KIND.Null
+              : VALUE_KIND.Enum;
         break;
       default:
         this.unexpected();
@@ -362,7 +408,18 @@ class Parser {
   }
 
   private newDefinition(kind: string, description: string): Node {
-    return { _pos: this.peekPos(), Kind: kind, Description: description, Name: '', Directives: null, Interfaces: null, Fields: null, Types: null, EnumValues: null, BuiltIn: false };
+    return {
+      _pos: this.peekPos(),
+      Kind: kind,
+      Description: description,
+      Name: '',
+      Directives: null,
+      Interfaces: null,
+      Fields: null,
+      Types: null,
+      EnumValues: null,
+      BuiltIn: false,
+    };
   }
 
   private typeSystemDefinition(description: string): Node {
@@ -410,7 +467,12 @@ class Parser {
 
   private schemaDefinition(description: string): Node {
     this.expectKeyword('schema');
-    const def: Node = { _pos: this.peekPos(), Description: description, Directives: this.directives(true), OperationTypes: null };
+    const def: Node = {
+      _pos: this.peekPos(),
+      Description: description,
+      Directives: this.directives(true),
+      OperationTypes: null,
+    };
     this.some('{', '}', () => (def.OperationTypes ??= []).push(this.operationTypeDefinition()));
     return def;
   }
@@ -495,7 +557,12 @@ class Parser {
     let values: Node[] | null = null;
     this.some('{', '}', () => {
       const pos = this.peekPos();
-      (values ??= []).push({ _pos: pos, Description: this.description(), Name: this.name(), Directives: this.directives(true) });
+      (values ??= []).push({
+        _pos: pos,
+        Description: this.description(),
+        Name: this.name(),
+        Directives: this.directives(true),
+      });
     });
     return values;
   }
@@ -505,7 +572,12 @@ class Parser {
     const v = this.peek().value;
     if (v === 'schema') {
       this.expectKeyword('schema');
-      const def: Node = { _pos: this.peekPos(), Description: '', Directives: this.directives(true), OperationTypes: null };
+      const def: Node = {
+        _pos: this.peekPos(),
+        Description: '',
+        Directives: this.directives(true),
+        OperationTypes: null,
+      };
       this.some('{', '}', () => (def.OperationTypes ??= []).push(this.operationTypeDefinition()));
       if (!def.Directives && !def.OperationTypes) this.unexpected();
       (doc.SchemaExtension ??= []).push(def);
@@ -516,7 +588,14 @@ class Parser {
       return;
     }
     this.expectKeyword(v);
-    const kinds: Record<string, string> = { scalar: 'SCALAR', type: 'OBJECT', interface: 'INTERFACE', union: 'UNION', enum: 'ENUM', input: 'INPUT_OBJECT' };
+    const kinds: Record<string, string> = {
+      scalar: 'SCALAR',
+      type: 'OBJECT',
+      interface: 'INTERFACE',
+      union: 'UNION',
+      enum: 'ENUM',
+      input: 'INPUT_OBJECT',
+    };
     const d = this.newDefinition(kinds[v]!, '');
     d.Name = this.name();
     let empty: boolean;

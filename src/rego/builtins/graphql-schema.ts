@@ -61,7 +61,8 @@ export function fail(msg: string, pos?: Pos): never {
 }
 
 function validateName(name: string, pos?: Pos): void {
-  if (name.startsWith('__')) fail(`Name "${name}" must not begin with "__", which is reserved by GraphQL introspection.`, pos);
+  if (name.startsWith('__'))
+    fail(`Name "${name}" must not begin with "__", which is reserved by GraphQL introspection.`, pos);
 }
 
 export function isInputKind(k: string | undefined): boolean {
@@ -76,7 +77,8 @@ export function buildSchema(userDoc: Node): Schema {
   const p = clone(preludeDoc);
   const u = clone(userDoc);
   const doc: Node = {};
-  for (const k of ['Schema', 'SchemaExtension', 'Directives', 'Definitions', 'Extensions']) doc[k] = [...list(p[k]), ...list(u[k])];
+  for (const k of ['Schema', 'SchemaExtension', 'Directives', 'Definitions', 'Extensions'])
+    doc[k] = [...list(p[k]), ...list(u[k])];
   const s: Schema = { types: new Map(), directives: new Map(), possible: new Map() };
   for (const def of doc.Definitions as Node[]) {
     if (s.types.has(def.Name)) fail(`Cannot redeclare type ${def.Name}.`, def._pos);
@@ -90,7 +92,8 @@ export function buildSchema(userDoc: Node): Schema {
       s.types.set(ext.Name, def);
       defs.push(def);
     }
-    if (def.Kind !== ext.Kind) fail(`Cannot extend type ${ext.Name} because the base type is a ${def.Kind}, not ${ext.Kind}.`, ext._pos);
+    if (def.Kind !== ext.Kind)
+      fail(`Cannot extend type ${ext.Name} because the base type is a ${def.Kind}, not ${ext.Kind}.`, ext._pos);
     for (const k of ['Directives', 'Interfaces', 'Fields', 'Types', 'EnumValues']) {
       const add = list(ext[k]);
       if (add.length) def[k] = [...list(def[k]), ...add];
@@ -110,13 +113,17 @@ export function buildSchema(userDoc: Node): Schema {
     } else if (def.Kind === 'INTERFACE') for (const i of list<string>(def.Interfaces)) addPossible(i, def);
   }
   for (const dir of doc.Directives as Node[]) {
-    if (s.directives.has(dir.Name) && !['include', 'skip', 'deprecated', 'specifiedBy', 'oneOf', 'defer'].includes(dir.Name)) {
+    if (
+      s.directives.has(dir.Name) &&
+      !['include', 'skip', 'deprecated', 'specifiedBy', 'oneOf', 'defer'].includes(dir.Name)
+    ) {
       fail(`Cannot redeclare directive ${dir.Name}.`, dir._pos);
     }
     if (!s.directives.has(dir.Name)) s.directives.set(dir.Name, dir);
   }
   const schemas = doc.Schema as Node[];
-  if (schemas.length > 1) fail('Cannot have multiple schema entry points, consider schema extensions instead.', schemas[1]!._pos);
+  if (schemas.length > 1)
+    fail('Cannot have multiple schema entry points, consider schema extensions instead.', schemas[1]!._pos);
   const roots = (ops: Node[]) => {
     for (const e of ops) {
       const def = s.types.get(e.Type);
@@ -143,7 +150,11 @@ export function buildSchema(userDoc: Node): Schema {
     s.query.Fields = [
       ...list(s.query.Fields),
       { Name: '__schema', Type: { NamedType: '__Schema', NonNull: true } },
-      { Name: '__type', Type: { NamedType: '__Type', NonNull: false }, Arguments: [{ Name: 'name', Type: { NamedType: 'String', NonNull: true } }] },
+      {
+        Name: '__type',
+        Type: { NamedType: '__Type', NonNull: false },
+        Arguments: [{ Name: 'name', Type: { NamedType: 'String', NonNull: true } }],
+      },
     ];
   }
   return s;
@@ -158,7 +169,11 @@ function validateArgs(s: Schema, args: Node[], current?: Node): void {
     validateName(a.Name, a._pos);
     validateTypeRef(s, a.Type);
     const def = s.types.get(typeName(a.Type));
-    if (!isInputKind(def?.Kind)) fail(`cannot use ${typeString(a.Type)} as argument ${a.Name} because ${def?.Kind} is not a valid input type`, a._pos);
+    if (!isInputKind(def?.Kind))
+      fail(
+        `cannot use ${typeString(a.Type)} as argument ${a.Name} because ${def?.Kind} is not a valid input type`,
+        a._pos,
+      );
     validateDirectives(s, list(a.Directives), 'ARGUMENT_DEFINITION', current);
   }
 }
@@ -169,7 +184,8 @@ function validateDirectives(s: Schema, dirs: Node[], location: string, current?:
     if (current && d.Name === current.Name) fail(`Directive ${current.Name} cannot refer to itself.`, d._pos);
     const def = s.directives.get(d.Name);
     if (!def) fail(`Undefined directive ${d.Name}.`, d._pos);
-    if (!list<string>(def.Locations).includes(location)) fail(`Directive ${d.Name} is not applicable on ${location}.`, d._pos);
+    if (!list<string>(def.Locations).includes(location))
+      fail(`Directive ${d.Name} is not applicable on ${location}.`, d._pos);
   }
 }
 
@@ -189,7 +205,11 @@ function validateDefinition(s: Schema, def: Node): void {
     validateName(f.Name, f._pos);
     validateTypeRef(s, f.Type);
     validateArgs(s, list(f.Arguments));
-    validateDirectives(s, list(f.Directives), def.Kind === 'INPUT_OBJECT' ? 'INPUT_FIELD_DEFINITION' : 'FIELD_DEFINITION');
+    validateDirectives(
+      s,
+      list(f.Directives),
+      def.Kind === 'INPUT_OBJECT' ? 'INPUT_FIELD_DEFINITION' : 'FIELD_DEFINITION',
+    );
   }
   for (const t of list<string>(def.Types)) {
     const td = s.types.get(t);
@@ -203,21 +223,37 @@ function validateDefinition(s: Schema, def: Node): void {
     for (const rf of list<Node>(intf.Fields)) {
       const ff = fields.find((f) => f.Name === rf.Name);
       if (!ff) fail(`For ${def.Name} to implement ${intf.Name} it must have a field called ${rf.Name}.`, def._pos);
-      if (!isCovariant(s, rf.Type, ff.Type)) fail(`For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have type ${typeString(rf.Type)}.`, ff._pos);
+      if (!isCovariant(s, rf.Type, ff.Type))
+        fail(
+          `For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have type ${typeString(rf.Type)}.`,
+          ff._pos,
+        );
       for (const ra of list<Node>(rf.Arguments)) {
         const fa = list<Node>(ff.Arguments).find((a) => a.Name === ra.Name);
-        if (!fa) fail(`For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have the same arguments but it is missing ${ra.Name}.`, ff._pos);
-        if (typeString(ra.Type) !== typeString(fa.Type)) fail(`For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have the same arguments but ${ra.Name} has the wrong type.`, fa._pos);
+        if (!fa)
+          fail(
+            `For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have the same arguments but it is missing ${ra.Name}.`,
+            ff._pos,
+          );
+        if (typeString(ra.Type) !== typeString(fa.Type))
+          fail(
+            `For ${def.Name} to implement ${intf.Name} the field ${rf.Name} must have the same arguments but ${ra.Name} has the wrong type.`,
+            fa._pos,
+          );
       }
       for (const fa of list<Node>(ff.Arguments)) {
         if (!list<Node>(rf.Arguments).some((a) => a.Name === fa.Name) && fa.Type.NonNull && !fa.DefaultValue) {
-          fail(`For ${def.Name} to implement ${intf.Name} any additional arguments on ${ff.Name} must be optional or have a default value but ${fa.Name} is required.`, fa._pos);
+          fail(
+            `For ${def.Name} to implement ${intf.Name} any additional arguments on ${ff.Name} must be optional or have a default value but ${fa.Name} is required.`,
+            fa._pos,
+          );
         }
       }
     }
     for (const tr of list<string>(intf.Interfaces)) {
       if (!list<string>(def.Interfaces).includes(tr)) {
-        if (tr === def.Name) fail(`Type ${def.Name} cannot implement ${i} because it would create a circular reference.`, def._pos);
+        if (tr === def.Name)
+          fail(`Type ${def.Name} cannot implement ${i} because it would create a circular reference.`, def._pos);
         fail(`Type ${def.Name} must implement ${tr} because it is implemented by ${i}.`, def._pos);
       }
     }
@@ -228,25 +264,31 @@ function validateDefinition(s: Schema, def: Node): void {
       if (fields.length === 0) fail(`${def.Kind} ${def.Name}: must define one or more fields.`, def._pos);
       for (const f of fields) {
         const t = s.types.get(typeName(f.Type));
-        if (t && !['SCALAR', 'OBJECT', 'INTERFACE', 'UNION', 'ENUM'].includes(t.Kind)) fail(`${def.Kind} ${def.Name}: field must be one of SCALAR, OBJECT, INTERFACE, UNION, ENUM.`, f._pos);
+        if (t && !['SCALAR', 'OBJECT', 'INTERFACE', 'UNION', 'ENUM'].includes(t.Kind))
+          fail(`${def.Kind} ${def.Name}: field must be one of SCALAR, OBJECT, INTERFACE, UNION, ENUM.`, f._pos);
       }
       break;
     case 'ENUM':
-      if (list(def.EnumValues).length === 0) fail(`${def.Kind} ${def.Name}: must define one or more unique enum values.`, def._pos);
-      for (const v of list<Node>(def.EnumValues)) if (['true', 'false', 'null'].includes(v.Name)) fail(`${def.Kind} ${def.Name}: non-enum value ${v.Name}.`, def._pos);
+      if (list(def.EnumValues).length === 0)
+        fail(`${def.Kind} ${def.Name}: must define one or more unique enum values.`, def._pos);
+      for (const v of list<Node>(def.EnumValues))
+        if (['true', 'false', 'null'].includes(v.Name))
+          fail(`${def.Kind} ${def.Name}: non-enum value ${v.Name}.`, def._pos);
       break;
     case 'INPUT_OBJECT':
       if (fields.length === 0) fail(`${def.Kind} ${def.Name}: must define one or more input fields.`, def._pos);
       for (const f of fields) {
         const t = s.types.get(typeName(f.Type));
-        if (t && !isInputKind(t.Kind)) fail(`${t.Kind} ${f.Name}: field must be one of SCALAR, ENUM, INPUT_OBJECT.`, f._pos);
+        if (t && !isInputKind(t.Kind))
+          fail(`${t.Kind} ${f.Name}: field must be one of SCALAR, ENUM, INPUT_OBJECT.`, f._pos);
       }
       break;
   }
   for (let i = 0; i < fields.length; i++) {
-    for (let j = i + 1; j < fields.length; j++) if (fields[i]!.Name === fields[j]!.Name) fail(`Field ${def.Name}.${fields[j]!.Name} can only be defined once.`, fields[j]!._pos);
+    for (let j = i + 1; j < fields.length; j++)
+      if (fields[i]!.Name === fields[j]!.Name)
+        fail(`Field ${def.Name}.${fields[j]!.Name} can only be defined once.`, fields[j]!._pos);
   }
   if (!def.BuiltIn) validateName(def.Name, def._pos);
   validateDirectives(s, list(def.Directives), def.Kind);
 }
-

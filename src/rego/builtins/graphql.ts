@@ -5,8 +5,24 @@
 // implements the commonly hit rules of the GraphQL spec's validation section.
 import { ObjectValue, toJS, type Value } from '../value.js';
 import { builtinError, expectString, typeError, register } from './registry.js';
-import { GQLError, parseQueryDocument, parseSchemaDocument, VALUE_KIND, type Node, type Pos } from './graphql-parser.js';
-import { buildSchema, fail, isInputKind, list, typeName, typeString, ValidationError, type Schema } from './graphql-schema.js';
+import {
+  GQLError,
+  parseQueryDocument,
+  parseSchemaDocument,
+  VALUE_KIND,
+  type Node,
+  type Pos,
+} from './graphql-parser.js';
+import {
+  buildSchema,
+  fail,
+  isInputKind,
+  list,
+  typeName,
+  typeString,
+  ValidationError,
+  type Schema,
+} from './graphql-schema.js';
 
 // ---------------------------------------------------------------------------------------------
 // AST <-> Value
@@ -97,7 +113,8 @@ class QueryValidator {
     for (const f of frags) {
       const t = this.s.types.get(f.TypeCondition);
       if (!t) fail(`Unknown type "${f.TypeCondition}".`, f._pos);
-      if (LEAF.has(t.Kind) || t.Kind === 'INPUT_OBJECT') fail(`Fragment "${f.Name}" cannot condition on non composite type "${f.TypeCondition}".`, f._pos);
+      if (LEAF.has(t.Kind) || t.Kind === 'INPUT_OBJECT')
+        fail(`Fragment "${f.Name}" cannot condition on non composite type "${f.TypeCondition}".`, f._pos);
       if (!this.usedFragments.has(f.Name)) fail(`Fragment "${f.Name}" is never used.`, f._pos);
     }
   }
@@ -112,17 +129,28 @@ class QueryValidator {
       defined.set(v.Variable, v);
       const t = this.s.types.get(typeName(v.Type));
       if (!t) fail(`Unknown type "${typeName(v.Type)}".`, v._pos);
-      if (!isInputKind(t.Kind)) fail(`Variable "$${v.Variable}" cannot be non-input type "${typeString(v.Type)}".`, v._pos);
+      if (!isInputKind(t.Kind))
+        fail(`Variable "$${v.Variable}" cannot be non-input type "${typeString(v.Type)}".`, v._pos);
       if (v.DefaultValue) this.value(v.DefaultValue, v.Type);
     }
     const used = new Set<string>();
     this.directives(list(op.Directives), opType.toUpperCase(), used);
     this.selections(list(op.SelectionSet), root, used, new Set());
     for (const u of used) {
-      if (!defined.has(u)) fail(op.Name ? `Variable "$${u}" is not defined by operation "${op.Name}".` : `Variable "$${u}" is not defined.`, op._pos);
+      if (!defined.has(u))
+        fail(
+          op.Name ? `Variable "$${u}" is not defined by operation "${op.Name}".` : `Variable "$${u}" is not defined.`,
+          op._pos,
+        );
     }
     for (const [name, v] of defined) {
-      if (!used.has(name)) fail(op.Name ? `Variable "$${name}" is never used in operation "${op.Name}".` : `Variable "$${name}" is never used.`, v._pos);
+      if (!used.has(name))
+        fail(
+          op.Name
+            ? `Variable "$${name}" is never used in operation "${op.Name}".`
+            : `Variable "$${name}" is never used.`,
+          v._pos,
+        );
     }
   }
 
@@ -131,14 +159,30 @@ class QueryValidator {
     for (const d of dirs) {
       const def = this.s.directives.get(d.Name);
       if (!def) fail(`Unknown directive "@${d.Name}".`, d._pos);
-      if (!list<string>(def.Locations).includes(location)) fail(`Directive "@${d.Name}" may not be used on ${location}.`, d._pos);
-      if (seen.has(d.Name) && !def.IsRepeatable) fail(`The directive "@${d.Name}" can only be used once at this location.`, d._pos);
+      if (!list<string>(def.Locations).includes(location))
+        fail(`Directive "@${d.Name}" may not be used on ${location}.`, d._pos);
+      if (seen.has(d.Name) && !def.IsRepeatable)
+        fail(`The directive "@${d.Name}" can only be used once at this location.`, d._pos);
       seen.add(d.Name);
-      this.arguments(list(d.Arguments), list(def.Arguments), used, (a) => `Unknown argument "${a}" on directive "@${d.Name}".`, (a, t) => `Directive "@${d.Name}" argument "${a}" of type "${t}" is required, but it was not provided.`, d._pos);
+      this.arguments(
+        list(d.Arguments),
+        list(def.Arguments),
+        used,
+        (a) => `Unknown argument "${a}" on directive "@${d.Name}".`,
+        (a, t) => `Directive "@${d.Name}" argument "${a}" of type "${t}" is required, but it was not provided.`,
+        d._pos,
+      );
     }
   }
 
-  private arguments(args: Node[], defs: Node[], used: Set<string>, unknown: (a: string) => string, missing: (a: string, t: string) => string, pos?: Pos): void {
+  private arguments(
+    args: Node[],
+    defs: Node[],
+    used: Set<string>,
+    unknown: (a: string) => string,
+    missing: (a: string, t: string) => string,
+    pos?: Pos,
+  ): void {
     const seen = new Set<string>();
     for (const a of args) {
       if (seen.has(a.Name)) fail(`There can be only one argument named "${a.Name}".`, a._pos);
@@ -149,7 +193,8 @@ class QueryValidator {
       this.value(a.Value, def.Type);
     }
     for (const d of defs) {
-      if (d.Type?.NonNull && !d.DefaultValue && !args.some((a) => a.Name === d.Name)) fail(missing(d.Name, typeString(d.Type)), pos);
+      if (d.Type?.NonNull && !d.DefaultValue && !args.some((a) => a.Name === d.Name))
+        fail(missing(d.Name, typeString(d.Type)), pos);
     }
   }
 
@@ -174,7 +219,11 @@ class QueryValidator {
     }
     const def = this.s.types.get(t.NamedType);
     if (!def) return;
-    const bad = () => fail(`Expected value of type "${typeString(t)}", found ${v.Kind === VALUE_KIND.String ? JSON.stringify(v.Raw) : v.Raw}.`, pos);
+    const bad = () =>
+      fail(
+        `Expected value of type "${typeString(t)}", found ${v.Kind === VALUE_KIND.String ? JSON.stringify(v.Raw) : v.Raw}.`,
+        pos,
+      );
     if (def.Kind === 'ENUM') {
       if (v.Kind !== VALUE_KIND.Enum || !list<Node>(def.EnumValues).some((e) => e.Name === v.Raw)) bad();
     } else if (def.Kind === 'INPUT_OBJECT') {
@@ -186,7 +235,8 @@ class QueryValidator {
         this.value(c.Value, f.Type);
       }
       for (const f of fields) {
-        if (f.Type.NonNull && !f.DefaultValue && !list<Node>(v.Children).some((c) => c.Name === f.Name)) fail(`Field "${def.Name}.${f.Name}" of required type "${typeString(f.Type)}" was not provided.`, pos);
+        if (f.Type.NonNull && !f.DefaultValue && !list<Node>(v.Children).some((c) => c.Name === f.Name))
+          fail(`Field "${def.Name}.${f.Name}" of required type "${typeString(f.Type)}" was not provided.`, pos);
       }
     } else if (def.Kind === 'SCALAR') {
       const k = v.Kind;
@@ -221,7 +271,8 @@ class QueryValidator {
           if (sel.TypeCondition) {
             const td = this.s.types.get(sel.TypeCondition);
             if (!td) fail(`Unknown type "${sel.TypeCondition}".`, sel._pos);
-            if (LEAF.has(td.Kind) || td.Kind === 'INPUT_OBJECT') fail(`Fragment cannot condition on non composite type "${sel.TypeCondition}".`, sel._pos);
+            if (LEAF.has(td.Kind) || td.Kind === 'INPUT_OBJECT')
+              fail(`Fragment cannot condition on non composite type "${sel.TypeCondition}".`, sel._pos);
             t = td;
           }
           this.directives(list(sel.Directives), 'INLINE_FRAGMENT', used);
@@ -262,9 +313,17 @@ class QueryValidator {
     const t = this.s.types.get(typeName(fdef.Type));
     const subs = list<Node>(sel.SelectionSet);
     if (t && LEAF.has(t.Kind)) {
-      if (subs.length) fail(`Field "${sel.Name}" must not have a selection since type "${typeString(fdef.Type)}" has no subfields.`, sel._pos);
+      if (subs.length)
+        fail(
+          `Field "${sel.Name}" must not have a selection since type "${typeString(fdef.Type)}" has no subfields.`,
+          sel._pos,
+        );
     } else if (t) {
-      if (!subs.length) fail(`Field "${sel.Name}" of type "${typeString(fdef.Type)}" must have a selection of subfields. Did you mean "${sel.Name} { ... }"?`, sel._pos);
+      if (!subs.length)
+        fail(
+          `Field "${sel.Name}" of type "${typeString(fdef.Type)}" must have a selection of subfields. Did you mean "${sel.Name} { ... }"?`,
+          sel._pos,
+        );
       this.selections(subs, t, used, visiting);
     }
   }
@@ -276,7 +335,8 @@ function check(query: Node, schemaDoc: Node): void {
   try {
     s = buildSchema(schemaDoc);
   } catch (e) {
-    if (e instanceof ValidationError) throw new GQLError(`Error in gqlparser SchemaDocument to Schema conversion: ${e.msg}`, undefined);
+    if (e instanceof ValidationError)
+      throw new GQLError(`Error in gqlparser SchemaDocument to Schema conversion: ${e.msg}`, undefined);
     throw e;
   }
   try {
@@ -327,9 +387,11 @@ register({
 });
 
 function bothDocs(name: string, q: Value, s: Value): [Node, Node] {
-  if (typeof q !== 'string' && !(q instanceof ObjectValue)) throw typeError(name, `operand 0 must be one of {string, object} but got ${typeof q}`);
+  if (typeof q !== 'string' && !(q instanceof ObjectValue))
+    throw typeError(name, `operand 0 must be one of {string, object} but got ${typeof q}`);
   const query = loadQuery(q);
-  if (typeof s !== 'string' && !(s instanceof ObjectValue)) throw typeError(name, `operand 1 must be one of {string, object} but got ${typeof s}`);
+  if (typeof s !== 'string' && !(s instanceof ObjectValue))
+    throw typeError(name, `operand 1 must be one of {string, object} but got ${typeof s}`);
   return [query, loadSchema(s)];
 }
 
@@ -355,7 +417,11 @@ register({
   arity: 2,
   fn: ([q, s]) => {
     try {
-      if ((typeof q !== 'string' && !(q instanceof ObjectValue)) || (typeof s !== 'string' && !(s instanceof ObjectValue))) throw new GQLError('type', undefined);
+      if (
+        (typeof q !== 'string' && !(q instanceof ObjectValue)) ||
+        (typeof s !== 'string' && !(s instanceof ObjectValue))
+      )
+        throw new GQLError('type', undefined);
       const query = loadQuery(q);
       const schema = loadSchema(s);
       const qv = toValue(query);
@@ -374,7 +440,11 @@ register({
   arity: 2,
   fn: ([q, s]) => {
     try {
-      if ((typeof q !== 'string' && !(q instanceof ObjectValue)) || (typeof s !== 'string' && !(s instanceof ObjectValue))) return false;
+      if (
+        (typeof q !== 'string' && !(q instanceof ObjectValue)) ||
+        (typeof s !== 'string' && !(s instanceof ObjectValue))
+      )
+        return false;
       check(loadQuery(q), loadSchema(s));
       return true;
     } catch (e) {

@@ -18,7 +18,10 @@ function parsePath(name: string, p: Value): Path {
       .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
   }
   if (Array.isArray(p)) return [...p];
-  throw typeError(name, `operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`);
+  throw typeError(
+    name,
+    `operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`,
+  );
 }
 
 function getPaths(name: string, v: Value): Path[] {
@@ -235,7 +238,8 @@ function applyPatch(doc: Value, ops: Value[]): Value {
       return v;
     };
     const op = attr('op');
-    if (typeof op !== 'string' || !['add', 'remove', 'replace', 'move', 'copy', 'test'].includes(op)) throw new PathError('bad op');
+    if (typeof op !== 'string' || !['add', 'remove', 'replace', 'move', 'copy', 'test'].includes(op))
+      throw new PathError('bad op');
     const pathV = attr('path');
     const from = op === 'move' || op === 'copy' ? attr('from') : undefined;
     const value = op === 'add' || op === 'replace' || op === 'test' ? attr('value') : undefined;

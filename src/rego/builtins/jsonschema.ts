@@ -4,7 +4,6 @@ import { parseJSON } from '../json.js';
 import { BigNum, compare, equal, isNumber, ObjectValue, SetValue, toFloat, type Value } from '../value.js';
 import { builtinError, register } from './registry.js';
 import { goJSON } from './bytes.js';
-import type { RE2JS } from 're2js';
 import { re2Lib } from '../lazy.js';
 
 class SchemaError extends Error {}
@@ -45,19 +44,34 @@ function checkSchema(s: Value, path: string): void {
   const t = s.get('type');
   if (t !== undefined) {
     const list = Array.isArray(t) ? t : [t];
-    if (typeof t !== 'string' && !Array.isArray(t)) throw new SchemaError(`Invalid type. Expected: string/array of strings, given: type`);
+    if (typeof t !== 'string' && !Array.isArray(t))
+      throw new SchemaError(`Invalid type. Expected: string/array of strings, given: type`);
     for (const x of list) {
       if (typeof x !== 'string') throw new SchemaError(`Invalid type. Expected: string, given: type`);
       if (!TYPES.includes(x)) {
-        throw new SchemaError(`has a primitive type that is NOT VALID -- given: /${x}/ Expected valid values are:[${TYPES.join(' ')}]`);
+        throw new SchemaError(
+          `has a primitive type that is NOT VALID -- given: /${x}/ Expected valid values are:[${TYPES.join(' ')}]`,
+        );
       }
     }
   }
   for (const key of ['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']) {
     const p = s.get(key);
-    if (p instanceof ObjectValue) for (const [k, sub] of p.entries()) if (!(key === 'dependencies' && Array.isArray(sub))) checkSchema(sub, `${path}/${key}/${String(k)}`);
+    if (p instanceof ObjectValue)
+      for (const [k, sub] of p.entries())
+        if (!(key === 'dependencies' && Array.isArray(sub))) checkSchema(sub, `${path}/${key}/${String(k)}`);
   }
-  for (const key of ['items', 'additionalItems', 'additionalProperties', 'not', 'contains', 'propertyNames', 'if', 'then', 'else']) {
+  for (const key of [
+    'items',
+    'additionalItems',
+    'additionalProperties',
+    'not',
+    'contains',
+    'propertyNames',
+    'if',
+    'then',
+    'else',
+  ]) {
     const p = s.get(key);
     if (p === undefined) continue;
     if (Array.isArray(p)) p.forEach((x, i) => checkSchema(x, `${path}/${key}/${i}`));
@@ -152,7 +166,12 @@ class Validator {
     if (t !== undefined) {
       const list = (Array.isArray(t) ? t : [t]) as string[];
       const jt = jsonType(v);
-      const ok = list.some((x) => x === jt || (x === 'number' && jt === 'integer') || (x === 'integer' && isNumber(v) && Number.isInteger(toFloat(v))));
+      const ok = list.some(
+        (x) =>
+          x === jt ||
+          (x === 'number' && jt === 'integer') ||
+          (x === 'integer' && isNumber(v) && Number.isInteger(toFloat(v))),
+      );
       if (!ok) {
         errs.push({ type: 'invalid_type', field, desc: `Invalid type. Expected: ${list.join('/')}, given: ${jt}` });
         return;
@@ -160,10 +179,15 @@ class Validator {
     }
     const en = s.get('enum');
     if (Array.isArray(en) && !en.some((x) => equal(x, v))) {
-      errs.push({ type: 'enum', field, desc: `${field} must be one of the following: ${en.map((x) => goJSON(x)).join(', ')}` });
+      errs.push({
+        type: 'enum',
+        field,
+        desc: `${field} must be one of the following: ${en.map((x) => goJSON(x)).join(', ')}`,
+      });
     }
     const cn = s.get('const');
-    if (cn !== undefined && !equal(cn, v)) errs.push({ type: 'const', field, desc: `${field} does not match: ${goJSON(cn)}` });
+    if (cn !== undefined && !equal(cn, v))
+      errs.push({ type: 'const', field, desc: `${field} does not match: ${goJSON(cn)}` });
 
     for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
       const list = s.get(key);
@@ -220,8 +244,10 @@ class Validator {
     const min = s.get('minLength');
     const max = s.get('maxLength');
     const len = runeLength(v);
-    if (isNumber(min) && len < toFloat(min)) errs.push({ type: 'string_gte', field, desc: `String length must be greater than or equal to ${fmtNum(min)}` });
-    if (isNumber(max) && len > toFloat(max)) errs.push({ type: 'string_lte', field, desc: `String length must be less than or equal to ${fmtNum(max)}` });
+    if (isNumber(min) && len < toFloat(min))
+      errs.push({ type: 'string_gte', field, desc: `String length must be greater than or equal to ${fmtNum(min)}` });
+    if (isNumber(max) && len > toFloat(max))
+      errs.push({ type: 'string_lte', field, desc: `String length must be less than or equal to ${fmtNum(max)}` });
     const pat = s.get('pattern');
     if (typeof pat === 'string' && !re2Lib().compile(pat).matcher(v).find()) {
       errs.push({ type: 'pattern', field, desc: `Does not match pattern '${pat}'` });
@@ -233,32 +259,45 @@ class Validator {
     const mo = s.get('multipleOf');
     if (isNumber(mo)) {
       const q = x / toFloat(mo);
-      if (!Number.isInteger(q) && Math.abs(q - Math.round(q)) > 1e-9) errs.push({ type: 'multiple_of', field, desc: `Must be a multiple of ${fmtNum(mo)}` });
+      if (!Number.isInteger(q) && Math.abs(q - Math.round(q)) > 1e-9)
+        errs.push({ type: 'multiple_of', field, desc: `Must be a multiple of ${fmtNum(mo)}` });
     }
     const min = s.get('minimum');
     const exMin = s.get('exclusiveMinimum');
     if (isNumber(min)) {
       if (exMin === true ? x <= toFloat(min) : x < toFloat(min)) {
-        errs.push(exMin === true ? { type: 'number_gt', field, desc: `Must be greater than ${fmtNum(min)}` } : { type: 'number_gte', field, desc: `Must be greater than or equal to ${fmtNum(min)}` });
+        errs.push(
+          exMin === true
+            ? { type: 'number_gt', field, desc: `Must be greater than ${fmtNum(min)}` }
+            : { type: 'number_gte', field, desc: `Must be greater than or equal to ${fmtNum(min)}` },
+        );
       }
     }
-    if (isNumber(exMin) && x <= toFloat(exMin)) errs.push({ type: 'number_gt', field, desc: `Must be greater than ${fmtNum(exMin)}` });
+    if (isNumber(exMin) && x <= toFloat(exMin))
+      errs.push({ type: 'number_gt', field, desc: `Must be greater than ${fmtNum(exMin)}` });
     const max = s.get('maximum');
     const exMax = s.get('exclusiveMaximum');
     if (isNumber(max)) {
       if (exMax === true ? x >= toFloat(max) : x > toFloat(max)) {
-        errs.push(exMax === true ? { type: 'number_lt', field, desc: `Must be less than ${fmtNum(max)}` } : { type: 'number_lte', field, desc: `Must be less than or equal to ${fmtNum(max)}` });
+        errs.push(
+          exMax === true
+            ? { type: 'number_lt', field, desc: `Must be less than ${fmtNum(max)}` }
+            : { type: 'number_lte', field, desc: `Must be less than or equal to ${fmtNum(max)}` },
+        );
       }
     }
-    if (isNumber(exMax) && x >= toFloat(exMax)) errs.push({ type: 'number_lt', field, desc: `Must be less than ${fmtNum(exMax)}` });
+    if (isNumber(exMax) && x >= toFloat(exMax))
+      errs.push({ type: 'number_lt', field, desc: `Must be less than ${fmtNum(exMax)}` });
   }
 
   validateArray(s: ObjectValue, v: Value[], path: string[], errs: VError[]): void {
     const field = fieldName(path);
     const min = s.get('minItems');
     const max = s.get('maxItems');
-    if (isNumber(min) && v.length < toFloat(min)) errs.push({ type: 'array_min_items', field, desc: `Array must have at least ${fmtNum(min)} items` });
-    if (isNumber(max) && v.length > toFloat(max)) errs.push({ type: 'array_max_items', field, desc: `Array must have at most ${fmtNum(max)} items` });
+    if (isNumber(min) && v.length < toFloat(min))
+      errs.push({ type: 'array_min_items', field, desc: `Array must have at least ${fmtNum(min)} items` });
+    if (isNumber(max) && v.length > toFloat(max))
+      errs.push({ type: 'array_max_items', field, desc: `Array must have at most ${fmtNum(max)} items` });
     if (s.get('uniqueItems') === true) {
       outer: for (let i = 0; i < v.length; i++) {
         for (let j = i + 1; j < v.length; j++) {
@@ -276,8 +315,10 @@ class Validator {
       });
       const add = s.get('additionalItems');
       if (v.length > items.length) {
-        if (add === false) errs.push({ type: 'array_no_additional_items', field, desc: 'No additional items allowed on array' });
-        else if (add instanceof ObjectValue) for (let i = items.length; i < v.length; i++) this.validate(add, v[i]!, [...path, String(i)], errs);
+        if (add === false)
+          errs.push({ type: 'array_no_additional_items', field, desc: 'No additional items allowed on array' });
+        else if (add instanceof ObjectValue)
+          for (let i = items.length; i < v.length; i++) this.validate(add, v[i]!, [...path, String(i)], errs);
       }
     } else if (items !== undefined) {
       v.forEach((x, i) => this.validate(items, x, [...path, String(i)], errs));
@@ -297,12 +338,15 @@ class Validator {
     const field = fieldName(path);
     const min = s.get('minProperties');
     const max = s.get('maxProperties');
-    if (isNumber(min) && v.size < toFloat(min)) errs.push({ type: 'array_min_properties', field, desc: `Must have at least ${fmtNum(min)} properties` });
-    if (isNumber(max) && v.size > toFloat(max)) errs.push({ type: 'array_max_properties', field, desc: `Must have at most ${fmtNum(max)} properties` });
+    if (isNumber(min) && v.size < toFloat(min))
+      errs.push({ type: 'array_min_properties', field, desc: `Must have at least ${fmtNum(min)} properties` });
+    if (isNumber(max) && v.size > toFloat(max))
+      errs.push({ type: 'array_max_properties', field, desc: `Must have at most ${fmtNum(max)} properties` });
     const req = s.get('required');
     if (Array.isArray(req)) {
       for (const r of req) {
-        if (typeof r === 'string' && !v.has(r)) errs.push({ type: 'required', field: path.length === 0 ? r : `${field}.${r}`, desc: `${r} is required` });
+        if (typeof r === 'string' && !v.has(r))
+          errs.push({ type: 'required', field: path.length === 0 ? r : `${field}.${r}`, desc: `${r} is required` });
       }
     }
     const props = s.get('properties');
@@ -318,14 +362,24 @@ class Validator {
       }
       if (pprops instanceof ObjectValue) {
         for (const [pat, sub] of pprops.entries()) {
-          if (re2Lib().compile(pat as string).matcher(key).find()) {
+          if (
+            re2Lib()
+              .compile(pat as string)
+              .matcher(key)
+              .find()
+          ) {
             matched = true;
             this.validate(sub, x, [...path, key], errs);
           }
         }
       }
       if (!matched && addl !== undefined) {
-        if (addl === false) errs.push({ type: 'additional_property_not_allowed', field, desc: `Additional property ${key} is not allowed` });
+        if (addl === false)
+          errs.push({
+            type: 'additional_property_not_allowed',
+            field,
+            desc: `Additional property ${key} is not allowed`,
+          });
         else this.validate(addl, x, [...path, key], errs);
       }
     }
@@ -334,7 +388,8 @@ class Validator {
       for (const [k, d] of deps.entries()) {
         if (!v.has(k)) continue;
         if (Array.isArray(d)) {
-          for (const r of d) if (!v.has(r)) errs.push({ type: 'missing_dependency', field, desc: `Has a dependency on ${r as string}` });
+          for (const r of d)
+            if (!v.has(r)) errs.push({ type: 'missing_dependency', field, desc: `Has a dependency on ${r as string}` });
         } else this.validate(d, v, path, errs);
       }
     }
@@ -343,7 +398,8 @@ class Validator {
       for (const k of v.keys()) {
         const e: VError[] = [];
         this.validate(pn, k, path, e);
-        if (e.length > 0) errs.push({ type: 'invalid_property_name', field, desc: `Property name of "${k as string}" does not match` });
+        if (e.length > 0)
+          errs.push({ type: 'invalid_property_name', field, desc: `Property name of "${k as string}" does not match` });
       }
     }
   }

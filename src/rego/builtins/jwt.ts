@@ -1,6 +1,16 @@
 // Builtin family "jwt" (family B): io.jwt.decode, decode_verify, verify_*, encode_sign(_raw),
 // following OPA's topdown/tokens.go (error texts, constraint handling, nested tokens).
-import { constants, createHmac, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  timingSafeEqual,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { parseJSON } from '../json.js';
 import { isNumber, ObjectValue, toFloat, type Value } from '../value.js';
 import { builtinError, expectString, operandError, register } from './registry.js';
@@ -114,13 +124,31 @@ interface VKey {
   kid: string;
 }
 
-const ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512', 'EdDSA']);
+const ALGS = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'HS256',
+  'HS384',
+  'HS512',
+  'EdDSA',
+]);
 
 /** Go's pem.Decode for the first block: returns type, DER and the text after the block's END line. */
 function pemDecode(text: string): { type: string; der: Uint8Array; rest: string } | undefined {
   const m = /-----BEGIN ([^\r\n]*?)-----\r?\n([\s\S]*?)\n?-----END \1-----[ \t]*(\r?\n)?/.exec(text);
   if (!m) return undefined;
-  const body = m[2]!.split(/\r?\n/).filter((l) => !l.includes(':')).join('').replace(/\s+/g, '');
+  const body = m[2]!
+    .split(/\r?\n/)
+    .filter((l) => !l.includes(':'))
+    .join('')
+    .replace(/\s+/g, '');
   let der: Uint8Array;
   try {
     der = b64decode(body);
@@ -142,13 +170,15 @@ export function getKeysFromCertOrJWK(s: string): VKey[] {
     if (block.type === 'CERTIFICATE') {
       try {
         return [{ key: new X509Certificate(Buffer.from(block.der)).publicKey, alg: '', kid: '' }];
-      } catch (e) {
+      } catch (_e) {
         throw new JWTError(`failed to parse a PEM certificate: x509: malformed certificate`);
       }
     }
     if (block.type === 'PUBLIC KEY') {
       try {
-        return [{ key: createPublicKey({ key: Buffer.from(block.der), format: 'der', type: 'spki' }), alg: '', kid: '' }];
+        return [
+          { key: createPublicKey({ key: Buffer.from(block.der), format: 'der', type: 'spki' }), alg: '', kid: '' },
+        ];
       } catch {
         throw new JWTError('failed to parse a PEM public key: asn1: structure error');
       }
@@ -194,11 +224,23 @@ function verifyAlg(key: KeyObject | Uint8Array, alg: string, data: Uint8Array, s
     if (key instanceof Uint8Array) return false;
     if (alg === 'EdDSA') return key.asymmetricKeyType === 'ed25519' && cryptoVerify(null, data, key, sig);
     if (!hash) return false;
-    if (fam === 'RS') return key.asymmetricKeyType === 'rsa' && cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, sig);
+    if (fam === 'RS')
+      return (
+        key.asymmetricKeyType === 'rsa' && cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, sig)
+      );
     if (fam === 'PS') {
-      return key.asymmetricKeyType === 'rsa' && cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, sig);
+      return (
+        key.asymmetricKeyType === 'rsa' &&
+        cryptoVerify(
+          hash,
+          data,
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+          sig,
+        )
+      );
     }
-    if (fam === 'ES') return key.asymmetricKeyType === 'ec' && cryptoVerify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, sig);
+    if (fam === 'ES')
+      return key.asymmetricKeyType === 'ec' && cryptoVerify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {
     return false;
   }
@@ -284,7 +326,9 @@ for (const bits of ['256', '384', '512']) {
         expectString(name, 1, jwt!);
         const sec = expectString(name, 2, secret!);
         const t = decodeJWT(name, jwt!);
-        const mac = createHmac(HASH[bits]!, utf8(sec)).update(utf8(t.header + '.' + t.payload)).digest();
+        const mac = createHmac(HASH[bits]!, utf8(sec))
+          .update(utf8(t.header + '.' + t.payload))
+          .digest();
         const sig = decodeSignature(t);
         return mac.length === sig.length && timingSafeEqual(mac, sig);
       }),
@@ -372,7 +416,10 @@ function decodeVerify(name: string, jwt: Value, cons: Value, nowNs: bigint): Val
     if (c.alg !== '' && c.alg !== header.alg) return unverified;
     const sig = decodeSignature(t);
     const data = utf8(t.header + '.' + t.payload);
-    const ok = c.keys !== undefined ? verifyWithKeys(c.keys, header, header.alg, data, sig) : verifyAlg(utf8(c.secret), header.alg, data, sig);
+    const ok =
+      c.keys !== undefined
+        ? verifyWithKeys(c.keys, header, header.alg, data, sig)
+        : verifyAlg(utf8(c.secret), header.alg, data, sig);
     if (!ok) return unverified;
     p = fromUtf8(wrapB64('JWT payload had invalid encoding: ', () => b64url(t.payload)));
     if (header.cty.toUpperCase() === 'JWT') {
@@ -407,7 +454,8 @@ function decodeVerify(name: string, jwt: Value, cons: Value, nowNs: bigint): Val
 register({
   name: 'io.jwt.decode_verify',
   arity: 2,
-  fn: ([jwt, cons], ctx) => guarded('io.jwt.decode_verify', () => decodeVerify('io.jwt.decode_verify', jwt!, cons!, ctx.nowNs)),
+  fn: ([jwt, cons], ctx) =>
+    guarded('io.jwt.decode_verify', () => decodeVerify('io.jwt.decode_verify', jwt!, cons!, ctx.nowNs)),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -436,10 +484,12 @@ function headerAlg(headers: string): { alg: string; typ: string | undefined } {
   try {
     h = JSON.parse(headers);
   } catch (e) {
-    if (/^\s*[[{"]/.test(headers)) throw new JWTError(prefix + 'cannot parse JSON: ' + (e instanceof Error ? e.message : ''));
+    if (/^\s*[[{"]/.test(headers))
+      throw new JWTError(prefix + 'cannot parse JSON: ' + (e instanceof Error ? e.message : ''));
     throw new JWTError(prefix + 'jwsbb: header "alg" not found');
   }
-  if (h === null || typeof h !== 'object' || Array.isArray(h) || !('alg' in h)) throw new JWTError(prefix + 'jwsbb: header "alg" not found');
+  if (h === null || typeof h !== 'object' || Array.isArray(h) || !('alg' in h))
+    throw new JWTError(prefix + 'jwsbb: header "alg" not found');
   const rec = h as Record<string, unknown>;
   if (typeof rec.alg !== 'string') throw new JWTError(prefix + 'jwsbb: header "alg" is not a string');
   return { alg: rec.alg, typ: typeof rec.typ === 'string' ? rec.typ : undefined };
@@ -450,7 +500,9 @@ function signAlg(jwk: Record<string, unknown>, alg: string, data: Uint8Array): U
   const hash = HASH[alg.slice(2)];
   if (fam === 'HS') {
     if (jwk.kty !== 'oct') throw new JWTError(`invalid key type for ${alg}`);
-    return createHmac(hash!, Buffer.from(String(jwk.k ?? ''), 'base64url')).update(data).digest();
+    return createHmac(hash!, Buffer.from(String(jwk.k ?? ''), 'base64url'))
+      .update(data)
+      .digest();
   }
   let key: KeyObject;
   try {
@@ -460,7 +512,12 @@ function signAlg(jwk: Record<string, unknown>, alg: string, data: Uint8Array): U
   }
   if (alg === 'EdDSA') return cryptoSign(null, data, key);
   if (fam === 'RS') return cryptoSign(hash!, data, { key, padding: constants.RSA_PKCS1_PADDING });
-  if (fam === 'PS') return cryptoSign(hash!, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+  if (fam === 'PS')
+    return cryptoSign(hash!, data, {
+      key,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    });
   return cryptoSign(hash!, data, { key, dsaEncoding: 'ieee-p1363' });
 }
 
@@ -477,7 +534,8 @@ function encodeSign(headers: string, payload: string, jwkSrc: string): string {
   const jwk = signingKey(jwkSrc);
   const { alg, typ } = headerAlg(headers);
   if (!ALGS.has(alg)) throw new JWTError(`unknown JWS algorithm: ${alg}`);
-  if ((typ === undefined || typ === 'JWT') && !isValidJSON(payload)) throw new JWTError('type is JWT but payload is not JSON');
+  if ((typ === undefined || typ === 'JWT') && !isValidJSON(payload))
+    throw new JWTError('type is JWT but payload is not JSON');
   const signingInput = b64urlNoPad(utf8(headers)) + '.' + b64urlNoPad(utf8(payload));
   const sig = signAlg(jwk, alg, utf8(signingInput));
   return signingInput + '.' + b64urlNoPad(sig);

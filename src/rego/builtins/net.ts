@@ -93,7 +93,7 @@ function maskOf(prefix128: number): bigint {
   return prefix128 === 0 ? 0n : (ALL << BigInt(128 - prefix128)) & ALL;
 }
 
-function width(ip: IP): number {
+function _width(ip: IP): number {
   return ip.v4 ? 32 : 128;
 }
 
@@ -171,8 +171,14 @@ export function ipString(ip: IP | bigint): string {
     i = j;
   }
   if (bestStart < 0) return groups.map((g) => g.toString(16)).join(':');
-  const left = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
-  const right = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':');
+  const left = groups
+    .slice(0, bestStart)
+    .map((g) => g.toString(16))
+    .join(':');
+  const right = groups
+    .slice(bestStart + bestLen)
+    .map((g) => g.toString(16))
+    .join(':');
   return left + '::' + right;
 }
 
@@ -205,7 +211,12 @@ function cidrContains(name: string, a: Value, b: Value): boolean {
 }
 
 register({ name: 'net.cidr_contains', arity: 2, fn: ([a, b]) => cidrContains('net.cidr_contains', a!, b!) });
-register({ name: 'net.cidr_overlap', arity: 2, deprecated: true, fn: ([a, b]) => cidrContains('net.cidr_overlap', a!, b!) });
+register({
+  name: 'net.cidr_overlap',
+  arity: 2,
+  deprecated: true,
+  fn: ([a, b]) => cidrContains('net.cidr_overlap', a!, b!),
+});
 
 register({
   name: 'net.cidr_intersects',
@@ -240,7 +251,8 @@ register({
     const net = getNet('net.cidr_expand', s!);
     const first = net.ip.n;
     const last = lastOf(net).n;
-    if (last - first >= EXPAND_LIMIT) throw builtinError('net.cidr_expand', 'timed out before generating all IP addresses');
+    if (last - first >= EXPAND_LIMIT)
+      throw builtinError('net.cidr_expand', 'timed out before generating all IP addresses');
     const out = new SetValue();
     for (let n = first; n <= last; n++) out.add(ipString(n));
     return out;
@@ -356,7 +368,9 @@ register({
       const first = n.ip.n & m;
       return { first, last: first | (~m & ALL), net: n };
     });
-    ranges.sort((a, b) => (a.last < b.last ? -1 : a.last > b.last ? 1 : a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    ranges.sort((a, b) =>
+      a.last < b.last ? -1 : a.last > b.last ? 1 : a.first < b.first ? -1 : a.first > b.first ? 1 : 0,
+    );
     for (let i = ranges.length - 1; i > 0; i--) {
       const cur = ranges[i]!;
       const prev = ranges[i - 1]!;

@@ -24,7 +24,8 @@ export function isInt(v: number | BigNum): boolean {
 export function bigIntOperand(name: string, pos: number, v: Value): bigint {
   const n = num(name, pos, v);
   if (n instanceof BigNum) return n.n;
-  if (!Number.isInteger(n)) throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
+  if (!Number.isInteger(n))
+    throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
   return BigInt(n);
 }
 
@@ -32,7 +33,8 @@ export function bigIntOperand(name: string, pos: number, v: Value): bigint {
 export function intOperand(name: string, pos: number, v: Value): number {
   const n = num(name, pos, v);
   if (n instanceof BigNum) return Number(n.n);
-  if (!Number.isInteger(n)) throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
+  if (!Number.isInteger(n))
+    throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
   return n;
 }
 

@@ -9,11 +9,34 @@ const NAME = 'providers.aws.sign_req';
 const REQUIRED_CONFIG = ['aws_access_key', 'aws_region', 'aws_secret_access_key', 'aws_service'];
 const IGNORED_HEADERS = new Set(['authorization', 'user-agent', 'x-amzn-trace-id']);
 const REQUEST_KEYS = new Set([
-  'method', 'url', 'body', 'enable_redirect', 'force_json_decode', 'force_yaml_decode', 'headers', 'raw_body',
-  'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert',
-  'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file',
-  'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache', 'force_cache',
-  'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts', 'cache_ignored_headers',
+  'method',
+  'url',
+  'body',
+  'enable_redirect',
+  'force_json_decode',
+  'force_yaml_decode',
+  'headers',
+  'raw_body',
+  'tls_use_system_certs',
+  'tls_ca_cert',
+  'tls_ca_cert_file',
+  'tls_ca_cert_env_variable',
+  'tls_client_cert',
+  'tls_client_cert_file',
+  'tls_client_cert_env_variable',
+  'tls_client_key',
+  'tls_client_key_file',
+  'tls_client_key_env_variable',
+  'tls_insecure_skip_verify',
+  'tls_server_name',
+  'timeout',
+  'cache',
+  'force_cache',
+  'force_cache_duration_seconds',
+  'raise_error',
+  'caching_mode',
+  'max_retry_attempts',
+  'cache_ignored_headers',
 ]);
 
 function str(v: Value | undefined): string {
@@ -65,9 +88,11 @@ register({
     if (!(reqV instanceof ObjectValue)) throw operandError(NAME, 1, 'object', reqV!);
     if (!(cfgV instanceof ObjectValue)) throw operandError(NAME, 1, 'object', cfgV!);
     const missing = REQUIRED_CONFIG.filter((k) => !cfgV.has(k));
-    if (missing.length) throw typeError(NAME, `operand 2 missing required AWS config parameters(s): ${setText(missing)}`);
+    if (missing.length)
+      throw typeError(NAME, `operand 2 missing required AWS config parameters(s): ${setText(missing)}`);
     const badCfg = REQUIRED_CONFIG.filter((k) => typeof cfgV.get(k) !== 'string');
-    if (badCfg.length) throw typeError(NAME, `operand 2 invalid values for required AWS config parameters(s): ${setText(badCfg)}`);
+    if (badCfg.length)
+      throw typeError(NAME, `operand 2 invalid values for required AWS config parameters(s): ${setText(badCfg)}`);
     const service = str(cfgV.get('aws_service'));
     const accessKey = str(cfgV.get('aws_access_key'));
     const secretKey = str(cfgV.get('aws_secret_access_key'));
@@ -82,7 +107,8 @@ register({
 
     const reqKeys = reqV.keys().map((k) => (typeof k === 'string' ? k : goJSON(k)));
     const missingReq = ['method', 'url'].filter((k) => !reqV.has(k));
-    if (missingReq.length) throw typeError(NAME, `operand 1 missing required request parameters(s): ${setText(missingReq)}`);
+    if (missingReq.length)
+      throw typeError(NAME, `operand 1 missing required request parameters(s): ${setText(missingReq)}`);
     const invalidReq = reqKeys.filter((k) => !REQUEST_KEYS.has(k));
     if (invalidReq.length) throw typeError(NAME, `operand 1 invalid request parameters(s): ${setText(invalidReq)}`);
 
@@ -95,7 +121,8 @@ register({
     const badReq: string[] = [];
     if (typeof reqV.get('url') !== 'string') badReq.push('url');
     if (typeof reqV.get('method') !== 'string') badReq.push('method');
-    if (badReq.length) throw typeError(NAME, `operand 1 invalid values for required request parameters(s): ${setText(badReq)}`);
+    if (badReq.length)
+      throw typeError(NAME, `operand 1 invalid values for required request parameters(s): ${setText(badReq)}`);
     const url = parseURL(reqV.get('url') as string);
     const method = reqV.get('method') as string;
 
@@ -106,7 +133,8 @@ register({
     let disablePayloadSigning = false;
     const dps = cfgV.get('disable_payload_signing');
     if (dps !== undefined) {
-      if (typeof dps !== 'boolean') throw typeError(NAME, "operand 2 invalid value for 'disable_payload_signing' in AWS config");
+      if (typeof dps !== 'boolean')
+        throw typeError(NAME, "operand 2 invalid value for 'disable_payload_signing' in AWS config");
       disablePayloadSigning = dps;
     }
 

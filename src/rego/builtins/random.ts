@@ -86,7 +86,8 @@ register({
     o.set('version', version);
     o.set('variant', variant(u[8]!));
     if (version === 1 || version === 2) {
-      const t = BigInt(u.readUInt32BE(0)) | (BigInt(u.readUInt16BE(4)) << 32n) | (BigInt(u.readUInt16BE(6) & 0xfff) << 48n);
+      const t =
+        BigInt(u.readUInt32BE(0)) | (BigInt(u.readUInt16BE(4)) << 32n) | (BigInt(u.readUInt16BE(6) & 0xfff) << 48n);
       const since1970 = t - 122192928000000000n;
       o.set('time', intValue(since1970 * 100n));
       o.set('clocksequence', u.readUInt16BE(8) & 0x3fff);

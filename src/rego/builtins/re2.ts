@@ -122,7 +122,7 @@ function expand(re: RE2JS, template: string, src: string, m: Indices): string {
       if (group < 0) continue;
     } else {
       const named = re.namedGroups();
-      if (Object.prototype.hasOwnProperty.call(named, name)) group = named[name]!;
+      if (Object.hasOwn(named, name)) group = named[name]!;
       else continue;
     }
     if (2 * group + 1 < m.length && m[2 * group]! >= 0) out += src.slice(m[2 * group]!, m[2 * group + 1]!);

@@ -16,7 +16,8 @@ const O = (rec: Record<string, Value | undefined>): ObjectValue => {
 function scalarTerm(v: Value): ObjectValue {
   if (v === null) return O({ type: 'null', value: null });
   if (typeof v === 'number' || v instanceof BigNum) return O({ type: 'number', value: v });
-  if (v instanceof ObjectValue) return O({ type: 'object', value: v.sortedEntries().map(([k, x]) => [scalarTerm(k), scalarTerm(x)]) });
+  if (v instanceof ObjectValue)
+    return O({ type: 'object', value: v.sortedEntries().map(([k, x]) => [scalarTerm(k), scalarTerm(x)]) });
   if (v instanceof SetValue) return O({ type: 'set', value: v.sorted().map(scalarTerm) });
   if (Array.isArray(v)) return O({ type: 'array', value: v.map(scalarTerm) });
   return O({ type: typeName(v), value: v });
@@ -27,7 +28,10 @@ function refPath(head: Term, path: Term[]): Value[] {
 }
 
 function callName(fn: string[]): ObjectValue {
-  return O({ type: 'ref', value: fn.map((p, i) => (i === 0 ? O({ type: 'var', value: p }) : O({ type: 'string', value: p }))) });
+  return O({
+    type: 'ref',
+    value: fn.map((p, i) => (i === 0 ? O({ type: 'var', value: p }) : O({ type: 'string', value: p }))),
+  });
 }
 
 function term(t: Term): ObjectValue {
@@ -51,9 +55,15 @@ function term(t: Term): ObjectValue {
     case 'setcomp':
       return O({ type: 'setcomprehension', value: O({ term: term(t.term), body: body(t.body) }) });
     case 'objcomp':
-      return O({ type: 'objectcomprehension', value: O({ key: term(t.key), value: term(t.value), body: body(t.body) }) });
+      return O({
+        type: 'objectcomprehension',
+        value: O({ key: term(t.key), value: term(t.value), body: body(t.body) }),
+      });
     case 'template':
-      return O({ type: 'templatestring', value: t.parts.map((p) => (typeof p === 'string' ? O({ type: 'string', value: p }) : term(p))) });
+      return O({
+        type: 'templatestring',
+        value: t.parts.map((p) => (typeof p === 'string' ? O({ type: 'string', value: p }) : term(p))),
+      });
   }
 }
 
@@ -79,7 +89,12 @@ function body(lits: Literal[]): Value[] {
       case 'every':
         return O({
           index,
-          terms: O({ key: l.key ? term(l.key) : null, value: term(l.value), domain: term(l.domain), body: body(l.body) }),
+          terms: O({
+            key: l.key ? term(l.key) : null,
+            value: term(l.value),
+            domain: term(l.domain),
+            body: body(l.body),
+          }),
           with: withs(l.with),
         });
     }
@@ -107,7 +122,11 @@ function moduleValue(m: Module): ObjectValue {
     const path = i.path.type === 'ref' ? O({ type: 'ref', value: refPath(i.path.head, i.path.path) }) : term(i.path);
     return O({ path, alias: i.alias });
   });
-  return O({ package: O({ path: pkgPath }), imports: imports.length ? imports : undefined, rules: m.rules.length ? m.rules.map(rule) : undefined });
+  return O({
+    package: O({ path: pkgPath }),
+    imports: imports.length ? imports : undefined,
+    rules: m.rules.length ? m.rules.map(rule) : undefined,
+  });
 }
 
 register({

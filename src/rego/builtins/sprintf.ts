@@ -1,16 +1,12 @@
 // Go fmt.Sprintf semantics for the `sprintf` builtin. OPA converts each Rego argument into a Go
 // value first: integers that fit int64 become `int`, larger integers `*big.Int`, other numbers
 // `float64`, strings `string`, and every other value its Rego text (so booleans are strings).
-import { BigNum, ObjectValue, SetValue, formatNumber, type Value } from '../value.js';
+import { BigNum, type ObjectValue, SetValue, formatNumber, type Value } from '../value.js';
 import { goFormatFloat } from './gofloat.js';
 
 export { goFormatFloat };
 
-type GoArg =
-  | { t: 'int'; v: bigint }
-  | { t: 'big'; v: bigint }
-  | { t: 'float'; v: number }
-  | { t: 'string'; v: string };
+type GoArg = { t: 'int'; v: bigint } | { t: 'big'; v: bigint } | { t: 'float'; v: number } | { t: 'string'; v: string };
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
@@ -41,7 +37,14 @@ export function regoText(v: Value): string {
   if (v instanceof BigNum) return v.n.toString();
   if (Array.isArray(v)) return '[' + v.map(regoText).join(', ') + ']';
   if (v instanceof SetValue) return v.size === 0 ? 'set()' : '{' + v.sorted().map(regoText).join(', ') + '}';
-  return '{' + (v as ObjectValue).sortedEntries().map(([k, x]) => regoText(k) + ': ' + regoText(x)).join(', ') + '}';
+  return (
+    '{' +
+    (v as ObjectValue)
+      .sortedEntries()
+      .map(([k, x]) => regoText(k) + ': ' + regoText(x))
+      .join(', ') +
+    '}'
+  );
 }
 
 interface Flags {
@@ -165,10 +168,20 @@ export function goSprintf(format: string, values: Value[]): string {
       continue;
     }
     // %v: '#' means Go syntax (sharpV) and '+' means field names; neither reaches the value.
-    out += formatArg(args[argi++]!, verb, verb === 'v' ? { ...f, sharpV: f.sharp, sharp: false, plusV: f.plus, plus: false } : f);
+    out += formatArg(
+      args[argi++]!,
+      verb,
+      verb === 'v' ? { ...f, sharpV: f.sharp, sharp: false, plusV: f.plus, plus: false } : f,
+    );
   }
   if (!reordered && argi < args.length) {
-    out += '%!(EXTRA ' + args.slice(argi).map((a) => `${goTypeName(a)}=${formatArg(a, 'v', plain())}`).join(', ') + ')';
+    out +=
+      '%!(EXTRA ' +
+      args
+        .slice(argi)
+        .map((a) => `${goTypeName(a)}=${formatArg(a, 'v', plain())}`)
+        .join(', ') +
+      ')';
   }
   return out;
 }
@@ -267,10 +280,14 @@ function formatArg(a: GoArg, verb: string, f: Flags): string {
           return fmtS(a.v, f);
         case 's':
           return fmtS(a.v, f);
-        case 'q':
-        {
+        case 'q': {
           const t = truncate(a.v, f);
-          return pad(f.sharp && !t.includes('`') && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(t) ? '`' + t + '`' : goQuote(t, f.plus), f);
+          return pad(
+            f.sharp && !t.includes('`') && !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(t)
+              ? '`' + t + '`'
+              : goQuote(t, f.plus),
+            f,
+          );
         }
         case 'x':
         case 'X':

@@ -322,7 +322,10 @@ register({
 register({
   name: 'strings.reverse',
   arity: 1,
-  fn: ([a]) => Array.from(str('strings.reverse', 1, a!)).reverse().join(''),
+  fn: ([a]) =>
+    Array.from(str('strings.reverse', 1, a!))
+      .reverse()
+      .join(''),
 });
 
 function stringsOrCollection(name: string, pos: number, v: Value): string[] {

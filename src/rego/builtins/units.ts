@@ -78,7 +78,14 @@ const SI: Record<string, bigint> = {
   e: K ** 6n,
   E: K ** 6n,
 };
-const BIN: Record<string, bigint> = { k: 1n << 10n, m: 1n << 20n, g: 1n << 30n, t: 1n << 40n, p: 1n << 50n, e: 1n << 60n };
+const BIN: Record<string, bigint> = {
+  k: 1n << 10n,
+  m: 1n << 20n,
+  g: 1n << 30n,
+  t: 1n << 40n,
+  p: 1n << 50n,
+  e: 1n << 60n,
+};
 
 register({
   name: 'units.parse',
@@ -95,7 +102,8 @@ register({
     let mul: Rat;
     if (unit === 'm') mul = { n: 1n, d: 1000n };
     else if (unit in SI) mul = { n: SI[unit]!, d: 1n };
-    else if (unit.length === 2 && unit[1] === 'i' && unit[0]!.toLowerCase() in BIN) mul = { n: BIN[unit[0]!.toLowerCase()]!, d: 1n };
+    else if (unit.length === 2 && unit[1] === 'i' && unit[0]!.toLowerCase() in BIN)
+      mul = { n: BIN[unit[0]!.toLowerCase()]!, d: 1n };
     else throw builtinError(name, `unit ${unit} not recognized`);
     const r = parseRat(numText);
     if (!r) throw builtinError(name, 'could not parse amount to a number');

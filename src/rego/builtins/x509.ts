@@ -135,7 +135,16 @@ function nameOf(b: Uint8Array, t: TLV): ObjectValue {
     }
   }
   const o = new ObjectValue();
-  for (const f of ['Country', 'Organization', 'OrganizationalUnit', 'Locality', 'Province', 'StreetAddress', 'PostalCode']) o.set(f, fields[f] ?? null);
+  for (const f of [
+    'Country',
+    'Organization',
+    'OrganizationalUnit',
+    'Locality',
+    'Province',
+    'StreetAddress',
+    'PostalCode',
+  ])
+    o.set(f, fields[f] ?? null);
   o.set('SerialNumber', serial);
   o.set('CommonName', cn);
   o.set('Names', names.length ? names : null);
@@ -229,7 +238,9 @@ function parseCertDER(der: Uint8Array): ParsedCert {
       const oid = oidOf(der, ec[0]!);
       const critical = ec.length === 3 && der[ec[1]!.start] !== 0;
       const octet = ec[ec.length - 1]!;
-      extensions.push(ObjectValue.fromRecord({ Id: oid, Critical: critical, Value: b64(der.subarray(octet.start, octet.end)) }));
+      extensions.push(
+        ObjectValue.fromRecord({ Id: oid, Critical: critical, Value: b64(der.subarray(octet.start, octet.end)) }),
+      );
       const inner = readTLV(der, octet.start, octet.end);
       switch (oid.join('.')) {
         case '2.5.29.17':
@@ -260,7 +271,8 @@ function parseCertDER(der: Uint8Array): ParsedCert {
           subjectKeyId = b64(der.subarray(inner.start, inner.end));
           break;
         case '2.5.29.35':
-          for (const c of children(der, inner)) if (c.cls === 2 && c.tag === 0) authorityKeyId = b64(der.subarray(c.start, c.end));
+          for (const c of children(der, inner))
+            if (c.cls === 2 && c.tag === 0) authorityKeyId = b64(der.subarray(c.start, c.end));
           break;
       }
     }
@@ -324,7 +336,11 @@ function pemBlocks(text: string): PEMBlock[] {
   const out: PEMBlock[] = [];
   const re = /-----BEGIN ([^-\r\n]*)-----\r?\n?([\s\S]*?)-----END \1-----/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const body = m[2]!.split(/\r?\n/).filter((l) => !l.includes(':')).join('').replace(/\s+/g, '');
+    const body = m[2]!
+      .split(/\r?\n/)
+      .filter((l) => !l.includes(':'))
+      .join('')
+      .replace(/\s+/g, '');
     try {
       out.push({ type: m[1]!, bytes: b64decode(body) });
     } catch {
@@ -347,7 +363,8 @@ function certsFromString(name: string, s: string): ParsedCert[] {
   let der: Uint8Array;
   const fromPEM = (text: string): Uint8Array => {
     const blocks = pemBlocks(text);
-    for (const b of blocks) if (b.type !== 'CERTIFICATE') throw builtinError(name, `PEM block type is '${b.type}', expected CERTIFICATE`);
+    for (const b of blocks)
+      if (b.type !== 'CERTIFICATE') throw builtinError(name, `PEM block type is '${b.type}', expected CERTIFICATE`);
     return Buffer.concat(blocks.map((b) => b.bytes));
   };
   if (s.startsWith('-----BEGIN')) der = fromPEM(s);
@@ -366,17 +383,26 @@ function certsFromString(name: string, s: string): ParsedCert[] {
 register({
   name: 'crypto.x509.parse_certificates',
   arity: 1,
-  fn: ([s]) => certsFromString('crypto.x509.parse_certificates', expectString('crypto.x509.parse_certificates', 1, s!)).map((c) => c.value),
+  fn: ([s]) =>
+    certsFromString('crypto.x509.parse_certificates', expectString('crypto.x509.parse_certificates', 1, s!)).map(
+      (c) => c.value,
+    ),
 });
 
-function verifyChain(certs: ParsedCert[], nowMs: number, keyUsages: number[] = [1], dnsName = ''): ParsedCert[] | undefined {
+function verifyChain(
+  certs: ParsedCert[],
+  nowMs: number,
+  keyUsages: number[] = [1],
+  dnsName = '',
+): ParsedCert[] | undefined {
   if (certs.length < 2) return undefined;
   const x = certs.map((c) => new X509Certificate(Buffer.from(c.der)));
   const root = x[0]!;
   const leafIdx = certs.length - 1;
   const inValidity = (c: X509Certificate) => nowMs >= Date.parse(c.validFrom) && nowMs <= Date.parse(c.validTo);
   const leafEku = certs[leafIdx]!.eku;
-  if (leafEku && !leafEku.includes(0) && !keyUsages.includes(0) && !keyUsages.some((u) => leafEku.includes(u))) return undefined;
+  if (leafEku && !leafEku.includes(0) && !keyUsages.includes(0) && !keyUsages.some((u) => leafEku.includes(u)))
+    return undefined;
   if (dnsName !== '' && !x[leafIdx]!.checkHost(dnsName)) return undefined;
   const chain: number[] = [leafIdx];
   let cur = leafIdx;
@@ -466,7 +492,8 @@ register({
           dns = v.replace(/^"+|"+$/g, '');
           break;
         case 'CurrentTime':
-          if (typeof v !== 'number' && !(v instanceof BigNum)) throw builtinError(name, "'CurrentTime' should be a number");
+          if (typeof v !== 'number' && !(v instanceof BigNum))
+            throw builtinError(name, "'CurrentTime' should be a number");
           nowMs = Number((v instanceof BigNum ? v.n : BigInt(Math.trunc(v))) / 1000000n);
           break;
         case 'MaxConstraintComparisons':
@@ -511,7 +538,8 @@ register({
     if (text.startsWith('-----BEGIN')) {
       const blocks = pemBlocks(text);
       if (blocks[0]) {
-        if (blocks[0].type !== 'CERTIFICATE REQUEST') throw builtinError(name, 'invalid PEM-encoded certificate signing request');
+        if (blocks[0].type !== 'CERTIFICATE REQUEST')
+          throw builtinError(name, 'invalid PEM-encoded certificate signing request');
         bytes = blocks[0].bytes;
       }
     }
@@ -585,7 +613,12 @@ function keyToGoJSON(k: KeyObject): Value {
     });
   }
   if (jwk.kty === 'EC') {
-    return ObjectValue.fromRecord({ Curve: ObjectValue.fromRecord({}), X: intValue(b64urlToBig(jwk.x!)), Y: intValue(b64urlToBig(jwk.y!)), D: intValue(b64urlToBig(jwk.d!)) });
+    return ObjectValue.fromRecord({
+      Curve: ObjectValue.fromRecord({}),
+      X: intValue(b64urlToBig(jwk.x!)),
+      Y: intValue(b64urlToBig(jwk.y!)),
+      D: intValue(b64urlToBig(jwk.d!)),
+    });
   }
   return b64encode(Buffer.concat([Buffer.from(jwk.d ?? '', 'base64url'), Buffer.from(jwk.x ?? '', 'base64url')]));
 }
@@ -632,11 +665,15 @@ register({
     let key = expectString(name, 1, k!);
     if (!cert.startsWith('-----BEGIN ')) {
       const raw = decodeB64(name, cert);
-      cert = fromUtf8(raw).startsWith('-----BEGIN ') ? fromUtf8(raw) : `-----BEGIN CERTIFICATE-----\n${b64encode(raw)}\n-----END CERTIFICATE-----\n`;
+      cert = fromUtf8(raw).startsWith('-----BEGIN ')
+        ? fromUtf8(raw)
+        : `-----BEGIN CERTIFICATE-----\n${b64encode(raw)}\n-----END CERTIFICATE-----\n`;
     }
     if (!key.startsWith('-----BEGIN ')) {
       const raw = decodeB64(name, key);
-      key = fromUtf8(raw).startsWith('-----BEGIN') ? fromUtf8(raw) : `-----BEGIN PRIVATE KEY-----\n${b64encode(raw)}\n-----END PRIVATE KEY-----\n`;
+      key = fromUtf8(raw).startsWith('-----BEGIN')
+        ? fromUtf8(raw)
+        : `-----BEGIN PRIVATE KEY-----\n${b64encode(raw)}\n-----END PRIVATE KEY-----\n`;
     }
     const certBlocks = pemBlocks(cert).filter((b) => b.type === 'CERTIFICATE');
     if (certBlocks.length === 0) throw builtinError(name, 'tls: failed to find any PEM data in certificate input');
@@ -651,9 +688,13 @@ register({
     } catch {
       throw builtinError(name, 'x509: malformed certificate');
     }
-    const pubFromCert = new X509Certificate(Buffer.from(certBlocks[0]!.bytes)).publicKey.export({ format: 'der', type: 'spki' });
+    const pubFromCert = new X509Certificate(Buffer.from(certBlocks[0]!.bytes)).publicKey.export({
+      format: 'der',
+      type: 'spki',
+    });
     const pubFromKey = createPublicKey(priv).export({ format: 'der', type: 'spki' });
-    if (!Buffer.from(pubFromCert).equals(Buffer.from(pubFromKey))) throw builtinError(name, 'tls: private key does not match public key');
+    if (!Buffer.from(pubFromCert).equals(Buffer.from(pubFromKey)))
+      throw builtinError(name, 'tls: private key does not match public key');
     return ObjectValue.fromRecord({
       Certificate: certBlocks.map((b) => b64encode(b.bytes)),
       PrivateKey: keyToGoJSON(priv),

@@ -17,13 +17,18 @@ export async function runBench(values: Record<string, unknown>, positionals: str
   return guard('bench', () => {
     if (positionals.length !== 1) throw new CliError('exactly one QUERY argument is required');
     const format = (values.format as string | undefined) ?? 'pretty';
-    if (format !== 'json' && format !== 'pretty') throw new CliError(`unknown --format ${format} (want json or pretty)`);
+    if (format !== 'json' && format !== 'pretty')
+      throw new CliError(`unknown --format ${format} (want json or pretty)`);
     let count: number | undefined;
     if (values.count !== undefined) {
       count = Number(values.count);
-      if (!Number.isInteger(count) || count < 1) throw new CliError(`--count must be a positive integer, got ${String(values.count)}`);
+      if (!Number.isInteger(count) || count < 1)
+        throw new CliError(`--count must be a positive integer, got ${String(values.count)}`);
     }
-    const policy = compileLoaded(loadPaths((values.data as string[] | undefined) ?? [], { ignore: values.ignore as string[] | undefined }), values['v0-compatible'] === true);
+    const policy = compileLoaded(
+      loadPaths((values.data as string[] | undefined) ?? [], { ignore: values.ignore as string[] | undefined }),
+      values['v0-compatible'] === true,
+    );
     const input = values.input ? readDocument(values.input as string) : undefined;
     const fig = bench(policy, positionals[0]!, input, count);
     if (format === 'json') process.stdout.write(stringify(fig) + '\n');
@@ -48,7 +53,9 @@ const REF_QUERY = /^data(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
 export function bench(policy: Policy, query: string, input: Value | undefined, count?: number): BenchFigures {
   const q = query.trim();
-  const run: () => void = REF_QUERY.test(q) ? () => void policy.evalRef(q, input) : () => void policy.eval(q, { input });
+  const run: () => void = REF_QUERY.test(q)
+    ? () => void policy.evalRef(q, input)
+    : () => void policy.eval(q, { input });
   // Warm up (JIT, query compilation) and surface evaluation errors before timing.
   // At least 300 ms and 2,000 runs, so the JIT has settled before timing starts.
   const warm = Date.now() + 300;

@@ -14,13 +14,18 @@ export async function runCheck(values: Record<string, unknown>, positionals: str
     let max = 10;
     if (values['max-errors'] !== undefined) {
       max = Number(values['max-errors']);
-      if (!Number.isInteger(max)) throw new CliError(`--max-errors must be an integer, got ${String(values['max-errors'])}`);
+      if (!Number.isInteger(max))
+        throw new CliError(`--max-errors must be an integer, got ${String(values['max-errors'])}`);
     }
     // opa check reads .rego files only.
     const loaded = loadPaths(positionals, { ignore: values.ignore as string[] | undefined, onlyRego: true });
     let errors: RegoError[];
     try {
-      const policy = compile(loaded.modules, { v0: values['v0-compatible'] === true, data: loaded.data, opaNegation: true });
+      const policy = compile(loaded.modules, {
+        v0: values['v0-compatible'] === true,
+        data: loaded.data,
+        opaNegation: true,
+      });
       errors = checkModules(policy.modules, values.strict === true);
     } catch (e) {
       if (!(e instanceof RegoError)) throw e;
@@ -31,7 +36,8 @@ export async function runCheck(values: Record<string, unknown>, positionals: str
     const shown = max > 0 ? errors.slice(0, max) : errors;
     const head = errors.length === 1 ? '1 error occurred:' : `${errors.length} errors occurred:`;
     process.stderr.write(`${head}\n${shown.map((e) => e.message).join('\n')}\n`);
-    if (shown.length < errors.length) process.stderr.write(`(${errors.length - shown.length} more not shown; raise --max-errors)\n`);
+    if (shown.length < errors.length)
+      process.stderr.write(`(${errors.length - shown.length} more not shown; raise --max-errors)\n`);
     return 1;
   } catch (e) {
     if (e instanceof CliError) {

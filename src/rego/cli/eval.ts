@@ -8,9 +8,12 @@ export async function runEval(values: Record<string, unknown>, positionals: stri
     if (positionals.length !== 1) throw new CliError('exactly one QUERY argument is required');
     const query = positionals[0]!;
     const format = (values.format as string | undefined) ?? 'json';
-    if (format !== 'json' && format !== 'pretty') throw new CliError(`unknown --format ${format} (want json or pretty)`);
+    if (format !== 'json' && format !== 'pretty')
+      throw new CliError(`unknown --format ${format} (want json or pretty)`);
     const v0 = values['v0-compatible'] === true;
-    const loaded = loadPaths((values.data as string[] | undefined) ?? [], { ignore: values.ignore as string[] | undefined });
+    const loaded = loadPaths((values.data as string[] | undefined) ?? [], {
+      ignore: values.ignore as string[] | undefined,
+    });
     const input = values.input ? readDocument(values.input as string) : undefined;
     const policy = compileLoaded(loaded, v0);
     let parsed;
@@ -49,7 +52,10 @@ export async function runEval(values: Record<string, unknown>, positionals: stri
 
 /** JSON with 2-space indentation like opa; bigints (exact big integers) printed as digits. */
 export function stringify(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `\u0000BIG${x.toString()}\u0000` : x), 2).replace(/"\\u0000BIG(-?\d+)\\u0000"/g, '$1');
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `\u0000BIG${x.toString()}\u0000` : x), 2).replace(
+    /"\\u0000BIG(-?\d+)\\u0000"/g,
+    '$1',
+  );
 }
 
 /** `--format pretty`: the value of a single-expression query, else the bindings; "undefined" when none. */
@@ -58,7 +64,9 @@ function pretty(rows: { bindings: Map<string, Value>; expressions: Value[] }[]):
   return rows
     .map((r) => {
       if (r.bindings.size > 0) return stringify(Object.fromEntries([...r.bindings].map(([k, v]) => [k, toJS(v)])));
-      return r.expressions.map((v) => (typeof v === 'object' && v !== null ? stringify(toJS(v)) : toJSON(v))).join('\n');
+      return r.expressions
+        .map((v) => (typeof v === 'object' && v !== null ? stringify(toJS(v)) : toJSON(v)))
+        .join('\n');
     })
     .join('\n');
 }

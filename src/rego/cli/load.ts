@@ -10,7 +10,18 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as YAML from 'yaml';
-import { JSONSyntaxError, ObjectValue, RegoError, compile, fromJS, parseModule, toJS, type ModuleSource, type Policy, type Value } from '../index.js';
+import {
+  JSONSyntaxError,
+  ObjectValue,
+  RegoError,
+  compile,
+  fromJS,
+  parseModule,
+  toJS,
+  type ModuleSource,
+  type Policy,
+  type Value,
+} from '../index.js';
 import { parseJSONPrefix } from '../json.js';
 
 /** An expected failure of a command: printed as one line, exit code 2. */
@@ -82,7 +93,8 @@ function loadFile(file: string, prefix: string[], depth: number, w: Walk): void 
     mergeDocument(w.out.data, prefix, readDocument(file), file);
     return;
   }
-  if (file.endsWith('.tar.gz')) throw new CliError(`${file}: bundle archives are not supported (pass the bundle's directory with -b)`);
+  if (file.endsWith('.tar.gz'))
+    throw new CliError(`${file}: bundle archives are not supported (pass the bundle's directory with -b)`);
   // Another extension: skipped inside a directory; named on the command line, read as
   // whatever it parses as (Rego, then JSON, then YAML), as OPA does.
   if (depth > 0) return;
@@ -145,7 +157,9 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CliError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new CliError(
+      `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
 }
 
@@ -192,7 +206,12 @@ export function decodeYAML(text: string, file: string): Value {
       intAsBigInt: true,
       uniqueKeys: false,
       // go-yaml v2 gives interface{} targets timestamps as strings and has no base-60 numbers.
-      customTags: (tags) => tags.filter((t) => typeof t === 'string' || (t.tag !== 'tag:yaml.org,2002:timestamp' && !('format' in t && t.format === 'TIME'))),
+      customTags: (tags) =>
+        tags.filter(
+          (t) =>
+            typeof t === 'string' ||
+            (t.tag !== 'tag:yaml.org,2002:timestamp' && !('format' in t && t.format === 'TIME')),
+        ),
     });
     // go-yaml reads the first document of a stream and stops: later ones are not even parsed.
     const doc = Array.isArray(docs) ? docs[0] : undefined;
@@ -227,7 +246,8 @@ export function loadBundles(paths: string[], opts: LoadOptions = {}): Loaded {
     } catch {
       throw new CliError(`${root}: no such file or directory`);
     }
-    if (!st.isDirectory()) throw new CliError(`${root}: bundle archives are not supported (pass the bundle's directory)`);
+    if (!st.isDirectory())
+      throw new CliError(`${root}: bundle archives are not supported (pass the bundle's directory)`);
     const files: { rel: string[]; full: string }[] = [];
     const walkBundle = (dir: string, rel: string[]): void => {
       for (const e of readdirSync(dir).sort()) {
@@ -247,7 +267,9 @@ export function loadBundles(paths: string[], opts: LoadOptions = {}): Loaded {
       if (Array.isArray(js.roots)) roots = js.roots.map(String);
       v0 = js.rego_version === 0;
     }
-    const allowed = (path: string): boolean => roots === undefined || roots.some((r) => r === '' || path === r || path.startsWith(r + '/') || r.startsWith(path + '/'));
+    const allowed = (path: string): boolean =>
+      roots === undefined ||
+      roots.some((r) => r === '' || path === r || path.startsWith(r + '/') || r.startsWith(path + '/'));
     for (const f of files) {
       const name = f.rel[f.rel.length - 1]!;
       if (name.endsWith('.rego')) {
@@ -255,13 +277,18 @@ export function loadBundles(paths: string[], opts: LoadOptions = {}): Loaded {
         if (roots !== undefined) {
           const pkg = /^\s*package\s+([^\s#]+)/m.exec(text)?.[1]?.replace(/\./g, '/');
           if (pkg !== undefined && !roots.some((r) => r === '' || pkg === r || pkg.startsWith(r + '/'))) {
-            throw new CliError(`${root}: manifest roots ${JSON.stringify(roots)} do not permit 'data.${pkg.replace(/\//g, '.')}' in module '${f.full}'`);
+            throw new CliError(
+              `${root}: manifest roots ${JSON.stringify(roots)} do not permit 'data.${pkg.replace(/\//g, '.')}' in module '${f.full}'`,
+            );
           }
         }
         out.modules.push({ name: f.full, text, v0 });
       } else if (name === 'data.json' || name === 'data.yaml' || name === 'data.yml') {
         const dirPath = f.rel.slice(0, -1);
-        if (!allowed(dirPath.join('/'))) throw new CliError(`${root}: manifest roots ${JSON.stringify(roots)} do not permit data at path '/${dirPath.join('/')}' (hint: check bundle directory structure)`);
+        if (!allowed(dirPath.join('/')))
+          throw new CliError(
+            `${root}: manifest roots ${JSON.stringify(roots)} do not permit data at path '/${dirPath.join('/')}' (hint: check bundle directory structure)`,
+          );
         mergeDocument(out.data, dirPath, readDocument(f.full), f.full);
       }
     }
@@ -304,7 +331,12 @@ function mergeInto(dst: ObjectValue, src: ObjectValue): void {
 export function compileLoaded(l: Loaded, v0: boolean, opts: { renameDuplicateTests?: boolean } = {}): Policy {
   try {
     // The Rego commands are OPA's tools: `not` reads as in OPA (see CompileOptions.opaNegation).
-    const policy = compile(l.modules, { v0, data: l.data, renameDuplicateTests: opts.renameDuplicateTests, opaNegation: true });
+    const policy = compile(l.modules, {
+      v0,
+      data: l.data,
+      renameDuplicateTests: opts.renameDuplicateTests,
+      opaNegation: true,
+    });
     for (const w of policy.warnings) process.stderr.write(`warning: ${w}\n`);
     return policy;
   } catch (e) {

@@ -8,7 +8,16 @@
 // --fail-on-empty, no test ran).
 // Not produced (yet): evaluation traces (--explain only turns on -v), --coverage reports and
 // OPA's extra --bench metrics; they need an evaluation tracer the engine does not have.
-import { RegoError, ObjectValue, isCaseRule, testCasesName, testNameIndex, toJS, type Policy, type Value } from '../index.js';
+import {
+  RegoError,
+  ObjectValue,
+  isCaseRule,
+  testCasesName,
+  testNameIndex,
+  toJS,
+  type Policy,
+  type Value,
+} from '../index.js';
 import type { Rule, Term } from '../ast.js';
 import { CliError, compileLoaded, loadBundles, loadPaths } from './load.js';
 import { stringify } from './eval.js';
@@ -52,9 +61,11 @@ export async function runTest(values: Record<string, unknown>, positionals: stri
   try {
     if (positionals.length === 0) throw new CliError('specify at least one file');
     const format = (values.format as string | undefined) ?? 'pretty';
-    if (format !== 'pretty' && format !== 'json') throw new CliError(`invalid argument "${format}" for "--format": want pretty or json`);
+    if (format !== 'pretty' && format !== 'json')
+      throw new CliError(`invalid argument "${format}" for "--format": want pretty or json`);
     const explain = values.explain as string | undefined;
-    if (explain !== undefined && !EXPLAIN.includes(explain)) throw new CliError(`invalid argument "${explain}" for "--explain": want ${EXPLAIN.join(', ')}`);
+    if (explain !== undefined && !EXPLAIN.includes(explain))
+      throw new CliError(`invalid argument "${explain}" for "--explain": want ${EXPLAIN.join(', ')}`);
     // As in opa test, --explain turns on the verbose report.
     const verbose = values.verbose === true || explain !== undefined;
     const bench = values.bench === true;
@@ -107,7 +118,8 @@ export function parseDuration(s: string): number {
     end = re.lastIndex;
   }
   if (s === '0') return 0;
-  if (end === 0 || end !== s.length) throw new CliError(`invalid argument "${s}" for "--timeout": want a duration such as 30s or 500ms`);
+  if (end === 0 || end !== s.length)
+    throw new CliError(`invalid argument "${s}" for "--timeout": want a duration such as 30s or 500ms`);
   return total;
 }
 
@@ -143,7 +155,8 @@ function refKey(t: Term): Value {
 /** OPA's Ref.String() of data + path: `.name` where the key is a plain name, `["k"]` otherwise. */
 export function refString(path: Value[]): string {
   let s = 'data';
-  for (const k of path) s += typeof k === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+  for (const k of path)
+    s += typeof k === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
   return s;
 }
 
@@ -181,7 +194,10 @@ export function runTests(policy: Policy, opts: TestRunOptions = {}): TestResult[
       if (partial) {
         // Cases whose body failed are absent from the value: the companion rule lists them all.
         const casesPath = [...t.pkg, ...t.ref.slice(0, -1), testCasesName(String(t.ref[t.ref.length - 1]))];
-        const cases = policy.evalPath(casesPath, undefined, { strict: false, timeoutMs: opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : undefined });
+        const cases = policy.evalPath(casesPath, undefined, {
+          strict: false,
+          timeoutMs: opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : undefined,
+        });
         if (cases instanceof ObjectValue && addMissingCases(cases, base.sub)) base.fail = true;
       }
     } catch (e) {
@@ -220,7 +236,14 @@ function benchLine(r: TestResult): string {
   const { n, ns } = r.bench!;
   const perOp = Number(ns) / n;
   const y = Math.abs(perOp);
-  const fmt = y === 0 || y >= 999.95 ? perOp.toFixed(0).padStart(10) : y >= 99.995 ? perOp.toFixed(1).padStart(12) : y >= 9.9995 ? perOp.toFixed(2).padStart(13) : perOp.toFixed(3).padStart(14);
+  const fmt =
+    y === 0 || y >= 999.95
+      ? perOp.toFixed(0).padStart(10)
+      : y >= 99.995
+        ? perOp.toFixed(1).padStart(12)
+        : y >= 9.9995
+          ? perOp.toFixed(2).padStart(13)
+          : perOp.toFixed(3).padStart(14);
   return `${r.package}.${r.name}\t${String(n).padStart(8)}\t${fmt} ns/op`;
 }
 
@@ -321,7 +344,8 @@ export function prettyReport(results: TestResult[], verbose: boolean): string {
       lastFile = r.location.file;
       dirty = true;
       line(resultLine(r));
-      for (const [depth, sr] of iterSubs(r.sub)) if (sr.fail || verbose) line(`  ${'  '.repeat(depth)}${sr.name}: ${sr.fail ? 'FAIL' : 'PASS'}`);
+      for (const [depth, sr] of iterSubs(r.sub))
+        if (sr.fail || verbose) line(`  ${'  '.repeat(depth)}${sr.name}: ${sr.fail ? 'FAIL' : 'PASS'}`);
       if (r.output.length > 0) {
         line();
         line(indent(r.output.trim(), '  '));
@@ -336,7 +360,8 @@ export function prettyReport(results: TestResult[], verbose: boolean): string {
     line(hl);
     for (const f of failures) {
       line(resultLine(f));
-      for (const [depth, sr] of iterSubs(f.sub)) if (sr.fail && sr.sub.size === 0) line(`  ${'  '.repeat(depth)}${sr.name}: FAIL`);
+      for (const [depth, sr] of iterSubs(f.sub))
+        if (sr.fail && sr.sub.size === 0) line(`  ${'  '.repeat(depth)}${sr.name}: FAIL`);
       line();
     }
   }
@@ -392,7 +417,8 @@ export function jsonReport(results: TestResult[]): string {
       const o: Record<string, unknown> = {};
       if (r.error) {
         const err: Record<string, unknown> = { code: r.error.code, message: r.error.detail };
-        if (r.error.file !== undefined) err.location = { file: r.error.file, row: r.error.line ?? 0, col: r.error.col ?? 0 };
+        if (r.error.file !== undefined)
+          err.location = { file: r.error.file, row: r.error.line ?? 0, col: r.error.col ?? 0 };
         o.error = err;
       }
       o.location = r.location;

@@ -7,14 +7,31 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import {
-  canManageUsers, createUser, dockerAt, DOCKGATE_BIN, ensureTestImage, ok, run, startDaemon, startServe,
-  type Daemon, type RunResult, type TestUser,
+  canManageUsers,
+  createUser,
+  dockerAt,
+  DOCKGATE_BIN,
+  ensureTestImage,
+  ok,
+  run,
+  startDaemon,
+  startServe,
+  type Daemon,
+  type RunResult,
+  type TestUser,
 } from '../../harness/index.js';
 
 interface JsonReport {
   containers: number;
   volumes: number;
-  findings: { kind: string; id: string; name: string; owner: { name: string; source: string; note?: string }; reasons: { rule: string; msg: string; hint: string }[]; changes: { path: string; before: unknown; after: unknown }[] }[];
+  findings: {
+    kind: string;
+    id: string;
+    name: string;
+    owner: { name: string; source: string; note?: string };
+    reasons: { rule: string; msg: string; hint: string }[];
+    changes: { path: string; before: unknown; after: unknown }[];
+  }[];
   errors: { kind: string; message: string }[];
 }
 
@@ -101,12 +118,28 @@ describe('dockgate audit', { skip: !canManageUsers() && 'needs root (dockerd, us
     await create(['--name', 'audit-pid', '--pid', 'host']);
     const { code, report } = await auditJson(['--as', user.name]);
     assert.equal(code, 1);
-    assert.deepEqual(report.findings.map((f) => [f.name, f.reasons.map((r) => r.rule)]), [['audit-pid', ['host-namespaces']]]);
+    assert.deepEqual(
+      report.findings.map((f) => [f.name, f.reasons.map((r) => r.rule)]),
+      [['audit-pid', ['host-namespaces']]],
+    );
   });
 
   test('finds nothing in plain containers, running or not, with or without --as: exit 0', async () => {
     await create(['--name', 'audit-p1']);
-    await create(['--name', 'audit-p2', '--network', 'none', '-v', 'audit-named:/data', '--tmpfs', '/run', '--memory', '64m', '-e', 'A=b']);
+    await create([
+      '--name',
+      'audit-p2',
+      '--network',
+      'none',
+      '-v',
+      'audit-named:/data',
+      '--tmpfs',
+      '/run',
+      '--memory',
+      '64m',
+      '-e',
+      'A=b',
+    ]);
     made.volumes.push('audit-named');
     const running = await create(['--name', 'audit-p3', '--restart', 'on-failure:2', '-p', '8080:80']);
     await ok(direct(['start', running]));
@@ -123,9 +156,27 @@ describe('dockgate audit', { skip: !canManageUsers() && 'needs root (dockerd, us
       const asUser = dockerAt(served.socket, { as: { uid: user.uid, gid: user.gid }, env: { HOME: home } });
       for (const args of [
         ['--name', 'audit-u1'],
-        ['--name', 'audit-u2', '--cgroupns', 'private', '--ipc', 'shareable', '--log-driver', 'local', '--cap-add', 'CHOWN', '--security-opt', 'no-new-privileges'],
+        [
+          '--name',
+          'audit-u2',
+          '--cgroupns',
+          'private',
+          '--ipc',
+          'shareable',
+          '--log-driver',
+          'local',
+          '--cap-add',
+          'CHOWN',
+          '--security-opt',
+          'no-new-privileges',
+        ],
         ['--name', 'audit-u3', '-v', `${home}/src:/src`],
-        ['--name', 'audit-u4', '--mount', 'type=volume,source=audit-tmpfs,target=/t,volume-driver=local,volume-opt=type=tmpfs,volume-opt=device=tmpfs'],
+        [
+          '--name',
+          'audit-u4',
+          '--mount',
+          'type=volume,source=audit-tmpfs,target=/t,volume-driver=local,volume-opt=type=tmpfs,volume-opt=device=tmpfs',
+        ],
       ]) {
         const id = (await ok(asUser(['create', ...args, image, 'sleep', '60']))).stdout.toString().trim();
         made.containers.push(id);
@@ -142,17 +193,35 @@ describe('dockgate audit', { skip: !canManageUsers() && 'needs root (dockerd, us
   test('a bind in the home made around the proxy, running as root: the change the policy would make is the finding', async () => {
     await create(['--name', 'audit-bind-root', '--mount', `type=bind,source=${home}/src,target=/src`]);
     // Already as the pack makes it: the caller's uid:gid, no-new-privileges, a bind Mount.
-    await create(['--name', 'audit-bind-caller', '--mount', `type=bind,source=${home}/src,target=/src`, '--user', `${user.uid}:${user.gid}`, '--security-opt', 'no-new-privileges']);
+    await create([
+      '--name',
+      'audit-bind-caller',
+      '--mount',
+      `type=bind,source=${home}/src,target=/src`,
+      '--user',
+      `${user.uid}:${user.gid}`,
+      '--security-opt',
+      'no-new-privileges',
+    ]);
     const { code, report } = await auditJson(['--as', user.name]);
     assert.equal(code, 1);
     assert.equal(report.findings.length, 1, JSON.stringify(report.findings));
     const f = report.findings[0]!;
     assert.equal(f.name, 'audit-bind-root');
     assert.deepEqual(f.reasons, []);
-    assert.deepEqual(f.changes.find((c) => c.path === 'User'), { path: 'User', before: '', after: `${user.uid}:${user.gid}` });
-    assert.deepEqual(f.changes.find((c) => c.path === 'HostConfig.SecurityOpt'), { path: 'HostConfig.SecurityOpt', before: null, after: ['no-new-privileges'] });
+    assert.deepEqual(
+      f.changes.find((c) => c.path === 'User'),
+      { path: 'User', before: '', after: `${user.uid}:${user.gid}` },
+    );
+    assert.deepEqual(
+      f.changes.find((c) => c.path === 'HostConfig.SecurityOpt'),
+      { path: 'HostConfig.SecurityOpt', before: null, after: ['no-new-privileges'] },
+    );
     const text = (await audit(['--as', user.name])).stdout.toString();
-    assert.match(text, /^ {2}mutate: the policy would change this container: (.*; )?HostConfig\.SecurityOpt null -> \["no-new-privileges"\]; (.*; )?User "" -> "\d+:\d+"$/m);
+    assert.match(
+      text,
+      /^ {2}mutate: the policy would change this container: (.*; )?HostConfig\.SecurityOpt null -> \["no-new-privileges"\]; (.*; )?User "" -> "\d+:\d+"$/m,
+    );
   });
 
   test('the owner label decides whose rules apply: an admin owner is exempt, a user owner is not, an unknown owner has no home', async () => {
@@ -165,13 +234,19 @@ describe('dockgate audit', { skip: !canManageUsers() && 'needs root (dockerd, us
     const byName = new Map(report.findings.map((f) => [f.name, f]));
     assert.ok(!byName.has('audit-admin'), 'root is an admin by the default config');
     assert.deepEqual(byName.get('audit-users')?.owner, { name: user.name, source: 'label' });
-    assert.deepEqual(byName.get('audit-users')?.reasons.map((r) => r.rule), ['privileged']);
+    assert.deepEqual(
+      byName.get('audit-users')?.reasons.map((r) => r.rule),
+      ['privileged'],
+    );
     // No uid: the bind in someone's home is refused for a caller without one.
     assert.equal(byName.get('audit-ghost')?.owner.source, 'label');
     assert.match(byName.get('audit-ghost')?.owner.note ?? '', /not a user of this host/);
     assert.ok(byName.get('audit-ghost')?.reasons.some((r) => r.rule === 'run-as-caller'));
     assert.deepEqual(byName.get('audit-nolabel')?.owner, { name: '', source: 'unknown', note: 'owner unknown' });
-    assert.ok(byName.get('audit-nolabel')?.reasons.some((r) => r.rule === 'mounts'), 'no home: the bind is outside every allowed root');
+    assert.ok(
+      byName.get('audit-nolabel')?.reasons.some((r) => r.rule === 'mounts'),
+      'no home: the bind is outside every allowed root',
+    );
     const text = (await audit()).stdout.toString();
     assert.match(text, /^container [0-9a-f]{12} audit-nolabel \(owner unknown\)$/m);
     // --as root: every object without a label is an admin's.
@@ -198,7 +273,10 @@ describe('dockgate audit', { skip: !canManageUsers() && 'needs root (dockerd, us
   test('a daemon that cannot be reached: exit 2 and why, nothing on stdout', async () => {
     const r = await audit([], '/tmp/dg-audit-no-such-daemon.sock');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^dockgate: audit: cannot reach the daemon at unix:\/\/\/tmp\/dg-audit-no-such-daemon\.sock/m);
+    assert.match(
+      r.stderr,
+      /^dockgate: audit: cannot reach the daemon at unix:\/\/\/tmp\/dg-audit-no-such-daemon\.sock/m,
+    );
     assert.equal(r.stdout.length, 0);
   });
 
@@ -256,6 +334,9 @@ describe('dockgate audit', { skip: !canManageUsers() && 'needs root (dockerd, us
     await create(['--name', 'audit-red', '--label', 'team=red']);
     const { code, report } = await auditJson(['--policy', dir]);
     assert.equal(code, 1);
-    assert.deepEqual(report.findings.map((f) => [f.name, f.reasons]), [['audit-red', [{ rule: '', msg: 'containers need team=blue', hint: '' }]]]);
+    assert.deepEqual(
+      report.findings.map((f) => [f.name, f.reasons]),
+      [['audit-red', [{ rule: '', msg: 'containers need team=blue', hint: '' }]]],
+    );
   });
 });

@@ -13,14 +13,32 @@ describe('audit report', () => {
       volumes: 1,
       findings: [
         {
-          kind: 'container', id: 'ab'.repeat(32), name: 'web', owner: { name: 'alice', source: 'label', identity },
-          reasons: [{ rule: 'privileged', msg: 'privileged mode is refused', hint: 'run without --privileged' }], changes: [],
+          kind: 'container',
+          id: 'ab'.repeat(32),
+          name: 'web',
+          owner: { name: 'alice', source: 'label', identity },
+          reasons: [{ rule: 'privileged', msg: 'privileged mode is refused', hint: 'run without --privileged' }],
+          changes: [],
         },
         {
-          kind: 'container', id: 'cd'.repeat(32), name: 'bound', owner: { name: 'bob', source: 'as', identity },
-          reasons: [], changes: [{ path: 'User', before: '', after: '1000:1000' }, { path: 'HostConfig.SecurityOpt', before: undefined, after: ['no-new-privileges'] }],
+          kind: 'container',
+          id: 'cd'.repeat(32),
+          name: 'bound',
+          owner: { name: 'bob', source: 'as', identity },
+          reasons: [],
+          changes: [
+            { path: 'User', before: '', after: '1000:1000' },
+            { path: 'HostConfig.SecurityOpt', before: undefined, after: ['no-new-privileges'] },
+          ],
         },
-        { kind: 'volume', id: 'v', name: 'v', owner: { name: '', source: 'unknown', identity, note: 'owner unknown' }, reasons: [{ rule: 'mounts', msg: 'mounting host path /etc is refused', hint: '' }], changes: [] },
+        {
+          kind: 'volume',
+          id: 'v',
+          name: 'v',
+          owner: { name: '', source: 'unknown', identity, note: 'owner unknown' },
+          reasons: [{ rule: 'mounts', msg: 'mounting host path /etc is refused', hint: '' }],
+          changes: [],
+        },
       ],
       errors: [],
     };
@@ -46,19 +64,31 @@ describe('audit report', () => {
     const report: AuditReport = {
       containers: 1,
       volumes: 0,
-      findings: [{
-        kind: 'volume', id: 'x', name: 'x\ncontainer forged (owner root)', owner: { name: 'eve\r\nok', source: 'label', identity, note: 'owner eve is not a user of this host' },
-        reasons: [{ rule: 'r', msg: 'a\nb\u2028c', hint: '' }], changes: [],
-      }],
+      findings: [
+        {
+          kind: 'volume',
+          id: 'x',
+          name: 'x\ncontainer forged (owner root)',
+          owner: { name: 'eve\r\nok', source: 'label', identity, note: 'owner eve is not a user of this host' },
+          reasons: [{ rule: 'r', msg: 'a\nb\u2028c', hint: '' }],
+          changes: [],
+        },
+      ],
       errors: [],
     };
     const lines = formatText(report).split('\n');
     assert.equal(lines.length, 4, lines.join('|'));
-    assert.match(lines[0]!, /^volume x\\u000acontainer forged \(owner root\) \(owner eve\\u000d\\u000aok: owner eve is not a user of this host\)$/);
+    assert.match(
+      lines[0]!,
+      /^volume x\\u000acontainer forged \(owner root\) \(owner eve\\u000d\\u000aok: owner eve is not a user of this host\)$/,
+    );
     assert.equal(lines[1], '  r: a\\u000ab\\u2028c');
   });
 
   test('nothing found: the summary alone', () => {
-    assert.equal(formatText({ containers: 1, volumes: 2, findings: [], errors: [] }), 'dockgate audit: nothing found in 1 container and 2 volumes\n');
+    assert.equal(
+      formatText({ containers: 1, volumes: 2, findings: [], errors: [] }),
+      'dockgate audit: nothing found in 1 container and 2 volumes\n',
+    );
   });
 });

@@ -22,11 +22,39 @@ const SEEDS = [
   'GET /version HTTP/1.0\r\nHost: docker\r\nConnection: keep-alive',
   'POST /_ping HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\nab\r\n',
 ];
-const PIECES = [' ', '\t', '\r', '\n', '\r\n', ':', ',', '\x0b', '\xa0', '\x7f', '\x00', 'a', 'C', '/', '0', '5', '-', '\r\nContent-Length: 2', '\r\nContent-Length: 0', '\r\nTransfer-Encoding: chunked', '\r\nConnection: close', ' HTTP/1.1', '%2F', '?a=1'];
+const PIECES = [
+  ' ',
+  '\t',
+  '\r',
+  '\n',
+  '\r\n',
+  ':',
+  ',',
+  '\x0b',
+  '\xa0',
+  '\x7f',
+  '\x00',
+  'a',
+  'C',
+  '/',
+  '0',
+  '5',
+  '-',
+  '\r\nContent-Length: 2',
+  '\r\nContent-Length: 0',
+  '\r\nTransfer-Encoding: chunked',
+  '\r\nConnection: close',
+  ' HTTP/1.1',
+  '%2F',
+  '?a=1',
+];
 const PROBE = 'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n';
 
 /** Statuses of the final answers (1xx left out), in order. */
-const statuses = (data: Buffer) => splitResponses(data).map((r) => r.status).filter((s) => s >= 200);
+const statuses = (data: Buffer) =>
+  splitResponses(data)
+    .map((r) => r.status)
+    .filter((s) => s >= 200);
 
 describe('dockgate answers as dockerd does', { skip: !canRun && 'needs root to run dockerd' }, () => {
   let daemon: Daemon;

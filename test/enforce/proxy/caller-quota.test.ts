@@ -7,7 +7,15 @@ import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import type { DecisionPoint } from '../../../src/enforce/proxy/decision.js';
 import { CallerQuota } from '../../../src/enforce/proxy/caller-quota.js';
-import { rawConnect, rawExchange, splitResponses, startFakeUpstream, startInProcessProxy, type FakeUpstream, type InProcessProxy } from '../../harness/index.js';
+import {
+  rawConnect,
+  rawExchange,
+  splitResponses,
+  startFakeUpstream,
+  startInProcessProxy,
+  type FakeUpstream,
+  type InProcessProxy,
+} from '../../harness/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,8 +64,12 @@ describe('held bodies through the proxy (fake upstream)', () => {
   before(async () => {
     upstream = await startFakeUpstream();
     // Each received byte is held twice (as sent, and de-chunked): 4,000 bytes sent hold 8,000.
-    perCaller = await startInProcessProxy(upstream.socket, judgeBodies, { heldBodyLimits: { perCaller: 10_000, overall: 1_000_000 } });
-    overall = await startInProcessProxy(upstream.socket, judgeBodies, { heldBodyLimits: { perCaller: 1_000_000, overall: 10_000 } });
+    perCaller = await startInProcessProxy(upstream.socket, judgeBodies, {
+      heldBodyLimits: { perCaller: 10_000, overall: 1_000_000 },
+    });
+    overall = await startInProcessProxy(upstream.socket, judgeBodies, {
+      heldBodyLimits: { perCaller: 1_000_000, overall: 10_000 },
+    });
   });
   after(async () => {
     await perCaller.close();
@@ -65,7 +77,10 @@ describe('held bodies through the proxy (fake upstream)', () => {
     await upstream.close();
   });
 
-  for (const [bound, status, message] of [['perCaller', 429, /too many request bodies from \S+ are waiting/], ['overall', 503, /too many request bodies are waiting/]] as const) {
+  for (const [bound, status, message] of [
+    ['perCaller', 429, /too many request bodies from \S+ are waiting/],
+    ['overall', 503, /too many request bodies are waiting/],
+  ] as const) {
     test(`past the ${bound} bound, a body to be judged is refused with ${status}, the rest of it dropped, and the connection stays usable`, async () => {
       const proxy = bound === 'perCaller' ? perCaller : overall;
       const forwarded = upstream.requests;
@@ -85,7 +100,11 @@ describe('held bodies through the proxy (fake upstream)', () => {
       const [answer] = await responses(a.data, 1);
       assert.equal(answer?.status, 200);
       await heldBecomes(proxy, 0);
-      assert.equal(upstream.requests - forwarded, 2, 'the judged body and GET /after reach the daemon, the refused one does not');
+      assert.equal(
+        upstream.requests - forwarded,
+        2,
+        'the judged body and GET /after reach the daemon, the refused one does not',
+      );
       a.s.destroy();
       b.s.destroy();
     });
@@ -124,10 +143,13 @@ describe('connections per caller (fake upstream)', () => {
     assert.equal(rest.length, 0);
     assert.ok(refused.closed, 'the refused connection is closed');
     assert.equal(proxy.proxy.size, 3, 'the refused connection is not counted');
-    assert.equal(upstream.requests, forwarded, 'the refused connection\'s request reached the daemon');
+    assert.equal(upstream.requests, forwarded, "the refused connection's request reached the daemon");
     open[0]!.destroy();
     for (let i = 0; i < 200 && proxy.proxy.size > 2; i++) await sleep(10);
-    const served = await rawExchange(proxy.socket, 'GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n', { until: (d) => splitResponses(d).length >= 1, timeoutMs: 3000 });
+    const served = await rawExchange(proxy.socket, 'GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n', {
+      until: (d) => splitResponses(d).length >= 1,
+      timeoutMs: 3000,
+    });
     assert.equal(splitResponses(served.data)[0]?.status, 200);
     for (const s of open) s.destroy();
   });
@@ -141,7 +163,10 @@ describe('connections per caller (fake upstream)', () => {
     const before = fds();
     const refused = await Promise.all(Array.from({ length: 20 }, () => rawConnect(proxy.socket)));
     await sleep(500);
-    assert.ok(fds() - before <= 22, `${fds() - before} descriptors more for 20 refused connections kept open by their clients`);
+    assert.ok(
+      fds() - before <= 22,
+      `${fds() - before} descriptors more for 20 refused connections kept open by their clients`,
+    );
     for (const s of [...open, ...refused]) s.destroy();
   });
 });

@@ -5,12 +5,23 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { dockerAt, ensureTestImage, ok, run, startServe, testDaemon, type Daemon, type Served } from '../../harness/index.js';
+import {
+  dockerAt,
+  ensureTestImage,
+  ok,
+  run,
+  startServe,
+  testDaemon,
+  type Daemon,
+  type Served,
+} from '../../harness/index.js';
 
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 const canRun = process.getuid?.() === 0;
 
-describe('docker-compose through dockgate serve', { skip: (!canRun && 'needs root to run dockerd') || (!hasCompose && 'docker-compose not installed') }, () => {
+describe('docker-compose through dockgate serve', {
+  skip: (!canRun && 'needs root to run dockerd') || (!hasCompose && 'docker-compose not installed'),
+}, () => {
   let daemon: Daemon;
   let served: Served;
   let dir: string;
@@ -30,13 +41,17 @@ describe('docker-compose through dockgate serve', { skip: (!canRun && 'needs roo
   });
 
   after(async () => {
-    await run('docker-compose', ['-p', project, 'down', '-t', '1'], { cwd: dir, env: { DOCKER_HOST: `unix://${daemon.socket}` } });
+    await run('docker-compose', ['-p', project, 'down', '-t', '1'], {
+      cwd: dir,
+      env: { DOCKER_HOST: `unix://${daemon.socket}` },
+    });
     await served?.stop();
     await daemon?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const compose = (...args: string[]) => run('docker-compose', ['-p', project, ...args], { cwd: dir, env: { DOCKER_HOST: `unix://${served.socket}` } });
+  const compose = (...args: string[]) =>
+    run('docker-compose', ['-p', project, ...args], { cwd: dir, env: { DOCKER_HOST: `unix://${served.socket}` } });
 
   test('up -d starts the services, ps lists them, down removes them', async () => {
     await ok(compose('up', '-d'));
@@ -47,7 +62,9 @@ describe('docker-compose through dockgate serve', { skip: (!canRun && 'needs roo
     const logs = await ok(compose('logs', 'worker'));
     assert.match(logs.stdout.toString(), /worker-up/);
     await ok(compose('down', '-t', '1'));
-    const left = await ok(dockerAt(daemon.socket)(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '-q']));
+    const left = await ok(
+      dockerAt(daemon.socket)(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '-q']),
+    );
     assert.equal(left.stdout.toString().trim(), '');
   });
 });

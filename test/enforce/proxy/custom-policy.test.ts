@@ -4,7 +4,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dockerAt, ensureTestImage, ok, startServe, testDaemon, type Daemon, type Served } from '../../harness/index.js';
+import {
+  dockerAt,
+  ensureTestImage,
+  ok,
+  startServe,
+  testDaemon,
+  type Daemon,
+  type Served,
+} from '../../harness/index.js';
 
 const canRun = process.getuid?.() === 0;
 
@@ -74,7 +82,9 @@ describe('custom policies through dockgate serve', { skip: !canRun && 'needs roo
   test('data.dockgate.mutate adds the owner label, judged again before forwarding', async () => {
     const id = (await ok(docker(['create', image, 'true']))).stdout.toString().trim();
     containers.push(id);
-    const label = (await ok(direct(['inspect', '--format', '{{index .Config.Labels "dockgate.owner"}}', id]))).stdout.toString().trim();
+    const label = (await ok(direct(['inspect', '--format', '{{index .Config.Labels "dockgate.owner"}}', id]))).stdout
+      .toString()
+      .trim();
     assert.equal(label, 'root');
   });
 
@@ -88,7 +98,10 @@ describe('custom policies through dockgate serve', { skip: !canRun && 'needs roo
 
   test('SIGHUP reloads the policy; a broken reload keeps the last good one', async () => {
     // Reload with a policy that refuses every container create.
-    fs.writeFileSync(path.join(dir, 'authz.rego'), 'package docker.authz\n\nimport rego.v1\n\nallow if input.request.action != "container.create"\n');
+    fs.writeFileSync(
+      path.join(dir, 'authz.rego'),
+      'package docker.authz\n\nimport rego.v1\n\nallow if input.request.action != "container.create"\n',
+    );
     served.process.kill('SIGHUP');
     await waitFor(() => served.stderr().includes('dockgate: policy reloaded'));
     const refused = await docker(['create', image, 'true']);

@@ -17,7 +17,9 @@ async function fakeDaemon(securityOptions: string[]): Promise<string> {
   const socket = path.join(dir, 'd.sock');
   const server = http.createServer((req, res) => {
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify(req.url === '/info' ? { DockerRootDir: '/var/lib/docker', SecurityOptions: securityOptions } : {}));
+    res.end(
+      JSON.stringify(req.url === '/info' ? { DockerRootDir: '/var/lib/docker', SecurityOptions: securityOptions } : {}),
+    );
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(socket, resolve));
@@ -31,8 +33,14 @@ async function serveNotice(securityOptions: string[], args: string[] = []): Prom
 }
 
 test('a daemon with userns-remap or rootless is named at start, with the setting that relaxes run-as-caller', async () => {
-  assert.match(await serveNotice(['name=seccomp,profile=default', 'name=userns']), /the daemon remaps users \(userns\).*\[rules\.run-as-caller\] enabled = false/);
-  assert.match(await serveNotice(['name=rootless', 'name=seccomp,profile=default']), /the daemon remaps users \(rootless\)/);
+  assert.match(
+    await serveNotice(['name=seccomp,profile=default', 'name=userns']),
+    /the daemon remaps users \(userns\).*\[rules\.run-as-caller\] enabled = false/,
+  );
+  assert.match(
+    await serveNotice(['name=rootless', 'name=seccomp,profile=default']),
+    /the daemon remaps users \(rootless\)/,
+  );
 });
 
 test('a daemon that does not remap users, or a config that already relaxed the rule, gets no such notice', async () => {

@@ -31,7 +31,15 @@ function counted(engine: PolicyEngine): { engine: PolicyEngine; calls: () => num
   return { engine, calls: () => n };
 }
 
-const alice = (): Identity => ({ uid: 1000, gid: 1000, user: 'alice', groups: ['alice'], admin: false, pid: 42, via: 'peercred' });
+const alice = (): Identity => ({
+  uid: 1000,
+  gid: 1000,
+  user: 'alice',
+  groups: ['alice'],
+  admin: false,
+  pid: 42,
+  via: 'peercred',
+});
 const get = (id: Identity, target = '/v1.41/containers/json', headers = ['Host', 'docker', 'User-Agent', 'cli']) =>
   new ProxyRequest('GET', target, headers, id, false);
 /** No request here needs the daemon (no volume look-ups). */
@@ -72,7 +80,13 @@ test('requests with a body are judged every time', async () => {
   const pp = new PolicyDecisionPoint(engine, NO_UPSTREAM);
   const conn = alice();
   for (let i = 0; i < 2; i++) {
-    const req = new ProxyRequest('POST', '/v1.41/containers/abc/start', ['Host', 'docker', 'Content-Length', '2'], conn, true);
+    const req = new ProxyRequest(
+      'POST',
+      '/v1.41/containers/abc/start',
+      ['Host', 'docker', 'Content-Length', '2'],
+      conn,
+      true,
+    );
     req.body = Buffer.from('{}');
     decide(pp, req);
   }
@@ -80,11 +94,13 @@ test('requests with a body are judged every time', async () => {
 });
 
 test('a policy that reads the clock is judged on every request', async () => {
-  const { engine, calls } = counted(await engineFor(`package docker.authz
+  const { engine, calls } = counted(
+    await engineFor(`package docker.authz
 import rego.v1
 default allow := false
 allow if time.now_ns() > 0
-`));
+`),
+  );
   assert.equal(engine.deterministic, false);
   const pp = new PolicyDecisionPoint(engine, NO_UPSTREAM);
   const conn = alice();
@@ -94,12 +110,14 @@ allow if time.now_ns() > 0
 });
 
 test('a failed evaluation is not remembered', async () => {
-  const { engine, calls } = counted(await engineFor(`package docker.authz
+  const { engine, calls } = counted(
+    await engineFor(`package docker.authz
 import rego.v1
 default allow := false
 allow := true if input.Method == "GET"
 allow := false if input.Method == "GET"
-`));
+`),
+  );
   const pp = new PolicyDecisionPoint(engine, NO_UPSTREAM);
   const conn = alice();
   const first = decide(pp, get(conn));

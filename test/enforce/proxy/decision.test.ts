@@ -3,7 +3,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecisionPoint, ProxyRequest } from '../../../src/enforce/proxy/decision.js';
-import { dockerAt, ensureTestImage, rawConnect, rawExchange, splitResponses, startFakeUpstream, startInProcessProxy, testDaemon, type Daemon, type FakeUpstream, type InProcessProxy } from '../../harness/index.js';
+import {
+  dockerAt,
+  ensureTestImage,
+  rawConnect,
+  rawExchange,
+  splitResponses,
+  startFakeUpstream,
+  startInProcessProxy,
+  testDaemon,
+  type Daemon,
+  type FakeUpstream,
+  type InProcessProxy,
+} from '../../harness/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const until = (n: number) => (d: Buffer) => splitResponses(d).length >= n;
@@ -57,7 +69,11 @@ describe('decision point (fake upstream)', () => {
 
   test('a refusal is a 403 with Docker error JSON, nothing is forwarded, and the connection stays usable', async () => {
     const before = upstream.received().length;
-    const reply = await rawExchange(proxy.socket, 'POST /denied HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbodyGET /fine HTTP/1.1\r\nHost: x\r\n\r\n', { until: until(2) });
+    const reply = await rawExchange(
+      proxy.socket,
+      'POST /denied HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbodyGET /fine HTTP/1.1\r\nHost: x\r\n\r\n',
+      { until: until(2) },
+    );
     const [denied, fine] = splitResponses(reply.data);
     assert.equal(denied.status, 403);
     assert.equal(denied.headers['content-type'], 'application/json');
@@ -87,16 +103,33 @@ describe('decision point (fake upstream)', () => {
 
   test('pipelined allowed, refused, allowed: answers in order, only the allowed reach the daemon', async () => {
     const before = upstream.requests;
-    const reply = await rawExchange(proxy.socket, 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /denied HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n', { until: until(3) });
-    assert.deepEqual(splitResponses(reply.data).map((r) => r.status), [200, 403, 200]);
+    const reply = await rawExchange(
+      proxy.socket,
+      'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /denied HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n',
+      { until: until(3) },
+    );
+    assert.deepEqual(
+      splitResponses(reply.data).map((r) => r.status),
+      [200, 403, 200],
+    );
     assert.equal(upstream.requests - before, 2);
   });
 
   test('bytes after a body are the next request and are judged too (no smuggling past the decision)', async () => {
     seen.length = 0;
-    const reply = await rawExchange(proxy.socket, 'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /denied HTTP/1.1\r\nHost: x\r\n\r\n', { until: until(2) });
-    assert.deepEqual(splitResponses(reply.data).map((r) => r.status), [200, 403]);
-    assert.deepEqual(seen.map((r) => r.path), ['/a', '/denied']);
+    const reply = await rawExchange(
+      proxy.socket,
+      'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /denied HTTP/1.1\r\nHost: x\r\n\r\n',
+      { until: until(2) },
+    );
+    assert.deepEqual(
+      splitResponses(reply.data).map((r) => r.status),
+      [200, 403],
+    );
+    assert.deepEqual(
+      seen.map((r) => r.path),
+      ['/a', '/denied'],
+    );
   });
 
   test('a head repeated on a connection is judged each time, as itself, between other heads', async () => {
@@ -104,9 +137,19 @@ describe('decision point (fake upstream)', () => {
     const before = upstream.requests;
     const a = 'GET /a?x=1 HTTP/1.1\r\nHost: x\r\n\r\n';
     const denied = 'GET /denied HTTP/1.1\r\nHost: x\r\n\r\n';
-    const reply = await rawExchange(proxy.socket, a + a + denied + denied + a + 'GET /a?x=1 HTTP/1.1\r\nHost: y\r\n\r\n', { until: until(6) });
-    assert.deepEqual(splitResponses(reply.data).map((r) => r.status), [200, 200, 403, 403, 200, 200]);
-    assert.deepEqual(seen.map((r) => `${r.path} ${r.headers.host}`), ['/a x', '/a x', '/denied x', '/denied x', '/a x', '/a y']);
+    const reply = await rawExchange(
+      proxy.socket,
+      a + a + denied + denied + a + 'GET /a?x=1 HTTP/1.1\r\nHost: y\r\n\r\n',
+      { until: until(6) },
+    );
+    assert.deepEqual(
+      splitResponses(reply.data).map((r) => r.status),
+      [200, 200, 403, 403, 200, 200],
+    );
+    assert.deepEqual(
+      seen.map((r) => `${r.path} ${r.headers.host}`),
+      ['/a x', '/a x', '/denied x', '/denied x', '/a x', '/a y'],
+    );
     assert.equal(upstream.requests - before, 4);
   });
 
@@ -119,7 +162,8 @@ describe('decision point (fake upstream)', () => {
 
   test('a judged chunked body: the decision sees it de-chunked, the daemon gets the exact bytes sent', async () => {
     const before = upstream.received().length;
-    const raw = 'POST /v1.41/judge-body?x=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ok"\r\n6;ext=y\r\n: true\r\n1\r\n}\r\n0\r\n\r\n';
+    const raw =
+      'POST /v1.41/judge-body?x=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ok"\r\n6;ext=y\r\n: true\r\n1\r\n}\r\n0\r\n\r\n';
     seen.length = 0;
     const reply = await rawExchange(proxy.socket, raw, { until: until(1) });
     assert.equal(splitResponses(reply.data)[0].status, 200);
@@ -131,7 +175,11 @@ describe('decision point (fake upstream)', () => {
 
   test('a judged body that says no is refused and never forwarded', async () => {
     const before = upstream.received().length;
-    const reply = await rawExchange(proxy.socket, 'POST /judge-body HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{"ok":false}', { until: until(1) });
+    const reply = await rawExchange(
+      proxy.socket,
+      'POST /judge-body HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{"ok":false}',
+      { until: until(1) },
+    );
     const [res] = splitResponses(reply.data);
     assert.equal(res.status, 403);
     assert.equal(JSON.parse(res.body).message, 'body says no');
@@ -140,7 +188,8 @@ describe('decision point (fake upstream)', () => {
 
   test('a decision may replace a judged body: the daemon gets the new bytes with their own Content-Length', async () => {
     const before = upstream.received().length;
-    const raw = 'POST /replace-body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\n\r\n3\r\n{ }\r\n0\r\n\r\n';
+    const raw =
+      'POST /replace-body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\n\r\n3\r\n{ }\r\n0\r\n\r\n';
     const reply = await rawExchange(proxy.socket, raw, { until: until(1) });
     assert.equal(splitResponses(reply.data)[0].status, 200);
     assert.equal(
@@ -152,7 +201,11 @@ describe('decision point (fake upstream)', () => {
   test('a body larger than the decision may read is refused with 413, never judged on a prefix', async () => {
     const before = upstream.received().length;
     const body = `{"ok":true,"pad":"${'x'.repeat(2000)}"}`;
-    const reply = await rawExchange(proxy.socket, `POST /judge-body HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`, { until: until(1) });
+    const reply = await rawExchange(
+      proxy.socket,
+      `POST /judge-body HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      { until: until(1) },
+    );
     assert.equal(splitResponses(reply.data)[0].status, 413);
     assert.equal(upstream.received().length, before);
   });
@@ -172,7 +225,9 @@ describe('decision point (fake upstream)', () => {
   });
 });
 
-describe('decision point with the real daemon and docker CLI', { skip: process.getuid?.() !== 0 && 'needs root to run dockerd' }, () => {
+describe('decision point with the real daemon and docker CLI', {
+  skip: process.getuid?.() !== 0 && 'needs root to run dockerd',
+}, () => {
   let daemon: Daemon;
   let proxy: InProcessProxy;
   let image: string;

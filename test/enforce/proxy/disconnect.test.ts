@@ -31,7 +31,10 @@ async function streamingUpstream(onConnection: (s: net.Socket) => void) {
 }
 
 const within = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms))]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)),
+  ]);
 
 test('the client disconnecting mid-stream closes the upstream connection', async () => {
   let upstreamClosed!: Promise<void>;
@@ -95,7 +98,10 @@ test('a daemon that resets the connection while a body is still being sent: the 
     await ended;
     client.destroy();
     assert.match(answer, /^HTTP\/1\.1 502 /);
-    assert.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).message, /closed the connection while the request was sent \(ECONNRESET\)/);
+    assert.match(
+      JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).message,
+      /closed the connection while the request was sent \(ECONNRESET\)/,
+    );
   } finally {
     await proxy.close();
     server.close();

@@ -6,7 +6,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { dockerAt, ensureTestImage, ok, run, startServe, testDaemon, type Daemon, type Served } from '../../harness/index.js';
+import {
+  dockerAt,
+  ensureTestImage,
+  ok,
+  run,
+  startServe,
+  testDaemon,
+  type Daemon,
+  type Served,
+} from '../../harness/index.js';
 
 const md5 = (b: Buffer) => crypto.createHash('md5').update(b).digest('hex');
 const canRun = process.getuid?.() === 0;
@@ -46,7 +55,11 @@ describe('docker CLI through dockgate serve', { skip: !canRun && 'needs root to 
     const r = await ok(docker(['version', '--format', '{{.Server.Version}}']));
     assert.match(r.stdout.toString(), /^\d+\.\d+/);
     await new Promise((res) => setTimeout(res, 300)); // the request log is written asynchronously
-    const log = fs.readFileSync(served.logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = fs
+      .readFileSync(served.logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const entry = log.find((e) => e.msg === 'request' && /\/version$/.test(e.path));
     assert.ok(entry, 'a log line for GET /version');
     assert.equal(entry.method, 'GET');
@@ -82,14 +95,19 @@ describe('docker CLI through dockgate serve', { skip: !canRun && 'needs root to 
     const r = await ok(docker(['exec', '-i', id, 'md5sum'], { input: data }));
     assert.equal(r.stdout.toString().split(' ')[0], md5(data));
     // Output written after stdin closed still arrives (half-close, not full close).
-    const late = await ok(docker(['exec', '-i', id, 'sh', '-c', 'cat >/dev/null; sleep 0.5; echo after-eof'], { input: Buffer.from('x') }));
+    const late = await ok(
+      docker(['exec', '-i', id, 'sh', '-c', 'cat >/dev/null; sleep 0.5; echo after-eof'], { input: Buffer.from('x') }),
+    );
     assert.equal(late.stdout.toString(), 'after-eof\n');
   });
 
   test('run -it and exec -it on a terminal: output, typed input and exit codes come through', async () => {
     // `script` gives the docker CLI a terminal: a TTY attach is one raw stream, not multiplexed.
     const onTerminal = (command: string, input = '') =>
-      run('script', ['-qec', command, '/dev/null'], { env: { DOCKER_HOST: `unix://${served.socket}` }, input: Buffer.from(input) });
+      run('script', ['-qec', command, '/dev/null'], {
+        env: { DOCKER_HOST: `unix://${served.socket}` },
+        input: Buffer.from(input),
+      });
     const ran = await onTerminal(`docker run -it --rm ${image} sh -c 'echo hello-tty; exit 3'`);
     assert.equal(ran.code, 3, ran.stderr);
     assert.match(ran.stdout.toString(), /hello-tty\r\n/);
@@ -119,7 +137,9 @@ describe('docker CLI through dockgate serve', { skip: !canRun && 'needs root to 
   test('logs -f streams lines as they are written, not when the container ends', async () => {
     const id = await runDetached('sh', '-c', 'echo first; sleep 4; echo second');
     const started = Date.now();
-    const child = spawn('docker', ['logs', '-f', id], { env: { ...process.env, DOCKER_HOST: `unix://${served.socket}` } });
+    const child = spawn('docker', ['logs', '-f', id], {
+      env: { ...process.env, DOCKER_HOST: `unix://${served.socket}` },
+    });
     let out = '';
     const firstAt = await new Promise<number>((resolve, reject) => {
       child.stdout.on('data', (d) => {
@@ -161,7 +181,10 @@ describe('docker CLI through dockgate serve', { skip: !canRun && 'needs root to 
     fs.mkdirSync(ctx);
     const data = crypto.randomBytes(3 * 1024 * 1024);
     fs.writeFileSync(path.join(ctx, 'data.bin'), data);
-    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${image}\nCOPY data.bin /data.bin\nRUN md5sum /data.bin > /sum\n`);
+    fs.writeFileSync(
+      path.join(ctx, 'Dockerfile'),
+      `FROM ${image}\nCOPY data.bin /data.bin\nRUN md5sum /data.bin > /sum\n`,
+    );
     const tag = `dockgate-test/built:${crypto.randomBytes(3).toString('hex')}`;
     await ok(docker(['build', '-t', tag, ctx], { env: { DOCKER_BUILDKIT: '0' } }));
     const r = await ok(docker(['run', '--rm', tag, 'cat', '/sum']));
@@ -179,7 +202,19 @@ describe('docker CLI through dockgate serve', { skip: !canRun && 'needs root to 
     await ok(docker(['volume', 'rm', name]));
     const until = Math.floor(Date.now() / 1000) + 1;
     await new Promise((res) => setTimeout(res, 1100)); // --until must be in the past for events to return
-    const ev = await ok(docker(['events', '--since', String(since), '--until', String(until), '--filter', 'type=volume', '--format', '{{.Action}} {{.Actor.ID}}']));
+    const ev = await ok(
+      docker([
+        'events',
+        '--since',
+        String(since),
+        '--until',
+        String(until),
+        '--filter',
+        'type=volume',
+        '--format',
+        '{{.Action}} {{.Actor.ID}}',
+      ]),
+    );
     const lines = ev.stdout.toString().trim().split('\n');
     assert.ok(lines.includes(`create ${name}`), ev.stdout.toString());
     assert.ok(lines.includes(`destroy ${name}`), ev.stdout.toString());

@@ -11,8 +11,18 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import tar from 'tar-stream';
 import {
-  canManageUsers, createUser, dockerAt, ensureTestImage, ok, run, startServe, testDaemon,
-  type Daemon, type RunResult, type Served, type TestUser,
+  canManageUsers,
+  createUser,
+  dockerAt,
+  ensureTestImage,
+  ok,
+  run,
+  startServe,
+  testDaemon,
+  type Daemon,
+  type RunResult,
+  type Served,
+  type TestUser,
 } from '../../harness/index.js';
 import { rawExchangeAs } from '../../harness/raw-as-user.js';
 import { burstAs } from '../../harness/user-burst.js';
@@ -20,7 +30,10 @@ import { burstAs } from '../../harness/user-burst.js';
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 
 /** A tar with one entry, as `docker cp` would send it. */
-async function tarOf(entry: { name: string; mode: number; uid: number; gid: number }, content: Buffer): Promise<Buffer> {
+async function tarOf(
+  entry: { name: string; mode: number; uid: number; gid: number },
+  content: Buffer,
+): Promise<Buffer> {
   const pack = tar.pack();
   pack.entry({ ...entry, size: content.length, type: 'file' }, content);
   pack.finalize();
@@ -91,7 +104,9 @@ function parseAnswer(data: Buffer): RawAnswer {
   };
 }
 
-describe('issue 14: no road to host root for an ordinary user (built-in pack, default config)', { skip: !canManageUsers() && 'needs root (dockerd, useradd)' }, () => {
+describe('issue 14: no road to host root for an ordinary user (built-in pack, default config)', {
+  skip: !canManageUsers() && 'needs root (dockerd, useradd)',
+}, () => {
   let daemon: Daemon;
   let served: Served;
   let user: TestUser;
@@ -135,7 +150,10 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     await step('containers', async () => {
       if (containers.length) await direct(['rm', '-f', '-v', ...containers]);
       // Anything else this test's user left behind (refusals that were not refused, compose).
-      const left = (await direct(['ps', '-aq', '--no-trunc', '--filter', `name=dgh${tag}`])).stdout.toString().split('\n').filter(Boolean);
+      const left = (await direct(['ps', '-aq', '--no-trunc', '--filter', `name=dgh${tag}`])).stdout
+        .toString()
+        .split('\n')
+        .filter(Boolean);
       if (left.length) await direct(['rm', '-f', '-v', ...left]);
     });
     await step('volumes', async () => {
@@ -181,8 +199,10 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         const st = fs.lstatSync(p);
         if (st.isDirectory()) walk(p);
         if (st.isSymbolicLink()) continue;
-        if (st.mode & 0o4000 && st.uid !== user.uid) found.push({ path: p, why: `setuid to uid ${st.uid} (mode ${(st.mode & 0o7777).toString(8)})` });
-        if (st.mode & 0o2000 && !st.isDirectory() && !gids.has(st.gid)) found.push({ path: p, why: `setgid to gid ${st.gid} (mode ${(st.mode & 0o7777).toString(8)})` });
+        if (st.mode & 0o4000 && st.uid !== user.uid)
+          found.push({ path: p, why: `setuid to uid ${st.uid} (mode ${(st.mode & 0o7777).toString(8)})` });
+        if (st.mode & 0o2000 && !st.isDirectory() && !gids.has(st.gid))
+          found.push({ path: p, why: `setgid to gid ${st.gid} (mode ${(st.mode & 0o7777).toString(8)})` });
       }
     };
     walk(dir);
@@ -207,7 +227,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
   }
 
   async function upstreamState(): Promise<string> {
-    const [ps, vols, nets] = await Promise.all([daemonGet('/containers/json?all=1'), daemonGet('/volumes'), daemonGet('/networks')]);
+    const [ps, vols, nets] = await Promise.all([
+      daemonGet('/containers/json?all=1'),
+      daemonGet('/volumes'),
+      daemonGet('/networks'),
+    ]);
     return JSON.stringify({
       containers: (ps as Array<{ Id: string }>).map((c) => c.Id).sort(),
       volumes: ((vols.Volumes ?? []) as Array<{ Name: string }>).map((v) => v.Name).sort(),
@@ -219,11 +243,20 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
    * The docker command is refused by dockgate and leaves no container, volume or network behind.
    * `effect`, when given, checks the command's effect first (what a plugin received, host files).
    */
-  async function refused(args: string[], label: string, rule?: string, effect?: (r: RunResult) => void): Promise<RunResult> {
+  async function refused(
+    args: string[],
+    label: string,
+    rule?: string,
+    effect?: (r: RunResult) => void,
+  ): Promise<RunResult> {
     const before = await upstreamState();
     const r = await asUser(args, { timeoutMs: 40_000 });
     effect?.(r);
-    assert.deepEqual(await upstreamState(), before, `${label}: must create nothing at the daemon (stderr: ${r.stderr.trim()})`);
+    assert.deepEqual(
+      await upstreamState(),
+      before,
+      `${label}: must create nothing at the daemon (stderr: ${r.stderr.trim()})`,
+    );
     assert.notEqual(r.code, 0, `${label}: must be refused`);
     assert.match(r.stderr, rule ? new RegExp(`dockgate: .*${rule}`) : /dockgate: /, `${label}: ${r.stderr.trim()}`);
     return r;
@@ -237,7 +270,9 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
   function jsonRequest(method: string, target: string, body: unknown, extra: string[] = []): Buffer {
     const json = Buffer.from(JSON.stringify(body));
     return Buffer.concat([
-      Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n${extra.join('')}Connection: close\r\n\r\n`),
+      Buffer.from(
+        `${method} ${target} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n${extra.join('')}Connection: close\r\n\r\n`,
+      ),
       json,
     ]);
   }
@@ -247,7 +282,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     const before = await upstreamState();
     const a = await rawAs(request);
     effect?.(a);
-    assert.deepEqual(await upstreamState(), before, `${label}: must create nothing at the daemon (answer: ${a.text.slice(0, 300)})`);
+    assert.deepEqual(
+      await upstreamState(),
+      before,
+      `${label}: must create nothing at the daemon (answer: ${a.text.slice(0, 300)})`,
+    );
     assert.ok(a.status >= 400, `${label}: expected a refusal, got ${a.text.slice(0, 300)}`);
     assert.match(a.text, /dockgate: /, label);
     return a;
@@ -258,16 +297,24 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     assert.ok(c, `no container ${id} at the daemon`);
     return c;
   }
-  const exists = async (id: string): Promise<boolean> => (await daemonGet(`/containers/${encodeURIComponent(id)}/json`)) !== null;
+  const exists = async (id: string): Promise<boolean> =>
+    (await daemonGet(`/containers/${encodeURIComponent(id)}/json`)) !== null;
 
   function assertRunsAsCaller(c: any, label: string): void {
     assert.equal(c.Config.User, `${user.uid}:${user.gid}`, `${label}: Config.User must be the caller's UID:GID`);
     const opts: string[] = c.HostConfig.SecurityOpt ?? [];
-    assert.ok(opts.some((o) => /^no-new-privileges([:=]true)?$/.test(o)), `${label}: no-new-privileges must be set, SecurityOpt is ${JSON.stringify(opts)}`);
-    assert.ok(!opts.some((o) => /^no-new-privileges[:=](false|0|f)/i.test(o)), `${label}: no-new-privileges must not be switched off again: ${JSON.stringify(opts)}`);
+    assert.ok(
+      opts.some((o) => /^no-new-privileges([:=]true)?$/.test(o)),
+      `${label}: no-new-privileges must be set, SecurityOpt is ${JSON.stringify(opts)}`,
+    );
+    assert.ok(
+      !opts.some((o) => /^no-new-privileges[:=](false|0|f)/i.test(o)),
+      `${label}: no-new-privileges must not be switched off again: ${JSON.stringify(opts)}`,
+    );
   }
 
-  const setuidScript = (file: string) => `cp /bin/busybox /h/${file}; chown 0:0 /h/${file}; chmod 4755 /h/${file}; true`;
+  const setuidScript = (file: string) =>
+    `cp /bin/busybox /h/${file}; chown 0:0 /h/${file}; chmod 4755 /h/${file}; true`;
 
   describe('finding 1: root in a container + a host path must not give root on the host', () => {
     // Each test starts with no escalating file in the home, so it sees only what it made.
@@ -286,44 +333,103 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       ['-v $HOME:/h', async () => ['-v', `${home}:/h`]],
       ['--mount type=bind,source=$HOME', async () => ['--mount', `type=bind,source=${home},target=/h`]],
       ['-v VOL:/h of a local volume with o=bind,device=$HOME', async () => ['-v', `${await homeVolume('hv1')}:/h`]],
-      ['--mount type=volume of a local volume with o=bind,device=$HOME', async () => ['--mount', `type=volume,source=${await homeVolume('hv2')},target=/h`]],
-      ['--mount type=volume with inline volume-opt o=bind,device=$HOME', async () => ['--mount', `type=volume,target=/h,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=${home}`]],
+      [
+        '--mount type=volume of a local volume with o=bind,device=$HOME',
+        async () => ['--mount', `type=volume,source=${await homeVolume('hv2')},target=/h`],
+      ],
+      [
+        '--mount type=volume with inline volume-opt o=bind,device=$HOME',
+        async () => [
+          '--mount',
+          `type=volume,target=/h,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=${home}`,
+        ],
+      ],
     ];
 
     mounts.forEach(([label, mount], i) => {
       test(`1a: ${label}: container root cannot leave a setuid-root file in the home; the container runs as UID:GID with no-new-privileges`, async () => {
         const cname = name(`1a-${i}`);
         containers.push(cname);
-        const r = await asUser(['run', '--name', cname, ...(await mount()), image, 'sh', '-c', setuidScript(`sh${i}`)], { timeoutMs: 40_000 });
-        assert.deepEqual(escalatingFiles(home), [], `${label}: the container left a file in the home that runs with more than the user has (run: exit ${r.code} ${r.stderr.trim()})`);
+        const r = await asUser(
+          ['run', '--name', cname, ...(await mount()), image, 'sh', '-c', setuidScript(`sh${i}`)],
+          { timeoutMs: 40_000 },
+        );
+        assert.deepEqual(
+          escalatingFiles(home),
+          [],
+          `${label}: the container left a file in the home that runs with more than the user has (run: exit ${r.code} ${r.stderr.trim()})`,
+        );
         assert.ok(await exists(cname), `${label}: an ordinary bind must still run (${r.stderr.trim()})`);
         assertRunsAsCaller(await inspect(cname), label);
       });
     });
 
     const users: Array<[string, () => string]> = [
-      ['0', () => '0'], ['root', () => 'root'], ['0:0', () => '0:0'], ['UID:0', () => `${user.uid}:0`],
-      ['65534 (another uid)', () => '65534'], ['nobody (another name)', () => 'nobody'],
+      ['0', () => '0'],
+      ['root', () => 'root'],
+      ['0:0', () => '0:0'],
+      ['UID:0', () => `${user.uid}:0`],
+      ['65534 (another uid)', () => '65534'],
+      ['nobody (another name)', () => 'nobody'],
     ];
     users.forEach(([ulabel, u], i) => {
       test(`1a: --user ${ulabel} with -v $HOME:/h is refused (run-as-caller) and creates nothing`, async () => {
-        await refused(['run', '--name', name(`1a-user${i}`), '--user', u(), '-v', `${home}:/h`, image, 'sh', '-c', setuidScript('sh-user')], `--user ${ulabel}`, 'run-as-caller', (r) =>
-          assert.deepEqual(escalatingFiles(home), [], `--user ${ulabel}: the container left a setuid file in the home (exit ${r.code} ${r.stderr.trim()})`));
+        await refused(
+          [
+            'run',
+            '--name',
+            name(`1a-user${i}`),
+            '--user',
+            u(),
+            '-v',
+            `${home}:/h`,
+            image,
+            'sh',
+            '-c',
+            setuidScript('sh-user'),
+          ],
+          `--user ${ulabel}`,
+          'run-as-caller',
+          (r) =>
+            assert.deepEqual(
+              escalatingFiles(home),
+              [],
+              `--user ${ulabel}: the container left a setuid file in the home (exit ${r.code} ${r.stderr.trim()})`,
+            ),
+        );
       });
     });
     mounts.slice(1).forEach(([label, mount], i) => {
       const u = ['0', 'root', '0:0', 'root:root'][i]!;
       test(`1a: --user ${u} with ${label} is refused (run-as-caller) and creates nothing`, async () => {
-        const args = ['run', '--name', name(`1a-muser${i}`), '--user', u, ...(await mount()), image, 'sh', '-c', setuidScript('sh-user')];
+        const args = [
+          'run',
+          '--name',
+          name(`1a-muser${i}`),
+          '--user',
+          u,
+          ...(await mount()),
+          image,
+          'sh',
+          '-c',
+          setuidScript('sh-user'),
+        ];
         await refused(args, `--user ${u} ${label}`, 'run-as-caller', (r) =>
-          assert.deepEqual(escalatingFiles(home), [], `--user ${u} ${label}: the container left a setuid file in the home (exit ${r.code} ${r.stderr.trim()})`));
+          assert.deepEqual(
+            escalatingFiles(home),
+            [],
+            `--user ${u} ${label}: the container left a setuid file in the home (exit ${r.code} ${r.stderr.trim()})`,
+          ),
+        );
       });
     });
 
-    test('1a: --user UID:GID (the caller\'s own, explicit) with -v $HOME:/h works and runs as the caller', async () => {
+    test("1a: --user UID:GID (the caller's own, explicit) with -v $HOME:/h works and runs as the caller", async () => {
       const own = name('1a-own');
       containers.push(own);
-      const r = await ok(asUser(['run', '--name', own, '--user', `${user.uid}:${user.gid}`, '-v', `${home}:/h`, image, 'id', '-u']));
+      const r = await ok(
+        asUser(['run', '--name', own, '--user', `${user.uid}:${user.gid}`, '-v', `${home}:/h`, image, 'id', '-u']),
+      );
       assert.equal(r.stdout.toString().trim(), String(user.uid));
       assertRunsAsCaller(await inspect(own), '--user UID:GID');
     });
@@ -332,9 +438,28 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       test(`1a: --security-opt ${opt} cannot switch no-new-privileges off again on a container with a host mount`, async () => {
         const cname = name(`1a-nnp${opt.length}${opt.includes(':') ? 'c' : 'e'}`);
         containers.push(cname);
-        const r = await asUser(['run', '--name', cname, '-v', `${home}:/h`, '--security-opt', opt, image, 'sh', '-c', 'grep NoNewPrivs /proc/self/status; id -u'], { timeoutMs: 40_000 });
+        const r = await asUser(
+          [
+            'run',
+            '--name',
+            cname,
+            '-v',
+            `${home}:/h`,
+            '--security-opt',
+            opt,
+            image,
+            'sh',
+            '-c',
+            'grep NoNewPrivs /proc/self/status; id -u',
+          ],
+          { timeoutMs: 40_000 },
+        );
         if (r.code !== 0) {
-          assert.match(r.stderr, /dockgate: /, `${opt}: refused by dockgate or run with no-new-privileges: ${r.stderr}`);
+          assert.match(
+            r.stderr,
+            /dockgate: /,
+            `${opt}: refused by dockgate or run with no-new-privileges: ${r.stderr}`,
+          );
           return;
         }
         const out = r.stdout.toString();
@@ -346,16 +471,34 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     const groups: Array<[string, () => string[], () => number | string]> = [
       ['--group-add 0', () => ['--group-add', '0'], () => 0],
       ['--group-add root', () => ['--group-add', 'root'], () => 0],
-      ['--group-add DISK (the host\'s disk group)', () => ['--group-add', String(diskGid())], () => diskGid()],
+      ["--group-add DISK (the host's disk group)", () => ['--group-add', String(diskGid())], () => diskGid()],
       ['--user UID:DISK', () => ['--user', `${user.uid}:${diskGid()}`], () => diskGid()],
     ];
     groups.forEach(([label, flags, group], i) => {
       test(`1a: ${label} with -v $HOME:/h cannot leave a file in the home that is setgid to a group the user is not in`, async () => {
         const cname = name(`1a-grp${i}`);
         const file = `sg${i}`;
-        const r = await asUser(['run', '--name', cname, ...flags(), '-v', `${home}:/h`, image, 'sh', '-c', `cp /bin/busybox /h/${file}; chgrp ${group()} /h/${file}; chmod 2755 /h/${file}; true`], { timeoutMs: 40_000 });
+        const r = await asUser(
+          [
+            'run',
+            '--name',
+            cname,
+            ...flags(),
+            '-v',
+            `${home}:/h`,
+            image,
+            'sh',
+            '-c',
+            `cp /bin/busybox /h/${file}; chgrp ${group()} /h/${file}; chmod 2755 /h/${file}; true`,
+          ],
+          { timeoutMs: 40_000 },
+        );
         if (await exists(cname)) containers.push(cname);
-        assert.deepEqual(escalatingFiles(home), [], `${label}: the container left a setgid file of a group the user is not in (exit ${r.code} ${r.stderr.trim()})`);
+        assert.deepEqual(
+          escalatingFiles(home),
+          [],
+          `${label}: the container left a setgid file of a group the user is not in (exit ${r.code} ${r.stderr.trim()})`,
+        );
         if (r.code !== 0) assert.match(r.stderr, /dockgate: /, `${label}: ${r.stderr}`);
       });
     });
@@ -375,7 +518,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         const cname = name(`1a-race${i}`);
         volumes.push(vol);
         containers.push(cname);
-        const create = JSON.stringify({ Image: image, Cmd: ['sh', '-c', setuidScript(`race${i}`)], HostConfig: { Binds: [`${vol}:/h`] } });
+        const create = JSON.stringify({
+          Image: image,
+          Cmd: ['sh', '-c', setuidScript(`race${i}`)],
+          HostConfig: { Binds: [`${vol}:/h`] },
+        });
         const volume = JSON.stringify({ Name: vol, DriverOpts: { type: 'none', o: 'bind', device: home } });
         burst.push({ at: 50 * i, request: post(`/v1.41/containers/create?name=${cname}`, create) });
         burst.push({ at: 50 * i + (i % 8), request: post('/v1.41/volumes/create', volume) });
@@ -389,7 +536,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         const info = await inspect(c);
         if (info.Config.User === '') asRoot.push(c);
       }
-      assert.deepEqual(escalatingFiles(home), [], `containers created as root with the home through a volume created at the same time: ${asRoot.join(', ')}`);
+      assert.deepEqual(
+        escalatingFiles(home),
+        [],
+        `containers created as root with the home through a volume created at the same time: ${asRoot.join(', ')}`,
+      );
       for (const c of created) {
         const info = await inspect(c);
         if ((info.Mounts ?? []).some((m: any) => m.Type === 'volume')) {
@@ -401,7 +552,7 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
 
     // The same race through another create: a --mount volume with inline options creates the
     // volume with them when it reaches dockerd first, and two creates may share a volume name.
-    test('1a: a bind-backed volume made by another create\'s inline --mount options while a create naming it is judged (a race) never gives a root container the home', async () => {
+    test("1a: a bind-backed volume made by another create's inline --mount options while a create naming it is judged (a race) never gives a root container the home", async () => {
       const attempts = 12;
       const created: string[] = [];
       const post = (target: string, body: string) =>
@@ -415,10 +566,24 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         const inline = name(`1a-iracei${i}`);
         volumes.push(vol);
         containers.push(plain, inline);
-        const plainBody = JSON.stringify({ Image: image, Cmd: ['sh', '-c', setuidScript(`irace${i}`)], HostConfig: { Binds: [`${vol}:/h`] } });
+        const plainBody = JSON.stringify({
+          Image: image,
+          Cmd: ['sh', '-c', setuidScript(`irace${i}`)],
+          HostConfig: { Binds: [`${vol}:/h`] },
+        });
         const inlineBody = JSON.stringify({
-          Image: image, Cmd: ['true'],
-          HostConfig: { Mounts: [{ Type: 'volume', Source: vol, Target: '/h', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: home } } } }] },
+          Image: image,
+          Cmd: ['true'],
+          HostConfig: {
+            Mounts: [
+              {
+                Type: 'volume',
+                Source: vol,
+                Target: '/h',
+                VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: home } } },
+              },
+            ],
+          },
         });
         burst.push({ at: 80 * i, request: post(`/v1.41/containers/create?name=${inline}`, inlineBody) });
         burst.push({ at: 80 * i + 4 + i * 3, request: post(`/v1.41/containers/create?name=${plain}`, plainBody) });
@@ -432,7 +597,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         const vol = await daemonGet(`/volumes/${info.Mounts?.[0]?.Name}`);
         if (info.Config.User === '' && vol?.Options?.o === 'bind') asRoot.push(c);
       }
-      assert.deepEqual(escalatingFiles(home), [], `containers created as root on a volume that binds the home: ${asRoot.join(', ')}`);
+      assert.deepEqual(
+        escalatingFiles(home),
+        [],
+        `containers created as root on a volume that binds the home: ${asRoot.join(', ')}`,
+      );
       assert.deepEqual(asRoot, [], 'containers created as root on a volume that binds the home');
     });
 
@@ -443,10 +612,18 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       const suidImage = `dgh${tag}-suid`;
       before(async () => {
         const ctx = userDir('ctx-suid');
-        fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${image}\nRUN mkdir -p /h && cp /bin/busybox /h/sh && chmod 4755 /h/sh\n`);
+        fs.writeFileSync(
+          path.join(ctx, 'Dockerfile'),
+          `FROM ${image}\nRUN mkdir -p /h && cp /bin/busybox /h/sh && chmod 4755 /h/sh\n`,
+        );
         fs.chownSync(path.join(ctx, 'Dockerfile'), user.uid, user.gid);
         // The user builds it, as the pack allows (classic builder, a plain Dockerfile).
-        await ok(asUser(['build', '-q', '-t', suidImage, ctx], { env: { DOCKER_BUILDKIT: '0', HOME: home }, timeoutMs: 60_000 }));
+        await ok(
+          asUser(['build', '-q', '-t', suidImage, ctx], {
+            env: { DOCKER_BUILDKIT: '0', HOME: home },
+            timeoutMs: 60_000,
+          }),
+        );
       });
       after(async () => {
         await direct(['rmi', '-f', suidImage]);
@@ -458,13 +635,27 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         volumes.push(vol);
         const cname = name('1a-copyup');
         containers.push(cname);
-        const made = await asUser(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${empty}`, vol]);
+        const made = await asUser([
+          'volume',
+          'create',
+          '-o',
+          'type=none',
+          '-o',
+          'o=bind',
+          '-o',
+          `device=${empty}`,
+          vol,
+        ]);
         if (made.code !== 0) {
           assert.match(made.stderr, /dockgate: /, made.stderr);
           return;
         }
         const r = await asUser(['run', '--name', cname, '-v', `${vol}:/h`, suidImage, 'true'], { timeoutMs: 40_000 });
-        assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`);
+        assert.deepEqual(
+          escalatingFiles(home),
+          [],
+          `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`,
+        );
       });
 
       test('1a: -v VOL:/h:ro of a local volume with o=bind,device=$HOME/empty leaves no setuid-root file in the home', async () => {
@@ -473,37 +664,86 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         volumes.push(vol);
         const cname = name('1a-copyupro');
         containers.push(cname);
-        const made = await asUser(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${empty}`, vol]);
+        const made = await asUser([
+          'volume',
+          'create',
+          '-o',
+          'type=none',
+          '-o',
+          'o=bind',
+          '-o',
+          `device=${empty}`,
+          vol,
+        ]);
         if (made.code !== 0) {
           assert.match(made.stderr, /dockgate: /, made.stderr);
           return;
         }
-        const r = await asUser(['run', '--name', cname, '-v', `${vol}:/h:ro`, suidImage, 'true'], { timeoutMs: 40_000 });
-        assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`);
+        const r = await asUser(['run', '--name', cname, '-v', `${vol}:/h:ro`, suidImage, 'true'], {
+          timeoutMs: 40_000,
+        });
+        assert.deepEqual(
+          escalatingFiles(home),
+          [],
+          `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`,
+        );
       });
 
       test('1a: a raw create with Mounts VolumeOptions {NoCopy: false} and inline bind options leaves no setuid-root file in the home', async () => {
         const empty = userDir('copyup-raw');
         const cname = name('1a-copyupraw');
         containers.push(cname);
-        const a = await rawAs(jsonRequest('POST', `/v1.41/containers/create?name=${cname}`, {
-          Image: suidImage, Cmd: ['true'],
-          HostConfig: { Mounts: [{ Type: 'volume', Target: '/h', VolumeOptions: { NoCopy: false, DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: empty } } } }] },
-        }));
+        const a = await rawAs(
+          jsonRequest('POST', `/v1.41/containers/create?name=${cname}`, {
+            Image: suidImage,
+            Cmd: ['true'],
+            HostConfig: {
+              Mounts: [
+                {
+                  Type: 'volume',
+                  Target: '/h',
+                  VolumeOptions: {
+                    NoCopy: false,
+                    DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: empty } },
+                  },
+                },
+              ],
+            },
+          }),
+        );
         if (a.status === 201) await asUser(['start', '-a', cname], { timeoutMs: 40_000 });
-        assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (create: ${a.head.split('\r\n')[0]})`);
+        assert.deepEqual(
+          escalatingFiles(home),
+          [],
+          `dockerd copied the image's setuid-root file into the home (create: ${a.head.split('\r\n')[0]})`,
+        );
       });
 
       test('1a: --mount type=volume with inline volume-opt o=bind,device=$HOME/empty leaves no setuid-root file in the home', async () => {
         const empty = userDir('copyup-m');
         const cname = name('1a-copyupm');
         containers.push(cname);
-        const r = await asUser(['run', '--name', cname, '--mount', `type=volume,target=/h,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=${empty}`, suidImage, 'true'], { timeoutMs: 40_000 });
-        assert.deepEqual(escalatingFiles(home), [], `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`);
+        const r = await asUser(
+          [
+            'run',
+            '--name',
+            cname,
+            '--mount',
+            `type=volume,target=/h,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=${empty}`,
+            suidImage,
+            'true',
+          ],
+          { timeoutMs: 40_000 },
+        );
+        assert.deepEqual(
+          escalatingFiles(home),
+          [],
+          `dockerd copied the image's setuid-root file into the home (run: exit ${r.code} ${r.stderr.trim()})`,
+        );
       });
     });
 
-    describe('1a: docker exec into the user\'s container that binds the home', () => {
+    describe("1a: docker exec into the user's container that binds the home", () => {
       const cname = `exec-${crypto.randomBytes(3).toString('hex')}`;
       before(async () => {
         containers.push(name(cname));
@@ -513,8 +753,14 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       for (const u of ['0', 'root', '0:0', 'UID:0', '0:GID']) {
         test(`1a: docker exec -u ${u} into it is refused and leaves nothing`, async () => {
           const spelled = u.replace('UID', String(user.uid)).replace('GID', String(user.gid));
-          const r = await asUser(['exec', '-u', spelled, name(cname), 'sh', '-c', setuidScript('sh-exec')], { timeoutMs: 40_000 });
-          assert.deepEqual(escalatingFiles(home), [], `exec -u ${u}: left a file that gives more than the user has (exit ${r.code} ${r.stderr.trim()})`);
+          const r = await asUser(['exec', '-u', spelled, name(cname), 'sh', '-c', setuidScript('sh-exec')], {
+            timeoutMs: 40_000,
+          });
+          assert.deepEqual(
+            escalatingFiles(home),
+            [],
+            `exec -u ${u}: left a file that gives more than the user has (exit ${r.code} ${r.stderr.trim()})`,
+          );
           assert.notEqual(r.code, 0, `exec -u ${u} must be refused`);
           assert.match(r.stderr, /dockgate: /, `exec -u ${u}: ${r.stderr}`);
         });
@@ -541,38 +787,63 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
 
       test('1b: PUT /containers/{id}/archive?path=/h of a tar entry uid 0 mode 04755 is refused and writes nothing into the home', async () => {
         const archive = await tarOf({ name: 'rootsh', mode: 0o4755, uid: 0, gid: 0 }, fs.readFileSync('/bin/busybox'));
-        const put = await rawAs(Buffer.concat([
-          Buffer.from(`PUT /v1.41/containers/${cname}/archive?path=%2Fh HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: ${archive.length}\r\nConnection: close\r\n\r\n`),
-          archive,
-        ]));
-        assert.deepEqual(escalatingFiles(home), [], `PUT archive wrote a setuid file the user could not have made (answer ${put.head.split('\r\n')[0]})`);
+        const put = await rawAs(
+          Buffer.concat([
+            Buffer.from(
+              `PUT /v1.41/containers/${cname}/archive?path=%2Fh HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: ${archive.length}\r\nConnection: close\r\n\r\n`,
+            ),
+            archive,
+          ]),
+        );
+        assert.deepEqual(
+          escalatingFiles(home),
+          [],
+          `PUT archive wrote a setuid file the user could not have made (answer ${put.head.split('\r\n')[0]})`,
+        );
         assert.ok(!fs.existsSync(path.join(home, 'rootsh')), 'PUT archive wrote into the home');
         assert.ok(put.status >= 400, `PUT archive must be refused: ${put.head}`);
         assert.match(put.text, /dockgate: .*file-access/);
       });
 
       test('1b: GET /containers/{id}/archive of a root-only file in the bound home is refused and returns none of it', async () => {
-        const get = await rawAs(`GET /v1.41/containers/${cname}/archive?path=%2Fh%2Froot-only HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n`);
+        const get = await rawAs(
+          `GET /v1.41/containers/${cname}/archive?path=%2Fh%2Froot-only HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n`,
+        );
         assert.ok(!get.text.includes(secret), 'GET archive read a file the user cannot read');
         assert.ok(get.status >= 400, `GET archive must be refused: ${get.head}`);
         assert.match(get.text, /dockgate: .*file-access/);
       });
 
       test('1b: HEAD /containers/{id}/archive is refused: no stat of host files, no body', async () => {
-        const head = await rawAs(`HEAD /v1.41/containers/${cname}/archive?path=%2Fh%2Froot-only HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n`);
+        const head = await rawAs(
+          `HEAD /v1.41/containers/${cname}/archive?path=%2Fh%2Froot-only HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n`,
+        );
         assert.doesNotMatch(head.head, /X-Docker-Container-Path-Stat/i, 'HEAD archive told the stat of a host file');
         assert.ok(head.status >= 400, `HEAD archive must be refused: ${head.head}`);
-        assert.equal(head.rest.length, 0, `a refused HEAD has no body: ${JSON.stringify(head.rest.toString('latin1'))}`);
+        assert.equal(
+          head.rest.length,
+          0,
+          `a refused HEAD has no body: ${JSON.stringify(head.rest.toString('latin1'))}`,
+        );
       });
     });
   });
 
   describe('finding 2: a start body cannot change what an allowed container may do', () => {
     const bodies: Array<[string, unknown, boolean?]> = [
-      ['Binds /, Privileged, PidMode host, CapAdd', { Binds: ['/:/host'], Privileged: true, PidMode: 'host', CapAdd: ['SYS_ADMIN'] }],
+      [
+        'Binds /, Privileged, PidMode host, CapAdd',
+        { Binds: ['/:/host'], Privileged: true, PidMode: 'host', CapAdd: ['SYS_ADMIN'] },
+      ],
       ['Binds / only', { Binds: ['/:/host'] }],
       ['lower-case keys', { binds: ['/:/host'], privileged: true }],
-      ['Devices and SecurityOpt', { Devices: [{ PathOnHost: '/dev/mem', PathInContainer: '/dev/mem', CgroupPermissions: 'rwm' }], SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'] }],
+      [
+        'Devices and SecurityOpt',
+        {
+          Devices: [{ PathOnHost: '/dev/mem', PathInContainer: '/dev/mem', CgroupPermissions: 'rwm' }],
+          SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+        },
+      ],
       ['Binds / sent chunked', { Binds: ['/:/host'] }, true],
     ];
     for (const version of ['v1.23', 'v1.12']) {
@@ -595,7 +866,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
           assert.ok(!(hc.CapAdd ?? []).length, `the start body added capabilities ${JSON.stringify(hc.CapAdd)}`);
           assert.ok(!(hc.Devices ?? []).length, 'the start body added devices');
           assert.ok(!(hc.SecurityOpt ?? []).some((o: string) => /unconfined/.test(o)), 'the start body unconfined it');
-          assert.equal(c.State.Running, false, `the container must not have been started (answer ${a.head.split('\r\n')[0]})`);
+          assert.equal(
+            c.State.Running,
+            false,
+            `the container must not have been started (answer ${a.head.split('\r\n')[0]})`,
+          );
           assert.ok(a.status >= 400, `must be refused: ${a.text.slice(0, 300)}`);
           assert.match(a.text, /dockgate: .*lifecycle/);
         });
@@ -611,36 +886,77 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       return p;
     }
 
-    const noRequest = (p: Plugin, what: string) => () => assert.deepEqual(p.requests, [], `dockerd called the plugin the user serves (${what})`);
+    const noRequest = (p: Plugin, what: string) => () =>
+      assert.deepEqual(p.requests, [], `dockerd called the plugin the user serves (${what})`);
 
     test('3: docker volume create -d ../../../home/USER/p (a plugin the user serves) is refused and the plugin gets no request', async () => {
       const p = await plugin('p');
       const vol = name('3-pv');
       volumes.push(vol);
-      await refused(['volume', 'create', '-d', driverName('p'), vol], 'volume create -d ../', undefined, noRequest(p, 'volume create -d'));
+      await refused(
+        ['volume', 'create', '-d', driverName('p'), vol],
+        'volume create -d ../',
+        undefined,
+        noRequest(p, 'volume create -d'),
+      );
     });
 
     test('3: that driver in --mount volume-driver= is refused; the plugin gets no request', async () => {
       const p = await plugin('p2');
       volumes.push(name('3-pv2'));
-      await refused(['run', '--rm', '--name', name('3-vd'), '--mount', `type=volume,source=${name('3-pv2')},target=/m,volume-driver=${driverName('p2')}`, image, 'cat', '/m/etc/shadow'],
-        '--mount volume-driver=', undefined, noRequest(p, '--mount volume-driver='));
+      await refused(
+        [
+          'run',
+          '--rm',
+          '--name',
+          name('3-vd'),
+          '--mount',
+          `type=volume,source=${name('3-pv2')},target=/m,volume-driver=${driverName('p2')}`,
+          image,
+          'cat',
+          '/m/etc/shadow',
+        ],
+        '--mount volume-driver=',
+        undefined,
+        noRequest(p, '--mount volume-driver='),
+      );
     });
 
     test('3: that driver in HostConfig.VolumeDriver is refused; the plugin gets no request', async () => {
       const p = await plugin('p3');
       volumes.push(name('3-pv3'));
-      await rawRefused(jsonRequest('POST', `/v1.41/containers/create?name=${name('3-hcvd')}`, {
-        Image: image, Cmd: ['cat', '/m/etc/shadow'], HostConfig: { VolumeDriver: driverName('p3'), Binds: [`${name('3-pv3')}:/m`] },
-      }), 'HostConfig.VolumeDriver', noRequest(p, 'HostConfig.VolumeDriver'));
+      await rawRefused(
+        jsonRequest('POST', `/v1.41/containers/create?name=${name('3-hcvd')}`, {
+          Image: image,
+          Cmd: ['cat', '/m/etc/shadow'],
+          HostConfig: { VolumeDriver: driverName('p3'), Binds: [`${name('3-pv3')}:/m`] },
+        }),
+        'HostConfig.VolumeDriver',
+        noRequest(p, 'HostConfig.VolumeDriver'),
+      );
     });
 
     test('3: that driver in Mounts[].VolumeOptions.DriverConfig.Name is refused; the plugin gets no request', async () => {
       const p = await plugin('p4');
       volumes.push(name('3-pv4'));
-      await rawRefused(jsonRequest('POST', `/v1.41/containers/create?name=${name('3-mvd')}`, {
-        Image: image, Cmd: ['true'], HostConfig: { Mounts: [{ Type: 'volume', Source: name('3-pv4'), Target: '/m', VolumeOptions: { DriverConfig: { Name: driverName('p4') } } }] },
-      }), 'Mounts[].VolumeOptions.DriverConfig.Name', noRequest(p, 'Mounts DriverConfig'));
+      await rawRefused(
+        jsonRequest('POST', `/v1.41/containers/create?name=${name('3-mvd')}`, {
+          Image: image,
+          Cmd: ['true'],
+          HostConfig: {
+            Mounts: [
+              {
+                Type: 'volume',
+                Source: name('3-pv4'),
+                Target: '/m',
+                VolumeOptions: { DriverConfig: { Name: driverName('p4') } },
+              },
+            ],
+          },
+        }),
+        'Mounts[].VolumeOptions.DriverConfig.Name',
+        noRequest(p, 'Mounts DriverConfig'),
+      );
     });
 
     test('3: a volume driver that is not on the list is refused by dockgate, even without a path in its name', async () => {
@@ -650,23 +966,43 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
 
     test('3: --log-driver naming a plugin the user serves is refused; the plugin gets no request', async () => {
       const p = await plugin('plog');
-      await refused(['create', '--name', name('3-log'), '--log-driver', driverName('plog'), image, 'true'], '--log-driver ../', undefined, noRequest(p, 'log driver'));
+      await refused(
+        ['create', '--name', name('3-log'), '--log-driver', driverName('plog'), image, 'true'],
+        '--log-driver ../',
+        undefined,
+        noRequest(p, 'log driver'),
+      );
     });
 
     test('3: network create -d naming a plugin the user serves is refused; the plugin gets no request', async () => {
       const p = await plugin('pnet');
       networks.push(name('3-net'));
-      await refused(['network', 'create', '-d', driverName('pnet'), name('3-net')], 'network create -d ../', undefined, noRequest(p, 'network driver'));
+      await refused(
+        ['network', 'create', '-d', driverName('pnet'), name('3-net')],
+        'network create -d ../',
+        undefined,
+        noRequest(p, 'network driver'),
+      );
     });
 
     test('3: network create --ipam-driver naming a plugin the user serves is refused; the plugin gets no request', async () => {
       const p = await plugin('pipam');
       networks.push(name('3-ipam'));
-      await refused(['network', 'create', '--ipam-driver', driverName('pipam'), name('3-ipam')], 'network create --ipam-driver ../', undefined, noRequest(p, 'IPAM driver'));
+      await refused(
+        ['network', 'create', '--ipam-driver', driverName('pipam'), name('3-ipam')],
+        'network create --ipam-driver ../',
+        undefined,
+        noRequest(p, 'IPAM driver'),
+      );
     });
 
-    test('3: a build with --network container:X (an admin\'s host-network container) does not run in the host\'s network namespace', async () => {
-      const hostIfaces = fs.readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter((n) => n && n !== 'lo');
+    test("3: a build with --network container:X (an admin's host-network container) does not run in the host's network namespace", async () => {
+      const hostIfaces = fs
+        .readFileSync('/proc/net/dev', 'utf8')
+        .split('\n')
+        .slice(2)
+        .map((l) => l.split(':')[0]!.trim())
+        .filter((n) => n && n !== 'lo');
       assert.ok(hostIfaces.length > 0, 'the host has a network interface besides lo');
       const admin = name('3-adminnet');
       containers.push(admin);
@@ -674,7 +1010,10 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       const ctx = userDir('ctx-net');
       fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${image}\nRUN echo IFACES; cat /proc/net/dev; echo END\n`);
       fs.chownSync(path.join(ctx, 'Dockerfile'), user.uid, user.gid);
-      const r = await asUser(['build', '--no-cache', '--network', `container:${admin}`, '-t', `dgh${tag}-net`, ctx], { env: { DOCKER_BUILDKIT: '0', HOME: home }, timeoutMs: 60_000 });
+      const r = await asUser(['build', '--no-cache', '--network', `container:${admin}`, '-t', `dgh${tag}-net`, ctx], {
+        env: { DOCKER_BUILDKIT: '0', HOME: home },
+        timeoutMs: 60_000,
+      });
       await direct(['rmi', '-f', `dgh${tag}-net`]);
       const out = r.stdout.toString() + r.stderr;
       const seen = hostIfaces.filter((n) => new RegExp(`^\\s*${n}:`, 'm').test(out));
@@ -688,7 +1027,10 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       ['type=tmpfs,o=ro,bind,device=/', () => ['type=tmpfs', 'o=ro,bind', 'device=/']],
       ['type=ext4,o=bind,device=/', () => ['type=ext4', 'o=bind', 'device=/']],
       // The kernel ignores an overlay's device; its host paths are in o.
-      ['type=overlay,o=lowerdir=/etc:/usr,device=$HOME (host paths inside o)', () => ['type=overlay', 'o=lowerdir=/etc:/usr', `device=${home}`]],
+      [
+        'type=overlay,o=lowerdir=/etc:/usr,device=$HOME (host paths inside o)',
+        () => ['type=overlay', 'o=lowerdir=/etc:/usr', `device=${home}`],
+      ],
     ];
     localCases.forEach(([label, optsOf], i) => {
       test(`3: a local volume with ${label} is refused, or no container of the user reads or writes the host's files through it`, async () => {
@@ -704,26 +1046,64 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         // Allowed: then no container of the user may read or write the host's root through it.
         const proof = `/root/dgh-${tag}-${i}`;
         hostFiles.push(proof);
-        const r = await asUser(['run', '--rm', '-v', `${vol}:/v`, image, 'sh', '-c', `cat /v/etc/shadow /v/shadow; echo pwn > /v${proof}; true`], { timeoutMs: 40_000 });
-        assert.ok(!r.stdout.toString().includes(hostShadowFirstLine), `${label}: a container of the user read the host's /etc/shadow through the volume`);
+        const r = await asUser(
+          [
+            'run',
+            '--rm',
+            '-v',
+            `${vol}:/v`,
+            image,
+            'sh',
+            '-c',
+            `cat /v/etc/shadow /v/shadow; echo pwn > /v${proof}; true`,
+          ],
+          { timeoutMs: 40_000 },
+        );
+        assert.ok(
+          !r.stdout.toString().includes(hostShadowFirstLine),
+          `${label}: a container of the user read the host's /etc/shadow through the volume`,
+        );
         assert.ok(!fs.existsSync(proof), `${label}: a container of the user wrote ${proof} on the host`);
       });
     });
 
-    test('3: an anonymous --mount volume with inline volume-opt type=tmpfs,o=bind,device=/ never gives a container the host\'s files', async () => {
+    test("3: an anonymous --mount volume with inline volume-opt type=tmpfs,o=bind,device=/ never gives a container the host's files", async () => {
       const proof = `/root/dgh-${tag}-inline`;
       hostFiles.push(proof);
-      const r = await asUser(['run', '--rm', '--mount', 'type=volume,target=/v,volume-opt=type=tmpfs,volume-opt=o=bind,volume-opt=device=/', image, 'sh', '-c', `cat /v/etc/shadow; echo pwn > /v${proof}; true`], { timeoutMs: 40_000 });
-      assert.ok(!r.stdout.toString().includes(hostShadowFirstLine), 'a container of the user read the host\'s /etc/shadow through the inline volume');
+      const r = await asUser(
+        [
+          'run',
+          '--rm',
+          '--mount',
+          'type=volume,target=/v,volume-opt=type=tmpfs,volume-opt=o=bind,volume-opt=device=/',
+          image,
+          'sh',
+          '-c',
+          `cat /v/etc/shadow; echo pwn > /v${proof}; true`,
+        ],
+        { timeoutMs: 40_000 },
+      );
+      assert.ok(
+        !r.stdout.toString().includes(hostShadowFirstLine),
+        "a container of the user read the host's /etc/shadow through the inline volume",
+      );
       assert.ok(!fs.existsSync(proof), `a container of the user wrote ${proof} on the host`);
       if (r.code !== 0) assert.match(r.stderr, /dockgate: /, r.stderr);
     });
 
     // A bridge network's subnet becomes a route on the host: a subnet inside one of the host's own
     // routes takes the host's traffic to those addresses into the user's bridge.
-    test('3: network create --subnet inside a host route does not divert the host\'s traffic to the user\'s bridge', async (t) => {
-      const routes = JSON.parse(spawnSync('ip', ['-j', '-4', 'route'], { encoding: 'utf8' }).stdout || '[]') as Array<{ dst: string; dev: string }>;
-      const lan = routes.find((r) => /^\d+\.\d+\.\d+\.\d+\/(\d+)$/.test(r.dst) && Number(r.dst.split('/')[1]) >= 8 && Number(r.dst.split('/')[1]) <= 28);
+    test("3: network create --subnet inside a host route does not divert the host's traffic to the user's bridge", async (t) => {
+      const routes = JSON.parse(spawnSync('ip', ['-j', '-4', 'route'], { encoding: 'utf8' }).stdout || '[]') as Array<{
+        dst: string;
+        dev: string;
+      }>;
+      const lan = routes.find(
+        (r) =>
+          /^\d+\.\d+\.\d+\.\d+\/(\d+)$/.test(r.dst) &&
+          Number(r.dst.split('/')[1]) >= 8 &&
+          Number(r.dst.split('/')[1]) <= 28,
+      );
       if (!lan) {
         t.skip('the host has no route to a LAN to divert');
         return;
@@ -735,7 +1115,8 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       const upper = toInt(base) + half; // the upper half of the host's LAN: not its gateway, not itself
       const subnet = `${toIp(upper)}/${Number(bits) + 1}`;
       const probe = toIp(upper + half - 10);
-      const devOf = () => /\bdev (\S+)/.exec(spawnSync('ip', ['route', 'get', probe], { encoding: 'utf8' }).stdout)?.[1];
+      const devOf = () =>
+        /\bdev (\S+)/.exec(spawnSync('ip', ['route', 'get', probe], { encoding: 'utf8' }).stdout)?.[1];
       const before = devOf();
       assert.equal(before, lan.dev);
       const net = name('3-subnet');
@@ -743,13 +1124,26 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       const r = await asUser(['network', 'create', '--subnet', subnet, net], { timeoutMs: 40_000 });
       const after = devOf();
       await direct(['network', 'rm', net]);
-      assert.equal(after, before, `the host's route to ${probe} now goes to ${after} (network create --subnet ${subnet}: exit ${r.code})`);
+      assert.equal(
+        after,
+        before,
+        `the host's route to ${probe} now goes to ${after} (network create --subnet ${subnet}: exit ${r.code})`,
+      );
       if (r.code !== 0) assert.match(r.stderr, /dockgate: /, r.stderr);
     });
 
-    test('3: network create --ipv6 --subnet inside a host IPv6 route does not divert the host\'s traffic to the user\'s bridge', async (t) => {
-      const routes = JSON.parse(spawnSync('ip', ['-j', '-6', 'route'], { encoding: 'utf8' }).stdout || '[]') as Array<{ dst: string; dev: string }>;
-      const lan = routes.find((r) => /^[0-9a-f:]+\/(\d+)$/i.test(r.dst) && !/^fe80:/i.test(r.dst) && Number(r.dst.split('/')[1]) >= 16 && Number(r.dst.split('/')[1]) <= 112);
+    test("3: network create --ipv6 --subnet inside a host IPv6 route does not divert the host's traffic to the user's bridge", async (t) => {
+      const routes = JSON.parse(spawnSync('ip', ['-j', '-6', 'route'], { encoding: 'utf8' }).stdout || '[]') as Array<{
+        dst: string;
+        dev: string;
+      }>;
+      const lan = routes.find(
+        (r) =>
+          /^[0-9a-f:]+\/(\d+)$/i.test(r.dst) &&
+          !/^fe80:/i.test(r.dst) &&
+          Number(r.dst.split('/')[1]) >= 16 &&
+          Number(r.dst.split('/')[1]) <= 112,
+      );
       if (!lan) {
         t.skip('the host has no IPv6 route to a LAN to divert');
         return;
@@ -762,12 +1156,14 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
         const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - tl.length).fill('0'), ...tl];
         return groups.reduce((n, g) => (n << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
       };
-      const toIp = (n: bigint) => Array.from({ length: 8 }, (_, i) => ((n >> BigInt(16 * (7 - i))) & 0xffffn).toString(16)).join(':');
+      const toIp = (n: bigint) =>
+        Array.from({ length: 8 }, (_, i) => ((n >> BigInt(16 * (7 - i))) & 0xffffn).toString(16)).join(':');
       const half = 1n << BigInt(128 - Number(bits) - 1);
       const upper = toBig(base) + half;
       const subnet = `${toIp(upper)}/${Number(bits) + 1}`;
       const probe = toIp(upper + half - 10n);
-      const devOf = () => /\bdev (\S+)/.exec(spawnSync('ip', ['-6', 'route', 'get', probe], { encoding: 'utf8' }).stdout)?.[1];
+      const devOf = () =>
+        /\bdev (\S+)/.exec(spawnSync('ip', ['-6', 'route', 'get', probe], { encoding: 'utf8' }).stdout)?.[1];
       const before = devOf();
       assert.equal(before, lan.dev);
       const net = name('3-subnet6');
@@ -775,7 +1171,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       const r = await asUser(['network', 'create', '--ipv6', '--subnet', subnet, net], { timeoutMs: 40_000 });
       const after = devOf();
       await direct(['network', 'rm', net]);
-      assert.equal(after, before, `the host's route to ${probe} now goes to ${after} (network create --ipv6 --subnet ${subnet}: exit ${r.code} ${r.stderr.trim()})`);
+      assert.equal(
+        after,
+        before,
+        `the host's route to ${probe} now goes to ${after} (network create --ipv6 --subnet ${subnet}: exit ${r.code} ${r.stderr.trim()})`,
+      );
       if (r.code !== 0) assert.match(r.stderr, /dockgate: /, r.stderr);
     });
 
@@ -784,11 +1184,21 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       ['SecurityOpt ["disable"] (dockerd reads it as label=disable)', { SecurityOpt: ['disable'] }],
       ['SecurityOpt ["label=disable"]', { SecurityOpt: ['label=disable'] }],
       ['SecurityOpt ["label:disable"]', { SecurityOpt: ['label:disable'] }],
-      ['SecurityOpt ["label=type:spc_t"] (SELinux\'s unconfined container type)', { SecurityOpt: ['label=type:spc_t'] }],
+      [
+        'SecurityOpt ["label=type:spc_t"] (SELinux\'s unconfined container type)',
+        { SecurityOpt: ['label=type:spc_t'] },
+      ],
     ];
     hostConfigs.forEach(([label, hc], i) => {
       test(`3: a raw create with HostConfig ${label} is refused; nothing is created`, async () => {
-        await rawRefused(jsonRequest('POST', `/v1.41/containers/create?name=${name(`3-hc${i}`)}`, { Image: image, Cmd: ['true'], HostConfig: hc }), label);
+        await rawRefused(
+          jsonRequest('POST', `/v1.41/containers/create?name=${name(`3-hc${i}`)}`, {
+            Image: image,
+            Cmd: ['true'],
+            HostConfig: hc,
+          }),
+          label,
+        );
       });
     });
 
@@ -796,7 +1206,11 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       await refused(['create', '--name', name('3-cgns-cli'), '--cgroupns', 'host', image, 'true'], '--cgroupns host');
     });
 
-    const lowPorts: Array<[string, string]> = [['-p 80:80', '80:80'], ['-p 1000-1100:1000-1100', '1000-1100:1000-1100'], ['-p 127.0.0.1:443:80', '127.0.0.1:443:80']];
+    const lowPorts: Array<[string, string]> = [
+      ['-p 80:80', '80:80'],
+      ['-p 1000-1100:1000-1100', '1000-1100:1000-1100'],
+      ['-p 127.0.0.1:443:80', '127.0.0.1:443:80'],
+    ];
     lowPorts.forEach(([label, spec], i) => {
       test(`3: ${label} (a host port below 1024) is refused; nothing is created`, async () => {
         await refused(['create', '--name', name(`3-lp${i}`), '-p', spec, image, 'true'], label);
@@ -804,9 +1218,15 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     });
     for (const hostPort of ['0080', '79-81']) {
       test(`3: a raw create with PortBindings HostPort "${hostPort}" (dockerd reads a port below 1024) is refused; nothing is created`, async () => {
-        await rawRefused(jsonRequest('POST', `/v1.41/containers/create?name=${name(`3-rp${hostPort.replace('-', '')}`)}`, {
-          Image: image, Cmd: ['true'], ExposedPorts: { '80/tcp': {} }, HostConfig: { PortBindings: { '80/tcp': [{ HostPort: hostPort }] } },
-        }), `HostPort ${hostPort}`);
+        await rawRefused(
+          jsonRequest('POST', `/v1.41/containers/create?name=${name(`3-rp${hostPort.replace('-', '')}`)}`, {
+            Image: image,
+            Cmd: ['true'],
+            ExposedPorts: { '80/tcp': {} },
+            HostConfig: { PortBindings: { '80/tcp': [{ HostPort: hostPort }] } },
+          }),
+          `HostPort ${hostPort}`,
+        );
       });
     }
 
@@ -829,14 +1249,29 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     const rootProof = `/root/dgh-${tag}-4`;
     const etcProof = `/etc/dgh-${tag}-4`;
     hostFiles.push(rootProof, etcProof);
-    await ok(asUser(['create', '--name', cname, '-v', `${link}:/host`, image, 'sh', '-c', `cat /host/etc/shadow; echo pwn > /host${rootProof}; echo pwn > /host${etcProof}; id -u`]));
+    await ok(
+      asUser([
+        'create',
+        '--name',
+        cname,
+        '-v',
+        `${link}:/host`,
+        image,
+        'sh',
+        '-c',
+        `cat /host/etc/shadow; echo pwn > /host${rootProof}; echo pwn > /host${etcProof}; id -u`,
+      ]),
+    );
     // The user swaps the link on the host, as themselves.
     const swap = await run('ln', ['-sfn', '/', link], { as: { uid: user.uid, gid: user.gid } });
     assert.equal(swap.code, 0, swap.stderr);
     assert.equal(fs.readlinkSync(link), '/');
     const r = await asUser(['start', '-a', cname], { timeoutMs: 40_000 });
     const out = r.stdout.toString();
-    assert.ok(!out.includes(hostShadowFirstLine), `the container read the host's /etc/shadow (output: ${out.slice(0, 200)})`);
+    assert.ok(
+      !out.includes(hostShadowFirstLine),
+      `the container read the host's /etc/shadow (output: ${out.slice(0, 200)})`,
+    );
     assert.ok(!fs.existsSync(rootProof), `the container wrote ${rootProof} on the host`);
     assert.ok(!fs.existsSync(etcProof), `the container wrote ${etcProof} on the host`);
     assert.deepEqual(escalatingFiles(real), []);
@@ -862,7 +1297,10 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     const swap = await run('ln', ['-sfn', '/etc', link], { as: { uid: user.uid, gid: user.gid } });
     assert.equal(swap.code, 0, swap.stderr);
     const r = await asUser(['start', '-a', cname], { timeoutMs: 40_000 });
-    assert.ok(!fs.existsSync(made), `dockerd created ${made} on the host as root (start: exit ${r.code} ${r.stderr.trim()})`);
+    assert.ok(
+      !fs.existsSync(made),
+      `dockerd created ${made} on the host as root (start: exit ${r.code} ${r.stderr.trim()})`,
+    );
   });
 
   // runc creates the mount point of a mount nested inside a bind (a --tmpfs or another bind at a
@@ -878,8 +1316,19 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     hostFiles.push(madeTmpfs, madeBind);
     const cname = name('4-nest');
     containers.push(cname);
-    const created = await asUser(['create', '--name', cname, '--mount', `type=bind,source=${link},target=/x`,
-      '--tmpfs', `/x/${path.basename(madeTmpfs)}`, '--mount', `type=bind,source=${src},target=/x/${path.basename(madeBind)}`, image, 'true']);
+    const created = await asUser([
+      'create',
+      '--name',
+      cname,
+      '--mount',
+      `type=bind,source=${link},target=/x`,
+      '--tmpfs',
+      `/x/${path.basename(madeTmpfs)}`,
+      '--mount',
+      `type=bind,source=${src},target=/x/${path.basename(madeBind)}`,
+      image,
+      'true',
+    ]);
     if (created.code !== 0) {
       assert.ok(!(await exists(cname)), created.stderr);
       return;
@@ -887,8 +1336,14 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     const swap = await run('ln', ['-sfn', '/etc', link], { as: { uid: user.uid, gid: user.gid } });
     assert.equal(swap.code, 0, swap.stderr);
     const r = await asUser(['start', '-a', cname], { timeoutMs: 40_000 });
-    assert.ok(!fs.existsSync(madeTmpfs), `the --tmpfs mount point ${madeTmpfs} was created on the host (start: exit ${r.code} ${r.stderr.trim()})`);
-    assert.ok(!fs.existsSync(madeBind), `the nested bind's mount point ${madeBind} was created on the host (start: exit ${r.code} ${r.stderr.trim()})`);
+    assert.ok(
+      !fs.existsSync(madeTmpfs),
+      `the --tmpfs mount point ${madeTmpfs} was created on the host (start: exit ${r.code} ${r.stderr.trim()})`,
+    );
+    assert.ok(
+      !fs.existsSync(madeBind),
+      `the nested bind's mount point ${madeBind} was created on the host (start: exit ${r.code} ${r.stderr.trim()})`,
+    );
   });
 
   test('a refused HEAD gets its head and no body bytes; a request pipelined after it on the same connection gets its own answer', async () => {
@@ -896,7 +1351,7 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       served.socket,
       Buffer.from(
         'HEAD /v1.41/dockgate-no-such-endpoint HTTP/1.1\r\nHost: docker\r\n\r\n' +
-        'GET /v1.41/_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n',
+          'GET /v1.41/_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n',
         'latin1',
       ),
       { uid: user.uid, gid: user.gid },
@@ -929,11 +1384,13 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       assert.match(ls.stdout.toString(), /in\.txt/);
       await ok(asUser(['run', '--rm', '-v', `${src}:/src`, image, 'sh', '-c', 'touch /src/f']));
       const st = fs.statSync(path.join(src, 'f'));
-      assert.equal(st.uid, user.uid, 'the file the container made is the user\'s');
+      assert.equal(st.uid, user.uid, "the file the container made is the user's");
       assert.equal(st.gid, user.gid);
     });
 
-    test('docker-compose up (1.29) of a service with ./data bound from the home works, and its files are the user\'s', { skip: !hasCompose && 'docker-compose not installed' }, async () => {
+    test("docker-compose up (1.29) of a service with ./data bound from the home works, and its files are the user's", {
+      skip: !hasCompose && 'docker-compose not installed',
+    }, async () => {
       const proj = userDir('proj');
       const data = userDir('proj/data');
       const project = `dgh${tag}c`;
@@ -943,16 +1400,24 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       );
       fs.chownSync(path.join(proj, 'docker-compose.yml'), user.uid, user.gid);
       const compose = (...args: string[]) =>
-        run('docker-compose', ['-p', project, ...args], { as: { uid: user.uid, gid: user.gid }, cwd: proj, env: { DOCKER_HOST: `unix://${served.socket}`, HOME: home }, timeoutMs: 60_000 });
+        run('docker-compose', ['-p', project, ...args], {
+          as: { uid: user.uid, gid: user.gid },
+          cwd: proj,
+          env: { DOCKER_HOST: `unix://${served.socket}`, HOME: home },
+          timeoutMs: 60_000,
+        });
       try {
         const up = await compose('up', '--no-color');
         assert.equal(up.code, 0, up.stderr);
         const st = fs.statSync(path.join(data, 'made-by-compose'));
-        assert.equal(st.uid, user.uid, 'the file the service made is the user\'s');
+        assert.equal(st.uid, user.uid, "the file the service made is the user's");
         assert.equal(fs.readFileSync(path.join(data, 'uid'), 'utf8').trim(), String(user.uid));
       } finally {
         await compose('down', '-t', '1');
-        const left = (await direct(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`])).stdout.toString().split('\n').filter(Boolean);
+        const left = (await direct(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`])).stdout
+          .toString()
+          .split('\n')
+          .filter(Boolean);
         if (left.length) await direct(['rm', '-f', ...left]);
       }
     });

@@ -15,11 +15,17 @@ function req(text: string) {
   return parseRequestHead(b, findHeadEnd(b, 0));
 }
 function refused(text: string, status: number) {
-  assert.throws(() => req(text), (e: unknown) => e instanceof HeadError && e.status === status, JSON.stringify(text));
+  assert.throws(
+    () => req(text),
+    (e: unknown) => e instanceof HeadError && e.status === status,
+    JSON.stringify(text),
+  );
 }
 
 test('request heads: method, target, version, framing, keep-alive, upgrade, expect', () => {
-  const h = req('POST /v1.41/exec/abc/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 2\r\n\r\n');
+  const h = req(
+    'POST /v1.41/exec/abc/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 2\r\n\r\n',
+  );
   assert.equal(h.method, 'POST');
   assert.equal(h.target, '/v1.41/exec/abc/start');
   assert.deepEqual(h.framing, { kind: 'length', length: 2 });
@@ -33,7 +39,10 @@ test('request heads: method, target, version, framing, keep-alive, upgrade, expe
   assert.equal(req('GET / HTTP/1.1\r\nConnection: closed\r\n\r\n').keepAlive, true);
   assert.deepEqual(req('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n').framing, { kind: 'chunked' });
   assert.equal(req('POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n').expectContinue, true);
-  assert.deepEqual(req('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n').framing, { kind: 'length', length: 5 });
+  assert.deepEqual(req('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n').framing, {
+    kind: 'length',
+    length: 5,
+  });
 });
 
 test('request heads that another parser could read differently are refused', () => {
@@ -60,23 +69,43 @@ function res(text: string, at = '') {
   return parseResponseHead(b, findHeadEnd(b, at.length), at.length);
 }
 function resRefused(text: string, status: number) {
-  assert.throws(() => res(text), (e: unknown) => e instanceof HeadError && e.status === status, JSON.stringify(text));
+  assert.throws(
+    () => res(text),
+    (e: unknown) => e instanceof HeadError && e.status === status,
+    JSON.stringify(text),
+  );
 }
 
 test('response heads: status, length, chunked, close, read in place from any offset', () => {
-  const r = res('HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n');
+  const r = res(
+    'HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n',
+  );
   assert.deepEqual(r, { status: 200, minorVersion: 1, contentLength: -1, chunked: true, connectionClose: true });
   assert.equal(res('HTTP/1.1 204 \r\n\r\n').status, 204);
-  assert.deepEqual(res('HTTP/1.1 404 Not Found\r\nCONTENT-LENGTH:  \t17 \r\nX-Other: y\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), {
-    status: 404, minorVersion: 1, contentLength: 17, chunked: false, connectionClose: false,
-  });
+  assert.deepEqual(
+    res(
+      'HTTP/1.1 404 Not Found\r\nCONTENT-LENGTH:  \t17 \r\nX-Other: y\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    ),
+    {
+      status: 404,
+      minorVersion: 1,
+      contentLength: 17,
+      chunked: false,
+      connectionClose: false,
+    },
+  );
   assert.equal(res('HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n').contentLength, 5);
   assert.equal(res('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip , Chunked\r\n\r\n').chunked, true);
   assert.equal(res('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedx\r\n\r\n').chunked, false);
   assert.equal(res('HTTP/1.0 200 OK\r\n\r\n').connectionClose, true, 'HTTP/1.0 closes unless kept alive');
   assert.equal(res('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n').connectionClose, false);
   assert.equal(res('HTTP/1.1 200 OK\r\nConnection: upgrade, CLOSE\r\n\r\n').connectionClose, true);
-  assert.equal(res('HTTP/1.1 200 OK\r\nX-Connection: close\r\n\r\n').connectionClose, false, 'only the Connection header counts');
+  assert.equal(
+    res('HTTP/1.1 200 OK\r\nX-Connection: close\r\n\r\n').connectionClose,
+    false,
+    'only the Connection header counts',
+  );
 });
 
 test('response heads the proxy could frame differently from the client are refused', () => {
@@ -138,18 +167,32 @@ test('the decision point sees the target as dockerd routes it: version prefix, e
   assert.deepEqual({ ...t.query }, { all: ['1', '0'], filters: ['{}'] });
   assert.equal(new ProxyRequest('GET', '/_ping', [], identity, false).version, '');
   // A target dockerd would redirect keeps its raw path (the decision point refuses it).
-  assert.equal(new ProxyRequest('GET', '/v1.41/containers//abc/../json', [], identity, false).path, '/v1.41/containers//abc/../json');
+  assert.equal(
+    new ProxyRequest('GET', '/v1.41/containers//abc/../json', [], identity, false).path,
+    '/v1.41/containers//abc/../json',
+  );
 });
 
 test('header values lose only spaces and tabs around them, as Go reads them: other control bytes are refused, obs-text kept', () => {
-  assert.deepEqual(req('GET / HTTP/1.1\r\nX-A: \t a b \t\r\nX-B:\xa0v\xa0\r\nX-C:\r\n\r\n').rawHeaders, ['X-A', 'a b', 'X-B', '\xa0v\xa0', 'X-C', '']);
+  assert.deepEqual(req('GET / HTTP/1.1\r\nX-A: \t a b \t\r\nX-B:\xa0v\xa0\r\nX-C:\r\n\r\n').rawHeaders, [
+    'X-A',
+    'a b',
+    'X-B',
+    '\xa0v\xa0',
+    'X-C',
+    '',
+  ]);
   refused('GET / HTTP/1.1\r\nX: \x0bv\r\n\r\n', 400);
   refused('GET / HTTP/1.1\r\nX: v\x0c\r\n\r\n', 400);
   refused('GET / HTTP/1.1\r\nX: v\x7f\r\n\r\n', 400);
   refused('POST / HTTP/1.1\r\nContent-Length: \xa05\r\n\r\n', 400);
   assert.deepEqual(req('POST / HTTP/1.1\r\nContent-Length: \t5 \r\n\r\n').framing, { kind: 'length', length: 5 });
   resRefused('HTTP/1.1 200 OK\r\nContent-Length: 5\x0b\r\n\r\n', 400);
-  assert.equal(res('HTTP/1.1 200 OK\r\nConnection: \x0bclose\r\n\r\n').connectionClose, false, 'a vertical tab is not OWS');
+  assert.equal(
+    res('HTTP/1.1 200 OK\r\nConnection: \x0bclose\r\n\r\n').connectionClose,
+    false,
+    'a vertical tab is not OWS',
+  );
 });
 
 test('the header list is made only when the decision point reads it, and once', () => {
@@ -158,7 +201,14 @@ test('the header list is made only when the decision point reads it, and once', 
     made++;
     return ['Host', 'docker', 'X-Thing', 'v'];
   };
-  const r = new ProxyRequest('GET', '/_ping', list, identity, false, 'GET /_ping HTTP/1.1\r\nHost: docker\r\nX-Thing: v');
+  const r = new ProxyRequest(
+    'GET',
+    '/_ping',
+    list,
+    identity,
+    false,
+    'GET /_ping HTTP/1.1\r\nHost: docker\r\nX-Thing: v',
+  );
   assert.equal(r.path, '/_ping');
   assert.equal(made, 0);
   assert.equal(r.headers['x-thing'], 'v');
@@ -184,7 +234,8 @@ function referenceRead(text: string): { refused: true } | Record<string, unknown
     if (!h) return refused;
     headers.push(h[1], h[2].replace(/^[ \t]+|[ \t]+$/g, ''));
   }
-  const values = (name: string) => headers.flatMap((v, i) => (i % 2 === 0 && v.toLowerCase() === name ? [headers[i + 1]] : []));
+  const values = (name: string) =>
+    headers.flatMap((v, i) => (i % 2 === 0 && v.toLowerCase() === name ? [headers[i + 1]] : []));
   const lengths = values('content-length');
   if (lengths.some((v) => !/^[0-9]{1,15}$/.test(v)) || new Set(lengths.map(Number)).size > 1) return refused;
   const te = values('transfer-encoding');
@@ -193,10 +244,15 @@ function referenceRead(text: string): { refused: true } | Record<string, unknown
   const expect = values('expect');
   if (expect.some((v) => v.toLowerCase() !== '100-continue')) return refused;
   // Connection's words as Go's server takes them: separated by commas, spaces or tabs.
-  const tokens = values('connection').flatMap((v) => v.split(/[, \t]/)).map((t) => t.toLowerCase());
+  const tokens = values('connection')
+    .flatMap((v) => v.split(/[, \t]/))
+    .map((t) => t.toLowerCase());
   const length = lengths.length > 0 ? Number(lengths[0]) : 0;
   return {
-    method: line[1], target: line[2], minorVersion: Number(line[3]), rawHeaders: headers,
+    method: line[1],
+    target: line[2],
+    minorVersion: Number(line[3]),
+    rawHeaders: headers,
     framing: te.length === 1 ? { kind: 'chunked' } : length > 0 ? { kind: 'length', length } : { kind: 'none' },
     keepAlive: line[3] === '1' ? !tokens.includes('close') : tokens.includes('keep-alive'),
     upgrade: values('upgrade').length > 0 && tokens.includes('upgrade'),
@@ -211,7 +267,30 @@ test('the in-place parser agrees with an independent reading of the RFC on 30,00
     'POST /build HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: keep-alive, x',
     'PUT /containers/c/archive?path=/ HTTP/1.0\r\nContent-Length: 10\r\nConnection: keep-alive',
   ];
-  const alphabet = [' ', '\t', '\r', '\n', '\r\n', ':', ',', '\x0b', '\x0c', '\xa0', '\x7f', '\x00', 'a', 'C', '/', '0', '5', '-', '\r\nContent-Length: 3', '\r\nTransfer-Encoding: chunked', '\r\nConnection: close', '\r\nExpect: x'];
+  const alphabet = [
+    ' ',
+    '\t',
+    '\r',
+    '\n',
+    '\r\n',
+    ':',
+    ',',
+    '\x0b',
+    '\x0c',
+    '\xa0',
+    '\x7f',
+    '\x00',
+    'a',
+    'C',
+    '/',
+    '0',
+    '5',
+    '-',
+    '\r\nContent-Length: 3',
+    '\r\nTransfer-Encoding: chunked',
+    '\r\nConnection: close',
+    '\r\nExpect: x',
+  ];
   const random = seededRandom(12345);
   let accepted = 0;
   for (let round = 0; round < 30_000; round++) {
@@ -223,8 +302,14 @@ test('the in-place parser agrees with an independent reading of the RFC on 30,00
     try {
       const h = parseRequestHead(b, end);
       got = {
-        method: h.method, target: h.target, minorVersion: h.minorVersion, rawHeaders: h.rawHeaders, framing: h.framing,
-        keepAlive: h.keepAlive, upgrade: h.upgrade, expectContinue: h.expectContinue,
+        method: h.method,
+        target: h.target,
+        minorVersion: h.minorVersion,
+        rawHeaders: h.rawHeaders,
+        framing: h.framing,
+        keepAlive: h.keepAlive,
+        upgrade: h.upgrade,
+        expectContinue: h.expectContinue,
       };
       accepted++;
     } catch (err) {

@@ -6,12 +6,22 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  canManageUsers, createUser, dockerAt, ensureTestImage, ok, startServe, testDaemon,
-  type Daemon, type Served, type TestUser,
+  canManageUsers,
+  createUser,
+  dockerAt,
+  ensureTestImage,
+  ok,
+  startServe,
+  testDaemon,
+  type Daemon,
+  type Served,
+  type TestUser,
 } from '../../harness/index.js';
 import { rawExchangeAs } from '../../harness/raw-as-user.js';
 
-describe('built-in policy pack through dockgate serve', { skip: !canManageUsers() && 'needs root (dockerd, useradd)' }, () => {
+describe('built-in policy pack through dockgate serve', {
+  skip: !canManageUsers() && 'needs root (dockerd, useradd)',
+}, () => {
   let daemon: Daemon;
   let served: Served;
   let user: TestUser;
@@ -85,7 +95,9 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
   });
 
   test("joining an admin's container (its namespaces, its volumes) is refused", async () => {
-    const box = (await ok(direct(['create', '--network', 'host', '-v', '/:/host', image, 'true']))).stdout.toString().trim();
+    const box = (await ok(direct(['create', '--network', 'host', '-v', '/:/host', image, 'true']))).stdout
+      .toString()
+      .trim();
     try {
       await refused(['create', '--volumes-from', box, image, 'true'], 'container-joins', /volumes-from/);
       await refused(['create', '--network', `container:${box}`, image, 'true'], 'container-joins', /network namespace/);
@@ -106,12 +118,38 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
   });
 
   test('a local volume binding /etc is refused at creation, and when an admin made it, at mount', async () => {
-    const r = await asUser(['volume', 'create', '--driver', 'local', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', 'dg-etcvol']);
+    const r = await asUser([
+      'volume',
+      'create',
+      '--driver',
+      'local',
+      '-o',
+      'type=none',
+      '-o',
+      'o=bind',
+      '-o',
+      'device=/etc',
+      'dg-etcvol',
+    ]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /dockgate: .*mounts/);
     const vols = (await ok(direct(['volume', 'ls', '-q']))).stdout.toString();
     assert.doesNotMatch(vols, /dg-etcvol/);
-    await ok(direct(['volume', 'create', '--driver', 'local', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', 'dg-admin-etc']));
+    await ok(
+      direct([
+        'volume',
+        'create',
+        '--driver',
+        'local',
+        '-o',
+        'type=none',
+        '-o',
+        'o=bind',
+        '-o',
+        'device=/etc',
+        'dg-admin-etc',
+      ]),
+    );
     await refused(['create', '-v', 'dg-admin-etc:/e', image, 'true'], 'mounts');
   });
 
@@ -124,7 +162,20 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
     const bound = await ok(asUser(['run', '--rm', '-v', `${home}/data:/d`, image, 'cat', '/d/in.txt']));
     assert.equal(bound.stdout.toString(), 'from-home');
     const hardened = await ok(
-      asUser(['run', '--rm', '--cap-drop', 'ALL', '--read-only', '--security-opt', 'no-new-privileges', '--memory', '64m', image, 'echo', 'hard']),
+      asUser([
+        'run',
+        '--rm',
+        '--cap-drop',
+        'ALL',
+        '--read-only',
+        '--security-opt',
+        'no-new-privileges',
+        '--memory',
+        '64m',
+        image,
+        'echo',
+        'hard',
+      ]),
     );
     assert.equal(hardened.stdout.toString().trim(), 'hard');
     const id = (await ok(asUser(['run', '-d', image, 'sleep', '60']))).stdout.toString().trim();
@@ -143,7 +194,8 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
     fs.writeFileSync(path.join(ctx, 'Insecure.df'), `FROM ${image}\nRUN --security=insecure true\n`);
     for (const f of fs.readdirSync(ctx)) fs.chownSync(path.join(ctx, f), user.uid, user.gid);
     fs.chownSync(ctx, user.uid, user.gid);
-    const build = (args: string[]) => asUser(['build', '-q', ...args, ctx], { env: { DOCKER_BUILDKIT: '0', HOME: home } });
+    const build = (args: string[]) =>
+      asUser(['build', '-q', ...args, ctx], { env: { DOCKER_BUILDKIT: '0', HOME: home } });
     const ok1 = await build(['-t', 'dg-built:1']);
     assert.equal(ok1.code, 0, ok1.stderr);
     const out = await ok(direct(['run', '--rm', 'dg-built:1', 'cat', '/built']));
@@ -158,14 +210,20 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
   });
 
   describe('hand-made requests', () => {
-    const create = (body: string, opts: { path?: string; headers?: string[]; chunked?: boolean; rawBody?: string } = {}) => {
+    const create = (
+      body: string,
+      opts: { path?: string; headers?: string[]; chunked?: boolean; rawBody?: string } = {},
+    ) => {
       const p = opts.path ?? '/v1.41/containers/create';
       const headers = ['Host: docker', 'Content-Type: application/json', ...(opts.headers ?? [])];
       let payload: string;
       if (opts.chunked) {
         headers.push('Transfer-Encoding: chunked');
         const half = Math.floor(body.length / 2);
-        payload = [body.slice(0, half), body.slice(half)].map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`).join('') + '0\r\n\r\n';
+        payload =
+          [body.slice(0, half), body.slice(half)]
+            .map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`)
+            .join('') + '0\r\n\r\n';
       } else if (opts.rawBody !== undefined) {
         payload = opts.rawBody;
       } else {
@@ -178,7 +236,9 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
 
     async function rawRefused(request: string, label: string): Promise<void> {
       const before = await upstreamContainers();
-      const response = (await rawExchangeAs(served.socket, Buffer.from(request), { uid: user.uid, gid: user.gid })).toString('latin1');
+      const response = (
+        await rawExchangeAs(served.socket, Buffer.from(request), { uid: user.uid, gid: user.gid })
+      ).toString('latin1');
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
       assert.ok(status >= 400, `${label}: expected a refusal, got ${response.slice(0, 200)}`);
       assert.doesNotMatch(response, /HTTP\/1\.1 2\d\d/, `${label}: no part of it may succeed`);
@@ -188,7 +248,10 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
     // dockgate frames requests exactly as dockerd does: the bytes after a zero-length body are
     // never that body, so the create arrives empty (dockerd refuses it) and the rest is refused too.
     test('privileged create with Content-Length: 0 and the body after it is refused', async () => {
-      await rawRefused(create('', { headers: ['Content-Length: 0'], rawBody: privileged('{"Privileged":true}') }), 'CL 0');
+      await rawRefused(
+        create('', { headers: ['Content-Length: 0'], rawBody: privileged('{"Privileged":true}') }),
+        'CL 0',
+      );
     });
     test('privileged create sent chunked is refused', async () => {
       await rawRefused(create(privileged('{"Privileged":true}'), { chunked: true }), 'chunked');
@@ -206,14 +269,24 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
     });
     test('bodies that cannot be read unambiguously are refused with a clear error, nothing forwarded', async () => {
       const cases: [string, string, RegExp][] = [
-        ['trailing data', privileged('{}') + ' {"HostConfig":{"Privileged":true}}', /400 .*unexpected data after the JSON value/s],
+        [
+          'trailing data',
+          privileged('{}') + ' {"HostConfig":{"Privileged":true}}',
+          /400 .*unexpected data after the JSON value/s,
+        ],
         ['invalid JSON', '{"Image":', /400 .*not valid JSON/s],
-        ['top-level HostConfig field, judged where dockerd applies it', `{"Image":"${image}","Privileged":true}`, /403 .*privileged: /s],
+        [
+          'top-level HostConfig field, judged where dockerd applies it',
+          `{"Image":"${image}","Privileged":true}`,
+          /403 .*privileged: /s,
+        ],
         ['over 2 MiB', `{"Image":"${image}","Labels":{"big":"${'x'.repeat(3 << 20)}"}}`, /413 .*cannot be judged/s],
       ];
       for (const [label, body, expected] of cases) {
         const before = await upstreamContainers();
-        const response = (await rawExchangeAs(served.socket, Buffer.from(create(body)), { uid: user.uid, gid: user.gid })).toString('latin1');
+        const response = (
+          await rawExchangeAs(served.socket, Buffer.from(create(body)), { uid: user.uid, gid: user.gid })
+        ).toString('latin1');
         assert.match(response, expected, label);
         assert.match(response, /"message":"dockgate: |"message":"request body larger/, label);
         assert.deepEqual(await upstreamContainers(), before, `${label}: no container may appear upstream`);
@@ -222,7 +295,12 @@ describe('built-in policy pack through dockgate serve', { skip: !canManageUsers(
 
     test('raw Binds of /etc and raw Devices of /dev/mem are refused', async () => {
       await rawRefused(create(privileged('{"Binds":["/etc:/e"]}')), 'Binds');
-      await rawRefused(create(privileged('{"Devices":[{"PathOnHost":"/dev/mem","PathInContainer":"/dev/mem","CgroupPermissions":"rwm"}]}')), 'Devices');
+      await rawRefused(
+        create(
+          privileged('{"Devices":[{"PathOnHost":"/dev/mem","PathInContainer":"/dev/mem","CgroupPermissions":"rwm"}]}'),
+        ),
+        'Devices',
+      );
     });
   });
 });

@@ -53,7 +53,9 @@ finally:
 print(json.dumps(out))
 `;
 
-describe("Docker's Python SDK through dockgate serve", { skip: (!canRun && 'needs root to run dockerd') || (!hasSdk && 'python3-docker not installed') }, () => {
+describe("Docker's Python SDK through dockgate serve", {
+  skip: (!canRun && 'needs root to run dockerd') || (!hasSdk && 'python3-docker not installed'),
+}, () => {
   let daemon: Daemon;
   let served: Served;
   let image: string;
@@ -83,7 +85,7 @@ describe("Docker's Python SDK through dockgate serve", { skip: (!canRun && 'need
     assert.equal(out.listed, true);
   });
 
-  test("create_container(runtime=...) puts Runtime at the top level of the body: read where dockerd 20.10 applies it, and created", async () => {
+  test('create_container(runtime=...) puts Runtime at the top level of the body: read where dockerd 20.10 applies it, and created', async () => {
     const script = [
       'import sys, json, docker',
       'c = docker.APIClient(base_url="unix://" + sys.argv[1])',

@@ -61,9 +61,10 @@ async function scriptedUpstream(answers: string[]) {
   };
 }
 
-const head = (length: string, extra = '') => `HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n${extra}Content-Length: ${length}\r\n\r\n`;
+const head = (length: string, extra = '') =>
+  `HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n${extra}Content-Length: ${length}\r\n\r\n`;
 
-test("daemon answers whose heads differ from the last one only in the length are each framed by their own length", async () => {
+test('daemon answers whose heads differ from the last one only in the length are each framed by their own length', async () => {
   // The same head twice, then heads of the same size with another length, then the first again
   // with a body that ends in what looks like a head: any stale framing would cut or merge them.
   const answers = [
@@ -98,7 +99,10 @@ test("daemon answers whose heads differ from the last one only in the length are
     await new Promise((r) => setTimeout(r, 50));
     socket.destroy();
     assert.equal(got, expected, 'every answer whole, nothing more');
-    const piped = await rawExchange(proxy.socket, request.repeat(answers.length), { until: (d) => d.length >= expected.length, timeoutMs: 5000 });
+    const piped = await rawExchange(proxy.socket, request.repeat(answers.length), {
+      until: (d) => d.length >= expected.length,
+      timeoutMs: 5000,
+    });
     assert.equal(piped.data.toString('latin1'), expected);
   } finally {
     await proxy.close();
@@ -126,7 +130,11 @@ test('a request head one byte away from the last one is judged as itself, not as
     });
     const statuses = [...reply.data.toString('latin1').matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
     assert.deepEqual(statuses, ['200', '200', '403', '200']);
-    assert.deepEqual(up.lines, ['GET /_ping HTTP/1.1', 'GET /_ping HTTP/1.1', 'GET /_ping HTTP/1.1'], 'the refused one never reached the daemon');
+    assert.deepEqual(
+      up.lines,
+      ['GET /_ping HTTP/1.1', 'GET /_ping HTTP/1.1', 'GET /_ping HTTP/1.1'],
+      'the refused one never reached the daemon',
+    );
     assert.ok(judged.includes('/_pinG'), 'the changed head went to the decision point');
   } finally {
     await proxy.close();

@@ -4,7 +4,20 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { dockerAt, ensureTestImage, ok, rawConnect, rawExchange, splitResponses, startInProcessProxy, startServe, testDaemon, type Daemon, type InProcessProxy, type Served } from '../../harness/index.js';
+import {
+  dockerAt,
+  ensureTestImage,
+  ok,
+  rawConnect,
+  rawExchange,
+  splitResponses,
+  startInProcessProxy,
+  startServe,
+  testDaemon,
+  type Daemon,
+  type InProcessProxy,
+  type Served,
+} from '../../harness/index.js';
 
 const canRun = process.getuid?.() === 0;
 
@@ -38,24 +51,39 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
   });
 
   test('garbage bytes → 400 JSON error, connection closed', async () => {
-    const reply = await rawExchange(served.socket, Buffer.from('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n', 'latin1'));
+    const reply = await rawExchange(
+      served.socket,
+      Buffer.from('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n', 'latin1'),
+    );
     assertErrorAndClose(reply, 400, /malformed/);
   });
 
   test('negative Content-Length → 400', async () => {
-    const reply = await rawExchange(served.socket, 'POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: -5\r\n\r\n{}');
+    const reply = await rawExchange(
+      served.socket,
+      'POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: -5\r\n\r\n{}',
+    );
     assertErrorAndClose(reply, 400, /Content-Length/);
   });
 
   test('conflicting Content-Length headers, and Content-Length with Transfer-Encoding → 400', async () => {
-    const a = await rawExchange(served.socket, 'POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}x');
+    const a = await rawExchange(
+      served.socket,
+      'POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}x',
+    );
     assertErrorAndClose(a, 400, /conflicting Content-Length/);
-    const b = await rawExchange(served.socket, 'POST /containers/create HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n');
+    const b = await rawExchange(
+      served.socket,
+      'POST /containers/create HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+    );
     assertErrorAndClose(b, 400, /both Content-Length and Transfer-Encoding/);
   });
 
   test('broken chunking → 400, connection closed', async () => {
-    const reply = await rawExchange(served.socket, 'POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n');
+    const reply = await rawExchange(
+      served.socket,
+      'POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+    );
     assertErrorAndClose(reply, 400, /chunk/);
   });
 
@@ -99,11 +127,22 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
   });
 
   test('pipelined requests are answered in order on one connection', async () => {
-    const reply = await rawExchange(served.socket, PING + 'GET /version HTTP/1.1\r\nHost: docker\r\n\r\n' + PING + 'HEAD /_ping HTTP/1.1\r\nHost: docker\r\n\r\n' + PING, {
-      until: (d) => splitResponses(d).length >= 5,
-    });
+    const reply = await rawExchange(
+      served.socket,
+      PING +
+        'GET /version HTTP/1.1\r\nHost: docker\r\n\r\n' +
+        PING +
+        'HEAD /_ping HTTP/1.1\r\nHost: docker\r\n\r\n' +
+        PING,
+      {
+        until: (d) => splitResponses(d).length >= 5,
+      },
+    );
     const responses = splitResponses(reply.data);
-    assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+    );
     assert.equal(responses[0].body, 'OK');
     assert.ok(JSON.parse(responses[1].body).ApiVersion);
     assert.equal(responses[2].body, 'OK');
@@ -113,24 +152,43 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
   test('line breaks after a POST body, before the next request, are dropped as dockerd drops them', async () => {
     // Old clients end a POST body with CRLF; Go's server skips up to four CR/LF bytes after a POST.
     for (const gap of ['\r\n', '\n', '\r\n\r\n']) {
-      const reply = await rawExchange(served.socket, 'POST /_ping HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\nab' + gap + PING, {
-        until: (d) => splitResponses(d).length >= 2,
-      });
-      assert.deepEqual(splitResponses(reply.data).map((r) => r.status), [404, 200], JSON.stringify(gap)); // dockerd has no POST /_ping
+      const reply = await rawExchange(
+        served.socket,
+        'POST /_ping HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\nab' + gap + PING,
+        {
+          until: (d) => splitResponses(d).length >= 2,
+        },
+      );
+      assert.deepEqual(
+        splitResponses(reply.data).map((r) => r.status),
+        [404, 200],
+        JSON.stringify(gap),
+      ); // dockerd has no POST /_ping
     }
     // Not after a GET: there the line break is a malformed request line, as dockerd has it too.
-    const reply = await rawExchange(served.socket, PING + '\r\n' + PING, { until: (d) => splitResponses(d).length >= 2 });
-    assert.deepEqual(splitResponses(reply.data).map((r) => r.status), [200, 400]);
+    const reply = await rawExchange(served.socket, PING + '\r\n' + PING, {
+      until: (d) => splitResponses(d).length >= 2,
+    });
+    assert.deepEqual(
+      splitResponses(reply.data).map((r) => r.status),
+      [200, 400],
+    );
   });
-
 
   test('a line break after a POST body and then silence → 408 after the header timeout', async () => {
     // The proxy waits to see whether more line breaks come (as dockerd does): that wait is a
     // partial head too, and the header timeout bounds it.
     const started = Date.now();
-    const reply = await rawExchange(served.socket, 'POST /_ping HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\nab\r\n', { timeoutMs: 5000 });
+    const reply = await rawExchange(
+      served.socket,
+      'POST /_ping HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\nab\r\n',
+      { timeoutMs: 5000 },
+    );
     const responses = splitResponses(reply.data);
-    assert.deepEqual(responses.map((r) => r.status), [404, 408]); // dockerd has no POST /_ping
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [404, 408],
+    ); // dockerd has no POST /_ping
     assert.match(JSON.parse(responses[1]!.body).message, /timed out/);
     assert.ok(reply.closed, 'connection closed after the 408');
     assert.ok(Date.now() - started < 3000);
@@ -141,7 +199,11 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     const started = Date.now();
     const body = JSON.stringify({ Image: image, Cmd: ['true'], Labels: { stalled: 'yes' } });
     // Half the body, then silence: the proxy holds it to judge it whole, but not for ever.
-    const reply = await rawExchange(served.socket, `POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, body.length >> 1)}`, { timeoutMs: 5000 });
+    const reply = await rawExchange(
+      served.socket,
+      `POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, body.length >> 1)}`,
+      { timeoutMs: 5000 },
+    );
     assertErrorAndClose(reply, 408, /timed out reading the request body/);
     assert.ok(Date.now() - started < 3000);
     assert.equal(await containers(), before, 'a container was created from a stalled body');
@@ -151,7 +213,11 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     // The first bytes of a tar, then silence: the context is spooled to disk while the
     // Dockerfile is looked for, and a context that stops coming must not hold its spool for ever.
     const started = Date.now();
-    const reply = await rawExchange(served.socket, `POST /build HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n${'\0'.repeat(3000)}`, { timeoutMs: 5000 });
+    const reply = await rawExchange(
+      served.socket,
+      `POST /build HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n${'\0'.repeat(3000)}`,
+      { timeoutMs: 5000 },
+    );
     assertErrorAndClose(reply, 408, /timed out reading the request body/);
     assert.ok(Date.now() - started < 3000);
   });
@@ -163,7 +229,9 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     let data = Buffer.alloc(0);
     s.on('data', (d: Buffer) => (data = Buffer.concat([data, d])));
     const total = 8 * 512;
-    s.write(`POST /build HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: ${total}\r\n\r\n`);
+    s.write(
+      `POST /build HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: ${total}\r\n\r\n`,
+    );
     for (let i = 0; i < 8; i++) {
       await new Promise((r) => setTimeout(r, 200));
       s.write(Buffer.alloc(512));
@@ -189,7 +257,9 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
         s.on('close', () => reject(new Error(`closed: ${data}`)));
         check();
       });
-    s.write(`POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
+    s.write(
+      `POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     await waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
     s.write(body);
     await waitFor(/HTTP\/1\.1 201 Created[\s\S]*\r\n\r\n\{"Id":"[0-9a-f]+"/);
@@ -204,7 +274,11 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     const chunked = `${half.toString(16)}\r\n${body.slice(0, half)}\r\n${(body.length - half).toString(16)};ext=1\r\n${body.slice(half)}\r\n0\r\n\r\n`;
     const reply = await rawExchange(
       served.socket,
-      ['POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n', chunked.slice(0, 7), chunked.slice(7)],
+      [
+        'POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+        chunked.slice(0, 7),
+        chunked.slice(7),
+      ],
       { gapMs: 50, until: (d) => splitResponses(d).length >= 1 },
     );
     const [res] = splitResponses(reply.data);
@@ -219,7 +293,12 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
       const create = await rawExchange(
         served.socket,
         (() => {
-          const body = JSON.stringify({ AttachStdin: true, AttachStdout: true, AttachStderr: true, Cmd: ['sh', '-c', 'md5sum; echo done >&2'] });
+          const body = JSON.stringify({
+            AttachStdin: true,
+            AttachStdout: true,
+            AttachStderr: true,
+            Cmd: ['sh', '-c', 'md5sum; echo done >&2'],
+          });
           return `POST /v1.41/containers/${id}/exec HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
         })(),
         { until: (d) => splitResponses(d).length >= 1 },
@@ -230,14 +309,19 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
       s.on('data', (d: Buffer) => chunks.push(d));
       const closed = new Promise<void>((r) => s.on('close', () => r()));
       const body = JSON.stringify({ Detach: false, Tty: false });
-      s.write(`POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      s.write(
+        `POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
       while (Buffer.concat(chunks).indexOf('\r\n\r\n') < 0) await new Promise((r) => setTimeout(r, 10));
       const payload = Buffer.alloc(3 * 1024 * 1024, 'dockgate');
       s.end(payload); // half-close: md5sum sees EOF, its output must still come back
       await closed;
       const all = Buffer.concat(chunks);
       const headEnd = all.indexOf('\r\n\r\n') + 4;
-      assert.match(all.subarray(0, headEnd).toString(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*Content-Type: application\/vnd\.docker\.(raw|multiplexed)-stream/i);
+      assert.match(
+        all.subarray(0, headEnd).toString(),
+        /^HTTP\/1\.1 200 OK\r\n[\s\S]*Content-Type: application\/vnd\.docker\.(raw|multiplexed)-stream/i,
+      );
       // Demultiplex Docker's stream frames: [stream, 0, 0, 0, size(4)] payload.
       const out: Record<number, string> = { 1: '', 2: '' };
       for (let i = headEnd; i + 8 <= all.length; ) {
@@ -282,8 +366,7 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
           if (kind === 0) {
             s.resume(); // read the answer so the proxy's close is seen
             s.write(PING.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'));
-          }
-          else if (kind === 1) {
+          } else if (kind === 1) {
             s.write('GET /_ping HTTP/1.1\r\nHo');
             setTimeout(() => s.destroy(), 5);
           } else if (kind === 2) {
@@ -364,7 +447,9 @@ describe('proxy whose request log cannot be written', { skip: !canRun && 'needs 
   });
 });
 
-describe('pipelined requests behind one that dockerd answers and closes on', { skip: !canRun && 'needs root to run dockerd' }, () => {
+describe('pipelined requests behind one that dockerd answers and closes on', {
+  skip: !canRun && 'needs root to run dockerd',
+}, () => {
   let daemon: Daemon;
   let proxy: InProcessProxy;
 
@@ -387,9 +472,15 @@ describe('pipelined requests behind one that dockerd answers and closes on', { s
   test("the client gets dockerd's own 400, and the request behind it is not sent to a closed connection", async () => {
     // dockerd answers a request without Host with 400 and closes. Writing the next request to that
     // connection failed (EPIPE), and Node dropped the connection with the 400 still unread.
-    const reply = await rawExchange(proxy.socket, 'GET /version HTTP/1.1\r\nX-No-Host: 1\r\n\r\n' + PING, { timeoutMs: 5000 });
+    const reply = await rawExchange(proxy.socket, 'GET /version HTTP/1.1\r\nX-No-Host: 1\r\n\r\n' + PING, {
+      timeoutMs: 5000,
+    });
     const answers = splitResponses(reply.data);
-    assert.deepEqual(answers.map((a) => a.status), [400], JSON.stringify(reply.data.toString('latin1')));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [400],
+      JSON.stringify(reply.data.toString('latin1')),
+    );
     assert.match(reply.data.toString('latin1'), /missing required Host header/);
     assert.ok(reply.closed);
   });

@@ -5,7 +5,17 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { DOCKGATE_BIN, dockerAt, ensureTestImage, ok, rawConnect, run, startServe, testDaemon, type Daemon } from '../../harness/index.js';
+import {
+  DOCKGATE_BIN,
+  dockerAt,
+  ensureTestImage,
+  ok,
+  rawConnect,
+  run,
+  startServe,
+  testDaemon,
+  type Daemon,
+} from '../../harness/index.js';
 
 const canRun = process.getuid?.() === 0;
 const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
@@ -21,7 +31,13 @@ describe('dockgate serve flags', () => {
     assert.match(r.stderr, /--insecure-tcp/);
   });
   test('bad --socket-mode, unknown --socket-group, half of the TLS flags: one-line errors, exit 2', async () => {
-    for (const args of [['--socket-mode', '999'], ['--socket-group', 'no-such-group-dg'], ['--tls-cert', '/x'], ['--max-connections-per-user', '0'], ['--max-connections-per-user', '12x']]) {
+    for (const args of [
+      ['--socket-mode', '999'],
+      ['--socket-group', 'no-such-group-dg'],
+      ['--tls-cert', '/x'],
+      ['--max-connections-per-user', '0'],
+      ['--max-connections-per-user', '12x'],
+    ]) {
       const r = await serveOnce(['--listen', 'unix:///tmp/dg-never.sock', ...args]);
       assert.equal(r.code, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1);
@@ -54,7 +70,11 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
   test('a stale socket file at --listen is replaced', async () => {
     const sock = path.join(dir, 'stale.sock');
     // A listener killed with SIGKILL leaves its socket file behind.
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     await new Promise((r) => child.stdout!.once('data', r));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -106,7 +126,11 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     // handler was installed) was lost when the write woke the reader before serve ran on.
     const runs = Array.from({ length: 6 }, async (_, i) => {
       const socket = path.join(dir, `hup-${i}.sock`);
-      const child = spawn(DOCKGATE_BIN, ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${daemon.socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        DOCKGATE_BIN,
+        ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${daemon.socket}`],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let stderr = '';
       const seen = (text: string) =>
         new Promise<void>((resolve, reject) => {
@@ -124,7 +148,9 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
         assert.deepEqual([child.exitCode, child.signalCode], [null, null], stderr);
       } finally {
         child.kill('SIGTERM');
-        await new Promise((r) => (child.exitCode === null && child.signalCode === null ? child.on('exit', r) : r(null)));
+        await new Promise((r) =>
+          child.exitCode === null && child.signalCode === null ? child.on('exit', r) : r(null),
+        );
       }
     });
     await Promise.all(runs);
@@ -132,18 +158,29 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
 
   test('serve whose stderr reader has gone keeps serving (SIGHUP reloads write to stderr)', async () => {
     const socket = path.join(dir, 'stderr-gone.sock');
-    const child = spawn(DOCKGATE_BIN, ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${daemon.socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      DOCKGATE_BIN,
+      ['serve', '--listen', `unix://${socket}`, '--upstream', `unix://${daemon.socket}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('serve did not start')), 15_000);
-        child.stderr!.on('data', (d: Buffer) => d.toString().includes('dockgate: serving') && (clearTimeout(timer), resolve()));
+        child.stderr!.on(
+          'data',
+          (d: Buffer) => d.toString().includes('dockgate: serving') && (clearTimeout(timer), resolve()),
+        );
       });
       child.stderr!.destroy(); // the reader goes away: every later write to stderr fails with EPIPE
       for (let i = 0; i < 2; i++) {
         child.kill('SIGHUP');
         await new Promise((r) => setTimeout(r, 700));
       }
-      assert.deepEqual([child.exitCode, child.signalCode], [null, null], 'still running: neither exited nor killed by a signal');
+      assert.deepEqual(
+        [child.exitCode, child.signalCode],
+        [null, null],
+        'still running: neither exited nor killed by a signal',
+      );
       const r = await dockerAt(socket)(['version', '--format', '{{.Server.Version}}']);
       assert.equal(r.code, 0, r.stderr);
     } finally {
@@ -153,7 +190,7 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     }
   });
 
-  test('--max-connections-per-user: past it, a user\'s docker command gets the 429 message; one closed makes room', async () => {
+  test("--max-connections-per-user: past it, a user's docker command gets the 429 message; one closed makes room", async () => {
     const served = await startServe({ upstream: daemon.socket, args: ['--max-connections-per-user', '1'] });
     try {
       const held = await rawConnect(served.socket);
@@ -184,19 +221,68 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     await served.stop();
   });
 
-  test('TLS listener: a client certificate is required and its CN is the identity', { skip: !hasOpenssl && 'openssl not installed' }, async () => {
+  test('TLS listener: a client certificate is required and its CN is the identity', {
+    skip: !hasOpenssl && 'openssl not installed',
+  }, async () => {
     const tlsDir = path.join(dir, 'tls');
     fs.mkdirSync(tlsDir);
     const ossl = (...args: string[]) => {
       const r = spawnSync('openssl', args, { cwd: tlsDir, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
     };
-    ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=dockgate-test-ca');
-    fs.writeFileSync(path.join(tlsDir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    ossl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca-key.pem',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=dockgate-test-ca',
+    );
+    fs.writeFileSync(
+      path.join(tlsDir, 'server.ext'),
+      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+    );
     fs.writeFileSync(path.join(tlsDir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-    for (const [name, cn] of [['server', 'localhost'], ['client', 'alice-tls']]) {
-      ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-      ossl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    for (const [name, cn] of [
+      ['server', 'localhost'],
+      ['client', 'alice-tls'],
+    ]) {
+      ossl(
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${name}-key.pem`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${cn}`,
+      );
+      ossl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca-key.pem',
+        '-CAcreateserial',
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '1',
+        '-extfile',
+        `${name}.ext`,
+      );
     }
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -207,16 +293,47 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     const t = (f: string) => path.join(tlsDir, f);
     const served = await startServe({
       upstream: daemon.socket,
-      args: ['--listen', `tcp://127.0.0.1:${port}`, '--tls-cert', t('server.pem'), '--tls-key', t('server-key.pem'), '--tls-ca', t('ca.pem')],
+      args: [
+        '--listen',
+        `tcp://127.0.0.1:${port}`,
+        '--tls-cert',
+        t('server.pem'),
+        '--tls-key',
+        t('server-key.pem'),
+        '--tls-ca',
+        t('ca.pem'),
+      ],
     });
     try {
       const host = `tcp://127.0.0.1:${port}`;
-      const withCert = await run('docker', ['-H', host, '--tlsverify', '--tlscacert', t('ca.pem'), '--tlscert', t('client.pem'), '--tlskey', t('client-key.pem'), 'version', '--format', '{{.Server.Version}}']);
+      const withCert = await run('docker', [
+        '-H',
+        host,
+        '--tlsverify',
+        '--tlscacert',
+        t('ca.pem'),
+        '--tlscert',
+        t('client.pem'),
+        '--tlskey',
+        t('client-key.pem'),
+        'version',
+        '--format',
+        '{{.Server.Version}}',
+      ]);
       assert.equal(withCert.code, 0, withCert.stderr);
-      const noCert = await run('docker', ['-H', host, '--tls', '--tlscacert', t('ca.pem'), 'version', '--format', '{{.Server.Version}}'], { env: { DOCKER_CERT_PATH: path.join(tlsDir, 'none') } });
+      const noCert = await run(
+        'docker',
+        ['-H', host, '--tls', '--tlscacert', t('ca.pem'), 'version', '--format', '{{.Server.Version}}'],
+        { env: { DOCKER_CERT_PATH: path.join(tlsDir, 'none') } },
+      );
       assert.notEqual(noCert.code, 0);
       await new Promise((r) => setTimeout(r, 300));
-      const log = fs.readFileSync(served.logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.msg === 'request');
+      const log = fs
+        .readFileSync(served.logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.msg === 'request');
       assert.ok(log.length > 0 && log.every((e) => e.user === 'alice-tls' && e.uid === null), JSON.stringify(log));
     } finally {
       await served.stop();

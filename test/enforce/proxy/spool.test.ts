@@ -55,7 +55,8 @@ describe('spooled request bodies', () => {
       s.on('close', () => resolve(Buffer.concat(out)));
       s.on('error', () => resolve(Buffer.concat(out)));
       s.write(head);
-      for (const b of body) s.write(chunked ? Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]) : b);
+      for (const b of body)
+        s.write(chunked ? Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]) : b);
       if (chunked) s.write('0\r\n\r\n');
       setTimeout(() => s.end(), 50);
     });
@@ -72,7 +73,10 @@ describe('spooled request bodies', () => {
     assert.equal(o.hash.digest('hex'), crypto.createHash('sha256').update(Buffer.concat(pieces)).digest('hex'));
     const got = upstream.received().subarray(before);
     const headEnd = got.indexOf('\r\n\r\n') + 4;
-    const expected = Buffer.concat([...pieces.map((b) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')])), Buffer.from('0\r\n\r\n')]);
+    const expected = Buffer.concat([
+      ...pieces.map((b) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')])),
+      Buffer.from('0\r\n\r\n'),
+    ]);
     assert.equal(got.length - headEnd, expected.length, 'forwarded body length');
     assert.ok(got.subarray(headEnd).equals(expected), 'forwarded body bytes');
   });
@@ -80,7 +84,11 @@ describe('spooled request bodies', () => {
   test('a Content-Length body is spooled and forwarded too', async () => {
     const body = crypto.randomBytes(3 << 20);
     const before = upstream.received().length;
-    const reply = await send(`POST /build HTTP/1.1\r\nHost: d\r\nContent-Length: ${body.length}\r\n\r\n`, [body], false);
+    const reply = await send(
+      `POST /build HTTP/1.1\r\nHost: d\r\nContent-Length: ${body.length}\r\n\r\n`,
+      [body],
+      false,
+    );
     assert.match(reply.toString('latin1'), /^HTTP\/1\.1 200 OK/);
     const got = upstream.received().subarray(before);
     assert.ok(got.subarray(got.indexOf('\r\n\r\n') + 4).equals(body));
@@ -88,16 +96,24 @@ describe('spooled request bodies', () => {
 
   test('a refused spooled request forwards nothing', async () => {
     const before = upstream.received().length;
-    const reply = await send('POST /build?deny=1 HTTP/1.1\r\nHost: d\r\nContent-Length: 5\r\n\r\n', [Buffer.from('hello')], false);
+    const reply = await send(
+      'POST /build?deny=1 HTTP/1.1\r\nHost: d\r\nContent-Length: 5\r\n\r\n',
+      [Buffer.from('hello')],
+      false,
+    );
     assert.match(reply.toString('latin1'), /^HTTP\/1\.1 403 /);
     assert.equal(upstream.received().length, before);
   });
 
   test('a body over the spool limit is refused with 413 and the observer is aborted', async () => {
     const before = upstream.received().length;
-    const reply = await send('POST /build-small HTTP/1.1\r\nHost: d\r\nContent-Length: 5000\r\n\r\n', [crypto.randomBytes(5000)], false);
+    const reply = await send(
+      'POST /build-small HTTP/1.1\r\nHost: d\r\nContent-Length: 5000\r\n\r\n',
+      [crypto.randomBytes(5000)],
+      false,
+    );
     assert.match(reply.toString('latin1'), /^HTTP\/1\.1 413 /);
-    assert.equal(observers.at(-1)!.ended, false, "the observer never sees the end of a refused body");
+    assert.equal(observers.at(-1)!.ended, false, 'the observer never sees the end of a refused body');
     assert.equal(observers.at(-1)!.aborted, true);
     assert.equal(upstream.received().length, before);
   });

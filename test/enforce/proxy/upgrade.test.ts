@@ -38,7 +38,14 @@ test('an h2c upgrade to /session becomes a raw stream both ways, with half-close
     const ended = new Promise<void>((r) => c.on('end', () => r()));
     // Binary that looks nothing like HTTP, sent right behind the request head.
     const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00', 'latin1');
-    c.write(Buffer.concat([Buffer.from('POST /session HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nX-Docker-Expose-Session-Uuid: abc\r\n\r\n'), preface]));
+    c.write(
+      Buffer.concat([
+        Buffer.from(
+          'POST /session HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nX-Docker-Expose-Session-Uuid: abc\r\n\r\n',
+        ),
+        preface,
+      ]),
+    );
     await new Promise((r) => setTimeout(r, 100));
     const more = Buffer.from([0, 1, 2, 255, 13, 10, 13, 10]);
     c.end(more);

@@ -45,7 +45,18 @@ export class UserSession {
   static start(socket: string, as: { uid: number; gid: number }, timeoutMs = 60_000): UserSession {
     const child = spawn(
       'setpriv',
-      ['--reuid', String(as.uid), '--regid', String(as.gid), '--init-groups', '--', process.execPath, fileURLToPath(import.meta.url), socket, String(timeoutMs)],
+      [
+        '--reuid',
+        String(as.uid),
+        '--regid',
+        String(as.gid),
+        '--init-groups',
+        '--',
+        process.execPath,
+        fileURLToPath(import.meta.url),
+        socket,
+        String(timeoutMs),
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     return new UserSession(child);
@@ -77,7 +88,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   let chain = Promise.resolve();
   lines.on('line', (line) => {
     const req = JSON.parse(line) as SessionRequest & { id: number };
-    chain = chain.then(() => send(req).then((answer) => void process.stdout.write(`${JSON.stringify({ id: req.id, ...answer })}\n`)));
+    chain = chain.then(() =>
+      send(req).then((answer) => void process.stdout.write(`${JSON.stringify({ id: req.id, ...answer })}\n`)),
+    );
   });
   lines.on('close', () => void chain.then(() => agent.destroy()));
 
@@ -86,8 +99,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       const body = req.body === undefined ? undefined : Buffer.from(req.body, 'utf8');
       const r = http.request(
         {
-          socketPath, agent, method: req.method, path: req.path, timeout: Number(timeout),
-          headers: { Host: 'docker', ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}) },
+          socketPath,
+          agent,
+          method: req.method,
+          path: req.path,
+          timeout: Number(timeout),
+          headers: {
+            Host: 'docker',
+            ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}),
+          },
         },
         (res) => {
           let text = '';

@@ -48,7 +48,10 @@ test('a prune excludes every create that mounts a named volume, and waits for th
  * The policy decision point with the built-in pack (and `toml`, if given) in an in-process proxy
  * in front of a daemon stand-in whose answers `handle` writes. `send` returns the raw answer.
  */
-async function proxyBefore(handle: (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void, toml?: string) {
+async function proxyBefore(
+  handle: (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void,
+  toml?: string,
+) {
   const dir = fs.mkdtempSync('/tmp/dgv-');
   const upstream = `${dir}/d.sock`;
   const server = http.createServer((req, res) => {
@@ -62,10 +65,18 @@ async function proxyBefore(handle: (req: http.IncomingMessage, body: string, res
   await new Promise<void>((r) => server.listen(upstream, r));
   if (toml !== undefined) fs.writeFileSync(`${dir}/dockgate.toml`, toml);
   const engine = await PolicyEngine.load(toml === undefined ? {} : { config: `${dir}/dockgate.toml` });
-  const proxy = await startInProcessProxy(upstream, new PolicyDecisionPoint(engine, { upstream: parseAddress(`unix://${upstream}`, 'upstream') }));
+  const proxy = await startInProcessProxy(
+    upstream,
+    new PolicyDecisionPoint(engine, { upstream: parseAddress(`unix://${upstream}`, 'upstream') }),
+  );
   return {
     send: async (method: string, path: string, body = '') =>
-      (await rawExchange(proxy.socket, `${method} ${path} HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)).data.toString('latin1'),
+      (
+        await rawExchange(
+          proxy.socket,
+          `${method} ${path} HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        )
+      ).data.toString('latin1'),
     close: async () => {
       await proxy.close();
       server.close();
@@ -91,7 +102,11 @@ test('through the proxy: while a create that mounts v is in flight, volume creat
   try {
     const create = p.send('POST', '/v1.41/containers/create', '{"Image":"bb","HostConfig":{"Binds":["v:/v"]}}');
     await createArrived;
-    const busyCreate = await p.send('POST', '/v1.41/volumes/create', '{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/root"}}');
+    const busyCreate = await p.send(
+      'POST',
+      '/v1.41/volumes/create',
+      '{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/root"}}',
+    );
     assert.match(busyCreate, /^HTTP\/1.1 409 .*volume v is in use by a request in flight/s);
     assert.match(await p.send('DELETE', '/v1.41/volumes/v'), /^HTTP\/1.1 409 /);
     assert.match(await p.send('POST', '/v1.41/volumes/prune'), /^HTTP\/1.1 409 /);
@@ -110,8 +125,18 @@ test('a create that would make a volume with inline options holds it alone (the 
       HostConfig: {
         Binds: ['plain:/p'],
         Mounts: [
-          { Type: 'volume', Source: 'inline', Target: '/i', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/home/x' } } } },
-          { Type: 'volume', Source: 'noopts', Target: '/n', VolumeOptions: { DriverConfig: { Name: 'local', Options: {} } } },
+          {
+            Type: 'volume',
+            Source: 'inline',
+            Target: '/i',
+            VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/home/x' } } },
+          },
+          {
+            Type: 'volume',
+            Source: 'noopts',
+            Target: '/n',
+            VolumeOptions: { DriverConfig: { Name: 'local', Options: {} } },
+          },
         ],
       },
     },
@@ -120,7 +145,11 @@ test('a create that would make a volume with inline options holds it alone (the 
       return undefined;
     },
   );
-  assert.deepEqual(asked, [['plain', undefined], ['inline', true], ['noopts', false]]);
+  assert.deepEqual(asked, [
+    ['plain', undefined],
+    ['inline', true],
+    ['noopts', false],
+  ]);
 });
 
 test('through the proxy: a create rewritten by the policy keeps the locks of its first reading, not a conflict with itself', async () => {
@@ -138,15 +167,33 @@ test('through the proxy: a create rewritten by the policy keeps the locks of its
     } else res.end('{}');
   }, '[identity]\nadmins = []\n');
   try {
-    const body = JSON.stringify({ Image: 'bb', HostConfig: { Mounts: [{ Type: 'volume', Source: 'v', Target: '/v', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/root/d' } } } }] } });
+    const body = JSON.stringify({
+      Image: 'bb',
+      HostConfig: {
+        Mounts: [
+          {
+            Type: 'volume',
+            Source: 'v',
+            Target: '/v',
+            VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/root/d' } } },
+          },
+        ],
+      },
+    });
     const answer = await p.send('POST', '/v1.41/containers/create', body);
     assert.match(answer, /^HTTP\/1.1 201 /, answer);
     assert.equal(creates.length, 1);
-    const forwarded = JSON.parse(creates[0]!) as { User: string; HostConfig: { Mounts: { VolumeOptions: { NoCopy: boolean } }[] } };
+    const forwarded = JSON.parse(creates[0]!) as {
+      User: string;
+      HostConfig: { Mounts: { VolumeOptions: { NoCopy: boolean } }[] };
+    };
     assert.equal(forwarded.User, '0:0');
     assert.equal(forwarded.HostConfig.Mounts[0]!.VolumeOptions.NoCopy, true);
     // A look-up the daemon answers with a plain-text 404 is "no such volume", not a failure to judge.
-    const absolute = JSON.stringify({ Image: 'bb', HostConfig: { Mounts: [{ Type: 'volume', Source: '/root/x', Target: '/x' }] } });
+    const absolute = JSON.stringify({
+      Image: 'bb',
+      HostConfig: { Mounts: [{ Type: 'volume', Source: '/root/x', Target: '/x' }] },
+    });
     const second = await p.send('POST', '/v1.41/containers/create', absolute);
     assert.doesNotMatch(second, /^HTTP\/1.1 500 /, second);
   } finally {

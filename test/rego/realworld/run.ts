@@ -47,7 +47,9 @@ function main(): number {
   };
   const mirrors = opt('--mirrors') ?? '/work/.mirror';
   const only = opt('--only');
-  const corpus = JSON.parse(readFileSync(join(root, 'test', 'rego', 'realworld', 'corpus.json'), 'utf8')) as { repos: Entry[] };
+  const corpus = JSON.parse(readFileSync(join(root, 'test', 'rego', 'realworld', 'corpus.json'), 'utf8')) as {
+    repos: Entry[];
+  };
   let passed = 0;
   let failed = 0;
   let bad = 0;
@@ -65,11 +67,14 @@ function main(): number {
       const o = runEntry(e, dir);
       passed += o.passed;
       failed += o.tests - o.passed;
-      const loadOk = e.load_error === undefined ? o.loadErrors.length === 0 : o.loadErrors.some((m) => m.includes(e.load_error!));
+      const loadOk =
+        e.load_error === undefined ? o.loadErrors.length === 0 : o.loadErrors.some((m) => m.includes(e.load_error!));
       const ok = loadOk && o.passed >= e.floor;
       if (!ok) bad++;
       const load = o.loadErrors.length > 0 ? `; did not load: ${o.loadErrors[0]}` : '';
-      console.log(`${e.name} @${e.commit.slice(0, 7)}: ${o.passed}/${o.tests} passed (floor ${e.floor}, upstream ${e.tests})${load}${ok ? '' : '  <-- BELOW EXPECTATION'}`);
+      console.log(
+        `${e.name} @${e.commit.slice(0, 7)}: ${o.passed}/${o.tests} passed (floor ${e.floor}, upstream ${e.tests})${load}${ok ? '' : '  <-- BELOW EXPECTATION'}`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -84,7 +89,11 @@ function runEntry(e: Entry, dir: string): Outcome {
     const folders = r.each ? expandDirs(dir, r.each) : [''];
     for (const f of folders) {
       const args = r.args.flatMap((a) => expandArg(dir, a.replace('{dir}', f)));
-      const res = spawnSync(process.execPath, [bin, 'test', '--format', 'json', ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 256 << 20 });
+      const res = spawnSync(process.execPath, [bin, 'test', '--format', 'json', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        maxBuffer: 256 << 20,
+      });
       if (res.status === 1) {
         out.loadErrors.push(res.stderr.trim().split('\n').pop() ?? '');
         continue;
@@ -104,7 +113,8 @@ function expandDirs(dir: string, pattern: string): string[] {
     const next: string[] = [];
     for (const c of cur) {
       const names = part === '*' ? readdirSync(join(dir, c)).sort() : [part];
-      for (const n of names) if (statSync(join(dir, c, n), { throwIfNoEntry: false })?.isDirectory()) next.push(c ? `${c}/${n}` : n);
+      for (const n of names)
+        if (statSync(join(dir, c, n), { throwIfNoEntry: false })?.isDirectory()) next.push(c ? `${c}/${n}` : n);
     }
     cur = next;
   }
