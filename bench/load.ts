@@ -95,8 +95,8 @@ export async function runLoad(
     requests: latencies.length,
     seconds,
     rps: latencies.length / seconds,
-    p50ms: pct(0.5),
-    p99ms: pct(0.99),
+    p50ms: pct(0.5)!,
+    p99ms: pct(0.99)!,
     errors,
     sampleDelta,
   };

@@ -183,7 +183,7 @@ function printTable(targets: Target[]): void {
   for (const r of all)
     process.stdout.write(
       r
-        .map((c, i) => (c ?? '').padEnd(widths[i]))
+        .map((c, i) => (c ?? '').padEnd(widths[i]!))
         .join('  ')
         .trimEnd() + '\n',
     );

@@ -103,7 +103,7 @@ export function groupIdsOf(user: string, gid: number): number[] {
     const count = [capacity];
     const rc = getgrouplist(user, gid, groups, count);
     if (rc >= 0) return Array.from(groups.subarray(0, count[0]));
-    capacity = Math.max(count[0], capacity * 2);
+    capacity = Math.max(count[0]!, capacity * 2);
   }
   return [gid];
 }

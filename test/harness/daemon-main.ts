@@ -15,9 +15,9 @@ try {
     await stopPid(Number(args[0]), 20_000);
     if (args[1]) removeDaemonDir(args[1]);
   } else if (cmd === 'ping') {
-    await waitForPing(args[0], Number(args[1] ?? 1500));
+    await waitForPing(args[0]!, Number(args[1] ?? 1500));
   } else if (cmd === 'image') {
-    process.stdout.write(ensureTestImage(args[0]) + '\n');
+    process.stdout.write(ensureTestImage(args[0]!) + '\n');
   } else {
     process.stderr.write('usage: daemon-main start | stop PID DIR | image SOCKET | ping SOCKET [MS]\n');
     process.exitCode = 2;

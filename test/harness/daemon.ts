@@ -73,7 +73,7 @@ export function removeDaemonDir(dir: string): void {
     .split('\n')
     .map((l) => l.split(' ')[1])
     .filter((m) => m && (m === dir || m.startsWith(dir + '/')));
-  for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
+  for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m!]);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

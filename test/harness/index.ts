@@ -4,5 +4,5 @@ export { ensureTestImage, TEST_IMAGE } from './image.js';
 export { createUser, canManageUsers, type TestUser } from './users.js';
 export { startServe, DOCKGATE_BIN, REPO_ROOT, type Served } from './serve.js';
 export { run, dockerAt, ok, type RunResult, type RunOptions } from './docker.js';
-export { rawExchange, rawConnect, splitResponses } from './raw.js';
+export { rawExchange, rawConnect, splitResponses, type RawResponse } from './raw.js';
 export { startInProcessProxy, startFakeUpstream, type InProcessProxy, type FakeUpstream } from './in-process.js';

@@ -54,7 +54,7 @@ export async function rawExchange(
       for (let i = 0; i < pieces.length; i++) {
         if (done) return;
         if (i > 0 && options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
-        s.write(pieces[i]);
+        s.write(pieces[i]!);
       }
       if (options.endAfterWrite) s.end();
     })().catch(() => finish(true));
@@ -62,14 +62,20 @@ export async function rawExchange(
 }
 
 /** Splits a byte stream into HTTP responses with Content-Length bodies (enough for test assertions). */
-export function splitResponses(data: Buffer): Array<{ status: number; headers: Record<string, string>; body: string }> {
-  const out: Array<{ status: number; headers: Record<string, string>; body: string }> = [];
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function splitResponses(data: Buffer): RawResponse[] {
+  const out: RawResponse[] = [];
   let i = 0;
   while (i < data.length) {
     const end = data.indexOf('\r\n\r\n', i);
     if (end < 0) break;
     const lines = data.subarray(i, end).toString('latin1').split('\r\n');
-    const status = Number(lines[0].slice(9, 12));
+    const status = Number(lines[0]!.slice(9, 12));
     const headers: Record<string, string> = {};
     for (const l of lines.slice(1)) {
       const c = l.indexOf(':');

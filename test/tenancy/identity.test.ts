@@ -83,8 +83,8 @@ describe('caller identity', { skip }, () => {
       // And root is root on the same socket.
       seen.length = 0;
       await dockerAt(proxy.socket)(['version']);
-      assert.equal(seen[0].identity.uid, 0);
-      assert.equal(seen[0].identity.user, 'root');
+      assert.equal(seen[0]!.identity.uid, 0);
+      assert.equal(seen[0]!.identity.user, 'root');
     } finally {
       await proxy?.close();
     }
@@ -95,14 +95,14 @@ describe('caller identity', { skip }, () => {
       upstream: daemon.socket,
       dir,
       socketName: 'grp.sock',
-      args: ['--socket-mode', '660', '--socket-group', alice.groups[0]],
+      args: ['--socket-mode', '660', '--socket-group', alice.groups[0]!],
     });
     try {
       const st = fs.statSync(served.socket);
       assert.equal(st.mode & 0o777, 0o660);
       assert.equal(
         st.gid,
-        Number(spawnSync('getent', ['group', alice.groups[0]], { encoding: 'utf8' }).stdout.split(':')[2]),
+        Number(spawnSync('getent', ['group', alice.groups[0]!], { encoding: 'utf8' }).stdout.split(':')[2]),
       );
       const member = await dockerAs(served.socket, alice)(['version', '--format', '{{.Server.Version}}']);
       assert.equal(member.code, 0, member.stderr);

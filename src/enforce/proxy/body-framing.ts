@@ -110,7 +110,7 @@ export class ChunkedBody implements BodyTracker {
 
   private sizeLine(buf: Buffer, i: number, end: number): number {
     while (i < end) {
-      const c = buf[i++];
+      const c = buf[i++]!;
       if (++this.lineLength > MAX_CHUNK_LINE) this.fail('malformed chunked body: chunk-size line too long');
       if (this.sawCR) {
         if (c !== 10) this.fail('malformed chunked body: bare CR');

@@ -1047,7 +1047,7 @@ export class ProxyConnection {
   /** Writes the proxy's own answers that are now first in line. */
   private flushLocal(): void {
     while (this.queue.length > 0 && !this.closed) {
-      const first = this.queue[0];
+      const first = this.queue[0]!;
       if (first.sendContinue) {
         first.sendContinue = false;
         this.client.write(CONTINUE_100);

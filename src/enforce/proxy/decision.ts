@@ -112,8 +112,8 @@ export class ProxyRequest {
       const map: Record<string, string> = Object.create(null);
       const list = this.rawHeaders;
       for (let i = 0; i < list.length; i += 2) {
-        const k = list[i].toLowerCase();
-        if (!(k in map)) map[k] = list[i + 1];
+        const k = list[i]!.toLowerCase();
+        if (!(k in map)) map[k] = list[i + 1]!;
       }
       this.headerMap = map;
     }

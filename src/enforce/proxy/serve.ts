@@ -67,7 +67,7 @@ export function parseServeOptions(values: Record<string, unknown>): ServeOptions
   const tcpListeners = listen.filter((a) => a.kind === 'tcp');
   if (tcpListeners.length > 0 && !anyTls && !insecureTcp) {
     throw new FlagError(
-      `--listen ${tcpListeners[0].text}: TCP needs --tls-cert/--tls-key/--tls-ca (or --insecure-tcp, which lets anyone who reaches the port act as anonymous)`,
+      `--listen ${tcpListeners[0]!.text}: TCP needs --tls-cert/--tls-key/--tls-ca (or --insecure-tcp, which lets anyone who reaches the port act as anonymous)`,
     );
   }
 

@@ -9,6 +9,7 @@ import {
   rawConnect,
   rawExchange,
   splitResponses,
+  type RawResponse,
   startFakeUpstream,
   startInProcessProxy,
   testDaemon,
@@ -74,7 +75,7 @@ describe('decision point (fake upstream)', () => {
       'POST /denied HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbodyGET /fine HTTP/1.1\r\nHost: x\r\n\r\n',
       { until: until(2) },
     );
-    const [denied, fine] = splitResponses(reply.data);
+    const [denied, fine] = splitResponses(reply.data) as [RawResponse, RawResponse];
     assert.equal(denied.status, 403);
     assert.equal(denied.headers['content-type'], 'application/json');
     assert.deepEqual(JSON.parse(denied.body), { message: 'no entry: /denied' });
@@ -155,7 +156,7 @@ describe('decision point (fake upstream)', () => {
 
   test('a decision that throws refuses the request (fail closed) with 500', async () => {
     const reply = await rawExchange(proxy.socket, 'GET /throws HTTP/1.1\r\nHost: x\r\n\r\n', { until: until(1) });
-    const [res] = splitResponses(reply.data);
+    const res = splitResponses(reply.data)[0]!;
     assert.equal(res.status, 500);
     assert.match(JSON.parse(res.body).message, /policy evaluation failed: policy exploded/);
   });
@@ -166,10 +167,10 @@ describe('decision point (fake upstream)', () => {
       'POST /v1.41/judge-body?x=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ok"\r\n6;ext=y\r\n: true\r\n1\r\n}\r\n0\r\n\r\n';
     seen.length = 0;
     const reply = await rawExchange(proxy.socket, raw, { until: until(1) });
-    assert.equal(splitResponses(reply.data)[0].status, 200);
-    assert.equal(seen[0].body!.toString(), '{"ok": true}');
-    assert.equal(seen[0].version, '1.41');
-    assert.deepEqual(seen[0].query, Object.assign(Object.create(null), { x: ['1'] }));
+    assert.equal(splitResponses(reply.data)[0]!.status, 200);
+    assert.equal(seen[0]!.body!.toString(), '{"ok": true}');
+    assert.equal(seen[0]!.version, '1.41');
+    assert.deepEqual(seen[0]!.query, Object.assign(Object.create(null), { x: ['1'] }));
     assert.equal(upstream.received().subarray(before).toString(), raw);
   });
 
@@ -180,7 +181,7 @@ describe('decision point (fake upstream)', () => {
       'POST /judge-body HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n{"ok":false}',
       { until: until(1) },
     );
-    const [res] = splitResponses(reply.data);
+    const res = splitResponses(reply.data)[0]!;
     assert.equal(res.status, 403);
     assert.equal(JSON.parse(res.body).message, 'body says no');
     assert.equal(upstream.received().length, before);
@@ -191,7 +192,7 @@ describe('decision point (fake upstream)', () => {
     const raw =
       'POST /replace-body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Kept: yes\r\n\r\n3\r\n{ }\r\n0\r\n\r\n';
     const reply = await rawExchange(proxy.socket, raw, { until: until(1) });
-    assert.equal(splitResponses(reply.data)[0].status, 200);
+    assert.equal(splitResponses(reply.data)[0]!.status, 200);
     assert.equal(
       upstream.received().subarray(before).toString(),
       'POST /replace-body HTTP/1.1\r\nHost: x\r\nX-Kept: yes\r\nContent-Length: 18\r\n\r\n{"canonical":true}',
@@ -206,7 +207,7 @@ describe('decision point (fake upstream)', () => {
       `POST /judge-body HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
       { until: until(1) },
     );
-    assert.equal(splitResponses(reply.data)[0].status, 413);
+    assert.equal(splitResponses(reply.data)[0]!.status, 413);
     assert.equal(upstream.received().length, before);
   });
 

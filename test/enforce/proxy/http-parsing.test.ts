@@ -226,20 +226,20 @@ function referenceRead(text: string): { refused: true } | Record<string, unknown
   const refused = { refused: true as const };
   const lines = text.split('\r\n');
   if (lines.some((l) => /[\r\n]/.test(l))) return refused;
-  const line = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[\x21-\x7e]*) HTTP\/1\.([01])$/.exec(lines[0]);
+  const line = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[\x21-\x7e]*) HTTP\/1\.([01])$/.exec(lines[0]!);
   if (!line) return refused;
   const headers: string[] = [];
   for (const l of lines.slice(1)) {
     const h = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):([\t\x20-\x7e\x80-\xff]*)$/.exec(l);
     if (!h) return refused;
-    headers.push(h[1], h[2].replace(/^[ \t]+|[ \t]+$/g, ''));
+    headers.push(h[1]!, h[2]!.replace(/^[ \t]+|[ \t]+$/g, ''));
   }
   const values = (name: string) =>
-    headers.flatMap((v, i) => (i % 2 === 0 && v.toLowerCase() === name ? [headers[i + 1]] : []));
+    headers.flatMap((v, i) => (i % 2 === 0 && v.toLowerCase() === name ? [headers[i + 1]!] : []));
   const lengths = values('content-length');
   if (lengths.some((v) => !/^[0-9]{1,15}$/.test(v)) || new Set(lengths.map(Number)).size > 1) return refused;
   const te = values('transfer-encoding');
-  if (te.length > 1 || (te.length === 1 && te[0].toLowerCase() !== 'chunked')) return refused;
+  if (te.length > 1 || (te.length === 1 && te[0]!.toLowerCase() !== 'chunked')) return refused;
   if (te.length === 1 && (lengths.length > 0 || line[3] === '0')) return refused;
   const expect = values('expect');
   if (expect.some((v) => v.toLowerCase() !== '100-continue')) return refused;

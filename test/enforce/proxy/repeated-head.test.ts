@@ -22,7 +22,7 @@ test('a kept head matches only its own bytes, whole, at the place asked about; a
   assert.equal(kept.match(head.subarray(0, head.length - 1), 0), -1, 'not yet whole');
   for (let i = 0; i < head.length; i++) {
     const changed = Buffer.from(head);
-    changed[i] ^= 0x20;
+    changed[i]! ^= 0x20;
     assert.equal(kept.match(changed, 0), -1, `byte ${i} changed`);
   }
   kept.keep(Buffer.alloc(65, 0x41), 0, 65, 'too long');

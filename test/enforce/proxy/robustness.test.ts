@@ -143,10 +143,10 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
       responses.map((r) => r.status),
       [200, 200, 200, 200, 200],
     );
-    assert.equal(responses[0].body, 'OK');
-    assert.ok(JSON.parse(responses[1].body).ApiVersion);
-    assert.equal(responses[2].body, 'OK');
-    assert.equal(responses[4].body, 'OK');
+    assert.equal(responses[0]!.body, 'OK');
+    assert.ok(JSON.parse(responses[1]!.body).ApiVersion);
+    assert.equal(responses[2]!.body, 'OK');
+    assert.equal(responses[4]!.body, 'OK');
   });
 
   test('line breaks after a POST body, before the next request, are dropped as dockerd drops them', async () => {
@@ -238,7 +238,7 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     }
     for (let i = 0; i < 100 && splitResponses(data).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     s.destroy();
-    const [res] = splitResponses(data);
+    const res = splitResponses(data)[0]!;
     assert.ok(res, 'no answer');
     assert.notEqual(res.status, 408, res.body);
   });
@@ -264,7 +264,7 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
     s.write(body);
     await waitFor(/HTTP\/1\.1 201 Created[\s\S]*\r\n\r\n\{"Id":"[0-9a-f]+"/);
     s.destroy();
-    const id = /"Id":"([0-9a-f]+)"/.exec(data)![1];
+    const id = /"Id":"([0-9a-f]+)"/.exec(data)![1]!;
     await ok(dockerAt(daemon.socket)(['rm', id]));
   });
 
@@ -281,7 +281,7 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
       ],
       { gapMs: 50, until: (d) => splitResponses(d).length >= 1 },
     );
-    const [res] = splitResponses(reply.data);
+    const res = splitResponses(reply.data)[0]!;
     assert.equal(res.status, 201, reply.data.toString());
     await ok(dockerAt(daemon.socket)(['rm', JSON.parse(res.body).Id]));
   });
@@ -303,7 +303,7 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
         })(),
         { until: (d) => splitResponses(d).length >= 1 },
       );
-      const execId = JSON.parse(splitResponses(create.data)[0].body).Id;
+      const execId = JSON.parse(splitResponses(create.data)[0]!.body).Id;
       const s = await rawConnect(served.socket);
       const chunks: Buffer[] = [];
       s.on('data', (d: Buffer) => chunks.push(d));
@@ -326,11 +326,11 @@ describe('proxy robustness against the real daemon', { skip: !canRun && 'needs r
       const out: Record<number, string> = { 1: '', 2: '' };
       for (let i = headEnd; i + 8 <= all.length; ) {
         const size = all.readUInt32BE(i + 4);
-        out[all[i]] += all.subarray(i + 8, i + 8 + size).toString();
+        out[all[i]!] += all.subarray(i + 8, i + 8 + size).toString();
         i += 8 + size;
       }
       const { createHash } = await import('node:crypto');
-      assert.equal(out[1].split(' ')[0], createHash('md5').update(payload).digest('hex'));
+      assert.equal(out[1]!.split(' ')[0], createHash('md5').update(payload).digest('hex'));
       assert.equal(out[2], 'done\n');
     } finally {
       await direct(['rm', '-f', id]);
@@ -411,7 +411,7 @@ describe('proxy with its upstream down', () => {
 
   test('a request gets 502 naming the upstream, and the docker CLI prints it', async () => {
     const reply = await rawExchange(served.socket, PING);
-    const [res] = splitResponses(reply.data);
+    const res = splitResponses(reply.data)[0]!;
     assert.equal(res.status, 502);
     assert.match(JSON.parse(res.body).message, new RegExp(`upstream unix://${missing}`));
     const r = await dockerAt(served.socket)(['version']);
