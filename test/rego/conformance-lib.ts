@@ -1,4 +1,4 @@
-// Runs OPA's conformance cases (../shared/opa-testdata, JSON form) against dockgate's Rego
+// Runs OPA's conformance cases (test/rego/opa-testdata, JSON form) against dockgate's Rego
 // engine, in-process. Comparison follows OPA's own runner: want_result is a set of binding
 // objects compared after a JSON round trip (sets become sorted arrays, non-string object keys
 // become their JSON text), sort_bindings sorts array bindings first, want_error_code must
@@ -27,9 +27,9 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** The OPA test data directory: $DOCKGATE_OPA_TESTDATA, else ../shared/opa-testdata from the repo root. */
+/** The OPA test data directory: $DOCKGATE_OPA_TESTDATA, else the copy vendored under test/rego/opa-testdata. */
 export function testdataDir(): string {
-  return process.env.DOCKGATE_OPA_TESTDATA ?? resolve(repoRoot(), '..', 'shared', 'opa-testdata');
+  return process.env.DOCKGATE_OPA_TESTDATA ?? resolve(repoRoot(), 'test', 'rego', 'opa-testdata');
 }
 
 export interface SkipEntry {
