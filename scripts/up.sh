@@ -14,12 +14,12 @@ listen="$state/dockgate.sock"
 default_upstream=/var/run/docker.sock
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-harness() { node "$repo/dist/test/harness/daemon-main.js" "$@"; }
+daemon() { bash "$repo/scripts/private-dockerd.sh" "$@"; }
 
 if [ "${1:-}" = down ]; then
   if alive "$state/serve.pid"; then kill "$(cat "$state/serve.pid")"; echo "up: stopped dockgate serve" >&2; fi
   if alive "$state/dockerd.pid"; then
-    harness stop "$(cat "$state/dockerd.pid")" "$(cat "$state/dockerd.dir")"
+    daemon stop "$(cat "$state/dockerd.pid")" "$(cat "$state/dockerd.dir")"
     echo "up: stopped the private dockerd" >&2
   fi
   rm -f "$state/serve.pid" "$state/dockerd.pid" "$state/dockerd.dir" "$state/upstream"
@@ -29,13 +29,13 @@ fi
 bash scripts/setup.sh
 
 # 1. A daemon to stand in front of.
-if harness ping "$default_upstream" 1500 2>/dev/null; then
+if daemon ping "$default_upstream" 2 2>/dev/null; then
   upstream=$default_upstream
-elif alive "$state/dockerd.pid" && harness ping "$(cat "$state/upstream")" 1500 2>/dev/null; then
+elif alive "$state/dockerd.pid" && daemon ping "$(cat "$state/upstream")" 2 2>/dev/null; then
   upstream=$(cat "$state/upstream")
 else
   echo "up: no daemon at $default_upstream; starting a private dockerd" >&2
-  read -r upstream dockerd_pid dockerd_dir < <(harness start)
+  read -r upstream dockerd_pid dockerd_dir < <(daemon start)
   echo "$dockerd_pid" > "$state/dockerd.pid"
   echo "$dockerd_dir" > "$state/dockerd.dir"
   echo "$upstream" > "$state/upstream"
@@ -50,7 +50,7 @@ else
     --socket-mode 660 --decision-log "$state/requests.log" >/dev/null 2>>"$state/serve.log" &
   echo $! > "$state/serve.pid"
   for _ in $(seq 1 100); do [ -S "$listen" ] && break; sleep 0.1; done
-  if ! harness ping "$listen" 5000 2>/dev/null; then
+  if ! daemon ping "$listen" 5 2>/dev/null; then
     echo "up: dockgate serve did not come up; see $state/serve.log" >&2
     tail -5 "$state/serve.log" >&2 || true
     exit 1
