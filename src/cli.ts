@@ -1,9 +1,6 @@
 // Argument parsing and dispatch only: each command's work lives in its own folder.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-/** A usage error: printed as one line, exit code 2. */
-export class UsageError extends Error {}
-
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 interface Command {
@@ -222,7 +219,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`usage: dockgate ${name} ${command.help}`);
     return;
   }
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals, strict: true });
   } catch (err) {

@@ -16,8 +16,7 @@ const REQUEST_SINK = Symbol('request sink');
 /**
  * Log lines are written in batches of about this many bytes (some 200 request lines), or every
  * FLUSH_MS, whichever comes first. The request that fills a batch pays for its write, so a
- * batch is large enough for that to stay out of the proxy's p99 (8 KiB batches put it at every
- * 54th request). The bytes live outside the JavaScript heap: unlike lines kept as strings,
+ * batch is large enough for that to stay out of the proxy's p99 (`npm run bench`, c=1). The bytes live outside the JavaScript heap: unlike lines kept as strings,
  * they are not promoted by the collections they outlive.
  */
 const BATCH_BYTES = 32 * 1024;
@@ -40,10 +39,10 @@ type Destination = pino.DestinationStream & {
 
 /**
  * Gathers pino's lines and hands them to the destination in batches of bytes. Each line is
- * encoded into the batch as it comes, so a flush is one write of ready bytes. Why: joining a
- * batch of strings and encoding it at flush time (and sonic-boom's string mode, which encodes
- * its buffer again to account for the bytes written) cost about 60 µs of CPU per batch, all
- * of it on the one request that filled the batch: that request was the proxy's p99 at c=1.
+ * encoded into the batch as it comes, so a flush is one write of ready bytes. Rule: no work
+ * proportional to the batch at flush time (no joining of strings, no sonic-boom string mode,
+ * which encodes its buffer again to count the bytes written): it would all land on the one
+ * request that filled the batch, the proxy's p99 at c=1 in `npm run bench`.
  * Every line of the logger goes through here, so their order is kept.
  */
 class BatchingSink {
@@ -157,7 +156,7 @@ process.once('exit', () => {
 
 /**
  * A logger writing to `destination`: '-' for stdout, a file path, or undefined for stderr.
- * Lines are batched (one write per ~200 requests, at least every 200 ms) so logging
+ * Lines are batched (one write per BATCH_BYTES of lines, at least every FLUSH_MS) so logging
  * costs the request path little. A file is written synchronously, a batch at a time: its lines
  * stay in order whatever happens, at no cost to speed at this rate. Standard output and error
  * may be pipes whose reader is slow, so they are written asynchronously.
