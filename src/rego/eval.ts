@@ -5,7 +5,8 @@
 // binding maps are copied. Deterministic terms and literals take the compiled closures of
 // fastpath.ts; this file handles enumeration, unification, rules, calls and `with`.
 import type { Loc } from './ast.js';
-import { BuiltinError, type BuiltinContext } from './builtins/registry.js';
+import { BuiltinError } from './builtins/operands.js';
+import type { BuiltinContext } from './builtins/registry.js';
 import { QueryContext } from './context.js';
 import { dataGet, getKey, isPrefix, mergeObjects, pathEqual, setPath } from './doc.js';
 import { RegoError } from './errors.js';

@@ -2,9 +2,13 @@
 // validator producing gojsonschema's error texts, types and field paths as OPA returns them.
 import { parseJSON } from '../json.js';
 import { BigNum, compare, equal, isNumber, ObjectValue, SetValue, toFloat, type Value } from '../value.js';
-import { builtinError, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError } from './operands.js';
 import { goJSON } from './bytes.js';
 import { re2Lib } from '../lazy.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 class SchemaError extends Error {}
 
@@ -411,7 +415,7 @@ function compileSchema(v: Value): { schema: Value; validator: Validator } {
   return { schema, validator: new Validator(schema) };
 }
 
-register({
+builtins.push({
   name: 'json.verify_schema',
   arity: 1,
   fn: ([s]) => {
@@ -425,7 +429,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'json.match_schema',
   arity: 2,
   fn: ([doc, s]) => {
