@@ -35,7 +35,7 @@ export interface CompiledPolicy {
   opaNegation: boolean;
 }
 
-export function newNode(key: Value, path: Value[]): RuleNode {
+function newNode(key: Value, path: Value[]): RuleNode {
   return {
     id: 0,
     exact: [],

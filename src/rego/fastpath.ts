@@ -131,7 +131,7 @@ export function isConst(t: CTerm): boolean {
  * Compiles a term into a closure computing Evaluator.one(): the hot path of evaluation runs
  * through these closures instead of re-dispatching on node kinds (compiled on first use).
  */
-export function makeOne(t: CTerm): OneFn {
+function makeOne(t: CTerm): OneFn {
   switch (t.k) {
     case K.Const: {
       const v = t.v;

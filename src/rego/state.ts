@@ -1,8 +1,8 @@
 // What the compiled closures of fastpath.ts see of an evaluation in progress: the frame of
 // bindings, the per-query rule cache, the values kept across queries on one data document, and
-// the few evaluator operations a closure falls back to. The Evaluator (eval.ts) implements
+// the few evaluator operations a closure falls back to. The Evaluator (evaluator.ts) implements
 // EvalState; the closures depend on this interface only, so the dependencies run one way:
-// ir.ts ← state.ts ← fastpath.ts ← eval.ts.
+// ir.ts ← state.ts ← fastpath.ts ← evaluator.ts.
 import type { CallTarget, CallTerm, CTerm, RuleNode } from './ir.js';
 import { ObjectValue, type Value } from './value.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import '../../src/rego/builtins/index.js';
 import { BuiltinError } from '../../src/rego/builtins/operands.js';
 import { lookupBuiltin, type BuiltinContext } from '../../src/rego/builtins/registry.js';
-import { parseJSON } from '../../src/rego/json.js';
+import { parseJSON } from '../../src/rego/json-parse.js';
 import { SetValue, toJSON, type Value } from '../../src/rego/value.js';
 
 function mkctx(): BuiltinContext {

@@ -1,7 +1,7 @@
 // Builtin family "encoding" (family B): base64, base64url, hex, urlquery, json and yaml
 // (un)marshalling, with Go's encoders' outputs and error texts as OPA reports them.
 import { yamlLib } from '../lazy.js';
-import { parseJSON } from '../json.js';
+import { parseJSON } from '../json-parse.js';
 import { intValue, ObjectValue, SetValue, fromJS, toJS, type Value } from '../value.js';
 import type { BuiltinDef } from './registry.js';
 import { builtinError, str as expectString, operandError, typeError } from './operands.js';

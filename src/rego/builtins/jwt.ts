@@ -11,7 +11,7 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { parseJSON } from '../json.js';
+import { parseJSON } from '../json-parse.js';
 import { isNumber, ObjectValue, toFloat, type Value } from '../value.js';
 import type { BuiltinDef } from './registry.js';
 import { builtinError, str, operandError } from './operands.js';

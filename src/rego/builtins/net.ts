@@ -379,6 +379,7 @@ builtins.push({
       const cur = ranges[i]!;
       const prev = ranges[i - 1]!;
       if (prevIP(cur.first, isV4Mapped(cur.first)) <= prev.last) {
+        // biome-ignore lint/complexity/useMathMinMax: addresses are bigints, which Math.min does not take
         ranges[i - 1] = { first: prev.first < cur.first ? prev.first : cur.first, last: cur.last };
         ranges = [...ranges.slice(0, i), ...ranges.slice(i + 1)];
       }

@@ -101,6 +101,8 @@ function body(lits: Literal[]): Value[] {
           }),
           with: withs(l.with),
         });
+      default:
+        return l satisfies never;
     }
   });
 }

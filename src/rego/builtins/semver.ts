@@ -20,12 +20,9 @@ function cut(s: string, sep: string): [string, string] {
 }
 
 export function parseSemver(input: string): Version | undefined {
-  let v = input.startsWith('v') ? input.slice(1) : input;
-  let meta: string;
-  let pre: string;
-  [v, meta] = cut(v, '+');
+  const [release, meta] = cut(input.startsWith('v') ? input.slice(1) : input, '+');
   if (meta !== '' && !META.test(meta)) return undefined;
-  [v, pre] = cut(v, '-');
+  const [v, pre] = cut(release, '-');
   if (pre !== '' && !META.test(pre)) return undefined;
   const parts = v.split('.');
   if (parts.length !== 3) return undefined;
