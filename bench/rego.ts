@@ -1,10 +1,14 @@
 // Rego engine decision timings (`node dist/bench/rego.js [--json]`): the ~50-rule
 // opa-docker-authz-style policy in bench/rego/ (helpers, loops, regex, sprintf) on
 // container-create inputs, the classic 0.x README style at 50 rules, and a generated
-// 1,000-rule policy. Prints µs/decision p50 and p99 and decisions/s for each.
+// 1,000-rule policy. Prints µs/decision p50 and p99 and decisions/s for each; then the cost
+// of loading the engine and compiling the built-in pack in a fresh process (median of five):
+// wall and CPU milliseconds and the process's RSS. The load guards builtins/index.ts's lazy
+// families: a family the pack does not call must not show here.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compile, parseJSON, type Value } from '../src/rego/index.js';
 import { bench, type BenchFigures } from '../src/rego/cli/bench.js';
 
@@ -59,6 +63,45 @@ export function classicPolicy(): string {
   return src;
 }
 
+/** The built-in pack's directory (src/policy/pack), also when run from dist/bench/. */
+const packDir = [join(here, '..', 'src', 'policy', 'pack'), join(here, '..', '..', 'src', 'policy', 'pack')].find(
+  (d) => {
+    try {
+      readFileSync(join(d, 'authz.rego'));
+      return true;
+    } catch {
+      return false;
+    }
+  },
+);
+
+interface LoadFigures {
+  wall_ms: number;
+  cpu_ms: number;
+  rss_mib: number;
+}
+
+/** Loads the engine and compiles the built-in pack in a fresh process: the median of `runs`. */
+export function packLoad(runs = 5): LoadFigures | undefined {
+  if (packDir === undefined) return undefined;
+  const engine = pathToFileURL(join(here, '..', 'src', 'rego', 'index.js')).href;
+  const script = `
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { compile } = await import(${JSON.stringify(engine)});
+    const dir = ${JSON.stringify(packDir)};
+    compile(readdirSync(dir).filter((f) => f.endsWith('.rego')).map((f) => ({ name: f, text: readFileSync(dir + '/' + f, 'utf8') })));
+    const c = process.cpuUsage(c0);
+    console.log(JSON.stringify({ wall_ms: performance.now() - t0, cpu_ms: (c.user + c.system) / 1000, rss_mib: process.memoryUsage().rss / 1048576 }));
+  `;
+  const all: LoadFigures[] = [];
+  for (let i = 0; i < runs; i++)
+    all.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
+  const median = (f: (x: LoadFigures) => number): number => all.map(f).sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+  return { wall_ms: median((x) => x.wall_ms), cpu_ms: median((x) => x.cpu_ms), rss_mib: median((x) => x.rss_mib) };
+}
+
 interface Row {
   name: string;
   fig: BenchFigures;
@@ -81,8 +124,10 @@ function main(): void {
     { name: 'classic 0.x (50 field checks) allow, create', fig: bench(classic, 'data.docker.authz.allow', ok) },
     { name: 'generated (1000 rules) allow', fig: bench(gen, 'data.gen.allow', genInput) },
   ];
+  const load = packLoad();
   if (json) {
-    process.stdout.write(JSON.stringify(Object.fromEntries(rows.map((r) => [r.name, r.fig])), null, 2) + '\n');
+    const out = { ...Object.fromEntries(rows.map((r) => [r.name, r.fig])), 'pack load': load };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
   process.stdout.write('rego decisions              p50 µs    p99 µs   decisions/s\n');
@@ -92,6 +137,11 @@ function main(): void {
     const rate = String(Math.round(1e9 / r.fig.ns_per_op)).padStart(12);
     process.stdout.write(`${r.name.padEnd(46)} ${p50}  ${p99}  ${rate}\n`);
   }
+  if (load)
+    process.stdout.write(
+      `rego load + compile built-in pack (fresh process, median of 5): ${load.wall_ms.toFixed(1)} ms wall, ` +
+        `${load.cpu_ms.toFixed(1)} ms CPU, RSS ${load.rss_mib.toFixed(1)} MiB\n`,
+    );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

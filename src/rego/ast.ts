@@ -78,5 +78,3 @@ export interface Module {
   /** `# METADATA` annotations written above the package clause. */
   pkgAnnotations?: Value;
 }
-
-export const loc0: Loc = { file: '', line: 0, col: 0 };

@@ -35,7 +35,7 @@ export interface CompiledPolicy {
   opaNegation: boolean;
 }
 
-export function newNode(key: Value, path: Value[]): RuleNode {
+function newNode(key: Value, path: Value[]): RuleNode {
   return {
     id: 0,
     exact: [],
@@ -325,7 +325,8 @@ export class RuleCompiler {
       isDefault: rule.isDefault,
       loc: rule.loc,
       constValue: value.k === K.Const && !rule.multi && restC.length === 0,
-      // Set below; present from the start so that every rule has one shape.
+      // Set below (steps: the evaluation memo, RuleMemo); present from the start so that every
+      // rule has one shape.
       elseRule: undefined,
       guards: undefined,
       guardLits: 0,

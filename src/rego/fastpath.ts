@@ -1,63 +1,80 @@
 // The evaluator's compiled fast paths. Terms that need no enumeration are compiled once (on
-// first use) into closures `(evaluator, frame) => value`, so the hot path of a decision calls
+// first use) into closures `(state, frame) => value`, so the hot path of a decision calls
 // straight-line closures instead of re-dispatching on node kinds; body literals are classified
 // once as checks, assignments or negated checks that the body loop runs without continuations.
-import type { Evaluator, SharedValues } from './eval.js';
+// The closures see the evaluation through EvalState (state.ts) only.
 import type { Loc } from './ast.js';
-import { K, L, type CLit, type CTerm } from './ir.js';
 import { getKey } from './doc.js';
-import { ObjectValue, SetValue, compare, equal, type Value } from './value.js';
+import { type CLit, type CTerm, K, L } from './ir.js';
+import { BUSY, MULTI, type OneFn, type SharedValues, UNDEF } from './state.js';
+import { compare, equal, ObjectValue, SetValue, type Value } from './value.js';
 
-export type Frame = (Value | undefined)[];
+declare module './ir.js' {
+  interface TermMemo {
+    /** The term compiled to a closure (makeOne), on first use. */
+    one?: OneFn;
+  }
+  interface RuleMemo {
+    /** How the body loop runs each body literal (stepsOf), worked out on first use. */
+    steps?: Step[];
+  }
+}
 
-/** Returned when a term needs enumeration (an unbound var somewhere). */
-export const MULTI = Symbol('multi');
-export type One = Value | undefined | typeof MULTI;
+/** How the body loop runs one literal. */
+export const enum StepKind {
+  /** Left to the general evaluator (enumeration, `with`, captures...). */
+  General,
+  /** A check: `input.x == 1`, `startswith(a, b)`. */
+  Check,
+  /** `x := value` into a fresh slot. */
+  Assign,
+  /** `not <check>` whose operand is deterministic. */
+  Not,
+  /** `[a, b] := value`: an array of fresh vars bound from one value. */
+  Destructure,
+  /**
+   * `some v in coll` / `some k, v in coll` with fresh vars: when coll is undefined, empty or not
+   * a collection the literal fails at once (the common case: iterating a field the request
+   * lacks); otherwise the general evaluator enumerates it.
+   */
+  SomeIn,
+}
 
-/** Rule cache markers: evaluated and undefined; being evaluated (recursion detection). */
-export const UNDEF = Symbol('undef');
-export const BUSY = Symbol('busy');
-
-export type OneFn = (ev: Evaluator, f: Frame) => One;
-
-// Literals the body loop can run without continuations, classified once (on first use):
-// a check (`input.x == 1`, `startswith(a, b)`) or `x := value` into a fresh slot.
-export const FAST_NONE = 0;
-export const FAST_CHECK = 1;
-export const FAST_ASSIGN = 2;
-/** `not <check>` whose operand is deterministic. */
-export const FAST_NOT = 3;
-/** `[a, b] := value`: an array of fresh vars bound from one value. */
-export const FAST_DESTRUCTURE = 4;
-/**
- * `some v in coll` / `some k, v in coll` with fresh vars: when coll is undefined, empty or not a
- * collection the literal fails at once (the common case: iterating a field the request lacks);
- * otherwise the general evaluator enumerates it.
- */
-export const FAST_SOMEIN = 5;
 /**
  * How the body loop runs one literal, worked out once per literal. Every step has the same
  * fields (one class): the loop's reads stay monomorphic, where reading the literals themselves
- * (objects of many shapes) was a measurable part of a decision.
+ * (objects of many shapes) would not be (guarded by bench/rego.ts).
  */
 export class Step {
   constructor(
-    readonly kind: number,
+    readonly kind: StepKind,
     readonly fn: OneFn | undefined,
-    /** FAST_ASSIGN: the slot bound. */
+    /** Assign: the slot bound. */
     readonly slot: number,
-    /** FAST_DESTRUCTURE: the slots bound; FAST_SOMEIN: [value slot] or [value slot, key slot]. */
+    /** Destructure: the slots bound; SomeIn: [value slot] or [value slot, key slot]. */
     readonly slots: number[] | undefined,
     readonly loc: Loc,
   ) {}
 }
 
-/** A compiled body with its steps attached (computed on first use; bodies never change). */
-type Planned = CLit[] & { steps?: Step[] };
+/** The steps of bodies that are not rule bodies (negations, comprehensions, queries). */
+const bodySteps = new WeakMap<CLit[], Step[]>();
 
 /** The steps of a body, one per literal. */
 export function stepsOf(lits: CLit[]): Step[] {
-  return ((lits as Planned).steps ??= lits.map(classify));
+  let steps = bodySteps.get(lits);
+  if (steps === undefined) bodySteps.set(lits, (steps = lits.map(classify)));
+  return steps;
+}
+
+/** The steps of a rule's body, kept on the rule. */
+export function ruleSteps(r: { body: CLit[]; steps?: Step[] }): Step[] {
+  return (r.steps ??= r.body.map(classify));
+}
+
+/** The closure of a term (makeOne), kept on the term. */
+export function oneOf(t: CTerm): OneFn {
+  return (t.one ??= makeOne(t));
 }
 
 /** coll has no element to bind: undefined, a scalar, or an empty array, object or set. */
@@ -73,14 +90,14 @@ function classify(lit: CLit): Step {
     const t = lit.term;
     if (t.k === K.Call && (t.fn.special === 'eq' || t.fn.special === 'assign')) {
       const a = t.args[0]!;
-      if (a.k === K.Var) return new Step(FAST_ASSIGN, makeOne(t.args[1]!), a.slot, undefined, lit.loc);
+      if (a.k === K.Var) return new Step(StepKind.Assign, makeOne(t.args[1]!), a.slot, undefined, lit.loc);
       if (a.k === K.Array && a.items.length > 0 && a.items.every((x) => x.k === K.Var)) {
         const slots = a.items.map((x) => (x as { slot: number }).slot);
         if (new Set(slots).size === slots.length)
-          return new Step(FAST_DESTRUCTURE, makeOne(t.args[1]!), -1, slots, lit.loc);
+          return new Step(StepKind.Destructure, makeOne(t.args[1]!), -1, slots, lit.loc);
       }
     } else if (!(t.k === K.Call && (t.fn.special || t.fn.hasOutput))) {
-      return new Step(FAST_CHECK, makeOne(t), -1, undefined, lit.loc);
+      return new Step(StepKind.Check, makeOne(t), -1, undefined, lit.loc);
     }
   } else if (
     lit.l === L.SomeIn &&
@@ -89,12 +106,12 @@ function classify(lit: CLit): Step {
     (!lit.key || (lit.key.k === K.Var && lit.key.slot !== lit.value.slot))
   ) {
     const slots = lit.key ? [lit.value.slot, (lit.key as { slot: number }).slot] : [lit.value.slot];
-    return new Step(FAST_SOMEIN, makeOne(lit.coll), -1, slots, lit.loc);
+    return new Step(StepKind.SomeIn, makeOne(lit.coll), -1, slots, lit.loc);
   } else if (lit.l === L.Not && lit.with.length === 0 && lit.body.length === 1) {
     const inner = stepsOf(lit.body)[0]!;
-    if (inner.kind === FAST_CHECK) return new Step(FAST_NOT, inner.fn, -1, undefined, lit.loc);
+    if (inner.kind === StepKind.Check) return new Step(StepKind.Not, inner.fn, -1, undefined, lit.loc);
   }
-  return new Step(FAST_NONE, undefined, -1, undefined, lit.loc);
+  return new Step(StepKind.General, undefined, -1, undefined, lit.loc);
 }
 
 const COMPARE: Record<string, (a: Value, b: Value) => boolean> = {
@@ -114,7 +131,7 @@ export function isConst(t: CTerm): boolean {
  * Compiles a term into a closure computing Evaluator.one(): the hot path of evaluation runs
  * through these closures instead of re-dispatching on node kinds (compiled on first use).
  */
-export function makeOne(t: CTerm): OneFn {
+function makeOne(t: CTerm): OneFn {
   switch (t.k) {
     case K.Const: {
       const v = t.v;
@@ -178,8 +195,8 @@ export function makeOne(t: CTerm): OneFn {
       const cmp = t.args.length === 2 && t.fn.builtin ? COMPARE[t.fn.name] : undefined;
       if (cmp) {
         // Comparisons are most literals of a policy: no argument array, no builtin dispatch.
-        const fa = ((t.args[0] as { one?: OneFn }).one ??= makeOne(t.args[0]!));
-        const fb = ((t.args[1] as { one?: OneFn }).one ??= makeOne(t.args[1]!));
+        const fa = oneOf(t.args[0]!);
+        const fb = oneOf(t.args[1]!);
         return (ev, f) => {
           const a = fa(ev, f);
           if (a === MULTI || a === undefined) return a;
@@ -189,7 +206,7 @@ export function makeOne(t: CTerm): OneFn {
           return cmp(a, b);
         };
       }
-      const argFns = t.args.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const argFns = t.args.map((a) => oneOf(a));
       const n = argFns.length;
       return (ev, f) => {
         const args: Value[] = new Array(n);
@@ -203,8 +220,8 @@ export function makeOne(t: CTerm): OneFn {
     }
     case K.Ref: {
       // `x[i].name`, `f(x)[0]`: deterministic when the head and every key are.
-      const head = ((t.head as { one?: OneFn }).one ??= makeOne(t.head));
-      const keys = t.path.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const head = oneOf(t.head);
+      const keys = t.path.map((a) => oneOf(a));
       return (ev, f) => {
         let v = head(ev, f);
         if (v === MULTI || v === undefined) return v;
@@ -218,8 +235,8 @@ export function makeOne(t: CTerm): OneFn {
       };
     }
     case K.Object: {
-      const ks = t.keys.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
-      const vs = t.vals.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const ks = t.keys.map((a) => oneOf(a));
+      const vs = t.vals.map((a) => oneOf(a));
       return (ev, f) => {
         const o = new ObjectValue();
         for (let i = 0; i < ks.length; i++) {
@@ -233,7 +250,7 @@ export function makeOne(t: CTerm): OneFn {
       };
     }
     case K.Set: {
-      const fns = t.items.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const fns = t.items.map((a) => oneOf(a));
       return (ev, f) => {
         const out = new SetValue();
         for (let i = 0; i < fns.length; i++) {
@@ -245,7 +262,7 @@ export function makeOne(t: CTerm): OneFn {
       };
     }
     case K.Array: {
-      const fns = t.items.map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+      const fns = t.items.map((a) => oneOf(a));
       return (ev, f) => {
         const arr: Value[] = new Array(fns.length);
         for (let i = 0; i < fns.length; i++) {
@@ -269,7 +286,7 @@ function dataKeys(t: Extract<CTerm, { k: K.Data }>): OneFn {
   const leaf = t.leaf!;
   const depth = t.depth!;
   const path = t.path;
-  const keys = path.slice(depth).map((a) => ((a as { one?: OneFn }).one ??= makeOne(a)));
+  const keys = path.slice(depth).map((a) => oneOf(a));
   const withVars = keys.filter((_, i) => path[depth + i]!.vars);
   return (ev, f) => {
     if (ev.overrides.length > 0) return ev.oneSlow(t, f);

@@ -14,13 +14,14 @@ import './builtins/index.js';
 import type { Module, Literal, Rule, Term } from './ast.js';
 import { compileModules, RuleCompiler, childNode, MAX_ERRORS, type CompiledPolicy } from './compiler.js';
 import { RegoError, RegoErrors } from './errors.js';
-import { Evaluator, sharedValues, type EvalLimits, type SharedValues } from './eval.js';
+import { Evaluator, type EvalLimits } from './evaluator.js';
+import { sharedValues, type SharedValues } from './state.js';
 import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
 import { ObjectValue, type Value } from './value.js';
 
 export { RegoError, RegoErrors } from './errors.js';
-export { parseJSON, JSONSyntaxError } from './json.js';
+export { parseJSON, JSONSyntaxError } from './json-parse.js';
 export { parseModule, parseQuery, parseQueryWithText, parseTerm } from './parser.js';
 export * from './value.js';
 

@@ -4,7 +4,6 @@
 import type { Loc } from './ast.js';
 import type { BuiltinDef } from './builtins/registry.js';
 import type { Value } from './value.js';
-import type { Step } from './fastpath.js';
 
 export const enum K {
   Const,
@@ -25,7 +24,17 @@ export const enum K {
   Template,
 }
 
-export type CTerm =
+/**
+ * What evaluation keeps on a compiled term or rule, filled on first use (the closure a term
+ * compiles to, the plan of a rule body). Empty here so that the IR depends on nothing of
+ * evaluation: fastpath.ts declares the fields by declaration merging.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in fastpath.ts
+export interface TermMemo {}
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in fastpath.ts
+export interface RuleMemo {}
+
+export type CTerm = (
   | { k: K.Const; v: Value; vars: false; loc: Loc }
   | { k: K.Var; slot: number; name: string; vars: true; loc: Loc }
   | { k: K.Array; items: CTerm[]; vars: boolean; loc: Loc }
@@ -40,7 +49,12 @@ export type CTerm =
   | { k: K.SetComp; term: CTerm; body: CLit[]; vars: boolean; loc: Loc }
   | { k: K.ObjComp; key: CTerm; value: CTerm; body: CLit[]; vars: boolean; loc: Loc }
   /** partLits[i]: part i evaluated as a literal because it carries `with` modifiers. */
-  | { k: K.Template; parts: (string | CTerm)[]; partLits?: (CLit | undefined)[]; vars: boolean; loc: Loc };
+  | { k: K.Template; parts: (string | CTerm)[]; partLits?: (CLit | undefined)[]; vars: boolean; loc: Loc }
+) &
+  TermMemo;
+
+/** A call term: a builtin, a user function or an operator with special evaluation. */
+export type CallTerm = Extract<CTerm, { k: K.Call }>;
 
 /** What a call invokes: a user function (by rule-tree node) or a builtin. `name` is what `with` mocks key on. */
 export interface CallTarget {
@@ -91,7 +105,7 @@ export interface Guard {
 }
 
 /** One rule definition, compiled. */
-export interface CRule {
+export interface CRule extends RuleMemo {
   /** Dynamic part of the head ref below the node it is attached to (empty for plain rules). */
   rest: CTerm[];
   args?: CTerm[];
@@ -109,8 +123,6 @@ export interface CRule {
   guards?: Guard[];
   /** How many leading body literals are guards: the body starts after them once the guards passed. */
   guardLits?: number;
-  /** How the body loop runs each body literal (fastpath.ts), worked out on first use. */
-  steps?: Step[];
 }
 
 export interface RuleNode {

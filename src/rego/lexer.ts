@@ -3,7 +3,7 @@
 // `a[x]`, `a.b` and `f(x)` continue a term only when nothing separates them).
 import { RegoError } from './errors.js';
 
-export type TokKind =
+type TokKind =
   | 'ident'
   | 'number'
   | 'string' // value already unescaped

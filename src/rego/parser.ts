@@ -4,8 +4,8 @@ import type { Literal, Loc, Module, Rule, Term, With, Import } from './ast.js';
 import { RegoError } from './errors.js';
 import { skipBraces, tokenize, type Comment, type Token } from './lexer.js';
 import { parseAnnotations } from './annotations.js';
-import { parseNumberText } from './json.js';
-import { SetValue, type Value } from './value.js';
+import { parseNumberText } from './json-parse.js';
+import type { Value } from './value.js';
 
 export interface ParseOptions {
   /** OPA 0.x syntax (rule bodies without `if`, `p[x]` partial sets, `default p = v`). */
@@ -901,9 +901,4 @@ function callPath(t: Term): string[] | undefined {
     out.push(p.value);
   }
   return out;
-}
-
-/** Empty set value helper for callers building terms. */
-export function emptySetTerm(loc: Loc): Term {
-  return { type: 'scalar', value: new SetValue(), loc };
 }

@@ -5,20 +5,14 @@
 // constant sets), those rules run once per compiled policy and data, not once per decision.
 //
 // The analysis is conservative: anything it cannot see through (a data ref with a variable
-// that may reach rules, a builtin that reads the query context) makes the node impure.
+// that may reach rules, a builtin that declares it reads something) makes the node impure.
 import type { BuiltinDef } from './builtins/registry.js';
 import { K, L, type CLit, type CRule, type CTerm, type RuleNode } from './ir.js';
 import { hashKey } from './value.js';
 
-/** Builtins that read per-query state through their context, or act outside the evaluation. */
-const CONTEXT_BUILTINS = new Set(['http.send', 'opa.runtime', 'trace', 'test.sleep', 'print']);
-
+/** A builtin whose result depends on its arguments alone (it declares nothing it reads). */
 export function builtinPure(b: BuiltinDef): boolean {
-  if (b.nondeterministic || CONTEXT_BUILTINS.has(b.name)) return false;
-  // A builtin declared with a second (context) parameter may read query state (the query's
-  // clock, per-query caches): not pure, whatever its name.
-  const f = (b.fn ?? b.multi) as ((...a: unknown[]) => unknown) | undefined;
-  return f !== undefined && f.length < 2;
+  return b.reads === undefined;
 }
 
 export function markPure(root: RuleNode): void {

@@ -2,16 +2,10 @@
 // directly through the registry with inputs and outputs taken from OPA's documented behaviour.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import '../../src/rego/builtins/encoding.js';
-import '../../src/rego/builtins/json.js';
-import '../../src/rego/builtins/crypto.js';
-import '../../src/rego/builtins/jwt.js';
-import '../../src/rego/builtins/net.js';
-import '../../src/rego/builtins/graphql.js';
-import '../../src/rego/builtins/providers-aws.js';
-import '../../src/rego/builtins/rego.js';
-import { BuiltinError, lookupBuiltin, type BuiltinContext } from '../../src/rego/builtins/registry.js';
-import { parseJSON } from '../../src/rego/json.js';
+import '../../src/rego/builtins/index.js';
+import { BuiltinError } from '../../src/rego/builtins/operands.js';
+import { lookupBuiltin, type BuiltinContext } from '../../src/rego/builtins/registry.js';
+import { parseJSON } from '../../src/rego/json-parse.js';
 import { ObjectValue, SetValue, toJSON, type Value } from '../../src/rego/value.js';
 
 const ctx: BuiltinContext = { strict: true, queryCache: new Map(), nowNs: 1_700_000_000_000_000_000n, print() {} };

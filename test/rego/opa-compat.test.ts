@@ -246,7 +246,7 @@ test('repeated test names run one by one as test_x, test_x#01, test_x#02', () =>
 test('a test whose value is not true fails; todo_test_ is skipped', () => {
   const rs = testRun('package t\n\ntest_value := 7\ntest_false := false\ntodo_test_later if false\n');
   assert.deepEqual(outcomes(rs), ['data.t.test_value=FAIL', 'data.t.test_false=FAIL', 'data.t.todo_test_later=SKIP']);
-  assert.match(prettyReport(rs, false), /data\.t\.todo_test_later: SKIPPED\n[^]*SKIPPED: 1\/3\n$/);
+  assert.match(prettyReport(rs, false), /data\.t\.todo_test_later: SKIPPED\n[\s\S]*SKIPPED: 1\/3\n$/);
 });
 
 test('a partial-object test reports each case, and fails when one case is not true', () => {

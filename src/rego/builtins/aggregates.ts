@@ -1,10 +1,13 @@
 // Builtin family "aggregates": count, sum, product, max, min, sort, all, any.
 import { BigNum, ObjectValue, SetValue, compare, type Value } from '../value.js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { collectionItems, elementError, oneOfError } from './operands.js';
 import { ratAdd, ratMul, ratToNumber, toRat, type Rat } from './numeric.js';
 
-register({
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
+
+builtins.push({
   name: 'count',
   arity: 1,
   fn: ([a]) => {
@@ -48,8 +51,8 @@ function fold(name: string, a: Value, init: Rat, op: (x: Rat, y: Rat) => Rat): V
   return ratToNumber(allInt ? { n: iacc, d: 1n } : acc);
 }
 
-register({ name: 'sum', arity: 1, fn: ([a]) => fold('sum', a!, { n: 0n, d: 1n }, ratAdd) });
-register({ name: 'product', arity: 1, fn: ([a]) => fold('product', a!, { n: 1n, d: 1n }, ratMul) });
+builtins.push({ name: 'sum', arity: 1, fn: ([a]) => fold('sum', a!, { n: 0n, d: 1n }, ratAdd) });
+builtins.push({ name: 'product', arity: 1, fn: ([a]) => fold('product', a!, { n: 1n, d: 1n }, ratMul) });
 
 function extreme(name: string, a: Value, sign: number): Value | undefined {
   const items = collectionItems(a);
@@ -60,10 +63,10 @@ function extreme(name: string, a: Value, sign: number): Value | undefined {
   return best;
 }
 
-register({ name: 'max', arity: 1, fn: ([a]) => extreme('max', a!, 1) });
-register({ name: 'min', arity: 1, fn: ([a]) => extreme('min', a!, -1) });
+builtins.push({ name: 'max', arity: 1, fn: ([a]) => extreme('max', a!, 1) });
+builtins.push({ name: 'min', arity: 1, fn: ([a]) => extreme('min', a!, -1) });
 
-register({
+builtins.push({
   name: 'sort',
   arity: 1,
   fn: ([a]) => {
@@ -73,7 +76,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'all',
   arity: 1,
   deprecated: true,
@@ -84,7 +87,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'any',
   arity: 1,
   deprecated: true,

@@ -2,9 +2,13 @@
 // Integers stay exact (bigint beyond 2^53); non-integral results go through exact rationals
 // as OPA's arbitrary-precision decimals do (0.1 + 0.2 == 0.3).
 import { BigNum, SetValue, intValue, toBigInt, type Value } from '../value.js';
-import { builtinError, operandError, register, typeError } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError, operandError, typeError } from './operands.js';
 import { typeName } from '../value.js';
 import { ratAdd, ratMul, ratToNumber, toRat, type Rat } from './numeric.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 type Num = number | BigNum;
 
@@ -38,8 +42,8 @@ function arith(op: 'plus' | 'minus' | 'mul', a: Num, b: Num): Num {
   return ratToNumber(op === 'plus' ? ratAdd(ra, rb) : op === 'minus' ? ratAdd(ra, neg(rb)) : ratMul(ra, rb));
 }
 
-register({ name: 'plus', arity: 2, fn: ([a, b]) => arith('plus', num('plus', 1, a!), num('plus', 2, b!)) });
-register({
+builtins.push({ name: 'plus', arity: 2, fn: ([a, b]) => arith('plus', num('plus', 1, a!), num('plus', 2, b!)) });
+builtins.push({
   name: 'minus',
   arity: 2,
   fn: ([a, b]) => {
@@ -54,8 +58,8 @@ register({
     return arith('minus', a, num('minus', 2, b!));
   },
 });
-register({ name: 'mul', arity: 2, fn: ([a, b]) => arith('mul', num('mul', 1, a!), num('mul', 2, b!)) });
-register({
+builtins.push({ name: 'mul', arity: 2, fn: ([a, b]) => arith('mul', num('mul', 1, a!), num('mul', 2, b!)) });
+builtins.push({
   name: 'div',
   arity: 2,
   fn: ([a, b]) => {
@@ -67,7 +71,7 @@ register({
     return ratToNumber(ratMul(rx, { n: ry.d * (ry.n < 0n ? -1n : 1n), d: ry.n < 0n ? -ry.n : ry.n }));
   },
 });
-register({
+builtins.push({
   name: 'rem',
   arity: 2,
   fn: ([a, b]) => {
@@ -79,7 +83,7 @@ register({
     return intValue(ints[0] % ints[1]);
   },
 });
-register({
+builtins.push({
   name: 'abs',
   arity: 1,
   fn: ([a]) => {
@@ -89,7 +93,7 @@ register({
 });
 
 function rounding(name: string, f: (x: number) => number) {
-  register({
+  builtins.push({
     name,
     arity: 1,
     fn: ([a]) => {
@@ -117,12 +121,12 @@ function range(a: bigint, b: bigint, step: bigint): Value[] {
   return out;
 }
 
-register({
+builtins.push({
   name: 'numbers.range',
   arity: 2,
   fn: ([a, b]) => range(intArg('numbers.range', 1, a!), intArg('numbers.range', 2, b!), 1n),
 });
-register({
+builtins.push({
   name: 'numbers.range_step',
   arity: 3,
   fn: ([a, b, s]) => {

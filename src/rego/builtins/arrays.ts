@@ -1,8 +1,11 @@
 // Builtin family "arrays": array.concat, array.slice, array.reverse, array.flatten.
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { arr, intOperand } from './operands.js';
 
-register({
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
+
+builtins.push({
   name: 'array.concat',
   arity: 2,
   fn: ([a, b]) => {
@@ -12,7 +15,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'array.slice',
   arity: 3,
   fn: ([a, b, c]) => {
@@ -26,13 +29,13 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'array.reverse',
   arity: 1,
   fn: ([a]) => [...arr('array.reverse', 1, a!)].reverse(),
 });
 
-register({
+builtins.push({
   name: 'array.flatten',
   arity: 1,
   fn: ([a]) => {

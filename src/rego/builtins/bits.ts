@@ -1,7 +1,10 @@
 // Builtin family "bits": arbitrary-precision bitwise operations on integers.
 import { BigNum, intValue, type Value } from '../value.js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { operandError, typeError } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 function bigInt(name: string, pos: number, v: Value): bigint {
   if (v instanceof BigNum) return v.n;
@@ -12,17 +15,17 @@ function bigInt(name: string, pos: number, v: Value): bigint {
 }
 
 function binary(name: string, op: (a: bigint, b: bigint) => bigint): void {
-  register({ name, arity: 2, fn: ([a, b]) => intValue(op(bigInt(name, 1, a!), bigInt(name, 2, b!))) });
+  builtins.push({ name, arity: 2, fn: ([a, b]) => intValue(op(bigInt(name, 1, a!), bigInt(name, 2, b!))) });
 }
 
 binary('bits.and', (a, b) => a & b);
 binary('bits.or', (a, b) => a | b);
 binary('bits.xor', (a, b) => a ^ b);
 
-register({ name: 'bits.negate', arity: 1, fn: ([a]) => intValue(~bigInt('bits.negate', 1, a!)) });
+builtins.push({ name: 'bits.negate', arity: 1, fn: ([a]) => intValue(~bigInt('bits.negate', 1, a!)) });
 
 function shift(name: string, op: (a: bigint, b: bigint) => bigint): void {
-  register({
+  builtins.push({
     name,
     arity: 2,
     fn: ([a, b]) => {

@@ -1,11 +1,14 @@
 // Builtin family "casts": to_number and the deprecated cast_* builtins.
 import { BigNum, ObjectValue, SetValue, intValue, type Value } from '../value.js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { builtinError, oneOfError, operandError, typeError } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-register({
+builtins.push({
   name: 'to_number',
   arity: 1,
   fn: ([a]) => {
@@ -30,7 +33,7 @@ register({
 });
 
 function cast(name: string, f: (v: Value) => Value | undefined, ...expected: string[]): void {
-  register({
+  builtins.push({
     name,
     arity: 1,
     deprecated: true,

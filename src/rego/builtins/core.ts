@@ -1,7 +1,11 @@
 // Builtin family "core" (engine): membership (`in`), assignment and unification operators
 // (evaluated specially by the evaluator, declared here so arity checks and mocks see them).
 import { ObjectValue, SetValue, equal, type Value } from '../value.js';
-import { BuiltinError, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { BuiltinError } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 /** `x in xs`: element of an array, value of an object, member of a set. */
 function member(x: Value, coll: Value): boolean {
@@ -23,11 +27,11 @@ function memberKV(k: Value, v: Value, coll: Value): boolean {
   return false;
 }
 
-register({ name: 'internal.member_2', arity: 2, fn: ([x, c]) => member(x!, c!) });
-register({ name: 'internal.member_3', arity: 3, fn: ([k, v, c]) => memberKV(k!, v!, c!) });
+builtins.push({ name: 'internal.member_2', arity: 2, fn: ([x, c]) => member(x!, c!) });
+builtins.push({ name: 'internal.member_3', arity: 3, fn: ([k, v, c]) => memberKV(k!, v!, c!) });
 // eq / assign never reach these implementations: the evaluator unifies instead.
-register({ name: 'eq', arity: 2, fn: ([a, b]) => equal(a!, b!) });
-register({ name: 'assign', arity: 2, fn: ([a, b]) => equal(a!, b!) });
+builtins.push({ name: 'eq', arity: 2, fn: ([a, b]) => equal(a!, b!) });
+builtins.push({ name: 'assign', arity: 2, fn: ([a, b]) => equal(a!, b!) });
 
 // ---------------------------------------------------------------------------------------------
 // Runtime and network builtins. dockgate evaluates policies in-process next to the Docker API:
@@ -66,10 +70,10 @@ const HTTP_SEND_KEYS = new Set([
   'cache_ignored_headers',
 ]);
 
-register({
+builtins.push({
   name: 'http.send',
   arity: 1,
-  nondeterministic: true,
+  reads: 'network',
   fn: ([req]) => {
     if (!(req instanceof ObjectValue))
       throw new BuiltinError('eval_type_error', `http.send: operand 1 must be object but got ${typeof req}`);
@@ -90,13 +94,13 @@ register({
 });
 
 /** opa.runtime: dockgate exposes no environment or configuration to policies. */
-register({ name: 'opa.runtime', arity: 0, fn: () => new ObjectValue() });
+builtins.push({ name: 'opa.runtime', arity: 0, reads: 'context', fn: () => new ObjectValue() });
 
 /** test.sleep(duration): used by tests to check that time.now_ns is fixed within a query. */
-register({
+builtins.push({
   name: 'test.sleep',
   arity: 1,
-  nondeterministic: true,
+  reads: 'clock',
   fn: ([d]) => {
     const m = typeof d === 'string' ? /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(d) : null;
     if (!m) throw new BuiltinError('eval_type_error', 'test.sleep: operand 1 must be a duration string');
@@ -108,9 +112,10 @@ register({
 });
 
 /** trace(note): OPA records the note in the evaluation trace; dockgate sends it to the print output. */
-register({
+builtins.push({
   name: 'trace',
   arity: 1,
+  reads: 'context',
   fn: ([note], ctx) => {
     if (typeof note !== 'string')
       throw new BuiltinError(

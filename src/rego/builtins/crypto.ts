@@ -1,17 +1,20 @@
 // Builtin family "crypto" (family B): hashes and HMACs. The x509 and private-key parsers
 // live in x509.ts.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { expectString, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { str } from './operands.js';
 import { utf8 } from './bytes.js';
-import './x509.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 function hashBuiltin(name: string, algo: string): void {
-  register({
+  builtins.push({
     name,
     arity: 1,
     fn: ([s]) =>
       createHash(algo)
-        .update(utf8(expectString(name, 1, s!)))
+        .update(utf8(str(name, 1, s!)))
         .digest('hex'),
   });
 }
@@ -21,12 +24,12 @@ hashBuiltin('crypto.sha1', 'sha1');
 hashBuiltin('crypto.sha256', 'sha256');
 
 function hmacBuiltin(name: string, algo: string): void {
-  register({
+  builtins.push({
     name,
     arity: 2,
     fn: ([msg, key]) => {
-      const m = expectString(name, 1, msg!);
-      const k = expectString(name, 2, key!);
+      const m = str(name, 1, msg!);
+      const k = str(name, 2, key!);
       return createHmac(algo, utf8(k)).update(utf8(m)).digest('hex');
     },
   });
@@ -37,12 +40,12 @@ hmacBuiltin('crypto.hmac.sha1', 'sha1');
 hmacBuiltin('crypto.hmac.sha256', 'sha256');
 hmacBuiltin('crypto.hmac.sha512', 'sha512');
 
-register({
+builtins.push({
   name: 'crypto.hmac.equal',
   arity: 2,
   fn: ([a, b]) => {
-    const x = utf8(expectString('crypto.hmac.equal', 1, a!));
-    const y = utf8(expectString('crypto.hmac.equal', 2, b!));
+    const x = utf8(str('crypto.hmac.equal', 1, a!));
+    const y = utf8(str('crypto.hmac.equal', 2, b!));
     return x.length === y.length && timingSafeEqual(x, y);
   },
 });

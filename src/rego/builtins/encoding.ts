@@ -1,23 +1,27 @@
 // Builtin family "encoding" (family B): base64, base64url, hex, urlquery, json and yaml
 // (un)marshalling, with Go's encoders' outputs and error texts as OPA reports them.
 import { yamlLib } from '../lazy.js';
-import { parseJSON } from '../json.js';
+import { parseJSON } from '../json-parse.js';
 import { intValue, ObjectValue, SetValue, fromJS, toJS, type Value } from '../value.js';
-import { builtinError, expectString, operandError, register, typeError } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError, str as expectString, operandError, typeError } from './operands.js';
 import { Base64Error, b64decode, b64encode, fromUtf8, goJSON, utf8 } from './bytes.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 function decodeErr(name: string, e: unknown): never {
   if (e instanceof Base64Error) throw builtinError(name, e.message);
   throw e;
 }
 
-register({
+builtins.push({
   name: 'base64.encode',
   arity: 1,
   fn: ([s]) => b64encode(utf8(expectString('base64.encode', 1, s!))),
 });
 
-register({
+builtins.push({
   name: 'base64.decode',
   arity: 1,
   fn: ([s]) => {
@@ -30,7 +34,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'base64.is_valid',
   arity: 1,
   fn: ([s]) => {
@@ -44,19 +48,19 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'base64url.encode',
   arity: 1,
   fn: ([s]) => b64encode(utf8(expectString('base64url.encode', 1, s!)), true, true),
 });
 
-register({
+builtins.push({
   name: 'base64url.encode_no_pad',
   arity: 1,
   fn: ([s]) => b64encode(utf8(expectString('base64url.encode_no_pad', 1, s!)), true, false),
 });
 
-register({
+builtins.push({
   name: 'base64url.decode',
   arity: 1,
   fn: ([s]) => {
@@ -78,7 +82,7 @@ register({
 // ---------------------------------------------------------------------------------------------
 // hex
 
-register({
+builtins.push({
   name: 'hex.encode',
   arity: 1,
   fn: ([s]) => Buffer.from(utf8(expectString('hex.encode', 1, s!))).toString('hex'),
@@ -97,7 +101,7 @@ function invalidByte(c: number): string {
   return `encoding/hex: invalid byte: ${printable ? `${cp} '${String.fromCharCode(c)}'` : cp}`;
 }
 
-register({
+builtins.push({
   name: 'hex.decode',
   arity: 1,
   fn: ([s]) => {
@@ -166,13 +170,13 @@ export function queryUnescape(s: string): string {
   return fromUtf8(Uint8Array.from(out));
 }
 
-register({
+builtins.push({
   name: 'urlquery.encode',
   arity: 1,
   fn: ([s]) => queryEscape(expectString('urlquery.encode', 1, s!)),
 });
 
-register({
+builtins.push({
   name: 'urlquery.decode',
   arity: 1,
   fn: ([s]) => {
@@ -190,7 +194,7 @@ function jsonKey(k: Value): string {
   return typeof k === 'string' ? k : goJSON(k);
 }
 
-register({
+builtins.push({
   name: 'urlquery.encode_object',
   arity: 1,
   fn: ([o]) => {
@@ -216,7 +220,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'urlquery.decode_object',
   arity: 1,
   fn: ([s]) => {
@@ -263,13 +267,13 @@ register({
 // ---------------------------------------------------------------------------------------------
 // json
 
-register({
+builtins.push({
   name: 'json.marshal',
   arity: 1,
   fn: ([v]) => goJSON(v!),
 });
 
-register({
+builtins.push({
   name: 'json.marshal_with_options',
   arity: 2,
   fn: ([v, opts]) => {
@@ -314,7 +318,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'json.unmarshal',
   arity: 1,
   fn: ([s]) => {
@@ -327,7 +331,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'json.is_valid',
   arity: 1,
   fn: ([s]) => {
@@ -385,7 +389,7 @@ export function parseYAML(text: string): Value {
   return yamlToValue(doc.toJS({ mapAsMap: true, maxAliasCount: 10000 }));
 }
 
-register({
+builtins.push({
   name: 'yaml.marshal',
   arity: 1,
   fn: ([v]) => {
@@ -394,7 +398,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'yaml.unmarshal',
   arity: 1,
   fn: ([s]) => {
@@ -407,7 +411,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'yaml.is_valid',
   arity: 1,
   fn: ([s]) => {

@@ -1,9 +1,12 @@
 // Builtin family "glob": gobwas/glob semantics (`*`, `**`, `?`, `[a-z]`, `[!a]`, `{a,b}`, `\`
 // escapes, separators), compiled to RE2 patterns so matching stays linear.
 import type { RE2JS } from 're2js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { LRU, builtinError, elementError, oneOfError, str } from './operands.js';
 import { compileRegex, quoteMeta } from './re2.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const cache = new LRU<string, RE2JS | Error>(256);
 
@@ -106,7 +109,7 @@ function compileGlob(pattern: string, seps: string[]): RE2JS {
   return g;
 }
 
-register({
+builtins.push({
   name: 'glob.match',
   arity: 3,
   fn: ([a, b, c]) => {
@@ -134,7 +137,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'glob.quote_meta',
   arity: 1,
   fn: ([a]) => str('glob.quote_meta', 1, a!).replace(/[*?\\[\]{},]/g, '\\$&'),

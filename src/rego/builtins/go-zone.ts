@@ -88,7 +88,7 @@ export interface ZoneInfo {
   abbr: string;
 }
 
-// Zone lookups through Intl cost tens of microseconds, so results are cached per 15-minute
+// A zone lookup through Intl is slow next to a map lookup, so results are cached per 15-minute
 // bucket. A bucket is trusted only when its start and end agree (no transition inside it);
 // otherwise the exact instant is looked up. Local is not cached (TZ may change at run time).
 const BUCKET = 900;

@@ -72,6 +72,7 @@ export function renderTemplate(src: string, vars: ObjectValue): string {
       const m = /^(if|with)\b\s*(.*)$/s.exec(body.rest);
       els = m ? [parseIf(m[1] as 'if' | 'with', m[2]!)] : parseList(['end']).nodes;
     }
+    // biome-ignore lint/suspicious/noThenProperty: a template node's branch (Go's text/template field name), never awaited
     return { k: kw, p, then: body.nodes, else: els };
   }
   const root = parseList([]).nodes;

@@ -1,7 +1,10 @@
 // Builtin family "graph": walk, graph.reachable, graph.reachable_paths.
 import { ObjectValue, SetValue, type Value } from '../value.js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { obj, typeError } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 function* walk(v: Value, path: Value[]): Generator<Value> {
   yield [path.slice(), v];
@@ -26,7 +29,7 @@ function* walk(v: Value, path: Value[]): Generator<Value> {
   }
 }
 
-register({ name: 'walk', arity: 1, multi: ([a]) => walk(a!, []) });
+builtins.push({ name: 'walk', arity: 1, multi: ([a]) => walk(a!, []) });
 
 function vertices(v: Value | undefined): readonly Value[] {
   if (Array.isArray(v)) return v;
@@ -46,7 +49,7 @@ function typeofName(v: Value): string {
   return 'number';
 }
 
-register({
+builtins.push({
   name: 'graph.reachable',
   arity: 2,
   fn: ([g, i]) => {
@@ -64,7 +67,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'graph.reachable_paths',
   arity: 2,
   fn: ([g, i]) => {

@@ -9,7 +9,7 @@ export { GQLError, type Pos } from './graphql-lexer.js';
 // ---------------------------------------------------------------------------------------------
 // AST (Go field names)
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore lint/suspicious/noExplicitAny: nodes are read by Go field name throughout the validator, as the Go AST they mirror
 export type Node = Record<string, any>;
 
 const LOCATIONS = new Set([

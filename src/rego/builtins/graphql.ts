@@ -4,7 +4,8 @@
 // location L:C". Schema validation follows gqlparser's ValidateSchemaDocument; query validation
 // implements the commonly hit rules of the GraphQL spec's validation section.
 import { ObjectValue, toJS, type Value } from '../value.js';
-import { builtinError, expectString, typeError, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError, str as expectString, typeError } from './operands.js';
 import {
   GQLError,
   parseQueryDocument,
@@ -23,6 +24,9 @@ import {
   ValidationError,
   type Schema,
 } from './graphql-schema.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // AST <-> Value
@@ -360,7 +364,7 @@ function schemaValid(doc: Node): boolean {
 // ---------------------------------------------------------------------------------------------
 // Builtins
 
-register({
+builtins.push({
   name: 'graphql.parse_query',
   arity: 1,
   fn: ([q]) => {
@@ -373,7 +377,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'graphql.parse_schema',
   arity: 1,
   fn: ([q]) => {
@@ -395,7 +399,7 @@ function bothDocs(name: string, q: Value, s: Value): [Node, Node] {
   return [query, loadSchema(s)];
 }
 
-register({
+builtins.push({
   name: 'graphql.parse',
   arity: 2,
   fn: ([q, s]) => {
@@ -412,7 +416,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'graphql.parse_and_verify',
   arity: 2,
   fn: ([q, s]) => {
@@ -435,7 +439,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'graphql.is_valid',
   arity: 2,
   fn: ([q, s]) => {
@@ -454,7 +458,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'graphql.schema_is_valid',
   arity: 1,
   fn: ([s]) => {

@@ -1,8 +1,11 @@
 // Builtin family "json" (family B): json.filter, json.remove and json.patch with OPA's
 // semantics (paths as "/a/b" strings or segment arrays; sets addressed by element).
 import { equal, ObjectValue, SetValue, typeName, type Value } from '../value.js';
-import { operandError, register, typeError } from './registry.js';
-import './jsonschema.js';
+import type { BuiltinDef } from './registry.js';
+import { operandError, typeError } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 type Path = Value[];
 
@@ -84,7 +87,7 @@ function filterValue(v: Value, filter: Value): Value {
   return v;
 }
 
-register({
+builtins.push({
   name: 'json.filter',
   arity: 2,
   fn: ([obj, paths]) => {
@@ -125,7 +128,7 @@ function removeValue(a: Value, b: Value | undefined): Value | undefined {
   return a;
 }
 
-register({
+builtins.push({
   name: 'json.remove',
   arity: 2,
   fn: ([obj, paths]) => {
@@ -275,7 +278,7 @@ function applyPatch(doc: Value, ops: Value[]): Value {
   return doc;
 }
 
-register({
+builtins.push({
   name: 'json.patch',
   arity: 2,
   fn: ([doc, ops]) => {

@@ -1,10 +1,14 @@
 // json.verify_schema / json.match_schema (family B): a compact JSON Schema (draft 4–7)
 // validator producing gojsonschema's error texts, types and field paths as OPA returns them.
-import { parseJSON } from '../json.js';
+import { parseJSON } from '../json-parse.js';
 import { BigNum, compare, equal, isNumber, ObjectValue, SetValue, toFloat, type Value } from '../value.js';
-import { builtinError, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError } from './operands.js';
 import { goJSON } from './bytes.js';
 import { re2Lib } from '../lazy.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 class SchemaError extends Error {}
 
@@ -74,14 +78,14 @@ function checkSchema(s: Value, path: string): void {
   ]) {
     const p = s.get(key);
     if (p === undefined) continue;
-    if (Array.isArray(p)) p.forEach((x, i) => checkSchema(x, `${path}/${key}/${i}`));
+    if (Array.isArray(p)) for (let i = 0; i < p.length; i++) checkSchema(p[i]!, `${path}/${key}/${i}`);
     else checkSchema(p, `${path}/${key}`);
   }
   for (const key of ['allOf', 'anyOf', 'oneOf']) {
     const p = s.get(key);
     if (p === undefined) continue;
     if (!Array.isArray(p)) throw new SchemaError(`${key} must be of an array`);
-    p.forEach((x, i) => checkSchema(x, `${path}/${key}/${i}`));
+    for (let i = 0; i < p.length; i++) checkSchema(p[i]!, `${path}/${key}/${i}`);
   }
   const req = s.get('required');
   if (req !== undefined && !Array.isArray(req)) throw new SchemaError('required must be of an array');
@@ -321,7 +325,7 @@ class Validator {
           for (let i = items.length; i < v.length; i++) this.validate(add, v[i]!, [...path, String(i)], errs);
       }
     } else if (items !== undefined) {
-      v.forEach((x, i) => this.validate(items, x, [...path, String(i)], errs));
+      for (let i = 0; i < v.length; i++) this.validate(items, v[i]!, [...path, String(i)], errs);
     }
     const contains = s.get('contains');
     if (contains !== undefined) {
@@ -411,7 +415,7 @@ function compileSchema(v: Value): { schema: Value; validator: Validator } {
   return { schema, validator: new Validator(schema) };
 }
 
-register({
+builtins.push({
   name: 'json.verify_schema',
   arity: 1,
   fn: ([s]) => {
@@ -425,7 +429,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'json.match_schema',
   arity: 2,
   fn: ([doc, s]) => {

@@ -11,10 +11,14 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { parseJSON } from '../json.js';
+import { parseJSON } from '../json-parse.js';
 import { isNumber, ObjectValue, toFloat, type Value } from '../value.js';
-import { builtinError, expectString, operandError, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError, str, operandError } from './operands.js';
 import { Base64Error, b64decode, b64encode, fromUtf8, goJSON, hexOf, utf8 } from './bytes.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 class JWTError extends Error {}
 
@@ -40,7 +44,7 @@ function b64urlNoPad(b: Uint8Array): string {
 }
 
 function decodeJWT(name: string, v: Value): Token {
-  const s = expectString(name, 1, v);
+  const s = str(name, 1, v);
   if (!s.includes('.')) throw new JWTError('encoded JWT had no period separators');
   const parts = s.split('.');
   if (parts.length !== 3) throw new JWTError(`encoded JWT must have 3 sections, found ${parts.length}`);
@@ -109,7 +113,7 @@ function jwtDecode(name: string, v: Value): Value {
   return [header, payload, hexOf(sig)];
 }
 
-register({
+builtins.push({
   name: 'io.jwt.decode',
   arity: 1,
   fn: ([v]) => guarded('io.jwt.decode', () => jwtDecode('io.jwt.decode', v!)),
@@ -297,13 +301,13 @@ function verifyWithKeys(keys: VKey[], header: TokenHeader, alg: string, data: Ui
 }
 
 function verifyBuiltin(name: string, alg: string): void {
-  register({
+  builtins.push({
     name,
     arity: 2,
     fn: ([jwt, keyStr]) =>
       guarded(name, () => {
         const t = decodeJWT(name, jwt!);
-        const s = expectString(name, 2, keyStr!);
+        const s = str(name, 2, keyStr!);
         const keys = getKeysFromCertOrJWK(s);
         const sig = decodeSignature(t);
         const header = parseTokenHeader(decodeHeader(t));
@@ -318,13 +322,13 @@ for (const a of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 
 
 for (const bits of ['256', '384', '512']) {
   const name = `io.jwt.verify_hs${bits}`;
-  register({
+  builtins.push({
     name,
     arity: 2,
     fn: ([jwt, secret]) =>
       guarded(name, () => {
-        expectString(name, 1, jwt!);
-        const sec = expectString(name, 2, secret!);
+        str(name, 1, jwt!);
+        const sec = str(name, 2, secret!);
         const t = decodeJWT(name, jwt!);
         const mac = createHmac(HASH[bits]!, utf8(sec))
           .update(utf8(t.header + '.' + t.payload))
@@ -451,9 +455,10 @@ function decodeVerify(name: string, jwt: Value, cons: Value, nowNs: bigint): Val
   return [true, headerObj, payload];
 }
 
-register({
+builtins.push({
   name: 'io.jwt.decode_verify',
   arity: 2,
+  reads: 'clock',
   fn: ([jwt, cons], ctx) =>
     guarded('io.jwt.decode_verify', () => decodeVerify('io.jwt.decode_verify', jwt!, cons!, ctx.nowNs)),
 });
@@ -541,22 +546,22 @@ function encodeSign(headers: string, payload: string, jwkSrc: string): string {
   return signingInput + '.' + b64urlNoPad(sig);
 }
 
-register({
+builtins.push({
   name: 'io.jwt.encode_sign_raw',
   arity: 3,
-  nondeterministic: true,
+  reads: 'random',
   fn: ([h, p, k]) => {
     const name = 'io.jwt.encode_sign_raw';
-    const jwkSrc = expectString(name, 3, k!);
-    const headers = expectString(name, 1, h!);
-    const payload = expectString(name, 2, p!);
+    const jwkSrc = str(name, 3, k!);
+    const headers = str(name, 1, h!);
+    const payload = str(name, 2, p!);
     return guarded(name, () => encodeSign(headers, payload, jwkSrc));
   },
 });
 
-register({
+builtins.push({
   name: 'io.jwt.encode_sign',
   arity: 3,
-  nondeterministic: true,
+  reads: 'random',
   fn: ([h, p, k]) => guarded('io.jwt.encode_sign', () => encodeSign(goJSON(h!), goJSON(p!), goJSON(k!))),
 });

@@ -2,7 +2,11 @@
 // Addresses are 128-bit bigints; IPv4 lives in the v4-mapped range ::ffff:0:0/96 as Go's
 // 16-byte form does, and `v4` records whether Go would treat the address as IPv4 (To4 != nil).
 import { ObjectValue, SetValue, type Value } from '../value.js';
-import { builtinError, expectString, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError, str } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const V4_PREFIX = 0xffffn << 32n;
 const ALL = (1n << 128n) - 1n;
@@ -187,7 +191,7 @@ function netString(net: Net): string {
 }
 
 function getNet(name: string, v: Value): Net {
-  const s = expectString(name, 1, v);
+  const s = str(name, 1, v);
   try {
     return parseCIDR(s);
   } catch (e) {
@@ -198,7 +202,7 @@ function getNet(name: string, v: Value): Net {
 
 function cidrContains(name: string, a: Value, b: Value): boolean {
   const netA = getNet(name, a);
-  const bStr = expectString(name, 1, b);
+  const bStr = str(name, 1, b);
   const ip = parseIP(bStr);
   if (ip) return contains(netA, ip);
   let netB: Net;
@@ -210,15 +214,15 @@ function cidrContains(name: string, a: Value, b: Value): boolean {
   return contains(netA, netB.ip) && contains(netA, lastOf(netB));
 }
 
-register({ name: 'net.cidr_contains', arity: 2, fn: ([a, b]) => cidrContains('net.cidr_contains', a!, b!) });
-register({
+builtins.push({ name: 'net.cidr_contains', arity: 2, fn: ([a, b]) => cidrContains('net.cidr_contains', a!, b!) });
+builtins.push({
   name: 'net.cidr_overlap',
   arity: 2,
   deprecated: true,
   fn: ([a, b]) => cidrContains('net.cidr_overlap', a!, b!),
 });
 
-register({
+builtins.push({
   name: 'net.cidr_intersects',
   arity: 2,
   fn: ([a, b]) => {
@@ -228,7 +232,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'net.cidr_is_valid',
   arity: 1,
   fn: ([s]) => {
@@ -244,7 +248,7 @@ register({
 
 const EXPAND_LIMIT = 1n << 20n;
 
-register({
+builtins.push({
   name: 'net.cidr_expand',
   arity: 1,
   fn: ([s]) => {
@@ -278,7 +282,7 @@ function operandItems(name: string, operand: number, v: Value): [Value, Value][]
   return [];
 }
 
-register({
+builtins.push({
   name: 'net.cidr_contains_matches',
   arity: 2,
   fn: ([a, b]) => {
@@ -351,7 +355,7 @@ function rangeToCIDRs(first: bigint, last: bigint): Net[] {
   return out;
 }
 
-register({
+builtins.push({
   name: 'net.cidr_merge',
   arity: 1,
   fn: ([v]) => {
@@ -375,6 +379,7 @@ register({
       const cur = ranges[i]!;
       const prev = ranges[i - 1]!;
       if (prevIP(cur.first, isV4Mapped(cur.first)) <= prev.last) {
+        // biome-ignore lint/complexity/useMathMinMax: addresses are bigints, which Math.min does not take
         ranges[i - 1] = { first: prev.first < cur.first ? prev.first : cur.first, last: cur.last };
         ranges = [...ranges.slice(0, i), ...ranges.slice(i + 1)];
       }

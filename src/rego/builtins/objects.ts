@@ -1,8 +1,11 @@
 // Builtin family "objects": object.get, object.keys, object.remove, object.filter,
 // object.union, object.union_n, object.subset.
 import { ObjectValue, SetValue, compare, equal, type Value } from '../value.js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { arr, elementError, obj, oneOfError, typeError } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 function keysParam(name: string, v: Value): SetValue {
   if (Array.isArray(v)) return SetValue.from(v);
@@ -11,7 +14,7 @@ function keysParam(name: string, v: Value): SetValue {
   throw oneOfError(name, 2, v, 'object', 'set', 'array');
 }
 
-register({
+builtins.push({
   name: 'object.get',
   arity: 3,
   fn: ([a, k, d]) => {
@@ -36,13 +39,13 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'object.keys',
   arity: 1,
   fn: ([a]) => SetValue.from(obj('object.keys', 1, a!).keys()),
 });
 
-register({
+builtins.push({
   name: 'object.remove',
   arity: 2,
   fn: ([a, b]) => {
@@ -54,7 +57,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'object.filter',
   arity: 2,
   fn: ([a, b]) => {
@@ -79,7 +82,7 @@ function mergeWithOverwrite(a: ObjectValue, b: ObjectValue): ObjectValue {
   return r;
 }
 
-register({
+builtins.push({
   name: 'object.union',
   arity: 2,
   fn: ([a, b]) => {
@@ -90,7 +93,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'object.union_n',
   arity: 1,
   fn: ([a]) => {
@@ -141,7 +144,7 @@ function arraySetSubset(sup: Value[], sub: SetValue): boolean {
   return false;
 }
 
-register({
+builtins.push({
   name: 'object.subset',
   arity: 2,
   fn: ([a, b]) => {

@@ -1,11 +1,34 @@
-// Operand helpers for builtin families A (strings, regex, time, ...), producing OPA's messages:
+// The errors of builtins and the checks of their operands, for every family, producing OPA's
+// messages:
 //   type errors   "NAME: operand N must be string but got number"          (eval_type_error)
 //   other errors  "NAME: <reason>"                                          (eval_builtin_error)
 import { BigNum, ObjectValue, SetValue, intValue, typeName, type Value } from '../value.js';
-import { BuiltinError, builtinError, operandError, typeError } from './registry.js';
 
-export { BuiltinError, builtinError, operandError, typeError };
+export type ErrorCode = 'eval_builtin_error' | 'eval_type_error';
 
+export class BuiltinError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function typeError(builtin: string, message: string): BuiltinError {
+  return new BuiltinError('eval_type_error', `${builtin}: ${message}`);
+}
+
+export function builtinError(builtin: string, message: string): BuiltinError {
+  return new BuiltinError('eval_builtin_error', `${builtin}: ${message}`);
+}
+
+/** "operand N must be EXPECTED but got TYPE". */
+export function operandError(builtin: string, pos: number, expected: string, got: Value): BuiltinError {
+  return typeError(builtin, `operand ${pos} must be ${expected} but got ${typeName(got)}`);
+}
+
+/** A string operand. */
 export function str(name: string, pos: number, v: Value): string {
   if (typeof v !== 'string') throw operandError(name, pos, 'string', v);
   return v;

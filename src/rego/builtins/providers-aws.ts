@@ -2,8 +2,12 @@
 // OPA's topdown/providers.go and internal/providers/aws do it.
 import { createHash, createHmac } from 'node:crypto';
 import { BigNum, formatRego, isNumber, ObjectValue, SetValue, type Value } from '../value.js';
-import { operandError, register, typeError } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { operandError, typeError } from './operands.js';
 import { goJSON, utf8 } from './bytes.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const NAME = 'providers.aws.sign_req';
 const REQUIRED_CONFIG = ['aws_access_key', 'aws_region', 'aws_secret_access_key', 'aws_service'];
@@ -81,7 +85,7 @@ function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
 }
 
-register({
+builtins.push({
   name: NAME,
   arity: 3,
   fn: ([reqV, cfgV, tsV]) => {

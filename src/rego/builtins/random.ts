@@ -2,8 +2,11 @@
 // and uuid.parse (google/uuid semantics).
 import { randomBytes, randomInt } from 'node:crypto';
 import { ObjectValue, canonical, intValue, type Value } from '../value.js';
-import { register, type BuiltinContext } from './registry.js';
+import type { BuiltinContext, BuiltinDef } from './registry.js';
 import { intOperand, str } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 function cached(ctx: BuiltinContext, key: string, make: () => Value): Value {
   const hit = ctx.queryCache.get(key);
@@ -13,10 +16,10 @@ function cached(ctx: BuiltinContext, key: string, make: () => Value): Value {
   return v;
 }
 
-register({
+builtins.push({
   name: 'rand.intn',
   arity: 2,
-  nondeterministic: true,
+  reads: 'random',
   fn: ([a, b], ctx) => {
     const s = str('rand.intn', 1, a!);
     let n = intOperand('rand.intn', 2, b!);
@@ -28,10 +31,10 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'uuid.rfc4122',
   arity: 1,
-  nondeterministic: true,
+  reads: 'random',
   fn: ([a], ctx) => {
     str('uuid.rfc4122', 1, a!);
     return cached(ctx, 'uuid.rfc4122\u0000' + canonical(a!), () => {
@@ -75,7 +78,7 @@ function macVars(b: number): string {
   return 'global:unicast';
 }
 
-register({
+builtins.push({
   name: 'uuid.parse',
   arity: 1,
   fn: ([a]) => {

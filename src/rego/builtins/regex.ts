@@ -1,5 +1,5 @@
 // Builtin family "regex": RE2/Go regexp semantics via re2js.
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { builtinError, intOperand, str, type BuiltinError } from './operands.js';
 import {
   compileRegex,
@@ -13,6 +13,9 @@ import {
 import { globsIntersect } from './globintersect.js';
 import type { RE2JS } from 're2js';
 
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
+
 function re(name: string, pattern: string): RE2JS {
   try {
     return compileRegex(pattern);
@@ -21,13 +24,13 @@ function re(name: string, pattern: string): RE2JS {
   }
 }
 
-register({
+builtins.push({
   name: 'regex.is_valid',
   arity: 1,
   fn: ([a]) => typeof a === 'string' && isValidRegex(a),
 });
 
-register({
+builtins.push({
   name: 'regex.match',
   arity: 2,
   fn: ([a, b]) => {
@@ -38,7 +41,7 @@ register({
 });
 
 // Deprecated alias kept for v0 policies.
-register({
+builtins.push({
   name: 're_match',
   arity: 2,
   deprecated: true,
@@ -49,7 +52,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'regex.split',
   arity: 2,
   fn: ([a, b]) => {
@@ -59,7 +62,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'regex.find_n',
   arity: 3,
   fn: ([a, b, c]) => {
@@ -70,7 +73,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'regex.find_all_string_submatch_n',
   arity: 3,
   fn: ([a, b, c]) => {
@@ -82,7 +85,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'regex.replace',
   arity: 3,
   fn: ([a, b, c]) => {
@@ -93,7 +96,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'regex.template_match',
   arity: 4,
   fn: ([a, b, c, d]) => {
@@ -116,7 +119,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'regex.globs_match',
   arity: 2,
   fn: ([a, b]) => {

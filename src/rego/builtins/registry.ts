@@ -1,22 +1,12 @@
-// The builtin function registry: declarations (name, arity) and implementations in one place,
-// each family registering itself from its own file (strings.ts, regex.ts, ...).
+// The builtin function registry. Each family module (strings.ts, regex.ts, ...) exports the
+// table of its builtins; builtins/index.ts lists every family and adds it here, at once or (for
+// a family that only some policies call) when the compiler first looks up one of its names.
 //
 // A builtin receives evaluated argument values and returns a Value, or `undefined` for "no
-// result" (the expression is then undefined). Errors are thrown as BuiltinError; the evaluator
-// turns them into OPA's behaviour: raised when strict builtin errors are on (or for
-// errors that always halt), otherwise the expression is undefined.
-import { typeName, type Value } from '../value.js';
-
-export type ErrorCode = 'eval_builtin_error' | 'eval_type_error';
-
-export class BuiltinError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// result" (the expression is then undefined). Errors are thrown as BuiltinError (operands.ts);
+// the evaluator turns them into OPA's behaviour: raised when strict builtin errors are on (or
+// for errors that always halt), otherwise the expression is undefined.
+import type { Value } from '../value.js';
 
 /** What a builtin may ask of the evaluation that calls it. */
 export interface BuiltinContext {
@@ -33,6 +23,8 @@ export interface BuiltinContext {
   print(message: string): void;
 }
 
+export type Reads = 'clock' | 'random' | 'network' | 'context';
+
 export interface BuiltinDef {
   /** Full dotted name, e.g. "strings.replace_n". */
   name: string;
@@ -42,46 +34,73 @@ export interface BuiltinDef {
   fn?: (args: Value[], ctx: BuiltinContext) => Value | undefined;
   /** Builtin that produces zero or more results (e.g. walk). */
   multi?: (args: Value[], ctx: BuiltinContext) => Iterable<Value>;
-  /** Results vary between calls with the same arguments (rand, time.now_ns): never constant-folded. */
-  nondeterministic?: boolean;
+  /**
+   * What the builtin reads besides its arguments; absent: nothing, so equal arguments give equal
+   * results and a rule calling it may be kept across queries (purity.ts). `clock`: the time
+   * (time.now_ns, certificate and token validity); `random`: randomness; `network`: I/O outside
+   * the evaluation; `context`: the query's context (runtime information, trace output).
+   */
+  reads?: Reads;
   /** Deprecated builtins are refused by the v1 compiler unless a policy asks for them. */
   deprecated?: boolean;
 }
 
 const registry = new Map<string, BuiltinDef>();
 
-export function register(def: BuiltinDef): void {
-  if (registry.has(def.name)) throw new Error(`builtin ${def.name} registered twice`);
-  if (!def.fn === !def.multi) throw new Error(`builtin ${def.name}: exactly one of fn and multi`);
-  registry.set(def.name, def);
+/** Adds a family's builtins. */
+export function addBuiltins(defs: readonly BuiltinDef[]): void {
+  for (const def of defs) {
+    if (registry.has(def.name)) throw new Error(`builtin ${def.name} registered twice`);
+    if (!def.fn === !def.multi) throw new Error(`builtin ${def.name}: exactly one of fn and multi`);
+    registry.set(def.name, def);
+  }
 }
 
+/** A family added on first use: the names it defines and how to load its table. */
+export interface LazyFamily {
+  name: string;
+  names: readonly string[];
+  load: () => readonly BuiltinDef[];
+}
+
+/** Families not loaded yet, by each name they define. */
+const pending = new Map<string, LazyFamily>();
+const loaded: string[] = [];
+
+/** Declares a family by its names; its module is loaded when one of them is first looked up. */
+export function addLazyFamily(family: LazyFamily): void {
+  for (const name of family.names) {
+    if (registry.has(name) || pending.has(name)) throw new Error(`builtin ${name} registered twice`);
+    pending.set(name, family);
+  }
+}
+
+/** The builtin of that name (loading its family on first use), or undefined. */
 export function lookupBuiltin(name: string): BuiltinDef | undefined {
+  const def = registry.get(name);
+  if (def !== undefined) return def;
+  const family = pending.get(name);
+  if (family === undefined) return undefined;
+  loadFamily(family);
   return registry.get(name);
 }
 
-export function builtinNames(): IterableIterator<string> {
-  return registry.keys();
+function loadFamily(family: LazyFamily): void {
+  for (const name of family.names) pending.delete(name);
+  const defs = family.load();
+  const declared = new Set(family.names);
+  for (const def of defs)
+    if (!declared.has(def.name)) throw new Error(`builtin ${def.name} not declared by family ${family.name}`);
+  addBuiltins(defs);
+  loaded.push(family.name);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Operand helpers producing OPA's exact messages, e.g.
-//   "strings.replace_n: operand 2 must be string but got number"
-
-export function typeError(builtin: string, message: string): BuiltinError {
-  return new BuiltinError('eval_type_error', `${builtin}: ${message}`);
+/** Every builtin name, loaded or not. */
+export function builtinNames(): string[] {
+  return [...registry.keys(), ...pending.keys()];
 }
 
-export function builtinError(builtin: string, message: string): BuiltinError {
-  return new BuiltinError('eval_builtin_error', `${builtin}: ${message}`);
-}
-
-/** "operand N must be EXPECTED but got TYPE". */
-export function operandError(builtin: string, pos: number, expected: string, got: Value): BuiltinError {
-  return typeError(builtin, `operand ${pos} must be ${expected} but got ${typeName(got)}`);
-}
-
-export function expectString(builtin: string, pos: number, v: Value): string {
-  if (typeof v !== 'string') throw operandError(builtin, pos, 'string', v);
-  return v;
+/** The lazy families loaded so far, in load order. */
+export function loadedFamilies(): readonly string[] {
+  return loaded;
 }

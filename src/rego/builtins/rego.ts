@@ -5,7 +5,11 @@ import type { Literal, Module, Rule, Term } from '../ast.js';
 import { RegoError } from '../errors.js';
 import { parseModule } from '../parser.js';
 import { BigNum, ObjectValue, SetValue, typeName, type Value } from '../value.js';
-import { builtinError, expectString, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError, str } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const O = (rec: Record<string, Value | undefined>): ObjectValue => {
   const o = new ObjectValue();
@@ -97,6 +101,8 @@ function body(lits: Literal[]): Value[] {
           }),
           with: withs(l.with),
         });
+      default:
+        return l satisfies never;
     }
   });
 }
@@ -129,13 +135,13 @@ function moduleValue(m: Module): ObjectValue {
   });
 }
 
-register({
+builtins.push({
   name: 'rego.parse_module',
   arity: 2,
   fn: ([f, s]) => {
     const name = 'rego.parse_module';
-    const file = expectString(name, 1, f!);
-    const text = expectString(name, 2, s!);
+    const file = str(name, 1, f!);
+    const text = str(name, 2, s!);
     try {
       return moduleValue(parseModule(text, file));
     } catch (e) {

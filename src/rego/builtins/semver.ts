@@ -1,7 +1,10 @@
 // Builtin family "semver": OPA's SemVer parsing (optional "v" prefix, int64 major/minor/patch,
 // [0-9A-Za-z-] dot-separated pre-release and metadata identifiers) and precedence.
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { builtinError, str } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const META = /^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$/;
 const INT64_MAX = (1n << 63n) - 1n;
@@ -17,12 +20,9 @@ function cut(s: string, sep: string): [string, string] {
 }
 
 export function parseSemver(input: string): Version | undefined {
-  let v = input.startsWith('v') ? input.slice(1) : input;
-  let meta: string;
-  let pre: string;
-  [v, meta] = cut(v, '+');
+  const [release, meta] = cut(input.startsWith('v') ? input.slice(1) : input, '+');
   if (meta !== '' && !META.test(meta)) return undefined;
-  [v, pre] = cut(v, '-');
+  const [v, pre] = cut(release, '-');
   if (pre !== '' && !META.test(pre)) return undefined;
   const parts = v.split('.');
   if (parts.length !== 3) return undefined;
@@ -66,13 +66,13 @@ export function compareSemver(a: Version, b: Version): number {
   }
 }
 
-register({
+builtins.push({
   name: 'semver.is_valid',
   arity: 1,
   fn: ([a]) => typeof a === 'string' && parseSemver(a) !== undefined,
 });
 
-register({
+builtins.push({
   name: 'semver.compare',
   arity: 2,
   fn: ([a, b]) => {

@@ -1,6 +1,10 @@
 // Builtin family "sets" (engine): & and | on sets, intersection and union of a set of sets.
 import { SetValue, type Value } from '../value.js';
-import { operandError, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { operandError } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 function set(name: string, pos: number, v: Value): SetValue {
   if (!(v instanceof SetValue)) throw operandError(name, pos, 'set', v);
@@ -20,9 +24,9 @@ function unite(a: SetValue, b: SetValue): SetValue {
   return out;
 }
 
-register({ name: 'and', arity: 2, fn: ([a, b]) => intersect(set('and', 1, a!), set('and', 2, b!)) });
-register({ name: 'or', arity: 2, fn: ([a, b]) => unite(set('or', 1, a!), set('or', 2, b!)) });
-register({
+builtins.push({ name: 'and', arity: 2, fn: ([a, b]) => intersect(set('and', 1, a!), set('and', 2, b!)) });
+builtins.push({ name: 'or', arity: 2, fn: ([a, b]) => unite(set('or', 1, a!), set('or', 2, b!)) });
+builtins.push({
   name: 'intersection',
   arity: 1,
   fn: ([a]) => {
@@ -36,7 +40,7 @@ register({
     return acc!;
   },
 });
-register({
+builtins.push({
   name: 'union',
   arity: 1,
   fn: ([a]) => {

@@ -1,6 +1,6 @@
 // Builtin family "strings": Go strings-package semantics on Unicode code points.
 import { BigNum, SetValue, formatNumber, type Value } from '../value.js';
-import { lookupBuiltin, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import {
   builtinError,
   elementError,
@@ -16,6 +16,9 @@ import {
 } from './operands.js';
 import { goSprintf, regoText } from './sprintf.js';
 import { renderTemplate } from './gotemplate.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -136,7 +139,7 @@ function codePointIndexOf(base: string, search: string, from = 0): number[] {
 
 // ---------------------------------------------------------------------------------------------
 
-register({
+builtins.push({
   name: 'concat',
   arity: 2,
   fn: ([d, c]) => {
@@ -150,25 +153,25 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'contains',
   arity: 2,
   fn: ([a, b]) => str('contains', 1, a!).includes(str('contains', 2, b!)),
 });
 
-register({
+builtins.push({
   name: 'startswith',
   arity: 2,
   fn: ([a, b]) => str('startswith', 1, a!).startsWith(str('startswith', 2, b!)),
 });
 
-register({
+builtins.push({
   name: 'endswith',
   arity: 2,
   fn: ([a, b]) => str('endswith', 1, a!).endsWith(str('endswith', 2, b!)),
 });
 
-register({
+builtins.push({
   name: 'format_int',
   arity: 2,
   fn: ([a, b]) => {
@@ -188,7 +191,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'indexof',
   arity: 2,
   fn: ([a, b]) => {
@@ -206,7 +209,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'indexof_n',
   arity: 2,
   fn: ([a, b]) => {
@@ -217,7 +220,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'substring',
   arity: 3,
   fn: ([a, b, c]) => {
@@ -238,16 +241,16 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'strings.count',
   arity: 2,
   fn: ([a, b]) => goCount(str('strings.count', 1, a!), str('strings.count', 2, b!)),
 });
 
-register({ name: 'lower', arity: 1, fn: ([a]) => goLower(str('lower', 1, a!)) });
-register({ name: 'upper', arity: 1, fn: ([a]) => goUpper(str('upper', 1, a!)) });
+builtins.push({ name: 'lower', arity: 1, fn: ([a]) => goLower(str('lower', 1, a!)) });
+builtins.push({ name: 'upper', arity: 1, fn: ([a]) => goUpper(str('upper', 1, a!)) });
 
-register({
+builtins.push({
   name: 'split',
   arity: 2,
   fn: ([a, b]) => {
@@ -258,7 +261,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'replace',
   arity: 3,
   fn: ([a, b, c]) => {
@@ -269,7 +272,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'strings.replace_n',
   arity: 2,
   fn: ([a, b]) => {
@@ -288,7 +291,7 @@ register({
 });
 
 function trimmer(name: string, f: (s: string, c: string) => string): void {
-  register({ name, arity: 2, fn: ([a, b]) => f(str(name, 1, a!), str(name, 2, b!)) });
+  builtins.push({ name, arity: 2, fn: ([a, b]) => f(str(name, 1, a!), str(name, 2, b!)) });
 }
 
 trimmer('trim', (s, c) => {
@@ -300,7 +303,7 @@ trimmer('trim_right', (s, c) => trimRightFn(s, cutsetFn(c)));
 trimmer('trim_prefix', (s, p) => (s.startsWith(p) ? s.slice(p.length) : s));
 trimmer('trim_suffix', (s, p) => (p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s));
 
-register({
+builtins.push({
   name: 'trim_space',
   arity: 1,
   fn: ([a]) => {
@@ -309,7 +312,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'sprintf',
   arity: 2,
   fn: ([a, b]) => {
@@ -319,7 +322,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'strings.reverse',
   arity: 1,
   fn: ([a]) =>
@@ -334,7 +337,7 @@ function stringsOrCollection(name: string, pos: number, v: Value): string[] {
   throw oneOfError(name, pos, v, 'string', 'set', 'array');
 }
 
-register({
+builtins.push({
   name: 'strings.any_prefix_match',
   arity: 2,
   fn: ([a, b]) => {
@@ -345,7 +348,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'strings.any_suffix_match',
   arity: 2,
   fn: ([a, b]) => {
@@ -356,7 +359,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'strings.render_template',
   arity: 2,
   fn: ([a, b]) => {
@@ -380,21 +383,19 @@ export function printText(v: Value): string {
 
 // String interpolation lowers to internal.template_string([part, ...]): literal parts are
 // strings, expressions are sets holding their value (empty when undefined).
-if (!lookupBuiltin('internal.template_string')) {
-  register({
-    name: 'internal.template_string',
-    arity: 1,
-    fn: ([a]) => {
-      if (!Array.isArray(a)) throw operandError('internal.template_string', 1, 'array', a!);
-      let out = '';
-      for (const part of a) {
-        if (part instanceof SetValue) {
-          if (part.size === 0) out += '<undefined>';
-          else if (part.size === 1) out += printText(part.sorted()[0]!);
-          else throw builtinError('internal.template_string', 'template-strings must not produce multiple outputs');
-        } else out += printText(part);
-      }
-      return out;
-    },
-  });
-}
+builtins.push({
+  name: 'internal.template_string',
+  arity: 1,
+  fn: ([a]) => {
+    if (!Array.isArray(a)) throw operandError('internal.template_string', 1, 'array', a!);
+    let out = '';
+    for (const part of a) {
+      if (part instanceof SetValue) {
+        if (part.size === 0) out += '<undefined>';
+        else if (part.size === 1) out += printText(part.sorted()[0]!);
+        else throw builtinError('internal.template_string', 'template-strings must not produce multiple outputs');
+      } else out += printText(part);
+    }
+    return out;
+  },
+});

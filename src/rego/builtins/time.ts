@@ -1,6 +1,6 @@
 // Builtin family "time": int64 nanosecond timestamps with Go layouts and IANA zones.
 import { BigNum, intValue, type Value } from '../value.js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { builtinError, intOperand, num, str, typeError, operandError } from './operands.js';
 import {
   LAYOUTS,
@@ -17,6 +17,9 @@ import {
   weekdayName,
   type Zone,
 } from './go-time.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const EITHER = 'either number (ns) or [number (ns), string (tz)]';
 
@@ -57,14 +60,14 @@ function safeNs(name: string, ns: bigint): Value {
   return intValue(ns);
 }
 
-register({
+builtins.push({
   name: 'time.now_ns',
   arity: 0,
-  nondeterministic: true,
+  reads: 'clock',
   fn: (_args, ctx) => intValue(ctx.nowNs),
 });
 
-register({
+builtins.push({
   name: 'time.parse_ns',
   arity: 2,
   fn: ([a, b]) => {
@@ -82,7 +85,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'time.parse_rfc3339_ns',
   arity: 1,
   fn: ([a]) => {
@@ -98,7 +101,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'time.parse_duration_ns',
   arity: 1,
   fn: ([a]) => {
@@ -112,7 +115,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'time.format',
   arity: 1,
   fn: ([a]) => {
@@ -122,7 +125,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'time.date',
   arity: 1,
   fn: ([a]) => {
@@ -132,7 +135,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'time.clock',
   arity: 1,
   fn: ([a]) => {
@@ -142,7 +145,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'time.weekday',
   arity: 1,
   fn: ([a]) => {
@@ -151,7 +154,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'time.add_date',
   arity: 4,
   fn: ([a, y, m, d]) => {
@@ -166,7 +169,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'time.diff',
   arity: 2,
   fn: ([a, b]) => {

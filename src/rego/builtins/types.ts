@@ -1,6 +1,9 @@
 // Builtin family "types": is_* predicates and type_name.
 import { BigNum, ObjectValue, SetValue, typeName, type Value } from '../value.js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const preds: [string, (v: Value) => boolean][] = [
   ['is_number', (v) => typeof v === 'number' || v instanceof BigNum],
@@ -12,6 +15,6 @@ const preds: [string, (v: Value) => boolean][] = [
   ['is_null', (v) => v === null],
 ];
 
-for (const [name, p] of preds) register({ name, arity: 1, fn: ([a]) => p(a!) });
+for (const [name, p] of preds) builtins.push({ name, arity: 1, fn: ([a]) => p(a!) });
 
-register({ name: 'type_name', arity: 1, fn: ([a]) => typeName(a!) });
+builtins.push({ name: 'type_name', arity: 1, fn: ([a]) => typeName(a!) });

@@ -1,7 +1,10 @@
 // Builtin family "units": units.parse (SI and binary SI, exact rationals) and units.parse_bytes.
 import { intValue, type Value } from '../value.js';
-import { register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
 import { builtinError, str } from './operands.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 const MAX_EXPONENT_DIGITS = 6;
 
@@ -87,7 +90,7 @@ const BIN: Record<string, bigint> = {
   e: 1n << 60n,
 };
 
-register({
+builtins.push({
   name: 'units.parse',
   arity: 1,
   fn: ([a]) => {
@@ -111,7 +114,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'units.parse_bytes',
   arity: 1,
   fn: ([a]) => {

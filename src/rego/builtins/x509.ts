@@ -3,8 +3,12 @@
 // signatures and chains are checked with node:crypto.
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { BigNum, intValue, ObjectValue, SetValue, type Value } from '../value.js';
-import { builtinError, expectString, operandError, register } from './registry.js';
+import type { BuiltinDef } from './registry.js';
+import { builtinError, str as expectString, operandError } from './operands.js';
 import { b64decode, Base64Error, fromUtf8, utf8, b64encode } from './bytes.js';
+
+/** This family's builtins, registered by builtins/index.ts. */
+export const builtins: BuiltinDef[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // DER
@@ -380,7 +384,7 @@ function certsFromString(name: string, s: string): ParsedCert[] {
   }
 }
 
-register({
+builtins.push({
   name: 'crypto.x509.parse_certificates',
   arity: 1,
   fn: ([s]) =>
@@ -430,9 +434,10 @@ function verifyChain(
   return chain.map((i) => certs[i]!);
 }
 
-register({
+builtins.push({
   name: 'crypto.x509.parse_and_verify_certificates',
   arity: 1,
+  reads: 'clock',
   fn: ([s], ctx) => {
     const name = 'crypto.x509.parse_and_verify_certificates';
     const str = expectString(name, 1, s!);
@@ -469,9 +474,10 @@ const KEY_USAGES: Record<string, number> = {
   KeyUsageMicrosoftKernelCodeSigning: 13,
 };
 
-register({
+builtins.push({
   name: 'crypto.x509.parse_and_verify_certificates_with_options',
   arity: 2,
+  reads: 'clock',
   fn: ([s, o], ctx) => {
     const name = 'crypto.x509.parse_and_verify_certificates_with_options';
     const str = expectString(name, 1, s!);
@@ -527,7 +533,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'crypto.x509.parse_certificate_request',
   arity: 1,
   fn: ([s]) => {
@@ -623,7 +629,7 @@ function keyToGoJSON(k: KeyObject): Value {
   return b64encode(Buffer.concat([Buffer.from(jwk.d ?? '', 'base64url'), Buffer.from(jwk.x ?? '', 'base64url')]));
 }
 
-register({
+builtins.push({
   name: 'crypto.parse_private_keys',
   arity: 1,
   fn: ([s]) => {
@@ -639,7 +645,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'crypto.x509.parse_rsa_private_key',
   arity: 1,
   fn: ([s]) => {
@@ -656,7 +662,7 @@ register({
   },
 });
 
-register({
+builtins.push({
   name: 'crypto.x509.parse_keypair',
   arity: 2,
   fn: ([c, k]) => {

@@ -16,7 +16,7 @@ export async function runEval(values: Record<string, unknown>, positionals: stri
     });
     const input = values.input ? readDocument(values.input as string) : undefined;
     const policy = compileLoaded(loaded, v0);
-    let parsed;
+    let parsed: ReturnType<typeof parseQueryWithText>;
     try {
       parsed = parseQueryWithText(query, 'query', { v0 });
     } catch (e) {

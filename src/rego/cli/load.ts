@@ -6,7 +6,7 @@
 // patterns match file and directory names below the named paths. YAML is read as YAML 1.1
 // (yes/no/on/off are booleans, first document only), as OPA's Go YAML library reads it.
 // Every failure becomes a CliError with a one-line "file[:line:col]: reason" message.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as YAML from 'yaml';
@@ -22,7 +22,7 @@ import {
   type Policy,
   type Value,
 } from '../index.js';
-import { parseJSONPrefix } from '../json.js';
+import { parseJSONPrefix } from '../json-parse.js';
 
 /** An expected failure of a command: printed as one line, exit code 2. */
 export class CliError extends Error {}
@@ -67,7 +67,7 @@ export function splitPrefix(arg: string): { prefix: string[]; path: string } {
 }
 
 function walk(path: string, prefix: string[], depth: number, w: Walk): void {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch {
@@ -240,7 +240,7 @@ export function loadBundles(paths: string[], opts: LoadOptions = {}): Loaded {
   const out: Loaded = { modules: [], data: new ObjectValue() };
   const ignore = (opts.ignore ?? []).map(globRegExp);
   for (const root of paths) {
-    let st;
+    let st: Stats;
     try {
       st = statSync(root);
     } catch {

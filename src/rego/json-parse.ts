@@ -39,15 +39,6 @@ export function parseJSONPrefix(text: string): { value: Value; end: number } {
   return { value, end: p.pos };
 }
 
-/** Like parseJSON but returns undefined for text that is not exactly one JSON value. */
-export function tryParseJSON(text: string): Value | undefined {
-  try {
-    return parseJSON(text);
-  } catch {
-    return undefined;
-  }
-}
-
 class JSONParser {
   pos = 0;
   constructor(private readonly s: string) {}

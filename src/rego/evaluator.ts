@@ -5,35 +5,41 @@
 // binding maps are copied. Deterministic terms and literals take the compiled closures of
 // fastpath.ts; this file handles enumeration, unification, rules, calls and `with`.
 import type { Loc } from './ast.js';
-import { BuiltinError, type BuiltinContext } from './builtins/registry.js';
-import { RegoError } from './errors.js';
-import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
-import { ObjectValue, SetValue, equal, formatRego, hashKey, type Value } from './value.js';
+import { BuiltinError } from './builtins/operands.js';
+import type { BuiltinContext } from './builtins/registry.js';
 import { QueryContext } from './context.js';
 import { dataGet, getKey, isPrefix, mergeObjects, pathEqual, setPath } from './doc.js';
+import { RegoError } from './errors.js';
+import { isConst, noElements, oneOf, ruleSteps, type Step, StepKind, stepsOf } from './fastpath.js';
+import {
+  type CallTarget,
+  type CallTerm,
+  type CLit,
+  type CRule,
+  type CTerm,
+  type CWith,
+  K,
+  L,
+  type RuleNode,
+} from './ir.js';
 import {
   BUSY,
-  FAST_ASSIGN,
-  FAST_DESTRUCTURE,
-  FAST_NONE,
-  FAST_NOT,
-  FAST_SOMEIN,
-  MULTI,
-  UNDEF,
-  isConst,
-  makeOne,
-  noElements,
-  stepsOf,
-  type Step,
+  type CachedValue,
+  type EvalState,
   type Frame,
+  MULTI,
+  type Mock,
   type One,
-  type OneFn,
-} from './fastpath.js';
+  type Override,
+  type SharedValues,
+  UNDEF,
+} from './state.js';
+import { equal, formatRego, hashKey, ObjectValue, SetValue, type Value } from './value.js';
 
 type Cont = () => boolean;
 type VCont = (v: Value) => boolean;
 
-const NO_OVERRIDES: { path: Value[]; value: Value }[] = [];
+const NO_OVERRIDES: Override[] = [];
 /**
  * The frame of a rule without variables, and of a rule body before it binds anything
  * (fastPrefix): nothing is ever written to it, so one is shared.
@@ -47,51 +53,20 @@ export interface EvalLimits {
   deadline?: number;
 }
 
-/** Per compiled policy, data document and strictness: values of pure nodes by node id. */
-export interface SharedValues {
-  data: Value;
-  strict: boolean;
-  values: (Value | typeof UNDEF | undefined)[];
-  /**
-   * The base document at each resolved rule node's path (UNDEF: none), filled on first use.
-   * It depends on data alone, so it is looked up once per data document, not once per query.
-   */
-  baseAt: (Value | typeof UNDEF | undefined)[];
-  /** data is an empty object: no base document can shadow a rule. */
-  dataEmpty: boolean;
-}
-
-/** A fresh SharedValues for a data document. */
-export function sharedValues(data: Value, strict: boolean, nodeCount: number): SharedValues {
-  return {
-    data,
-    strict,
-    values: new Array(nodeCount),
-    baseAt: new Array(nodeCount),
-    dataEmpty: data instanceof ObjectValue && data.size === 0,
-  };
-}
-
 /** Guard value not read yet for the current input. */
 const UNREAD = Symbol('unread');
 
-interface Mock {
-  value?: Value;
-  target?: CallTarget;
-}
-
-export class Evaluator {
-  /** @internal read by compiled term closures */
+export class Evaluator implements EvalState {
+  // EvalState: what the compiled closures of fastpath.ts read (documented there).
   input: Value | undefined;
-  private data!: Value;
-  /** @internal Per-query rule values by node id (UNDEF: evaluated, undefined; BUSY: in progress). */
-  cache!: (Value | typeof UNDEF | typeof BUSY | undefined)[];
-  /** @internal */
+  cache!: CachedValue[];
   dataEmpty!: boolean;
-  /** @internal */
-  overrides: { path: Value[]; value: Value }[] = [];
-  /** @internal */
+  baseAt!: (Value | typeof UNDEF | undefined)[];
+  overrides: readonly Override[] = [];
   mocks: Map<string, Mock> | undefined;
+  shared!: SharedValues;
+
+  private data!: Value;
   private readonly nodeCount: number;
   private steps = 0;
   private maxSteps!: number;
@@ -164,9 +139,6 @@ export class Evaluator {
     return x;
   }
 
-  /** @internal read by compiled term closures (fastpath.ts) */
-  shared!: SharedValues;
-
   /** The set a partial set rule being computed adds its solutions to. */
   private sink: SetValue | undefined;
   private readonly addToSink = (_rest: Value[] | undefined, v: Value): boolean => {
@@ -188,7 +160,7 @@ export class Evaluator {
   /** Runs a compiled body; `k` sees each solution with the frame holding the bindings. */
   run(body: CLit[], nslots: number, k: (f: Frame) => boolean): void {
     const f: Frame = new Array(nslots);
-    this.body(body, 0, f, () => k(f));
+    this.body(body, stepsOf(body), 0, f, () => k(f));
   }
 
   /** The value of a data node (rule or package), or undefined. */
@@ -228,16 +200,15 @@ export class Evaluator {
   /** See tick. */
   private check = 0;
 
-  private body(lits: CLit[], i: number, f: Frame, k: Cont): boolean {
+  private body(lits: CLit[], steps: Step[], i: number, f: Frame, k: Cont): boolean {
     // Deterministic literals (checks and `x := value` with a single value) run in a loop
     // without continuation closures; the slots they bind are released when the rest returns.
     let bound: number[] | undefined;
-    const steps = stepsOf(lits);
     for (; i < steps.length; i++) {
       const lit = steps[i]!;
       const kind = lit.kind;
-      if (kind === FAST_NONE) break;
-      if (kind === FAST_ASSIGN) {
+      if (kind === StepKind.General) break;
+      if (kind === StepKind.Assign) {
         const slot = lit.slot;
         if (f[slot] !== undefined) break;
         const o = lit.fn!(this, f);
@@ -248,7 +219,7 @@ export class Evaluator {
         (bound ??= []).push(slot);
         continue;
       }
-      if (kind === FAST_DESTRUCTURE) {
+      if (kind === StepKind.Destructure) {
         const slots = lit.slots!;
         if (slots.some((x) => f[x] !== undefined)) break;
         const o = lit.fn!(this, f);
@@ -259,7 +230,7 @@ export class Evaluator {
         (bound ??= []).push(...slots);
         continue;
       }
-      if (kind === FAST_SOMEIN) {
+      if (kind === StepKind.SomeIn) {
         const o = this.someInKey(lit, f);
         if (o === MULTI) {
           if (!this.someInEmpty(lit, f)) break;
@@ -276,14 +247,14 @@ export class Evaluator {
       const o = lit.fn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
-      if (kind === FAST_NOT) {
+      if (kind === StepKind.Not) {
         if (o !== undefined && o !== false) return this.release(f, bound, false);
       } else if (o === undefined || o === false) return this.release(f, bound, false);
     }
-    if (bound === undefined) return this.bodyStep(lits, i, f, k);
+    if (bound === undefined) return this.bodyStep(lits, steps, i, f, k);
     let r: boolean;
     try {
-      r = this.bodyStep(lits, i, f, k);
+      r = this.bodyStep(lits, steps, i, f, k);
     } finally {
       for (const s of bound) f[s] = undefined;
     }
@@ -300,12 +271,12 @@ export class Evaluator {
    */
   private fastPrefix(r: CRule, f: Frame, from: number): number {
     let i = from;
-    const steps = r.steps ?? (r.steps = stepsOf(r.body));
+    const steps = ruleSteps(r);
     for (; i < steps.length; i++) {
       const lit = steps[i]!;
       const kind = lit.kind;
-      if (kind === FAST_NONE) break;
-      if (kind === FAST_ASSIGN) {
+      if (kind === StepKind.General) break;
+      if (kind === StepKind.Assign) {
         const slot = lit.slot;
         if (f[slot] !== undefined) break;
         const o = lit.fn!(this, f);
@@ -316,7 +287,7 @@ export class Evaluator {
         f[slot] = o;
         continue;
       }
-      if (kind === FAST_DESTRUCTURE) {
+      if (kind === StepKind.Destructure) {
         const slots = lit.slots!;
         if (slots.some((x) => f[x] !== undefined)) break;
         const o = lit.fn!(this, f);
@@ -327,7 +298,7 @@ export class Evaluator {
         for (let j = 0; j < slots.length; j++) f[slots[j]!] = o[j]!;
         continue;
       }
-      if (kind === FAST_SOMEIN) {
+      if (kind === StepKind.SomeIn) {
         const o = this.someInKey(lit, f);
         if (o === MULTI) {
           if (!this.someInEmpty(lit, f)) break;
@@ -343,7 +314,7 @@ export class Evaluator {
       const o = lit.fn!(this, f);
       if (o === MULTI) break;
       this.tick(lit.loc);
-      if (kind === FAST_NOT ? o !== undefined && o !== false : o === undefined || o === false) return -1;
+      if (kind === StepKind.Not ? o !== undefined && o !== false : o === undefined || o === false) return -1;
     }
     this.prefixFrame = f;
     return i;
@@ -386,12 +357,12 @@ export class Evaluator {
     return r;
   }
 
-  private bodyStep(lits: CLit[], i: number, f: Frame, k: Cont): boolean {
+  private bodyStep(lits: CLit[], steps: Step[], i: number, f: Frame, k: Cont): boolean {
     if (i === lits.length) return k();
     const lit = lits[i]!;
     this.tick(lit.loc);
     if (i === lits.length - 1) return this.literal(lit, f, k);
-    return this.literal(lit, f, () => this.body(lits, i + 1, f, k));
+    return this.literal(lit, f, () => this.body(lits, steps, i + 1, f, k));
   }
 
   private literal(lit: CLit, f: Frame, k: Cont): boolean {
@@ -406,7 +377,7 @@ export class Evaluator {
         return this.expr(lit.term, f, k);
       case L.Not: {
         let found = false;
-        this.body(lit.body, 0, f, () => {
+        this.body(lit.body, stepsOf(lit.body), 0, f, () => {
           found = true;
           return true;
         });
@@ -463,10 +434,11 @@ export class Evaluator {
         return this.term(lit.domain, f, (dom) => {
           if (!(Array.isArray(dom) || dom instanceof ObjectValue || dom instanceof SetValue)) return false;
           let all = true;
+          const steps = stepsOf(lit.body);
           this.iterate(dom, (key, val) => {
             const bodyK = (): boolean => {
               let ok = false;
-              this.body(lit.body, 0, f, () => {
+              this.body(lit.body, steps, 0, f, () => {
                 ok = true;
                 return true;
               });
@@ -556,7 +528,7 @@ export class Evaluator {
     });
   }
 
-  private print(t: Extract<CTerm, { k: K.Call }>, f: Frame, k: Cont): boolean {
+  private print(t: CallTerm, f: Frame, k: Cont): boolean {
     const parts: string[] = [];
     for (const a of t.args) {
       const vals: Value[] = [];
@@ -604,7 +576,7 @@ export class Evaluator {
         mocks.set(w.fnName, w.fnValue ? { target: w.fnValue } : { value: v });
       }
     });
-    const newCache: (Value | typeof UNDEF | typeof BUSY | undefined)[] = new Array(this.nodeCount);
+    const newCache: CachedValue[] = new Array(this.nodeCount);
     const apply = (): void => {
       this.input = input;
       this.overrides = overrides;
@@ -639,7 +611,7 @@ export class Evaluator {
    * an unbound variable means the caller must enumerate with term().
    */
   one(t: CTerm, f: Frame): One {
-    return ((t as { one?: OneFn }).one ??= makeOne(t))(this, f);
+    return oneOf(t)(this, f);
   }
 
   /** The general (switch-based) form of one(), used by the compiled closures for rare shapes. */
@@ -756,18 +728,18 @@ export class Evaluator {
       case K.ArrayComp: {
         const out: Value[] = [];
         const push = (v: Value): boolean => (out.push(v), false);
-        this.body(t.body, 0, f, () => this.each(t.term, f, push));
+        this.body(t.body, stepsOf(t.body), 0, f, () => this.each(t.term, f, push));
         return k(out);
       }
       case K.SetComp: {
         const out = new SetValue();
         const add = (v: Value): boolean => (out.add(v), false);
-        this.body(t.body, 0, f, () => this.each(t.term, f, add));
+        this.body(t.body, stepsOf(t.body), 0, f, () => this.each(t.term, f, add));
         return k(out);
       }
       case K.ObjComp: {
         const out = new ObjectValue();
-        this.body(t.body, 0, f, () =>
+        this.body(t.body, stepsOf(t.body), 0, f, () =>
           this.each(t.key, f, (key) =>
             this.each(t.value, f, (val) => {
               const prev = out.get(key);
@@ -870,7 +842,6 @@ export class Evaluator {
   // ------------------------------------------------------------------ data and rules
 
   /** The value of a compile-time resolved rule node (a base document there shadows it). */
-  /** @internal */
   leafValue(leaf: RuleNode, path: CTerm[], depth: number): Value | undefined {
     if (!this.dataEmpty) {
       // The base document at a rule's path is looked up once per data document (SharedValues;
@@ -886,9 +857,6 @@ export class Evaluator {
     }
     return this.evalNode(leaf, undefined);
   }
-
-  /** @internal The base document at each resolved rule node (UNDEF: none): SharedValues.baseAt. */
-  baseAt!: (Value | typeof UNDEF | undefined)[];
 
   private dataRef(path: CTerm[], f: Frame, k: VCont): boolean {
     if (this.overrides.length > 0) return this.dataRefOverridden(path, f, k);
@@ -1205,7 +1173,7 @@ export class Evaluator {
     cb: (rest: Value[] | undefined, v: Value) => boolean,
   ): boolean {
     let found = false;
-    const stop = this.body(r.body, start, f, () => {
+    const stop = this.body(r.body, ruleSteps(r), start, f, () => {
       found = true;
       if (r.rest.length === 0) {
         const o = this.one(out, f);
@@ -1220,7 +1188,7 @@ export class Evaluator {
 
   // ------------------------------------------------------------------ calls
 
-  private call(t: Extract<CTerm, { k: K.Call }>, f: Frame, k: VCont): boolean {
+  private call(t: CallTerm, f: Frame, k: VCont): boolean {
     const n = t.fn.hasOutput ? t.args.length - 1 : t.args.length;
     const run = (args: Value[]): boolean => {
       if (t.fn.hasOutput) return this.invoke(t, args, (v) => this.unifyValue(t.args[n]!, v, f, () => k(true)));
@@ -1229,8 +1197,8 @@ export class Evaluator {
     return this.items(n === t.args.length ? t.args : t.args.slice(0, n), 0, new Array(n), f, run);
   }
 
-  /** @internal A deterministic call with evaluated arguments: its value or undefined. */
-  callOne(t: Extract<CTerm, { k: K.Call }>, args: Value[]): Value | undefined {
+  /** A deterministic call with evaluated arguments: its value or undefined. */
+  callOne(t: CallTerm, args: Value[]): Value | undefined {
     const b = t.fn.builtin;
     if (this.mocks === undefined && b?.fn) {
       try {
@@ -1249,7 +1217,7 @@ export class Evaluator {
     return out;
   }
 
-  private builtinFailure(e: unknown, target: CallTarget, t: Extract<CTerm, { k: K.Call }>): undefined {
+  private builtinFailure(e: unknown, target: CallTarget, t: CallTerm): undefined {
     if (e instanceof BuiltinError) {
       if (this.strict) throw this.err(e.code, e.message, t.loc);
       return undefined;
@@ -1260,7 +1228,7 @@ export class Evaluator {
     return undefined;
   }
 
-  private invoke(t: Extract<CTerm, { k: K.Call }>, args: Value[], k: VCont): boolean {
+  private invoke(t: CallTerm, args: Value[], k: VCont): boolean {
     let target = t.fn;
     if (this.mocks) {
       const m = this.mocks.get(target.name);
@@ -1294,7 +1262,7 @@ export class Evaluator {
     return this.invokeBuiltin(target, t, args, k);
   }
 
-  private invokeBuiltin(target: CallTarget, t: Extract<CTerm, { k: K.Call }>, args: Value[], k: VCont): boolean {
+  private invokeBuiltin(target: CallTarget, t: CallTerm, args: Value[], k: VCont): boolean {
     const b = target.builtin;
     if (!b) throw this.err('eval_internal_error', `unknown function ${target.name}`, t.loc);
     try {
@@ -1391,7 +1359,10 @@ export class Evaluator {
       }
       f[p.slot] = args[i]!;
     }
-    if (!plain) return this.functionUnify(r, f, args, cb);
+    if (!plain) {
+      this.functionUnify(r, f, args, cb);
+      return;
+    }
     const start = this.fastPrefix(r, f, 0);
     if (start === r.body.length) {
       const o = this.one(r.value, f);
@@ -1412,7 +1383,7 @@ export class Evaluator {
 
   private functionBody(r: CRule, f: Frame, start: number, args: Value[], cb: VCont): void {
     let found = false;
-    this.body(r.body, start, f, () => {
+    this.body(r.body, ruleSteps(r), start, f, () => {
       found = true;
       const o = this.one(r.value, f);
       if (o !== MULTI) return o === undefined ? false : cb(o);
@@ -1427,7 +1398,7 @@ export class Evaluator {
     for (const p of params) if (p.k === K.Var) f[p.slot] = undefined;
     const bindArgs = (i: number): boolean => {
       if (i === params.length) {
-        return this.body(r.body, 0, f, () => {
+        return this.body(r.body, ruleSteps(r), 0, f, () => {
           found = true;
           return this.term(r.value, f, cb);
         });
@@ -1551,5 +1522,3 @@ function isPattern(t: CTerm, f: Frame): boolean {
   }
   return false;
 }
-
-export { getKey, setPath };
