@@ -33,6 +33,7 @@ import { connectUpstream, type Address } from './upstream.js';
 import { headForBody, headWithTarget } from './rewrite-head.js';
 import { RepeatedHead } from './repeated-head.js';
 import { callerKey, type CallerQuota } from './caller-quota.js';
+import { HeldBody } from './held-body.js';
 import type { ReusedReads } from './listeners.js';
 
 export interface ConnectionSettings {
@@ -110,12 +111,8 @@ export class ProxyConnection implements ResponseSink {
   /** Forward the current body (false: a refused request's body is read and dropped). */
   private forwardBody = true;
   private current: { exchange: Exchange; head: RequestHead; headBytes: Buffer; request: ProxyRequest } | null = null;
-  private collected: Buffer[] = [];
-  private collectedRaw: Buffer[] = [];
-  private collectedBytes = 0;
-  private collectLimit = 0;
-  /** Bytes of `collected` and `collectedRaw` counted in the proxy's held bodies. */
-  private heldBytes = 0;
+  /** The current request's body, held in memory to be judged (Collecting, Deciding). */
+  private held: HeldBody | null = null;
   /** Whose held bodies this connection's count as (heldBodies). */
   private readonly caller: string;
   /** The spooled body of the current request (Spooling, Deciding, Replaying), and its reader. */
@@ -357,15 +354,11 @@ export class ProxyConnection implements ResponseSink {
       // The decision needs the body: read it (bounded) before anything is forwarded.
       this.reqState = ReqState.Collecting;
       this.waitingSince = exchange.start;
-      this.collectLimit = want;
       this.dropCollected();
-      this.collectedBytes = 0;
+      const held = new HeldBody(this.settings.heldBodies, this.caller, want);
+      this.held = held;
       this.reqBody = this.bodyTracker(head);
-      this.reqBody.onPayload = (piece) => {
-        this.collectedBytes += piece.length;
-        // Copied: the bytes may sit in a read buffer that is reused for the next read.
-        if (this.collectedBytes <= this.collectLimit) this.collected.push(Buffer.from(piece));
-      };
+      this.reqBody.onPayload = (piece) => held.addPayload(piece);
       if (head.expectContinue) {
         exchange.sendContinue = true;
         exchange.dropContinue = true;
@@ -499,8 +492,8 @@ export class ProxyConnection implements ResponseSink {
     const piece = n === buf.length ? buf : buf.subarray(0, n);
     this.inbuf = n === buf.length ? null : buf.subarray(n);
     if (this.reqState === ReqState.Collecting) {
-      // Held twice until forwarded: as received, and de-chunked for the decision.
-      const passed = this.settings.heldBodies.take(this.caller, 2 * piece.length);
+      const held = this.held ?? this.violated('collecting a body with nowhere to hold it');
+      const passed = held.addReceived(piece);
       if (passed === 'caller') {
         this.refuseCollected(
           429,
@@ -512,16 +505,13 @@ export class ProxyConnection implements ResponseSink {
         this.refuseCollected(503, 'too many request bodies are waiting to be judged at once; try again shortly');
         return;
       }
-      this.heldBytes += 2 * piece.length;
-      this.collectedRaw.push(Buffer.from(piece));
-      if (this.collectedBytes > this.collectLimit) {
+      if (held.tooLarge) {
         // Too big to judge: refuse rather than judge a prefix.
-        this.refuseCollected(413, `request body larger than ${this.collectLimit} bytes cannot be judged`);
+        this.refuseCollected(413, `request body larger than ${held.limit} bytes cannot be judged`);
         return;
       }
       if (this.reqBody!.done) {
-        this.current!.request.body = Buffer.concat(this.collected);
-        this.collected = [];
+        this.current!.request.body = held.takePayload();
         this.decide();
       }
       return;
@@ -598,10 +588,8 @@ export class ProxyConnection implements ResponseSink {
 
   /** Lets go of a collected body (forwarded, refused, or the connection gone). */
   private dropCollected(): void {
-    this.collected = [];
-    this.collectedRaw = [];
-    this.settings.heldBodies.give(this.caller, this.heldBytes);
-    this.heldBytes = 0;
+    this.held?.release();
+    this.held = null;
   }
 
   private applyDecision(decision: Decision): void {
@@ -638,8 +626,8 @@ export class ProxyConnection implements ResponseSink {
       exchange.forwarded = true;
       if (hasBody && this.reqBody === null) this.reqBody = this.bodyTracker(head);
       const bodyToCome = hasBody && !this.reqBody!.done;
-      if (this.collectedRaw.length > 0) {
-        this.writeUpstreamAll([headBytes, ...this.collectedRaw]);
+      if (this.held !== null && this.held.received.length > 0) {
+        this.writeUpstreamAll([headBytes, ...this.held.received]);
         this.dropCollected();
       } else if (bodyToCome && this.inbuf !== null) {
         // The head and the body bytes already here go in one write, as the client sent them.
