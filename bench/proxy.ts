@@ -18,6 +18,13 @@ const STREAM_MB = 200;
 /** The issue's goal for requests/s through a proxy, as a share of direct. */
 const GOAL_RATE = 0.85;
 const CPUS = os.cpus().length;
+/**
+ * BENCH_BEFORE=DIR: a second dockgate, from another built checkout (its own bin/ and dist/), runs
+ * beside this one as `before`: a change measured against what it replaces in the same run.
+ */
+const BEFORE = process.env.BENCH_BEFORE;
+/** BENCH_REQUESTS_ONLY=1: the request load points and the memory figures, not the streams. */
+const REQUESTS_ONLY = process.env.BENCH_REQUESTS_ONLY === '1';
 
 interface Target {
   name: string;
@@ -117,6 +124,30 @@ async function startNodeRelay(dir: string, upstream: string): Promise<{ socket: 
   return { socket, pid: child.pid! };
 }
 
+/** `dockgate serve` from the checkout at `root`, started as the test harness starts this one's. */
+async function startServeFrom(root: string, upstream: string): Promise<{ socket: string; pid: number }> {
+  const dir = fs.mkdtempSync('/tmp/dgb-before-');
+  const socket = path.join(dir, 'p.sock');
+  const child = spawn(
+    path.join(root, 'bin/dockgate'),
+    [
+      'serve',
+      '--listen',
+      `unix://${socket}`,
+      '--upstream',
+      `unix://${upstream}`,
+      '--decision-log',
+      path.join(dir, 'requests.log'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  for (let i = 0; i < 300 && !err.includes('dockgate: serving'); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!err.includes('dockgate: serving')) throw new Error(`dockgate from ${root} did not start: ${err}`);
+  return { socket, pid: child.pid! };
+}
+
 function docker(socket: string, args: string[], stdin: 'ignore' | number = 'ignore'): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('docker', args, {
@@ -189,6 +220,46 @@ function printTable(targets: Target[]): void {
     );
 }
 
+/** The stream measures: 200 MB of stdin into `docker exec -i`, and `docker save` of a 200 MB image. */
+async function streams(
+  targets: Target[],
+  daemonSocket: string,
+  image: string,
+  cleanup: Array<() => Promise<void>>,
+): Promise<void> {
+  const work = fs.mkdtempSync('/tmp/dgb-');
+  cleanup.push(async () => fs.rmSync(work, { recursive: true, force: true }));
+  const blob = path.join(work, 'blob');
+  fs.writeFileSync(blob, crypto.randomBytes(STREAM_MB * 1024 * 1024));
+  const sleeper = spawnSync('docker', ['run', '-d', image, 'sleep', '600'], {
+    env: { ...process.env, DOCKER_HOST: `unix://${daemonSocket}` },
+    encoding: 'utf8',
+  }).stdout.trim();
+  process.stderr.write(`bench: exec -i ${STREAM_MB} MB\n`);
+  const execMBs = await throughput(targets, STREAM_MB, 3, async (t) => {
+    const fd = fs.openSync(blob, 'r');
+    try {
+      await docker(t.socket, ['exec', '-i', sleeper, 'sh', '-c', 'cat > /dev/null'], fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+  row(`exec -i stdin ${STREAM_MB} MB`, execMBs, 'MB/s', 0);
+
+  const bigRoot = path.join(work, 'root');
+  fs.mkdirSync(bigRoot);
+  fs.renameSync(blob, path.join(bigRoot, 'blob'));
+  const tar = path.join(work, 'big.tar');
+  spawnSync('tar', ['-C', bigRoot, '-cf', tar, '.']);
+  await docker(daemonSocket, ['import', tar, 'dockgate-bench/big:latest']);
+  fs.rmSync(tar);
+  process.stderr.write(`bench: docker save ${STREAM_MB} MB\n`);
+  const saveMBs = await throughput(targets, STREAM_MB, 3, (t) =>
+    docker(t.socket, ['save', 'dockgate-bench/big:latest']),
+  );
+  row(`docker save ${STREAM_MB} MB`, saveMBs, 'MB/s', 0);
+}
+
 async function main(): Promise<void> {
   const cleanup: Array<() => Promise<void>> = [];
   let daemon: Daemon | null = null;
@@ -205,9 +276,12 @@ async function main(): Promise<void> {
     cleanup.unshift(() => stopPid(nodeRelay.pid, 5000));
     const haproxyHttp = haproxy ? await startHaproxy(daemon.dir, daemon.socket, 'http') : null;
     if (haproxyHttp) cleanup.unshift(() => stopPid(haproxyHttp.pid, 5000));
+    const before = BEFORE ? await startServeFrom(BEFORE, daemon.socket) : null;
+    if (before) cleanup.unshift(() => stopPid(before.pid, 5000));
     const targets: Target[] = [
       { name: 'direct', socket: daemon.socket, pid: null },
       { name: 'dockgate', socket: served.socket, pid: served.pid },
+      ...(before ? [{ name: 'before', socket: before.socket, pid: before.pid }] : []),
       ...(haproxy ? [{ name: 'haproxy', socket: haproxy.socket, pid: haproxy.pid }] : []),
       { name: 'node-relay', socket: nodeRelay.socket, pid: nodeRelay.pid },
       // In mode http, HAProxy does not pass on the `Upgrade: tcp` of `docker exec -i` (dockerd answers
@@ -324,39 +398,7 @@ async function main(): Promise<void> {
       }
     }
 
-    // Streams: 200 MB of stdin into `docker exec -i`, and `docker save` of a 200 MB image.
-    const work = fs.mkdtempSync('/tmp/dgb-');
-    cleanup.push(async () => fs.rmSync(work, { recursive: true, force: true }));
-    const blob = path.join(work, 'blob');
-    fs.writeFileSync(blob, crypto.randomBytes(STREAM_MB * 1024 * 1024));
-    const sleeper = spawnSync('docker', ['run', '-d', image, 'sleep', '600'], {
-      env: { ...process.env, DOCKER_HOST: `unix://${daemon.socket}` },
-      encoding: 'utf8',
-    }).stdout.trim();
-    process.stderr.write(`bench: exec -i ${STREAM_MB} MB\n`);
-    const execMBs = await throughput(targets, STREAM_MB, 3, async (t) => {
-      const fd = fs.openSync(blob, 'r');
-      try {
-        await docker(t.socket, ['exec', '-i', sleeper, 'sh', '-c', 'cat > /dev/null'], fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    });
-    row(`exec -i stdin ${STREAM_MB} MB`, execMBs, 'MB/s', 0);
-
-    const bigRoot = path.join(work, 'root');
-    fs.mkdirSync(bigRoot);
-    fs.renameSync(blob, path.join(bigRoot, 'blob'));
-    const tar = path.join(work, 'big.tar');
-    spawnSync('tar', ['-C', bigRoot, '-cf', tar, '.']);
-    await docker(daemon.socket, ['import', tar, 'dockgate-bench/big:latest']);
-    fs.rmSync(tar);
-    process.stderr.write(`bench: docker save ${STREAM_MB} MB\n`);
-    const saveMBs = await throughput(targets, STREAM_MB, 3, (t) =>
-      docker(t.socket, ['save', 'dockgate-bench/big:latest']),
-    );
-    row(`docker save ${STREAM_MB} MB`, saveMBs, 'MB/s', 0);
-
+    if (!REQUESTS_ONLY) await streams(targets, daemon.socket, image, cleanup);
     // Memory: 1,000 idle keep-alive connections (each has carried one request), on a fresh
     // dockgate and haproxy; and the RSS the dockgate above ended the whole run with.
     const afterRun = rssMiB(served.pid);
@@ -364,15 +406,19 @@ async function main(): Promise<void> {
     cleanup.unshift(async () => void (await fresh.stop()));
     const freshHaproxy = haproxy ? await startHaproxy(fs.mkdtempSync('/tmp/dgh-'), daemon.socket) : null;
     if (freshHaproxy) cleanup.unshift(() => stopPid(freshHaproxy.pid, 5000));
+    const freshBefore = BEFORE ? await startServeFrom(BEFORE, daemon.socket) : null;
+    if (freshBefore) cleanup.unshift(() => stopPid(freshBefore.pid, 5000));
+    // In the table's column order: dockgate, before, haproxy.
     const memTargets = [
-      { pid: fresh.pid, socket: fresh.socket },
-      ...(freshHaproxy ? [{ pid: freshHaproxy.pid, socket: freshHaproxy.socket }] : []),
+      { name: 'dockgate', pid: fresh.pid, socket: fresh.socket },
+      ...(freshBefore ? [{ name: 'before', pid: freshBefore.pid, socket: freshBefore.socket }] : []),
+      ...(freshHaproxy ? [{ name: 'haproxy', pid: freshHaproxy.pid, socket: freshHaproxy.socket }] : []),
     ];
     const rssStart: number[] = [];
     const rssIdle: number[] = [];
     for (const t of memTargets) {
       rssStart.push(rssMiB(t.pid));
-      process.stderr.write(`bench: 1,000 idle connections via ${t.pid === fresh.pid ? 'dockgate' : 'haproxy'}\n`);
+      process.stderr.write(`bench: 1,000 idle connections via ${t.name}\n`);
       const idle = await openIdle(t.socket, 1000);
       await new Promise((r) => setTimeout(r, 500));
       rssIdle.push(rssMiB(t.pid));
@@ -385,6 +431,7 @@ async function main(): Promise<void> {
       'MiB',
       '-',
       fmt(afterRun),
+      ...(before ? [fmt(rssMiB(before.pid))] : []),
       ...(haproxy ? [fmt(rssMiB(haproxy.pid))] : []),
       fmt(rssMiB(nodeRelay.pid)),
       ...(haproxyHttp ? [fmt(rssMiB(haproxyHttp.pid))] : []),

@@ -3,7 +3,7 @@
 // bytes in hand still belong to the current message, and (when a policy wants to read
 // the body) what the de-chunked payload is.
 
-import { HeadError } from './http-head.js';
+import { Refusal } from '../../docker/index.js';
 
 /** Longest chunk-size line we accept (hex digits, extensions): generous but bounded. */
 const MAX_CHUNK_LINE = 4096;
@@ -72,7 +72,7 @@ export class ChunkedBody implements BodyTracker {
   }
 
   private fail(message: string): never {
-    throw new HeadError(this.errorStatus, message);
+    throw new Refusal(this.errorStatus, message);
   }
 
   consume(buf: Buffer, start: number): number {

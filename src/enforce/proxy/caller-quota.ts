@@ -14,8 +14,9 @@ import type { Identity } from '../../tenancy/index.js';
 export const DEFAULT_HELD_BODY_BYTES_PER_CALLER = 64 * 1024 * 1024;
 export const DEFAULT_HELD_BODY_BYTES = 512 * 1024 * 1024;
 /**
- * Open connections per caller: `docker stats` keeps one per container it shows, and an idle
- * connection costs the proxy about 15 KiB, so 4,096 cost one caller at most some 60 MiB.
+ * Open connections per caller: `docker stats` keeps one per container it shows. Each idle
+ * connection costs the proxy memory (bench/proxy.ts, RSS with 1,000 idle connections); the
+ * bound keeps what one caller's can cost to a small share of the proxy's memory.
  */
 export const DEFAULT_CONNECTIONS_PER_CALLER = 4096;
 

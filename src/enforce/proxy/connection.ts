@@ -7,32 +7,33 @@
 // upgrade, or Docker's 200 raw stream on attach/exec-start) both directions become a
 // plain pipe with half-close.
 //
+// The parts: this class coordinates, owning the queue of exchanges (exchange.ts) in arrival
+// order and the two sockets, each with its lifecycle (ClientSide, UpstreamSide) that only moves
+// forward; it reads the client's requests (ReqState); the daemon's answers are read by a
+// ResponseReader (response-reader.ts).
+//
 // Pipelined requests are taken one at a time: the next is read only once the answer to
-// the last is complete, as dockerd itself serves them. Forwarding it sooner lost the
-// daemon's answer whenever the daemon closed the connection after answering (a malformed
-// request's 400): the write of the next request failed, and Node then dropped the
-// connection with that answer unread.
+// the last is complete, as dockerd itself serves them. Forwarded sooner, the daemon's answer
+// is lost whenever the daemon closes the connection after answering (a malformed request's
+// 400): the write of the next request fails, and Node then drops the connection with that
+// answer unread.
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Identity } from '../../tenancy/index.js';
-import { mayHijack } from '../../docker/index.js';
+import { mayHijack, Refusal } from '../../docker/index.js';
 import type { Logger, RequestLog } from '../../observe/index.js';
-import {
-  HeadError,
-  findHeadEnd,
-  parseRequestHead,
-  parseResponseHead,
-  type RequestHead,
-  type ResponseHead,
-} from './http-head.js';
-import { ChunkedBody, LengthBody, UntilCloseBody, type BodyTracker } from './body-framing.js';
+import { findHeadEnd, parseRequestHead, type RequestHead } from './http-head.js';
+import { ChunkedBody, LengthBody, type BodyTracker } from './body-framing.js';
 import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } from './decision.js';
 import { BodySpool, SpoolLimitError } from './body-spool.js';
-import { CONTINUE_100, errorResponse } from './responses.js';
+import { CONTINUE_100 } from './responses.js';
+import { Exchange } from './exchange.js';
+import { ResponseReader, type ResponseSink } from './response-reader.js';
 import { connectUpstream, type Address } from './upstream.js';
 import { headForBody, headWithTarget } from './rewrite-head.js';
 import { RepeatedHead } from './repeated-head.js';
 import { callerKey, type CallerQuota } from './caller-quota.js';
+import { HeldBody } from './held-body.js';
 import type { ReusedReads } from './listeners.js';
 
 export interface ConnectionSettings {
@@ -50,9 +51,6 @@ export interface ConnectionSettings {
 /** The longest head, of a request or of an answer, kept to be recognised when it comes again (repeated-head.ts). */
 const MAX_REPEATED_HEAD = 1024;
 
-/** Upper bound on a response head from the daemon: a broken upstream must not grow memory. */
-const MAX_RESPONSE_HEAD = 1 << 20;
-
 const enum ReqState {
   Head, // reading a request head
   Deciding, // waiting for the decision point
@@ -65,43 +63,31 @@ const enum ReqState {
   Done, // no more requests will be read
 }
 
-const enum RespState {
-  Head,
-  Body,
-  Tunnel,
+/**
+ * The client's socket, as far as this connection has got with it; it only moves forward
+ * (setClientSide). The request reader's state (ReqState) is separate: it says what the next
+ * client bytes are, this says whether the socket is still there for them.
+ */
+const enum ClientSide {
+  Open,
+  Ended, // the client half-closed: what it sent is answered, then the connection ends
+  Closing, // the proxy ends the connection after a last answer: the daemon's further bytes are dropped
+  Closed, // destroyed: nothing more is read or written
 }
 
-/** One request/response pair, in arrival order. */
-interface Exchange {
-  method: string;
-  target: string;
-  /** When the request head was complete (ms, monotonic). */
-  start: number;
-  /** A response the proxy answers itself (denials, errors) instead of the daemon. */
-  local: Buffer | null;
-  /** Close the client connection after this response. */
-  closeAfter: boolean;
-  /** Forwarded to the daemon; its response is awaited. */
-  forwarded: boolean;
-  /** The daemon may turn the connection into a stream after answering. */
-  hijack: boolean;
-  /** The proxy answered `Expect: 100-continue` itself: drop the daemon's own 100. */
-  dropContinue: boolean;
-  /** The proxy must send `100 Continue` itself once this exchange is first in line. */
-  sendContinue: boolean;
-  status: number;
-  decision: 'allow' | 'deny' | 'reject' | 'error';
-  reason: string | undefined;
-  /** Lets go of what the decision held (see Decision.release); called when the exchange is logged. */
-  release?: () => void;
+/** The daemon's socket; it only moves forward (setUpstreamSide). */
+const enum UpstreamSide {
+  Unopened, // opened with the first request forwarded
+  Connecting,
+  Connected,
+  Lost, // gone or given up on: nothing more is written to it, nor a new one opened
 }
 
-export class ProxyConnection {
+export class ProxyConnection implements ResponseSink {
   private upstream: Socket | null = null;
   /** The daemon's bytes written to the client are out: the upstream socket's read buffers may be reused. */
   private reclaimUpstreamReads: () => void = () => {};
-  private upstreamConnected = false;
-  private upstreamFailed = false;
+  private upstreamSide = UpstreamSide.Unopened;
 
   private reqState = ReqState.Head;
   /** Client bytes received but not yet processed. */
@@ -125,12 +111,8 @@ export class ProxyConnection {
   /** Forward the current body (false: a refused request's body is read and dropped). */
   private forwardBody = true;
   private current: { exchange: Exchange; head: RequestHead; headBytes: Buffer; request: ProxyRequest } | null = null;
-  private collected: Buffer[] = [];
-  private collectedRaw: Buffer[] = [];
-  private collectedBytes = 0;
-  private collectLimit = 0;
-  /** Bytes of `collected` and `collectedRaw` counted in the proxy's held bodies. */
-  private heldBytes = 0;
+  /** The current request's body, held in memory to be judged (Collecting, Deciding). */
+  private held: HeldBody | null = null;
   /** Whose held bodies this connection's count as (heldBodies). */
   private readonly caller: string;
   /** The spooled body of the current request (Spooling, Deciding, Replaying), and its reader. */
@@ -140,19 +122,12 @@ export class ProxyConnection {
   private spoolPending = 0;
 
   private readonly queue: Exchange[] = [];
-  private respState = RespState.Head;
-  private respBuf: Buffer | null = null;
-  private respScanFrom = 0;
-  /** The daemon's last response head, kept to be recognised when it comes again. */
-  private readonly lastResponseHead = new RepeatedHead<ResponseHead>(MAX_REPEATED_HEAD);
-  private respBody: BodyTracker | null = null;
+  /** The daemon's answers, read to find where each ends. */
+  private readonly responses = new ResponseReader(this, MAX_REPEATED_HEAD);
 
   private upstreamFull = false;
   private clientPaused = false;
-  private clientEnded = false;
-  private closed = false;
-  /** The client connection is being ended after a last response: the daemon's further bytes are dropped. */
-  private closing = false;
+  private clientSide = ClientSide.Open;
   /** Shutting down: finish what is in flight, read no new requests. */
   private draining = false;
 
@@ -207,6 +182,28 @@ export class ProxyConnection {
     this.destroy();
   }
 
+  private get closed(): boolean {
+    return this.clientSide === ClientSide.Closed;
+  }
+
+  /** The client side moves forward only: an 'end' that comes while the proxy is closing changes nothing. */
+  private setClientSide(to: ClientSide): void {
+    if (to > this.clientSide) this.clientSide = to;
+  }
+
+  /** The daemon side moves forward only: a socket given up on is not connected again. */
+  private setUpstreamSide(to: UpstreamSide): void {
+    if (to > this.upstreamSide) this.upstreamSide = to;
+  }
+
+  /**
+   * An invariant of the exchange queue or of the reader states does not hold: a bug, not
+   * hostile input. This connection is cut (thrown to its handler's guard); the process goes on.
+   */
+  private violated(what: string): never {
+    throw new Error(`connection invariant violated: ${what}`);
+  }
+
   /**
    * Whether bytes from the client's last read are still referenced: kept for later (a
    * partial head, a request waiting for its decision) or handed to a write that has not
@@ -226,7 +223,7 @@ export class ProxyConnection {
 
   /** Whether bytes read from the daemon are still referenced: a partial head kept, or a write to the client not done. */
   private upstreamBytesHeld(): boolean {
-    return this.closed || this.respBuf !== null || this.client.writableLength > 0;
+    return this.closed || this.responses.holdsBytes || this.client.writableLength > 0;
   }
 
   /** True while idle between requests (used by shutdown). */
@@ -260,7 +257,7 @@ export class ProxyConnection {
         break; // Deciding, Hold, Tunnel, Done: the bytes wait
       }
     }
-    if (this.clientEnded) this.passClientEnd();
+    if (this.clientSide === ClientSide.Ended) this.passClientEnd();
     this.updateClientFlow();
   }
 
@@ -290,7 +287,7 @@ export class ProxyConnection {
     try {
       head = parseRequestHead(buf, end);
     } catch (err) {
-      if (!(err instanceof HeadError)) throw err;
+      if (!(err instanceof Refusal)) throw err;
       this.refuse(err.status, err.message);
       return false;
     }
@@ -336,20 +333,12 @@ export class ProxyConnection {
   private beginRequest(head: RequestHead, headBytes: Buffer): void {
     this.afterPost = head.method === 'POST';
     const hasBody = head.framing.kind !== 'none';
-    const exchange: Exchange = {
-      method: head.method,
-      target: head.target,
-      start: performance.now(),
-      local: null,
-      closeAfter: !head.keepAlive,
-      forwarded: false,
-      hijack: mayHijack(head.method, head.target, head.upgrade),
-      dropContinue: false,
-      sendContinue: false,
-      status: 0,
-      decision: 'allow',
-      reason: undefined,
-    };
+    const exchange = new Exchange(
+      head.method,
+      head.target,
+      !head.keepAlive,
+      mayHijack(head.method, head.target, head.upgrade),
+    );
     this.queue.push(exchange);
     const request = new ProxyRequest(
       head.method,
@@ -365,15 +354,11 @@ export class ProxyConnection {
       // The decision needs the body: read it (bounded) before anything is forwarded.
       this.reqState = ReqState.Collecting;
       this.waitingSince = exchange.start;
-      this.collectLimit = want;
       this.dropCollected();
-      this.collectedBytes = 0;
+      const held = new HeldBody(this.settings.heldBodies, this.caller, want);
+      this.held = held;
       this.reqBody = this.bodyTracker(head);
-      this.reqBody.onPayload = (piece) => {
-        this.collectedBytes += piece.length;
-        // Copied: the bytes may sit in a read buffer that is reused for the next read.
-        if (this.collectedBytes <= this.collectLimit) this.collected.push(Buffer.from(piece));
-      };
+      this.reqBody.onPayload = (piece) => held.addPayload(piece);
       if (head.expectContinue) {
         exchange.sendContinue = true;
         exchange.dropContinue = true;
@@ -500,15 +485,15 @@ export class ProxyConnection {
     try {
       n = this.reqBody!.consume(buf, 0);
     } catch (err) {
-      if (!(err instanceof HeadError)) throw err;
+      if (!(err instanceof Refusal)) throw err;
       this.brokenBody(err);
       return;
     }
     const piece = n === buf.length ? buf : buf.subarray(0, n);
     this.inbuf = n === buf.length ? null : buf.subarray(n);
     if (this.reqState === ReqState.Collecting) {
-      // Held twice until forwarded: as received, and de-chunked for the decision.
-      const passed = this.settings.heldBodies.take(this.caller, 2 * piece.length);
+      const held = this.held ?? this.violated('collecting a body with nowhere to hold it');
+      const passed = held.addReceived(piece);
       if (passed === 'caller') {
         this.refuseCollected(
           429,
@@ -520,16 +505,13 @@ export class ProxyConnection {
         this.refuseCollected(503, 'too many request bodies are waiting to be judged at once; try again shortly');
         return;
       }
-      this.heldBytes += 2 * piece.length;
-      this.collectedRaw.push(Buffer.from(piece));
-      if (this.collectedBytes > this.collectLimit) {
+      if (held.tooLarge) {
         // Too big to judge: refuse rather than judge a prefix.
-        this.refuseCollected(413, `request body larger than ${this.collectLimit} bytes cannot be judged`);
+        this.refuseCollected(413, `request body larger than ${held.limit} bytes cannot be judged`);
         return;
       }
       if (this.reqBody!.done) {
-        this.current!.request.body = Buffer.concat(this.collected);
-        this.collected = [];
+        this.current!.request.body = held.takePayload();
         this.decide();
       }
       return;
@@ -606,10 +588,8 @@ export class ProxyConnection {
 
   /** Lets go of a collected body (forwarded, refused, or the connection gone). */
   private dropCollected(): void {
-    this.collected = [];
-    this.collectedRaw = [];
-    this.settings.heldBodies.give(this.caller, this.heldBytes);
-    this.heldBytes = 0;
+    this.held?.release();
+    this.held = null;
   }
 
   private applyDecision(decision: Decision): void {
@@ -646,13 +626,13 @@ export class ProxyConnection {
       exchange.forwarded = true;
       if (hasBody && this.reqBody === null) this.reqBody = this.bodyTracker(head);
       const bodyToCome = hasBody && !this.reqBody!.done;
-      if (this.collectedRaw.length > 0) {
-        this.writeUpstreamAll([headBytes, ...this.collectedRaw]);
+      if (this.held !== null && this.held.received.length > 0) {
+        this.writeUpstreamAll([headBytes, ...this.held.received]);
         this.dropCollected();
       } else if (bodyToCome && this.inbuf !== null) {
         // The head and the body bytes already here go in one write, as the client sent them.
-        // Written apart, dockerd could answer on the head alone and close (400 for a head it
-        // refuses): the body's write then failed, and the answer was lost with the connection.
+        // Written apart, dockerd can answer on the head alone and close (400 for a head it
+        // refuses): the body's write then fails, and the answer is lost with the connection.
         this.forwardBody = true;
         this.reqState = ReqState.Body;
         this.withUpstreamCorked(() => {
@@ -675,10 +655,6 @@ export class ProxyConnection {
     this.dropSpool();
     this.dropCollected();
     const failed = (decision as { error?: boolean } | undefined)?.error === true;
-    exchange.decision = failed ? 'error' : 'deny';
-    const status = decision?.status ?? 403;
-    const message = decision?.message ?? 'request denied by dockgate policy';
-    exchange.reason = message;
     exchange.sendContinue = false;
     const bodyPending = hasBody && !(this.reqBody?.done ?? false);
     if (this.reqBody !== null) this.reqBody.onPayload = undefined;
@@ -686,8 +662,12 @@ export class ProxyConnection {
       // The client holds its body back until told to continue: it will not come; close afterwards.
       exchange.closeAfter = true;
     }
-    exchange.status = status;
-    exchange.local = errorResponse(status, message, exchange.closeAfter, head.method === 'HEAD');
+    exchange.answer(
+      decision?.status ?? 403,
+      decision?.message ?? 'request denied by dockgate policy',
+      failed ? 'error' : 'deny',
+      head.method === 'HEAD',
+    );
     if (exchange.closeAfter) {
       this.reqState = ReqState.Done;
       this.inbuf = null;
@@ -722,25 +702,22 @@ export class ProxyConnection {
   }
 
   /** A request body's framing broke mid-way: the daemon saw part of it, so this connection is finished. */
-  private brokenBody(err: HeadError): void {
-    const exchange = this.current!.exchange;
+  private brokenBody(err: Refusal): void {
+    const exchange = this.current?.exchange ?? this.violated('a request body ended with no request being read');
     this.reqState = ReqState.Done;
     this.inbuf = null;
     exchange.decision = 'reject';
     if (exchange.forwarded) {
       // Part of the request reached the daemon: its connection is unusable.
-      this.upstreamFailed = true;
+      this.setUpstreamSide(UpstreamSide.Lost);
       this.upstream?.destroy();
       if (this.queue[0] !== exchange) {
         this.destroy();
         return;
       }
-      exchange.forwarded = false;
     }
-    exchange.status = err.status;
-    exchange.local = errorResponse(err.status, err.message, true);
     exchange.closeAfter = true;
-    exchange.reason = err.message;
+    exchange.answer(err.status, err.message, 'reject');
     this.flushLocal();
   }
 
@@ -749,20 +726,7 @@ export class ProxyConnection {
     this.reqState = ReqState.Done;
     this.inbuf = null;
     this.waitingSince = 0;
-    this.queue.push({
-      method: '-',
-      target: '-',
-      start: performance.now(),
-      local: errorResponse(status, message, true),
-      closeAfter: true,
-      forwarded: false,
-      hijack: false,
-      dropContinue: false,
-      sendContinue: false,
-      status,
-      decision: 'reject',
-      reason: message,
-    });
+    this.queue.push(Exchange.unreadable(status, message));
     this.flushLocal();
   }
 
@@ -778,13 +742,13 @@ export class ProxyConnection {
       this.guard(() => {
         this.dropCollected();
         this.dropSpool();
-        this.brokenBody(new HeadError(408, 'timed out reading the request body'));
+        this.brokenBody(new Refusal(408, 'timed out reading the request body'));
       });
     }
   }
 
   private onClientEnd(): void {
-    this.clientEnded = true;
+    this.setClientSide(ClientSide.Ended);
     if (this.reqState === ReqState.Tunnel) {
       this.upstream?.end(); // half-close: the container sees stdin EOF, output keeps flowing back
       return;
@@ -809,7 +773,7 @@ export class ProxyConnection {
    * (dockerd cancels a streaming request, such as /events, when its client goes away).
    */
   private passClientEnd(): void {
-    if (!this.clientEnded || this.closed) return;
+    if (this.clientSide !== ClientSide.Ended) return;
     if (this.reqState !== ReqState.Head && this.reqState !== ReqState.Done) return;
     const up = this.upstream;
     if (up !== null && !up.writableEnded) up.end();
@@ -817,7 +781,10 @@ export class ProxyConnection {
 
   private finishIfDone(): void {
     if (this.closed) return;
-    if (this.queue.length === 0 && (this.clientEnded || this.draining || this.reqState === ReqState.Done)) {
+    if (
+      this.queue.length === 0 &&
+      (this.clientSide === ClientSide.Ended || this.draining || this.reqState === ReqState.Done)
+    ) {
       this.reqState = ReqState.Done;
       this.client.end();
       this.upstream?.end();
@@ -827,7 +794,7 @@ export class ProxyConnection {
   private writeUpstream(data: Buffer): void {
     let up = this.upstream;
     if (up === null) {
-      if (this.upstreamFailed) return;
+      if (this.upstreamSide === UpstreamSide.Lost) return;
       up = this.openUpstream();
     }
     if (!up.write(data)) {
@@ -838,7 +805,8 @@ export class ProxyConnection {
 
   /**
    * A head and its body in one write to the daemon (corked), not one write each. Only where a
-   * request has several parts at hand: corking every request cost a bodyless one about 5 µs.
+   * request has several parts at hand: a bodyless request is written uncorked, since corking
+   * costs every request on the hot path (bench/proxy.ts, `/_ping` proxy CPU per request).
    */
   private writeUpstreamAll(parts: Buffer[]): void {
     this.withUpstreamCorked(() => {
@@ -848,7 +816,7 @@ export class ProxyConnection {
 
   /** Runs `write` with the upstream corked: what it writes leaves in one system call. */
   private withUpstreamCorked(write: () => void): void {
-    if (this.upstream === null && !this.upstreamFailed) this.openUpstream();
+    if (this.upstream === null && this.upstreamSide !== UpstreamSide.Lost) this.openUpstream();
     const up = this.upstream;
     up?.cork();
     try {
@@ -861,7 +829,7 @@ export class ProxyConnection {
   private openUpstream(): Socket {
     const { socket: up, reclaimReadBuffers } = connectUpstream(this.settings.upstream, (bytes) => {
       try {
-        this.onUpstreamData(bytes);
+        this.responses.read(bytes);
       } catch (err) {
         this.handlerFailed(err);
       }
@@ -870,9 +838,8 @@ export class ProxyConnection {
     });
     this.upstream = up;
     this.reclaimUpstreamReads = reclaimReadBuffers;
-    up.once('connect', () => {
-      this.upstreamConnected = true;
-    });
+    this.setUpstreamSide(UpstreamSide.Connecting);
+    up.once('connect', () => this.setUpstreamSide(UpstreamSide.Connected));
     up.on('end', () => this.guard(() => this.onUpstreamEnd()));
     up.on('drain', () =>
       this.guard(() => {
@@ -905,128 +872,25 @@ export class ProxyConnection {
 
   // ---- daemon → client -------------------------------------------------------------
 
-  private onUpstreamData(chunk: Buffer): void {
-    if (this.respState === RespState.Tunnel) {
-      this.writeClient(chunk);
-      return;
-    }
-    if (this.closing) return;
-    const buf = this.respBuf === null ? chunk : Buffer.concat([this.respBuf, chunk]);
-    this.respBuf = null;
-    this.processResponses(buf);
+  first(): Exchange | undefined {
+    return this.queue[0];
   }
 
-  /**
-   * Walks the daemon's bytes to find where each response ends. The bytes themselves are
-   * forwarded untouched, in as few writes as possible: `sent` marks how far `buf` has
-   * been passed on; a span is flushed before anything the proxy writes itself.
-   */
-  private processResponses(buf: Buffer): void {
-    let pos = 0;
-    let sent = 0;
-    while (pos < buf.length && !this.closed && !this.closing) {
-      const exchange = this.queue[0];
-      if (exchange === undefined || !exchange.forwarded) {
-        this.protocolError('daemon sent bytes nobody asked for');
-        return;
-      }
-      if (this.respState === RespState.Head) {
-        let end = this.lastResponseHead.match(buf, pos);
-        let head: ResponseHead;
-        if (end > 0) {
-          head = this.lastResponseHead.head;
-        } else {
-          end = findHeadEnd(buf, Math.max(pos, this.respScanFrom));
-          if (end < 0) {
-            sent = this.passOn(buf, sent, pos);
-            if (buf.length - pos > MAX_RESPONSE_HEAD) {
-              this.protocolError('response head from the daemon too long');
-              return;
-            }
-            this.respBuf = buf.subarray(pos); // wait for the rest of the head
-            this.respScanFrom = buf.length - pos;
-            return;
-          }
-          try {
-            head = parseResponseHead(buf, end, pos);
-          } catch (err) {
-            this.protocolError((err as Error).message);
-            return;
-          }
-          this.lastResponseHead.keep(buf, pos, end, head);
-        }
-        this.respScanFrom = 0;
-        const status = head.status;
-        if (status < 200 && status !== 101) {
-          // Interim answer (100 Continue, 103): pass it on, unless the proxy already said it.
-          if (status === 100 && exchange.dropContinue) {
-            this.passOn(buf, sent, pos);
-            sent = end; // the daemon's own 100 is not passed on
-          }
-          pos = end;
-          continue;
-        }
-        pos = end;
-        exchange.status = status;
-        if (status === 101) {
-          this.passOn(buf, sent, pos);
-          this.enterTunnel(buf.subarray(pos));
-          return;
-        }
-        if (exchange.method === 'HEAD' || status === 204 || status === 304) {
-          sent = this.passOn(buf, sent, pos);
-          this.responseDone(head.connectionClose);
-          continue;
-        }
-        if (head.chunked) this.respBody = new ChunkedBody(502);
-        else if (head.contentLength >= 0) this.respBody = new LengthBody(head.contentLength);
-        else if (exchange.hijack && status >= 200 && status < 300) {
-          // Docker's attach/exec-start without Upgrade: a 200 with no length, then a raw stream.
-          this.passOn(buf, sent, pos);
-          this.enterTunnel(buf.subarray(pos));
-          return;
-        } else {
-          this.respBody = new UntilCloseBody();
-          exchange.closeAfter = true;
-        }
-        if (head.connectionClose) exchange.closeAfter = true;
-        this.respState = RespState.Body;
-        if (this.respBody.done) {
-          sent = this.passOn(buf, sent, pos);
-          this.responseDone(false);
-        }
-        continue;
-      }
-      // RespState.Body
-      try {
-        pos += this.respBody!.consume(buf, pos);
-      } catch (err) {
-        this.protocolError((err as Error).message);
-        return;
-      }
-      if (this.respBody!.done) {
-        sent = this.passOn(buf, sent, pos);
-        this.responseDone(false);
-      }
-    }
-    if (!this.closed && !this.closing) this.passOn(buf, sent, pos);
-  }
-
-  /** Writes `buf[sent, to)` to the client (the daemon's bytes as they are) and returns how far `buf` is passed on. */
-  private passOn(buf: Buffer, sent: number, to: number): number {
-    if (to > sent) this.writeClient(sent === 0 && to === buf.length ? buf : buf.subarray(sent, to));
-    return to;
-  }
-
-  private writeClient(data: Buffer): void {
+  passOn(data: Buffer): void {
     if (!this.client.write(data)) this.upstream?.pause(); // resumed on the client's 'drain'
   }
 
+  stopped(): boolean {
+    return this.clientSide >= ClientSide.Closing;
+  }
+
   /** The response at the head of the queue is complete. */
-  private responseDone(connectionClose: boolean): void {
-    const exchange = this.queue.shift()!;
-    this.respState = RespState.Head;
-    this.respBody = null;
+  responseDone(connectionClose: boolean): void {
+    const exchange = this.queue.shift();
+    if (exchange === undefined) {
+      this.protocolError('an answer ended with no request waiting for it');
+      return;
+    }
     this.log(exchange);
     if (connectionClose) exchange.closeAfter = true;
     if (exchange.closeAfter) {
@@ -1046,7 +910,7 @@ export class ProxyConnection {
 
   /** Writes the proxy's own answers that are now first in line. */
   private flushLocal(): void {
-    while (this.queue.length > 0 && !this.closed) {
+    while (this.queue.length > 0 && this.clientSide !== ClientSide.Closed) {
       const first = this.queue[0]!;
       if (first.sendContinue) {
         first.sendContinue = false;
@@ -1066,48 +930,50 @@ export class ProxyConnection {
 
   /** End the client connection gracefully: pending writes are delivered first. */
   private closeAfterWrites(): void {
-    this.closing = true;
+    this.setClientSide(ClientSide.Closing);
     this.reqState = ReqState.Done;
     this.inbuf = null;
-    for (const e of this.queue)
-      if (e.forwarded) this.log({ ...e, status: 0, reason: 'connection closed before the answer' });
+    for (const e of this.queue) if (e.forwarded) this.log(e, 0, 'connection closed before the answer');
     this.queue.length = 0;
-    this.respBuf = null;
+    this.responses.drop();
     this.client.end();
     if (this.upstream !== null) {
-      this.upstreamFailed = true;
+      this.setUpstreamSide(UpstreamSide.Lost);
       this.upstream.end();
     }
   }
 
-  private enterTunnel(rest: Buffer): void {
-    const exchange = this.queue.shift()!;
+  tunnel(rest: Buffer): void {
+    const exchange = this.queue.shift();
+    if (exchange === undefined) {
+      this.protocolError('a stream began with no request waiting for it');
+      return;
+    }
     this.log(exchange);
-    this.respState = RespState.Tunnel;
     this.reqState = ReqState.Tunnel;
     this.queue.length = 0;
     // Bytes that arrived behind the answer are stream data in both directions.
-    if (rest.length > 0) this.writeClient(rest);
+    if (rest.length > 0) this.passOn(rest);
     if (this.inbuf !== null) {
       const rest = this.inbuf;
       this.inbuf = null;
       this.writeUpstream(rest);
     }
-    if (this.clientEnded) this.upstream?.end();
+    if (this.clientSide === ClientSide.Ended) this.upstream?.end();
     this.updateClientFlow();
   }
 
   private onUpstreamEnd(): void {
-    if (this.respState === RespState.Tunnel) {
+    if (this.responses.tunnel) {
       this.client.end();
       return;
     }
-    if (this.respState === RespState.Body && this.respBody instanceof UntilCloseBody) {
-      this.responseDone(true);
+    if (this.responses.untilClose) {
+      this.responses.answerDone(true);
       return;
     }
     const waiting = this.queue.find((e) => e.forwarded);
-    if (waiting && this.respState === RespState.Head && this.respBuf === null && this.queue[0] === waiting) {
+    if (waiting && this.responses.betweenAnswers && this.queue[0] === waiting) {
       // The daemon hung up before answering: say so instead of a silent close.
       this.upstreamLost(`upstream ${this.settings.upstream.text} closed the connection before answering`);
       return;
@@ -1117,15 +983,20 @@ export class ProxyConnection {
       return;
     }
     // Idle connection closed by the daemon: mirror it.
-    this.upstreamFailed = true;
+    this.setUpstreamSide(UpstreamSide.Lost);
     this.reqState = ReqState.Done;
     this.finishIfDone();
   }
 
   private onUpstreamError(err: Error): void {
     const code = (err as NodeJS.ErrnoException).code;
-    if (!this.upstreamConnected) {
+    if (this.upstreamSide === UpstreamSide.Connecting) {
       this.upstreamLost(`cannot reach upstream ${this.settings.upstream.text}: ${code ?? err.message}`);
+      return;
+    }
+    if (this.upstreamSide === UpstreamSide.Lost) {
+      // Given up on already (a last answer is out, or the daemon is gone): the client side ends as planned.
+      this.upstream?.destroy();
       return;
     }
     if (code === 'EPIPE' || code === 'ECONNRESET') {
@@ -1140,39 +1011,33 @@ export class ProxyConnection {
   }
 
   private onUpstreamClose(): void {
-    if (this.closed) return;
-    if (this.respState === RespState.Tunnel) {
+    if (this.clientSide === ClientSide.Closed) return;
+    if (this.responses.tunnel) {
       if (!this.client.writableEnded) this.client.end();
       return;
     }
-    if (this.queue.some((e) => e.forwarded) && !this.upstreamFailed) this.destroy();
+    if (this.queue.some((e) => e.forwarded) && this.upstreamSide !== UpstreamSide.Lost) this.destroy();
   }
 
   /** The daemon cannot answer: every forwarded request still waiting gets a 502, then the connection closes. */
   private upstreamLost(message: string): void {
-    this.upstreamFailed = true;
+    this.setUpstreamSide(UpstreamSide.Lost);
     this.upstream?.destroy();
     this.reqState = ReqState.Done;
     this.inbuf = null;
-    if (this.respState !== RespState.Head || this.respBuf !== null) {
+    if (!this.responses.betweenAnswers) {
       this.destroy();
       return;
     }
-    const body = errorResponse(502, message, true);
     for (const e of this.queue) {
-      if (e.forwarded) {
-        e.forwarded = false;
-        e.local = body;
-        e.status = 502;
-        e.reason = message;
-      }
       e.closeAfter = true;
+      if (e.forwarded) e.answer(502, message, e.decision);
     }
     if (this.queue.length === 0) this.client.end();
     else this.flushLocal();
   }
 
-  private protocolError(message: string): void {
+  protocolError(message: string): void {
     this.settings.logger.warn({ upstream: this.settings.upstream.text, err: message }, 'bad response from upstream');
     this.destroy();
   }
@@ -1190,13 +1055,12 @@ export class ProxyConnection {
 
   destroy(): void {
     if (this.closed) return;
-    this.closed = true;
+    this.setClientSide(ClientSide.Closed);
     for (const e of this.queue)
-      if (e.forwarded || e.local)
-        this.log({ ...e, status: e.status, reason: e.reason ?? 'connection closed before the answer' });
+      if (e.forwarded || e.local) this.log(e, e.status, e.reason ?? 'connection closed before the answer');
     this.queue.length = 0;
     this.inbuf = null;
-    this.respBuf = null;
+    this.responses.drop();
     this.dropSpool();
     this.dropCollected();
     this.client.destroy();
@@ -1204,17 +1068,18 @@ export class ProxyConnection {
     this.onClose(this);
   }
 
-  private log(e: Exchange): void {
+  /** Logs an exchange that is over (answered, or cut off: then with `status` and `reason` saying so). */
+  private log(e: Exchange, status = e.status, reason = e.reason): void {
     e.release?.();
     this.settings.requestLog.write({
       method: e.method,
       path: e.target,
-      status: e.status,
+      status,
       uid: this.identity.uid,
       user: this.identity.user,
       decision: e.decision,
       duration: Math.round((performance.now() - e.start) * 1000) / 1000,
-      reason: e.reason,
+      reason,
     });
   }
 }

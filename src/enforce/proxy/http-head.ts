@@ -3,18 +3,12 @@
 // anything another HTTP implementation could read differently (bare LF, obs-fold,
 // conflicting lengths, unknown transfer codings) is refused rather than guessed at.
 
+//
+// A head refused throws a Refusal: its `status` is the HTTP status the client gets.
+import { Refusal } from '../../docker/index.js';
+
 const CR = 13;
 const LF = 10;
-
-/** Why a head was refused; `status` is the HTTP status the client gets. */
-export class HeadError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** How the body that follows a head is delimited. */
 export type BodyFraming =
@@ -50,7 +44,10 @@ export interface ResponseHead {
   connectionClose: boolean;
 }
 
-/** A Buffer needle: a string one is converted on every search (about 90 ns of each head's parse). */
+/**
+ * A Buffer needle, made once: a string needle is converted to bytes on every search, on the
+ * path of every request (bench/proxy.ts, `/_ping` proxy CPU per request).
+ */
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /** Index just past the CRLFCRLF that ends a head in `buf`, or -1. `from` lets callers resume a scan. */
@@ -125,8 +122,8 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
       const c = buf[lineEnd]!;
       if (c === CR && buf[lineEnd + 1] === LF) break;
       if (!isFieldValueByte(c)) {
-        if (c === CR || c === LF) throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
-        throw new HeadError(400, `invalid character in header ${buf.toString('latin1', from, colon)}`);
+        if (c === CR || c === LF) throw new Refusal(400, 'malformed HTTP head: bare CR or LF');
+        throw new Refusal(400, `invalid character in header ${buf.toString('latin1', from, colon)}`);
       }
       lineEnd++;
     }
@@ -139,8 +136,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
     if (nameLength === 14 && nameIs(buf, from, 'content-length')) {
       contentLength = digitsAt(buf, a, b, contentLength);
     } else if (nameLength === 17 && nameIs(buf, from, 'transfer-encoding')) {
-      if (chunked || !equalsIgnoringCase(buf, a, b, 'chunked'))
-        throw new HeadError(400, 'unsupported Transfer-Encoding');
+      if (chunked || !equalsIgnoringCase(buf, a, b, 'chunked')) throw new Refusal(400, 'unsupported Transfer-Encoding');
       chunked = true;
     } else if (nameLength === 10 && nameIs(buf, from, 'connection')) {
       // As dockerd (Go's server) reads a request's Connection: a word between spaces counts too
@@ -151,12 +147,12 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
     } else if (nameLength === 7 && nameIs(buf, from, 'upgrade')) {
       upgradeHeader = true;
     } else if (nameLength === 6 && nameIs(buf, from, 'expect')) {
-      if (!equalsIgnoringCase(buf, a, b, '100-continue')) throw new HeadError(417, 'unsupported Expect value');
+      if (!equalsIgnoringCase(buf, a, b, '100-continue')) throw new Refusal(417, 'unsupported Expect value');
       expectContinue = true;
     }
   }
-  if (chunked && contentLength >= 0) throw new HeadError(400, 'both Content-Length and Transfer-Encoding');
-  if (chunked && minorVersion === 0) throw new HeadError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+  if (chunked && contentLength >= 0) throw new Refusal(400, 'both Content-Length and Transfer-Encoding');
+  if (chunked && minorVersion === 0) throw new Refusal(400, 'Transfer-Encoding in an HTTP/1.0 request');
   const framing: BodyFraming = chunked
     ? CHUNKED
     : contentLength > 0
@@ -184,25 +180,25 @@ function isVisibleByte(c: number): boolean {
 }
 
 /** Which rule a request line broke, for the refusal's message (the parse only knows that one did). */
-function requestLineError(buf: Buffer, stop: number): HeadError {
+function requestLineError(buf: Buffer, stop: number): Refusal {
   const lineEnd = endOfLine(buf, 0, stop); // throws on a bare CR or LF
   const line = buf.toString('latin1', 0, lineEnd);
   const sp1 = line.indexOf(' ');
   const sp2 = line.lastIndexOf(' ');
-  if (sp1 <= 0 || sp2 === sp1) return new HeadError(400, 'malformed HTTP request line');
-  for (let i = 0; i < sp1; i++) if (TCHAR[line.charCodeAt(i)] !== 1) return new HeadError(400, 'malformed HTTP method');
+  if (sp1 <= 0 || sp2 === sp1) return new Refusal(400, 'malformed HTTP request line');
+  for (let i = 0; i < sp1; i++) if (TCHAR[line.charCodeAt(i)] !== 1) return new Refusal(400, 'malformed HTTP method');
   const version = line.slice(sp2 + 1);
-  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return new HeadError(400, 'unsupported HTTP version');
-  return new HeadError(400, 'malformed request target');
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return new Refusal(400, 'unsupported HTTP version');
+  return new Refusal(400, 'malformed request target');
 }
 
 /** Which rule a header line without a proper `name:` broke, for the refusal's message. */
-function headerLineError(buf: Buffer, from: number, stop: number): HeadError {
+function headerLineError(buf: Buffer, from: number, stop: number): Refusal {
   const lineEnd = endOfLine(buf, from, stop); // throws on a bare CR or LF
   const colon = buf.indexOf(COLON, from);
   return colon <= from || colon >= lineEnd
-    ? new HeadError(400, 'malformed HTTP header line')
-    : new HeadError(400, 'malformed HTTP header name');
+    ? new Refusal(400, 'malformed HTTP header line')
+    : new Refusal(400, 'malformed HTTP header name');
 }
 
 /** A head parseRequestHead accepted; the header list is read from its text on first use. */
@@ -250,9 +246,8 @@ function trimOws(s: string, from: number): string {
 /**
  * Parses a response head from the upstream daemon, `buf[start, end)`. Only the headers that
  * decide framing are looked at, and the head is forwarded as received, so it is read in place,
- * byte by byte: no string of it is made. Every response passes through here; the string-based
- * parse allocated about a kilobyte per response, a fifth of all a proxied request allocated.
- * Its strictness matches the request parser's: bare CR or LF, a line without a name, a
+ * byte by byte: no string of it is made, since every response passes through here and what it
+ * allocates is garbage on every request (bench/proxy.ts, proxy CPU per request). Its strictness matches the request parser's: bare CR or LF, a line without a name, a
  * malformed status line, and conflicting lengths are refused.
  */
 export function parseResponseHead(buf: Buffer, end: number, start = 0): ResponseHead {
@@ -261,7 +256,7 @@ export function parseResponseHead(buf: Buffer, end: number, start = 0): Response
   // "HTTP/1.1 200 OK": the reason phrase may be empty or hold spaces.
   const minorVersion = lineEnd - start >= 12 && buf[start + 8] === 32 ? versionAt(buf, start) : -1;
   const status = minorVersion < 0 ? -1 : threeDigits(buf, start + 9);
-  if (status < 100) throw new HeadError(502, 'malformed upstream status line');
+  if (status < 100) throw new Refusal(502, 'malformed upstream status line');
   let contentLength = -1;
   let chunked = false;
   let connectionClose = minorVersion === 0;
@@ -276,7 +271,7 @@ export function parseResponseHead(buf: Buffer, end: number, start = 0): Response
     }
     if (colon === from || colon === stop || buf[colon] !== COLON) {
       endOfLine(buf, from, stop); // a bare CR or LF is refused as such
-      throw new HeadError(502, 'malformed upstream header line');
+      throw new Refusal(502, 'malformed upstream header line');
     }
     lineEnd = endOfLine(buf, colon + 1, stop);
     // Candidates by name length first: content-length 14, transfer-encoding 17, connection 10.
@@ -299,9 +294,9 @@ function endOfLine(buf: Buffer, from: number, stop: number): number {
     const c = buf[i];
     if (c === CR) {
       if (i + 1 < stop && buf[i + 1] === LF) return i;
-      throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
+      throw new Refusal(400, 'malformed HTTP head: bare CR or LF');
     }
-    if (c === LF) throw new HeadError(400, 'malformed HTTP head: bare CR or LF');
+    if (c === LF) throw new Refusal(400, 'malformed HTTP head: bare CR or LF');
   }
   return stop;
 }
@@ -343,14 +338,14 @@ function contentLengthAt(buf: Buffer, from: number, to: number, previous: number
  * else (no sign, no list). A repeated Content-Length must be the same number, as Go's server demands.
  */
 function digitsAt(buf: Buffer, from: number, to: number, previous: number): number {
-  if (to === from || to - from > 15) throw new HeadError(400, 'invalid Content-Length');
+  if (to === from || to - from > 15) throw new Refusal(400, 'invalid Content-Length');
   let n = 0;
   for (let i = from; i < to; i++) {
     const d = buf[i]! - 48;
-    if (d < 0 || d > 9) throw new HeadError(400, 'invalid Content-Length');
+    if (d < 0 || d > 9) throw new Refusal(400, 'invalid Content-Length');
     n = n * 10 + d;
   }
-  if (previous >= 0 && previous !== n) throw new HeadError(400, 'conflicting Content-Length values');
+  if (previous >= 0 && previous !== n) throw new Refusal(400, 'conflicting Content-Length values');
   return n;
 }
 

@@ -2,7 +2,8 @@
 // the daemon agreeing on where each request starts and ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeadError, findHeadEnd, parseRequestHead, parseResponseHead } from '../../../src/enforce/proxy/http-head.js';
+import { findHeadEnd, parseRequestHead, parseResponseHead } from '../../../src/enforce/proxy/http-head.js';
+import { Refusal } from '../../../src/docker/index.js';
 import { ChunkedBody, LengthBody } from '../../../src/enforce/proxy/body-framing.js';
 import { ProxyRequest } from '../../../src/enforce/proxy/decision.js';
 import type { Identity } from '../../../src/tenancy/index.js';
@@ -17,7 +18,7 @@ function req(text: string) {
 function refused(text: string, status: number) {
   assert.throws(
     () => req(text),
-    (e: unknown) => e instanceof HeadError && e.status === status,
+    (e: unknown) => e instanceof Refusal && e.status === status,
     JSON.stringify(text),
   );
 }
@@ -71,7 +72,7 @@ function res(text: string, at = '') {
 function resRefused(text: string, status: number) {
   assert.throws(
     () => res(text),
-    (e: unknown) => e instanceof HeadError && e.status === status,
+    (e: unknown) => e instanceof Refusal && e.status === status,
     JSON.stringify(text),
   );
 }
@@ -149,7 +150,7 @@ test('chunked bodies: framing found byte by byte, payload de-chunked, trailers a
 test('broken chunking is refused', () => {
   for (const bad of ['zz\r\n', '4\r\nWikiXX', '4\nWiki', '\r\n', '1234567890abc\r\n', '4\r\nWiki\r\n0\r\nbad\n']) {
     const body = new ChunkedBody();
-    assert.throws(() => body.consume(Buffer.from(bad), 0), HeadError, JSON.stringify(bad));
+    assert.throws(() => body.consume(Buffer.from(bad), 0), Refusal, JSON.stringify(bad));
   }
 });
 
@@ -313,7 +314,7 @@ test('the in-place parser agrees with an independent reading of the RFC on 30,00
       };
       accepted++;
     } catch (err) {
-      if (!(err instanceof HeadError)) throw err;
+      if (!(err instanceof Refusal)) throw err;
       got = { refused: true };
     }
     assert.deepEqual(got, expected, JSON.stringify(text));
