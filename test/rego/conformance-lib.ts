@@ -122,7 +122,7 @@ export function runCase(c: ObjectValue, file: string, skips: SkipEntry[], topic:
   const wantError = get(c, 'want_error');
   const strict = get(c, 'strict_error') === true;
   const sortBindings = get(c, 'sort_bindings') === true;
-  let results;
+  let results: ReturnType<ReturnType<typeof compile>['eval']>;
   try {
     const policy = compile(modules.map((text, i) => ({ name: `test-${i}.rego`, text: String(text) })));
     let input = get(c, 'input');
