@@ -1,7 +1,7 @@
 // One Engine API request, read the way dockerd will read it, turned into the policy input
 // document. Shared by every enforcement point: they differ in how requests arrive, not in
 // what a request means.
-import { ApiPathError, parseApiPath, type ApiPath } from './api-path.js';
+import { parseApiPath, type ApiPath } from './api-path.js';
 import {
   listMounts,
   localVolumeHostPaths,
@@ -10,7 +10,7 @@ import {
   type NamedVolumeUse,
   type VolumeLookup,
 } from './bind-mounts.js';
-import { BodyRefusedError, canonicalizeBody, hasJudgedBody, type DaemonReading } from './canonical-body.js';
+import { canonicalizeBody, hasJudgedBody, type DaemonReading } from './canonical-body.js';
 import type { ParsedDockerfile } from './dockerfile.js';
 import { buildInput, type InputIdentity, type InputTarget } from './input.js';
 import { TARGET_ACTIONS, type ContainerLookup } from './target.js';
@@ -19,17 +19,8 @@ import { matchRoute, type RouteMatch } from './routes.js';
 /** Largest body read for judging by default (DESIGN: 2 MiB; over it → 413). */
 export const DEFAULT_MAX_JUDGED_BODY = 2 * 1024 * 1024;
 
-/** A request dockgate refuses before any policy runs, because it cannot be read unambiguously. */
-export class UnreadableRequestError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-export interface RequestHead {
+/** The head of an Engine API request: what routing it needs. */
+export interface ApiRequestHead {
   method: string;
   /** Path and query as sent. */
   target: string;
@@ -45,15 +36,9 @@ export interface RoutedRequest {
   build: boolean;
 }
 
-/** Routes a request head. Throws UnreadableRequestError for targets dockerd could read differently. */
-export function routeRequest(head: RequestHead): RoutedRequest {
-  let apiPath: ApiPath;
-  try {
-    apiPath = parseApiPath(head.target);
-  } catch (err) {
-    if (err instanceof ApiPathError) throw new UnreadableRequestError(err.message, err.status);
-    throw err;
-  }
+/** Routes a request head. Throws Refusal for targets dockerd could read differently. */
+export function routeRequest(head: ApiRequestHead): RoutedRequest {
+  const apiPath = parseApiPath(head.target);
   const route = matchRoute(head.method, apiPath.path, apiPath.query);
   return { apiPath, route, judgedBody: hasJudgedBody(route.action), build: route.action === 'image.build' };
 }
@@ -85,7 +70,7 @@ export interface ReadRequest {
   target?: InputTarget | null;
 }
 
-/** Reads the body as dockerd will and builds the input document. Throws UnreadableRequestError. */
+/** Reads the body as dockerd will and builds the input document. Throws Refusal. */
 export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
   const body = readBody(d);
   const mounts = await mountsOf(d.routed.route.action, body.value, d.lookupVolume);
@@ -126,13 +111,8 @@ interface Mounts {
 function readBody(d: RequestDetails): { value: unknown; forward: Buffer | undefined } {
   const { route, judgedBody } = d.routed;
   if (!judgedBody || !d.body || d.body.length === 0) return { value: null, forward: undefined };
-  try {
-    const canonical = canonicalizeBody(route.action, d.body, d.daemon);
-    return { value: canonical.value, forward: canonical.bytes };
-  } catch (err) {
-    if (err instanceof BodyRefusedError) throw new UnreadableRequestError(err.message, err.status);
-    throw err;
-  }
+  const canonical = canonicalizeBody(route.action, d.body, d.daemon);
+  return { value: canonical.value, forward: canonical.bytes };
 }
 
 function inputOf(d: RequestDetails, body: unknown, mounts: Mounts): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalizeBody, BodyRefusedError, goFold } from '../../src/docker/canonical-body.js';
+import { canonicalizeBody, goFold } from '../../src/docker/canonical-body.js';
+import { Refusal } from '../../src/docker/refusal.js';
 
 const create = (body: string) => canonicalizeBody('container.create', Buffer.from(body));
 const hostConfig = (body: string) => (create(body).value as { HostConfig: Record<string, unknown> }).HostConfig;
@@ -29,8 +30,8 @@ test('Unicode letters Go folds onto ASCII name the same field', () => {
 });
 
 test('duplicate keys, exact or folded, are refused', () => {
-  assert.throws(() => create('{"HostConfig":{"Privileged":false,"PRIVILEGED":true}}'), BodyRefusedError);
-  assert.throws(() => create('{"HostConfig":{"Privileged":true},"HostConfig":{"Memory":0}}'), BodyRefusedError);
+  assert.throws(() => create('{"HostConfig":{"Privileged":false,"PRIVILEGED":true}}'), Refusal);
+  assert.throws(() => create('{"HostConfig":{"Privileged":true},"HostConfig":{"Memory":0}}'), Refusal);
   assert.throws(() => create('{"Labels":{"a":"1","a":"2"}}'), /duplicate key "a"/);
 });
 
@@ -73,8 +74,8 @@ test('HostConfig fields at the top level are dropped for a daemon that ignores t
 
 test('bytes after the JSON value and invalid JSON are refused', () => {
   assert.throws(() => create('{"Image":"bb"} {"HostConfig":{"Privileged":true}}'), /after the JSON value/);
-  assert.throws(() => create('{"Image":'), BodyRefusedError);
-  assert.throws(() => create('\ufeff{}'), BodyRefusedError);
+  assert.throws(() => create('{"Image":'), Refusal);
+  assert.throws(() => create('\ufeff{}'), Refusal);
 });
 
 test('big integers are kept exact and an empty body stays empty', () => {

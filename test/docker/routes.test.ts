@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { matchRoute } from '../../src/docker/routes.js';
-import { parseApiPath, ApiPathError } from '../../src/docker/api-path.js';
+import { parseApiPath } from '../../src/docker/api-path.js';
+import { Refusal } from '../../src/docker/refusal.js';
 
 function actionOf(method: string, target: string): string {
   const p = parseApiPath(target);
@@ -61,7 +62,7 @@ test('paths dockerd would redirect or reject are refused', () => {
     '*',
     '/containers/create?a=1;b=2',
   ]) {
-    assert.throws(() => parseApiPath(t), ApiPathError, t);
+    assert.throws(() => parseApiPath(t), Refusal, t);
   }
 });
 
