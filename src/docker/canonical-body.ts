@@ -8,7 +8,7 @@
 // So: struct keys are renamed to Docker's own field names, duplicates (after folding) are
 // refused, trailing data is refused, and the canonical text is what gets forwarded.
 import { Refusal } from './refusal.js';
-import { BODY_SHAPES, TOP_LEVEL_HOST_CONFIG_FIELDS, type Shape } from './body-schema.js';
+import { containerCreateBody, TOP_LEVEL_HOST_CONFIG_FIELDS, type Shape } from './body-schema.js';
 import {
   isJsonObject,
   parseStrictJson,
@@ -39,22 +39,11 @@ export interface CanonicalBody {
   bytes: Buffer;
 }
 
-/** Actions whose body a policy reads and this module canonicalises. */
-export function hasJudgedBody(action: string): boolean {
-  return action in BODY_SHAPES;
-}
-
 /**
- * Canonicalises the body of a request with a judged body. An empty body stays empty (value
- * null). Throws Refusal (400) for bodies Go could read differently from us.
+ * Canonicalises a judged body of the given shape (its route's `body`). An empty body stays
+ * empty (value null). Throws Refusal (400) for bodies Go could read differently from us.
  */
-export function canonicalizeBody(
-  action: string,
-  raw: Buffer,
-  daemon: DaemonReading = DOCKERD_20_READING,
-): CanonicalBody {
-  const shape = BODY_SHAPES[action];
-  if (!shape) throw new Error(`no body shape for ${action}`);
+export function canonicalizeBody(shape: Shape, raw: Buffer, daemon: DaemonReading = DOCKERD_20_READING): CanonicalBody {
   const text = raw.toString('utf8');
   if (text.trim() === '') return { value: null, bytes: raw };
   let node: JsonNode;
@@ -64,7 +53,8 @@ export function canonicalizeBody(
     if (err instanceof StrictJsonError) throw new Refusal(400, `request body is not valid JSON: ${err.message}`);
     throw err;
   }
-  if (action === 'container.create' && isJsonObject(node)) node = liftTopLevelHostConfig(node, daemon);
+  // Only a container create reads HostConfig fields at the top level of its body.
+  if (shape === containerCreateBody && isJsonObject(node)) node = liftTopLevelHostConfig(node, daemon);
   const canonical = canonicalize(node, shape, 'Body');
   return { value: toPlain(canonical), bytes: Buffer.from(stringifyJson(canonical), 'utf8') };
 }

@@ -10,11 +10,11 @@ import {
   type NamedVolumeUse,
   type VolumeLookup,
 } from './bind-mounts.js';
-import { canonicalizeBody, hasJudgedBody, type DaemonReading } from './canonical-body.js';
+import { canonicalizeBody, type DaemonReading } from './canonical-body.js';
 import type { ParsedDockerfile } from './dockerfile.js';
 import { buildInput, type InputIdentity, type InputTarget } from './input.js';
-import { TARGET_ACTIONS, type ContainerLookup } from './target.js';
-import { matchRoute, type RouteMatch } from './routes.js';
+import type { ContainerLookup } from './target.js';
+import { matchRoute, type RouteMatch, type RouteTraits } from './routes.js';
 
 /** Largest body read for judging by default (DESIGN: 2 MiB; over it → 413). */
 export const DEFAULT_MAX_JUDGED_BODY = 2 * 1024 * 1024;
@@ -40,7 +40,7 @@ export interface RoutedRequest {
 export function routeRequest(head: ApiRequestHead): RoutedRequest {
   const apiPath = parseApiPath(head.target);
   const route = matchRoute(head.method, apiPath.path, apiPath.query);
-  return { apiPath, route, judgedBody: hasJudgedBody(route.action), build: route.action === 'image.build' };
+  return { apiPath, route, judgedBody: route.traits.body !== undefined, build: route.traits.spool === true };
 }
 
 export interface RequestDetails {
@@ -73,7 +73,7 @@ export interface ReadRequest {
 /** Reads the body as dockerd will and builds the input document. Throws Refusal. */
 export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
   const body = readBody(d);
-  const mounts = await mountsOf(d.routed.route.action, body.value, d.lookupVolume);
+  const mounts = await mountsOf(d.routed.route.traits, body.value, d.lookupVolume);
   const target = await targetOf(d);
   return { input: inputOf({ ...d, targetObject: target }, body.value, mounts), forwardBody: body.forward, target };
 }
@@ -81,7 +81,7 @@ export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
 /** The container the request acts on: as given, else looked up for the actions that need it. */
 async function targetOf(d: RequestDetails): Promise<InputTarget | null | undefined> {
   const ref = d.routed.route.resource.ref;
-  if (d.targetObject !== undefined || !TARGET_ACTIONS.has(d.routed.route.action) || !d.lookupContainer || ref === null)
+  if (d.targetObject !== undefined || !d.routed.route.traits.target || !d.lookupContainer || ref === null)
     return d.targetObject;
   return d.lookupContainer(ref);
 }
@@ -91,8 +91,8 @@ async function targetOf(d: RequestDetails): Promise<InputTarget | null | undefin
  * container it acts on): then use readRequest.
  */
 export function mountsNeeded(routed: RoutedRequest): boolean {
-  const action = routed.route.action;
-  return action === 'container.create' || action === 'volume.create' || TARGET_ACTIONS.has(action);
+  const { mounts, target } = routed.route.traits;
+  return mounts !== undefined || target === true;
 }
 
 /** readRequest for requests that mount nothing (see mountsNeeded): no waiting, for the hot path. */
@@ -109,9 +109,9 @@ interface Mounts {
 }
 
 function readBody(d: RequestDetails): { value: unknown; forward: Buffer | undefined } {
-  const { route, judgedBody } = d.routed;
-  if (!judgedBody || !d.body || d.body.length === 0) return { value: null, forward: undefined };
-  const canonical = canonicalizeBody(route.action, d.body, d.daemon);
+  const shape = d.routed.route.traits.body;
+  if (shape === undefined || !d.body || d.body.length === 0) return { value: null, forward: undefined };
+  const canonical = canonicalizeBody(shape, d.body, d.daemon);
   return { value: canonical.value, forward: canonical.bytes };
 }
 
@@ -133,9 +133,9 @@ function inputOf(d: RequestDetails, body: unknown, mounts: Mounts): Record<strin
 }
 
 /** Host paths a request would mount: container creates, and `local` volumes created over host paths. */
-async function mountsOf(action: string, body: unknown, lookupVolume?: VolumeLookup): Promise<Mounts> {
-  if (action === 'container.create') return listMounts(body, lookupVolume);
-  if (action === 'volume.create' && body && typeof body === 'object') {
+async function mountsOf(traits: RouteTraits, body: unknown, lookupVolume?: VolumeLookup): Promise<Mounts> {
+  if (traits.mounts === 'container') return listMounts(body, lookupVolume);
+  if (traits.mounts === 'volume' && body && typeof body === 'object') {
     const { Driver, DriverOpts, Name } = body as { Driver?: unknown; DriverOpts?: unknown; Name?: unknown };
     if (typeof Driver === 'string' && Driver !== '' && Driver !== 'local') return NO_MOUNTS; // the drivers rule judges the name
     const name = typeof Name === 'string' ? Name : '';

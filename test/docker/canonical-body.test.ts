@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { containerCreateBody, execCreateBody } from '../../src/docker/body-schema.js';
 import { canonicalizeBody, goFold } from '../../src/docker/canonical-body.js';
 import { Refusal } from '../../src/docker/refusal.js';
 
-const create = (body: string) => canonicalizeBody('container.create', Buffer.from(body));
+const create = (body: string) => canonicalizeBody(containerCreateBody, Buffer.from(body));
 const hostConfig = (body: string) => (create(body).value as { HostConfig: Record<string, unknown> }).HostConfig;
 
 test('struct keys are renamed to Docker field names, whatever their case', () => {
@@ -66,7 +67,7 @@ test('HostConfig fields at the top level are moved into HostConfig where dockerd
 });
 
 test('HostConfig fields at the top level are dropped for a daemon that ignores them (dockerd 27 and later)', () => {
-  const read = canonicalizeBody('container.create', Buffer.from('{"Image":"bb","Privileged":true}'), {
+  const read = canonicalizeBody(containerCreateBody, Buffer.from('{"Image":"bb","Privileged":true}'), {
     topLevelHostConfig: false,
   });
   assert.equal(read.bytes.toString(), '{"Image":"bb"}');
@@ -89,7 +90,7 @@ test('big integers are kept exact and an empty body stays empty', () => {
 });
 
 test('exec bodies are canonicalised too', () => {
-  const v = canonicalizeBody('container.exec.create', Buffer.from('{"privileged":true,"cmd":["sh"]}')).value as Record<
+  const v = canonicalizeBody(execCreateBody, Buffer.from('{"privileged":true,"cmd":["sh"]}')).value as Record<
     string,
     unknown
   >;
