@@ -241,7 +241,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
    */
   private async daemonReading(routed: RoutedRequest): Promise<DaemonReading | undefined> {
     if (routed.route.action !== 'container.create') return undefined;
-    this.reading ??= getDaemonJson(this.options.upstream, '/version', this.lookupTimeoutMs).then(
+    this.reading ??= getDaemonJson(this.options.upstream, '/version', { deadlineMs: this.lookupTimeoutMs }).then(
       (answer) => readingOfVersion((answer.body as { Version?: unknown } | null)?.Version),
       () => {
         this.reading = undefined; // asked again with the next create
@@ -314,7 +314,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
 
   /** A look-up at the daemon: the object's JSON, or undefined when the daemon has none such (404). */
   private async lookUp(path: string, what: string): Promise<unknown> {
-    const answer = await getDaemonJson(this.options.upstream, path, this.lookupTimeoutMs);
+    const answer = await getDaemonJson(this.options.upstream, path, { deadlineMs: this.lookupTimeoutMs });
     if (answer.status === 404) return undefined;
     if (answer.status !== 200) throw new Error(`${what} look-up answered ${answer.status}`);
     return answer.body;
