@@ -318,6 +318,18 @@ function named(r: CompiledRoute, vars: Record<string, string>, query: Record<str
 }
 
 /**
+ * The last path segment of every route the daemon may hijack, from the table: a POST whose path
+ * (without escapes) ends in none of them is answered as plain HTTP, without routing it.
+ */
+const HIJACK_LAST_SEGMENTS: ReadonlySet<string> = new Set(
+  ROUTES.filter((r) => r.traits.hijack).map((r) => {
+    const last = r.pattern.slice(r.pattern.lastIndexOf('/') + 1);
+    if (last.includes('{')) throw new Error(`hijacking route ${r.pattern} must end in a literal segment`);
+    return last;
+  }),
+);
+
+/**
  * Whether the daemon may hijack the connection of this request: any request asking to upgrade,
  * and the routes whose row says so. After such a request the client's next bytes may be stream
  * data rather than HTTP, so the proxy must not parse them before it has seen the daemon's
@@ -326,6 +338,9 @@ function named(r: CompiledRoute, vars: Record<string, string>, query: Record<str
 export function mayHijack(method: string, target: string, upgrade: boolean): boolean {
   if (upgrade) return true;
   if (method !== 'POST') return false; // every hijacking route is a POST
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  if (!rawPath.includes('%') && !HIJACK_LAST_SEGMENTS.has(rawPath.slice(rawPath.lastIndexOf('/') + 1))) return false;
   let apiPath: ApiPath;
   try {
     apiPath = parseApiPath(target);
