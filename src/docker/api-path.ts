@@ -5,7 +5,8 @@
 // with a `/v{version:[0-9.]+}` prefix or without one. Verified against dockerd 20.10:
 //   //containers/json → 301     /containers%2Fjson → 200 (list)     /containers/json/ → 404
 // We accept only what dockerd would route as-is; anything it would redirect or reject is
-// refused here, so our reading can never differ from its reading.
+// refused here (a Refusal with status 400), so our reading can never differ from its reading.
+import { Refusal } from './refusal.js';
 
 export interface ApiPath {
   /** API version from the `/vX.Y` prefix, or "" when the request has none. */
@@ -17,34 +18,24 @@ export interface ApiPath {
   queryAll: Record<string, string[]>;
 }
 
-export class ApiPathError extends Error {
-  constructor(
-    /** HTTP status dockerd itself would answer (400 bad target, 301 redirect → we refuse with 400). */
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const VERSION_PREFIX = /^\/v([0-9.]+)(?=\/)/;
 
-/** Parses an origin-form request target ("/v1.41/containers/json?all=1"). Throws ApiPathError. */
+/** Parses an origin-form request target ("/v1.41/containers/json?all=1"). Throws Refusal. */
 export function parseApiPath(target: string): ApiPath {
   if (target.length === 0 || target.charCodeAt(0) !== 0x2f /* / */) {
     // Absolute-form and "*" are legal HTTP but never sent by Docker clients: refuse rather than guess.
-    throw new ApiPathError(400, 'request target must be an absolute path');
+    throw new Refusal(400, 'request target must be an absolute path');
   }
   const q = target.indexOf('?');
   const rawPath = q < 0 ? target : target.slice(0, q);
   const rawQuery = q < 0 ? '' : target.slice(q + 1);
 
   const decoded = percentDecode(rawPath, false);
-  if (decoded === undefined) throw new ApiPathError(400, 'invalid percent-encoding in request path');
-  if (decoded.includes('\0')) throw new ApiPathError(400, 'NUL byte in request path');
+  if (decoded === undefined) throw new Refusal(400, 'invalid percent-encoding in request path');
+  if (decoded.includes('\0')) throw new Refusal(400, 'NUL byte in request path');
   if (cleanPath(decoded) !== decoded) {
     // dockerd would answer 301 to the cleaned path: nothing runs, so nothing needs judging — refuse it.
-    throw new ApiPathError(400, `non-canonical request path ${JSON.stringify(decoded)} (dockerd redirects it)`);
+    throw new Refusal(400, `non-canonical request path ${JSON.stringify(decoded)} (dockerd redirects it)`);
   }
 
   let version = '';
@@ -123,12 +114,11 @@ function parseQuery(raw: string): { first: Record<string, string>; all: Record<s
   if (raw === '') return { first, all };
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
-    if (pair.includes(';')) throw new ApiPathError(400, 'semicolon in query string');
+    if (pair.includes(';')) throw new Refusal(400, 'semicolon in query string');
     const eq = pair.indexOf('=');
     const key = percentDecode(eq < 0 ? pair : pair.slice(0, eq), true);
     const value = percentDecode(eq < 0 ? '' : pair.slice(eq + 1), true);
-    if (key === undefined || value === undefined)
-      throw new ApiPathError(400, 'invalid percent-encoding in query string');
+    if (key === undefined || value === undefined) throw new Refusal(400, 'invalid percent-encoding in query string');
     if (!(key in all)) {
       all[key] = [];
       first[key] = value;

@@ -1,7 +1,8 @@
 // The shapes of the Engine API request bodies a policy judges, as dockerd's Go types declare
 // them (api/types/container, mount, network, volume; Engine API up to 1.47). Only what matters
 // for reading a body the way Go does: which objects are structs (keys matched to field names
-// case-insensitively), which are maps (keys exact), and which are arrays of either.
+// case-insensitively), which are maps (keys exact), and which are arrays of either. Which route
+// carries which body is said by its row in the route table (routes.ts).
 
 export type Shape =
   | { readonly kind: 'scalar' }
@@ -138,23 +139,8 @@ export const networkConnectBody = struct('Container Force', { EndpointConfig: en
 /** POST /plugins/pull, /plugins/{name}/upgrade: the privileges the user accepted. */
 export const pluginPrivilegesBody = array(struct('Name Description Value'));
 
-/** Bodies whose meaning a policy judges, by action. */
-export const BODY_SHAPES: Readonly<Record<string, Shape>> = {
-  'container.create': containerCreateBody,
-  'container.update': containerUpdateBody,
-  // API < 1.24 applies a start body as the container's HostConfig.
-  'container.start': hostConfig,
-  'container.commit': containerConfig,
-  'container.exec.create': execCreateBody,
-  'exec.start': execStartBody,
-  'volume.create': volumeCreateBody,
-  'network.create': networkCreateBody,
-  'network.connect': networkConnectBody,
-  'network.disconnect': networkConnectBody,
-  'plugin.install': pluginPrivilegesBody,
-  'plugin.upgrade': pluginPrivilegesBody,
-  'plugin.set': array(),
-};
+/** POST /plugins/{name}/set: "KEY=VALUE" settings. */
+export const pluginSetBody = array();
 
 /**
  * HostConfig fields that dockerd also reads from the top level of a create body when no

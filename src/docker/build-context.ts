@@ -98,7 +98,10 @@ export class DockerfileFinder {
   end(): void {
     if (this.failed || this.settled) return;
     if (!this.chosen) {
-      if (this.sniffed === 0) return this.fail(new BuildContextError('empty build context'));
+      if (this.sniffed === 0) {
+        this.fail(new BuildContextError('empty build context'));
+        return;
+      }
       this.choose();
       if (this.failed) return;
     }

@@ -7,7 +7,8 @@
 // would miss `{"HostConfig":{"privileged":true}}` or `{"Privileged":false,"PRIVILEGED":true}`.
 // So: struct keys are renamed to Docker's own field names, duplicates (after folding) are
 // refused, trailing data is refused, and the canonical text is what gets forwarded.
-import { BODY_SHAPES, TOP_LEVEL_HOST_CONFIG_FIELDS, type Shape } from './body-schema.js';
+import { Refusal } from './refusal.js';
+import { containerCreateBody, TOP_LEVEL_HOST_CONFIG_FIELDS, type Shape } from './body-schema.js';
 import {
   isJsonObject,
   parseStrictJson,
@@ -17,15 +18,6 @@ import {
   type JsonNode,
   type JsonObject,
 } from './strict-json.js';
-
-export class BodyRefusedError extends Error {
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 /** How the daemon behind dockgate reads request bodies, where releases differ. */
 export interface DaemonReading {
@@ -47,32 +39,22 @@ export interface CanonicalBody {
   bytes: Buffer;
 }
 
-/** Actions whose body a policy reads and this module canonicalises. */
-export function hasJudgedBody(action: string): boolean {
-  return action in BODY_SHAPES;
-}
-
 /**
- * Canonicalises the body of a request with a judged body. An empty body stays empty (value
- * null). Throws BodyRefusedError for bodies Go could read differently from us.
+ * Canonicalises a judged body of the given shape (its route's `body`). An empty body stays
+ * empty (value null). Throws Refusal (400) for bodies Go could read differently from us.
  */
-export function canonicalizeBody(
-  action: string,
-  raw: Buffer,
-  daemon: DaemonReading = DOCKERD_20_READING,
-): CanonicalBody {
-  const shape = BODY_SHAPES[action];
-  if (!shape) throw new Error(`no body shape for ${action}`);
+export function canonicalizeBody(shape: Shape, raw: Buffer, daemon: DaemonReading = DOCKERD_20_READING): CanonicalBody {
   const text = raw.toString('utf8');
   if (text.trim() === '') return { value: null, bytes: raw };
   let node: JsonNode;
   try {
     node = parseStrictJson(text);
   } catch (err) {
-    if (err instanceof StrictJsonError) throw new BodyRefusedError(`request body is not valid JSON: ${err.message}`);
+    if (err instanceof StrictJsonError) throw new Refusal(400, `request body is not valid JSON: ${err.message}`);
     throw err;
   }
-  if (action === 'container.create' && isJsonObject(node)) node = liftTopLevelHostConfig(node, daemon);
+  // Only a container create reads HostConfig fields at the top level of its body.
+  if (shape === containerCreateBody && isJsonObject(node)) node = liftTopLevelHostConfig(node, daemon);
   const canonical = canonicalize(node, shape, 'Body');
   return { value: toPlain(canonical), bytes: Buffer.from(stringifyJson(canonical), 'utf8') };
 }
@@ -89,7 +71,7 @@ function canonicalize(node: JsonNode, shape: Shape, where: string): JsonNode {
       const entries: [string, JsonNode][] = [];
       for (const [k, v] of node.entries) {
         // Go map keys are exact, and a later duplicate wins: refuse rather than pick one.
-        if (seen.has(k)) throw new BodyRefusedError(`duplicate key ${JSON.stringify(k)} in ${where}`);
+        if (seen.has(k)) throw new Refusal(400, `duplicate key ${JSON.stringify(k)} in ${where}`);
         seen.add(k);
         entries.push([k, canonicalize(v, shape.of, `${where}.${k}`)]);
       }
@@ -103,7 +85,8 @@ function canonicalize(node: JsonNode, shape: Shape, where: string): JsonNode {
         const folded = goFold(k);
         const earlier = byFold.get(folded);
         if (earlier !== undefined) {
-          throw new BodyRefusedError(
+          throw new Refusal(
+            400,
             earlier === k
               ? `duplicate key ${JSON.stringify(k)} in ${where}`
               : `keys ${JSON.stringify(earlier)} and ${JSON.stringify(k)} in ${where} name the same field`,
@@ -140,7 +123,8 @@ function liftTopLevelHostConfig(body: JsonObject, daemon: DaemonReading): JsonOb
     }
     const earlier = lifted.get(field);
     if (earlier)
-      throw new BodyRefusedError(
+      throw new Refusal(
+        400,
         `keys ${JSON.stringify(earlier[0])} and ${JSON.stringify(entry[0])} in Body name the same field`,
       );
     lifted.set(field, entry);

@@ -1,7 +1,7 @@
 // One Engine API request, read the way dockerd will read it, turned into the policy input
 // document. Shared by every enforcement point: they differ in how requests arrive, not in
 // what a request means.
-import { ApiPathError, parseApiPath, type ApiPath } from './api-path.js';
+import { parseApiPath, type ApiPath } from './api-path.js';
 import {
   listMounts,
   localVolumeHostPaths,
@@ -10,26 +10,17 @@ import {
   type NamedVolumeUse,
   type VolumeLookup,
 } from './bind-mounts.js';
-import { BodyRefusedError, canonicalizeBody, hasJudgedBody, type DaemonReading } from './canonical-body.js';
+import { canonicalizeBody, type DaemonReading } from './canonical-body.js';
 import type { ParsedDockerfile } from './dockerfile.js';
 import { buildInput, type InputIdentity, type InputTarget } from './input.js';
-import { TARGET_ACTIONS, type ContainerLookup } from './target.js';
-import { matchRoute, type RouteMatch } from './routes.js';
+import type { ContainerLookup } from './target.js';
+import { matchRoute, type RouteMatch, type RouteTraits } from './routes.js';
 
 /** Largest body read for judging by default (DESIGN: 2 MiB; over it → 413). */
 export const DEFAULT_MAX_JUDGED_BODY = 2 * 1024 * 1024;
 
-/** A request dockgate refuses before any policy runs, because it cannot be read unambiguously. */
-export class UnreadableRequestError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
-
-export interface RequestHead {
+/** The head of an Engine API request: what routing it needs. */
+export interface ApiRequestHead {
   method: string;
   /** Path and query as sent. */
   target: string;
@@ -45,17 +36,11 @@ export interface RoutedRequest {
   build: boolean;
 }
 
-/** Routes a request head. Throws UnreadableRequestError for targets dockerd could read differently. */
-export function routeRequest(head: RequestHead): RoutedRequest {
-  let apiPath: ApiPath;
-  try {
-    apiPath = parseApiPath(head.target);
-  } catch (err) {
-    if (err instanceof ApiPathError) throw new UnreadableRequestError(err.message, err.status);
-    throw err;
-  }
+/** Routes a request head. Throws Refusal for targets dockerd could read differently. */
+export function routeRequest(head: ApiRequestHead): RoutedRequest {
+  const apiPath = parseApiPath(head.target);
   const route = matchRoute(head.method, apiPath.path, apiPath.query);
-  return { apiPath, route, judgedBody: hasJudgedBody(route.action), build: route.action === 'image.build' };
+  return { apiPath, route, judgedBody: route.traits.body !== undefined, build: route.traits.spool === true };
 }
 
 export interface RequestDetails {
@@ -85,10 +70,10 @@ export interface ReadRequest {
   target?: InputTarget | null;
 }
 
-/** Reads the body as dockerd will and builds the input document. Throws UnreadableRequestError. */
+/** Reads the body as dockerd will and builds the input document. Throws Refusal. */
 export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
   const body = readBody(d);
-  const mounts = await mountsOf(d.routed.route.action, body.value, d.lookupVolume);
+  const mounts = await mountsOf(d.routed.route.traits, body.value, d.lookupVolume);
   const target = await targetOf(d);
   return { input: inputOf({ ...d, targetObject: target }, body.value, mounts), forwardBody: body.forward, target };
 }
@@ -96,7 +81,7 @@ export async function readRequest(d: RequestDetails): Promise<ReadRequest> {
 /** The container the request acts on: as given, else looked up for the actions that need it. */
 async function targetOf(d: RequestDetails): Promise<InputTarget | null | undefined> {
   const ref = d.routed.route.resource.ref;
-  if (d.targetObject !== undefined || !TARGET_ACTIONS.has(d.routed.route.action) || !d.lookupContainer || ref === null)
+  if (d.targetObject !== undefined || !d.routed.route.traits.target || !d.lookupContainer || ref === null)
     return d.targetObject;
   return d.lookupContainer(ref);
 }
@@ -106,8 +91,8 @@ async function targetOf(d: RequestDetails): Promise<InputTarget | null | undefin
  * container it acts on): then use readRequest.
  */
 export function mountsNeeded(routed: RoutedRequest): boolean {
-  const action = routed.route.action;
-  return action === 'container.create' || action === 'volume.create' || TARGET_ACTIONS.has(action);
+  const { mounts, target } = routed.route.traits;
+  return mounts !== undefined || target === true;
 }
 
 /** readRequest for requests that mount nothing (see mountsNeeded): no waiting, for the hot path. */
@@ -124,15 +109,10 @@ interface Mounts {
 }
 
 function readBody(d: RequestDetails): { value: unknown; forward: Buffer | undefined } {
-  const { route, judgedBody } = d.routed;
-  if (!judgedBody || !d.body || d.body.length === 0) return { value: null, forward: undefined };
-  try {
-    const canonical = canonicalizeBody(route.action, d.body, d.daemon);
-    return { value: canonical.value, forward: canonical.bytes };
-  } catch (err) {
-    if (err instanceof BodyRefusedError) throw new UnreadableRequestError(err.message, err.status);
-    throw err;
-  }
+  const shape = d.routed.route.traits.body;
+  if (shape === undefined || !d.body || d.body.length === 0) return { value: null, forward: undefined };
+  const canonical = canonicalizeBody(shape, d.body, d.daemon);
+  return { value: canonical.value, forward: canonical.bytes };
 }
 
 function inputOf(d: RequestDetails, body: unknown, mounts: Mounts): Record<string, unknown> {
@@ -153,9 +133,9 @@ function inputOf(d: RequestDetails, body: unknown, mounts: Mounts): Record<strin
 }
 
 /** Host paths a request would mount: container creates, and `local` volumes created over host paths. */
-async function mountsOf(action: string, body: unknown, lookupVolume?: VolumeLookup): Promise<Mounts> {
-  if (action === 'container.create') return listMounts(body, lookupVolume);
-  if (action === 'volume.create' && body && typeof body === 'object') {
+async function mountsOf(traits: RouteTraits, body: unknown, lookupVolume?: VolumeLookup): Promise<Mounts> {
+  if (traits.mounts === 'container') return listMounts(body, lookupVolume);
+  if (traits.mounts === 'volume' && body && typeof body === 'object') {
     const { Driver, DriverOpts, Name } = body as { Driver?: unknown; DriverOpts?: unknown; Name?: unknown };
     if (typeof Driver === 'string' && Driver !== '' && Driver !== 'local') return NO_MOUNTS; // the drivers rule judges the name
     const name = typeof Name === 'string' ? Name : '';

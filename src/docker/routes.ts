@@ -1,38 +1,57 @@
-// The Engine API route table: which action a request is and which object it names.
+// The Engine API as one table: each route's method and pattern, the action it is, and what
+// judging it takes (its body, its mounts, the container it names, a spooled build context), and
+// whether the daemon may turn its connection into a raw stream. The resource kind of a route is
+// the first word of its action. Every other module asks this table; none lists routes itself.
 //
 // Routes are listed in the order dockerd's routers register them (checkpoint, container,
 // image, system, volume, build, session, swarm, plugin, distribution, grpc, network), because
 // gorilla/mux takes the first pattern that matches: `DELETE /containers/{name:.*}` would
 // otherwise swallow `DELETE /containers/x/checkpoints/y`. `{x}` matches one segment, `{x:.*}`
 // any text including slashes (as in moby), `{x:.+}` at least one character.
+import {
+  containerConfig,
+  containerCreateBody,
+  containerUpdateBody,
+  execCreateBody,
+  execStartBody,
+  hostConfig,
+  networkConnectBody,
+  networkCreateBody,
+  pluginPrivilegesBody,
+  pluginSetBody,
+  volumeCreateBody,
+  type Shape,
+} from './body-schema.js';
+import { parseApiPath, type ApiPath } from './api-path.js';
 
-export interface Route {
-  method: string;
-  pattern: string;
-  action: string;
-  /** Resource type of the object the request acts on. */
-  type: string;
-  /** Name of the path variable that names the object, when there is one. */
-  refVar?: string;
+/** What judging a route takes, beyond its head. */
+export interface RouteTraits {
+  /** The JSON body a policy reads: read whole (up to the judged-body limit) as Go reads this shape. */
+  readonly body?: Shape;
+  /**
+   * The request mounts host paths or named volumes, resolved and looked up before judging: a
+   * container's binds, mounts and volumes, or a `local` volume's device options.
+   */
+  readonly mounts?: 'container' | 'volume';
+  /** Judged with the container it names, as the daemon describes it (`input.target`). */
+  readonly target?: true;
+  /** The body is a build context, spooled to disk while the Dockerfile in it is found. */
+  readonly spool?: true;
+  /** The daemon may turn the connection into a raw stream (attach, exec start, BuildKit's h2c). */
+  readonly hijack?: true;
+  /** The query parameter that names the object, when the path does not. */
+  readonly refQuery?: string;
 }
 
-export interface RouteMatch {
-  action: string;
-  resource: { type: string; ref: string | null };
-  /** Path variables, e.g. { name: "web" }. */
-  vars: Record<string, string>;
-}
+type RouteRow = readonly [method: string, pattern: string, action: string, traits?: RouteTraits];
 
-type RouteSpec = [method: string, pattern: string, action: string];
-
-// Resource type is the first word of the action; the object is named by the first path variable.
-const SPECS: RouteSpec[] = [
+const ROWS = [
   // checkpoint router (before container: see above)
   ['GET', '/containers/{name:.*}/checkpoints', 'container.checkpoint.list'],
   ['POST', '/containers/{name:.*}/checkpoints', 'container.checkpoint.create'],
   ['DELETE', '/containers/{name}/checkpoints/{checkpoint}', 'container.checkpoint.delete'],
   // container router
-  ['HEAD', '/containers/{name:.*}/archive', 'container.archive.head'],
+  ['HEAD', '/containers/{name:.*}/archive', 'container.archive.head', { target: true }],
   ['GET', '/containers/json', 'container.list'],
   ['GET', '/containers/{name:.*}/export', 'container.export'],
   ['GET', '/containers/{name:.*}/changes', 'container.changes'],
@@ -42,26 +61,32 @@ const SPECS: RouteSpec[] = [
   ['GET', '/containers/{name:.*}/stats', 'container.stats'],
   ['GET', '/containers/{name:.*}/attach/ws', 'container.attach'],
   ['GET', '/exec/{id:.*}/json', 'exec.inspect'],
-  ['GET', '/containers/{name:.*}/archive', 'container.archive.get'],
-  ['POST', '/containers/create', 'container.create'],
+  ['GET', '/containers/{name:.*}/archive', 'container.archive.get', { target: true }],
+  [
+    'POST',
+    '/containers/create',
+    'container.create',
+    { body: containerCreateBody, mounts: 'container', refQuery: 'name' },
+  ],
   ['POST', '/containers/{name:.*}/kill', 'container.kill'],
   ['POST', '/containers/{name:.*}/pause', 'container.pause'],
   ['POST', '/containers/{name:.*}/unpause', 'container.unpause'],
   ['POST', '/containers/{name:.*}/restart', 'container.restart'],
-  ['POST', '/containers/{name:.*}/start', 'container.start'],
+  // API < 1.24 applies a start body as the container's HostConfig.
+  ['POST', '/containers/{name:.*}/start', 'container.start', { body: hostConfig }],
   ['POST', '/containers/{name:.*}/stop', 'container.stop'],
   ['POST', '/containers/{name:.*}/wait', 'container.wait'],
   ['POST', '/containers/{name:.*}/resize', 'container.resize'],
-  ['POST', '/containers/{name:.*}/attach', 'container.attach'],
-  ['POST', '/containers/{name:.*}/copy', 'container.copy'],
-  ['POST', '/containers/{name:.*}/exec', 'container.exec.create'],
-  ['POST', '/exec/{name:.*}/start', 'exec.start'],
+  ['POST', '/containers/{name:.*}/attach', 'container.attach', { hijack: true }],
+  ['POST', '/containers/{name:.*}/copy', 'container.copy', { target: true }],
+  ['POST', '/containers/{name:.*}/exec', 'container.exec.create', { body: execCreateBody, target: true }],
+  ['POST', '/exec/{name:.*}/start', 'exec.start', { body: execStartBody, hijack: true }],
   ['POST', '/exec/{name:.*}/resize', 'exec.resize'],
   ['POST', '/containers/{name:.*}/rename', 'container.rename'],
-  ['POST', '/containers/{name:.*}/update', 'container.update'],
+  ['POST', '/containers/{name:.*}/update', 'container.update', { body: containerUpdateBody }],
   ['POST', '/containers/prune', 'container.prune'],
-  ['POST', '/commit', 'container.commit'],
-  ['PUT', '/containers/{name:.*}/archive', 'container.archive.put'],
+  ['POST', '/commit', 'container.commit', { body: containerConfig, refQuery: 'container' }],
+  ['PUT', '/containers/{name:.*}/archive', 'container.archive.put', { target: true }],
   ['DELETE', '/containers/{name:.*}', 'container.delete'],
   // image router
   ['GET', '/images/json', 'image.list'],
@@ -88,16 +113,16 @@ const SPECS: RouteSpec[] = [
   // volume router
   ['GET', '/volumes', 'volume.list'],
   ['GET', '/volumes/{name:.*}', 'volume.inspect'],
-  ['POST', '/volumes/create', 'volume.create'],
+  ['POST', '/volumes/create', 'volume.create', { body: volumeCreateBody, mounts: 'volume' }],
   ['POST', '/volumes/prune', 'volume.prune'],
   ['PUT', '/volumes/{name:.*}', 'volume.update'],
   ['DELETE', '/volumes/{name:.*}', 'volume.delete'],
   // build router
-  ['POST', '/build', 'image.build'],
+  ['POST', '/build', 'image.build', { spool: true, refQuery: 't' }],
   ['POST', '/build/prune', 'build.prune'],
   ['POST', '/build/cancel', 'build.cancel'],
   // session router (BuildKit, upgrades to h2c)
-  ['POST', '/session', 'session.open'],
+  ['POST', '/session', 'session.open', { hijack: true }],
   // swarm router
   ['GET', '/swarm', 'swarm.inspect'],
   ['GET', '/swarm/unlockkey', 'swarm.unlockkey'],
@@ -136,36 +161,62 @@ const SPECS: RouteSpec[] = [
   ['DELETE', '/plugins/{name:.*}', 'plugin.delete'],
   ['POST', '/plugins/{name:.*}/enable', 'plugin.enable'],
   ['POST', '/plugins/{name:.*}/disable', 'plugin.disable'],
-  ['POST', '/plugins/pull', 'plugin.install'],
+  ['POST', '/plugins/pull', 'plugin.install', { body: pluginPrivilegesBody, refQuery: 'remote' }],
   ['POST', '/plugins/{name:.*}/push', 'plugin.push'],
-  ['POST', '/plugins/{name:.*}/upgrade', 'plugin.upgrade'],
-  ['POST', '/plugins/{name:.*}/set', 'plugin.set'],
+  ['POST', '/plugins/{name:.*}/upgrade', 'plugin.upgrade', { body: pluginPrivilegesBody }],
+  ['POST', '/plugins/{name:.*}/set', 'plugin.set', { body: pluginSetBody }],
   ['POST', '/plugins/create', 'plugin.create'],
   // distribution router
   ['GET', '/distribution/{name:.*}/json', 'distribution.inspect'],
   // grpc router (BuildKit, upgrades to h2c)
-  ['POST', '/grpc', 'grpc.open'],
+  ['POST', '/grpc', 'grpc.open', { hijack: true }],
   // network router
   ['GET', '/networks', 'network.list'],
   ['GET', '/networks/', 'network.list'],
   ['GET', '/networks/{id:.+}', 'network.inspect'],
-  ['POST', '/networks/create', 'network.create'],
-  ['POST', '/networks/{id:.*}/connect', 'network.connect'],
-  ['POST', '/networks/{id:.*}/disconnect', 'network.disconnect'],
+  ['POST', '/networks/create', 'network.create', { body: networkCreateBody }],
+  ['POST', '/networks/{id:.*}/connect', 'network.connect', { body: networkConnectBody }],
+  ['POST', '/networks/{id:.*}/disconnect', 'network.disconnect', { body: networkConnectBody }],
   ['POST', '/networks/prune', 'network.prune'],
   ['DELETE', '/networks/{id:.*}', 'network.delete'],
-];
+] as const satisfies readonly RouteRow[];
+
+/**
+ * Every action a request can be: the table's, with POST /images/create named by its query
+ * (image.pull or image.import), and "unknown" for what no route matches.
+ */
+export type Action = Exclude<(typeof ROWS)[number][2], 'image.create'> | 'image.pull' | 'image.import' | 'unknown';
+
+export interface Route extends RouteTraits {
+  method: string;
+  pattern: string;
+  action: Action | 'image.create';
+  /** Resource kind of the object the request acts on. */
+  kind: string;
+}
+
+export interface RouteMatch {
+  action: Action;
+  resource: { type: string; ref: string | null };
+  /** Path variables, e.g. { name: "web" }. */
+  vars: Record<string, string>;
+  /** What judging it takes (none for "unknown"). */
+  traits: RouteTraits;
+}
 
 interface CompiledRoute {
   method: string;
   pattern: string;
   regex: RegExp;
   varNames: string[];
-  action: string;
+  action: Action | 'image.create';
   type: string;
+  traits: RouteTraits;
 }
 
-function compileRoute([method, pattern, action]: RouteSpec): CompiledRoute {
+const NO_TRAITS: RouteTraits = Object.freeze({});
+
+function compileRoute([method, pattern, action, traits]: (typeof ROWS)[number]): CompiledRoute {
   const varNames: string[] = [];
   let source = '';
   let last = 0;
@@ -173,7 +224,7 @@ function compileRoute([method, pattern, action]: RouteSpec): CompiledRoute {
     source += escapeRegex(pattern.slice(last, m.index));
     varNames.push(m[1]!);
     source += `(${m[2] ?? '[^/]+'})`;
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
   }
   source += escapeRegex(pattern.slice(last));
   return {
@@ -183,6 +234,7 @@ function compileRoute([method, pattern, action]: RouteSpec): CompiledRoute {
     varNames,
     action,
     type: action.slice(0, action.indexOf('.')),
+    traits: traits ?? NO_TRAITS,
   };
 }
 
@@ -190,7 +242,7 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const ROUTES: CompiledRoute[] = SPECS.map(compileRoute);
+const ROUTES: CompiledRoute[] = ROWS.map(compileRoute);
 // Fast path: most routes start with a literal segment; index candidates by it, keeping
 // registration order and the routes that start with a variable (OPTIONS /{anyroute:.*}).
 const WILDCARD_ROUTES = ROUTES.filter((r) => firstLiteralSegment(r) === undefined);
@@ -208,12 +260,19 @@ function firstLiteralSegment(r: CompiledRoute): string | undefined {
 }
 
 /** Every route, for documentation and tests. */
-export const routeTable: readonly Route[] = SPECS.map(([method, pattern, action]) => ({
-  method,
-  pattern,
-  action,
-  type: action.slice(0, action.indexOf('.')),
+export const routeTable: readonly Route[] = ROUTES.map((r) => ({
+  method: r.method,
+  pattern: r.pattern,
+  action: r.action,
+  kind: r.type,
+  ...r.traits,
 }));
+
+const UNKNOWN: Omit<RouteMatch, 'vars'> = {
+  action: 'unknown',
+  resource: { type: 'unknown', ref: null },
+  traits: NO_TRAITS,
+};
 
 /**
  * Matches a decoded, version-less path. Returns action "unknown" when no route matches
@@ -227,39 +286,66 @@ export function matchRoute(method: string, path: string, query: Record<string, s
     const m = r.regex.exec(path);
     if (!m) continue;
     const vars: Record<string, string> = {};
-    r.varNames.forEach((n, i) => (vars[n] = m[i + 1]!));
-    return refine(r, vars, query);
+    r.varNames.forEach((n, i) => {
+      vars[n] = m[i + 1]!;
+    });
+    return named(r, vars, query);
   }
-  return { action: 'unknown', resource: { type: 'unknown', ref: null }, vars: {} };
+  return { ...UNKNOWN, resource: { ...UNKNOWN.resource }, vars: {} };
 }
 
-/** Names the object and refines actions whose meaning depends on the query. */
-function refine(r: CompiledRoute, vars: Record<string, string>, query: Record<string, string>): RouteMatch {
+/** Names the object (by path variable or query) and the action of POST /images/create (by query). */
+function named(r: CompiledRoute, vars: Record<string, string>, query: Record<string, string>): RouteMatch {
   let action = r.action;
-  let ref: string | null = r.varNames.length > 0 && r.varNames[0] !== 'anyroute' ? vars[r.varNames[0]!]! : null;
-  switch (action) {
-    case 'image.create':
-      // POST /images/create pulls with fromImage, imports with fromSrc (dockerd checks fromImage first).
-      if (query.fromImage) {
-        action = 'image.pull';
-        ref = query.tag ? `${query.fromImage}:${query.tag}` : query.fromImage;
-      } else {
-        action = 'image.import';
-        ref = query.repo ?? null;
-      }
-      break;
-    case 'container.create':
-      ref = query.name ?? null;
-      break;
-    case 'image.build':
-      ref = query.t ?? null;
-      break;
-    case 'container.commit':
-      ref = query.container ?? null;
-      break;
-    case 'plugin.install':
-      ref = query.remote ?? null;
-      break;
+  const { refQuery } = r.traits;
+  let ref: string | null =
+    refQuery !== undefined
+      ? (query[refQuery] ?? null)
+      : r.varNames.length > 0 && r.varNames[0] !== 'anyroute'
+        ? vars[r.varNames[0]!]!
+        : null;
+  if (action === 'image.create') {
+    // POST /images/create pulls with fromImage, imports with fromSrc (dockerd checks fromImage first).
+    if (query.fromImage) {
+      action = 'image.pull';
+      ref = query.tag ? `${query.fromImage}:${query.tag}` : query.fromImage;
+    } else {
+      action = 'image.import';
+      ref = query.repo ?? null;
+    }
   }
-  return { action, resource: { type: r.type, ref }, vars };
+  return { action, resource: { type: r.type, ref }, vars, traits: r.traits };
+}
+
+/**
+ * The last path segment of every route the daemon may hijack, from the table: a POST whose path
+ * (without escapes) ends in none of them is answered as plain HTTP, without routing it.
+ */
+const HIJACK_LAST_SEGMENTS: ReadonlySet<string> = new Set(
+  ROUTES.filter((r) => r.traits.hijack).map((r) => {
+    const last = r.pattern.slice(r.pattern.lastIndexOf('/') + 1);
+    if (last.includes('{')) throw new Error(`hijacking route ${r.pattern} must end in a literal segment`);
+    return last;
+  }),
+);
+
+/**
+ * Whether the daemon may hijack the connection of this request: any request asking to upgrade,
+ * and the routes whose row says so. After such a request the client's next bytes may be stream
+ * data rather than HTTP, so the proxy must not parse them before it has seen the daemon's
+ * answer. A target dockgate cannot route is refused, never forwarded, so it hijacks nothing.
+ */
+export function mayHijack(method: string, target: string, upgrade: boolean): boolean {
+  if (upgrade) return true;
+  if (method !== 'POST') return false; // every hijacking route is a POST
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  if (!rawPath.includes('%') && !HIJACK_LAST_SEGMENTS.has(rawPath.slice(rawPath.lastIndexOf('/') + 1))) return false;
+  let apiPath: ApiPath;
+  try {
+    apiPath = parseApiPath(target);
+  } catch {
+    return false;
+  }
+  return matchRoute(method, apiPath.path, apiPath.query).traits.hijack === true;
 }

@@ -4,15 +4,6 @@
 import { isLocalDriver, localVolumeHostPaths, type VolumeLookup } from './bind-mounts.js';
 import type { InputTarget } from './input.js';
 
-/** Actions whose judgement needs the container they name (see mountsNeeded in request.ts). */
-export const TARGET_ACTIONS: ReadonlySet<string> = new Set([
-  'container.exec.create',
-  'container.archive.put',
-  'container.archive.get',
-  'container.archive.head',
-  'container.copy',
-]);
-
 /** Looks a container up by name, id or id prefix; null when the daemon has none such. */
 export type ContainerLookup = (ref: string) => Promise<InputTarget | null>;
 

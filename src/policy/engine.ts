@@ -3,6 +3,7 @@
 //
 // Fail closed: an evaluation error, a timeout, or a decision of an unexpected shape is a deny
 // whose reason is kept for the log.
+import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -205,7 +206,7 @@ export function formatMessage(reasons: DenyReason[]): string {
 async function listFiles(paths: string[], exts: string[]): Promise<{ file: string; base: string }[]> {
   const out: { file: string; base: string }[] = [];
   for (const p of paths) {
-    let st;
+    let st: Stats;
     try {
       st = await stat(p);
     } catch (err) {

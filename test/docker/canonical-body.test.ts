@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalizeBody, BodyRefusedError, goFold } from '../../src/docker/canonical-body.js';
+import { containerCreateBody, execCreateBody } from '../../src/docker/body-schema.js';
+import { canonicalizeBody, goFold } from '../../src/docker/canonical-body.js';
+import { Refusal } from '../../src/docker/refusal.js';
 
-const create = (body: string) => canonicalizeBody('container.create', Buffer.from(body));
+const create = (body: string) => canonicalizeBody(containerCreateBody, Buffer.from(body));
 const hostConfig = (body: string) => (create(body).value as { HostConfig: Record<string, unknown> }).HostConfig;
 
 test('struct keys are renamed to Docker field names, whatever their case', () => {
@@ -29,8 +31,8 @@ test('Unicode letters Go folds onto ASCII name the same field', () => {
 });
 
 test('duplicate keys, exact or folded, are refused', () => {
-  assert.throws(() => create('{"HostConfig":{"Privileged":false,"PRIVILEGED":true}}'), BodyRefusedError);
-  assert.throws(() => create('{"HostConfig":{"Privileged":true},"HostConfig":{"Memory":0}}'), BodyRefusedError);
+  assert.throws(() => create('{"HostConfig":{"Privileged":false,"PRIVILEGED":true}}'), Refusal);
+  assert.throws(() => create('{"HostConfig":{"Privileged":true},"HostConfig":{"Memory":0}}'), Refusal);
   assert.throws(() => create('{"Labels":{"a":"1","a":"2"}}'), /duplicate key "a"/);
 });
 
@@ -65,7 +67,7 @@ test('HostConfig fields at the top level are moved into HostConfig where dockerd
 });
 
 test('HostConfig fields at the top level are dropped for a daemon that ignores them (dockerd 27 and later)', () => {
-  const read = canonicalizeBody('container.create', Buffer.from('{"Image":"bb","Privileged":true}'), {
+  const read = canonicalizeBody(containerCreateBody, Buffer.from('{"Image":"bb","Privileged":true}'), {
     topLevelHostConfig: false,
   });
   assert.equal(read.bytes.toString(), '{"Image":"bb"}');
@@ -73,8 +75,8 @@ test('HostConfig fields at the top level are dropped for a daemon that ignores t
 
 test('bytes after the JSON value and invalid JSON are refused', () => {
   assert.throws(() => create('{"Image":"bb"} {"HostConfig":{"Privileged":true}}'), /after the JSON value/);
-  assert.throws(() => create('{"Image":'), BodyRefusedError);
-  assert.throws(() => create('\ufeff{}'), BodyRefusedError);
+  assert.throws(() => create('{"Image":'), Refusal);
+  assert.throws(() => create('\ufeff{}'), Refusal);
 });
 
 test('big integers are kept exact and an empty body stays empty', () => {
@@ -88,7 +90,7 @@ test('big integers are kept exact and an empty body stays empty', () => {
 });
 
 test('exec bodies are canonicalised too', () => {
-  const v = canonicalizeBody('container.exec.create', Buffer.from('{"privileged":true,"cmd":["sh"]}')).value as Record<
+  const v = canonicalizeBody(execCreateBody, Buffer.from('{"privileged":true,"cmd":["sh"]}')).value as Record<
     string,
     unknown
   >;

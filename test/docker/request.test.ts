@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readRequest, routeRequest, UnreadableRequestError } from '../../src/docker/request.js';
+import { Refusal } from '../../src/docker/refusal.js';
+import { readRequest, routeRequest } from '../../src/docker/request.js';
 import type { InputIdentity } from '../../src/docker/input.js';
 
 const identity: InputIdentity = {
@@ -70,9 +71,9 @@ test('a volume created over a host device is a bind mount of that device', async
 });
 
 test('unreadable targets and bodies are refused with 400 before any policy', async () => {
-  assert.throws(() => routeRequest({ method: 'POST', target: '//containers/create' }), UnreadableRequestError);
+  assert.throws(() => routeRequest({ method: 'POST', target: '//containers/create' }), Refusal);
   await assert.rejects(
     read('POST', '/containers/create', '{"HostConfig":{"Privileged":false,"privileged":true}}'),
-    (e: unknown) => e instanceof UnreadableRequestError && e.status === 400,
+    (e: unknown) => e instanceof Refusal && e.status === 400,
   );
 });

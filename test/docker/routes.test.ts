@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchRoute } from '../../src/docker/routes.js';
-import { parseApiPath, ApiPathError } from '../../src/docker/api-path.js';
+import { matchRoute, mayHijack } from '../../src/docker/routes.js';
+import { parseApiPath } from '../../src/docker/api-path.js';
+import { Refusal } from '../../src/docker/refusal.js';
 
 function actionOf(method: string, target: string): string {
   const p = parseApiPath(target);
@@ -61,7 +62,7 @@ test('paths dockerd would redirect or reject are refused', () => {
     '*',
     '/containers/create?a=1;b=2',
   ]) {
-    assert.throws(() => parseApiPath(t), ApiPathError, t);
+    assert.throws(() => parseApiPath(t), Refusal, t);
   }
 });
 
@@ -73,4 +74,33 @@ test('the version prefix and query are read like Go', () => {
   assert.equal(p.query.x, '1');
   assert.deepEqual(p.queryAll.x, ['1', '2']);
   assert.equal(p.query.sp, 'a b');
+});
+
+test('the routes whose row says hijack may hijack; an upgrade always may', () => {
+  assert.equal(mayHijack('POST', '/v1.41/containers/web/attach?stream=1', false), true);
+  assert.equal(mayHijack('POST', '/v1.41/exec/abc/start', false), true);
+  assert.equal(mayHijack('POST', '/exec/abc/%73tart', false), true);
+  assert.equal(mayHijack('POST', '/session', false), true);
+  assert.equal(mayHijack('POST', '/grpc', false), true);
+  assert.equal(mayHijack('GET', '/containers/web/attach/ws', true), true);
+  assert.equal(mayHijack('GET', '/_ping', true), true);
+  assert.equal(mayHijack('POST', '/v1.41/containers/create', false), false);
+  assert.equal(mayHijack('POST', '/containers/web/start', false), false);
+  assert.equal(mayHijack('GET', '/containers/web/logs', false), false);
+  assert.equal(mayHijack('POST', '//exec/abc/start', false), false);
+});
+
+test('each route names its object by path variable or by query, as its row says', () => {
+  const named = (method: string, target: string) => {
+    const p = parseApiPath(target);
+    return matchRoute(method, p.path, p.query).resource.ref;
+  };
+  assert.equal(named('POST', '/containers/create?name=web'), 'web');
+  assert.equal(named('POST', '/containers/create'), null);
+  assert.equal(named('POST', '/commit?container=web'), 'web');
+  assert.equal(named('POST', '/build?t=img'), 'img');
+  assert.equal(named('POST', '/plugins/pull?remote=p'), 'p');
+  assert.equal(named('POST', '/images/create?fromImage=busybox&tag=1'), 'busybox:1');
+  assert.equal(named('POST', '/images/create?fromSrc=-&repo=r'), 'r');
+  assert.equal(named('OPTIONS', '/anything'), null);
 });

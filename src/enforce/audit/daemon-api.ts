@@ -1,16 +1,10 @@
-// The audit's questions to the daemon: GET requests answered with JSON. Every answer is bounded
-// in size and every request in time from start to end (not only between bytes): a daemon that
-// trickles an answer, or sends an endless one, makes the audit fail, never hang.
-import http from 'node:http';
+// The audit's questions to the daemon, asked through the one daemon client (proxy/daemon-client):
+// each within the audit's deadline, and on a connection of its own, so the command exits when
+// it is done.
+import { getDaemonJson, type DaemonAnswer } from '../proxy/daemon-client.js';
 import type { Address } from '../proxy/upstream.js';
 
-export interface DaemonAnswer {
-  status: number;
-  body: unknown;
-}
-
-/** The daemon could not be asked, or its answer could not be read. */
-export class DaemonError extends Error {}
+export { DaemonError, type DaemonAnswer } from '../proxy/daemon-client.js';
 
 export interface DaemonApi {
   readonly address: Address;
@@ -21,56 +15,9 @@ export interface DaemonApi {
 const DEFAULT_MAX_ANSWER = 8 * 1024 * 1024;
 
 export function daemonApi(address: Address, deadlineMs: number): DaemonApi {
-  return { address, get: (path, maxBytes = DEFAULT_MAX_ANSWER) => getJson(address, path, deadlineMs, maxBytes) };
-}
-
-function getJson(address: Address, path: string, deadlineMs: number, maxBytes: number): Promise<DaemonAnswer> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (message: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      req.destroy();
-      reject(new DaemonError(message));
-    };
-    const req = http.request(
-      {
-        ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
-        path,
-        method: 'GET',
-        headers: { Host: 'docker' },
-        agent: false,
-      },
-      (res) => {
-        const parts: Buffer[] = [];
-        let size = 0;
-        res.on('data', (d: Buffer) => {
-          size += d.length;
-          if (size > maxBytes) fail(`the daemon's answer to GET ${path} is larger than ${maxBytes} bytes`);
-          else parts.push(d);
-        });
-        res.on('error', (err) => fail(`GET ${path}: ${err.message}`));
-        res.on('end', () => {
-          if (settled) return;
-          let body: unknown;
-          try {
-            body = JSON.parse(Buffer.concat(parts).toString('utf8'));
-          } catch {
-            fail(`the daemon's answer to GET ${path} (status ${res.statusCode}) is not JSON`);
-            return;
-          }
-          settled = true;
-          clearTimeout(deadline);
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      },
-    );
-    const deadline = setTimeout(
-      () => fail(`the daemon did not answer GET ${path} within ${deadlineMs} ms`),
-      deadlineMs,
-    );
-    req.on('error', (err) => fail(`cannot reach the daemon at ${address.text}: ${err.message}`));
-    req.end();
-  });
+  return {
+    address,
+    get: (path, maxBytes = DEFAULT_MAX_ANSWER) =>
+      getDaemonJson(address, path, { deadlineMs, maxBytes, keepAlive: false }),
+  };
 }

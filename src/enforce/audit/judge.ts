@@ -4,7 +4,8 @@
 // finding: a refusal, a request it cannot read, or a body the policy would rewrite.
 import type { VolumeLookup } from '../../docker/bind-mounts.js';
 import type { InputIdentity } from '../../docker/input.js';
-import { DEFAULT_MAX_JUDGED_BODY, readRequest, routeRequest, UnreadableRequestError } from '../../docker/request.js';
+import { Refusal } from '../../docker/refusal.js';
+import { DEFAULT_MAX_JUDGED_BODY, readRequest, routeRequest } from '../../docker/request.js';
 import { MutationError, type DenyReason, type PolicyEngine } from '../../policy/index.js';
 import { equal, fromJS, ObjectValue, toJS, type Value } from '../../rego/index.js';
 import type { RebuiltRequest } from './rebuild.js';
@@ -60,7 +61,7 @@ export async function judge(
     });
     input = fromJS(read.input);
   } catch (err) {
-    if (err instanceof UnreadableRequestError)
+    if (err instanceof Refusal)
       return refusedBy(READING_RULE, `the proxy would refuse its create request (${err.status}): ${err.message}`);
     throw err;
   }

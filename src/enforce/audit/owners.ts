@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { resolveUser, type Identity } from '../../tenancy/index.js';
 
-/** The label that names an object's owner (stamped by the proxy; issue 17). */
+/** The label that names an object's owner: the user the audit judges it for. */
 export const OWNER_LABEL = 'dockgate.owner';
 
 export interface Owner {

@@ -1,50 +1,89 @@
-// Small look-ups dockgate itself makes at the daemon (volume details, daemon info), outside any
-// client's connection. Bounded in time and size: a slow or broken daemon must not hang a decision.
+// The questions dockgate itself asks the daemon, outside any client's connection: GET requests
+// answered with JSON (a volume or container looked up for a decision, the daemon's version and
+// info, the audit's lists). Every answer is bounded in size and every request in time from start
+// to end (not only between bytes): a daemon that trickles an answer, or sends an endless one,
+// makes the question fail, never hang a decision or an audit.
 import http from 'node:http';
 import type { Address } from './upstream.js';
 
 export interface DaemonAnswer {
   status: number;
+  /** The answer's JSON; null for a refusal whose text is not JSON (it says nothing beyond its status). */
   body: unknown;
 }
 
+/** The daemon could not be asked, or its answer could not be read. */
+export class DaemonError extends Error {}
+
+export interface DaemonQuestion {
+  /** From sending the request to the end of the answer. */
+  deadlineMs?: number;
+  /** Largest answer read. */
+  maxBytes?: number;
+  /**
+   * Keep the connection for the next question: for a long-running proxy. A one-shot command
+   * (the audit) asks without it, so that nothing keeps it from exiting when it is done.
+   */
+  keepAlive?: boolean;
+}
+
+/** GET `path` at the daemon. Throws DaemonError. */
 export function getDaemonJson(
   address: Address,
   path: string,
-  timeoutMs = 5_000,
-  maxBytes = 1 << 20,
+  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true }: DaemonQuestion = {},
 ): Promise<DaemonAnswer> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (message: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      req.destroy();
+      reject(new DaemonError(message));
+    };
     const req = http.request(
       {
         ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
         path,
         method: 'GET',
-        timeout: timeoutMs,
         headers: { Host: 'docker' },
+        ...(keepAlive ? {} : { agent: false }),
       },
       (res) => {
         const parts: Buffer[] = [];
         let size = 0;
         res.on('data', (d: Buffer) => {
           size += d.length;
-          if (size > maxBytes) req.destroy(new Error(`daemon answer to ${path} larger than ${maxBytes} bytes`));
+          if (size > maxBytes) fail(`the daemon's answer to GET ${path} is larger than ${maxBytes} bytes`);
           else parts.push(d);
         });
+        res.on('error', (err) => fail(`GET ${path}: ${err.message}`));
         res.on('end', () => {
+          if (settled) return;
           const status = res.statusCode ?? 0;
+          let body: unknown;
           try {
-            resolve({ status, body: JSON.parse(Buffer.concat(parts).toString('utf8')) });
+            body = JSON.parse(Buffer.concat(parts).toString('utf8'));
           } catch {
-            // A refusal's text (dockerd answers some 404s in plain text) says nothing more than its status.
-            if (status >= 400) resolve({ status, body: null });
-            else reject(new Error(`daemon answer to ${path} is not JSON`));
+            // dockerd answers some refusals (404s) in plain text.
+            if (status < 400) {
+              fail(`the daemon's answer to GET ${path} (status ${status}) is not JSON`);
+              return;
+            }
+            body = null;
           }
+          settled = true;
+          clearTimeout(deadline);
+          resolve({ status, body });
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`daemon look-up ${path} timed out`)));
-    req.on('error', reject);
+    const deadline = setTimeout(
+      () => fail(`the daemon did not answer GET ${path} within ${deadlineMs} ms`),
+      deadlineMs,
+    );
+    req.on('error', (err) => fail(`cannot reach the daemon at ${address.text}: ${err.message}`));
     req.end();
   });
 }

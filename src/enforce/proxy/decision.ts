@@ -123,5 +123,5 @@ export class ProxyRequest {
 
 const ALLOW: Decision = Object.freeze({ allow: true });
 
-/** Until the policy is plugged in (issue 6), every request is allowed. */
+/** Allows every request: the decision point of a proxy run without a policy (transport tests). */
 export const allowAll: DecisionPoint = { decide: () => ALLOW };

@@ -7,13 +7,13 @@ import {
   readRequest,
   readRequestNow,
   routeRequest,
-  UnreadableRequestError,
   type ReadRequest,
   type RoutedRequest,
 } from '../../docker/request.js';
 import type { InputIdentity, InputTarget } from '../../docker/input.js';
 import { DOCKERD_20_READING, type DaemonReading } from '../../docker/canonical-body.js';
 import { describeContainer } from '../../docker/target.js';
+import { Refusal } from '../../docker/refusal.js';
 import type { VolumeInfo } from '../../docker/bind-mounts.js';
 import { BuildContextError, DockerfileFinder } from '../../docker/build-context.js';
 import type { ParsedDockerfile } from '../../docker/dockerfile.js';
@@ -40,7 +40,7 @@ export interface PolicyPointOptions {
 }
 
 export class PolicyDecisionPoint implements DecisionPoint {
-  private readonly routed = new WeakMap<ProxyRequest, RoutedRequest | UnreadableRequestError>();
+  private readonly routed = new WeakMap<ProxyRequest, RoutedRequest | Refusal>();
   private readonly contexts = new WeakMap<ProxyRequest, DockerfileFinder>();
   private readonly identities = new WeakMap<Identity, { engine: PolicyEngine; identity: InputIdentity }>();
   /** Decisions on head-only requests, per connection (Identity) and policy engine: see decideHeadOnly. */
@@ -61,13 +61,13 @@ export class PolicyDecisionPoint implements DecisionPoint {
 
   bodyLimit(req: ProxyRequest): number {
     const r = this.route(req);
-    return r instanceof UnreadableRequestError || !r.judgedBody ? 0 : this.maxJudgedBody;
+    return r instanceof Refusal || !r.judgedBody ? 0 : this.maxJudgedBody;
   }
 
   /** Build contexts stream to disk while the Dockerfile in them is found. */
   spoolBody(req: ProxyRequest): { observer: DockerfileFinder; limit: number } | undefined {
     const r = this.route(req);
-    if (r instanceof UnreadableRequestError || !r.build) return undefined;
+    if (r instanceof Refusal || !r.build) return undefined;
     const finder = new DockerfileFinder(r.apiPath.query.dockerfile);
     this.contexts.set(req, finder);
     return { observer: finder, limit: this.options.maxBuildContext ?? 16 * 1024 ** 3 };
@@ -78,7 +78,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
     const known = key === undefined ? undefined : this.rememberedDecision(req, key);
     if (known !== undefined) return known;
     const routed = this.route(req);
-    if (routed instanceof UnreadableRequestError) return refused(routed.status, routed.message);
+    if (routed instanceof Refusal) return refused(routed.status, routed.message);
     // Most requests mount nothing and carry no build context: decide them without waiting.
     if (this.contexts.has(req) || mountsNeeded(routed) || VOLUME_WRITES.has(routed.route.action))
       return this.decideLater(req, routed);
@@ -136,7 +136,9 @@ export class PolicyDecisionPoint implements DecisionPoint {
     const held: Release[] = [];
     const decision = await this.decideHolding(req, routed, held);
     if (held.length === 0) return decision;
-    const release = () => held.forEach((r) => r());
+    const release = () => {
+      for (const r of held) r();
+    };
     if (!decision.allow) {
       release(); // nothing reaches the daemon
       return decision;
@@ -239,7 +241,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
    */
   private async daemonReading(routed: RoutedRequest): Promise<DaemonReading | undefined> {
     if (routed.route.action !== 'container.create') return undefined;
-    this.reading ??= getDaemonJson(this.options.upstream, '/version', this.lookupTimeoutMs).then(
+    this.reading ??= getDaemonJson(this.options.upstream, '/version', { deadlineMs: this.lookupTimeoutMs }).then(
       (answer) => readingOfVersion((answer.body as { Version?: unknown } | null)?.Version),
       () => {
         this.reading = undefined; // asked again with the next create
@@ -268,13 +270,13 @@ export class PolicyDecisionPoint implements DecisionPoint {
     return found === undefined ? null : describeContainer(found, (name) => this.lookupVolume(name));
   }
 
-  private route(req: ProxyRequest): RoutedRequest | UnreadableRequestError {
+  private route(req: ProxyRequest): RoutedRequest | Refusal {
     let r = this.routed.get(req);
     if (!r) {
       try {
         r = routeRequest({ method: req.method, target: req.rawPath });
       } catch (err) {
-        if (!(err instanceof UnreadableRequestError)) throw err;
+        if (!(err instanceof Refusal)) throw err;
         r = err;
       }
       this.routed.set(req, r);
@@ -312,7 +314,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
 
   /** A look-up at the daemon: the object's JSON, or undefined when the daemon has none such (404). */
   private async lookUp(path: string, what: string): Promise<unknown> {
-    const answer = await getDaemonJson(this.options.upstream, path, this.lookupTimeoutMs);
+    const answer = await getDaemonJson(this.options.upstream, path, { deadlineMs: this.lookupTimeoutMs });
     if (answer.status === 404) return undefined;
     if (answer.status !== 200) throw new Error(`${what} look-up answered ${answer.status}`);
     return answer.body;
@@ -380,7 +382,7 @@ function denied(d: PolicyDecision): Decision {
 
 /** Errors while reading or judging: refusals, never crashes (fail closed). */
 function failure(err: unknown): Decision {
-  if (err instanceof UnreadableRequestError) return refused(err.status, err.message);
+  if (err instanceof Refusal) return refused(err.status, err.message);
   if (err instanceof BuildContextError) return refused(400, err.message);
   if (err instanceof VolumeBusyError) return refused(409, err.message);
   if (err instanceof MutationError) return { ...refused(403, err.message), error: true };

@@ -7,7 +7,7 @@ import { PolicyEngine, type Config, type PolicyOptions } from '../../policy/inde
 import { PolicyDecisionPoint } from './policy-point.js';
 import { getDaemonJson } from './daemon-client.js';
 import { listenInsecureTcp, listenTls, listenUnix, type Listener, type OnConnection } from './listeners.js';
-import { Proxy } from './proxy.js';
+import { Proxy as SocketProxy } from './proxy.js';
 import { parseAddress, type Address } from './upstream.js';
 
 const DEFAULT_LISTEN = 'unix:///run/dockgate.sock';
@@ -137,7 +137,7 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     );
   }
   const decisionPoint = new PolicyDecisionPoint(engine, { upstream: options.upstream });
-  const proxy = new Proxy({
+  const proxy = new SocketProxy({
     upstream: options.upstream,
     decisionPoint,
     logger,
