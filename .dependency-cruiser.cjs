@@ -49,7 +49,7 @@ module.exports = {
       severity: 'error',
       comment: "The engine's IR is data: it imports nothing that evaluates.",
       from: { path: '^src/rego/ir\\.ts$' },
-      to: { path: '^src/rego/', pathNot: '^src/rego/(ir|ast|value)\\.ts$' },
+      to: { path: '^src/rego/', pathNot: '^src/rego/(ir|ast|value|builtins/registry)\\.ts$' },
     },
   ],
   options: {
