@@ -1,51 +1,27 @@
-# Host namespaces: sharing the host's pid, ipc, uts, user or network namespace.
-package dockgate.rules.namespaces
+# Joining another container's namespaces or volumes.
+
+# METADATA
+# title: no joining another container's namespaces or volumes
+# description: >-
+#   HostConfig.PidMode, IpcMode and NetworkMode of the form "container:X", and
+#   HostConfig.VolumesFrom.
+# custom:
+#   why: >-
+#     A container that joins another one gets what that one was given: its host network or pid
+#     namespace, the host paths it bind-mounts (--volumes-from), and another user's processes,
+#     traffic and files. Without this rule, an admin's --network host container or -v /:/host
+#     container is a way around the namespace and mount rules.
+#   fix: >-
+#     Run the programs that must share a namespace in one container, and share data through a named
+#     volume. An admin can switch the rule off with rules.container-joins.enabled = false.
+#   order: 3
+#   config:
+#     enabled: true
+package dockgate.rules.container_joins
 
 import rego.v1
 
 import data.dockgate.lib
-
-modes := {
-	"PidMode": "--pid",
-	"IpcMode": "--ipc",
-	"UTSMode": "--uts",
-	"UsernsMode": "--userns",
-	"NetworkMode": "--network",
-	"CgroupnsMode": "--cgroupns",
-}
-
-deny contains lib.violation("host-namespaces", msg, hint) if {
-	input.request.action == "container.create"
-	lib.config.rules["host-namespaces"].enabled
-	lib.applies
-	some field, flag in modes
-	lower(lib.host_config[field]) == "host"
-	not field in {f | some f in lib.config.rules["host-namespaces"].allow}
-	msg := sprintf("%s=host is refused: the container would share the host's %s namespace", [flag, lower(trim_suffix(field, "Mode"))])
-	hint := sprintf("drop %s=host; the container gets its own namespace", [flag])
-}
-
-# The other values of these modes, by allowlist: the container's own namespace ("" is the
-# daemon's default), no namespace, or another container's (judged by container-joins below).
-own_namespace := {
-	"PidMode": {""},
-	"IpcMode": {"", "none", "private", "shareable"},
-	"UTSMode": {""},
-	"UsernsMode": {""},
-	"CgroupnsMode": {"", "private"},
-}
-
-deny contains lib.violation("host-namespaces", msg, sprintf("drop %s", [modes[field]])) if {
-	input.request.action == "container.create"
-	lib.config.rules["host-namespaces"].enabled
-	lib.applies
-	some field, allowed in own_namespace
-	value := lib.host_config[field]
-	not value in allowed
-	not lower(value) == "host"
-	not startswith(value, "container:")
-	msg := sprintf("%s=%v is refused: only the container's own namespace", [modes[field], value])
-}
 
 # Joining another container: its pid, ipc or network namespace (`--pid container:X`), or its
 # volumes (`--volumes-from X`). Whatever that container was given comes along: host namespaces

@@ -1,5 +1,32 @@
 # Host paths: bind mounts (and volumes backed by a host device) outside the allowed roots,
 # the Docker socket and dockerd's own data, and volumes of containers one does not own.
+
+# METADATA
+# title: bind mounts only under your home and the configured roots; never the Docker socket
+# description: >-
+#   Every BindMounts entry (Binds, bind Mounts, and volumes backed by a host device) by its Resolved
+#   host path: symlinks followed and .. removed.
+# custom:
+#   why: A bind of /, /etc or the Docker socket hands the host to the container.
+#   fix: >-
+#     Use a named volume, or a directory under your home. An admin can add roots with [rules.mounts]
+#     allow.
+#   order: 7
+#   config:
+#     enabled: true
+#     allow_home: true
+#     allow: []
+#     forbid:
+#       - "/run/docker.sock"
+#       - "/var/run/docker.sock"
+#       - "/var/lib/docker"
+#       - "/run/containerd"
+#       - "/var/lib/containerd"
+#       - "/proc"
+#       - "/sys"
+#       - "/dev"
+#       - "/boot"
+#       - "/etc"
 package dockgate.rules.mounts
 
 import rego.v1

@@ -2,6 +2,24 @@
 # are allowlisted in the form dockerd reads them (daemon/create: "no-new-privileges", "disable",
 # then KEY=VALUE or the old KEY:VALUE, the key matched exactly): anything not known to keep the
 # container confined is refused.
+
+# METADATA
+# title: no unconfined seccomp/AppArmor, no disabled labels, no unmasked system paths
+# description: >-
+#   HostConfig.SecurityOpt by allowlist, in the spellings dockerd reads (KEY=VALUE, KEY:VALUE, bare
+#   no-new-privileges and disable): no-new-privileges, AppArmor profiles from [rules.security-opts]
+#   apparmor_profiles, custom seccomp profiles only with allow_custom_seccomp; and explicit
+#   MaskedPaths/ReadonlyPaths.
+# custom:
+#   why: >-
+#     These switch off the confinement that stops a root process in the container from reaching the
+#     kernel and the host.
+#   fix: Remove the --security-opt; the default profiles are what keeps the container contained.
+#   order: 6
+#   config:
+#     enabled: true
+#     allow_custom_seccomp: false
+#     apparmor_profiles: ["docker-default"]
 package dockgate.rules.security_opts
 
 import rego.v1

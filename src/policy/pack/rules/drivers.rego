@@ -1,6 +1,34 @@
 # Drivers by name, from allowlists: dockerd finds a driver it does not know as a plugin socket
 # /run/docker/plugins/NAME.sock without refusing "..", so a driver name can make dockerd call a
 # server the caller runs. Names with "/" or ".." are refused even when configured.
+
+# METADATA
+# title: >-
+#   volume, log, network and IPAM drivers only from allowlists; no network driver options or own
+#   subnets
+# description: >-
+#   volume create Driver, HostConfig.VolumeDriver, --mount volume-driver, the drivers of existing
+#   volumes mounted, LogConfig.Type, network create Driver, IPAM.Driver, Options and subnets (only
+#   inside [rules.drivers] subnets); endpoint driver options on network connect; a name with / or ..
+#   is always refused.
+# custom:
+#   why: >-
+#     dockerd looks an unknown driver up as /run/docker/plugins/NAME.sock without refusing .., so a
+#     driver name can make dockerd call a server you run and mount whatever it answers. Log drivers
+#     with addresses can make dockerd write to any socket; bridge options can take over a host
+#     interface, and a subnet more specific than a host route diverts the host's traffic to your
+#     bridge.
+#   fix: >-
+#     Use the default drivers. An admin can allow more in [rules.drivers] volume, log, network and
+#     ipam.
+#   order: 12
+#   config:
+#     enabled: true
+#     volume: ["local"]
+#     log: ["json-file", "local", "journald", "none"]
+#     network: ["bridge"]
+#     ipam: ["default"]
+#     subnets: []
 package dockgate.rules.drivers
 
 import rego.v1

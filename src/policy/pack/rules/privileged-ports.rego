@@ -1,5 +1,20 @@
 # Published host ports: binding a port below the unprivileged range is a right of root on the host.
-package dockgate.rules.ports
+
+# METADATA
+# title: no publishing on host ports below 1024
+# description: >-
+#   HostConfig.PortBindings HostPort (single ports and ranges) below [rules.privileged-ports]
+#   lowest.
+# custom:
+#   why: >-
+#     Ports below 1024 are a right of root on the host: a user could stand in for the host's own
+#     services.
+#   fix: Publish on a port from 1024 up (-p 8080:80).
+#   order: 15
+#   config:
+#     enabled: true
+#     lowest: 1024
+package dockgate.rules.privileged_ports
 
 import rego.v1
 

@@ -1,5 +1,20 @@
 # Requests after create that can change what a container may do. Write-down of every route whose
 # body or query carries privilege: docs/threat-model.md ("The whole lifecycle").
+
+# METADATA
+# title: no start bodies, checkpoints, or updates beyond resource limits
+# description: >-
+#   A body on container start (applied as a new HostConfig by API versions below 1.24), start from a
+#   checkpoint and checkpoint routes, and docker update fields other than limits and the restart
+#   policy.
+# custom:
+#   why: >-
+#     A container allowed at create must not be given binds, privileges, devices or namespaces
+#     afterwards through another request.
+#   fix: Give every setting when the container is created; use docker update for limits only.
+#   order: 11
+#   config:
+#     enabled: true
 package dockgate.rules.lifecycle
 
 import rego.v1
@@ -50,17 +65,4 @@ deny contains lib.violation("lifecycle", msg, "change devices and the cgroup par
 	not field in update_fields
 	lib.set(value)
 	msg := sprintf("docker update of %s is refused: only resource limits and the restart policy can be changed", [field])
-}
-
-# With require-limits on, an update must not lift a required limit (PidsLimit 0 or -1 is none).
-deny contains lib.violation("require-limits", msg, "keep the limit positive") if {
-	input.request.action == "container.update"
-	lib.config.rules["require-limits"].enabled
-	lib.applies
-	some field in lib.config.rules["require-limits"].fields
-	value := lib.body[field]
-	is_number(value)
-	value <= 0
-	field == "PidsLimit"
-	msg := sprintf("docker update setting %s to %v is refused: containers need resource limits here", [field, value])
 }

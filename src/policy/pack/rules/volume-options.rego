@@ -1,6 +1,23 @@
 # Options of dockerd's `local` volume driver, judged by what the kernel mount would do. Host paths
 # the mount would use (device, overlay directories) are binds: BindMounts carries them, and the
 # mounts and run-as-caller rules judge them. What remains must be an option known to be harmless.
+
+# METADATA
+# title: local volume options only when known to be harmless (tmpfs, binds judged as binds)
+# description: >-
+#   DriverOpts of local volumes (volume create, --mount volume-opt): keys type, o, device, size;
+#   types tmpfs, none, bind; o flags and tmpfs settings from an allowlist. Host paths the mount
+#   would use are judged as binds by mounts and run-as-caller.
+# custom:
+#   why: >-
+#     The local driver is mount(8): o=bind makes device a bind of any host path whatever type says,
+#     and other types take host paths or remote servers in their options.
+#   fix: >-
+#     Use a plain named volume, a tmpfs (type=tmpfs with size, mode, uid, gid), or a bind of a
+#     directory under your home.
+#   order: 13
+#   config:
+#     enabled: true
 package dockgate.rules.volume_options
 
 import rego.v1

@@ -1,4 +1,20 @@
 # Added capabilities beyond Docker's default set.
+
+# METADATA
+# title: no capabilities beyond Docker's defaults and the configured allowlist
+# description: >-
+#   HostConfig.CapAdd, any case, with or without the CAP_ prefix; ALL counts as every capability.
+# custom:
+#   why: >-
+#     Capabilities such as SYS_ADMIN, SYS_MODULE, SYS_PTRACE or DAC_READ_SEARCH break out of the
+#     container.
+#   fix: >-
+#     Remove --cap-add. An admin can allow a capability with [rules.capabilities] allow =
+#     ["NET_ADMIN"].
+#   order: 4
+#   config:
+#     enabled: true
+#     allow: []
 package dockgate.rules.capabilities
 
 import rego.v1

@@ -1,4 +1,22 @@
 # Host devices, device cgroup rules and device requests.
+
+# METADATA
+# title: no host devices or device cgroup rules (GPU requests allowed)
+# description: >-
+#   HostConfig.Devices, DeviceCgroupRules and DeviceRequests (only GPU requests pass, when
+#   allow_gpus).
+# custom:
+#   why: >-
+#     A host device such as /dev/sda, /dev/mem or /dev/kmsg reaches the host directly; a device
+#     cgroup rule opens all of them.
+#   fix: >-
+#     Remove --device and --device-cgroup-rule; use --gpus for GPUs. An admin can allow a device
+#     path in [rules.devices] allow.
+#   order: 5
+#   config:
+#     enabled: true
+#     allow: []
+#     allow_gpus: true
 package dockgate.rules.devices
 
 import rego.v1

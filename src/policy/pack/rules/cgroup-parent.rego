@@ -1,5 +1,16 @@
 # The cgroup a container or build runs under.
-package dockgate.rules.cgroups
+
+# METADATA
+# title: no --cgroup-parent outside the configured cgroup
+# description: HostConfig.CgroupParent on create and the cgroupparent query of builds.
+# custom:
+#   why: Choosing the parent cgroup escapes the limits placed on your containers.
+#   fix: Drop --cgroup-parent.
+#   order: 16
+#   config:
+#     enabled: true
+#     allow: []
+package dockgate.rules.cgroup_parent
 
 import rego.v1
 

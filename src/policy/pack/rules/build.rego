@@ -5,6 +5,37 @@
 # the base images' ONBUILD triggers follow their FROM (onbuild_of names the image or stage).
 # What dockgate cannot see is refused: BuildKit's own endpoints, remote contexts, build
 # parameters it does not know, base images it cannot look up, substitution it cannot follow.
+
+# METADATA
+# title: >-
+#   builds: no BuildKit (/build?version=2, /grpc, /session), remote contexts, --pull, networks
+#   beyond bridge/none, unknown build parameters, RUN --security=insecure, ADD from URLs, unseen
+#   base images; optional FROM allowlist
+# description: >-
+#   POST /build: every query parameter against the classic builder's list (version, remote,
+#   networkmode only default/bridge/none, isolation, pull; no form bodies), and the Dockerfile
+#   dockerd will run: the context read as dockerd reads it (end-of-archive marker, symlinks on the
+#   Dockerfile path), ARG/ENV substituted (build args from the query, ENV of the base image), the
+#   base images' ONBUILD triggers (looked up at the daemon) judged as instructions; FROM an earlier
+#   stage only with --no-cache (a cached image could stand in for the stage). BuildKit's /grpc and
+#   /session endpoints.
+# custom:
+#   why: >-
+#     A build runs code with the builder's privileges: an insecure RUN is a privileged container, a
+#     build network of host or container:X joins another namespace, and ADD fetches URLs with the
+#     daemon's network. A BuildKit or remote build, a base image pulled during the build, or a
+#     substitution dockgate cannot follow would hide what is built from dockgate.
+#   fix: >-
+#     Build from a local context with the classic builder (DOCKER_BUILDKIT=0), without --network,
+#     --pull or RUN --security=insecure; docker pull the base image first; download files in a RUN
+#     step or copy them into the context; add --no-cache to a build that uses FROM an earlier stage
+#     (or use COPY --from).
+#   order: 20
+#   config:
+#     enabled: true
+#     allow_buildkit: false
+#     allow_add_url: false
+#     allowed_from: []
 package dockgate.rules.build
 
 import rego.v1

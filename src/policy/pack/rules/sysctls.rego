@@ -1,4 +1,15 @@
 # Kernel parameters set for the container.
+
+# METADATA
+# title: kernel parameters only from the allowlist (net.** by default)
+# description: HostConfig.Sysctls names against [rules.sysctls] allow (glob patterns).
+# custom:
+#   why: Non-namespaced kernel parameters change the host kernel for everyone.
+#   fix: Remove --sysctl, or ask an admin to allow it.
+#   order: 8
+#   config:
+#     enabled: true
+#     allow: ["net.**"]
 package dockgate.rules.sysctls
 
 import rego.v1

@@ -2,6 +2,26 @@
 # (and so judges, here or in another rule), and fields whose values reach past the container take
 # only values the pack has judged. dockerd learns new fields with new releases; a field the pack
 # has never seen is refused until it has been judged.
+
+# METADATA
+# title: >-
+#   create fields only when dockgate knows them; runtime, isolation, cgroup, OOM score and mount
+#   types by allowlist
+# description: >-
+#   Every field of a create body (Config, HostConfig, NetworkingConfig endpoints) against the fields
+#   the pack judges; Runtime from [rules.host-config] runtimes, Isolation, Cgroup, OomScoreAdj not
+#   negative, no Annotations, Mounts of type bind, volume or tmpfs, no endpoint DriverOpts.
+# custom:
+#   why: >-
+#     dockerd gains fields with each release; a field the pack has never judged may reach the host
+#     (another runtime, the host cgroup, network driver settings).
+#   fix: >-
+#     Remove the setting. An admin can create such containers, or allow a runtime in
+#     [rules.host-config] runtimes.
+#   order: 14
+#   config:
+#     enabled: true
+#     runtimes: ["runc"]
 package dockgate.rules.host_config
 
 import rego.v1

@@ -4,6 +4,27 @@
 # raises them), so whatever the bind resolves to at start, root in the container is not root on
 # that path. The proxy rewrites the create through data.dockgate.mutate; what it cannot rewrite
 # safely it refuses.
+
+# METADATA
+# title: a container that mounts a host path runs as you (uid:gid, no-new-privileges)
+# description: >-
+#   Container create with any BindMounts entry (binds, bind mounts, local volumes over host paths):
+#   Config.User is rewritten to the caller's UID:GID and no-new-privileges is added; another --user,
+#   --group-add other than the primary group, and exec as another user into such a container are
+#   refused.
+# custom:
+#   why: >-
+#     Root in a container with Docker's default capabilities can chown and chmod files on a mounted
+#     host path: a setuid-root copy of a shell in your home is root on the host. A path checked at
+#     create can also be swapped by a symlink before a later start. Running as you, the container
+#     gets no more of the host than you already have, whatever the mount resolves to.
+#   fix: >-
+#     Let the container run as you (drop --user, or use --user UID:GID with your own ids); files it
+#     writes in the mount are yours. If the daemon remaps users (userns-remap, rootless), an admin
+#     can set [rules.run-as-caller] enabled = false.
+#   order: 9
+#   config:
+#     enabled: true
 package dockgate.rules.run_as_caller
 
 import rego.v1
