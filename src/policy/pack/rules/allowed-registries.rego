@@ -16,9 +16,7 @@ import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("allowed-registries", msg, "use an image from an allowed registry") if {
-	lib.config.rules["allowed-registries"].enabled
-	lib.applies
+deny contains lib.violation(msg, "use an image from an allowed registry") if {
 	image := requested_image
 	not allowed_image(image)
 	msg := sprintf("image %s is not from an allowed registry (%s)", [image, concat(", ", lib.config.rules["allowed-registries"].allow)])

@@ -29,11 +29,9 @@ docker_defaults := {
 
 allowed := docker_defaults | {lib.normalise_cap(c) | some c in lib.config.rules.capabilities.allow}
 
-deny contains lib.violation("capabilities", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	some raw in lib.host_config.CapAdd
-	lib.config.rules.capabilities.enabled
-	lib.applies
 	cap := lib.normalise_cap(raw)
 	not cap in allowed
 	msg := sprintf("--cap-add %s is refused: only Docker's default capabilities and the configured ones may be added", [cap])

@@ -16,9 +16,7 @@ import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("cgroup-parent", msg, "drop --cgroup-parent; dockgate places containers in the configured cgroup") if {
-	lib.config.rules["cgroup-parent"].enabled
-	lib.applies
+deny contains lib.violation(msg, "drop --cgroup-parent; dockgate places containers in the configured cgroup") if {
 	parent := requested_parent
 	parent != ""
 	not allowed(parent)

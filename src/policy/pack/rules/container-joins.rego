@@ -33,31 +33,23 @@ join_hint := "run the programs that must share a namespace or volumes in one con
 # field: a field lookup and a prefix test are cheaper than enumerating the three fields.
 join_msg(flag, mode, ns) := sprintf("%s=%s is refused: joining another container's %s namespace also joins whatever that container shares (the host's namespaces, another user's processes)", [flag, mode, ns])
 
-deny contains lib.violation("container-joins", join_msg("--network", lib.host_config.NetworkMode, "network"), join_hint) if {
+deny contains lib.violation(join_msg("--network", lib.host_config.NetworkMode, "network"), join_hint) if {
 	input.request.action == "container.create"
 	startswith(lib.host_config.NetworkMode, "container:")
-	lib.config.rules["container-joins"].enabled
-	lib.applies
 }
 
-deny contains lib.violation("container-joins", join_msg("--pid", lib.host_config.PidMode, "pid"), join_hint) if {
+deny contains lib.violation(join_msg("--pid", lib.host_config.PidMode, "pid"), join_hint) if {
 	input.request.action == "container.create"
 	startswith(lib.host_config.PidMode, "container:")
-	lib.config.rules["container-joins"].enabled
-	lib.applies
 }
 
-deny contains lib.violation("container-joins", join_msg("--ipc", lib.host_config.IpcMode, "ipc"), join_hint) if {
+deny contains lib.violation(join_msg("--ipc", lib.host_config.IpcMode, "ipc"), join_hint) if {
 	input.request.action == "container.create"
 	startswith(lib.host_config.IpcMode, "container:")
-	lib.config.rules["container-joins"].enabled
-	lib.applies
 }
 
-deny contains lib.violation("container-joins", msg, join_hint) if {
+deny contains lib.violation(msg, join_hint) if {
 	input.request.action == "container.create"
 	some source in lib.host_config.VolumesFrom
-	lib.config.rules["container-joins"].enabled
-	lib.applies
 	msg := sprintf("--volumes-from %v is refused: it mounts everything that container mounts, host paths included", [source])
 }

@@ -32,10 +32,8 @@ modes := {
 	"CgroupnsMode": "--cgroupns",
 }
 
-deny contains lib.violation("host-namespaces", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
-	lib.config.rules["host-namespaces"].enabled
-	lib.applies
 	some field, flag in modes
 	lower(lib.host_config[field]) == "host"
 	not field in {f | some f in lib.config.rules["host-namespaces"].allow}
@@ -53,10 +51,8 @@ own_namespace := {
 	"CgroupnsMode": {"", "private"},
 }
 
-deny contains lib.violation("host-namespaces", msg, sprintf("drop %s", [modes[field]])) if {
+deny contains lib.violation(msg, sprintf("drop %s", [modes[field]])) if {
 	input.request.action == "container.create"
-	lib.config.rules["host-namespaces"].enabled
-	lib.applies
 	some field, allowed in own_namespace
 	value := lib.host_config[field]
 	not value in allowed

@@ -21,30 +21,22 @@ import rego.v1
 
 import data.dockgate.lib
 
-enabled if {
-	lib.config.rules.lifecycle.enabled
-	lib.applies
-}
-
 # API versions below 1.24 apply a start body as the container's new HostConfig (binds,
 # privileges, namespaces), after the create was judged; later versions refuse such a body.
-deny contains lib.violation("lifecycle", "a body on container start is refused: on API versions below 1.24 dockerd applies it as a new HostConfig", "give every setting when the container is created (docker create/run); start sends no body") if {
+deny contains lib.violation("a body on container start is refused: on API versions below 1.24 dockerd applies it as a new HostConfig", "give every setting when the container is created (docker create/run); start sends no body") if {
 	input.request.action == "container.start"
 	input.Body != null
-	enabled
 }
 
-deny contains lib.violation("lifecycle", msg, "start the container without a checkpoint; an admin can restore checkpoints") if {
+deny contains lib.violation(msg, "start the container without a checkpoint; an admin can restore checkpoints") if {
 	input.request.action == "container.start"
 	some key in ["checkpoint", "checkpoint-dir"]
 	object.get(input.request.query, key, "") != ""
-	enabled
 	msg := sprintf("starting from a checkpoint (%s) is refused: the checkpoint directory is a host path dockerd reads as root", [key])
 }
 
-deny contains lib.violation("lifecycle", msg, "checkpoints are for admins") if {
+deny contains lib.violation(msg, "checkpoints are for admins") if {
 	startswith(input.request.action, "container.checkpoint.")
-	enabled
 	msg := sprintf("%s is refused: checkpoints are written to and restored from host paths as root", [lib.action])
 }
 
@@ -58,10 +50,9 @@ update_fields := {
 	"PidsLimit", "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "RestartPolicy",
 }
 
-deny contains lib.violation("lifecycle", msg, "change devices and the cgroup parent by creating a new container") if {
+deny contains lib.violation(msg, "change devices and the cgroup parent by creating a new container") if {
 	input.request.action == "container.update"
 	some field, value in lib.body
-	enabled
 	not field in update_fields
 	lib.set(value)
 	msg := sprintf("docker update of %s is refused: only resource limits and the restart policy can be changed", [field])

@@ -81,21 +81,17 @@ path_allowed(path) if strings.any_prefix_match(path, allowed_prefixes)
 
 mount_actions := {"container.create", "volume.create"}
 
-deny contains lib.violation("mounts", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	mount_actions[input.request.action]
 	some m in input.BindMounts
-	lib.config.rules.mounts.enabled
-	lib.applies
 	not allowed(m.Resolved)
 	msg := sprintf("mounting host path %s is refused%s: only your home directory and the configured roots may be mounted", [m.Source, resolved_note(m)])
 	hint := "use a named volume (docker volume create) or a directory under your home"
 }
 
-deny contains lib.violation("mounts", msg, "this path is never mounted: it gives control of the host") if {
+deny contains lib.violation(msg, "this path is never mounted: it gives control of the host") if {
 	mount_actions[input.request.action]
 	some m in input.BindMounts
-	lib.config.rules.mounts.enabled
-	lib.applies
 	may_touch(m.Resolved)
 	some p in touched(m.Resolved)
 	msg := sprintf("mounting host path %s is refused: it reaches %s", [m.Source, p])

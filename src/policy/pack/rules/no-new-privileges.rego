@@ -15,10 +15,8 @@ import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("no-new-privileges", "containers must set no-new-privileges here", "add --security-opt no-new-privileges") if {
+deny contains lib.violation("containers must set no-new-privileges here", "add --security-opt no-new-privileges") if {
 	input.request.action == "container.create"
-	lib.config.rules["no-new-privileges"].enabled
-	lib.applies
 	not no_new_privileges
 }
 

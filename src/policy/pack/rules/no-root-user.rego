@@ -15,10 +15,8 @@ import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("no-root-user", "containers must not run as root here", "add --user UID:GID (a non-zero uid)") if {
+deny contains lib.violation("containers must not run as root here", "add --user UID:GID (a non-zero uid)") if {
 	input.request.action == "container.create"
-	lib.config.rules["no-root-user"].enabled
-	lib.applies
 	root_user(object.get(lib.body, "User", ""))
 }
 

@@ -22,11 +22,9 @@ import data.dockgate.lib
 
 lowest := lib.config.rules["privileged-ports"].lowest
 
-deny contains lib.violation("privileged-ports", msg, sprintf("publish on a host port from %d up (-p 8080:80)", [lowest])) if {
+deny contains lib.violation(msg, sprintf("publish on a host port from %d up (-p 8080:80)", [lowest])) if {
 	input.request.action == "container.create"
 	some container_port, bindings in lib.host_config.PortBindings
-	lib.config.rules["privileged-ports"].enabled
-	lib.applies
 	some b in bindings
 	host_port := object.get(b, "HostPort", "")
 	not unprivileged(host_port)

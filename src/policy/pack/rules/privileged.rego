@@ -21,16 +21,12 @@ import data.dockgate.lib
 
 hint := "run without --privileged: add only the capabilities the program needs with --cap-add, and pass single devices with --device if they are allowed"
 
-deny contains lib.violation("privileged", "privileged mode is refused: a privileged container is root on the host", hint) if {
+deny contains lib.violation("privileged mode is refused: a privileged container is root on the host", hint) if {
 	input.request.action == "container.create"
 	lib.host_config.Privileged == true
-	lib.config.rules.privileged.enabled
-	lib.applies
 }
 
-deny contains lib.violation("privileged", "privileged exec is refused: it gives the process every capability of the host", "run docker exec without --privileged") if {
+deny contains lib.violation("privileged exec is refused: it gives the process every capability of the host", "run docker exec without --privileged") if {
 	input.request.action == "container.exec.create"
 	lib.body.Privileged == true
-	lib.config.rules.privileged.enabled
-	lib.applies
 }

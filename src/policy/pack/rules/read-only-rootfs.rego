@@ -15,9 +15,7 @@ import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("read-only-rootfs", "containers must have a read-only root filesystem here", "add --read-only (and --tmpfs for writable paths)") if {
+deny contains lib.violation("containers must have a read-only root filesystem here", "add --read-only (and --tmpfs for writable paths)") if {
 	input.request.action == "container.create"
-	lib.config.rules["read-only-rootfs"].enabled
-	lib.applies
 	not lib.host_config.ReadonlyRootfs == true
 }

@@ -16,10 +16,8 @@ import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("require-limits", msg, "set --memory and --pids-limit") if {
+deny contains lib.violation(msg, "set --memory and --pids-limit") if {
 	input.request.action == "container.create"
-	lib.config.rules["require-limits"].enabled
-	lib.applies
 	some field in lib.config.rules["require-limits"].fields
 	not positive(object.get(lib.host_config, field, 0))
 	msg := sprintf("HostConfig.%s must be set: containers need resource limits here", [field])
@@ -28,10 +26,8 @@ deny contains lib.violation("require-limits", msg, "set --memory and --pids-limi
 positive(n) if n > 0
 
 # With require-limits on, an update must not lift a required limit (PidsLimit 0 or -1 is none).
-deny contains lib.violation("require-limits", msg, "keep the limit positive") if {
+deny contains lib.violation(msg, "keep the limit positive") if {
 	input.request.action == "container.update"
-	lib.config.rules["require-limits"].enabled
-	lib.applies
 	some field in lib.config.rules["require-limits"].fields
 	value := lib.body[field]
 	is_number(value)

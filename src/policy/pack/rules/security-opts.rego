@@ -30,11 +30,9 @@ rules := lib.config.rules["security-opts"]
 
 hint := "remove the --security-opt; the default profiles keep the container confined"
 
-deny contains lib.violation("security-opts", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	some opt in lib.host_config.SecurityOpt
-	rules.enabled
-	lib.applies
 	not confined(opt)
 	msg := sprintf("--security-opt %v is refused: it is not known to keep the container confined", [opt])
 }
@@ -70,10 +68,8 @@ allowed("seccomp", profile) if {
 }
 
 # `--security-opt systempaths=unconfined` reaches the API as emptied MaskedPaths/ReadonlyPaths.
-deny contains lib.violation("security-opts", msg, "remove --security-opt systempaths=unconfined") if {
+deny contains lib.violation(msg, "remove --security-opt systempaths=unconfined") if {
 	input.request.action == "container.create"
-	rules.enabled
-	lib.applies
 	some field in ["MaskedPaths", "ReadonlyPaths"]
 	is_array(lib.host_config[field])
 	msg := sprintf("HostConfig.%s is refused: it unmasks the host's /proc and /sys paths", [field])

@@ -16,11 +16,9 @@ import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("sysctls", msg, "remove --sysctl; an admin can allow it in [rules.sysctls] allow (glob patterns)") if {
+deny contains lib.violation(msg, "remove --sysctl; an admin can allow it in [rules.sysctls] allow (glob patterns)") if {
 	input.request.action == "container.create"
 	some name, _ in lib.host_config.Sysctls
-	lib.config.rules.sysctls.enabled
-	lib.applies
 	not allowed(name)
 	msg := sprintf("--sysctl %s is refused: only the configured kernel parameters may be set", [name])
 }

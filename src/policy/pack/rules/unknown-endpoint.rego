@@ -16,20 +16,16 @@ import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("unknown-endpoint", msg, "if this is a real Engine API endpoint, report it; an admin can allow it with rules.unknown-endpoint.enabled = false") if {
+deny contains lib.violation(msg, "if this is a real Engine API endpoint, report it; an admin can allow it with rules.unknown-endpoint.enabled = false") if {
 	input.request.action == "unknown"
-	lib.config.rules["unknown-endpoint"].enabled
-	lib.applies
 	msg := sprintf("%s %s is not an Engine API endpoint dockgate knows", [input.Method, input.request.path])
 }
 
 # docker import from a URL makes dockerd itself fetch it, like ADD from a URL in a build.
-deny contains lib.violation("unknown-endpoint", msg, "download the file yourself and import it from standard input (docker import FILE)") if {
+deny contains lib.violation(msg, "download the file yourself and import it from standard input (docker import FILE)") if {
 	input.request.action == "image.import"
 	source := object.get(input.request.query, "fromSrc", "")
 	source != "-"
 	source != ""
-	lib.config.rules["unknown-endpoint"].enabled
-	lib.applies
 	msg := sprintf("importing an image from %s is refused: dockerd would fetch it from the network", [source])
 }

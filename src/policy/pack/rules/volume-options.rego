@@ -24,11 +24,6 @@ import rego.v1
 
 import data.dockgate.lib
 
-enabled if {
-	lib.config.rules["volume-options"].enabled
-	lib.applies
-}
-
 # dockerd's local driver takes these four options and refuses others.
 known_keys := {"type", "o", "device", "size"}
 
@@ -62,10 +57,9 @@ option_sets contains [name, opts] if {
 	name := sprintf("volume %s of --mount", [object.get(m, "Source", "")])
 }
 
-deny contains lib.violation("volume-options", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	some pair in option_sets
 	[name, opts] := pair
-	enabled
 	some problem in problems(opts)
 	msg := sprintf("%s: %s", [name, problem])
 	hint := "use a plain named volume, a tmpfs (type=tmpfs with size/mode/uid/gid), or a bind of a directory under your home"
