@@ -10,6 +10,8 @@
 //   custom.fix    how to do without what it refuses
 //   custom.order  its place in `policy list`
 //   custom.config its config table with the defaults (`enabled`: on by default)
+// custom.fix is the rule's advice as a whole; the hint of each refusal, advice for that one
+// case, stays beside the refusal in the rule's Rego. Neither text is kept anywhere else.
 //
 // The catalog is read when asked for, not at start-up: parsing METADATA loads a YAML parser that
 // a proxy judging requests does not need.
