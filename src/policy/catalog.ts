@@ -35,7 +35,7 @@ export interface RuleInfo {
 }
 
 /** The package prefix of rules: dockgate.rules.NAME. */
-export const RULE_PACKAGE = ['dockgate', 'rules'] as const;
+const RULE_PACKAGE = ['dockgate', 'rules'] as const;
 
 /** A rule's id from the last segment of its package: run_as_caller → run-as-caller. */
 export function ruleId(packageName: string): string {
