@@ -1,6 +1,6 @@
 // `dockgate policy list | explain RULE | export [--out DIR]`: the built-in pack, for people.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify as stringifyToml } from 'smol-toml';
 import { RULES, findRule } from './catalog.js';
 import { DEFAULT_CONFIG } from './config.js';
@@ -10,7 +10,8 @@ export async function runPolicy(values: Record<string, unknown>, positionals: st
   const [sub, ...rest] = positionals;
   switch (sub) {
     case 'list':
-      for (const r of RULES) process.stdout.write(`${r.id.padEnd(20)} ${r.defaultOn ? 'on ' : 'off'}  ${r.summary}\n`);
+      for (const r of RULES.list())
+        process.stdout.write(`${r.id.padEnd(20)} ${r.defaultOn ? 'on ' : 'off'}  ${r.summary}\n`);
       return 0;
     case 'explain': {
       const id = rest[0];
@@ -36,7 +37,10 @@ export async function runPolicy(values: Record<string, unknown>, positionals: st
         return 0;
       }
       await mkdir(out, { recursive: true });
-      for (const f of files) await writeFile(join(out, f.name), f.text);
+      for (const f of files) {
+        await mkdir(dirname(join(out, f.name)), { recursive: true });
+        await writeFile(join(out, f.name), f.text);
+      }
       await writeFile(
         join(out, 'dockgate.toml'),
         `# dockgate config: the defaults of the built-in pack.\n${stringifyToml(DEFAULT_CONFIG)}\n`,
@@ -54,6 +58,6 @@ export async function runPolicy(values: Record<string, unknown>, positionals: st
 
 async function packFiles(): Promise<{ name: string; text: string }[]> {
   const dir = builtinPackDir();
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.rego')).sort();
+  const names = (await readdir(dir, { recursive: true })).filter((n) => n.endsWith('.rego')).sort();
   return Promise.all(names.map(async (name) => ({ name, text: await readFile(join(dir, name), 'utf8') })));
 }

@@ -1,31 +1,28 @@
 # dockgate built-in policy pack: the decision.
 #
-# A request is allowed when no rule of the pack denies it. Every rule lives in its own package
-# under dockgate.rules and adds {rule, msg, hint} objects to its `deny` set; this module only
-# collects them. Tune the rules with the TOML config (data.dockgate.config), not by editing here.
+# A request is allowed when no rule of the pack denies it. Every rule is a package
+# dockgate.rules.NAME in rules/ID.rego that adds {msg, hint} objects to its `deny` set; this
+# module asks every rule the config switches on ([rules.ID] enabled, lib.enabled_rules), for
+# every caller the rules apply to (lib.applies), and names each reason by its rule's id. A rule
+# file added under rules/ with its config table is asked without a change here. Tune the rules
+# with the TOML config (data.dockgate.config), not by editing here.
 package docker.authz
 
 import rego.v1
+
+import data.dockgate.lib
 
 default allow := false
 
 allow if count(deny) == 0
 
-deny contains v if some v in data.dockgate.rules.endpoints.deny
-deny contains v if some v in data.dockgate.rules.privileged.deny
-deny contains v if some v in data.dockgate.rules.namespaces.deny
-deny contains v if some v in data.dockgate.rules.capabilities.deny
-deny contains v if some v in data.dockgate.rules.devices.deny
-deny contains v if some v in data.dockgate.rules.security_opts.deny
-deny contains v if some v in data.dockgate.rules.mounts.deny
-deny contains v if some v in data.dockgate.rules.sysctls.deny
-deny contains v if some v in data.dockgate.rules.cgroups.deny
-deny contains v if some v in data.dockgate.rules.optional.deny
-deny contains v if some v in data.dockgate.rules.build.deny
-deny contains v if some v in data.dockgate.rules.run_as_caller.deny
-deny contains v if some v in data.dockgate.rules.file_access.deny
-deny contains v if some v in data.dockgate.rules.lifecycle.deny
-deny contains v if some v in data.dockgate.rules.drivers.deny
-deny contains v if some v in data.dockgate.rules.volume_options.deny
-deny contains v if some v in data.dockgate.rules.host_config.deny
-deny contains v if some v in data.dockgate.rules.ports.deny
+deny contains reason(id, v) if {
+	lib.applies
+	some id, name in lib.enabled_rules
+	some v in data.dockgate.rules[name].deny
+}
+
+# A rule's reason with its id; a reason that is not an object is still a refusal.
+reason(id, v) := object.union(v, {"rule": id}) if is_object(v)
+
+else := {"rule": id, "msg": v}

@@ -16,8 +16,13 @@ host_config := body.HostConfig if is_object(body.HostConfig)
 else := {}
 
 # Rule bodies of the pack lead with the indexed `input.request.action == "..."` literal, then
-# the request field they judge (usually absent, so the rule fails at once), then the config
-# switch and lib.applies: the order changes no result, only how soon a rule gives up.
+# the request field they judge (usually absent, so the rule fails at once): the order changes
+# no result, only how soon a rule gives up.
+
+# The rules switched on in the config, by id ([rules.ID]), with the name of their package
+# (dockgate.rules.NAME, NAME is the id with "_" for "-"). Depends on the config only: the engine
+# computes it once, not per decision.
+enabled_rules := {id: replace(id, "-", "_") | some id, settings in config.rules; settings.enabled == true}
 
 # Rules apply to everybody but admins, unless the config says admins are bound too.
 applies if not exempt
@@ -27,7 +32,8 @@ exempt if {
 	input.identity.admin
 }
 
-violation(rule, msg, hint) := {"rule": rule, "msg": msg, "hint": hint}
+# A reason a rule refuses a request; the rule's id is added where the reasons are collected.
+violation(msg, hint) := {"msg": msg, "hint": hint}
 
 # Capability names as Docker accepts them: any case, with or without the CAP_ prefix.
 normalise_cap(c) := upper(trim_prefix(upper(c), "CAP_"))

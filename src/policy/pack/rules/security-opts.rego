@@ -2,6 +2,24 @@
 # are allowlisted in the form dockerd reads them (daemon/create: "no-new-privileges", "disable",
 # then KEY=VALUE or the old KEY:VALUE, the key matched exactly): anything not known to keep the
 # container confined is refused.
+
+# METADATA
+# title: no unconfined seccomp/AppArmor, no disabled labels, no unmasked system paths
+# description: >-
+#   HostConfig.SecurityOpt by allowlist, in the spellings dockerd reads (KEY=VALUE, KEY:VALUE, bare
+#   no-new-privileges and disable): no-new-privileges, AppArmor profiles from [rules.security-opts]
+#   apparmor_profiles, custom seccomp profiles only with allow_custom_seccomp; and explicit
+#   MaskedPaths/ReadonlyPaths.
+# custom:
+#   why: >-
+#     These switch off the confinement that stops a root process in the container from reaching the
+#     kernel and the host.
+#   fix: Remove the --security-opt; the default profiles are what keeps the container contained.
+#   order: 6
+#   config:
+#     enabled: true
+#     allow_custom_seccomp: false
+#     apparmor_profiles: ["docker-default"]
 package dockgate.rules.security_opts
 
 import rego.v1
@@ -12,11 +30,9 @@ rules := lib.config.rules["security-opts"]
 
 hint := "remove the --security-opt; the default profiles keep the container confined"
 
-deny contains lib.violation("security-opts", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	some opt in lib.host_config.SecurityOpt
-	rules.enabled
-	lib.applies
 	not confined(opt)
 	msg := sprintf("--security-opt %v is refused: it is not known to keep the container confined", [opt])
 }
@@ -52,10 +68,8 @@ allowed("seccomp", profile) if {
 }
 
 # `--security-opt systempaths=unconfined` reaches the API as emptied MaskedPaths/ReadonlyPaths.
-deny contains lib.violation("security-opts", msg, "remove --security-opt systempaths=unconfined") if {
+deny contains lib.violation(msg, "remove --security-opt systempaths=unconfined") if {
 	input.request.action == "container.create"
-	rules.enabled
-	lib.applies
 	some field in ["MaskedPaths", "ReadonlyPaths"]
 	is_array(lib.host_config[field])
 	msg := sprintf("HostConfig.%s is refused: it unmasks the host's /proc and /sys paths", [field])

@@ -1,35 +1,42 @@
 # Requests after create that can change what a container may do. Write-down of every route whose
 # body or query carries privilege: docs/threat-model.md ("The whole lifecycle").
+
+# METADATA
+# title: no start bodies, checkpoints, or updates beyond resource limits
+# description: >-
+#   A body on container start (applied as a new HostConfig by API versions below 1.24), start from a
+#   checkpoint and checkpoint routes, and docker update fields other than limits and the restart
+#   policy.
+# custom:
+#   why: >-
+#     A container allowed at create must not be given binds, privileges, devices or namespaces
+#     afterwards through another request.
+#   fix: Give every setting when the container is created; use docker update for limits only.
+#   order: 11
+#   config:
+#     enabled: true
 package dockgate.rules.lifecycle
 
 import rego.v1
 
 import data.dockgate.lib
 
-enabled if {
-	lib.config.rules.lifecycle.enabled
-	lib.applies
-}
-
 # API versions below 1.24 apply a start body as the container's new HostConfig (binds,
 # privileges, namespaces), after the create was judged; later versions refuse such a body.
-deny contains lib.violation("lifecycle", "a body on container start is refused: on API versions below 1.24 dockerd applies it as a new HostConfig", "give every setting when the container is created (docker create/run); start sends no body") if {
+deny contains lib.violation("a body on container start is refused: on API versions below 1.24 dockerd applies it as a new HostConfig", "give every setting when the container is created (docker create/run); start sends no body") if {
 	input.request.action == "container.start"
 	input.Body != null
-	enabled
 }
 
-deny contains lib.violation("lifecycle", msg, "start the container without a checkpoint; an admin can restore checkpoints") if {
+deny contains lib.violation(msg, "start the container without a checkpoint; an admin can restore checkpoints") if {
 	input.request.action == "container.start"
 	some key in ["checkpoint", "checkpoint-dir"]
 	object.get(input.request.query, key, "") != ""
-	enabled
 	msg := sprintf("starting from a checkpoint (%s) is refused: the checkpoint directory is a host path dockerd reads as root", [key])
 }
 
-deny contains lib.violation("lifecycle", msg, "checkpoints are for admins") if {
+deny contains lib.violation(msg, "checkpoints are for admins") if {
 	startswith(input.request.action, "container.checkpoint.")
-	enabled
 	msg := sprintf("%s is refused: checkpoints are written to and restored from host paths as root", [lib.action])
 }
 
@@ -43,24 +50,10 @@ update_fields := {
 	"PidsLimit", "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "RestartPolicy",
 }
 
-deny contains lib.violation("lifecycle", msg, "change devices and the cgroup parent by creating a new container") if {
+deny contains lib.violation(msg, "change devices and the cgroup parent by creating a new container") if {
 	input.request.action == "container.update"
 	some field, value in lib.body
-	enabled
 	not field in update_fields
 	lib.set(value)
 	msg := sprintf("docker update of %s is refused: only resource limits and the restart policy can be changed", [field])
-}
-
-# With require-limits on, an update must not lift a required limit (PidsLimit 0 or -1 is none).
-deny contains lib.violation("require-limits", msg, "keep the limit positive") if {
-	input.request.action == "container.update"
-	lib.config.rules["require-limits"].enabled
-	lib.applies
-	some field in lib.config.rules["require-limits"].fields
-	value := lib.body[field]
-	is_number(value)
-	value <= 0
-	field == "PidsLimit"
-	msg := sprintf("docker update setting %s to %v is refused: containers need resource limits here", [field, value])
 }

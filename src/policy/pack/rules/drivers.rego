@@ -1,6 +1,34 @@
 # Drivers by name, from allowlists: dockerd finds a driver it does not know as a plugin socket
 # /run/docker/plugins/NAME.sock without refusing "..", so a driver name can make dockerd call a
 # server the caller runs. Names with "/" or ".." are refused even when configured.
+
+# METADATA
+# title: >-
+#   volume, log, network and IPAM drivers only from allowlists; no network driver options or own
+#   subnets
+# description: >-
+#   volume create Driver, HostConfig.VolumeDriver, --mount volume-driver, the drivers of existing
+#   volumes mounted, LogConfig.Type, network create Driver, IPAM.Driver, Options and subnets (only
+#   inside [rules.drivers] subnets); endpoint driver options on network connect; a name with / or ..
+#   is always refused.
+# custom:
+#   why: >-
+#     dockerd looks an unknown driver up as /run/docker/plugins/NAME.sock without refusing .., so a
+#     driver name can make dockerd call a server you run and mount whatever it answers. Log drivers
+#     with addresses can make dockerd write to any socket; bridge options can take over a host
+#     interface, and a subnet more specific than a host route diverts the host's traffic to your
+#     bridge.
+#   fix: >-
+#     Use the default drivers. An admin can allow more in [rules.drivers] volume, log, network and
+#     ipam.
+#   order: 12
+#   config:
+#     enabled: true
+#     volume: ["local"]
+#     log: ["json-file", "local", "journald", "none"]
+#     network: ["bridge"]
+#     ipam: ["default"]
+#     subnets: []
 package dockgate.rules.drivers
 
 import rego.v1
@@ -8,11 +36,6 @@ import rego.v1
 import data.dockgate.lib
 
 rules := lib.config.rules.drivers
-
-enabled if {
-	rules.enabled
-	lib.applies
-}
 
 allowed(kind, name) if {
 	not contains(name, "/")
@@ -25,10 +48,9 @@ allowed(_, "")
 
 kinds := {"volume": "volume driver", "log": "log driver", "network": "network driver", "ipam": "IPAM driver"}
 
-deny contains lib.violation("drivers", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	some pair in used
 	[kind, name] := pair
-	enabled
 	not allowed(kind, name)
 	msg := sprintf("%s %q is refused: only %s may be used", [kinds[kind], name, concat(", ", rules[kind])])
 	hint := sprintf("use the default driver; an admin can allow more in [rules.drivers] %s", [kind])
@@ -81,36 +103,32 @@ network_options := {
 	"com.docker.network.container_iface_prefix",
 }
 
-deny contains lib.violation("drivers", msg, "create the network without driver options; an admin can create it") if {
+deny contains lib.violation(msg, "create the network without driver options; an admin can create it") if {
 	input.request.action == "network.create"
 	some key, _ in object.union(object.get(lib.body, "Options", {}), object.get(lib.body, ["IPAM", "Options"], {}))
-	enabled
 	not key in network_options
 	msg := sprintf("network option %s is refused: it is not known to leave the host's network alone", [key])
 }
 
-deny contains lib.violation("drivers", "ingress networks are refused: they are swarm's", "create a plain bridge network") if {
+deny contains lib.violation("ingress networks are refused: they are swarm's", "create a plain bridge network") if {
 	input.request.action == "network.create"
 	lib.body.Ingress == true
-	enabled
 }
 
-deny contains lib.violation("drivers", "endpoint driver options on network connect are refused: they reach the host's network setup", "connect without --driver-opt") if {
+deny contains lib.violation("endpoint driver options on network connect are refused: they reach the host's network setup", "connect without --driver-opt") if {
 	input.request.action == "network.connect"
 	lib.set(object.get(lib.body, ["EndpointConfig", "DriverOpts"], null))
-	enabled
 }
 
 # Addresses of a new network: the kernel routes a subnet more specific than a host route to the
 # new bridge, diverting the host's own traffic. dockerd picks a free subnet from its pools when
 # none is given; a subnet given by a non-admin must lie inside a configured pool.
-deny contains lib.violation("drivers", msg, "leave the subnet to dockerd (drop --subnet, --ip-range, --gateway, --aux-address); an admin can allow pools in [rules.drivers] subnets") if {
+deny contains lib.violation(msg, "leave the subnet to dockerd (drop --subnet, --ip-range, --gateway, --aux-address); an admin can allow pools in [rules.drivers] subnets") if {
 	input.request.action == "network.create"
 	some config in lib.body.IPAM.Config
 	some field in ["Subnet", "IPRange"]
 	cidr := config[field]
 	lib.set(cidr)
-	enabled
 	not in_pool(cidr)
 	msg := sprintf("network %s %v is refused: a subnet outside the configured pools can take over the host's routes", [lower(field), cidr])
 }

@@ -1,13 +1,22 @@
 # The cgroup a container or build runs under.
-package dockgate.rules.cgroups
+
+# METADATA
+# title: no --cgroup-parent outside the configured cgroup
+# description: HostConfig.CgroupParent on create and the cgroupparent query of builds.
+# custom:
+#   why: Choosing the parent cgroup escapes the limits placed on your containers.
+#   fix: Drop --cgroup-parent.
+#   order: 16
+#   config:
+#     enabled: true
+#     allow: []
+package dockgate.rules.cgroup_parent
 
 import rego.v1
 
 import data.dockgate.lib
 
-deny contains lib.violation("cgroup-parent", msg, "drop --cgroup-parent; dockgate places containers in the configured cgroup") if {
-	lib.config.rules["cgroup-parent"].enabled
-	lib.applies
+deny contains lib.violation(msg, "drop --cgroup-parent; dockgate places containers in the configured cgroup") if {
 	parent := requested_parent
 	parent != ""
 	not allowed(parent)

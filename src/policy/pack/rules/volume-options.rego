@@ -1,16 +1,28 @@
 # Options of dockerd's `local` volume driver, judged by what the kernel mount would do. Host paths
 # the mount would use (device, overlay directories) are binds: BindMounts carries them, and the
 # mounts and run-as-caller rules judge them. What remains must be an option known to be harmless.
+
+# METADATA
+# title: local volume options only when known to be harmless (tmpfs, binds judged as binds)
+# description: >-
+#   DriverOpts of local volumes (volume create, --mount volume-opt): keys type, o, device, size;
+#   types tmpfs, none, bind; o flags and tmpfs settings from an allowlist. Host paths the mount
+#   would use are judged as binds by mounts and run-as-caller.
+# custom:
+#   why: >-
+#     The local driver is mount(8): o=bind makes device a bind of any host path whatever type says,
+#     and other types take host paths or remote servers in their options.
+#   fix: >-
+#     Use a plain named volume, a tmpfs (type=tmpfs with size, mode, uid, gid), or a bind of a
+#     directory under your home.
+#   order: 13
+#   config:
+#     enabled: true
 package dockgate.rules.volume_options
 
 import rego.v1
 
 import data.dockgate.lib
-
-enabled if {
-	lib.config.rules["volume-options"].enabled
-	lib.applies
-}
 
 # dockerd's local driver takes these four options and refuses others.
 known_keys := {"type", "o", "device", "size"}
@@ -45,10 +57,9 @@ option_sets contains [name, opts] if {
 	name := sprintf("volume %s of --mount", [object.get(m, "Source", "")])
 }
 
-deny contains lib.violation("volume-options", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	some pair in option_sets
 	[name, opts] := pair
-	enabled
 	some problem in problems(opts)
 	msg := sprintf("%s: %s", [name, problem])
 	hint := "use a plain named volume, a tmpfs (type=tmpfs with size/mode/uid/gid), or a bind of a directory under your home"

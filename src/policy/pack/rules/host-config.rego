@@ -2,6 +2,26 @@
 # (and so judges, here or in another rule), and fields whose values reach past the container take
 # only values the pack has judged. dockerd learns new fields with new releases; a field the pack
 # has never seen is refused until it has been judged.
+
+# METADATA
+# title: >-
+#   create fields only when dockgate knows them; runtime, isolation, cgroup, OOM score and mount
+#   types by allowlist
+# description: >-
+#   Every field of a create body (Config, HostConfig, NetworkingConfig endpoints) against the fields
+#   the pack judges; Runtime from [rules.host-config] runtimes, Isolation, Cgroup, OomScoreAdj not
+#   negative, no Annotations, Mounts of type bind, volume or tmpfs, no endpoint DriverOpts.
+# custom:
+#   why: >-
+#     dockerd gains fields with each release; a field the pack has never judged may reach the host
+#     (another runtime, the host cgroup, network driver settings).
+#   fix: >-
+#     Remove the setting. An admin can create such containers, or allow a runtime in
+#     [rules.host-config] runtimes.
+#   order: 14
+#   config:
+#     enabled: true
+#     runtimes: ["runc"]
 package dockgate.rules.host_config
 
 import rego.v1
@@ -9,11 +29,6 @@ import rego.v1
 import data.dockgate.lib
 
 rules := lib.config.rules["host-config"]
-
-enabled if {
-	rules.enabled
-	lib.applies
-}
 
 # Config (the top level of a create body), Engine API up to 1.47.
 config_fields := {
@@ -57,26 +72,23 @@ unknown(fields, field, value) if {
 	lib.set(value)
 }
 
-deny contains lib.violation("host-config", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	some field, value in lib.body
-	enabled
 	unknown(config_fields, field, value)
 	msg := sprintf("the create field %s is refused: dockgate does not know what it does", [field])
 }
 
-deny contains lib.violation("host-config", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	some field, value in lib.host_config
-	enabled
 	unknown(host_config_fields, field, value)
 	msg := sprintf("HostConfig.%s is refused: dockgate does not know what it does", [field])
 }
 
-deny contains lib.violation("host-config", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	some network, endpoint in lib.body.NetworkingConfig.EndpointsConfig
-	enabled
 	some field, value in endpoint
 	unknown(endpoint_fields - {"DriverOpts"}, field, value)
 	msg := sprintf("NetworkingConfig.EndpointsConfig[%s].%s is refused: dockgate does not judge it (endpoint driver options reach the host's network setup)", [network, field])
@@ -93,42 +105,37 @@ value_rules := {
 	"Cgroup": {"flag": "--cgroup", "allowed": {""}},
 }
 
-deny contains lib.violation("host-config", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	some field, r in value_rules
 	value := lib.host_config[field]
-	enabled
 	not value in r.allowed
 	msg := sprintf("%s %v is refused: only %v", [r.flag, value, sort([v | some v in r.allowed; v != ""])])
 }
 
-deny contains lib.violation("host-config", msg, "drop --oom-score-adj, or give a value of 0 or more") if {
+deny contains lib.violation(msg, "drop --oom-score-adj, or give a value of 0 or more") if {
 	input.request.action == "container.create"
 	score := lib.host_config.OomScoreAdj
-	enabled
 	score < 0
 	msg := sprintf("--oom-score-adj %v is refused: a negative score makes the kernel kill other users' processes first", [score])
 }
 
-deny contains lib.violation("host-config", "HostConfig.Annotations is refused: annotations are read by the runtime on the host", hint) if {
+deny contains lib.violation("HostConfig.Annotations is refused: annotations are read by the runtime on the host", hint) if {
 	input.request.action == "container.create"
 	lib.set(lib.host_config.Annotations)
-	enabled
 }
 
 # Mount types the pack judges; anything else (npipe, cluster, image, ...) is refused.
-deny contains lib.violation("host-config", msg, "use --mount type=bind, volume or tmpfs") if {
+deny contains lib.violation(msg, "use --mount type=bind, volume or tmpfs") if {
 	input.request.action == "container.create"
 	some m in lib.host_config.Mounts
-	enabled
 	not object.get(m, "Type", "") in {"bind", "volume", "tmpfs"}
 	msg := sprintf("--mount type=%v is refused: only bind, volume and tmpfs mounts", [m.Type])
 }
 
 # A bind mount that creates its missing source does so as root, following the caller's symlinks.
-deny contains lib.violation("host-config", "--mount bind-create-mountpoint is refused: dockerd would create the host path as root", "create the directory yourself first") if {
+deny contains lib.violation("--mount bind-create-mountpoint is refused: dockerd would create the host path as root", "create the directory yourself first") if {
 	input.request.action == "container.create"
 	some m in lib.host_config.Mounts
 	m.BindOptions.CreateMountpoint == true
-	enabled
 }

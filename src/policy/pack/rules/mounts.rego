@@ -1,5 +1,32 @@
 # Host paths: bind mounts (and volumes backed by a host device) outside the allowed roots,
 # the Docker socket and dockerd's own data, and volumes of containers one does not own.
+
+# METADATA
+# title: bind mounts only under your home and the configured roots; never the Docker socket
+# description: >-
+#   Every BindMounts entry (Binds, bind Mounts, and volumes backed by a host device) by its Resolved
+#   host path: symlinks followed and .. removed.
+# custom:
+#   why: A bind of /, /etc or the Docker socket hands the host to the container.
+#   fix: >-
+#     Use a named volume, or a directory under your home. An admin can add roots with [rules.mounts]
+#     allow.
+#   order: 7
+#   config:
+#     enabled: true
+#     allow_home: true
+#     allow: []
+#     forbid:
+#       - "/run/docker.sock"
+#       - "/var/run/docker.sock"
+#       - "/var/lib/docker"
+#       - "/run/containerd"
+#       - "/var/lib/containerd"
+#       - "/proc"
+#       - "/sys"
+#       - "/dev"
+#       - "/boot"
+#       - "/etc"
 package dockgate.rules.mounts
 
 import rego.v1
@@ -54,21 +81,17 @@ path_allowed(path) if strings.any_prefix_match(path, allowed_prefixes)
 
 mount_actions := {"container.create", "volume.create"}
 
-deny contains lib.violation("mounts", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	mount_actions[input.request.action]
 	some m in input.BindMounts
-	lib.config.rules.mounts.enabled
-	lib.applies
 	not allowed(m.Resolved)
 	msg := sprintf("mounting host path %s is refused%s: only your home directory and the configured roots may be mounted", [m.Source, resolved_note(m)])
 	hint := "use a named volume (docker volume create) or a directory under your home"
 }
 
-deny contains lib.violation("mounts", msg, "this path is never mounted: it gives control of the host") if {
+deny contains lib.violation(msg, "this path is never mounted: it gives control of the host") if {
 	mount_actions[input.request.action]
 	some m in input.BindMounts
-	lib.config.rules.mounts.enabled
-	lib.applies
 	may_touch(m.Resolved)
 	some p in touched(m.Resolved)
 	msg := sprintf("mounting host path %s is refused: it reaches %s", [m.Source, p])

@@ -1,4 +1,20 @@
 # Added capabilities beyond Docker's default set.
+
+# METADATA
+# title: no capabilities beyond Docker's defaults and the configured allowlist
+# description: >-
+#   HostConfig.CapAdd, any case, with or without the CAP_ prefix; ALL counts as every capability.
+# custom:
+#   why: >-
+#     Capabilities such as SYS_ADMIN, SYS_MODULE, SYS_PTRACE or DAC_READ_SEARCH break out of the
+#     container.
+#   fix: >-
+#     Remove --cap-add. An admin can allow a capability with [rules.capabilities] allow =
+#     ["NET_ADMIN"].
+#   order: 4
+#   config:
+#     enabled: true
+#     allow: []
 package dockgate.rules.capabilities
 
 import rego.v1
@@ -13,11 +29,9 @@ docker_defaults := {
 
 allowed := docker_defaults | {lib.normalise_cap(c) | some c in lib.config.rules.capabilities.allow}
 
-deny contains lib.violation("capabilities", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	some raw in lib.host_config.CapAdd
-	lib.config.rules.capabilities.enabled
-	lib.applies
 	cap := lib.normalise_cap(raw)
 	not cap in allowed
 	msg := sprintf("--cap-add %s is refused: only Docker's default capabilities and the configured ones may be added", [cap])

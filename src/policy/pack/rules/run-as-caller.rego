@@ -4,16 +4,32 @@
 # raises them), so whatever the bind resolves to at start, root in the container is not root on
 # that path. The proxy rewrites the create through data.dockgate.mutate; what it cannot rewrite
 # safely it refuses.
+
+# METADATA
+# title: a container that mounts a host path runs as you (uid:gid, no-new-privileges)
+# description: >-
+#   Container create with any BindMounts entry (binds, bind mounts, local volumes over host paths):
+#   Config.User is rewritten to the caller's UID:GID and no-new-privileges is added; another --user,
+#   --group-add other than the primary group, and exec as another user into such a container are
+#   refused.
+# custom:
+#   why: >-
+#     Root in a container with Docker's default capabilities can chown and chmod files on a mounted
+#     host path: a setuid-root copy of a shell in your home is root on the host. A path checked at
+#     create can also be swapped by a symlink before a later start. Running as you, the container
+#     gets no more of the host than you already have, whatever the mount resolves to.
+#   fix: >-
+#     Let the container run as you (drop --user, or use --user UID:GID with your own ids); files it
+#     writes in the mount are yours. If the daemon remaps users (userns-remap, rootless), an admin
+#     can set [rules.run-as-caller] enabled = false.
+#   order: 9
+#   config:
+#     enabled: true
 package dockgate.rules.run_as_caller
 
 import rego.v1
 
 import data.dockgate.lib
-
-enabled if {
-	lib.config.rules["run-as-caller"].enabled
-	lib.applies
-}
 
 # The user a host-mounting container of this caller runs as: numeric, with an explicit group.
 caller_user := sprintf("%d:%d", [input.identity.uid, input.identity.gid]) if {
@@ -36,10 +52,9 @@ hint := sprintf("drop --user, or use --user %s: a container that mounts a host p
 
 else := "drop --user: a container that mounts a host path runs as you"
 
-deny contains lib.violation("run-as-caller", msg, hint) if {
+deny contains lib.violation(msg, hint) if {
 	input.request.action == "container.create"
 	mounts_host
-	enabled
 	not acceptable_user(requested_user)
 	msg := sprintf("running as user %q with a host mount is refused: the container could use the mounted path as that user%s", [requested_user, root_note(requested_user)])
 }
@@ -51,27 +66,24 @@ root_note(u) := " (root on the host)" if {
 
 else := ""
 
-deny contains lib.violation("run-as-caller", "a host mount needs a caller with a Unix uid and gid (a TLS or anonymous caller has none)", "connect through dockgate's Unix socket, or use a named volume") if {
+deny contains lib.violation("a host mount needs a caller with a Unix uid and gid (a TLS or anonymous caller has none)", "connect through dockgate's Unix socket, or use a named volume") if {
 	input.request.action == "container.create"
 	mounts_host
-	enabled
 	not caller_user
 }
 
-deny contains lib.violation("run-as-caller", msg, "drop --group-add: a container that mounts a host path runs with your primary group only") if {
+deny contains lib.violation(msg, "drop --group-add: a container that mounts a host path runs with your primary group only") if {
 	input.request.action == "container.create"
 	mounts_host
 	some g in lib.host_config.GroupAdd
-	enabled
 	g != sprintf("%d", [input.identity.gid])
 	msg := sprintf("--group-add %v with a host mount is refused: the container could use the mounted path as that group", [g])
 }
 
 # Entering such a container as another user is what --user at create would have been.
-deny contains lib.violation("run-as-caller", msg, "run docker exec without --user: the container runs as its creator") if {
+deny contains lib.violation(msg, "run docker exec without --user: the container runs as its creator") if {
 	input.request.action == "container.exec.create"
 	input.target.host_mounts
-	enabled
 	effective := exec_user
 	not effective == caller_user
 	msg := sprintf("exec as user %q in a container that mounts a host path is refused: it could use the mounted path as that user", [effective])
@@ -87,7 +99,6 @@ exec_user := u if {
 mutations contains {"op": "add", "path": "/User", "value": caller_user} if {
 	input.request.action == "container.create"
 	mounts_host
-	enabled
 	requested_user != caller_user
 	acceptable_user(requested_user)
 }
@@ -95,7 +106,6 @@ mutations contains {"op": "add", "path": "/User", "value": caller_user} if {
 mutations contains op if {
 	input.request.action == "container.create"
 	mounts_host
-	enabled
 	caller_user
 	not no_new_privileges
 	op := nnp_op
@@ -158,10 +168,9 @@ propagation(opts) := {"BindOptions": {"Propagation": mode}} if {
 
 host_binds := [parts | some spec in lib.host_config.Binds; parts := host_bind(spec)]
 
-deny contains lib.violation("run-as-caller", msg, "drop the option; on a host without SELinux, z and Z change nothing") if {
+deny contains lib.violation(msg, "drop the option; on a host without SELinux, z and Z change nothing") if {
 	input.request.action == "container.create"
 	some parts in host_binds
-	enabled
 	not as_mount(parts)
 	msg := sprintf("the bind %s:%s with options %q is refused: a host bind runs as a bind mount here, which has no such option", [parts[0], parts[1], mode_text(parts)])
 }
@@ -184,7 +193,6 @@ mutations contains {"op": "add", "path": "/HostConfig/Binds", "value": new_binds
 	input.request.action == "container.create"
 	mounts_host
 	is_array(lib.host_config.Binds)
-	enabled
 	new_binds != lib.host_config.Binds
 }
 
@@ -199,7 +207,6 @@ without_copy_up_mount(m) := object.union(m, {"VolumeOptions": object.union(objec
 mutations contains {"op": "add", "path": "/HostConfig/Mounts", "value": new_mounts} if {
 	input.request.action == "container.create"
 	mounts_host
-	enabled
 	new_mounts != existing_mounts
 }
 
@@ -233,10 +240,9 @@ mount_targets contains container_path(t) if some t, _ in lib.host_config.Tmpfs
 
 mount_targets contains container_path(t) if some t, _ in object.get(lib.body, "Volumes", {})
 
-deny contains lib.violation("run-as-caller", msg, "mount the host path where nothing else is mounted below it (e.g. -v $HOME/src:/src)") if {
+deny contains lib.violation(msg, "mount the host path where nothing else is mounted below it (e.g. -v $HOME/src:/src)") if {
 	input.request.action == "container.create"
 	some m in input.BindMounts
-	enabled
 	dest := container_path(m.Destination)
 	some t in mount_targets | docker_mount_points
 	t != dest
@@ -244,11 +250,10 @@ deny contains lib.violation("run-as-caller", msg, "mount the host path where not
 	msg := sprintf("mounting %s at %s is refused: %s lies below it, and its mount point would be made as root inside the host path", [m.Source, dest, t])
 }
 
-deny contains lib.violation("run-as-caller", msg, "write container paths without . or .. components") if {
+deny contains lib.violation(msg, "write container paths without . or .. components") if {
 	input.request.action == "container.create"
 	count(input.BindMounts) > 0
 	some t in mount_targets
-	enabled
 	regex.match(`(^|/)\.\.?(/|$)`, t)
 	msg := sprintf("the mount target %s is refused: a host mount's targets are compared as written", [t])
 }
