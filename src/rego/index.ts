@@ -34,6 +34,8 @@ export interface ModuleSource {
 }
 
 export interface CompileOptions {
+  /** Read `# METADATA` annotations (default true); see ParseOptions.metadata for when not to. */
+  metadata?: boolean;
   /** Parse every module as OPA 0.x (`--v0-compatible`). */
   v0?: boolean;
   /** Default base document for evaluations that pass no `data`. */
@@ -286,7 +288,7 @@ export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Pol
     const errors: RegoError[] = [];
     for (const s of sources) {
       try {
-        modules.push(loadModule(s, !!opts.v0 || !!s.v0, warnings));
+        modules.push(loadModule(s, !!opts.v0 || !!s.v0, warnings, opts.metadata ?? true));
       } catch (e) {
         if (!(e instanceof RegoError)) throw e;
         errors.push(e);
@@ -313,17 +315,17 @@ export function compile(sources: ModuleSource[], opts: CompileOptions = {}): Pol
   }
 }
 
-function loadModule(src: ModuleSource, v0: boolean, warnings: string[]): Module {
+function loadModule(src: ModuleSource, v0: boolean, warnings: string[], metadata: boolean): Module {
   // `import rego.v1` opts a module into 1.x syntax even in 0.x mode.
   const wantsV1 = /^\s*import\s+rego\.v1\b/m.test(src.text);
-  if (v0 && !wantsV1) return parseModule(src.text, src.name, { v0: true });
+  if (v0 && !wantsV1) return parseModule(src.text, src.name, { v0: true, metadata });
   try {
-    return parseModule(src.text, src.name);
+    return parseModule(src.text, src.name, { metadata });
   } catch (e1) {
     if (wantsV1 || !(e1 instanceof RegoError)) throw e1;
     let mod: Module;
     try {
-      mod = parseModule(src.text, src.name, { v0: true });
+      mod = parseModule(src.text, src.name, { v0: true, metadata });
     } catch {
       throw e1;
     }

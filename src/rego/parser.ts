@@ -10,6 +10,12 @@ import type { Value } from './value.js';
 export interface ParseOptions {
   /** OPA 0.x syntax (rule bodies without `if`, `p[x]` partial sets, `default p = v`). */
   v0?: boolean;
+  /**
+   * Read `# METADATA` blocks (default true). Off only for a policy known not to call
+   * rego.metadata.*, whose METADATA is documentation read elsewhere: the YAML parser then stays
+   * out of the process.
+   */
+  metadata?: boolean;
 }
 
 const KEYWORDS = new Set([
@@ -47,7 +53,7 @@ const ARITH: Record<string, string> = { '+': 'plus', '-': 'minus' };
 const FACTOR: Record<string, string> = { '*': 'mul', '/': 'div', '%': 'rem' };
 
 export function parseModule(text: string, file: string, opts: ParseOptions = {}): Module {
-  return new Parser(text, file, !!opts.v0).module();
+  return new Parser(text, file, !!opts.v0, opts.metadata ?? true).module();
 }
 
 /** Parses a query (a body of literals). */
@@ -88,6 +94,7 @@ class Parser {
     src: string,
     private readonly file: string,
     private readonly v0: boolean,
+    private readonly readMetadata = true,
   ) {
     this.toks = tokenize(src, file, this.comments);
   }
@@ -187,6 +194,7 @@ class Parser {
 
   /** The `# METADATA` block ending on the line just above `t`, parsed (undefined when none). */
   private annotationsBefore(t: Token, defaultScope: 'package' | 'rule'): Value | undefined {
+    if (!this.readMetadata) return undefined;
     const byLine = (this.commentLines ??= new Map(this.comments.map((c) => [c.line, c.text])));
     let line = t.line - 1;
     const block: string[] = [];
