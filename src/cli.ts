@@ -59,7 +59,7 @@ const commands: Record<string, Command> = {
       'max-connections-per-user': str,
     },
     positionals: false,
-    run: async (v) => (await import('./enforce/proxy/serve.js')).runServe(v),
+    run: async (v) => (await import('./enforce/proxy/index.js')).runServe(v),
   },
   eval: {
     summary: 'evaluate a Rego query, like `opa eval`',

@@ -158,9 +158,9 @@ class Stage {
   constructor(readonly args: BuildArgs) {}
 
   /** Substitutes one word with this stage's variables. Throws SubstitutionError. */
-  substitute(w: string, env: ReadonlyMap<string, string>, escape: string, splitWords = false): Substituted {
+  substitute(w: string, env: ReadonlyMap<string, string>, escapeToken: string, splitWords = false): Substituted {
     if (this.unknown !== undefined && w.includes('$')) throw new SubstitutionError(this.unknown);
-    return substitute(w, env, escape, splitWords);
+    return substitute(w, env, escapeToken, splitWords);
   }
 
   /** The variables an instruction of this stage is substituted with (evaluator.go dispatch). */
@@ -194,7 +194,7 @@ class Stage {
  * DockerfileSyntaxError where the builder would refuse the Dockerfile before running anything.
  */
 export async function planBuild(parsed: ParsedDockerfile, options: BuildPlanOptions): Promise<ParsedDockerfile> {
-  const escape = parsed.escapeToken;
+  const escapeToken = parsed.escapeToken;
   const fromOptions = new Map(Object.entries(options.buildArgs));
   const meta = new Map<string, string | null>();
   const metaArgs = new BuildArgs(fromOptions, meta);
@@ -222,19 +222,19 @@ export async function planBuild(parsed: ParsedDockerfile, options: BuildPlanOpti
       stage = new Stage(new BuildArgs(fromOptions, meta));
       stage.unknown = metaUnknown;
       stageName = ins.args.length === 3 ? ins.args[2]!.toLowerCase() : '';
-      const triggers = await beginStage(ins, stage, metaArgs, stages, lookups, options, escape);
+      const triggers = await beginStage(ins, stage, metaArgs, stages, lookups, options, escapeToken);
       out.push(ins);
       for (const trigger of triggers) {
         // A trigger is parsed on its own (its own directives) but substituted by the stage's
         // lexer, which uses the escape token of the Dockerfile being built.
-        dispatch(trigger, stage, escape);
+        dispatch(trigger, stage, escapeToken);
         out.push(trigger.instruction);
       }
       continue;
     }
     if (!stage) {
       if (ins.cmd !== 'ARG') throw new DockerfileSyntaxError(`line ${ins.line}: ${ins.cmd} cannot be used before FROM`);
-      expandArg(ins, metaArgs.allAllowed(), escape, metaUnknown);
+      expandArg(ins, metaArgs.allAllowed(), escapeToken, metaUnknown);
       if (ins.expand_error)
         metaUnknown ??= `ARG on line ${ins.line} could not be substituted exactly (${ins.expand_error})`;
       for (const [k, v] of argPairs(ins)) {
@@ -244,12 +244,12 @@ export async function planBuild(parsed: ParsedDockerfile, options: BuildPlanOpti
       out.push(ins);
       continue;
     }
-    dispatch({ instruction: ins, escape }, stage, escape);
+    dispatch({ instruction: ins, escape: escapeToken }, stage, escapeToken);
     out.push(ins);
   }
   commit();
   if (stageCount === 0) throw new DockerfileSyntaxError('the Dockerfile has no FROM');
-  return { lines: out.map(render), instructions: out, directives: parsed.directives, escapeToken: escape };
+  return { lines: out.map(render), instructions: out, directives: parsed.directives, escapeToken };
 }
 
 interface Trigger {
@@ -265,13 +265,13 @@ async function beginStage(
   stages: ReadonlyMap<string, StageResult>,
   lookups: Map<string, Promise<ImageFacts | undefined>>,
   options: BuildPlanOptions,
-  escape: string,
+  escapeToken: string,
 ): Promise<Trigger[]> {
   const metaEnv = metaArgs.allMeta();
   const raw = from.args[0] ?? '';
   let name: string;
   try {
-    name = stage.substitute(raw, metaEnv, escape).word;
+    name = stage.substitute(raw, metaEnv, escapeToken).word;
   } catch (err) {
     from.expand_error = (err as Error).message;
     from.base = {
@@ -290,7 +290,7 @@ async function beginStage(
   let platform = options.platform;
   if (from.flags.platform !== undefined) {
     try {
-      platform = stage.substitute(from.flags.platform, metaEnv, escape).word;
+      platform = stage.substitute(from.flags.platform, metaEnv, escapeToken).word;
     } catch (_err) {
       from.base = {
         name,
@@ -403,12 +403,12 @@ function argPairs(ins: DockerfileInstruction): [string, string | null][] {
 function expandArg(
   ins: DockerfileInstruction,
   env: ReadonlyMap<string, string>,
-  escape: string,
+  escapeToken: string,
   unknown: string | undefined,
 ): void {
   const word = (w: string) => {
     if (unknown !== undefined && w.includes('$')) throw new SubstitutionError(unknown);
-    return substitute(w, env, escape).word;
+    return substitute(w, env, escapeToken).word;
   };
   expandEach(ins, (words) =>
     words.map((w) => {
@@ -440,10 +440,10 @@ function expandEach(ins: DockerfileInstruction, expand: (words: string[]) => str
 }
 
 /** Runs one instruction's effect on the stage: substitution, then ENV, ARG and ONBUILD. */
-function dispatch(t: Trigger, stage: Stage, escape: string): void {
+function dispatch(t: Trigger, stage: Stage, escapeToken: string): void {
   const ins = t.instruction;
   const env = stage.substitutionEnv();
-  const word = (w: string) => stage.substitute(w, env, escape).word;
+  const word = (w: string) => stage.substitute(w, env, escapeToken).word;
   switch (ins.cmd) {
     case 'ADD':
     case 'COPY':
@@ -466,7 +466,7 @@ function dispatch(t: Trigger, stage: Stage, escape: string): void {
       expandEach(ins, (words) => words.map(word));
       return;
     case 'EXPOSE':
-      expandEach(ins, (words) => words.flatMap((w) => stage.substitute(w, env, escape, true).words));
+      expandEach(ins, (words) => words.flatMap((w) => stage.substitute(w, env, escapeToken, true).words));
       return;
     case 'ENV':
       if (!expandEach(ins, (words) => words.map(word))) {
@@ -476,7 +476,7 @@ function dispatch(t: Trigger, stage: Stage, escape: string): void {
       for (let i = 0; i + 1 < ins.args.length; i += 2) stage.setEnv(ins.args[i]!, ins.args[i + 1]!);
       return;
     case 'ARG':
-      expandArg(ins, env, escape, stage.unknown);
+      expandArg(ins, env, escapeToken, stage.unknown);
       if (ins.expand_error) {
         stage.unknown ??= `ARG on line ${ins.line} could not be substituted exactly (${ins.expand_error})`;
         return;

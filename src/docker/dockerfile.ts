@@ -218,7 +218,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
  * Parses one instruction line (a trigger of ONBUILD, or a line of a Dockerfile). `escape` is the
  * token in force for the file the line comes from.
  */
-export function parseInstruction(line: string, lineNumber: number, escape: string): DockerfileInstruction {
+export function parseInstruction(line: string, lineNumber: number, escapeToken: string): DockerfileInstruction {
   const trimmed = trimGoSpace(line);
   const m = RE_WHITESPACE.exec(trimmed);
   const keyword = m ? trimmed.slice(0, m.index) : trimmed;
@@ -265,7 +265,7 @@ export function parseInstruction(line: string, lineNumber: number, escape: strin
       break;
     }
     case 'ARG':
-      ins.args = parseWords(args, escape);
+      ins.args = parseWords(args, escapeToken);
       if (ins.args.length === 0)
         throw new DockerfileSyntaxError(`line ${lineNumber}: ARG requires at least one argument`);
       for (const a of ins.args)
@@ -273,7 +273,7 @@ export function parseInstruction(line: string, lineNumber: number, escape: strin
       break;
     case 'ENV':
     case 'LABEL':
-      ins.args = parseNameValues(args, cmd, escape, lineNumber);
+      ins.args = parseNameValues(args, cmd, escapeToken, lineNumber);
       break;
     case 'EXPOSE':
     case 'FROM':
@@ -293,7 +293,7 @@ export function parseInstruction(line: string, lineNumber: number, escape: strin
       break;
     case 'ONBUILD': {
       if (args === '') throw new DockerfileSyntaxError(`line ${lineNumber}: ONBUILD requires at least one argument`);
-      const sub = parseInstruction(args, lineNumber, escape);
+      const sub = parseInstruction(args, lineNumber, escapeToken);
       if (sub.cmd === 'ONBUILD')
         throw new DockerfileSyntaxError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (sub.cmd === 'FROM' || sub.cmd === 'MAINTAINER')
@@ -369,7 +369,7 @@ function endOfJsonValue(text: string): number {
  * The builder's parseWords: words split on white space, quotes kept in the word (substitution
  * removes them later), the escape token kept with the character it escapes.
  */
-export function parseWords(rest: string, escape: string): string[] {
+export function parseWords(rest: string, escapeToken: string): string[] {
   const words: string[] = [];
   const chars = Array.from(rest);
   let word = '';
@@ -394,7 +394,7 @@ export function parseWords(rest: string, escape: string): string[] {
         quote = ch;
         blankOK = true;
       }
-      if (ch === escape) {
+      if (ch === escapeToken) {
         if (pos + 1 === chars.length) continue;
         word += ch;
         ch = chars[++pos]!;
@@ -404,7 +404,7 @@ export function parseWords(rest: string, escape: string): string[] {
     }
     // inside quotes
     if (ch === quote) quote = '';
-    else if (ch === escape && quote !== "'") {
+    else if (ch === escapeToken && quote !== "'") {
       if (pos + 1 === chars.length) {
         quote = '';
         continue;
@@ -419,8 +419,8 @@ export function parseWords(rest: string, escape: string): string[] {
 }
 
 /** ENV and LABEL: `KEY value...` (old form) or `K=V K2=V2` words; returned as [k, v, k, v, ...]. */
-function parseNameValues(rest: string, cmd: string, escape: string, line: number): string[] {
-  const words = parseWords(rest, escape);
+function parseNameValues(rest: string, cmd: string, escapeToken: string, line: number): string[] {
+  const words = parseWords(rest, escapeToken);
   if (words.length === 0) throw new DockerfileSyntaxError(`line ${line}: ${cmd} requires at least one argument`);
   if (!words[0]!.includes('=')) {
     const parts = rest.split(RE_WHITESPACE);

@@ -27,10 +27,10 @@ export interface Substituted {
 export function substitute(
   word: string,
   env: ReadonlyMap<string, string>,
-  escape = '\\',
+  escapeToken = '\\',
   splitWords = false,
 ): Substituted {
-  const lexer = new Lexer(Array.from(word), env, escape, splitWords);
+  const lexer = new Lexer(Array.from(word), env, escapeToken, splitWords);
   const { text, words } = lexer.until(undefined);
   return { word: text, words };
 }
@@ -76,7 +76,7 @@ class Lexer {
   constructor(
     private readonly chars: string[],
     private readonly env: ReadonlyMap<string, string>,
-    private readonly escape: string,
+    private readonly escapeToken: string,
     private readonly splitWords: boolean,
   ) {}
 
@@ -105,7 +105,7 @@ class Lexer {
         continue;
       }
       let c = this.next()!;
-      if (c === this.escape) {
+      if (c === this.escapeToken) {
         const escaped = this.next();
         if (escaped === undefined) break;
         c = escaped;
@@ -146,10 +146,10 @@ class Lexer {
         continue;
       }
       let c = this.next()!;
-      if (c === this.escape) {
+      if (c === this.escapeToken) {
         const after = this.peek();
         if (after === undefined) continue; // an escape at the very end is dropped
-        if (after === '"' || after === '$' || after === this.escape) c = this.next()!;
+        if (after === '"' || after === '$' || after === this.escapeToken) c = this.next()!;
       }
       out = bounded(out + c);
     }

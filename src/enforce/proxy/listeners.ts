@@ -2,7 +2,6 @@
 // with TLS client certificates. Each accepted connection is tagged with who is calling.
 import fs from 'node:fs';
 import net from 'node:net';
-import tls from 'node:tls';
 import {
   anonymousTcpIdentity,
   identityFromTlsSocket,
@@ -172,6 +171,8 @@ export async function listenTls(
   files: TlsFiles,
   onConnection: OnConnection,
 ): Promise<Listener> {
+  // Loaded here, not at the top: a proxy on a Unix socket never pays for TLS in its memory.
+  const tls = await import('node:tls');
   const server = tls.createServer(
     {
       allowHalfOpen: true,

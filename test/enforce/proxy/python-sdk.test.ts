@@ -13,7 +13,7 @@ const PYTHON = '/usr/bin/python3';
 const hasSdk = spawnSync(PYTHON, ['-c', 'import docker'], { stdio: 'ignore' }).status === 0;
 const canRun = process.getuid?.() === 0;
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import hashlib, json, socket, struct, sys
 import docker
 
