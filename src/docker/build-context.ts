@@ -9,11 +9,16 @@
 // symlinks), and the Dockerfile path is resolved there the way dockerd opens it (symlinks
 // followed inside the context; "Dockerfile" falls back to "dockerfile"). Anything that cannot
 // be read exactly as dockerd would is an error: the caller refuses the build.
-import { createGunzip, type Gunzip } from 'node:zlib';
+import { createRequire } from 'node:module';
+import type { Gunzip } from 'node:zlib';
 import { GoTarReader, TarFormatError, type TarEntry } from './context-tar.js';
 import { BuildContextError, ContextTree, printable, rootedComponents } from './context-tree.js';
 
 export { BuildContextError } from './context-tree.js';
+
+// zlib is loaded by the first gzip context, not with the module: a proxy that sees no compressed
+// build never holds it resident.
+const nodeRequire = createRequire(import.meta.url);
 
 export interface BuildContextLimits {
   /** Largest Dockerfile read (default 1 MiB). */
@@ -119,6 +124,7 @@ export class DockerfileFinder {
     const head = Buffer.concat(this.sniff);
     this.sniff = [];
     if (head[0] === 0x1f && head[1] === 0x8b) {
+      const { createGunzip } = nodeRequire('node:zlib') as typeof import('node:zlib');
       this.gunzip = createGunzip();
       this.gunzip.on('data', (c: Buffer) => this.toTar(c));
       this.gunzip.on('end', () => this.finish());
