@@ -920,7 +920,11 @@ export class RuleCompiler {
     let n: RuleNode | undefined = this.root;
     for (let i = 0; i < t.path.length; i++) {
       const p = t.path[i]!;
-      if (p.k !== K.Const) return t;
+      if (p.k !== K.Const) {
+        const leaves = dispatchLeaves(n, t.path, i);
+        if (leaves.size > 0) t.dispatch = { at: i, leaves };
+        return t;
+      }
       n = childNode(n, p.v, false);
       if (!n) return t;
       if (n.hasRuleDefs) {
@@ -931,6 +935,25 @@ export class RuleCompiler {
     }
     return t;
   }
+}
+
+/**
+ * For `data.P[x].r...` (P = the rule-free node n, x = path[at]): each child key of P whose
+ * constant path after x reaches a rule node, mapped to that node. None when P has ref-head rules
+ * (their keys are only known by evaluating them).
+ */
+function dispatchLeaves(n: RuleNode, path: CTerm[], at: number): Map<unknown, RuleNode> {
+  const leaves = new Map<unknown, RuleNode>();
+  if (n.dynamic) return leaves;
+  for (const [h, child] of n.children) {
+    let m: RuleNode | undefined = child;
+    for (let j = at + 1; m && !m.hasRuleDefs; j++) {
+      const p = path[j];
+      m = p && p.k === K.Const ? childNode(m, p.v, false) : undefined;
+    }
+    if (m) leaves.set(h, m);
+  }
+  return leaves;
 }
 
 /** Sets `vars` (contains variables) and folds constant composites into Const terms. */
