@@ -16,7 +16,17 @@ import { Metadata } from './metadata.js';
 import { assignGuardSlots, buildIndex, indexGuards } from './ruleindex.js';
 import { builtinPure, markPure } from './purity.js';
 import { collectSlots, firstUnbound, litOutputs, reorder } from './safety.js';
-import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
+import {
+  K,
+  L,
+  type CLit,
+  type CRule,
+  type CTerm,
+  type CWith,
+  type CallTarget,
+  type DataDispatch,
+  type RuleNode,
+} from './ir.js';
 import { ObjectValue, SetValue, equal, hashKey, type Value } from './value.js';
 
 export interface CompiledPolicy {
@@ -921,8 +931,7 @@ export class RuleCompiler {
     for (let i = 0; i < t.path.length; i++) {
       const p = t.path[i]!;
       if (p.k !== K.Const) {
-        const leaves = dispatchLeaves(n, t.path, i);
-        if (leaves.size > 0) t.dispatch = { at: i, leaves };
+        t.dispatch = dispatchOf(n, t.path, i);
         return t;
       }
       n = childNode(n, p.v, false);
@@ -939,21 +948,26 @@ export class RuleCompiler {
 
 /**
  * For `data.P[x].r...` (P = the rule-free node n, x = path[at]): each child key of P whose
- * constant path after x reaches a rule node, mapped to that node. None when P has ref-head rules
- * (their keys are only known by evaluating them).
+ * constant path after x reaches a rule node, mapped to that node; enumerable when every other
+ * child lacks a key of that constant path (x unbound then needs those rule nodes alone). None
+ * when P has ref-head rules (their keys are only known by evaluating them).
  */
-function dispatchLeaves(n: RuleNode, path: CTerm[], at: number): Map<unknown, RuleNode> {
+function dispatchOf(n: RuleNode, path: CTerm[], at: number): DataDispatch | undefined {
+  if (n.dynamic) return undefined;
   const leaves = new Map<unknown, RuleNode>();
-  if (n.dynamic) return leaves;
+  let enumerable = true;
   for (const [h, child] of n.children) {
     let m: RuleNode | undefined = child;
     for (let j = at + 1; m && !m.hasRuleDefs; j++) {
       const p = path[j];
-      m = p && p.k === K.Const ? childNode(m, p.v, false) : undefined;
+      if (!p || p.k !== K.Const) {
+        enumerable = false;
+        m = undefined;
+      } else m = childNode(m, p.v, false);
     }
     if (m) leaves.set(h, m);
   }
-  return leaves;
+  return leaves.size > 0 ? { at, leaves, enumerable } : undefined;
 }
 
 /** Sets `vars` (contains variables) and folds constant composites into Const terms. */

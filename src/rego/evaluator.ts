@@ -18,6 +18,7 @@ import {
   type CRule,
   type CTerm,
   type CWith,
+  type DataDispatch,
   K,
   L,
   type RuleNode,
@@ -734,6 +735,9 @@ export class Evaluator implements EvalState {
               const v = this.leafValue(leaf);
               return v === undefined ? false : this.walk(v, t.path, leaf.path.length, f, k);
             }
+          } else if (t.dispatch.enumerable) {
+            const x = t.path[t.dispatch.at]!;
+            if (x.k === K.Var && f[x.slot] === undefined) return this.dataChildren(t, t.dispatch, x.slot, f, k);
           }
         }
         return this.dataRef(t.path, f, k);
@@ -923,6 +927,29 @@ export class Evaluator implements EvalState {
     }
     const v = this.evalNode(node, base);
     return v === undefined ? false : this.walk(v, path, i, f, k);
+  }
+
+  /**
+   * `data.P[x].r...` with x unbound: x takes each child key of P whose rule node (the dispatch
+   * entry) has a value, as OPA enumerates the rule tree, without computing the rest of each
+   * child. Base data at P takes the general walk (its keys and merges decide there).
+   */
+  private dataChildren(t: Extract<CTerm, { k: K.Data }>, d: DataDispatch, slot: number, f: Frame, k: VCont): boolean {
+    if (!this.dataEmpty) {
+      let base: Value | undefined = this.data;
+      for (let i = 0; i < d.at && base !== undefined; i++) base = dataGet(base, (t.path[i] as { v: Value }).v);
+      if (base !== undefined) return this.dataRef(t.path, f, k);
+    }
+    const values = new ObjectValue();
+    for (const leaf of d.leaves.values()) {
+      const v = this.evalNode(leaf, undefined);
+      if (v !== undefined) values.set(leaf.path[d.at]!, v);
+    }
+    return this.eachBinding(values, slot, -1, f, () => {
+      const key = f[slot]!;
+      const leaf = d.leaves.get(hashKey(key))!;
+      return this.walk(values.get(key)!, t.path, leaf.path.length, f, k);
+    });
   }
 
   /** Data access while `with data.x as ...` overrides are active: the straightforward way. */

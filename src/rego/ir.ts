@@ -43,6 +43,11 @@ export interface RuleMemo {}
 export interface DataDispatch {
   at: number;
   leaves: Map<unknown, RuleNode>;
+  /**
+   * Every child of P either has an entry or lacks a key of the constant path after x: with x
+   * unbound and no base document at P, the entries' rule nodes are all `data.P[x].r` can reach.
+   */
+  enumerable: boolean;
 }
 
 export type CTerm = (

@@ -77,6 +77,12 @@ any_key contains [n, v] if some v in data.rules[n].deny
 
 one_key(n) := data.rules[n].deny
 
+keys_in_order := [n | some _ in data.rules[n].deny]
+
+any_inner contains [n, v] if some v in data.rules[n].inner.deny
+
+mocked_any := x if x := any_key with data.rules.a.deny as {"mock"}
+
 mocked := x if x := by_key with data.rules.a.deny as {"mock"}
 
 mocked_here[n] := d if {
@@ -152,4 +158,24 @@ test('an unbound key enumerates every child, with base data', () => {
   const p = policy();
   assert.equal(show(p.evalRef('data.decide.any_key', both)), '[["a","a1"],["a","a2"],["b","b1"],["extra","e1"]]');
   assert.equal(show(p.evalRef('data.decide.any_key', parseJSON('{"b": true}'))), '[["b","b1"],["extra","e1"]]');
+});
+
+test('an unbound key without base data asks only that rule of each child, in key order', () => {
+  const p = policy({});
+  assert.equal(show(p.evalRef('data.decide.any_key', both)), '[["a","a1"],["a","a2"],["b","b1"]]');
+  assert.equal(show(p.evalRef('data.decide.keys_in_order', both)), '["a","a","b"]');
+  assert.equal(show(p.evalRef('data.decide.any_inner', both)), '[["nested","n1"]]');
+  assert.equal(show(p.evalRef('data.decide.any_key', parseJSON('{}'))), '[]');
+  // OPA walks data.rules[n].deny child by child: conflict's `val` is not part of the answer,
+  // so its conflict is not raised; its `deny` is.
+  assert.equal(
+    show(p.evalRef('data.decide.any_key', parseJSON('{"b": true, "c": true}'))),
+    '[["b","b1"],["conflict","c"]]',
+  );
+  assert.equal(show(p.evalRef('data.decide.mocked_any', both)), '[["a","mock"],["b","b1"]]');
+});
+
+test('an unbound key under `with` sees the override', () => {
+  const p = policy();
+  assert.equal(show(p.evalRef('data.decide.mocked_any', both)), '[["a","mock"],["b","b1"],["extra","e1"]]');
 });
