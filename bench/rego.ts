@@ -1,7 +1,7 @@
 // Rego engine decision timings (`node dist/bench/rego.js [--json]`): the ~50-rule
 // opa-docker-authz-style policy in bench/rego/ (helpers, loops, regex, sprintf) on
-// container-create inputs, the classic 0.x README style at 50 rules, and a generated
-// 1,000-rule policy. Prints µs/decision p50 and p99 and decisions/s for each; then the cost
+// container-create inputs, the classic 0.x README style at 50 rules, a generated 1,000-rule
+// policy, and 20 rule packages asked through a computed key and through fixed paths. Prints µs/decision p50 and p99 and decisions/s for each; then the cost
 // of loading the engine and compiling the built-in pack in a fresh process (median of five):
 // wall and CPU milliseconds and the process's RSS. The load guards builtins/index.ts's lazy
 // families: a family the pack does not call must not show here.
@@ -41,6 +41,29 @@ export function generatedPolicy(n = 1000): string {
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * The built-in pack's shape: `n` rule packages rules.rI, each with a `deny` set over one body
+ * field, asked either through a computed key (`data.rules[name].deny` over a data-only list of
+ * names) or through one fixed path per package; the two should cost about the same.
+ */
+export function rulePackages(n = 20, computed = true): { name: string; text: string }[] {
+  const mods = [];
+  for (let i = 0; i < n; i++)
+    mods.push({
+      name: `r${i}.rego`,
+      text: `package rules.r${i}\n\ndeny contains "r${i}" if input.Body.HostConfig.Field${i} == ${i}\n`,
+    });
+  const names = Array.from({ length: n }, (_, i) => `"r${i}"`).join(', ');
+  const ask = computed
+    ? 'deny contains [name, v] if {\n\tsome name in names\n\tsome v in data.rules[name].deny\n}\n'
+    : Array.from({ length: n }, (_, i) => `deny contains ["r${i}", v] if some v in data.rules.r${i}.deny\n`).join('');
+  mods.push({
+    name: 'decide.rego',
+    text: `package decide\n\nnames := [${names}]\n\nallow if count(deny) == 0\n\n${ask}`,
+  });
+  return mods;
 }
 
 /** The opa-docker-authz README style at 50 rules: 0.x syntax, one HostConfig field check each. */
@@ -117,12 +140,16 @@ function main(): void {
   const genInput: Value = parseJSON(
     '{"request": {"action": "action.7"}, "Body": {"HostConfig": {"Field7": 7, "Field3": 1}}}',
   );
+  const byName = compile(rulePackages(20, true));
+  const byPath = compile(rulePackages(20, false));
   const rows: Row[] = [
     { name: 'authz (50 rules) allow, compliant create', fig: bench(authz, 'data.docker.authz.allow', ok) },
     { name: 'authz (50 rules) allow, violating create', fig: bench(authz, 'data.docker.authz.allow', bad) },
     { name: 'authz (50 rules) deny set, violating create', fig: bench(authz, 'data.docker.authz.deny', bad) },
     { name: 'classic 0.x (50 field checks) allow, create', fig: bench(classic, 'data.docker.authz.allow', ok) },
     { name: 'generated (1000 rules) allow', fig: bench(gen, 'data.gen.allow', genInput) },
+    { name: '20 rule packages, data.rules[name].deny', fig: bench(byName, 'data.decide.allow', genInput) },
+    { name: '20 rule packages, fixed paths', fig: bench(byPath, 'data.decide.allow', genInput) },
   ];
   const load = packLoad();
   if (json) {

@@ -16,7 +16,17 @@ import { Metadata } from './metadata.js';
 import { assignGuardSlots, buildIndex, indexGuards } from './ruleindex.js';
 import { builtinPure, markPure } from './purity.js';
 import { collectSlots, firstUnbound, litOutputs, reorder } from './safety.js';
-import { K, L, type CLit, type CRule, type CTerm, type CWith, type CallTarget, type RuleNode } from './ir.js';
+import {
+  K,
+  L,
+  type CLit,
+  type CRule,
+  type CTerm,
+  type CWith,
+  type CallTarget,
+  type DataDispatch,
+  type RuleNode,
+} from './ir.js';
 import { ObjectValue, SetValue, equal, hashKey, type Value } from './value.js';
 
 export interface CompiledPolicy {
@@ -920,7 +930,10 @@ export class RuleCompiler {
     let n: RuleNode | undefined = this.root;
     for (let i = 0; i < t.path.length; i++) {
       const p = t.path[i]!;
-      if (p.k !== K.Const) return t;
+      if (p.k !== K.Const) {
+        t.dispatch = dispatchOf(n, t.path, i);
+        return t;
+      }
       n = childNode(n, p.v, false);
       if (!n) return t;
       if (n.hasRuleDefs) {
@@ -931,6 +944,30 @@ export class RuleCompiler {
     }
     return t;
   }
+}
+
+/**
+ * For `data.P[x].r...` (P = the rule-free node n, x = path[at]): each child key of P whose
+ * constant path after x reaches a rule node, mapped to that node; enumerable when every other
+ * child lacks a key of that constant path (x unbound then needs those rule nodes alone). None
+ * when P has ref-head rules (their keys are only known by evaluating them).
+ */
+function dispatchOf(n: RuleNode, path: CTerm[], at: number): DataDispatch | undefined {
+  if (n.dynamic) return undefined;
+  const leaves = new Map<unknown, RuleNode>();
+  let enumerable = true;
+  for (const [h, child] of n.children) {
+    let m: RuleNode | undefined = child;
+    for (let j = at + 1; m && !m.hasRuleDefs; j++) {
+      const p = path[j];
+      if (!p || p.k !== K.Const) {
+        enumerable = false;
+        m = undefined;
+      } else m = childNode(m, p.v, false);
+    }
+    if (m) leaves.set(h, m);
+  }
+  return leaves.size > 0 ? { at, leaves, enumerable } : undefined;
 }
 
 /** Sets `vars` (contains variables) and folds constant composites into Const terms. */

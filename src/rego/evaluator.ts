@@ -18,6 +18,7 @@ import {
   type CRule,
   type CTerm,
   type CWith,
+  type DataDispatch,
   K,
   L,
   type RuleNode,
@@ -645,7 +646,7 @@ export class Evaluator implements EvalState {
         }
         if (t.leaf && this.overrides.length === 0) {
           // Resolved rule node: value, then a deterministic walk of the rest.
-          let v = this.leafValue(t.leaf, t.path, t.depth!);
+          let v = this.leafValue(t.leaf);
           for (let i = t.depth!; i < t.path.length && v !== undefined; i++) {
             const key = this.one(t.path[i]!, f);
             if (key === undefined) return undefined;
@@ -653,6 +654,22 @@ export class Evaluator implements EvalState {
             v = getKey(v, key);
           }
           return v;
+        }
+        if (t.dispatch && this.overrides.length === 0) {
+          // `data.P[x].r...`: the rule node x names, without walking the rule tree.
+          const key = this.one(t.path[t.dispatch.at]!, f);
+          if (key === undefined) return undefined;
+          const leaf = key === MULTI ? undefined : t.dispatch.leaves.get(hashKey(key));
+          if (leaf) {
+            let v = this.leafValue(leaf);
+            for (let i = leaf.path.length; i < t.path.length && v !== undefined; i++) {
+              const kk = this.one(t.path[i]!, f);
+              if (kk === undefined) return undefined;
+              if (kk === MULTI) return MULTI;
+              v = getKey(v, kk);
+            }
+            return v;
+          }
         }
         let out: Value | undefined;
         this.dataRef(t.path, f, (v) => {
@@ -705,8 +722,23 @@ export class Evaluator implements EvalState {
         return this.walk(this.input, t.path, 0, f, k);
       case K.Data:
         if (t.leaf && this.overrides.length === 0) {
-          const v = this.leafValue(t.leaf, t.path, t.depth!);
+          const v = this.leafValue(t.leaf);
           return v === undefined ? false : this.walk(v, t.path, t.depth!, f, k);
+        }
+        if (t.dispatch && this.overrides.length === 0) {
+          // `data.P[x].r...` with x bound: the rule node x names, without walking the rule tree.
+          const key = this.one(t.path[t.dispatch.at]!, f);
+          if (key === undefined) return false;
+          if (key !== MULTI) {
+            const leaf = t.dispatch.leaves.get(hashKey(key));
+            if (leaf) {
+              const v = this.leafValue(leaf);
+              return v === undefined ? false : this.walk(v, t.path, leaf.path.length, f, k);
+            }
+          } else if (t.dispatch.enumerable) {
+            const x = t.path[t.dispatch.at]!;
+            if (x.k === K.Var && f[x.slot] === undefined) return this.dataChildren(t, t.dispatch, x.slot, f, k);
+          }
         }
         return this.dataRef(t.path, f, k);
       case K.Ref:
@@ -842,15 +874,16 @@ export class Evaluator implements EvalState {
   // ------------------------------------------------------------------ data and rules
 
   /** The value of a compile-time resolved rule node (a base document there shadows it). */
-  leafValue(leaf: RuleNode, path: CTerm[], depth: number): Value | undefined {
+  leafValue(leaf: RuleNode): Value | undefined {
     if (!this.dataEmpty) {
       // The base document at a rule's path is looked up once per data document (SharedValues;
       // `with data` overrides take another path).
       const baseAt = this.baseAt;
       let base = baseAt[leaf.id];
       if (base === undefined) {
+        const path = leaf.path;
         let b: Value | undefined = this.data;
-        for (let i = 0; i < depth && b !== undefined; i++) b = dataGet(b, (path[i] as { v: Value }).v);
+        for (let i = 0; i < path.length && b !== undefined; i++) b = dataGet(b, path[i]!);
         baseAt[leaf.id] = base = b === undefined ? UNDEF : b;
       }
       if (base !== UNDEF && !leaf.isFunction) return base;
@@ -894,6 +927,29 @@ export class Evaluator implements EvalState {
     }
     const v = this.evalNode(node, base);
     return v === undefined ? false : this.walk(v, path, i, f, k);
+  }
+
+  /**
+   * `data.P[x].r...` with x unbound: x takes each child key of P whose rule node (the dispatch
+   * entry) has a value, as OPA enumerates the rule tree, without computing the rest of each
+   * child. Base data at P takes the general walk (its keys and merges decide there).
+   */
+  private dataChildren(t: Extract<CTerm, { k: K.Data }>, d: DataDispatch, slot: number, f: Frame, k: VCont): boolean {
+    if (!this.dataEmpty) {
+      let base: Value | undefined = this.data;
+      for (let i = 0; i < d.at && base !== undefined; i++) base = dataGet(base, (t.path[i] as { v: Value }).v);
+      if (base !== undefined) return this.dataRef(t.path, f, k);
+    }
+    const values = new ObjectValue();
+    for (const leaf of d.leaves.values()) {
+      const v = this.evalNode(leaf, undefined);
+      if (v !== undefined) values.set(leaf.path[d.at]!, v);
+    }
+    return this.eachBinding(values, slot, -1, f, () => {
+      const key = f[slot]!;
+      const leaf = d.leaves.get(hashKey(key))!;
+      return this.walk(values.get(key)!, t.path, leaf.path.length, f, k);
+    });
   }
 
   /** Data access while `with data.x as ...` overrides are active: the straightforward way. */

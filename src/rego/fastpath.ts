@@ -7,7 +7,7 @@ import type { Loc } from './ast.js';
 import { getKey } from './doc.js';
 import { type CLit, type CTerm, K, L } from './ir.js';
 import { BUSY, MULTI, type OneFn, type SharedValues, UNDEF } from './state.js';
-import { compare, equal, ObjectValue, SetValue, type Value } from './value.js';
+import { compare, equal, hashKey, ObjectValue, SetValue, type Value } from './value.js';
 
 declare module './ir.js' {
   interface TermMemo {
@@ -158,6 +158,7 @@ function makeOne(t: CTerm): OneFn {
       };
     }
     case K.Data: {
+      if (t.dispatch) return dataDispatch(t);
       if (!t.leaf) break;
       if (!t.path.every(isConst)) return dataKeys(t);
       const leaf = t.leaf;
@@ -178,7 +179,7 @@ function makeOne(t: CTerm): OneFn {
         let v: Value | undefined;
         const c = ev.dataEmpty || ev.baseAt[leaf.id] === UNDEF ? ev.cache[leaf.id] : undefined;
         if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
-        else v = ev.leafValue(leaf, path, depth);
+        else v = ev.leafValue(leaf);
         for (let i = 0; i < rest.length; i++) {
           if (v === undefined) break;
           v = getKey(v, rest[i]!);
@@ -278,6 +279,37 @@ function makeOne(t: CTerm): OneFn {
 }
 
 /**
+ * `data.P[x].r...` with x computed (`data.rules[name].deny`): the rule node x names, looked up
+ * in the compiled dispatch; a key naming no rule node takes the general walk (base data).
+ */
+function dataDispatch(t: Extract<CTerm, { k: K.Data }>): OneFn {
+  const { at, leaves } = t.dispatch!;
+  const path = t.path;
+  const keyOf = oneOf(path[at]!);
+  const later = path.map((a) => oneOf(a));
+  const withVars = later.filter((_, i) => i > at && path[i]!.vars);
+  return (ev, f) => {
+    if (ev.overrides.length > 0) return ev.oneSlow(t, f);
+    const key = keyOf(ev, f);
+    if (key === MULTI || key === undefined) return key;
+    for (let i = 0; i < withVars.length; i++) if (withVars[i]!(ev, f) === MULTI) return MULTI;
+    const leaf = leaves.get(hashKey(key));
+    if (leaf === undefined) return ev.oneSlow(t, f);
+    let v: Value | undefined;
+    const c = ev.dataEmpty || ev.baseAt[leaf.id] === UNDEF ? ev.cache[leaf.id] : undefined;
+    if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
+    else v = ev.leafValue(leaf);
+    for (let i = leaf.path.length; i < later.length && v !== undefined; i++) {
+      const k = later[i]!(ev, f);
+      if (k === undefined) return undefined;
+      if (k === MULTI) return MULTI;
+      v = getKey(v, k);
+    }
+    return v;
+  };
+}
+
+/**
  * `data.pkg.rule[key]...` with computed keys past the resolved rule node
  * (`lib.host_config[field]`, `allowed[input.x]`): Evaluator.oneSlow's order (a key needing
  * enumeration gives MULTI before the node is evaluated), without its re-dispatch per key.
@@ -294,7 +326,7 @@ function dataKeys(t: Extract<CTerm, { k: K.Data }>): OneFn {
     let v: Value | undefined;
     const c = ev.dataEmpty || ev.baseAt[leaf.id] === UNDEF ? ev.cache[leaf.id] : undefined;
     if (c !== undefined && c !== BUSY) v = c === UNDEF ? undefined : c;
-    else v = ev.leafValue(leaf, path, depth);
+    else v = ev.leafValue(leaf);
     for (let i = 0; i < keys.length && v !== undefined; i++) {
       const key = keys[i]!(ev, f);
       if (key === undefined) return undefined;

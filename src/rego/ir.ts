@@ -34,6 +34,22 @@ export interface TermMemo {}
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in fastpath.ts
 export interface RuleMemo {}
 
+/**
+ * `data.P[x].r...` with a computed key x at path[at], where data.P is a rule-free node of the
+ * rule tree: the rule node each child key of P leads to along the constant path after x,
+ * resolved at compile time. A key with no entry takes the general rule-tree walk (base data,
+ * children with no rule on that path).
+ */
+export interface DataDispatch {
+  at: number;
+  leaves: Map<unknown, RuleNode>;
+  /**
+   * Every child of P either has an entry or lacks a key of the constant path after x: with x
+   * unbound and no base document at P, the entries' rule nodes are all `data.P[x].r` can reach.
+   */
+  enumerable: boolean;
+}
+
 export type CTerm = (
   | { k: K.Const; v: Value; vars: false; loc: Loc }
   | { k: K.Var; slot: number; name: string; vars: true; loc: Loc }
@@ -42,7 +58,15 @@ export type CTerm = (
   | { k: K.Set; items: CTerm[]; vars: boolean; loc: Loc }
   | { k: K.Ref; head: CTerm; path: CTerm[]; vars: boolean; loc: Loc }
   /** leaf: the rule node the constant path prefix reaches (depth elements consumed), resolved at compile time. */
-  | { k: K.Data; path: CTerm[]; vars: boolean; loc: Loc; leaf?: RuleNode; depth?: number }
+  | {
+      k: K.Data;
+      path: CTerm[];
+      vars: boolean;
+      loc: Loc;
+      leaf?: RuleNode;
+      depth?: number;
+      dispatch?: DataDispatch;
+    }
   | { k: K.Input; path: CTerm[]; vars: boolean; loc: Loc }
   | { k: K.Call; fn: CallTarget; args: CTerm[]; vars: boolean; loc: Loc }
   | { k: K.ArrayComp; term: CTerm; body: CLit[]; vars: boolean; loc: Loc }

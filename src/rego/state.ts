@@ -76,7 +76,7 @@ export interface EvalState {
   /** The general (switch-based) evaluation of a term without enumeration. */
   oneSlow(t: CTerm, f: Frame): One;
   /** The value of a compile-time resolved rule node (a base document there shadows it). */
-  leafValue(leaf: RuleNode, path: CTerm[], depth: number): Value | undefined;
+  leafValue(leaf: RuleNode): Value | undefined;
   /** A deterministic call with evaluated arguments: its value or undefined. */
   callOne(t: CallTerm, args: Value[]): Value | undefined;
 }
