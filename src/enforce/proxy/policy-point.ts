@@ -23,7 +23,7 @@ import { equal, fromJS, toJSON, type Value } from '../../rego/index.js';
 import type { Identity } from '../../tenancy/index.js';
 import type { Decision, DecisionPoint, ProxyRequest } from './decision.js';
 import type { Address } from './upstream.js';
-import { getDaemonJson } from './daemon-client.js';
+import { getDaemonJson } from '../../docker/daemon-client.js';
 import { VolumeBusyError, VolumeLocks, type Release } from './volume-locks.js';
 
 /** Requests that create or remove named volumes: judged with the volume's lock held. */
