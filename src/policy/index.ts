@@ -1,4 +1,4 @@
-// Policy loading and decisions: the one place where requests are judged.
+// Policy loading and decisions: the one place where requests are judged (judge.ts).
 export {
   PolicyEngine,
   PolicyLoadError,
@@ -12,3 +12,9 @@ export {
 export { DEFAULT_CONFIG, loadConfig, parseConfig, ConfigError, type Config } from './config.js';
 export { RULES, findRule, type RuleInfo } from './catalog.js';
 export { inputIdentity } from './identity.js';
+export {
+  DecisionCore,
+  type ApiRequest,
+  type DaemonPort,
+  type Release,
+} from './judge.js';
