@@ -20,7 +20,7 @@ import {
   readRequestNow,
   routeRequest,
 } from '../docker/request.js';
-import { equal, fromJS, toJSON, type Value } from '../rego/index.js';
+import { equal, fromJS, ObjectValue, toJSON, type Value } from '../rego/index.js';
 import type { Identity } from '../tenancy/index.js';
 import { type DenyReason, MutationError, type PolicyDecision, type PolicyEngine } from './engine.js';
 import { inputIdentity } from './identity.js';
@@ -53,7 +53,7 @@ export type Layer = 'proxy' | 'plugin' | 'cli';
 export type Release = () => void;
 
 /** What the decision core asks the daemon, through the enforcement point. */
-export interface DaemonPort {
+export interface DaemonLookups {
   readonly layer: Layer;
   /** How the daemon reads create bodies (undefined: as dockerd 20.10, the reading that applies most). */
   daemonReading(): Promise<DaemonReading | undefined>;
@@ -63,6 +63,10 @@ export interface DaemonPort {
   lookupContainer(ref: string): Promise<InputTarget | null>;
   /** GET /images/{name}/json: undefined when there is none such. */
   lookupImage(name: string): Promise<ImageFacts | undefined>;
+}
+
+/** What a point that forwards requests gives the core: the look-ups, and holding named volumes. */
+export interface DaemonPort extends DaemonLookups {
   /**
    * Holds named volume `name` (null: every volume, for a prune) until the verdict is released:
    * `read` for a create that mounts it, `write` for what creates or removes it. Throws a
@@ -100,6 +104,15 @@ const VOLUME_WRITES: ReadonlySet<string> = new Set(['volume.create', 'volume.del
 const REMEMBERED_PER_IDENTITY = 16;
 const MAX_MEMO_KEY = 1024;
 
+/** What the policy makes of a request judged once, for a point that reports rather than forwards. */
+export interface Assessment {
+  decision: PolicyDecision;
+  /** The request's body as the input document holds it (null: none). */
+  body: Value | null;
+  /** The body the policy's mutation asks for instead (only when allowed; undefined: none). */
+  mutated?: Value;
+}
+
 const NO_REASONS: readonly DenyReason[] = Object.freeze([]);
 
 export class DecisionCore {
@@ -132,6 +145,25 @@ export class DecisionCore {
     if (key !== undefined && !routed.judgedBody && this.engine.deterministic)
       return this.judgeHeadOnly(request, routed, identity, port, key);
     return this.judgeNow(request, routed, identity, port);
+  }
+
+  /**
+   * What the policy makes of `request`, read and judged once as the proxy reads and judges it,
+   * and its mutation asked for but not applied nor judged again: for the audit, which reports
+   * what the proxy would not forward as it is. Throws Refusal for a request the proxy would
+   * refuse before judging, MutationError, and what the look-ups throw.
+   */
+  async assess(request: ApiRequest, identity: Identity, lookups: DaemonLookups): Promise<Assessment> {
+    const routed = request.routed ?? routeRequest(request);
+    if (routed instanceof Refusal) throw routed;
+    const daemon = routed.route.action === 'container.create' ? await lookups.daemonReading() : undefined;
+    const read = await readRequest({ ...this.details(request, routed, identity, lookups, request.body), daemon });
+    const input = fromJS(read.input);
+    const body = input instanceof ObjectValue ? (input.get('Body') ?? null) : null;
+    const decision = this.engine.decide(input);
+    if (!decision.allow) return { decision, body };
+    const mutated = this.engine.mutatedBody(input);
+    return mutated === undefined ? { decision, body } : { decision, body, mutated };
   }
 
   private judgeNow(request: ApiRequest, routed: RoutedRequest, identity: Identity, port: DaemonPort): Verdict {
@@ -221,7 +253,7 @@ export class DecisionCore {
       }
       const daemon = routed.route.action === 'container.create' ? await port.daemonReading() : undefined;
       const read = await readRequest({
-        ...this.details(request, routed, identity, port, request.body, held),
+        ...this.details(request, routed, identity, port, request.body, { port, held }),
         dockerfile,
         daemon,
       });
@@ -283,9 +315,9 @@ export class DecisionCore {
     request: ApiRequest,
     routed: RoutedRequest,
     identity: Identity,
-    port: DaemonPort,
+    port: DaemonLookups,
     body: Buffer | null,
-    held?: Release[],
+    holding?: { port: DaemonPort; held: Release[] },
   ): RequestDetails {
     return {
       routed,
@@ -299,8 +331,8 @@ export class DecisionCore {
       // done with. A create that would make the volume with its own options holds it as a
       // volume create does.
       lookupVolume: (name: string, creates?: boolean) => {
-        if (held && routed.route.action === 'container.create')
-          held.push(port.holdVolume(name, creates ? 'write' : 'read'));
+        if (holding && routed.route.action === 'container.create')
+          holding.held.push(holding.port.holdVolume(name, creates ? 'write' : 'read'));
         return port.lookupVolume(name);
       },
       lookupContainer: (ref: string) => port.lookupContainer(ref),
