@@ -1,20 +1,17 @@
 // The policy input document (DESIGN "The policy input document"): opa-docker-authz's fields,
 // so its users' policies keep working, plus dockgate's own lower-case fields.
+import type { Identity } from '../tenancy/index.js';
 import type { ApiPath } from './api-path.js';
 import type { BindMount, NamedVolumeUse } from './bind-mounts.js';
 import type { ParsedDockerfile } from './dockerfile.js';
 import type { RouteMatch } from './routes.js';
 
-export interface InputIdentity {
-  uid: number | null;
-  gid: number | null;
-  user: string;
-  groups: string[];
+/** The caller as the input document shows it: who they are, and what the policy config makes of them. */
+export interface InputIdentity extends Identity {
+  /** In the config's [identity] admins or admin_groups: derived only in policy/identity.ts. */
   admin: boolean;
-  pid: number | null;
   /** Home directory from the user database ("" when unknown). */
   home: string;
-  via: 'peercred' | 'tls' | 'proxy-header' | 'cli' | 'insecure-tcp';
 }
 
 export interface InputTarget {

@@ -1,6 +1,6 @@
 // Who the caller is, as the policy input shows it. The one place that decides who is an admin:
-// every enforcement point (proxy, audit, plugin, CLI guard) derives `admin` here from the
-// config's [identity] admins and admin_groups.
+// the decision core (judge.ts), which every enforcement point asks, derives `admin` here from
+// the config's [identity] admins and admin_groups.
 import type { InputIdentity } from '../docker/input.js';
 import { userById, type Identity } from '../tenancy/index.js';
 import type { Config } from './config.js';

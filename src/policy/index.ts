@@ -1,4 +1,4 @@
-// Policy loading and decisions: the one place where requests are judged.
+// Policy loading and decisions: the one place where requests are judged (judge.ts).
 export {
   PolicyEngine,
   PolicyLoadError,
@@ -11,4 +11,10 @@ export {
 } from './engine.js';
 export { DEFAULT_CONFIG, loadConfig, parseConfig, ConfigError, type Config } from './config.js';
 export { RULES, findRule, type RuleInfo } from './catalog.js';
-export { inputIdentity } from './identity.js';
+export {
+  DecisionCore,
+  type ApiRequest,
+  type DaemonLookups,
+  type DaemonPort,
+  type Release,
+} from './judge.js';

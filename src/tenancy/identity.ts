@@ -5,15 +5,18 @@ import type { TLSSocket } from 'node:tls';
 import { peerCredentials } from './libc.js';
 import { resolveUser } from './users.js';
 
+/**
+ * The caller, as the enforcement point knows them. Whether they are an administrator is the
+ * policy configuration's word, not the connection's: policy/identity.ts derives it.
+ */
 export interface Identity {
   uid: number | null;
   gid: number | null;
   user: string;
   groups: string[];
-  /** Set by policy configuration later; nobody is an administrator by connecting. */
-  admin: boolean;
   pid: number | null;
-  via: 'peercred' | 'tls' | 'insecure-tcp';
+  /** How the caller was named: by the kernel, a client certificate, nobody (plain TCP), or later a plugin's or CLI guard's word. */
+  via: 'peercred' | 'tls' | 'insecure-tcp' | 'proxy-header' | 'cli';
 }
 
 /** Identity of the peer of an accepted Unix-socket connection, or null when the kernel cannot say. */
@@ -23,7 +26,7 @@ export function identityFromUnixSocket(socket: Socket): Identity | null {
   const cred = peerCredentials(fd);
   if (!cred) return null;
   const { user, groups } = resolveUser(cred.uid, cred.gid);
-  return { uid: cred.uid, gid: cred.gid, user, groups, admin: false, pid: cred.pid, via: 'peercred' };
+  return { uid: cred.uid, gid: cred.gid, user, groups, pid: cred.pid, via: 'peercred' };
 }
 
 /** Identity of a TLS client: the subject CN of its verified certificate, or null. */
@@ -32,10 +35,10 @@ export function identityFromTlsSocket(socket: TLSSocket): Identity | null {
   const cn = socket.getPeerCertificate()?.subject?.CN;
   const name = Array.isArray(cn) ? cn[0] : cn;
   if (!name) return null;
-  return { uid: null, gid: null, user: name, groups: [], admin: false, pid: null, via: 'tls' };
+  return { uid: null, gid: null, user: name, groups: [], pid: null, via: 'tls' };
 }
 
 /** Plain TCP proves nothing about the caller; only allowed with --insecure-tcp. */
 export function anonymousTcpIdentity(): Identity {
-  return { uid: null, gid: null, user: 'anonymous', groups: [], admin: false, pid: null, via: 'insecure-tcp' };
+  return { uid: null, gid: null, user: 'anonymous', groups: [], pid: null, via: 'insecure-tcp' };
 }

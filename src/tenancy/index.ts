@@ -1,5 +1,5 @@
 // Tenancy: who is calling (peer credentials, users, groups).
 export type { Identity } from './identity.js';
 export { identityFromUnixSocket, identityFromTlsSocket, anonymousTcpIdentity } from './identity.js';
-export { resolveUser, clearUserCache, type UserInfo } from './users.js';
+export { resolveUser, clearUserCache } from './users.js';
 export { groupIdByName, userById } from './libc.js';

@@ -3,7 +3,10 @@
 // is a finding; what cannot be judged (an answer that cannot be read, a policy that cannot be
 // evaluated) is an error, never silently a pass.
 import type { VolumeInfo } from '../../docker/bind-mounts.js';
-import { inputIdentity, type DenyReason, type PolicyEngine } from '../../policy/index.js';
+import { type ImageFacts, imageFacts } from '../../docker/build-plan.js';
+import type { InputTarget } from '../../docker/input.js';
+import { describeContainer } from '../../docker/target.js';
+import { type DaemonLookups, DecisionCore, type DenyReason, type PolicyEngine } from '../../policy/index.js';
 import { DaemonError, type DaemonApi } from './daemon-api.js';
 import { judge, type BodyChange } from './judge.js';
 import type { Owner, OwnerResolver } from './owners.js';
@@ -60,7 +63,8 @@ const MAX_LIST_ANSWER = 64 * 1024 * 1024;
 /** Judges every container and volume at the daemon. Throws DaemonError when they cannot be listed. */
 export async function auditDaemon(options: AuditOptions): Promise<AuditReport> {
   const report: AuditReport = { containers: 0, volumes: 0, findings: [], errors: [] };
-  const lookupVolume = (name: string) => lookupVolumeAt(options.api, name);
+  const core = new DecisionCore(options.engine);
+  const lookups = daemonLookups(options.api);
   const select = options.select ?? (() => true);
 
   for (const id of await listContainerIds(options.api)) {
@@ -91,7 +95,8 @@ export async function auditDaemon(options: AuditOptions): Promise<AuditReport> {
       name,
       inspect?.Config?.Labels,
       () => containerCreateRequest(inspect, options.defaults),
-      lookupVolume,
+      core,
+      lookups,
     );
   }
 
@@ -108,7 +113,8 @@ export async function auditDaemon(options: AuditOptions): Promise<AuditReport> {
       name,
       v?.Labels,
       () => volumeCreateRequest(volume),
-      lookupVolume,
+      core,
+      lookups,
     );
   }
   return report;
@@ -122,16 +128,12 @@ async function judgeObject(
   name: string,
   labels: unknown,
   rebuild: () => RebuiltRequest,
-  lookupVolume: (name: string) => Promise<VolumeInfo | undefined>,
+  core: DecisionCore,
+  lookups: DaemonLookups,
 ): Promise<void> {
   try {
     const owner = await options.owners.ownerOf(labels);
-    const verdict = await judge(
-      rebuild(),
-      inputIdentity(owner.identity, options.engine.config),
-      options.engine,
-      lookupVolume,
-    );
+    const verdict = await judge(rebuild(), owner.identity, core, lookups);
     if (verdict.error !== undefined) {
       report.errors.push({ kind, id, name, message: `the policy could not be evaluated: ${verdict.error}` });
     } else if (verdict.reasons.length > 0 || verdict.changes.length > 0) {
@@ -173,11 +175,40 @@ async function listVolumes(api: DaemonApi): Promise<unknown[]> {
   return volumes;
 }
 
-/** GET /volumes/{name}, as the proxy asks it (policy-point.ts): is this named volume a bind of a host path? */
+/**
+ * The decision core's questions, asked as the proxy asks them (policy-point.ts). Create bodies
+ * are read as dockerd 20.10 reads them, the reading that applies the most fields.
+ */
+function daemonLookups(api: DaemonApi): DaemonLookups {
+  const lookupVolume = (name: string) => lookupVolumeAt(api, name);
+  return {
+    layer: 'proxy',
+    daemonReading: () => Promise.resolve(undefined),
+    lookupVolume,
+    lookupContainer: async (ref: string): Promise<InputTarget | null> => {
+      const found = await lookUp(api, `/containers/${encodeURIComponent(ref)}/json`, `container ${ref}`);
+      return found === undefined ? null : describeContainer(found, lookupVolume);
+    },
+    lookupImage: async (name: string): Promise<ImageFacts | undefined> => {
+      const found = await lookUp(api, `/images/${encodeURIComponent(name)}/json`, `image ${name}`);
+      return found === undefined ? undefined : imageFacts(found);
+    },
+  };
+}
+
+/** GET /volumes/{name}: is this named volume a bind of a host path? */
 async function lookupVolumeAt(api: DaemonApi, name: string): Promise<VolumeInfo | undefined> {
   const answer = await api.get(`/volumes/${encodeURIComponent(name)}`, 1 << 20);
   if (answer.status === 404) return undefined;
   if (answer.status !== 200) throw new DaemonError(`volume look-up for ${name} answered ${answer.status}`);
   const v = answer.body as { Driver?: unknown; Options?: unknown } | null;
   return { Driver: String(v?.Driver ?? ''), Options: (v?.Options as Record<string, string> | null) ?? null };
+}
+
+/** An object's JSON at the daemon; undefined when it has none such (404). */
+async function lookUp(api: DaemonApi, path: string, what: string): Promise<unknown> {
+  const answer = await api.get(path, 1 << 20);
+  if (answer.status === 404) return undefined;
+  if (answer.status !== 200) throw new DaemonError(`${what} look-up answered ${answer.status}`);
+  return answer.body;
 }

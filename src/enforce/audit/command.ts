@@ -2,7 +2,7 @@
 // Exit 0: nothing found; 1: findings; 2: the audit could not be done whole (daemon unreachable,
 // a policy that does not load, an object that could not be judged).
 import { PolicyEngine } from '../../policy/index.js';
-import { parseAddress, type Address } from '../proxy/upstream.js';
+import { parseAddress, type Address } from '../../docker/daemon-address.js';
 import { auditDaemon } from './audit.js';
 import { daemonApi } from './daemon-api.js';
 import { readDaemonFacts } from './daemon-facts.js';

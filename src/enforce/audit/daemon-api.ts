@@ -1,10 +1,10 @@
-// The audit's questions to the daemon, asked through the one daemon client (proxy/daemon-client):
+// The audit's questions to the daemon, asked through the one daemon client (docker/daemon-client):
 // each within the audit's deadline, and on a connection of its own, so the command exits when
 // it is done.
-import { getDaemonJson, type DaemonAnswer } from '../proxy/daemon-client.js';
-import type { Address } from '../proxy/upstream.js';
+import type { Address } from '../../docker/daemon-address.js';
+import { type DaemonAnswer, getDaemonJson } from '../../docker/daemon-client.js';
 
-export { DaemonError, type DaemonAnswer } from '../proxy/daemon-client.js';
+export { DaemonError, type DaemonAnswer } from '../../docker/daemon-client.js';
 
 export interface DaemonApi {
   readonly address: Address;

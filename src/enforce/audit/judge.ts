@@ -1,13 +1,18 @@
-// Judges a rebuilt request exactly as the proxy judges one that arrives: read the way dockerd
-// reads it (src/docker/request.ts), named volumes looked up at the daemon, then the policy's
-// decision and its data.dockgate.mutate. Anything the proxy would not forward as it is, is a
-// finding: a refusal, a request it cannot read, or a body the policy would rewrite.
-import type { VolumeLookup } from '../../docker/bind-mounts.js';
-import type { InputIdentity } from '../../docker/input.js';
+// Judges a rebuilt request exactly as the proxy judges one that arrives, through the decision
+// core (policy/judge.ts): read the way dockerd reads it, named volumes looked up at the daemon,
+// then the policy's decision and its data.dockgate.mutate. Anything the proxy would not forward
+// as it is, is a finding: a refusal, a request it cannot read, or a body the policy would rewrite.
 import { Refusal } from '../../docker/refusal.js';
-import { DEFAULT_MAX_JUDGED_BODY, readRequest, routeRequest } from '../../docker/request.js';
-import { MutationError, type DenyReason, type PolicyEngine } from '../../policy/index.js';
-import { equal, fromJS, ObjectValue, toJS, type Value } from '../../rego/index.js';
+import { DEFAULT_MAX_JUDGED_BODY } from '../../docker/request.js';
+import {
+  type DaemonLookups,
+  type DecisionCore,
+  type DenyReason,
+  MutationError,
+  type PolicyDecision,
+} from '../../policy/index.js';
+import { equal, toJS, type Value } from '../../rego/index.js';
+import type { Identity } from '../../tenancy/index.js';
 import type { RebuiltRequest } from './rebuild.js';
 
 /** One field the policy's mutation would change: its path in the body, before and after. */
@@ -35,9 +40,9 @@ const MAX_CHANGES = 32;
 
 export async function judge(
   request: RebuiltRequest,
-  identity: InputIdentity,
-  engine: PolicyEngine,
-  lookupVolume: VolumeLookup,
+  identity: Identity,
+  core: DecisionCore,
+  lookups: DaemonLookups,
 ): Promise<Verdict> {
   const bytes = Buffer.from(JSON.stringify(request.body), 'utf8');
   if (bytes.length > DEFAULT_MAX_JUDGED_BODY) {
@@ -46,26 +51,27 @@ export async function judge(
       `its create body would be ${bytes.length} bytes, over the ${DEFAULT_MAX_JUDGED_BODY} bytes the proxy reads (413)`,
     );
   }
-  let input: Value;
+  let decision: PolicyDecision;
+  let body: Value | null;
+  let mutated: Value | undefined;
   try {
-    const routed = routeRequest({ method: request.method, target: request.target });
-    const read = await readRequest({
-      routed,
-      method: request.method,
-      target: request.target,
-      headers: { 'content-type': 'application/json' },
-      body: bytes,
+    ({ decision, body, mutated } = await core.assess(
+      {
+        method: request.method,
+        target: request.target,
+        headers: { 'content-type': 'application/json' },
+        body: bytes,
+      },
       identity,
-      layer: 'proxy',
-      lookupVolume,
-    });
-    input = fromJS(read.input);
+      lookups,
+    ));
   } catch (err) {
     if (err instanceof Refusal)
       return refusedBy(READING_RULE, `the proxy would refuse its create request (${err.status}): ${err.message}`);
+    if (err instanceof MutationError)
+      return refusedBy(MUTATION_RULE, `the proxy would refuse its create request: ${err.message}`);
     throw err;
   }
-  const decision = engine.decide(input);
   if (decision.error !== undefined) return { reasons: [], changes: [], error: decision.error };
   if (!decision.allow) {
     return {
@@ -73,15 +79,6 @@ export async function judge(
       changes: [],
     };
   }
-  let mutated: Value | undefined;
-  try {
-    mutated = engine.mutatedBody(input);
-  } catch (err) {
-    if (err instanceof MutationError)
-      return refusedBy(MUTATION_RULE, `the proxy would refuse its create request: ${err.message}`);
-    throw err;
-  }
-  const body = input instanceof ObjectValue ? (input.get('Body') ?? null) : null;
   if (mutated === undefined || equal(mutated, body)) return { reasons: [], changes: [] };
   return { reasons: [], changes: diff(toJS(body), toJS(mutated)) };
 }

@@ -24,7 +24,7 @@ export class OwnerError extends Error {}
  * caller as an ordinary user who can mount nothing of the host.
  */
 function unknownIdentity(name: string): Identity {
-  return { uid: null, gid: null, user: name, groups: [], admin: false, pid: null, via: 'peercred' };
+  return { uid: null, gid: null, user: name, groups: [], pid: null, via: 'peercred' };
 }
 
 /** Resolves owners by user name, each name asked of the user database once per audit. */
@@ -84,7 +84,7 @@ export async function lookupUser(name: string): Promise<Identity | null> {
   const entry = await getentPasswd(name);
   if (entry === null) return null;
   const { user, groups } = resolveUser(entry.uid, entry.gid);
-  return { uid: entry.uid, gid: entry.gid, user, groups, admin: false, pid: null, via: 'peercred' };
+  return { uid: entry.uid, gid: entry.gid, user, groups, pid: null, via: 'peercred' };
 }
 
 /** `getent passwd NAME`: uid and gid, or null when there is no such user. */

@@ -5,7 +5,7 @@ import { groupIdByName } from '../../tenancy/index.js';
 import { createLogger } from '../../observe/index.js';
 import { PolicyEngine, type Config, type PolicyOptions } from '../../policy/index.js';
 import { PolicyDecisionPoint } from './policy-point.js';
-import { getDaemonJson } from './daemon-client.js';
+import { getDaemonJson } from '../../docker/daemon-client.js';
 import { listenInsecureTcp, listenTls, listenUnix, type Listener, type OnConnection } from './listeners.js';
 import { Proxy as SocketProxy } from './proxy.js';
 import { parseAddress, type Address } from './upstream.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { formatJson, formatText } from '../../../src/enforce/audit/report.js';
 import type { AuditReport } from '../../../src/enforce/audit/audit.js';
 
-const identity = { uid: null, gid: null, user: '', groups: [], admin: false, pid: null, via: 'peercred' as const };
+const identity = { uid: null, gid: null, user: '', groups: [], pid: null, via: 'peercred' as const };
 
 describe('audit report', () => {
   test('text: head line, one indented line per reason and per change, a summary', () => {

@@ -36,7 +36,6 @@ const alice = (): Identity => ({
   gid: 1000,
   user: 'alice',
   groups: ['alice'],
-  admin: false,
   pid: 42,
   via: 'peercred',
 });

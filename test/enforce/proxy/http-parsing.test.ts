@@ -9,7 +9,7 @@ import { ProxyRequest } from '../../../src/enforce/proxy/decision.js';
 import type { Identity } from '../../../src/tenancy/index.js';
 import { mutate, seededRandom } from '../../harness/mutations.js';
 
-const identity: Identity = { uid: 0, gid: 0, user: 'root', groups: ['root'], admin: false, pid: 1, via: 'peercred' };
+const identity: Identity = { uid: 0, gid: 0, user: 'root', groups: ['root'], pid: 1, via: 'peercred' };
 
 function req(text: string) {
   const b = Buffer.from(text, 'latin1');

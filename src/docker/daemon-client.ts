@@ -4,7 +4,7 @@
 // to end (not only between bytes): a daemon that trickles an answer, or sends an endless one,
 // makes the question fail, never hang a decision or an audit.
 import http from 'node:http';
-import type { Address } from './upstream.js';
+import type { Address } from './daemon-address.js';
 
 export interface DaemonAnswer {
   status: number;
