@@ -252,8 +252,3 @@ function asContextError(err: unknown): BuildContextError {
     return new BuildContextError(`build context is not a tar archive dockerd can read: ${err.message}`);
   return new BuildContextError(`build context could not be read: ${(err as Error)?.message ?? String(err)}`);
 }
-
-/** "./a//b/../Dockerfile" → "a/Dockerfile"; a path leaving the context root stays at the root. */
-export function normaliseContextPath(p: string): string {
-  return rootedComponents(p).join('/');
-}

@@ -81,7 +81,7 @@ export class PolicyEngine {
     try {
       // OPA's reading of `not f(x.missing)` (the argument is bound first, so the body fails): the
       // same decisions as OPA for policies brought from it, and no rule that fails open on a gap.
-      policy = compile(sources, { v0: opts.v0, data, opaNegation: true });
+      policy = compile(sources, { v0: opts.v0, data, opaNegation: true, metadata: !!opts.policies?.length });
     } catch (err) {
       throw new PolicyLoadError((err as Error).message);
     }

@@ -22,7 +22,7 @@ import { ObjectValue, type Value } from './value.js';
 
 export { RegoError, RegoErrors } from './errors.js';
 export { parseJSON, JSONSyntaxError } from './json-parse.js';
-export { parseModule, parseQuery, parseQueryWithText, parseTerm } from './parser.js';
+export { parseModule, parseQueryWithText } from './parser.js';
 export * from './value.js';
 
 export interface ModuleSource {

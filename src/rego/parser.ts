@@ -72,14 +72,6 @@ export function parseQueryWithText(
   return { body, texts: p.spans.map(([a, b]) => text.slice(a, b)) };
 }
 
-/** Parses a single term (e.g. an `input_term` from a test case). */
-export function parseTerm(text: string, file = 'term'): Term {
-  const p = new Parser(text, file, false);
-  const t = p.termExpr();
-  p.expectEof();
-  return t;
-}
-
 class Parser {
   private toks: Token[];
   private i = 0;

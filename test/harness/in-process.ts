@@ -1,9 +1,9 @@
-// An in-process proxy (the Proxy class on a Unix listener) for tests that plug in their
+// An in-process proxy (the SocketProxy class on a Unix listener) for tests that plug in their
 // own decision point, plus a recording fake upstream.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Proxy } from '../../src/enforce/proxy/proxy.js';
+import { SocketProxy } from '../../src/enforce/proxy/proxy.js';
 import { listenUnix, type Listener } from '../../src/enforce/proxy/listeners.js';
 import { parseAddress } from '../../src/enforce/proxy/upstream.js';
 import type { DecisionPoint } from '../../src/enforce/proxy/decision.js';
@@ -13,7 +13,7 @@ import type { QuotaLimits } from '../../src/enforce/proxy/caller-quota.js';
 export interface InProcessProxy {
   socket: string;
   dir: string;
-  proxy: Proxy;
+  proxy: SocketProxy;
   close(): Promise<void>;
 }
 
@@ -30,7 +30,7 @@ export async function startInProcessProxy(
 ): Promise<InProcessProxy> {
   const dir = options.dir ?? fs.mkdtempSync('/tmp/dgp-');
   const socket = path.join(dir, 'p.sock');
-  const proxy = new Proxy({
+  const proxy = new SocketProxy({
     upstream: parseAddress(`unix://${upstreamSocket}`, 'upstream'),
     decisionPoint,
     logger: createLogger(path.join(dir, 'requests.log'), 'info'),

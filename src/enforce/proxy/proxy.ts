@@ -26,7 +26,7 @@ export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog' | '
   maxConnectionsPerCaller?: number;
 }
 
-export class Proxy {
+export class SocketProxy {
   private readonly connections = new Set<ProxyConnection>();
   private readonly connectionsPerCaller: CallerQuota;
   private readonly timer: NodeJS.Timeout;

@@ -7,7 +7,7 @@ import { PolicyEngine, type Config, type PolicyOptions } from '../../policy/inde
 import { PolicyDecisionPoint } from './policy-point.js';
 import { getDaemonJson } from '../../docker/daemon-client.js';
 import { listenInsecureTcp, listenTls, listenUnix, type Listener, type OnConnection } from './listeners.js';
-import { Proxy as SocketProxy } from './proxy.js';
+import { SocketProxy } from './proxy.js';
 import { parseAddress, type Address } from './upstream.js';
 
 const DEFAULT_LISTEN = 'unix:///run/dockgate.sock';

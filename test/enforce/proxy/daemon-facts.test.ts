@@ -9,7 +9,9 @@ import path from 'node:path';
 import { startServe } from '../../harness/index.js';
 
 const servers: http.Server[] = [];
-after(() => servers.forEach((s) => s.close()));
+after(() => {
+  for (const s of servers) s.close();
+});
 
 /** A daemon stand-in that answers /info with these security options. */
 async function fakeDaemon(securityOptions: string[]): Promise<string> {

@@ -210,6 +210,7 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
   }
 
   /** GET from the daemon itself (not through the proxy), parsed; null on 404. */
+  // biome-ignore lint/suspicious/noExplicitAny: inspect JSON from the daemon, read field by field
   function daemonGet(target: string): Promise<any> {
     return new Promise((resolve, reject) => {
       const req = http.get({ socketPath: daemon.socket, path: target, headers: { Host: 'docker' } }, (res) => {
@@ -292,6 +293,7 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
     return a;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: inspect JSON from the daemon, read field by field
   async function inspect(id: string): Promise<any> {
     const c = await daemonGet(`/containers/${encodeURIComponent(id)}/json`);
     assert.ok(c, `no container ${id} at the daemon`);
@@ -300,6 +302,7 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
   const exists = async (id: string): Promise<boolean> =>
     (await daemonGet(`/containers/${encodeURIComponent(id)}/json`)) !== null;
 
+  // biome-ignore lint/suspicious/noExplicitAny: inspect JSON from the daemon, read field by field
   function assertRunsAsCaller(c: any, label: string): void {
     assert.equal(c.Config.User, `${user.uid}:${user.gid}`, `${label}: Config.User must be the caller's UID:GID`);
     const opts: string[] = c.HostConfig.SecurityOpt ?? [];
@@ -543,6 +546,7 @@ describe('issue 14: no road to host root for an ordinary user (built-in pack, de
       );
       for (const c of created) {
         const info = await inspect(c);
+        // biome-ignore lint/suspicious/noExplicitAny: inspect JSON from the daemon, read field by field
         if ((info.Mounts ?? []).some((m: any) => m.Type === 'volume')) {
           const vol = await daemonGet(`/volumes/${info.Mounts[0].Name}`);
           if (vol?.Options?.o === 'bind') assertRunsAsCaller(info, `${c} (its volume binds the home)`);
