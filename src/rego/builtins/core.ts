@@ -39,7 +39,8 @@ builtins.push({ name: 'assign', arity: 2, fn: ([a, b]) => equal(a!, b!) });
 // and then fails; it is still declared so that policies compile and tests can mock it with
 // `with http.send as ...`.
 
-const HTTP_SEND_KEYS = new Set([
+/** The request keys http.send accepts; providers.aws.sign_req takes the same request. */
+export const HTTP_SEND_KEYS: ReadonlySet<string> = new Set([
   'method',
   'url',
   'body',

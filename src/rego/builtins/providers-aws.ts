@@ -5,6 +5,7 @@ import { BigNum, formatRego, isNumber, ObjectValue, SetValue, type Value } from 
 import type { BuiltinDef } from './registry.js';
 import { operandError, typeError } from './operands.js';
 import { goJSON, utf8 } from './bytes.js';
+import { HTTP_SEND_KEYS } from './core.js';
 
 /** This family's builtins, registered by builtins/index.ts. */
 export const builtins: BuiltinDef[] = [];
@@ -12,37 +13,6 @@ export const builtins: BuiltinDef[] = [];
 const NAME = 'providers.aws.sign_req';
 const REQUIRED_CONFIG = ['aws_access_key', 'aws_region', 'aws_secret_access_key', 'aws_service'];
 const IGNORED_HEADERS = new Set(['authorization', 'user-agent', 'x-amzn-trace-id']);
-const REQUEST_KEYS = new Set([
-  'method',
-  'url',
-  'body',
-  'enable_redirect',
-  'force_json_decode',
-  'force_yaml_decode',
-  'headers',
-  'raw_body',
-  'tls_use_system_certs',
-  'tls_ca_cert',
-  'tls_ca_cert_file',
-  'tls_ca_cert_env_variable',
-  'tls_client_cert',
-  'tls_client_cert_file',
-  'tls_client_cert_env_variable',
-  'tls_client_key',
-  'tls_client_key_file',
-  'tls_client_key_env_variable',
-  'tls_insecure_skip_verify',
-  'tls_server_name',
-  'timeout',
-  'cache',
-  'force_cache',
-  'force_cache_duration_seconds',
-  'raise_error',
-  'caching_mode',
-  'max_retry_attempts',
-  'cache_ignored_headers',
-]);
-
 function str(v: Value | undefined): string {
   return typeof v === 'string' ? v : '';
 }
@@ -113,7 +83,7 @@ builtins.push({
     const missingReq = ['method', 'url'].filter((k) => !reqV.has(k));
     if (missingReq.length)
       throw typeError(NAME, `operand 1 missing required request parameters(s): ${setText(missingReq)}`);
-    const invalidReq = reqKeys.filter((k) => !REQUEST_KEYS.has(k));
+    const invalidReq = reqKeys.filter((k) => !HTTP_SEND_KEYS.has(k));
     if (invalidReq.length) throw typeError(NAME, `operand 1 invalid request parameters(s): ${setText(invalidReq)}`);
 
     let headers = new ObjectValue();
