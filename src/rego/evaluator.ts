@@ -1152,12 +1152,16 @@ export class Evaluator implements EvalState {
       this.completeStop = savedStop;
       this.completeRule = savedRule;
     }
-    if (value === undefined && node.defaultRule) {
-      this.term(node.defaultRule.value, new Array(node.defaultRule.nslots), (v) => {
-        value = v;
-        return true;
-      });
-    }
+    return value === undefined && node.defaultRule ? this.defaultValue(node.defaultRule) : value;
+  }
+
+  /** The value of a `default` rule: its value term, evaluated in a frame of its own. */
+  private defaultValue(d: CRule): Value | undefined {
+    let value: Value | undefined;
+    this.term(d.value, new Array(d.nslots), (v) => {
+      value = v;
+      return true;
+    });
     return value;
   }
 
@@ -1370,15 +1374,7 @@ export class Evaluator implements EvalState {
       this.fnStop = savedStop;
       this.fnRule = savedRule;
     }
-    if (value === undefined && node.defaultRule) {
-      const d = node.defaultRule;
-      const f: Frame = new Array(d.nslots);
-      this.term(d.value, f, (v) => {
-        value = v;
-        return true;
-      });
-    }
-    return value;
+    return value === undefined && node.defaultRule ? this.defaultValue(node.defaultRule) : value;
   }
 
   /** The value of the function call being computed (see functionValue). */
