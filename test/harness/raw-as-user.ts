@@ -1,8 +1,8 @@
 // Raw socket conversations as another Unix user: the peer credentials the proxy sees are that
 // user's. Runs this file as a child under setpriv; the child sends stdin and prints the reply.
 import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnNodeAs } from './users.js';
 
 /** Sends `request` to `socket` as uid/gid and resolves to everything the peer answered. */
 export function rawExchangeAs(
@@ -12,22 +12,7 @@ export function rawExchangeAs(
   timeoutMs = 10_000,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      'setpriv',
-      [
-        '--reuid',
-        String(as.uid),
-        '--regid',
-        String(as.gid),
-        '--init-groups',
-        '--',
-        process.execPath,
-        fileURLToPath(import.meta.url),
-        socket,
-        String(timeoutMs),
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
+    const child = spawnNodeAs(as, fileURLToPath(import.meta.url), [socket, String(timeoutMs)]);
     const out: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.on('error', reject);

@@ -1,8 +1,8 @@
 // Several raw requests sent as another Unix user, each on its own connection, at given offsets
 // (ms) from one start: for races between requests that a client can always send at once.
 import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnNodeAs } from './users.js';
 
 export interface Timed {
   /** Milliseconds after the burst starts. */
@@ -18,22 +18,7 @@ export function burstAs(
   timeoutMs = 20_000,
 ): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      'setpriv',
-      [
-        '--reuid',
-        String(as.uid),
-        '--regid',
-        String(as.gid),
-        '--init-groups',
-        '--',
-        process.execPath,
-        fileURLToPath(import.meta.url),
-        socket,
-        String(timeoutMs),
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
+    const child = spawnNodeAs(as, fileURLToPath(import.meta.url), [socket, String(timeoutMs)]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);

@@ -1,5 +1,5 @@
 // Throwaway Unix users for multi-user tests (root only), removed afterwards.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 
 export interface TestUser {
@@ -51,4 +51,16 @@ export function createUser(extraGroups = 0): TestUser {
 
 export function canManageUsers(): boolean {
   return process.getuid?.() === 0 && spawnSync('useradd', ['--help'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Runs a Node script as uid:gid with that user's groups (`setpriv --init-groups`), the way a
+ * real user's client would connect: stdin and stdout piped to the test, stderr shared.
+ */
+export function spawnNodeAs(as: { uid: number; gid: number }, script: string, args: string[]) {
+  return spawn(
+    'setpriv',
+    ['--reuid', String(as.uid), '--regid', String(as.gid), '--init-groups', '--', process.execPath, script, ...args],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
 }

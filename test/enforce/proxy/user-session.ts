@@ -5,9 +5,10 @@
 // one JSON line on its stdout.
 import http from 'node:http';
 import readline from 'node:readline';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { spawnNodeAs } from '../../harness/users.js';
 
 export interface SessionRequest {
   method: string;
@@ -43,22 +44,7 @@ export class UserSession {
 
   /** Starts the child as uid:gid (with that user's groups) talking to `socket`. */
   static start(socket: string, as: { uid: number; gid: number }, timeoutMs = 60_000): UserSession {
-    const child = spawn(
-      'setpriv',
-      [
-        '--reuid',
-        String(as.uid),
-        '--regid',
-        String(as.gid),
-        '--init-groups',
-        '--',
-        process.execPath,
-        fileURLToPath(import.meta.url),
-        socket,
-        String(timeoutMs),
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
+    const child = spawnNodeAs(as, fileURLToPath(import.meta.url), [socket, String(timeoutMs)]);
     return new UserSession(child);
   }
 
