@@ -1278,13 +1278,9 @@ export class Evaluator implements EvalState {
   }
 
   private builtinFailure(e: unknown, target: CallTarget, t: CallTerm): undefined {
-    if (e instanceof BuiltinError) {
-      if (this.strict) throw this.err(e.code, e.message, t.loc);
-      return undefined;
-    }
     if (e instanceof RegoError) throw e;
     if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
-    if (this.strict) throw this.err('eval_builtin_error', `${target.name}: ${(e as Error).message}`, t.loc);
+    if (this.strict) throw this.builtinErr(e, target, t);
     return undefined;
   }
 
@@ -1333,15 +1329,20 @@ export class Evaluator implements EvalState {
       for (const v of b.multi!(args, this.ctx)) if (k(v)) return true;
       return false;
     } catch (e) {
-      if (e instanceof BuiltinError) {
-        if (this.strict) throw this.err(e.code, e.message, t.loc);
-        return false;
-      }
       if (e instanceof RegoError) throw e;
       if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
-      if (this.strict) throw this.err('eval_builtin_error', `${target.name}: ${(e as Error).message}`, t.loc);
+      if (this.strict) throw this.builtinErr(e, target, t);
       return false;
     }
+  }
+
+  /**
+   * A builtin's failure as OPA reports it: the name of the builtin that was called, then the
+   * reason; an operand's type error keeps its code, any other failure is a builtin error.
+   */
+  private builtinErr(e: unknown, target: CallTarget, t: CallTerm): RegoError {
+    const code = e instanceof BuiltinError ? e.code : 'eval_builtin_error';
+    return this.err(code, `${target.name}: ${(e as Error).message}`, t.loc);
   }
 
   private callFunction(node: RuleNode, args: Value[], loc: Loc, k: VCont): boolean {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../src/rego/builtins/index.js';
 import { BuiltinError } from '../../src/rego/builtins/operands.js';
+import { compile, RegoError } from '../../src/rego/index.js';
 import { lookupBuiltin, type BuiltinContext } from '../../src/rego/builtins/registry.js';
 import { parseJSON } from '../../src/rego/json-parse.js';
 import { ObjectValue, SetValue, toJSON, type Value } from '../../src/rego/value.js';
@@ -21,10 +22,22 @@ function json(name: string, ...args: Value[]): string {
   return v === undefined ? 'undefined' : toJSON(v);
 }
 
+/**
+ * The builtin fails with this code: called alone it throws the reason, and called from a policy
+ * with strict builtin errors the evaluator reports OPA's text (the builtin's name, then the reason).
+ */
 function fails(name: string, args: Value[], code: string, text: string): void {
   assert.throws(
     () => call(name, ...args),
-    (e: unknown) => e instanceof BuiltinError && e.code === code && e.message.includes(text),
+    (e: unknown) => e instanceof BuiltinError && e.code === code,
+    `${name} should throw ${code}`,
+  );
+  const params = args.map((_, i) => `input[${i}]`).join(', ');
+  const policy = compile([{ name: 'f.rego', text: `package f\nr := ${name}(${params})\n` }]);
+  assert.throws(
+    () => policy.evalRef('data.f.r', args, { strict: true }),
+    (e: unknown) => e instanceof RegoError && e.code === code && e.detail.includes(text),
+    `${name} should fail with ${code}: ${text}`,
   );
 }
 

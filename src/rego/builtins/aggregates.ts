@@ -18,18 +18,18 @@ builtins.push({
       for (const _ of a) n++;
       return n;
     }
-    throw oneOfError('count', 1, a!, 'array', 'object', 'set', 'string');
+    throw oneOfError(1, a!, 'array', 'object', 'set', 'string');
   },
 });
 
 function fold(name: string, a: Value, init: Rat, op: (x: Rat, y: Rat) => Rat): Value {
   const items = collectionItems(a);
-  if (!items) throw oneOfError(name, 1, a, 'set', 'array');
+  if (!items) throw oneOfError(1, a, 'set', 'array');
   let acc = init;
   let allInt = true;
   let iacc = init.n;
   for (const x of items) {
-    if (typeof x !== 'number' && !(x instanceof BigNum)) throw elementError(name, 1, a, x, 'number');
+    if (typeof x !== 'number' && !(x instanceof BigNum)) throw elementError(1, a, x, 'number');
   }
   if (items.some((x) => typeof x === 'number' && !Number.isFinite(x))) {
     // out-of-range float literals: plain float arithmetic
@@ -54,17 +54,17 @@ function fold(name: string, a: Value, init: Rat, op: (x: Rat, y: Rat) => Rat): V
 builtins.push({ name: 'sum', arity: 1, fn: ([a]) => fold('sum', a!, { n: 0n, d: 1n }, ratAdd) });
 builtins.push({ name: 'product', arity: 1, fn: ([a]) => fold('product', a!, { n: 1n, d: 1n }, ratMul) });
 
-function extreme(name: string, a: Value, sign: number): Value | undefined {
+function extreme(a: Value, sign: number): Value | undefined {
   const items = collectionItems(a);
-  if (!items) throw oneOfError(name, 1, a, 'set', 'array');
+  if (!items) throw oneOfError(1, a, 'set', 'array');
   if (items.length === 0) return undefined;
   let best: Value = items[0]!;
   for (const x of items) if (compare(x, best) * sign > 0) best = x;
   return best;
 }
 
-builtins.push({ name: 'max', arity: 1, fn: ([a]) => extreme('max', a!, 1) });
-builtins.push({ name: 'min', arity: 1, fn: ([a]) => extreme('min', a!, -1) });
+builtins.push({ name: 'max', arity: 1, fn: ([a]) => extreme(a!, 1) });
+builtins.push({ name: 'min', arity: 1, fn: ([a]) => extreme(a!, -1) });
 
 builtins.push({
   name: 'sort',
@@ -72,7 +72,7 @@ builtins.push({
   fn: ([a]) => {
     if (Array.isArray(a)) return [...a].sort(compare);
     if (a instanceof SetValue) return [...a.sorted()];
-    throw oneOfError('sort', 1, a!, 'set', 'array');
+    throw oneOfError(1, a!, 'set', 'array');
   },
 });
 
@@ -82,7 +82,7 @@ builtins.push({
   deprecated: true,
   fn: ([a]) => {
     const items = collectionItems(a!);
-    if (!items) throw oneOfError('all', 1, a!, 'array', 'set');
+    if (!items) throw oneOfError(1, a!, 'array', 'set');
     return items.every((x) => x === true);
   },
 });
@@ -93,7 +93,7 @@ builtins.push({
   deprecated: true,
   fn: ([a]) => {
     const items = collectionItems(a!);
-    if (!items) throw oneOfError('any', 1, a!, 'array', 'set');
+    if (!items) throw oneOfError(1, a!, 'array', 'set');
     return items.some((x) => x === true);
   },
 });

@@ -12,9 +12,9 @@ export const builtins: BuiltinDef[] = [];
 
 type Num = number | BigNum;
 
-function num(name: string, pos: number, v: Value): Num {
+function num(pos: number, v: Value): Num {
   if (typeof v === 'number' || v instanceof BigNum) return v;
-  throw operandError(name, pos, 'number', v);
+  throw operandError(pos, 'number', v);
 }
 
 function bothInts(a: Num, b: Num): [bigint, bigint] | undefined {
@@ -42,31 +42,31 @@ function arith(op: 'plus' | 'minus' | 'mul', a: Num, b: Num): Num {
   return ratToNumber(op === 'plus' ? ratAdd(ra, rb) : op === 'minus' ? ratAdd(ra, neg(rb)) : ratMul(ra, rb));
 }
 
-builtins.push({ name: 'plus', arity: 2, fn: ([a, b]) => arith('plus', num('plus', 1, a!), num('plus', 2, b!)) });
+builtins.push({ name: 'plus', arity: 2, fn: ([a, b]) => arith('plus', num(1, a!), num(2, b!)) });
 builtins.push({
   name: 'minus',
   arity: 2,
   fn: ([a, b]) => {
     if (a instanceof SetValue) {
-      if (!(b instanceof SetValue)) throw operandError('minus', 2, 'set', b!);
+      if (!(b instanceof SetValue)) throw operandError(2, 'set', b!);
       const out = new SetValue();
       for (const v of a.sorted()) if (!b.has(v)) out.add(v);
       return out;
     }
     if (typeof a !== 'number' && !(a instanceof BigNum))
-      throw typeError('minus', `operand 1 must be one of {number, set} but got ${typeName(a!)}`);
-    return arith('minus', a, num('minus', 2, b!));
+      throw typeError(`operand 1 must be one of {number, set} but got ${typeName(a!)}`);
+    return arith('minus', a, num(2, b!));
   },
 });
-builtins.push({ name: 'mul', arity: 2, fn: ([a, b]) => arith('mul', num('mul', 1, a!), num('mul', 2, b!)) });
+builtins.push({ name: 'mul', arity: 2, fn: ([a, b]) => arith('mul', num(1, a!), num(2, b!)) });
 builtins.push({
   name: 'div',
   arity: 2,
   fn: ([a, b]) => {
-    const x = num('div', 1, a!);
-    const y = num('div', 2, b!);
+    const x = num(1, a!);
+    const y = num(2, b!);
     const ry = toRat(y);
-    if (ry.n === 0n) throw builtinError('div', 'divide by zero');
+    if (ry.n === 0n) throw builtinError('divide by zero');
     const rx = toRat(x);
     return ratToNumber(ratMul(rx, { n: ry.d * (ry.n < 0n ? -1n : 1n), d: ry.n < 0n ? -ry.n : ry.n }));
   },
@@ -75,11 +75,11 @@ builtins.push({
   name: 'rem',
   arity: 2,
   fn: ([a, b]) => {
-    const x = num('rem', 1, a!);
-    const y = num('rem', 2, b!);
+    const x = num(1, a!);
+    const y = num(2, b!);
     const ints = bothInts(x, y);
-    if (!ints) throw builtinError('rem', 'modulo on floating-point number');
-    if (ints[1] === 0n) throw builtinError('rem', 'modulo by zero');
+    if (!ints) throw builtinError('modulo on floating-point number');
+    if (ints[1] === 0n) throw builtinError('modulo by zero');
     return intValue(ints[0] % ints[1]);
   },
 });
@@ -87,7 +87,7 @@ builtins.push({
   name: 'abs',
   arity: 1,
   fn: ([a]) => {
-    const x = num('abs', 1, a!);
+    const x = num(1, a!);
     return x instanceof BigNum ? intValue(x.n < 0n ? -x.n : x.n) : Math.abs(x);
   },
 });
@@ -97,7 +97,7 @@ function rounding(name: string, f: (x: number) => number) {
     name,
     arity: 1,
     fn: ([a]) => {
-      const x = num(name, 1, a!);
+      const x = num(1, a!);
       return x instanceof BigNum ? x : f(x);
     },
   });
@@ -107,10 +107,10 @@ rounding('round', (x) => (x < 0 ? -Math.round(-x) : Math.round(x)) + 0);
 rounding('ceil', (x) => Math.ceil(x) + 0);
 rounding('floor', (x) => Math.floor(x) + 0);
 
-function intArg(name: string, pos: number, v: Value): bigint {
-  const n = num(name, pos, v);
+function intArg(pos: number, v: Value): bigint {
+  const n = num(pos, v);
   const i = toBigInt(n);
-  if (i === undefined) throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
+  if (i === undefined) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
   return i;
 }
 
@@ -124,14 +124,14 @@ function range(a: bigint, b: bigint, step: bigint): Value[] {
 builtins.push({
   name: 'numbers.range',
   arity: 2,
-  fn: ([a, b]) => range(intArg('numbers.range', 1, a!), intArg('numbers.range', 2, b!), 1n),
+  fn: ([a, b]) => range(intArg(1, a!), intArg(2, b!), 1n),
 });
 builtins.push({
   name: 'numbers.range_step',
   arity: 3,
   fn: ([a, b, s]) => {
-    const step = intArg('numbers.range_step', 3, s!);
-    if (step <= 0n) throw builtinError('numbers.range_step', 'step must be a positive integer');
-    return range(intArg('numbers.range_step', 1, a!), intArg('numbers.range_step', 2, b!), step);
+    const step = intArg(3, s!);
+    if (step <= 0n) throw builtinError('step must be a positive integer');
+    return range(intArg(1, a!), intArg(2, b!), step);
   },
 });

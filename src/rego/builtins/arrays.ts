@@ -9,8 +9,8 @@ builtins.push({
   name: 'array.concat',
   arity: 2,
   fn: ([a, b]) => {
-    const x = arr('array.concat', 1, a!);
-    const y = arr('array.concat', 2, b!);
+    const x = arr(1, a!);
+    const y = arr(2, b!);
     return x.length === 0 ? y : y.length === 0 ? x : x.concat(y);
   },
 });
@@ -19,9 +19,9 @@ builtins.push({
   name: 'array.slice',
   arity: 3,
   fn: ([a, b, c]) => {
-    const x = arr('array.slice', 1, a!);
-    let start = intOperand('array.slice', 2, b!);
-    let stop = intOperand('array.slice', 3, c!);
+    const x = arr(1, a!);
+    let start = intOperand(2, b!);
+    let stop = intOperand(3, c!);
     if (stop > x.length) stop = x.length;
     if (start < 0) start = 0;
     if (start >= stop) return [];
@@ -32,14 +32,14 @@ builtins.push({
 builtins.push({
   name: 'array.reverse',
   arity: 1,
-  fn: ([a]) => [...arr('array.reverse', 1, a!)].reverse(),
+  fn: ([a]) => [...arr(1, a!)].reverse(),
 });
 
 builtins.push({
   name: 'array.flatten',
   arity: 1,
   fn: ([a]) => {
-    const x = arr('array.flatten', 1, a!);
+    const x = arr(1, a!);
     const out = [];
     for (const v of x) {
       if (Array.isArray(v)) out.push(...v);

@@ -18,17 +18,16 @@ builtins.push({
     if (typeof a === 'string') {
       const low = a.replace(/^[+-]+/, '').toLowerCase();
       if (low === 'inf' || low === 'infinity' || low === 'nan') {
-        throw typeError('to_number', 'operand 1 must be valid number string but got string');
+        throw typeError('operand 1 must be valid number string but got string');
       }
-      if (!DECIMAL.test(a))
-        throw builtinError('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(a)}: invalid syntax`);
+      if (!DECIMAL.test(a)) throw builtinError(`strconv.ParseFloat: parsing ${JSON.stringify(a)}: invalid syntax`);
       if (/^[+-]?\d+$/.test(a)) return intValue(BigInt(a));
       const f = Number(a);
       if (!Number.isFinite(f))
-        throw builtinError('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(a)}: value out of range`);
+        throw builtinError(`strconv.ParseFloat: parsing ${JSON.stringify(a)}: value out of range`);
       return f;
     }
-    throw oneOfError('to_number', 1, a!, 'null', 'boolean', 'number', 'string');
+    throw oneOfError(1, a!, 'null', 'boolean', 'number', 'string');
   },
 });
 
@@ -40,7 +39,7 @@ function cast(name: string, f: (v: Value) => Value | undefined, ...expected: str
     fn: ([a]) => {
       const r = f(a!);
       if (r !== undefined) return r;
-      throw expected.length === 1 ? operandError(name, 1, expected[0]!, a!) : oneOfError(name, 1, a!, ...expected);
+      throw expected.length === 1 ? operandError(1, expected[0]!, a!) : oneOfError(1, a!, ...expected);
     },
   });
 }

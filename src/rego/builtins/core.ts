@@ -77,20 +77,20 @@ builtins.push({
   reads: 'network',
   fn: ([req]) => {
     if (!(req instanceof ObjectValue))
-      throw new BuiltinError('eval_type_error', `http.send: operand 1 must be object but got ${typeof req}`);
+      throw new BuiltinError('eval_type_error', `operand 1 must be object but got ${typeof req}`);
     const bad = req.keys().filter((k) => typeof k !== 'string' || !HTTP_SEND_KEYS.has(k));
     if (bad.length > 0)
       throw new BuiltinError(
         'eval_type_error',
-        `http.send: invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`,
+        `invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`,
       );
     const missing = ['method', 'url'].filter((k) => !req.has(k));
     if (missing.length > 0)
       throw new BuiltinError(
         'eval_type_error',
-        `http.send: missing required request parameters(s): {${missing.map((k) => JSON.stringify(k)).join(', ')}}`,
+        `missing required request parameters(s): {${missing.map((k) => JSON.stringify(k)).join(', ')}}`,
       );
-    throw new BuiltinError('eval_builtin_error', 'http.send: network access is disabled in dockgate policies');
+    throw new BuiltinError('eval_builtin_error', 'network access is disabled in dockgate policies');
   },
 });
 
@@ -104,7 +104,7 @@ builtins.push({
   reads: 'clock',
   fn: ([d]) => {
     const m = typeof d === 'string' ? /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(d) : null;
-    if (!m) throw new BuiltinError('eval_type_error', 'test.sleep: operand 1 must be a duration string');
+    if (!m) throw new BuiltinError('eval_type_error', 'operand 1 must be a duration string');
     const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 };
     const ms = Math.min(Number(m[1]) * unit[m[2]!]!, 10_000);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -121,7 +121,7 @@ builtins.push({
     if (typeof note !== 'string')
       throw new BuiltinError(
         'eval_type_error',
-        'trace: operand 1 must be string but got ' + (note === null ? 'null' : typeof note),
+        'operand 1 must be string but got ' + (note === null ? 'null' : typeof note),
       );
     ctx.print(note);
     return true;

@@ -14,7 +14,7 @@ function hashBuiltin(name: string, algo: string): void {
     arity: 1,
     fn: ([s]) =>
       createHash(algo)
-        .update(utf8(str(name, 1, s!)))
+        .update(utf8(str(1, s!)))
         .digest('hex'),
   });
 }
@@ -28,8 +28,8 @@ function hmacBuiltin(name: string, algo: string): void {
     name,
     arity: 2,
     fn: ([msg, key]) => {
-      const m = str(name, 1, msg!);
-      const k = str(name, 2, key!);
+      const m = str(1, msg!);
+      const k = str(2, key!);
       return createHmac(algo, utf8(k)).update(utf8(m)).digest('hex');
     },
   });
@@ -44,8 +44,8 @@ builtins.push({
   name: 'crypto.hmac.equal',
   arity: 2,
   fn: ([a, b]) => {
-    const x = utf8(str('crypto.hmac.equal', 1, a!));
-    const y = utf8(str('crypto.hmac.equal', 2, b!));
+    const x = utf8(str(1, a!));
+    const y = utf8(str(2, b!));
     return x.length === y.length && timingSafeEqual(x, y);
   },
 });

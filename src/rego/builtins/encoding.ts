@@ -10,26 +10,26 @@ import { Base64Error, b64decode, b64encode, fromUtf8, goJSON, utf8 } from './byt
 /** This family's builtins, registered by builtins/index.ts. */
 export const builtins: BuiltinDef[] = [];
 
-function decodeErr(name: string, e: unknown): never {
-  if (e instanceof Base64Error) throw builtinError(name, e.message);
+function decodeErr(e: unknown): never {
+  if (e instanceof Base64Error) throw builtinError(e.message);
   throw e;
 }
 
 builtins.push({
   name: 'base64.encode',
   arity: 1,
-  fn: ([s]) => b64encode(utf8(expectString('base64.encode', 1, s!))),
+  fn: ([s]) => b64encode(utf8(expectString(1, s!))),
 });
 
 builtins.push({
   name: 'base64.decode',
   arity: 1,
   fn: ([s]) => {
-    const str = expectString('base64.decode', 1, s!);
+    const str = expectString(1, s!);
     try {
       return fromUtf8(b64decode(str));
     } catch (e) {
-      decodeErr('base64.decode', e);
+      decodeErr(e);
     }
   },
 });
@@ -51,30 +51,30 @@ builtins.push({
 builtins.push({
   name: 'base64url.encode',
   arity: 1,
-  fn: ([s]) => b64encode(utf8(expectString('base64url.encode', 1, s!)), true, true),
+  fn: ([s]) => b64encode(utf8(expectString(1, s!)), true, true),
 });
 
 builtins.push({
   name: 'base64url.encode_no_pad',
   arity: 1,
-  fn: ([s]) => b64encode(utf8(expectString('base64url.encode_no_pad', 1, s!)), true, false),
+  fn: ([s]) => b64encode(utf8(expectString(1, s!)), true, false),
 });
 
 builtins.push({
   name: 'base64url.decode',
   arity: 1,
   fn: ([s]) => {
-    let str = expectString('base64url.decode', 1, s!);
+    let str = expectString(1, s!);
     if (!str.endsWith('=')) {
       const n = utf8(str).length % 4;
       if (n === 2) str += '==';
       else if (n === 3) str += '=';
-      else if (n === 1) throw builtinError('base64url.decode', `illegal base64url string: ${str}`);
+      else if (n === 1) throw builtinError(`illegal base64url string: ${str}`);
     }
     try {
       return fromUtf8(b64decode(str, true, true));
     } catch (e) {
-      decodeErr('base64url.decode', e);
+      decodeErr(e);
     }
   },
 });
@@ -85,7 +85,7 @@ builtins.push({
 builtins.push({
   name: 'hex.encode',
   arity: 1,
-  fn: ([s]) => Buffer.from(utf8(expectString('hex.encode', 1, s!))).toString('hex'),
+  fn: ([s]) => Buffer.from(utf8(expectString(1, s!))).toString('hex'),
 });
 
 function hexNibble(c: number): number {
@@ -105,19 +105,19 @@ builtins.push({
   name: 'hex.decode',
   arity: 1,
   fn: ([s]) => {
-    const b = utf8(expectString('hex.decode', 1, s!));
+    const b = utf8(expectString(1, s!));
     const out = new Uint8Array(b.length >> 1);
     let i = 1;
     for (; i < b.length; i += 2) {
       const p = hexNibble(b[i - 1]!);
       const q = hexNibble(b[i]!);
-      if (p < 0) throw builtinError('hex.decode', invalidByte(b[i - 1]!));
-      if (q < 0) throw builtinError('hex.decode', invalidByte(b[i]!));
+      if (p < 0) throw builtinError(invalidByte(b[i - 1]!));
+      if (q < 0) throw builtinError(invalidByte(b[i]!));
       out[i >> 1] = (p << 4) | q;
     }
     if (b.length % 2 === 1) {
-      if (hexNibble(b[b.length - 1]!) < 0) throw builtinError('hex.decode', invalidByte(b[b.length - 1]!));
-      throw builtinError('hex.decode', 'encoding/hex: odd length hex string');
+      if (hexNibble(b[b.length - 1]!) < 0) throw builtinError(invalidByte(b[b.length - 1]!));
+      throw builtinError('encoding/hex: odd length hex string');
     }
     return fromUtf8(out);
   },
@@ -173,18 +173,18 @@ export function queryUnescape(s: string): string {
 builtins.push({
   name: 'urlquery.encode',
   arity: 1,
-  fn: ([s]) => queryEscape(expectString('urlquery.encode', 1, s!)),
+  fn: ([s]) => queryEscape(expectString(1, s!)),
 });
 
 builtins.push({
   name: 'urlquery.decode',
   arity: 1,
   fn: ([s]) => {
-    const str = expectString('urlquery.decode', 1, s!);
+    const str = expectString(1, s!);
     try {
       return queryUnescape(str);
     } catch (e) {
-      if (e instanceof EscapeError) throw builtinError('urlquery.decode', e.message);
+      if (e instanceof EscapeError) throw builtinError(e.message);
       throw e;
     }
   },
@@ -198,9 +198,8 @@ builtins.push({
   name: 'urlquery.encode_object',
   arity: 1,
   fn: ([o]) => {
-    const name = 'urlquery.encode_object';
-    if (!(o instanceof ObjectValue)) throw operandError(name, 1, 'object', o!);
-    const bad = () => typeError(name, 'operand 1 values must be string, array[string], or set[string]');
+    if (!(o instanceof ObjectValue)) throw operandError(1, 'object', o!);
+    const bad = () => typeError('operand 1 values must be string, array[string], or set[string]');
     const entries: [string, string[]][] = [];
     for (const [k, v] of o.entries()) {
       if (typeof v === 'string') entries.push([jsonKey(k), [v]]);
@@ -224,8 +223,7 @@ builtins.push({
   name: 'urlquery.decode_object',
   arity: 1,
   fn: ([s]) => {
-    const name = 'urlquery.decode_object';
-    let query = expectString(name, 1, s!);
+    let query = expectString(1, s!);
     const m = new Map<string, string[]>();
     let firstErr: string | undefined;
     while (query !== '') {
@@ -257,7 +255,7 @@ builtins.push({
         firstErr ??= e.message;
       }
     }
-    if (firstErr !== undefined) throw builtinError(name, firstErr);
+    if (firstErr !== undefined) throw builtinError(firstErr);
     const o = new ObjectValue();
     for (const [k, v] of m) o.set(k, v);
     return o;
@@ -277,8 +275,7 @@ builtins.push({
   name: 'json.marshal_with_options',
   arity: 2,
   fn: ([v, opts]) => {
-    const name = 'json.marshal_with_options';
-    if (!(opts instanceof ObjectValue)) throw operandError(name, 2, 'object', opts!);
+    if (!(opts instanceof ObjectValue)) throw operandError(2, 'object', opts!);
     let indent = '\t';
     let prefix = '';
     let implicit = false;
@@ -287,28 +284,27 @@ builtins.push({
     for (const [k, val] of opts.entries()) {
       if (typeof k !== 'string')
         throw typeError(
-          name,
           `operand 2 failed to stringify key ${goJSON(k)} at index ${idx}: operand ${idx} must be string but got ${typeof k}`,
         );
       switch (k) {
         case 'prefix':
           if (typeof val !== 'string')
-            throw typeError(name, `operand 2 key ${k} failed cast to string: operand ${idx} must be string`);
+            throw typeError(`operand 2 key ${k} failed cast to string: operand ${idx} must be string`);
           prefix = val;
           implicit = true;
           break;
         case 'indent':
           if (typeof val !== 'string')
-            throw typeError(name, `operand 2 key ${k} failed cast to string: operand ${idx} must be string`);
+            throw typeError(`operand 2 key ${k} failed cast to string: operand ${idx} must be string`);
           indent = val;
           implicit = true;
           break;
         case 'pretty':
-          if (typeof val !== 'boolean') throw typeError(name, `operand 2 key ${k} failed cast to bool`);
+          if (typeof val !== 'boolean') throw typeError(`operand 2 key ${k} failed cast to bool`);
           explicit = val;
           break;
         default:
-          throw typeError(name, `operand 2 object contained unknown key ${JSON.stringify(k)}`);
+          throw typeError(`operand 2 object contained unknown key ${JSON.stringify(k)}`);
       }
       idx++;
     }
@@ -322,11 +318,11 @@ builtins.push({
   name: 'json.unmarshal',
   arity: 1,
   fn: ([s]) => {
-    const str = expectString('json.unmarshal', 1, s!);
+    const str = expectString(1, s!);
     try {
       return parseJSON(str);
     } catch (e) {
-      throw builtinError('json.unmarshal', e instanceof Error ? e.message : String(e));
+      throw builtinError(e instanceof Error ? e.message : String(e));
     }
   },
 });
@@ -402,11 +398,11 @@ builtins.push({
   name: 'yaml.unmarshal',
   arity: 1,
   fn: ([s]) => {
-    const str = expectString('yaml.unmarshal', 1, s!);
+    const str = expectString(1, s!);
     try {
       return parseYAML(str);
     } catch (e) {
-      throw builtinError('yaml.unmarshal', e instanceof Error ? e.message : String(e));
+      throw builtinError(e instanceof Error ? e.message : String(e));
     }
   },
 });

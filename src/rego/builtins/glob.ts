@@ -113,25 +113,24 @@ builtins.push({
   name: 'glob.match',
   arity: 3,
   fn: ([a, b, c]) => {
-    const name = 'glob.match';
-    const pattern = str(name, 1, a!);
+    const pattern = str(1, a!);
     let seps: string[];
     if (b === null) seps = [];
     else if (Array.isArray(b)) {
       seps = [];
       for (const x of b) {
-        if (typeof x !== 'string') throw elementError(name, 2, b, x, 'string');
-        if (Array.from(x).length !== 1) throw elementError(name, 2, b, x, 'rune');
+        if (typeof x !== 'string') throw elementError(2, b, x, 'string');
+        if (Array.from(x).length !== 1) throw elementError(2, b, x, 'rune');
         seps.push(x);
       }
       if (seps.length === 0) seps = ['.'];
-    } else throw oneOfError(name, 2, b!, 'array', 'null');
-    const s = str(name, 3, c!);
+    } else throw oneOfError(2, b!, 'array', 'null');
+    const s = str(3, c!);
     let g: RE2JS;
     try {
       g = compileGlob(pattern, seps);
     } catch (e) {
-      throw builtinError(name, (e as Error).message);
+      throw builtinError((e as Error).message);
     }
     return g.re2().match(s);
   },
@@ -140,5 +139,5 @@ builtins.push({
 builtins.push({
   name: 'glob.quote_meta',
   arity: 1,
-  fn: ([a]) => str('glob.quote_meta', 1, a!).replace(/[*?\\[\]{},]/g, '\\$&'),
+  fn: ([a]) => str(1, a!).replace(/[*?\\[\]{},]/g, '\\$&'),
 });

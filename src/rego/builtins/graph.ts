@@ -37,9 +37,9 @@ function vertices(v: Value | undefined): readonly Value[] {
   return [];
 }
 
-function initial(name: string, v: Value): readonly Value[] {
+function initial(v: Value): readonly Value[] {
   if (Array.isArray(v) || v instanceof SetValue) return vertices(v);
-  throw typeError(name, `operand 2 must be {array, set} but got ${v === null ? 'null' : typeofName(v)}`);
+  throw typeError(`operand 2 must be {array, set} but got ${v === null ? 'null' : typeofName(v)}`);
 }
 
 function typeofName(v: Value): string {
@@ -53,8 +53,8 @@ builtins.push({
   name: 'graph.reachable',
   arity: 2,
   fn: ([g, i]) => {
-    const graph = obj('graph.reachable', 1, g!);
-    const queue = [...initial('graph.reachable', i!)];
+    const graph = obj(1, g!);
+    const queue = [...initial(i!)];
     const reached = new SetValue();
     for (let k = 0; k < queue.length; k++) {
       const node = queue[k]!;
@@ -71,7 +71,7 @@ builtins.push({
   name: 'graph.reachable_paths',
   arity: 2,
   fn: ([g, i]) => {
-    const graph = obj('graph.reachable_paths', 1, g!);
+    const graph = obj(1, g!);
     const result = new SetValue();
     const build = (root: Value, path: Value[], reached: SetValue): void => {
       const edges = graph.get(root);
@@ -91,7 +91,7 @@ builtins.push({
         else build(n, path, reached);
       }
     };
-    for (const node of initial('graph.reachable_paths', i!)) {
+    for (const node of initial(i!)) {
       const edges = graph.get(node);
       if (edges === undefined) continue;
       const ns = vertices(edges);

@@ -62,8 +62,8 @@ function toValue(doc: Node): Value {
   return prune(doc) ?? new ObjectValue();
 }
 
-function gqlErr(name: string, e: unknown): never {
-  if (e instanceof GQLError) throw builtinError(name, e.message);
+function gqlErr(e: unknown): never {
+  if (e instanceof GQLError) throw builtinError(e.message);
   throw e;
 }
 
@@ -368,11 +368,11 @@ builtins.push({
   name: 'graphql.parse_query',
   arity: 1,
   fn: ([q]) => {
-    const str = expectString('graphql.parse_query', 1, q!);
+    const str = expectString(1, q!);
     try {
       return toValue(parseQueryDocument(str));
     } catch (e) {
-      gqlErr('graphql.parse_query', e);
+      gqlErr(e);
     }
   },
 });
@@ -381,21 +381,21 @@ builtins.push({
   name: 'graphql.parse_schema',
   arity: 1,
   fn: ([q]) => {
-    const str = expectString('graphql.parse_schema', 1, q!);
+    const str = expectString(1, q!);
     try {
       return toValue(parseSchemaDocument(str));
     } catch (e) {
-      gqlErr('graphql.parse_schema', e);
+      gqlErr(e);
     }
   },
 });
 
-function bothDocs(name: string, q: Value, s: Value): [Node, Node] {
+function bothDocs(q: Value, s: Value): [Node, Node] {
   if (typeof q !== 'string' && !(q instanceof ObjectValue))
-    throw typeError(name, `operand 0 must be one of {string, object} but got ${typeof q}`);
+    throw typeError(`operand 0 must be one of {string, object} but got ${typeof q}`);
   const query = loadQuery(q);
   if (typeof s !== 'string' && !(s instanceof ObjectValue))
-    throw typeError(name, `operand 1 must be one of {string, object} but got ${typeof s}`);
+    throw typeError(`operand 1 must be one of {string, object} but got ${typeof s}`);
   return [query, loadSchema(s)];
 }
 
@@ -403,15 +403,14 @@ builtins.push({
   name: 'graphql.parse',
   arity: 2,
   fn: ([q, s]) => {
-    const name = 'graphql.parse';
     try {
-      const [query, schema] = bothDocs(name, q!, s!);
+      const [query, schema] = bothDocs(q!, s!);
       const qv = toValue(query);
       const sv = toValue(schema);
       check(query, schema);
       return [qv, sv];
     } catch (e) {
-      gqlErr(name, e);
+      gqlErr(e);
     }
   },
 });

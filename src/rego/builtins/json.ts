@@ -12,7 +12,7 @@ type Path = Value[];
 class PathError extends Error {}
 
 /** OPA's parsePath: "/a/b" (leading slashes trimmed, ~1 and ~0 unescaped) or an array of segments. */
-function parsePath(name: string, p: Value): Path {
+function parsePath(p: Value): Path {
   if (typeof p === 'string') {
     if (p === '') return [];
     return p
@@ -22,15 +22,14 @@ function parsePath(name: string, p: Value): Path {
   }
   if (Array.isArray(p)) return [...p];
   throw typeError(
-    name,
     `operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`,
   );
 }
 
-function getPaths(name: string, v: Value): Path[] {
-  if (Array.isArray(v)) return v.map((x) => parsePath(name, x));
-  if (v instanceof SetValue) return v.sorted().map((x) => parsePath(name, x));
-  throw typeError(name, `operand 2 must be one of {set, array} but got ${typeName(v)}`);
+function getPaths(v: Value): Path[] {
+  if (Array.isArray(v)) return v.map((x) => parsePath(x));
+  if (v instanceof SetValue) return v.sorted().map((x) => parsePath(x));
+  throw typeError(`operand 2 must be one of {set, array} but got ${typeName(v)}`);
 }
 
 /** Paths as a tree: leaves are null (select/remove the whole subtree). */
@@ -91,8 +90,8 @@ builtins.push({
   name: 'json.filter',
   arity: 2,
   fn: ([obj, paths]) => {
-    if (!(obj instanceof ObjectValue)) throw operandError('json.filter', 1, 'object', obj!);
-    return filterValue(obj, pathsToObject(getPaths('json.filter', paths!)));
+    if (!(obj instanceof ObjectValue)) throw operandError(1, 'object', obj!);
+    return filterValue(obj, pathsToObject(getPaths(paths!)));
   },
 });
 
@@ -132,8 +131,8 @@ builtins.push({
   name: 'json.remove',
   arity: 2,
   fn: ([obj, paths]) => {
-    if (!(obj instanceof ObjectValue)) throw operandError('json.remove', 1, 'object', obj!);
-    return removeValue(obj, pathsToObject(getPaths('json.remove', paths!)));
+    if (!(obj instanceof ObjectValue)) throw operandError(1, 'object', obj!);
+    return removeValue(obj, pathsToObject(getPaths(paths!)));
   },
 });
 
@@ -246,7 +245,7 @@ function applyPatch(doc: Value, ops: Value[]): Value {
     const pathV = attr('path');
     const from = op === 'move' || op === 'copy' ? attr('from') : undefined;
     const value = op === 'add' || op === 'replace' || op === 'test' ? attr('value') : undefined;
-    const path = parsePath('json.patch', pathV);
+    const path = parsePath(pathV);
     switch (op) {
       case 'add':
         doc = insert(doc, path, value!);
@@ -259,14 +258,14 @@ function applyPatch(doc: Value, ops: Value[]): Value {
         doc = insert(doc, path, value!);
         break;
       case 'move': {
-        const fromPath = parsePath('json.patch', from!);
+        const fromPath = parsePath(from!);
         const chunk = render(doc, fromPath);
         doc = fromPath.length === 0 ? doc : remove(doc, fromPath);
         doc = insert(doc, path, chunk);
         break;
       }
       case 'copy': {
-        const chunk = render(doc, parsePath('json.patch', from!));
+        const chunk = render(doc, parsePath(from!));
         doc = insert(doc, path, chunk);
         break;
       }
@@ -282,7 +281,7 @@ builtins.push({
   name: 'json.patch',
   arity: 2,
   fn: ([doc, ops]) => {
-    if (!Array.isArray(ops)) throw operandError('json.patch', 2, 'array', ops!);
+    if (!Array.isArray(ops)) throw operandError(2, 'array', ops!);
     try {
       return applyPatch(doc!, ops);
     } catch (e) {

@@ -433,7 +433,6 @@ builtins.push({
   name: 'json.match_schema',
   arity: 2,
   fn: ([doc, s]) => {
-    const name = 'json.match_schema';
     try {
       const d = loadValue(doc!);
       const { schema, validator } = compileSchema(s!);
@@ -444,7 +443,7 @@ builtins.push({
       );
       return [errs.length === 0, arr];
     } catch (e) {
-      if (e instanceof SchemaError) throw builtinError(name, e.message);
+      if (e instanceof SchemaError) throw builtinError(e.message);
       throw e;
     }
   },

@@ -43,8 +43,8 @@ function b64urlNoPad(b: Uint8Array): string {
   return b64encode(b, true, false);
 }
 
-function decodeJWT(name: string, v: Value): Token {
-  const s = str(name, 1, v);
+function decodeJWT(v: Value): Token {
+  const s = str(1, v);
   if (!s.includes('.')) throw new JWTError('encoded JWT had no period separators');
   const parts = s.split('.');
   if (parts.length !== 3) throw new JWTError(`encoded JWT must have 3 sections, found ${parts.length}`);
@@ -89,11 +89,11 @@ function decodeSignature(t: Token): Uint8Array {
 }
 
 /** Runs f, turning JWTErrors into builtin errors of `name`. */
-function guarded<T>(name: string, f: () => T): T {
+function guarded<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof JWTError || e instanceof Base64Error) throw builtinError(name, e.message);
+    if (e instanceof JWTError || e instanceof Base64Error) throw builtinError(e.message);
     throw e;
   }
 }
@@ -103,7 +103,7 @@ function trimQuotes(s: string): string {
 }
 
 function jwtDecode(name: string, v: Value): Value {
-  const t = decodeJWT(name, v);
+  const t = decodeJWT(v);
   const header = decodeHeader(t);
   const p = fromUtf8(wrapB64('JWT payload had invalid encoding: ', () => b64url(t.payload)));
   const cty = header.get('cty');
@@ -116,7 +116,7 @@ function jwtDecode(name: string, v: Value): Value {
 builtins.push({
   name: 'io.jwt.decode',
   arity: 1,
-  fn: ([v]) => guarded('io.jwt.decode', () => jwtDecode('io.jwt.decode', v!)),
+  fn: ([v]) => guarded(() => jwtDecode('io.jwt.decode', v!)),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -305,9 +305,9 @@ function verifyBuiltin(name: string, alg: string): void {
     name,
     arity: 2,
     fn: ([jwt, keyStr]) =>
-      guarded(name, () => {
-        const t = decodeJWT(name, jwt!);
-        const s = str(name, 2, keyStr!);
+      guarded(() => {
+        const t = decodeJWT(jwt!);
+        const s = str(2, keyStr!);
         const keys = getKeysFromCertOrJWK(s);
         const sig = decodeSignature(t);
         const header = parseTokenHeader(decodeHeader(t));
@@ -326,10 +326,10 @@ for (const bits of ['256', '384', '512']) {
     name,
     arity: 2,
     fn: ([jwt, secret]) =>
-      guarded(name, () => {
-        str(name, 1, jwt!);
-        const sec = str(name, 2, secret!);
-        const t = decodeJWT(name, jwt!);
+      guarded(() => {
+        str(1, jwt!);
+        const sec = str(2, secret!);
+        const t = decodeJWT(jwt!);
         const mac = createHmac(HASH[bits]!, utf8(sec))
           .update(utf8(t.header + '.' + t.payload))
           .digest();
@@ -404,8 +404,8 @@ function validAudience(c: Constraints, aud: Value): boolean {
   return aud.some((x) => typeof x === 'string' && x === c.aud);
 }
 
-function decodeVerify(name: string, jwt: Value, cons: Value, nowNs: bigint): Value {
-  if (!(cons instanceof ObjectValue)) throw operandError(name, 2, 'object', cons);
+function decodeVerify(jwt: Value, cons: Value, nowNs: bigint): Value {
+  if (!(cons instanceof ObjectValue)) throw operandError(2, 'object', cons);
   const unverified: Value = [false, new ObjectValue(), new ObjectValue()];
   const c = parseConstraints(cons, nowNs);
   let a: Value = jwt;
@@ -413,7 +413,7 @@ function decodeVerify(name: string, jwt: Value, cons: Value, nowNs: bigint): Val
   let headerObj: ObjectValue;
   let p: string;
   for (;;) {
-    t = decodeJWT(name, a);
+    t = decodeJWT(a);
     headerObj = decodeHeader(t);
     const header = parseTokenHeader(headerObj);
     if (header.alg === '' || header.unknown.some((u) => header.crit?.has(u))) return unverified;
@@ -459,8 +459,7 @@ builtins.push({
   name: 'io.jwt.decode_verify',
   arity: 2,
   reads: 'clock',
-  fn: ([jwt, cons], ctx) =>
-    guarded('io.jwt.decode_verify', () => decodeVerify('io.jwt.decode_verify', jwt!, cons!, ctx.nowNs)),
+  fn: ([jwt, cons], ctx) => guarded(() => decodeVerify(jwt!, cons!, ctx.nowNs)),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -551,11 +550,10 @@ builtins.push({
   arity: 3,
   reads: 'random',
   fn: ([h, p, k]) => {
-    const name = 'io.jwt.encode_sign_raw';
-    const jwkSrc = str(name, 3, k!);
-    const headers = str(name, 1, h!);
-    const payload = str(name, 2, p!);
-    return guarded(name, () => encodeSign(headers, payload, jwkSrc));
+    const jwkSrc = str(3, k!);
+    const headers = str(1, h!);
+    const payload = str(2, p!);
+    return guarded(() => encodeSign(headers, payload, jwkSrc));
   },
 });
 
@@ -563,5 +561,5 @@ builtins.push({
   name: 'io.jwt.encode_sign',
   arity: 3,
   reads: 'random',
-  fn: ([h, p, k]) => guarded('io.jwt.encode_sign', () => encodeSign(goJSON(h!), goJSON(p!), goJSON(k!))),
+  fn: ([h, p, k]) => guarded(() => encodeSign(goJSON(h!), goJSON(p!), goJSON(k!))),
 });

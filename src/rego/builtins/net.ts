@@ -190,44 +190,44 @@ function netString(net: Net): string {
   return ipString(net.ip) + '/' + net.bits;
 }
 
-function getNet(name: string, v: Value): Net {
-  const s = str(name, 1, v);
+function getNet(v: Value): Net {
+  const s = str(1, v);
   try {
     return parseCIDR(s);
   } catch (e) {
-    if (e instanceof CIDRError) throw builtinError(name, e.message);
+    if (e instanceof CIDRError) throw builtinError(e.message);
     throw e;
   }
 }
 
-function cidrContains(name: string, a: Value, b: Value): boolean {
-  const netA = getNet(name, a);
-  const bStr = str(name, 1, b);
+function cidrContains(a: Value, b: Value): boolean {
+  const netA = getNet(a);
+  const bStr = str(1, b);
   const ip = parseIP(bStr);
   if (ip) return contains(netA, ip);
   let netB: Net;
   try {
     netB = parseCIDR(bStr);
   } catch {
-    throw builtinError(name, `not a valid textual representation of an IP address or CIDR: ${bStr}`);
+    throw builtinError(`not a valid textual representation of an IP address or CIDR: ${bStr}`);
   }
   return contains(netA, netB.ip) && contains(netA, lastOf(netB));
 }
 
-builtins.push({ name: 'net.cidr_contains', arity: 2, fn: ([a, b]) => cidrContains('net.cidr_contains', a!, b!) });
+builtins.push({ name: 'net.cidr_contains', arity: 2, fn: ([a, b]) => cidrContains(a!, b!) });
 builtins.push({
   name: 'net.cidr_overlap',
   arity: 2,
   deprecated: true,
-  fn: ([a, b]) => cidrContains('net.cidr_overlap', a!, b!),
+  fn: ([a, b]) => cidrContains(a!, b!),
 });
 
 builtins.push({
   name: 'net.cidr_intersects',
   arity: 2,
   fn: ([a, b]) => {
-    const na = getNet('net.cidr_intersects', a!);
-    const nb = getNet('net.cidr_intersects', b!);
+    const na = getNet(a!);
+    const nb = getNet(b!);
     return contains(na, nb.ip) || contains(nb, na.ip);
   },
 });
@@ -252,11 +252,10 @@ builtins.push({
   name: 'net.cidr_expand',
   arity: 1,
   fn: ([s]) => {
-    const net = getNet('net.cidr_expand', s!);
+    const net = getNet(s!);
     const first = net.ip.n;
     const last = lastOf(net).n;
-    if (last - first >= EXPAND_LIMIT)
-      throw builtinError('net.cidr_expand', 'timed out before generating all IP addresses');
+    if (last - first >= EXPAND_LIMIT) throw builtinError('timed out before generating all IP addresses');
     const out = new SetValue();
     for (let n = first; n <= last; n++) out.add(ipString(n));
     return out;
@@ -268,17 +267,17 @@ builtins.push({
 
 const ELEM_ERR = 'element must be string or non-empty array';
 
-function matchTerm(name: string, operand: number, v: Value): Value {
+function matchTerm(operand: number, v: Value): Value {
   if (typeof v === 'string') return v;
   if (Array.isArray(v) && v.length > 0) return v[0]!;
-  throw builtinError(name, `operand ${operand}: ${ELEM_ERR}`);
+  throw builtinError(`operand ${operand}: ${ELEM_ERR}`);
 }
 
-function operandItems(name: string, operand: number, v: Value): [Value, Value][] {
+function operandItems(operand: number, v: Value): [Value, Value][] {
   if (typeof v === 'string') return [[v, v]];
-  if (Array.isArray(v)) return v.map((x, i) => [matchTerm(name, operand, x), i]);
-  if (v instanceof SetValue) return v.sorted().map((x) => [matchTerm(name, operand, x), x]);
-  if (v instanceof ObjectValue) return [...v.entries()].map(([k, x]) => [matchTerm(name, operand, x), k]);
+  if (Array.isArray(v)) return v.map((x, i) => [matchTerm(operand, x), i]);
+  if (v instanceof SetValue) return v.sorted().map((x) => [matchTerm(operand, x), x]);
+  if (v instanceof ObjectValue) return [...v.entries()].map(([k, x]) => [matchTerm(operand, x), k]);
   return [];
 }
 
@@ -286,13 +285,12 @@ builtins.push({
   name: 'net.cidr_contains_matches',
   arity: 2,
   fn: ([a, b]) => {
-    const name = 'net.cidr_contains_matches';
     const out = new SetValue();
-    const left = operandItems(name, 1, a!);
+    const left = operandItems(1, a!);
     for (const [c1, i1] of left) {
-      const right = operandItems(name, 2, b!);
+      const right = operandItems(2, b!);
       for (const [c2, i2] of right) {
-        if (cidrContains(name, c1, c2)) out.add([i1, i2]);
+        if (cidrContains(c1, c2)) out.add([i1, i2]);
       }
     }
     return out;
@@ -315,19 +313,19 @@ function defaultMaskBits(v4: bigint): number {
   return 24;
 }
 
-function mergeNet(name: string, v: Value): Net {
-  if (typeof v !== 'string') throw builtinError(name, 'element must be string');
+function mergeNet(v: Value): Net {
+  if (typeof v !== 'string') throw builtinError('element must be string');
   const ip = parseIP(v);
   if (!ip) {
     try {
       return parseCIDR(v);
     } catch (e) {
-      if (e instanceof CIDRError) throw builtinError(name, e.message);
+      if (e instanceof CIDRError) throw builtinError(e.message);
       throw e;
     }
   }
   if (ip.v4) return { ip, bits: defaultMaskBits(ip.n & 0xffffffffn) };
-  throw builtinError(name, 'IPv6 invalid: needs prefix length');
+  throw builtinError('IPv6 invalid: needs prefix length');
 }
 
 function prevIP(n: bigint, v4: boolean): bigint {
@@ -359,12 +357,11 @@ builtins.push({
   name: 'net.cidr_merge',
   arity: 1,
   fn: ([v]) => {
-    const name = 'net.cidr_merge';
     let elems: readonly Value[];
     if (Array.isArray(v)) elems = v;
     else if (v instanceof SetValue) elems = v.sorted();
-    else throw builtinError(name, 'operand must be an array');
-    const nets = elems.map((x) => mergeNet(name, x));
+    else throw builtinError('operand must be an array');
+    const nets = elems.map((x) => mergeNet(x));
     const out = new SetValue();
     if (nets.length === 0) return out;
     let ranges: Range[] = nets.map((n) => {

@@ -7,18 +7,18 @@ import { arr, elementError, obj, oneOfError, typeError } from './operands.js';
 /** This family's builtins, registered by builtins/index.ts. */
 export const builtins: BuiltinDef[] = [];
 
-function keysParam(name: string, v: Value): SetValue {
+function keysParam(v: Value): SetValue {
   if (Array.isArray(v)) return SetValue.from(v);
   if (v instanceof SetValue) return v;
   if (v instanceof ObjectValue) return SetValue.from(v.keys());
-  throw oneOfError(name, 2, v, 'object', 'set', 'array');
+  throw oneOfError(2, v, 'object', 'set', 'array');
 }
 
 builtins.push({
   name: 'object.get',
   arity: 3,
   fn: ([a, k, d]) => {
-    const o = obj('object.get', 1, a!);
+    const o = obj(1, a!);
     if (!Array.isArray(k)) return o.get(k!) ?? d!;
     if (k.length === 0) return o;
     let cur: Value = o;
@@ -42,15 +42,15 @@ builtins.push({
 builtins.push({
   name: 'object.keys',
   arity: 1,
-  fn: ([a]) => SetValue.from(obj('object.keys', 1, a!).keys()),
+  fn: ([a]) => SetValue.from(obj(1, a!).keys()),
 });
 
 builtins.push({
   name: 'object.remove',
   arity: 2,
   fn: ([a, b]) => {
-    const o = obj('object.remove', 1, a!);
-    const ks = keysParam('object.remove', b!);
+    const o = obj(1, a!);
+    const ks = keysParam(b!);
     const r = new ObjectValue();
     for (const [k, v] of o.sortedEntries()) if (!ks.has(k)) r.set(k, v);
     return r;
@@ -61,8 +61,8 @@ builtins.push({
   name: 'object.filter',
   arity: 2,
   fn: ([a, b]) => {
-    const o = obj('object.filter', 1, a!);
-    const ks = keysParam('object.filter', b!);
+    const o = obj(1, a!);
+    const ks = keysParam(b!);
     const r = new ObjectValue();
     for (const k of ks.sorted()) {
       const v = o.get(k);
@@ -86,8 +86,8 @@ builtins.push({
   name: 'object.union',
   arity: 2,
   fn: ([a, b]) => {
-    const x = obj('object.union', 1, a!);
-    const y = obj('object.union', 2, b!);
+    const x = obj(1, a!);
+    const y = obj(2, b!);
     if (compare(x, y) === 0) return x;
     return mergeWithOverwrite(x, y);
   },
@@ -97,8 +97,8 @@ builtins.push({
   name: 'object.union_n',
   arity: 1,
   fn: ([a]) => {
-    const xs = arr('object.union_n', 1, a!);
-    for (const x of xs) if (!(x instanceof ObjectValue)) throw elementError('object.union_n', 1, xs, x, 'object');
+    const xs = arr(1, a!);
+    for (const x of xs) if (!(x instanceof ObjectValue)) throw elementError(1, xs, x, 'object');
     let r = new ObjectValue();
     for (const x of xs as ObjectValue[]) r = mergeWithOverwrite(r, x);
     return r;
@@ -152,6 +152,6 @@ builtins.push({
     if (a instanceof SetValue && b instanceof SetValue) return setSubset(a, b);
     if (Array.isArray(a) && Array.isArray(b)) return arraySubset(a, b);
     if (Array.isArray(a) && b instanceof SetValue) return arraySetSubset(a, b);
-    throw typeError('object.subset', 'both arguments object.subset must be of the same type or array and set');
+    throw typeError('both arguments object.subset must be of the same type or array and set');
   },
 });

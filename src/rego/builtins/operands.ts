@@ -1,5 +1,5 @@
-// The errors of builtins and the checks of their operands, for every family, producing OPA's
-// messages:
+// The errors of builtins and the checks of their operands, for every family. A builtin throws
+// the reason alone; the evaluator names the builtin that was called, as OPA's does, giving:
 //   type errors   "NAME: operand N must be string but got number"          (eval_type_error)
 //   other errors  "NAME: <reason>"                                          (eval_builtin_error)
 import { BigNum, ObjectValue, SetValue, intValue, typeName, type Value } from '../value.js';
@@ -9,34 +9,36 @@ export type ErrorCode = 'eval_builtin_error' | 'eval_type_error';
 export class BuiltinError extends Error {
   constructor(
     readonly code: ErrorCode,
+    /** The reason, without the builtin's name (the evaluator puts it in front). */
     message: string,
   ) {
     super(message);
   }
 }
 
-export function typeError(builtin: string, message: string): BuiltinError {
-  return new BuiltinError('eval_type_error', `${builtin}: ${message}`);
+/** A type error about an operand: "operand N must be ..." */
+export function typeError(message: string): BuiltinError {
+  return new BuiltinError('eval_type_error', message);
 }
 
-export function builtinError(builtin: string, message: string): BuiltinError {
-  return new BuiltinError('eval_builtin_error', `${builtin}: ${message}`);
+export function builtinError(message: string): BuiltinError {
+  return new BuiltinError('eval_builtin_error', message);
 }
 
 /** "operand N must be EXPECTED but got TYPE". */
-export function operandError(builtin: string, pos: number, expected: string, got: Value): BuiltinError {
-  return typeError(builtin, `operand ${pos} must be ${expected} but got ${typeName(got)}`);
+export function operandError(pos: number, expected: string, got: Value): BuiltinError {
+  return typeError(`operand ${pos} must be ${expected} but got ${typeName(got)}`);
 }
 
 /** A string operand. */
-export function str(name: string, pos: number, v: Value): string {
-  if (typeof v !== 'string') throw operandError(name, pos, 'string', v);
+export function str(pos: number, v: Value): string {
+  if (typeof v !== 'string') throw operandError(pos, 'string', v);
   return v;
 }
 
-export function num(name: string, pos: number, v: Value): number | BigNum {
+export function num(pos: number, v: Value): number | BigNum {
   if (typeof v === 'number' || v instanceof BigNum) return v;
-  throw operandError(name, pos, 'number', v);
+  throw operandError(pos, 'number', v);
 }
 
 export function isInt(v: number | BigNum): boolean {
@@ -44,58 +46,56 @@ export function isInt(v: number | BigNum): boolean {
 }
 
 /** An integer operand as bigint ("must be integer number but got floating-point number" otherwise). */
-export function bigIntOperand(name: string, pos: number, v: Value): bigint {
-  const n = num(name, pos, v);
+export function bigIntOperand(pos: number, v: Value): bigint {
+  const n = num(pos, v);
   if (n instanceof BigNum) return n.n;
-  if (!Number.isInteger(n))
-    throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
+  if (!Number.isInteger(n)) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
   return BigInt(n);
 }
 
 /** An integer operand as a JS number (Go int). */
-export function intOperand(name: string, pos: number, v: Value): number {
-  const n = num(name, pos, v);
+export function intOperand(pos: number, v: Value): number {
+  const n = num(pos, v);
   if (n instanceof BigNum) return Number(n.n);
-  if (!Number.isInteger(n))
-    throw typeError(name, `operand ${pos} must be integer number but got floating-point number`);
+  if (!Number.isInteger(n)) throw typeError(`operand ${pos} must be integer number but got floating-point number`);
   return n;
 }
 
-export function arr(name: string, pos: number, v: Value): Value[] {
-  if (!Array.isArray(v)) throw operandError(name, pos, 'array', v);
+export function arr(pos: number, v: Value): Value[] {
+  if (!Array.isArray(v)) throw operandError(pos, 'array', v);
   return v;
 }
 
-export function obj(name: string, pos: number, v: Value): ObjectValue {
-  if (!(v instanceof ObjectValue)) throw operandError(name, pos, 'object', v);
+export function obj(pos: number, v: Value): ObjectValue {
+  if (!(v instanceof ObjectValue)) throw operandError(pos, 'object', v);
   return v;
 }
 
-export function set(name: string, pos: number, v: Value): SetValue {
-  if (!(v instanceof SetValue)) throw operandError(name, pos, 'set', v);
+export function set(pos: number, v: Value): SetValue {
+  if (!(v instanceof SetValue)) throw operandError(pos, 'set', v);
   return v;
 }
 
 /** "operand N must be one of {a, b} but got T". */
-export function oneOfError(name: string, pos: number, v: Value, ...expected: string[]): BuiltinError {
-  return typeError(name, `operand ${pos} must be one of {${expected.join(', ')}} but got ${typeName(v)}`);
+export function oneOfError(pos: number, v: Value, ...expected: string[]): BuiltinError {
+  return typeError(`operand ${pos} must be one of {${expected.join(', ')}} but got ${typeName(v)}`);
 }
 
 /** "operand N must be array of strings but got array containing number". */
-export function elementError(name: string, pos: number, composite: Value, got: Value, expected: string): BuiltinError {
+export function elementError(pos: number, composite: Value, got: Value, expected: string): BuiltinError {
   const t = typeName(composite);
-  return typeError(name, `operand ${pos} must be ${t} of ${expected}s but got ${t} containing ${typeName(got)}`);
+  return typeError(`operand ${pos} must be ${t} of ${expected}s but got ${t} containing ${typeName(got)}`);
 }
 
 /** Strings of an array or set operand. */
-export function stringSlice(name: string, pos: number, v: Value): string[] {
+export function stringSlice(pos: number, v: Value): string[] {
   let items: readonly Value[];
   if (Array.isArray(v)) items = v;
   else if (v instanceof SetValue) items = v.sorted();
-  else throw oneOfError(name, pos, v, 'array', 'set');
+  else throw oneOfError(pos, v, 'array', 'set');
   const out: string[] = [];
   for (const x of items) {
-    if (typeof x !== 'string') throw elementError(name, pos, v, x, 'string');
+    if (typeof x !== 'string') throw elementError(pos, v, x, 'string');
     out.push(x);
   }
   return out;

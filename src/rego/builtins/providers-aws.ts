@@ -59,44 +59,42 @@ builtins.push({
   name: NAME,
   arity: 3,
   fn: ([reqV, cfgV, tsV]) => {
-    if (!(reqV instanceof ObjectValue)) throw operandError(NAME, 1, 'object', reqV!);
-    if (!(cfgV instanceof ObjectValue)) throw operandError(NAME, 1, 'object', cfgV!);
+    if (!(reqV instanceof ObjectValue)) throw operandError(1, 'object', reqV!);
+    if (!(cfgV instanceof ObjectValue)) throw operandError(1, 'object', cfgV!);
     const missing = REQUIRED_CONFIG.filter((k) => !cfgV.has(k));
-    if (missing.length)
-      throw typeError(NAME, `operand 2 missing required AWS config parameters(s): ${setText(missing)}`);
+    if (missing.length) throw typeError(`operand 2 missing required AWS config parameters(s): ${setText(missing)}`);
     const badCfg = REQUIRED_CONFIG.filter((k) => typeof cfgV.get(k) !== 'string');
     if (badCfg.length)
-      throw typeError(NAME, `operand 2 invalid values for required AWS config parameters(s): ${setText(badCfg)}`);
+      throw typeError(`operand 2 invalid values for required AWS config parameters(s): ${setText(badCfg)}`);
     const service = str(cfgV.get('aws_service'));
     const accessKey = str(cfgV.get('aws_access_key'));
     const secretKey = str(cfgV.get('aws_secret_access_key'));
     const region = str(cfgV.get('aws_region'));
     const sessionToken = str(cfgV.get('aws_session_token'));
 
-    if (!isNumber(tsV!)) throw operandError(NAME, 1, 'number', tsV!);
+    if (!isNumber(tsV!)) throw operandError(1, 'number', tsV!);
     let ns: bigint;
     if (tsV instanceof BigNum) ns = tsV.n;
     else if (Number.isInteger(tsV) && tsV >= 0) ns = BigInt(tsV);
-    else throw typeError(NAME, 'operand 3 could not convert time_ns value into a unix timestamp');
+    else throw typeError('operand 3 could not convert time_ns value into a unix timestamp');
 
     const reqKeys = reqV.keys().map((k) => (typeof k === 'string' ? k : goJSON(k)));
     const missingReq = ['method', 'url'].filter((k) => !reqV.has(k));
-    if (missingReq.length)
-      throw typeError(NAME, `operand 1 missing required request parameters(s): ${setText(missingReq)}`);
+    if (missingReq.length) throw typeError(`operand 1 missing required request parameters(s): ${setText(missingReq)}`);
     const invalidReq = reqKeys.filter((k) => !HTTP_SEND_KEYS.has(k));
-    if (invalidReq.length) throw typeError(NAME, `operand 1 invalid request parameters(s): ${setText(invalidReq)}`);
+    if (invalidReq.length) throw typeError(`operand 1 invalid request parameters(s): ${setText(invalidReq)}`);
 
     let headers = new ObjectValue();
     const hv = reqV.get('headers');
     if (hv !== undefined) {
-      if (!(hv instanceof ObjectValue)) throw operandError(NAME, 0, 'object', hv);
+      if (!(hv instanceof ObjectValue)) throw operandError(0, 'object', hv);
       headers = hv;
     }
     const badReq: string[] = [];
     if (typeof reqV.get('url') !== 'string') badReq.push('url');
     if (typeof reqV.get('method') !== 'string') badReq.push('method');
     if (badReq.length)
-      throw typeError(NAME, `operand 1 invalid values for required request parameters(s): ${setText(badReq)}`);
+      throw typeError(`operand 1 invalid values for required request parameters(s): ${setText(badReq)}`);
     const url = parseURL(reqV.get('url') as string);
     const method = reqV.get('method') as string;
 
@@ -108,7 +106,7 @@ builtins.push({
     const dps = cfgV.get('disable_payload_signing');
     if (dps !== undefined) {
       if (typeof dps !== 'boolean')
-        throw typeError(NAME, "operand 2 invalid value for 'disable_payload_signing' in AWS config");
+        throw typeError("operand 2 invalid value for 'disable_payload_signing' in AWS config");
       disablePayloadSigning = dps;
     }
 

@@ -21,8 +21,8 @@ builtins.push({
   arity: 2,
   reads: 'random',
   fn: ([a, b], ctx) => {
-    const s = str('rand.intn', 1, a!);
-    let n = intOperand('rand.intn', 2, b!);
+    const s = str(1, a!);
+    let n = intOperand(2, b!);
     if (n === 0) return 0;
     if (n < 0) n = -n;
     return cached(ctx, 'rand.intn\u0000' + canonical([s, n]), () =>
@@ -36,7 +36,7 @@ builtins.push({
   arity: 1,
   reads: 'random',
   fn: ([a], ctx) => {
-    str('uuid.rfc4122', 1, a!);
+    str(1, a!);
     return cached(ctx, 'uuid.rfc4122\u0000' + canonical(a!), () => {
       const b = randomBytes(16);
       b[8] = (b[8]! & 0x3f) | 0x80;
@@ -82,7 +82,7 @@ builtins.push({
   name: 'uuid.parse',
   arity: 1,
   fn: ([a]) => {
-    const u = parseUUID(str('uuid.parse', 1, a!));
+    const u = parseUUID(str(1, a!));
     if (!u) return undefined;
     const version = u[6]! >> 4;
     const o = new ObjectValue();

@@ -139,13 +139,12 @@ builtins.push({
   name: 'rego.parse_module',
   arity: 2,
   fn: ([f, s]) => {
-    const name = 'rego.parse_module';
-    const file = str(name, 1, f!);
-    const text = str(name, 2, s!);
+    const file = str(1, f!);
+    const text = str(2, s!);
     try {
       return moduleValue(parseModule(text, file));
     } catch (e) {
-      if (e instanceof RegoError) throw builtinError(name, e.message);
+      if (e instanceof RegoError) throw builtinError(e.message);
       throw e;
     }
   },

@@ -76,13 +76,12 @@ builtins.push({
   name: 'semver.compare',
   arity: 2,
   fn: ([a, b]) => {
-    const name = 'semver.compare';
-    const x = str(name, 1, a!);
-    const y = str(name, 2, b!);
+    const x = str(1, a!);
+    const y = str(2, b!);
     const vx = parseSemver(x);
-    if (!vx) throw builtinError(name, `operand 1: string ${JSON.stringify(x)} is not a valid SemVer`);
+    if (!vx) throw builtinError(`operand 1: string ${JSON.stringify(x)} is not a valid SemVer`);
     const vy = parseSemver(y);
-    if (!vy) throw builtinError(name, `operand 2: string ${JSON.stringify(y)} is not a valid SemVer`);
+    if (!vy) throw builtinError(`operand 2: string ${JSON.stringify(y)} is not a valid SemVer`);
     return compareSemver(vx, vy);
   },
 });

@@ -6,8 +6,8 @@ import { operandError } from './operands.js';
 /** This family's builtins, registered by builtins/index.ts. */
 export const builtins: BuiltinDef[] = [];
 
-function set(name: string, pos: number, v: Value): SetValue {
-  if (!(v instanceof SetValue)) throw operandError(name, pos, 'set', v);
+function set(pos: number, v: Value): SetValue {
+  if (!(v instanceof SetValue)) throw operandError(pos, 'set', v);
   return v;
 }
 
@@ -24,17 +24,17 @@ function unite(a: SetValue, b: SetValue): SetValue {
   return out;
 }
 
-builtins.push({ name: 'and', arity: 2, fn: ([a, b]) => intersect(set('and', 1, a!), set('and', 2, b!)) });
-builtins.push({ name: 'or', arity: 2, fn: ([a, b]) => unite(set('or', 1, a!), set('or', 2, b!)) });
+builtins.push({ name: 'and', arity: 2, fn: ([a, b]) => intersect(set(1, a!), set(2, b!)) });
+builtins.push({ name: 'or', arity: 2, fn: ([a, b]) => unite(set(1, a!), set(2, b!)) });
 builtins.push({
   name: 'intersection',
   arity: 1,
   fn: ([a]) => {
-    const sets = set('intersection', 1, a!).sorted();
+    const sets = set(1, a!).sorted();
     if (sets.length === 0) return new SetValue();
     let acc: SetValue | undefined;
     for (const s of sets) {
-      if (!(s instanceof SetValue)) throw operandError('intersection', 1, 'set of sets', a!);
+      if (!(s instanceof SetValue)) throw operandError(1, 'set of sets', a!);
       acc = acc ? intersect(acc, s) : s;
     }
     return acc!;
@@ -45,8 +45,8 @@ builtins.push({
   arity: 1,
   fn: ([a]) => {
     let acc = new SetValue();
-    for (const s of set('union', 1, a!).sorted()) {
-      if (!(s instanceof SetValue)) throw operandError('union', 1, 'set of sets', a!);
+    for (const s of set(1, a!).sorted()) {
+      if (!(s instanceof SetValue)) throw operandError(1, 'set of sets', a!);
       acc = unite(acc, s);
     }
     return acc;

@@ -143,12 +143,12 @@ builtins.push({
   name: 'concat',
   arity: 2,
   fn: ([d, c]) => {
-    const sep = str('concat', 1, d!);
+    const sep = str(1, d!);
     let items: readonly Value[];
     if (Array.isArray(c)) items = c;
     else if (c instanceof SetValue) items = c.sorted();
-    else throw oneOfError('concat', 2, c!, 'set', 'array');
-    for (const x of items) if (typeof x !== 'string') throw elementError('concat', 2, c!, x, 'string');
+    else throw oneOfError(2, c!, 'set', 'array');
+    for (const x of items) if (typeof x !== 'string') throw elementError(2, c!, x, 'string');
     return (items as string[]).join(sep);
   },
 });
@@ -156,30 +156,30 @@ builtins.push({
 builtins.push({
   name: 'contains',
   arity: 2,
-  fn: ([a, b]) => str('contains', 1, a!).includes(str('contains', 2, b!)),
+  fn: ([a, b]) => str(1, a!).includes(str(2, b!)),
 });
 
 builtins.push({
   name: 'startswith',
   arity: 2,
-  fn: ([a, b]) => str('startswith', 1, a!).startsWith(str('startswith', 2, b!)),
+  fn: ([a, b]) => str(1, a!).startsWith(str(2, b!)),
 });
 
 builtins.push({
   name: 'endswith',
   arity: 2,
-  fn: ([a, b]) => str('endswith', 1, a!).endsWith(str('endswith', 2, b!)),
+  fn: ([a, b]) => str(1, a!).endsWith(str(2, b!)),
 });
 
 builtins.push({
   name: 'format_int',
   arity: 2,
   fn: ([a, b]) => {
-    const n = num('format_int', 1, a!);
-    const base = num('format_int', 2, b!);
+    const n = num(1, a!);
+    const base = num(2, b!);
     const bv = base instanceof BigNum ? -1 : base;
     if (bv !== 2 && bv !== 8 && bv !== 10 && bv !== 16) {
-      throw typeError('format_int', 'operand 2 must be one of {2, 8, 10, 16}');
+      throw typeError('operand 2 must be one of {2, 8, 10, 16}');
     }
     let i: bigint;
     if (n instanceof BigNum) i = n.n;
@@ -195,9 +195,9 @@ builtins.push({
   name: 'indexof',
   arity: 2,
   fn: ([a, b]) => {
-    const base = str('indexof', 1, a!);
-    const search = str('indexof', 2, b!);
-    if (search === '') throw builtinError('indexof', 'empty search character');
+    const base = str(1, a!);
+    const search = str(2, b!);
+    if (search === '') throw builtinError('empty search character');
     if (isASCII(base) && isASCII(search)) return base.indexOf(search);
     const b2 = Array.from(base);
     const q = Array.from(search);
@@ -213,9 +213,9 @@ builtins.push({
   name: 'indexof_n',
   arity: 2,
   fn: ([a, b]) => {
-    const base = str('indexof_n', 1, a!);
-    const search = str('indexof_n', 2, b!);
-    if (search === '') throw builtinError('indexof_n', 'empty search character');
+    const base = str(1, a!);
+    const search = str(2, b!);
+    if (search === '') throw builtinError('empty search character');
     return codePointIndexOf(base, search);
   },
 });
@@ -224,10 +224,10 @@ builtins.push({
   name: 'substring',
   arity: 3,
   fn: ([a, b, c]) => {
-    const base = str('substring', 1, a!);
-    const start = intOperand('substring', 2, b!);
-    const length = intOperand('substring', 3, c!);
-    if (start < 0) throw builtinError('substring', 'negative offset');
+    const base = str(1, a!);
+    const start = intOperand(2, b!);
+    const length = intOperand(3, c!);
+    if (start < 0) throw builtinError('negative offset');
     if (base === '') return '';
     if (isASCII(base)) {
       if (start >= base.length) return '';
@@ -244,18 +244,18 @@ builtins.push({
 builtins.push({
   name: 'strings.count',
   arity: 2,
-  fn: ([a, b]) => goCount(str('strings.count', 1, a!), str('strings.count', 2, b!)),
+  fn: ([a, b]) => goCount(str(1, a!), str(2, b!)),
 });
 
-builtins.push({ name: 'lower', arity: 1, fn: ([a]) => goLower(str('lower', 1, a!)) });
-builtins.push({ name: 'upper', arity: 1, fn: ([a]) => goUpper(str('upper', 1, a!)) });
+builtins.push({ name: 'lower', arity: 1, fn: ([a]) => goLower(str(1, a!)) });
+builtins.push({ name: 'upper', arity: 1, fn: ([a]) => goUpper(str(1, a!)) });
 
 builtins.push({
   name: 'split',
   arity: 2,
   fn: ([a, b]) => {
-    const s = str('split', 1, a!);
-    const d = str('split', 2, b!);
+    const s = str(1, a!);
+    const d = str(2, b!);
     if (d === '') return Array.from(s);
     return s.split(d);
   },
@@ -265,9 +265,9 @@ builtins.push({
   name: 'replace',
   arity: 3,
   fn: ([a, b, c]) => {
-    const s = str('replace', 1, a!);
-    const old = str('replace', 2, b!);
-    const nw = str('replace', 3, c!);
+    const s = str(1, a!);
+    const old = str(2, b!);
+    const nw = str(3, c!);
     return goReplace(s, [[old, nw]]);
   },
 });
@@ -276,13 +276,12 @@ builtins.push({
   name: 'strings.replace_n',
   arity: 2,
   fn: ([a, b]) => {
-    const name = 'strings.replace_n';
-    const patterns = obj(name, 1, a!);
-    const s = str(name, 2, b!);
+    const patterns = obj(1, a!);
+    const s = str(2, b!);
     const pairs: [string, string][] = [];
     for (const [k, v] of patterns.sortedEntries()) {
-      if (typeof k !== 'string') throw typeError(name, 'operand 1 non-string key found in pattern object');
-      if (typeof v !== 'string') throw typeError(name, 'operand 1 non-string value found in pattern object');
+      if (typeof k !== 'string') throw typeError('operand 1 non-string key found in pattern object');
+      if (typeof v !== 'string') throw typeError('operand 1 non-string value found in pattern object');
       pairs.push([k, v]);
     }
     if (pairs.length === 0) return s;
@@ -291,7 +290,7 @@ builtins.push({
 });
 
 function trimmer(name: string, f: (s: string, c: string) => string): void {
-  builtins.push({ name, arity: 2, fn: ([a, b]) => f(str(name, 1, a!), str(name, 2, b!)) });
+  builtins.push({ name, arity: 2, fn: ([a, b]) => f(str(1, a!), str(2, b!)) });
 }
 
 trimmer('trim', (s, c) => {
@@ -308,7 +307,7 @@ builtins.push({
   arity: 1,
   fn: ([a]) => {
     const f = (ch: string) => isGoSpace(ch.codePointAt(0)!);
-    return trimRightFn(trimLeftFn(str('trim_space', 1, a!), f), f);
+    return trimRightFn(trimLeftFn(str(1, a!), f), f);
   },
 });
 
@@ -316,8 +315,8 @@ builtins.push({
   name: 'sprintf',
   arity: 2,
   fn: ([a, b]) => {
-    const f = str('sprintf', 1, a!);
-    if (!Array.isArray(b)) throw operandError('sprintf', 2, 'array', b!);
+    const f = str(1, a!);
+    if (!Array.isArray(b)) throw operandError(2, 'array', b!);
     return goSprintf(f, b);
   },
 });
@@ -325,25 +324,21 @@ builtins.push({
 builtins.push({
   name: 'strings.reverse',
   arity: 1,
-  fn: ([a]) =>
-    Array.from(str('strings.reverse', 1, a!))
-      .reverse()
-      .join(''),
+  fn: ([a]) => Array.from(str(1, a!)).reverse().join(''),
 });
 
-function stringsOrCollection(name: string, pos: number, v: Value): string[] {
+function stringsOrCollection(pos: number, v: Value): string[] {
   if (typeof v === 'string') return [v];
-  if (Array.isArray(v) || v instanceof SetValue) return stringSlice(name, pos, v);
-  throw oneOfError(name, pos, v, 'string', 'set', 'array');
+  if (Array.isArray(v) || v instanceof SetValue) return stringSlice(pos, v);
+  throw oneOfError(pos, v, 'string', 'set', 'array');
 }
 
 builtins.push({
   name: 'strings.any_prefix_match',
   arity: 2,
   fn: ([a, b]) => {
-    const name = 'strings.any_prefix_match';
-    const strs = stringsOrCollection(name, 1, a!);
-    const prefixes = stringsOrCollection(name, 2, b!);
+    const strs = stringsOrCollection(1, a!);
+    const prefixes = stringsOrCollection(2, b!);
     return strs.some((s) => prefixes.some((p) => s.startsWith(p)));
   },
 });
@@ -352,9 +347,8 @@ builtins.push({
   name: 'strings.any_suffix_match',
   arity: 2,
   fn: ([a, b]) => {
-    const name = 'strings.any_suffix_match';
-    const strs = stringsOrCollection(name, 1, a!);
-    const suffixes = stringsOrCollection(name, 2, b!);
+    const strs = stringsOrCollection(1, a!);
+    const suffixes = stringsOrCollection(2, b!);
     return strs.some((s) => suffixes.some((p) => s.endsWith(p)));
   },
 });
@@ -363,13 +357,12 @@ builtins.push({
   name: 'strings.render_template',
   arity: 2,
   fn: ([a, b]) => {
-    const name = 'strings.render_template';
-    const tmpl = str(name, 1, a!);
-    const vars = obj(name, 2, b!);
+    const tmpl = str(1, a!);
+    const vars = obj(2, b!);
     try {
       return renderTemplate(tmpl, vars);
     } catch (e) {
-      throw builtinError(name, (e as Error).message);
+      throw builtinError((e as Error).message);
     }
   },
 });
@@ -387,13 +380,13 @@ builtins.push({
   name: 'internal.template_string',
   arity: 1,
   fn: ([a]) => {
-    if (!Array.isArray(a)) throw operandError('internal.template_string', 1, 'array', a!);
+    if (!Array.isArray(a)) throw operandError(1, 'array', a!);
     let out = '';
     for (const part of a) {
       if (part instanceof SetValue) {
         if (part.size === 0) out += '<undefined>';
         else if (part.size === 1) out += printText(part.sorted()[0]!);
-        else throw builtinError('internal.template_string', 'template-strings must not produce multiple outputs');
+        else throw builtinError('template-strings must not produce multiple outputs');
       } else out += printText(part);
     }
     return out;

@@ -29,34 +29,34 @@ interface TzTime {
   layout: string;
 }
 
-function tzTime(name: string, a: Value): TzTime {
+function tzTime(a: Value): TzTime {
   let nVal: Value;
   let zone = UTC;
   let layout = '';
   if (Array.isArray(a)) {
-    if (a.length === 0) throw typeError(name, `operand 1 must be ${EITHER} but got array`);
-    nVal = num(name, 1, a[0]!);
+    if (a.length === 0) throw typeError(`operand 1 must be ${EITHER} but got array`);
+    nVal = num(1, a[0]!);
     if (a.length > 1) {
-      const tz = str(name, 1, a[1]!);
+      const tz = str(1, a[1]!);
       try {
         zone = loadZone(tz);
       } catch (e) {
-        throw builtinError(name, (e as Error).message);
+        throw builtinError((e as Error).message);
       }
     }
-    if (a.length > 2) layout = str(name, 1, a[2]!);
+    if (a.length > 2) layout = str(1, a[2]!);
   } else if (typeof a === 'number' || a instanceof BigNum) nVal = a;
-  else throw operandError(name, 1, EITHER, a);
+  else throw operandError(1, EITHER, a);
   let ns: bigint;
   if (nVal instanceof BigNum) ns = nVal.n;
   else if (typeof nVal === 'number' && Number.isInteger(nVal)) ns = BigInt(nVal);
-  else throw builtinError(name, 'timestamp too big');
-  if (ns < MIN_NS || ns > MAX_NS) throw builtinError(name, 'timestamp too big');
+  else throw builtinError('timestamp too big');
+  if (ns < MIN_NS || ns > MAX_NS) throw builtinError('timestamp too big');
   return { ns, zone, layout };
 }
 
-function safeNs(name: string, ns: bigint): Value {
-  if (ns < MIN_NS || ns > MAX_NS) throw builtinError(name, 'time outside of valid range');
+function safeNs(ns: bigint): Value {
+  if (ns < MIN_NS || ns > MAX_NS) throw builtinError('time outside of valid range');
   return intValue(ns);
 }
 
@@ -71,17 +71,16 @@ builtins.push({
   name: 'time.parse_ns',
   arity: 2,
   fn: ([a, b]) => {
-    const name = 'time.parse_ns';
-    let layout = str(name, 1, a!);
-    const value = str(name, 2, b!);
+    let layout = str(1, a!);
+    const value = str(2, b!);
     layout = LAYOUTS[layout] ?? layout;
     let ns: bigint;
     try {
       ns = parseTime(layout, value);
     } catch (e) {
-      throw builtinError(name, (e as Error).message);
+      throw builtinError((e as Error).message);
     }
-    return safeNs(name, ns);
+    return safeNs(ns);
   },
 });
 
@@ -89,15 +88,14 @@ builtins.push({
   name: 'time.parse_rfc3339_ns',
   arity: 1,
   fn: ([a]) => {
-    const name = 'time.parse_rfc3339_ns';
-    const value = str(name, 1, a!);
+    const value = str(1, a!);
     let ns: bigint;
     try {
       ns = parseTime(LAYOUTS.RFC3339!, value);
     } catch (e) {
-      throw builtinError(name, (e as Error).message);
+      throw builtinError((e as Error).message);
     }
-    return safeNs(name, ns);
+    return safeNs(ns);
   },
 });
 
@@ -105,11 +103,10 @@ builtins.push({
   name: 'time.parse_duration_ns',
   arity: 1,
   fn: ([a]) => {
-    const name = 'time.parse_duration_ns';
     try {
-      return intValue(parseDuration(str(name, 1, a!)));
+      return intValue(parseDuration(str(1, a!)));
     } catch (e) {
-      if (e instanceof Error && e.message.startsWith('time:')) throw builtinError(name, e.message);
+      if (e instanceof Error && e.message.startsWith('time:')) throw builtinError(e.message);
       throw e;
     }
   },
@@ -119,7 +116,7 @@ builtins.push({
   name: 'time.format',
   arity: 1,
   fn: ([a]) => {
-    const t = tzTime('time.format', a!);
+    const t = tzTime(a!);
     const layout = t.layout === '' ? LAYOUTS.RFC3339Nano! : (LAYOUTS[t.layout] ?? t.layout);
     return formatTime(t.ns, t.zone, layout);
   },
@@ -129,7 +126,7 @@ builtins.push({
   name: 'time.date',
   arity: 1,
   fn: ([a]) => {
-    const t = tzTime('time.date', a!);
+    const t = tzTime(a!);
     const c = toCivil(t.ns, t.zone);
     return [c.year, c.month, c.day];
   },
@@ -139,7 +136,7 @@ builtins.push({
   name: 'time.clock',
   arity: 1,
   fn: ([a]) => {
-    const t = tzTime('time.clock', a!);
+    const t = tzTime(a!);
     const c = toCivil(t.ns, t.zone);
     return [c.hour, c.min, c.sec];
   },
@@ -149,7 +146,7 @@ builtins.push({
   name: 'time.weekday',
   arity: 1,
   fn: ([a]) => {
-    const t = tzTime('time.weekday', a!);
+    const t = tzTime(a!);
     return weekdayName(toCivil(t.ns, t.zone).wday);
   },
 });
@@ -158,14 +155,13 @@ builtins.push({
   name: 'time.add_date',
   arity: 4,
   fn: ([a, y, m, d]) => {
-    const name = 'time.add_date';
-    const t = tzTime(name, a!);
-    const years = intOperand(name, 2, y!);
-    const months = intOperand(name, 3, m!);
-    const days = intOperand(name, 4, d!);
+    const t = tzTime(a!);
+    const years = intOperand(2, y!);
+    const months = intOperand(3, m!);
+    const days = intOperand(4, d!);
     const c = toCivil(t.ns, t.zone);
     const ns = fromCivil(c.year + years, c.month + months, c.day + days, c.hour, c.min, c.sec, c.nsec, t.zone);
-    return safeNs(name, ns);
+    return safeNs(ns);
   },
 });
 
@@ -173,8 +169,8 @@ builtins.push({
   name: 'time.diff',
   arity: 2,
   fn: ([a, b]) => {
-    const t1 = tzTime('time.diff', a!);
-    const t2 = tzTime('time.diff', b!);
+    const t1 = tzTime(a!);
+    const t2 = tzTime(b!);
     let n1 = t1.ns;
     let n2 = t2.ns;
     if (n1 > n2) [n1, n2] = [n2, n1];

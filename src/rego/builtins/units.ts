@@ -94,22 +94,21 @@ builtins.push({
   name: 'units.parse',
   arity: 1,
   fn: ([a]) => {
-    const name = 'units.parse';
-    const s = str(name, 1, a!).replaceAll('"', '');
-    if (s.includes(' ')) throw builtinError(name, 'spaces not allowed in resource strings');
+    const s = str(1, a!).replaceAll('"', '');
+    if (s.includes(' ')) throw builtinError('spaces not allowed in resource strings');
     const parts = extractNumAndUnit(s);
-    if (!parts) throw builtinError(name, 'exponent too large');
+    if (!parts) throw builtinError('exponent too large');
     const [numText, rawUnit] = parts;
-    if (numText === '') throw builtinError(name, 'no amount provided');
+    if (numText === '') throw builtinError('no amount provided');
     const unit = rawUnit.length > 1 ? rawUnit[0] + rawUnit.slice(1).toLowerCase() : rawUnit;
     let mul: Rat;
     if (unit === 'm') mul = { n: 1n, d: 1000n };
     else if (unit in SI) mul = { n: SI[unit]!, d: 1n };
     else if (unit.length === 2 && unit[1] === 'i' && unit[0]!.toLowerCase() in BIN)
       mul = { n: BIN[unit[0]!.toLowerCase()]!, d: 1n };
-    else throw builtinError(name, `unit ${unit} not recognized`);
+    else throw builtinError(`unit ${unit} not recognized`);
     const r = parseRat(numText);
-    if (!r) throw builtinError(name, 'could not parse amount to a number');
+    if (!r) throw builtinError('could not parse amount to a number');
     return ratToValue({ n: r.n * mul.n, d: r.d * mul.d });
   },
 });
@@ -118,20 +117,19 @@ builtins.push({
   name: 'units.parse_bytes',
   arity: 1,
   fn: ([a]) => {
-    const name = 'units.parse_bytes';
-    const s = str(name, 1, a!).toLowerCase().replaceAll('"', '');
-    if (s.includes(' ')) throw builtinError(name, 'spaces not allowed in resource strings');
+    const s = str(1, a!).toLowerCase().replaceAll('"', '');
+    if (s.includes(' ')) throw builtinError('spaces not allowed in resource strings');
     const parts = extractNumAndUnit(s);
-    if (!parts) throw builtinError(name, 'exponent too large');
+    if (!parts) throw builtinError('exponent too large');
     const [numText, unit] = parts;
-    if (numText === '') throw builtinError(name, 'no byte amount provided');
+    if (numText === '') throw builtinError('no byte amount provided');
     let mul: bigint;
     if (unit === '') mul = 1n;
     else if (/^[kmgtpe]b?$/.test(unit)) mul = SI[unit[0]!.toUpperCase()]!;
     else if (/^[kmgtpe]ib?$/.test(unit)) mul = BIN[unit[0]!]!;
-    else throw builtinError(name, `byte unit ${unit} not recognized`);
+    else throw builtinError(`byte unit ${unit} not recognized`);
     const r = parseRat(numText);
-    if (!r) throw builtinError(name, 'could not parse byte amount to a number');
+    if (!r) throw builtinError('could not parse byte amount to a number');
     return intValue((r.n * mul) / r.d);
   },
 });

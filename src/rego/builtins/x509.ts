@@ -354,32 +354,32 @@ function pemBlocks(text: string): PEMBlock[] {
   return out;
 }
 
-function decodeB64(name: string, s: string): Uint8Array {
+function decodeB64(s: string): Uint8Array {
   try {
     return b64decode(s);
   } catch (e) {
-    if (e instanceof Base64Error) throw builtinError(name, e.message);
+    if (e instanceof Base64Error) throw builtinError(e.message);
     throw e;
   }
 }
 
-function certsFromString(name: string, s: string): ParsedCert[] {
+function certsFromString(s: string): ParsedCert[] {
   let der: Uint8Array;
   const fromPEM = (text: string): Uint8Array => {
     const blocks = pemBlocks(text);
     for (const b of blocks)
-      if (b.type !== 'CERTIFICATE') throw builtinError(name, `PEM block type is '${b.type}', expected CERTIFICATE`);
+      if (b.type !== 'CERTIFICATE') throw builtinError(`PEM block type is '${b.type}', expected CERTIFICATE`);
     return Buffer.concat(blocks.map((b) => b.bytes));
   };
   if (s.startsWith('-----BEGIN')) der = fromPEM(s);
   else {
-    const raw = decodeB64(name, s);
+    const raw = decodeB64(s);
     der = fromUtf8(raw.subarray(0, 10)).startsWith('-----BEGIN') ? fromPEM(fromUtf8(raw)) : raw;
   }
   try {
     return parseCertificates(der);
   } catch (e) {
-    if (e instanceof ASN1Error) throw builtinError(name, e.message);
+    if (e instanceof ASN1Error) throw builtinError(e.message);
     throw e;
   }
 }
@@ -387,10 +387,7 @@ function certsFromString(name: string, s: string): ParsedCert[] {
 builtins.push({
   name: 'crypto.x509.parse_certificates',
   arity: 1,
-  fn: ([s]) =>
-    certsFromString('crypto.x509.parse_certificates', expectString('crypto.x509.parse_certificates', 1, s!)).map(
-      (c) => c.value,
-    ),
+  fn: ([s]) => certsFromString(expectString(1, s!)).map((c) => c.value),
 });
 
 function verifyChain(
@@ -439,11 +436,10 @@ builtins.push({
   arity: 1,
   reads: 'clock',
   fn: ([s], ctx) => {
-    const name = 'crypto.x509.parse_and_verify_certificates';
-    const str = expectString(name, 1, s!);
+    const str = expectString(1, s!);
     let certs: ParsedCert[];
     try {
-      certs = certsFromString(name, str);
+      certs = certsFromString(str);
     } catch {
       return [false, []];
     }
@@ -479,12 +475,11 @@ builtins.push({
   arity: 2,
   reads: 'clock',
   fn: ([s, o], ctx) => {
-    const name = 'crypto.x509.parse_and_verify_certificates_with_options';
-    const str = expectString(name, 1, s!);
-    if (!(o instanceof ObjectValue)) throw operandError(name, 2, 'object', o!);
+    const str = expectString(1, s!);
+    if (!(o instanceof ObjectValue)) throw operandError(2, 'object', o!);
     let certs: ParsedCert[];
     try {
-      certs = certsFromString(name, str);
+      certs = certsFromString(str);
     } catch {
       return [false, []];
     }
@@ -494,20 +489,19 @@ builtins.push({
     for (const [k, v] of o.entries()) {
       switch (k) {
         case 'DNSName':
-          if (typeof v !== 'string') throw builtinError(name, "'DNSName' should be a string");
+          if (typeof v !== 'string') throw builtinError("'DNSName' should be a string");
           dns = v.replace(/^"+|"+$/g, '');
           break;
         case 'CurrentTime':
-          if (typeof v !== 'number' && !(v instanceof BigNum))
-            throw builtinError(name, "'CurrentTime' should be a number");
+          if (typeof v !== 'number' && !(v instanceof BigNum)) throw builtinError("'CurrentTime' should be a number");
           nowMs = Number((v instanceof BigNum ? v.n : BigInt(Math.trunc(v))) / 1000000n);
           break;
         case 'MaxConstraintComparisons':
-          if (typeof v !== 'number') throw builtinError(name, "'MaxConstraintComparisons' should be a number");
+          if (typeof v !== 'number') throw builtinError("'MaxConstraintComparisons' should be a number");
           break;
         case 'KeyUsages': {
           const items = Array.isArray(v) ? v : v instanceof SetValue ? [...v.sorted()] : undefined;
-          if (!items) throw builtinError(name, "'KeyUsages' should be an Array or Set");
+          if (!items) throw builtinError("'KeyUsages' should be an Array or Set");
           const bad: string[] = [];
           usages = [];
           for (const u of items) {
@@ -516,11 +510,11 @@ builtins.push({
             if (n === undefined) bad.push(u);
             else usages.push(n);
           }
-          if (bad.length) throw builtinError(name, `invalid entries for 'KeyUsages' found: [${bad.join(' ')}]`);
+          if (bad.length) throw builtinError(`invalid entries for 'KeyUsages' found: [${bad.join(' ')}]`);
           break;
         }
         default:
-          if (typeof k === 'string') throw builtinError(name, 'invalid key option');
+          if (typeof k === 'string') throw builtinError('invalid key option');
       }
     }
     let chain: ParsedCert[] | undefined;
@@ -537,15 +531,14 @@ builtins.push({
   name: 'crypto.x509.parse_certificate_request',
   arity: 1,
   fn: ([s]) => {
-    const name = 'crypto.x509.parse_certificate_request';
-    const str = expectString(name, 1, s!);
-    let bytes: Uint8Array = str.startsWith('-----BEGIN CERTIFICATE REQUEST-----') ? utf8(str) : decodeB64(name, str);
+    const str = expectString(1, s!);
+    let bytes: Uint8Array = str.startsWith('-----BEGIN CERTIFICATE REQUEST-----') ? utf8(str) : decodeB64(str);
     const text = fromUtf8(bytes);
     if (text.startsWith('-----BEGIN')) {
       const blocks = pemBlocks(text);
       if (blocks[0]) {
         if (blocks[0].type !== 'CERTIFICATE REQUEST')
-          throw builtinError(name, 'invalid PEM-encoded certificate signing request');
+          throw builtinError('invalid PEM-encoded certificate signing request');
         bytes = blocks[0].bytes;
       }
     }
@@ -574,7 +567,7 @@ builtins.push({
       o.set('URIs', null);
       return o;
     } catch {
-      throw builtinError(name, "asn1: structure error: tags don't match");
+      throw builtinError("asn1: structure error: tags don't match");
     }
   },
 });
@@ -582,7 +575,7 @@ builtins.push({
 // ---------------------------------------------------------------------------------------------
 // Private keys
 
-function privateKeysFromPEM(name: string, text: string): KeyObject[] {
+function privateKeysFromPEM(text: string): KeyObject[] {
   const keys: KeyObject[] = [];
   for (const b of pemBlocks(text)) {
     const der = Buffer.from(b.bytes);
@@ -591,7 +584,7 @@ function privateKeysFromPEM(name: string, text: string): KeyObject[] {
       else if (b.type === 'PRIVATE KEY') keys.push(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
       else if (b.type === 'EC PRIVATE KEY') keys.push(createPrivateKey({ key: der, format: 'der', type: 'sec1' }));
     } catch {
-      throw builtinError(name, `x509: failed to parse private key`);
+      throw builtinError(`x509: failed to parse private key`);
     }
   }
   return keys;
@@ -633,15 +626,14 @@ builtins.push({
   name: 'crypto.parse_private_keys',
   arity: 1,
   fn: ([s]) => {
-    const name = 'crypto.parse_private_keys';
-    let str = expectString(name, 1, s!);
+    let str = expectString(1, s!);
     if (str === '') return null;
     try {
       str = fromUtf8(b64decode(str));
     } catch {
       /* not base64: use as is */
     }
-    return privateKeysFromPEM(name, str).map(keyToGoJSON);
+    return privateKeysFromPEM(str).map(keyToGoJSON);
   },
 });
 
@@ -649,11 +641,10 @@ builtins.push({
   name: 'crypto.x509.parse_rsa_private_key',
   arity: 1,
   fn: ([s]) => {
-    const name = 'crypto.x509.parse_rsa_private_key';
-    let str = expectString(name, 1, s!);
-    if (str === '') throw builtinError(name, 'input PEM data was empty');
-    if (!str.startsWith('-----BEGIN')) str = fromUtf8(decodeB64(name, str));
-    const keys = privateKeysFromPEM(name, str);
+    let str = expectString(1, s!);
+    if (str === '') throw builtinError('input PEM data was empty');
+    if (!str.startsWith('-----BEGIN')) str = fromUtf8(decodeB64(str));
+    const keys = privateKeysFromPEM(str);
     if (keys.length === 0) return null;
     const jwk = keys[0]!.export({ format: 'jwk' }) as Record<string, string>;
     const o = new ObjectValue();
@@ -666,33 +657,32 @@ builtins.push({
   name: 'crypto.x509.parse_keypair',
   arity: 2,
   fn: ([c, k]) => {
-    const name = 'crypto.x509.parse_keypair';
-    let cert = expectString(name, 1, c!);
-    let key = expectString(name, 1, k!);
+    let cert = expectString(1, c!);
+    let key = expectString(1, k!);
     if (!cert.startsWith('-----BEGIN ')) {
-      const raw = decodeB64(name, cert);
+      const raw = decodeB64(cert);
       cert = fromUtf8(raw).startsWith('-----BEGIN ')
         ? fromUtf8(raw)
         : `-----BEGIN CERTIFICATE-----\n${b64encode(raw)}\n-----END CERTIFICATE-----\n`;
     }
     if (!key.startsWith('-----BEGIN ')) {
-      const raw = decodeB64(name, key);
+      const raw = decodeB64(key);
       key = fromUtf8(raw).startsWith('-----BEGIN')
         ? fromUtf8(raw)
         : `-----BEGIN PRIVATE KEY-----\n${b64encode(raw)}\n-----END PRIVATE KEY-----\n`;
     }
     const certBlocks = pemBlocks(cert).filter((b) => b.type === 'CERTIFICATE');
-    if (certBlocks.length === 0) throw builtinError(name, 'tls: failed to find any PEM data in certificate input');
+    if (certBlocks.length === 0) throw builtinError('tls: failed to find any PEM data in certificate input');
     const keys = pemBlocks(key).filter((b) => b.type === 'PRIVATE KEY' || b.type.endsWith(' PRIVATE KEY'));
-    if (keys.length === 0) throw builtinError(name, 'tls: failed to find any PEM data in key input');
-    const privs = privateKeysFromPEM(name, key);
+    if (keys.length === 0) throw builtinError('tls: failed to find any PEM data in key input');
+    const privs = privateKeysFromPEM(key);
     const priv = privs[0];
-    if (!priv) throw builtinError(name, 'tls: failed to parse private key');
+    if (!priv) throw builtinError('tls: failed to parse private key');
     let leaf: ParsedCert;
     try {
       leaf = parseCertDER(certBlocks[0]!.bytes);
     } catch {
-      throw builtinError(name, 'x509: malformed certificate');
+      throw builtinError('x509: malformed certificate');
     }
     const pubFromCert = new X509Certificate(Buffer.from(certBlocks[0]!.bytes)).publicKey.export({
       format: 'der',
@@ -700,7 +690,7 @@ builtins.push({
     });
     const pubFromKey = createPublicKey(priv).export({ format: 'der', type: 'spki' });
     if (!Buffer.from(pubFromCert).equals(Buffer.from(pubFromKey)))
-      throw builtinError(name, 'tls: private key does not match public key');
+      throw builtinError('tls: private key does not match public key');
     return ObjectValue.fromRecord({
       Certificate: certBlocks.map((b) => b64encode(b.bytes)),
       PrivateKey: keyToGoJSON(priv),
