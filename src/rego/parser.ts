@@ -88,7 +88,8 @@ class Parser {
     private readonly v0: boolean,
     private readonly readMetadata = true,
   ) {
-    this.toks = tokenize(src, file, this.comments);
+    // Comments matter only to METADATA blocks: without them none is kept.
+    this.toks = tokenize(src, file, readMetadata ? this.comments : undefined);
   }
 
   // ------------------------------------------------------------------ token helpers

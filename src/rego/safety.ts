@@ -11,7 +11,20 @@ interface VarUse {
   firstNeeded?: Map<number, CTerm>;
 }
 
+/**
+ * A literal's use, computed once: nested bodies are asked again by every enclosing literal and
+ * every reordering, and compiled literals are not changed once built. Callers must not change
+ * the sets they get.
+ */
+const uses = new WeakMap<CLit, VarUse>();
+
 function useOf(lit: CLit): VarUse {
+  let u = uses.get(lit);
+  if (u === undefined) uses.set(lit, (u = computeUse(lit)));
+  return u;
+}
+
+function computeUse(lit: CLit): VarUse {
   const u: VarUse = { needed: new Set(), outputs: new Set(), firstNeeded: new Map() };
   const need = (t: CTerm): void => walk(t, false, u);
   for (const w of lit.with) need(w.value);
