@@ -91,7 +91,9 @@ const commands: Record<string, Command> = {
                          report format (default pretty), as opa test prints it
   --timeout DURATION     limit for each test, e.g. 30s (default 5s)
   -e, --explain fails|full|notes|debug
-                         accepted as opa test takes it; turns on -v (no evaluation trace is printed)
+                         print the evaluation trace of each failed test (turns on -v; -v alone: notes and failures)
+  -c, --coverage         print the coverage report (JSON) of the policies by the tests
+  --threshold PERCENT    with --coverage: exit 2 when coverage is below this
   -b, --bundle           read each PATH as a bundle directory (.manifest roots, data.json files)
   -z, --exit-zero-on-skipped
                          skipped (todo_test_) tests do not make the exit code 2
@@ -110,6 +112,8 @@ const commands: Record<string, Command> = {
       format: { type: 'string', short: 'f' },
       timeout: str,
       explain: { type: 'string', short: 'e' },
+      coverage: { type: 'boolean', short: 'c' },
+      threshold: str,
       bundle: { type: 'boolean', short: 'b' },
       'exit-zero-on-skipped': { type: 'boolean', short: 'z' },
       'fail-on-empty': flag,

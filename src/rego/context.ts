@@ -7,12 +7,18 @@ import type { Value } from './value.js';
 export class QueryContext implements BuiltinContext {
   strict = false;
   private printFn: ((msg: string) => void) | undefined;
+  private noteFn: ((msg: string) => void) | undefined;
   private cache: Map<string, Value> | undefined;
   private now: bigint | undefined;
 
-  reset(strict: boolean, print: ((msg: string) => void) | undefined): void {
+  reset(
+    strict: boolean,
+    print: ((msg: string) => void) | undefined,
+    note: ((msg: string) => void) | undefined = undefined,
+  ): void {
     this.strict = strict;
     this.printFn = print;
+    this.noteFn = note;
     this.cache = undefined;
     this.now = undefined;
   }
@@ -23,6 +29,13 @@ export class QueryContext implements BuiltinContext {
 
   get nowNs(): bigint {
     return (this.now ??= BigInt(Date.now()) * 1000000n);
+  }
+
+  /** trace(): a Note in the evaluation trace when the query is traced. */
+  note(message: string): boolean {
+    if (this.noteFn === undefined) return false;
+    this.noteFn(message);
+    return true;
   }
 
   print(message: string): void {

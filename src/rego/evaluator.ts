@@ -35,6 +35,7 @@ import {
   type SharedValues,
   UNDEF,
 } from './state.js';
+import type { Tracer, TraceOp } from './trace.js';
 import { equal, formatRego, hashKey, ObjectValue, SetValue, type Value } from './value.js';
 
 type Cont = () => boolean;
@@ -95,6 +96,7 @@ export class Evaluator implements EvalState {
     print: ((msg: string) => void) | undefined,
     maxSteps: number,
     deadline: number,
+    tracer?: Tracer,
   ): void {
     this.overrides = NO_OVERRIDES;
     this.mocks = undefined;
@@ -109,8 +111,174 @@ export class Evaluator implements EvalState {
     this.check = this.nextCheck(0);
     this.strict = shared.strict;
     this.shared = shared;
-    this.ctx.reset(this.strict, print);
+    this.ctx.reset(this.strict, print, tracer === undefined ? undefined : this.note);
     this.guardInput = UNREAD;
+    this.tracer = tracer;
+    this.qid = 0;
+    this.lastQid = 0;
+  }
+
+  // ------------------------------------------------------------------ tracing (trace.ts)
+
+  /** Set for a traced query only: bodies, rules and functions then take the traced paths below. */
+  private tracer: Tracer | undefined;
+  /** The body being evaluated (0: the query), and the last id given to a body. */
+  private qid = 0;
+  private lastQid = 0;
+  private readonly qidParents = new Map<number, number>();
+  /** The literal being evaluated, whose location a trace() note takes. */
+  private traceLoc: Loc | undefined;
+  private ruleNames: Map<CRule, string> | undefined;
+
+  private readonly note = (message: string): void => {
+    this.tracer!.event({
+      op: 'Note',
+      qid: this.qid,
+      parent: this.qidParents.get(this.qid) ?? 0,
+      loc: this.traceLoc,
+      message,
+    });
+  };
+
+  private newQid(parent: number): number {
+    const qid = ++this.lastQid;
+    this.qidParents.set(qid, parent);
+    return qid;
+  }
+
+  private traceLit(op: TraceOp, lit: CLit, qid: number, parent: number): void {
+    this.tracer!.event({ op, qid, parent, loc: lit.loc, lit });
+  }
+
+  private traceRule(op: TraceOp, r: CRule, qid: number, parent: number): void {
+    this.tracer!.event({ op, qid, parent, loc: r.loc, rule: this.ruleName(r) });
+  }
+
+  /** The path of the rule node a compiled rule (or an else branch of it) belongs to. */
+  private ruleName(r: CRule): string {
+    if (this.ruleNames === undefined) {
+      const names = new Map<CRule, string>();
+      const visit = (n: RuleNode): void => {
+        for (const top of [...n.rules, ...(n.defaultRule ? [n.defaultRule] : [])])
+          for (let x: CRule | undefined = top; x; x = x.elseRule) names.set(x, n.name);
+        for (const c of n.children.values()) visit(c);
+      };
+      visit(this.root);
+      this.ruleNames = names;
+    }
+    return this.ruleNames.get(r) ?? '';
+  }
+
+  /** A body in a body of its own (a comprehension, `not`, `every`, the query). */
+  private tracedBody(lits: CLit[], i: number, f: Frame, k: Cont): boolean {
+    const parent = this.qid;
+    const qid = this.newQid(parent);
+    this.tracer!.event({ op: 'Enter', qid, parent, loc: lits[i]?.loc, body: lits.slice(i) });
+    this.qid = qid;
+    try {
+      return this.tracedStep(lits, i, f, k, qid, parent);
+    } finally {
+      this.qid = parent;
+    }
+  }
+
+  /**
+   * Literal i of a traced body: Eval, then each solution goes on to the next literal; going back
+   * for another is a Redo; no solution at all is a Fail. The continuation of the whole body runs
+   * in the enclosing body.
+   */
+  private tracedStep(lits: CLit[], i: number, f: Frame, k: Cont, qid: number, parent: number): boolean {
+    if (i === lits.length) {
+      this.qid = parent;
+      try {
+        return k();
+      } finally {
+        this.qid = qid;
+      }
+    }
+    const lit = lits[i]!;
+    this.tick(lit.loc);
+    this.traceLit('Eval', lit, qid, parent);
+    this.traceLoc = lit.loc;
+    let any = false;
+    const r = this.literal(lit, f, () => {
+      any = true;
+      if (this.tracedStep(lits, i + 1, f, k, qid, parent)) return true;
+      this.traceLit('Redo', lit, qid, parent);
+      return false;
+    });
+    if (!any) this.traceLit('Fail', lit, qid, parent);
+    return r;
+  }
+
+  /** A rule as OPA traces it: Enter, its whole body (no fast prefix), Exit per solution. */
+  private tracedRule(r: CRule, cb: (rest: Value[] | undefined, v: Value) => boolean): boolean {
+    if (r.guards && this.mocks === undefined && !this.guardsPass(r)) return false;
+    const parent = this.qid;
+    const qid = this.newQid(parent);
+    this.traceRule('Enter', r, qid, parent);
+    const f: Frame = new Array(r.nslots);
+    const out = r.multi ? r.key! : r.value;
+    let found = false;
+    let stop: boolean;
+    this.qid = qid;
+    try {
+      stop = this.tracedStep(
+        r.body,
+        0,
+        f,
+        () => {
+          found = true;
+          this.traceRule('Exit', r, qid, parent);
+          const res =
+            r.rest.length === 0
+              ? this.term(out, f, (v) => cb(undefined, v))
+              : this.items(r.rest, 0, new Array(r.rest.length), f, (rest) => this.term(out, f, (v) => cb(rest, v)));
+          if (!res) this.traceRule('Redo', r, qid, parent);
+          return res;
+        },
+        qid,
+        parent,
+      );
+    } finally {
+      this.qid = parent;
+    }
+    if (!found && r.elseRule) return this.ruleSolutions(r.elseRule, cb);
+    return stop;
+  }
+
+  /** A function definition, traced as a rule: its parameters bound to the arguments first. */
+  private tracedFunction(r: CRule, args: Value[], cb: VCont): void {
+    const parent = this.qid;
+    const qid = this.newQid(parent);
+    this.traceRule('Enter', r, qid, parent);
+    const f: Frame = new Array(r.nslots);
+    const params = r.args!;
+    let found = false;
+    const bindArgs = (i: number): boolean => {
+      if (i < params.length) return this.unifyValue(params[i]!, args[i]!, f, () => bindArgs(i + 1));
+      return this.tracedStep(
+        r.body,
+        0,
+        f,
+        () => {
+          found = true;
+          this.traceRule('Exit', r, qid, parent);
+          const res = this.term(r.value, f, cb);
+          if (!res) this.traceRule('Redo', r, qid, parent);
+          return res;
+        },
+        qid,
+        parent,
+      );
+    };
+    this.qid = qid;
+    try {
+      bindArgs(0);
+    } finally {
+      this.qid = parent;
+    }
+    if (!found && r.elseRule) this.functionRule(r.elseRule, args, cb);
   }
 
   /** The input's value at each guard path; valid where guardRead[slot] is guardEpoch. */
@@ -202,6 +370,7 @@ export class Evaluator implements EvalState {
   private check = 0;
 
   private body(lits: CLit[], steps: Step[], i: number, f: Frame, k: Cont): boolean {
+    if (this.tracer !== undefined) return this.tracedBody(lits, i, f, k);
     // Deterministic literals (checks and `x := value` with a single value) run in a loop
     // without continuation closures; the slots they bind are released when the rest returns.
     let bound: number[] | undefined;
@@ -1162,6 +1331,11 @@ export class Evaluator implements EvalState {
       value = v;
       return true;
     });
+    if (this.tracer !== undefined && value !== undefined) {
+      const qid = this.newQid(this.qid);
+      this.traceRule('Enter', d, qid, this.qid);
+      this.traceRule('Exit', d, qid, this.qid);
+    }
     return value;
   }
 
@@ -1201,6 +1375,7 @@ export class Evaluator implements EvalState {
 
   /** Runs a (non-function) rule: cb gets the ground rest of its ref and its value (element for multi). */
   private ruleSolutions(r: CRule, cb: (rest: Value[] | undefined, v: Value) => boolean): boolean {
+    if (this.tracer !== undefined) return this.tracedRule(r, cb);
     // Rule index: a failed `input.x == const` guard means the body cannot succeed.
     // Guards that passed are leading body literals already checked: the body starts after them.
     let from = 0;
@@ -1395,6 +1570,10 @@ export class Evaluator implements EvalState {
   };
 
   private functionRule(r: CRule, args: Value[], cb: VCont): void {
+    if (this.tracer !== undefined) {
+      this.tracedFunction(r, args, cb);
+      return;
+    }
     const f: Frame = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
     const params = r.args!;
     // Plain `f(x, "/")` parameters (fresh vars and constants): bind or compare directly.

@@ -18,11 +18,23 @@ import { Evaluator, type EvalLimits } from './evaluator.js';
 import { sharedValues, type SharedValues } from './state.js';
 import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
+import type { Tracer } from './trace.js';
 import { ObjectValue, type Value } from './value.js';
 
 export { RegoError, RegoErrors } from './errors.js';
 export { parseJSON, JSONSyntaxError } from './json-parse.js';
 export { parseModule, parseQueryWithText } from './parser.js';
+export {
+  BufferTracer,
+  CoverageTracer,
+  explainFilter,
+  prettyTrace,
+  tee,
+  type CoverageReport,
+  type ExplainMode,
+  type TraceEvent,
+  type Tracer,
+} from './trace.js';
 export * from './value.js';
 
 export interface ModuleSource {
@@ -64,6 +76,11 @@ export interface EvalOptions extends EvalLimits {
   print?: (msg: string) => void;
   /** Milliseconds from now after which evaluation stops with eval_cancel_error. */
   timeoutMs?: number;
+  /**
+   * Receives the evaluation's trace events (trace.ts). A traced query keeps no rule value
+   * across queries, so that every rule it needs is evaluated, and shown, again.
+   */
+  tracer?: Tracer;
 }
 
 export interface QueryResult {
@@ -232,12 +249,16 @@ export class Policy {
   private spare: Evaluator | undefined;
 
   private evaluator(opts: EvalOptions, input: Value | undefined): Evaluator {
-    const shared = this.sharedFor(opts.data ?? this.defaultData ?? this.emptyData, opts.strict === true);
+    const data = opts.data ?? this.defaultData ?? this.emptyData;
+    const shared =
+      opts.tracer === undefined
+        ? this.sharedFor(data, opts.strict === true)
+        : sharedValues(data, opts.strict === true, this.compiled.nodeCount);
     const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : (opts.deadline ?? 0);
     let ev = this.spare;
     if (ev === undefined) ev = new Evaluator(this.compiled.root, this.compiled.nodeCount, this.compiled.guardPaths);
     else this.spare = undefined;
-    ev.reset(input, shared, opts.print, opts.maxSteps ?? 0, deadline);
+    ev.reset(input, shared, opts.print, opts.maxSteps ?? 0, deadline, opts.tracer);
     return ev;
   }
 

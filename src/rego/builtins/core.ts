@@ -112,7 +112,7 @@ builtins.push({
   },
 });
 
-/** trace(note): OPA records the note in the evaluation trace; dockgate sends it to the print output. */
+/** trace(note): a Note in the evaluation trace when there is one, else the print output. */
 builtins.push({
   name: 'trace',
   arity: 1,
@@ -123,7 +123,8 @@ builtins.push({
         'eval_type_error',
         'operand 1 must be string but got ' + (note === null ? 'null' : typeof note),
       );
-    ctx.print(note);
+    // Traced (dockgate test --explain): a Note, as OPA records it; otherwise the print output.
+    if (ctx.note?.(note) !== true) ctx.print(note);
     return true;
   },
 });

@@ -21,6 +21,8 @@ export interface BuiltinContext {
   readonly nowNs: bigint;
   /** Output of `print` and `trace`. */
   print(message: string): void;
+  /** trace(): records a Note when the query is traced (true), else false. */
+  note?(message: string): boolean;
 }
 
 export type Reads = 'clock' | 'random' | 'network' | 'context';

@@ -6,19 +6,28 @@
 // Exit codes as opa test's: 0 all passed (or no tests), 2 a test failed, errored or was skipped
 // (skipped: 0 with -z), 1 the policies or data did not load or compile (or, with
 // --fail-on-empty, no test ran).
-// Not produced (yet): evaluation traces (--explain only turns on -v), --coverage reports and
-// OPA's extra --bench metrics; they need an evaluation tracer the engine does not have.
+// -v and --explain fails|notes|full trace each test (trace.ts) and print the trace of a failed
+// test in the FAILURES section, as opa test does (-v alone: notes and failures); --coverage
+// prints OPA's coverage report instead (exit 1 when a test fails, 2 under --threshold).
+// Not produced: the trace in --format json, and OPA's extra --bench metrics.
 import {
+  BufferTracer,
+  CoverageTracer,
+  explainFilter,
+  prettyTrace,
+  tee,
   RegoError,
   ObjectValue,
   isCaseRule,
   testCasesName,
   testNameIndex,
   toJS,
+  type ExplainMode,
   type Policy,
+  type TraceEvent,
   type Value,
 } from '../index.js';
-import type { Rule, Term } from '../ast.js';
+import type { Literal, Module, Rule, Term } from '../ast.js';
 import { CliError, compileLoaded, loadBundles, loadPaths } from './load.js';
 import { stringify } from './eval.js';
 
@@ -44,6 +53,8 @@ export interface TestResult {
   sub: Map<string, SubResult>;
   /** --bench: evaluations timed and their total time. */
   bench?: { n: number; ns: bigint };
+  /** -v / --explain: the test's evaluation trace, filtered as the mode asks. */
+  trace?: TraceEvent[];
 }
 
 export interface TestRunOptions {
@@ -53,6 +64,10 @@ export interface TestRunOptions {
   timeoutMs?: number;
   /** --bench: time each passing test over about this many milliseconds (Go's benchtime, 1 s). */
   benchMs?: number;
+  /** Trace each test and keep the events this mode shows (undefined mode: notes and failures). */
+  trace?: { mode: ExplainMode | undefined };
+  /** --coverage: every test's evaluation is recorded here. */
+  coverage?: CoverageTracer;
 }
 
 const EXPLAIN = ['fails', 'full', 'notes', 'debug'];
@@ -81,10 +96,20 @@ export async function runTest(values: Record<string, unknown>, positionals: stri
     }
     const ignore = values.ignore as string[] | undefined;
     const loaded = values.bundle === true ? loadBundles(positionals, { ignore }) : loadPaths(positionals, { ignore });
+    const sources = new Map(loaded.modules.map((m) => [m.name, m.text]));
     const policy = compileLoaded(loaded, values['v0-compatible'] === true, { renameDuplicateTests: true });
-    const results = runTests(policy, { run, timeoutMs, benchMs: bench ? 1000 : undefined });
+    const coverage = values.coverage === true ? new CoverageTracer() : undefined;
+    const results = runTests(policy, {
+      run,
+      timeoutMs,
+      benchMs: bench ? 1000 : undefined,
+      // opa test traces in verbose mode; --coverage overrides tracing for explanations.
+      trace: verbose && !coverage ? { mode: explain as ExplainMode | undefined } : undefined,
+      coverage,
+    });
+    if (coverage) return coverageReport(results, coverage, policy, values.threshold as string | undefined);
     if (format === 'json') process.stdout.write(jsonReport(results) + '\n');
-    else process.stdout.write(prettyReport(results, verbose));
+    else process.stdout.write(prettyReport(results, verbose, sources));
     const skipOk = values['exit-zero-on-skipped'] === true;
     if (results.some((r) => !passed(r) && !(r.skip && skipOk))) return 2;
     if (results.length === 0 && values['fail-on-empty'] === true) {
@@ -100,6 +125,110 @@ export async function runTest(values: Record<string, unknown>, positionals: stri
     }
     throw e;
   }
+}
+
+const QUERY_LOC = { file: '', line: 1, col: 1 };
+
+/**
+ * --coverage: OPA's JSONCoverageReporter. An error stops it (exit 1); failed tests are reported
+ * as the pretty report does and the first is named on stderr (exit 1); coverage under
+ * --threshold is exit 2; otherwise the report as JSON.
+ */
+function coverageReport(
+  results: TestResult[],
+  coverage: CoverageTracer,
+  policy: Policy,
+  threshold: string | undefined,
+): number {
+  const limit = threshold === undefined ? 0 : Number(threshold);
+  if (!Number.isFinite(limit) || limit < 0 || limit > 100)
+    throw new CliError(`--threshold: want a percentage between 0 and 100, got "${threshold}"`);
+  const errored = results.find((r) => r.error !== undefined);
+  if (errored) {
+    process.stderr.write(`${errored.error!.message}\n`);
+    return 1;
+  }
+  const failures = results.filter((r) => r.fail);
+  if (failures.length > 0) {
+    process.stdout.write(prettyReport(failures, false));
+    process.stderr.write(`${resultLine(failures[0]!)}\n`);
+    return 1;
+  }
+  const report = coverage.report(coverageLines(policy.modules));
+  if (report.coverage < limit) {
+    process.stderr.write(
+      `Code coverage threshold not met: got ${report.coverage.toFixed(2)} instead of ${limit.toFixed(2)}\n`,
+    );
+    return 2;
+  }
+  process.stdout.write(stringify(report) + '\n');
+  return 0;
+}
+
+/** For each module, the rows coverage counts: rule heads and expressions (not `some` declarations). */
+function coverageLines(modules: readonly Module[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const m of modules) {
+    const rows = out.get(m.file) ?? [];
+    const term = (t: Term): void => {
+      switch (t.type) {
+        case 'ref':
+          term(t.head);
+          t.path.forEach(term);
+          return;
+        case 'array':
+        case 'set':
+          t.items.forEach(term);
+          return;
+        case 'object':
+          for (const [k, v] of t.entries) term(k), term(v);
+          return;
+        case 'call':
+          t.args.forEach(term);
+          return;
+        case 'arraycomp':
+        case 'setcomp':
+          term(t.term);
+          body(t.body);
+          return;
+        case 'objcomp':
+          term(t.key);
+          term(t.value);
+          body(t.body);
+          return;
+        case 'template':
+          for (const p of t.parts) if (typeof p !== 'string') term(p);
+          return;
+        default:
+          return;
+      }
+    };
+    const body = (lits: Literal[]): void => {
+      for (const l of lits) {
+        if (l.type === 'some') continue;
+        if (l.type === 'somein') {
+          term(l.coll);
+          continue;
+        }
+        rows.push(l.loc.line);
+        if (l.type === 'expr') term(l.term);
+        else {
+          term(l.domain);
+          body(l.body);
+        }
+      }
+    };
+    for (const top of m.rules) {
+      for (let r: Rule | undefined = top; r; r = r.elseRule) {
+        rows.push(r.loc.line);
+        body(r.body);
+        term(r.value);
+        if (r.key) term(r.key);
+      }
+    }
+    out.set(m.file, rows);
+  }
+  return out;
 }
 
 function passed(r: TestResult): boolean {
@@ -182,13 +311,23 @@ export function runTests(policy: Policy, opts: TestRunOptions = {}): TestResult[
       continue;
     }
     let output = '';
+    const buffer = opts.trace ? new BufferTracer() : undefined;
+    const tracer = tee(buffer, opts.coverage);
+    const query = refString(full);
+    // The query's own events, as the query `data.pkg.test_x` has them (the rules run below it).
+    const queryEvent = (op: TraceEvent['op']): void =>
+      buffer?.event({ op, qid: 0, parent: -1, loc: QUERY_LOC, text: query });
+    queryEvent('Enter');
+    queryEvent('Eval');
     const t0 = process.hrtime.bigint();
     try {
       const v = policy.evalPath(full, undefined, {
         strict: false,
         timeoutMs: opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : undefined,
         print: (m) => void (output += m + '\n'),
+        tracer,
       });
+      queryEvent(v === undefined ? 'Fail' : 'Exit');
       const partial = isPartialObject(t);
       judge(base, v, partial);
       if (partial) {
@@ -206,6 +345,7 @@ export function runTests(policy: Policy, opts: TestRunOptions = {}): TestResult[
     }
     base.durationNs = process.hrtime.bigint() - t0;
     base.output = output;
+    if (buffer) base.trace = explainFilter(buffer.events, opts.trace!.mode);
     if (opts.benchMs && passed(base)) base.bench = benchmark(policy, full, opts.benchMs);
     out.push(base);
   }
@@ -311,8 +451,15 @@ function* iterSubs(m: Map<string, SubResult>, depth = 0): Generator<[number, Sub
   }
 }
 
-/** opa test's pretty report (tester.PrettyReporter). */
-export function prettyReport(results: TestResult[], verbose: boolean): string {
+/**
+ * opa test's pretty report (tester.PrettyReporter). sources: the text of the modules, for the
+ * expressions a trace shows.
+ */
+export function prettyReport(
+  results: TestResult[],
+  verbose: boolean,
+  sources: ReadonlyMap<string, string> = new Map(),
+): string {
   let s = '';
   const line = (x = ''): void => void (s += x + '\n');
   const hl = '-'.repeat(80);
@@ -360,6 +507,12 @@ export function prettyReport(results: TestResult[], verbose: boolean): string {
     line(hl);
     for (const f of failures) {
       line(resultLine(f));
+      if (f.trace && f.trace.length > 0) {
+        // opa test: a blank line, then the trace indented by two.
+        line();
+        for (const l of prettyTrace(f.trace, sources)) line(`  ${l}`);
+        if (f.sub.size > 0) line();
+      }
       for (const [depth, sr] of iterSubs(f.sub))
         if (sr.fail && sr.sub.size === 0) line(`  ${'  '.repeat(depth)}${sr.name}: FAIL`);
       line();
