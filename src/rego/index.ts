@@ -30,7 +30,6 @@ export {
   explainFilter,
   prettyTrace,
   tee,
-  type CoverageReport,
   type ExplainMode,
   type TraceEvent,
   type Tracer,
