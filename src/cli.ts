@@ -68,6 +68,9 @@ const commands: Record<string, Command> = {
   -d, --data PATH        Rego or JSON/YAML data file or folder (repeatable)
   -i, --input FILE       the input document (JSON or YAML)
   --format json|pretty   output format (default json, as opa eval prints it)
+  --explain notes|fails|full
+                         with --format pretty: print the evaluation trace first
+  --coverage             add the coverage report of the policies (json: "coverage"; pretty: overall %)
   --ignore PATTERN       skip files and folders of this name below the paths (repeatable, e.g. '*.yaml')
   --v0-compatible        read policies as OPA 0.x
 `,
@@ -75,6 +78,8 @@ const commands: Record<string, Command> = {
       data: { type: 'string', short: 'd', multiple: true },
       input: { type: 'string', short: 'i' },
       format: str,
+      explain: str,
+      coverage: flag,
       ignore: strs,
       'v0-compatible': flag,
     },

@@ -173,10 +173,20 @@ export class Evaluator implements EvalState {
   private tracedBody(lits: CLit[], i: number, f: Frame, k: Cont): boolean {
     const parent = this.qid;
     const qid = this.newQid(parent);
-    this.tracer!.event({ op: 'Enter', qid, parent, loc: lits[i]?.loc, body: lits.slice(i) });
+    const body = lits.slice(i);
+    const loc = lits[i]?.loc;
+    const tracer = this.tracer!;
+    tracer.event({ op: 'Enter', qid, parent, loc, body });
+    // A body that succeeds exits; asked for another solution, it is redone.
+    const exit = (): boolean => {
+      tracer.event({ op: 'Exit', qid, parent, loc, body });
+      if (k()) return true;
+      tracer.event({ op: 'Redo', qid, parent, loc, body });
+      return false;
+    };
     this.qid = qid;
     try {
-      return this.tracedStep(lits, i, f, k, qid, parent);
+      return this.tracedStep(lits, i, f, exit, qid, parent);
     } finally {
       this.qid = parent;
     }

@@ -27,6 +27,7 @@ export { parseModule, parseQueryWithText } from './parser.js';
 export {
   BufferTracer,
   CoverageTracer,
+  coverageRows,
   explainFilter,
   prettyTrace,
   tee,

@@ -7,7 +7,7 @@
 // The evaluator emits events only when a Tracer is given (EvalOptions.tracer); without one, it
 // pays one field check per body, rule and function call. What this file adds on top: OPA's
 // filters (--explain notes|fails|full), its pretty table, and its coverage report.
-import type { Loc } from './ast.js';
+import type { Literal, Loc, Module, Rule, Term } from './ast.js';
 import type { CLit } from './ir.js';
 
 export type TraceOp = 'Enter' | 'Exit' | 'Eval' | 'Fail' | 'Redo' | 'Note';
@@ -250,6 +250,72 @@ export class CoverageTracer implements Tracer {
       coverage: total === 0 ? 0 : (100 * covered) / total,
     };
   }
+}
+
+/** For each module, the rows coverage counts: rule heads and expressions (not `some` declarations). */
+export function coverageRows(modules: readonly Module[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const m of modules) {
+    const rows = out.get(m.file) ?? [];
+    const term = (t: Term): void => {
+      switch (t.type) {
+        case 'ref':
+          term(t.head);
+          t.path.forEach(term);
+          return;
+        case 'array':
+        case 'set':
+          t.items.forEach(term);
+          return;
+        case 'object':
+          for (const [k, v] of t.entries) term(k), term(v);
+          return;
+        case 'call':
+          t.args.forEach(term);
+          return;
+        case 'arraycomp':
+        case 'setcomp':
+          term(t.term);
+          body(t.body);
+          return;
+        case 'objcomp':
+          term(t.key);
+          term(t.value);
+          body(t.body);
+          return;
+        case 'template':
+          for (const p of t.parts) if (typeof p !== 'string') term(p);
+          return;
+        default:
+          return;
+      }
+    };
+    const body = (lits: Literal[]): void => {
+      for (const l of lits) {
+        if (l.type === 'some') continue;
+        if (l.type === 'somein') {
+          term(l.coll);
+          continue;
+        }
+        rows.push(l.loc.line);
+        if (l.type === 'expr') term(l.term);
+        else {
+          term(l.domain);
+          body(l.body);
+        }
+      }
+    };
+    for (const top of m.rules) {
+      for (let r: Rule | undefined = top; r; r = r.elseRule) {
+        rows.push(r.loc.line);
+        body(r.body);
+        term(r.value);
+        if (r.key) term(r.key);
+      }
+    }
+    out.set(m.file, rows);
+  }
+  return out;
 }
 
 /** Sorted rows merged into ranges of consecutive rows. */

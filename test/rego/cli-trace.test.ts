@@ -133,3 +133,34 @@ test('--coverage with a failing test reports the failure and exits 1', () => {
   assert.match(r.out, /data\.t\.test_no_roles: FAIL/);
   assert.match(r.err, /^data\.t\.test_no_roles: FAIL/);
 });
+
+function evalRun(cwd: string, ...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [bin, 'eval', '-d', '.', ...args], { encoding: 'utf8', cwd });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+test('eval --coverage adds the coverage report to the result; pretty prints the overall percentage', () => {
+  const dir = project('eval-cover', PASSING);
+  writeFileSync(join(dir, 'input.json'), '{"user": "alice", "roles": ["a"]}');
+  const r = evalRun(dir, '--coverage', '-i', 'input.json', 'data.t.allow');
+  assert.equal(r.code, 0, r.err);
+  const out = JSON.parse(r.out);
+  assert.equal(out.result[0].expressions[0].value, true);
+  assert.deepEqual(out.coverage.files['policy.rego'].covered, [{ start: { row: 3 }, end: { row: 6 } }]);
+  const pretty = evalRun(dir, '--coverage', '--format', 'pretty', '-i', 'input.json', 'data.t.allow');
+  assert.match(pretty.out, /^true\n\+-+\+-+\+\n\| Overall Coverage \| \d+\.\d\d \|\n\+-+\+-+\+\n$/);
+});
+
+test('eval --explain full prints the trace before the value; with JSON output it is refused', () => {
+  const dir = project('eval-explain', PASSING);
+  writeFileSync(join(dir, 'input.json'), '{"user": "alice", "roles": ["a"]}');
+  const r = evalRun(dir, '--format', 'pretty', '--explain', 'full', '-i', 'input.json', 'data.t.allow');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^query:1 +Enter data\.t\.allow\n/);
+  assert.match(r.out, /policy\.rego:5 +\| \| Note "user ok"\n/);
+  assert.match(r.out, /policy\.rego:3 +\| \| Exit data\.t\.allow\n/);
+  assert.match(r.out, /\ntrue\n$/);
+  const json = evalRun(dir, '--explain', 'full', 'data.t.allow');
+  assert.equal(json.code, 2);
+  assert.match(json.err, /--explain is printed with --format pretty only/);
+});

@@ -46,7 +46,7 @@ function traced(path: string[]): { value: unknown; events: TraceEvent[] } {
   return { value, events: tracer.events };
 }
 
-test('a traced rule shows Enter, Eval, Note, Fail and Redo in evaluation order, nested bodies one level deeper', () => {
+test('a traced rule shows Enter, Eval, Note, Fail, Exit and Redo in evaluation order, nested bodies one level deeper', () => {
   const { value, events } = traced(['t', 'test_p']);
   assert.equal(value, undefined);
   assert.deepEqual(prettyTrace(events, SOURCES), [
@@ -63,6 +63,8 @@ test('a traced rule shows Enter, Eval, Note, Fail and Redo in evaluation order, 
     't.rego:6      | | | Fail a > 1',
     't.rego:6      | | | Redo some a in [1, 2]',
     't.rego:6      | | | Eval a > 1',
+    't.rego:6      | | | Exit some a in [1, 2]; a > 1',
+    't.rego:6      | | Redo some a in [1, 2]; a > 1',
     't.rego:6      | | | Redo a > 1',
     't.rego:6      | | | Redo some a in [1, 2]',
     't.rego:7      | | Eval count(y) == 2',

@@ -1,6 +1,20 @@
 // `dockgate eval [-d PATH]... [-i INPUT] [--format json|pretty] [--v0-compatible] QUERY`:
-// prints `opa eval`'s result shape, `{}` when the query is undefined.
-import { RegoError, parseQueryWithText, toJS, toJSON, type Value } from '../index.js';
+// prints `opa eval`'s result shape, `{}` when the query is undefined. --coverage adds OPA's
+// coverage report; --explain (pretty format) prints the evaluation trace before the result.
+import {
+  BufferTracer,
+  CoverageTracer,
+  coverageRows,
+  explainFilter,
+  prettyTrace,
+  RegoError,
+  parseQueryWithText,
+  tee,
+  toJS,
+  toJSON,
+  type ExplainMode,
+  type Value,
+} from '../index.js';
 import { CliError, compileLoaded, guard, loadPaths, readDocument } from './load.js';
 
 export async function runEval(values: Record<string, unknown>, positionals: string[]): Promise<number> {
@@ -11,6 +25,11 @@ export async function runEval(values: Record<string, unknown>, positionals: stri
     if (format !== 'json' && format !== 'pretty')
       throw new CliError(`unknown --format ${format} (want json or pretty)`);
     const v0 = values['v0-compatible'] === true;
+    const explain = values.explain as string | undefined;
+    if (explain !== undefined && !['notes', 'fails', 'full', 'debug'].includes(explain))
+      throw new CliError(`invalid argument "${explain}" for "--explain": want notes, fails or full`);
+    if (explain !== undefined && format !== 'pretty')
+      throw new CliError('--explain is printed with --format pretty only');
     const loaded = loadPaths((values.data as string[] | undefined) ?? [], {
       ignore: values.ignore as string[] | undefined,
     });
@@ -23,13 +42,22 @@ export async function runEval(values: Record<string, unknown>, positionals: stri
       if (e instanceof RegoError) throw new CliError(e.message);
       throw e;
     }
-    const results = policy.eval(query, { input });
+    const buffer = explain === undefined ? undefined : new BufferTracer();
+    const coverage = values.coverage === true ? new CoverageTracer() : undefined;
+    const results = policy.eval(query, { input, tracer: tee(buffer, coverage) });
+    const report = coverage?.report(coverageRows(policy.modules));
     if (format === 'pretty') {
+      if (buffer) {
+        const sources = new Map([...loaded.modules.map((m): [string, string] => [m.name, m.text]), ['query', query]]);
+        for (const l of prettyTrace(explainFilter(buffer.events, explain as ExplainMode), sources))
+          process.stdout.write(`${l.trimEnd()}\n`);
+      }
       process.stdout.write(pretty(results.map((r) => ({ bindings: r.bindings, expressions: r.expressions }))) + '\n');
+      if (report) process.stdout.write(coverageTable(report.coverage));
       return 0;
     }
     if (results.length === 0) {
-      process.stdout.write('{}\n');
+      process.stdout.write(report ? stringify({ coverage: report }) + '\n' : '{}\n');
       return 0;
     }
     const out = {
@@ -44,10 +72,18 @@ export async function runEval(values: Record<string, unknown>, positionals: stri
         if (r.bindings.size > 0) row.bindings = Object.fromEntries([...r.bindings].map(([k, v]) => [k, toJS(v)]));
         return row;
       }),
+      ...(report ? { coverage: report } : {}),
     };
     process.stdout.write(stringify(out) + '\n');
     return 0;
   });
+}
+
+/** opa eval's pretty coverage: a one-row table with the overall percentage. */
+function coverageTable(coverage: number): string {
+  const cells = ['Overall Coverage', coverage.toFixed(2)];
+  const rule = `+${cells.map((c) => '-'.repeat(c.length + 2)).join('+')}+\n`;
+  return `${rule}| ${cells.join(' | ')} |\n${rule}`;
 }
 
 /** JSON with 2-space indentation like opa; bigints (exact big integers) printed as digits. */

@@ -13,6 +13,7 @@
 import {
   BufferTracer,
   CoverageTracer,
+  coverageRows,
   explainFilter,
   prettyTrace,
   tee,
@@ -27,7 +28,8 @@ import {
   type TraceEvent,
   type Value,
 } from '../index.js';
-import type { Literal, Module, Rule, Term } from '../ast.js';
+
+import type { Rule, Term } from '../ast.js';
 import { CliError, compileLoaded, loadBundles, loadPaths } from './load.js';
 import { stringify } from './eval.js';
 
@@ -154,7 +156,7 @@ function coverageReport(
     process.stderr.write(`${resultLine(failures[0]!)}\n`);
     return 1;
   }
-  const report = coverage.report(coverageLines(policy.modules));
+  const report = coverage.report(coverageRows(policy.modules));
   if (report.coverage < limit) {
     process.stderr.write(
       `Code coverage threshold not met: got ${report.coverage.toFixed(2)} instead of ${limit.toFixed(2)}\n`,
@@ -163,72 +165,6 @@ function coverageReport(
   }
   process.stdout.write(stringify(report) + '\n');
   return 0;
-}
-
-/** For each module, the rows coverage counts: rule heads and expressions (not `some` declarations). */
-function coverageLines(modules: readonly Module[]): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const m of modules) {
-    const rows = out.get(m.file) ?? [];
-    const term = (t: Term): void => {
-      switch (t.type) {
-        case 'ref':
-          term(t.head);
-          t.path.forEach(term);
-          return;
-        case 'array':
-        case 'set':
-          t.items.forEach(term);
-          return;
-        case 'object':
-          for (const [k, v] of t.entries) term(k), term(v);
-          return;
-        case 'call':
-          t.args.forEach(term);
-          return;
-        case 'arraycomp':
-        case 'setcomp':
-          term(t.term);
-          body(t.body);
-          return;
-        case 'objcomp':
-          term(t.key);
-          term(t.value);
-          body(t.body);
-          return;
-        case 'template':
-          for (const p of t.parts) if (typeof p !== 'string') term(p);
-          return;
-        default:
-          return;
-      }
-    };
-    const body = (lits: Literal[]): void => {
-      for (const l of lits) {
-        if (l.type === 'some') continue;
-        if (l.type === 'somein') {
-          term(l.coll);
-          continue;
-        }
-        rows.push(l.loc.line);
-        if (l.type === 'expr') term(l.term);
-        else {
-          term(l.domain);
-          body(l.body);
-        }
-      }
-    };
-    for (const top of m.rules) {
-      for (let r: Rule | undefined = top; r; r = r.elseRule) {
-        rows.push(r.loc.line);
-        body(r.body);
-        term(r.value);
-        if (r.key) term(r.key);
-      }
-    }
-    out.set(m.file, rows);
-  }
-  return out;
 }
 
 function passed(r: TestResult): boolean {
