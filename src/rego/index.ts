@@ -24,17 +24,8 @@ import { ObjectValue, type Value } from './value.js';
 export { RegoError, RegoErrors } from './errors.js';
 export { parseJSON, JSONSyntaxError } from './json-parse.js';
 export { parseModule, parseQueryWithText } from './parser.js';
-export {
-  BufferTracer,
-  CoverageTracer,
-  coverageRows,
-  explainFilter,
-  prettyTrace,
-  tee,
-  type ExplainMode,
-  type TraceEvent,
-  type Tracer,
-} from './trace.js';
+// Tracing (trace.ts) is loaded by the commands that trace, not with the engine.
+export type { ExplainMode, TraceEvent, Tracer } from './trace.js';
 export * from './value.js';
 
 export interface ModuleSource {

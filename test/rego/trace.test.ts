@@ -4,15 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BufferTracer,
-  compile,
-  CoverageTracer,
-  explainFilter,
-  parseJSON,
-  prettyTrace,
-  type TraceEvent,
-} from '../../src/rego/index.js';
+import { compile, parseJSON, type TraceEvent } from '../../src/rego/index.js';
+import { BufferTracer, CoverageTracer, explainFilter, prettyTrace } from '../../src/rego/trace.js';
 import { repoRoot } from './conformance-lib.js';
 
 const TEXT = `package t

@@ -1,20 +1,8 @@
 // `dockgate eval [-d PATH]... [-i INPUT] [--format json|pretty] [--v0-compatible] QUERY`:
 // prints `opa eval`'s result shape, `{}` when the query is undefined. --coverage adds OPA's
 // coverage report; --explain (pretty format) prints the evaluation trace before the result.
-import {
-  BufferTracer,
-  CoverageTracer,
-  coverageRows,
-  explainFilter,
-  prettyTrace,
-  RegoError,
-  parseQueryWithText,
-  tee,
-  toJS,
-  toJSON,
-  type ExplainMode,
-  type Value,
-} from '../index.js';
+import { RegoError, parseQueryWithText, toJS, toJSON, type ExplainMode, type Value } from '../index.js';
+import { BufferTracer, CoverageTracer, coverageRows, explainFilter, prettyTrace, tee } from '../trace.js';
 import { CliError, compileLoaded, guard, loadPaths, readDocument } from './load.js';
 
 export async function runEval(values: Record<string, unknown>, positionals: string[]): Promise<number> {

@@ -11,12 +11,6 @@
 // prints OPA's coverage report instead (exit 1 when a test fails, 2 under --threshold).
 // Not produced: the trace in --format json, and OPA's extra --bench metrics.
 import {
-  BufferTracer,
-  CoverageTracer,
-  coverageRows,
-  explainFilter,
-  prettyTrace,
-  tee,
   RegoError,
   ObjectValue,
   isCaseRule,
@@ -28,6 +22,7 @@ import {
   type TraceEvent,
   type Value,
 } from '../index.js';
+import { BufferTracer, CoverageTracer, coverageRows, explainFilter, prettyTrace, tee } from '../trace.js';
 
 import type { Rule, Term } from '../ast.js';
 import { CliError, compileLoaded, loadBundles, loadPaths } from './load.js';
