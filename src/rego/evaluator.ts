@@ -116,6 +116,7 @@ export class Evaluator implements EvalState {
     this.tracer = tracer;
     this.qid = 0;
     this.lastQid = 0;
+    if (tracer !== undefined) this.qidParents.clear();
   }
 
   // ------------------------------------------------------------------ tracing (trace.ts)
