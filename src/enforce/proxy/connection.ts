@@ -7,10 +7,12 @@
 // upgrade, or Docker's 200 raw stream on attach/exec-start) both directions become a
 // plain pipe with half-close.
 //
-// The parts: this class coordinates, owning the queue of exchanges (exchange.ts) in arrival
+// The parts: this class coordinates. It owns the queue of exchanges (exchange.ts) in arrival
 // order and the two sockets, each with its lifecycle (ClientSide, UpstreamSide) that only moves
-// forward; it reads the client's requests (ReqState); the daemon's answers are read by a
-// ResponseReader (response-reader.ts).
+// forward, and says what the client's next bytes are (ReqState). The client's requests are read
+// by a RequestReader (request-reader.ts), the daemon's answers by a ResponseReader
+// (response-reader.ts); a body the decision point judges waits in a BodyHold (body-hold.ts):
+// in memory, or spooled to disk.
 //
 // Pipelined requests are taken one at a time: the next is read only once the answer to
 // the last is complete, as dockerd itself serves them. Forwarded sooner, the daemon's answer
@@ -22,18 +24,18 @@ import { performance } from 'node:perf_hooks';
 import type { Identity } from '../../tenancy/index.js';
 import { mayHijack, Refusal } from '../../docker/index.js';
 import type { Logger, RequestLog } from '../../observe/index.js';
-import { findHeadEnd, parseRequestHead, type RequestHead } from './http-head.js';
-import { ChunkedBody, LengthBody, type BodyTracker } from './body-framing.js';
+import type { RequestHead } from './http-head.js';
 import { ProxyRequest, type BodyObserver, type Decision, type DecisionPoint } from './decision.js';
-import { BodySpool, SpoolLimitError } from './body-spool.js';
 import { CONTINUE_100 } from './responses.js';
 import { Exchange } from './exchange.js';
 import { ResponseReader, type ResponseSink } from './response-reader.js';
+import { RequestReader } from './request-reader.js';
 import { connectUpstream, type Address } from './upstream.js';
 import { headForBody, headWithTarget } from './rewrite-head.js';
-import { RepeatedHead } from './repeated-head.js';
 import { callerKey, type CallerQuota } from './caller-quota.js';
+import type { BodyHold } from './body-hold.js';
 import { HeldBody } from './held-body.js';
+import { SpooledBody, type SpoolEvents } from './spooled-body.js';
 import type { ReusedReads } from './listeners.js';
 
 export interface ConnectionSettings {
@@ -65,8 +67,8 @@ const enum ReqState {
 
 /**
  * The client's socket, as far as this connection has got with it; it only moves forward
- * (setClientSide). The request reader's state (ReqState) is separate: it says what the next
- * client bytes are, this says whether the socket is still there for them.
+ * (setClientSide). The request state (ReqState) is separate: it says what the next client
+ * bytes are, this says whether the socket is still there for them.
  */
 const enum ClientSide {
   Open,
@@ -83,23 +85,23 @@ const enum UpstreamSide {
   Lost, // gone or given up on: nothing more is written to it, nor a new one opened
 }
 
-export class ProxyConnection implements ResponseSink {
+/** The request being read, judged or forwarded. */
+interface CurrentRequest {
+  exchange: Exchange;
+  head: RequestHead;
+  headBytes: Buffer;
+  request: ProxyRequest;
+}
+
+export class ProxyConnection implements ResponseSink, SpoolEvents {
   private upstream: Socket | null = null;
   /** The daemon's bytes written to the client are out: the upstream socket's read buffers may be reused. */
   private reclaimUpstreamReads: () => void = () => {};
   private upstreamSide = UpstreamSide.Unopened;
 
   private reqState = ReqState.Head;
-  /** Client bytes received but not yet processed. */
-  private inbuf: Buffer | null = null;
-  private headScanFrom = 0;
-  /**
-   * The last bodyless head read, kept to be recognised when it comes again: then neither parsed
-   * again nor hashed again (the decision point's memo finds the very same text).
-   */
-  private readonly lastHead = new RepeatedHead<RequestHead>(MAX_REPEATED_HEAD);
-  /** The last request was a POST: line breaks before the next are dropped (skipCrlfAfterPost). */
-  private afterPost = false;
+  /** The client's requests, read from its bytes. */
+  private readonly requests: RequestReader;
   /**
    * Since when the proxy has waited for the client to finish a request head (from its first
    * bytes), a body held in memory to be judged (from the head: all of it in time), or a body
@@ -107,19 +109,15 @@ export class ProxyConnection implements ResponseSink {
    * proxy's timer ends the request (checkTimeout).
    */
   private waitingSince = 0;
-  private reqBody: BodyTracker | null = null;
   /** Forward the current body (false: a refused request's body is read and dropped). */
   private forwardBody = true;
-  private current: { exchange: Exchange; head: RequestHead; headBytes: Buffer; request: ProxyRequest } | null = null;
-  /** The current request's body, held in memory to be judged (Collecting, Deciding). */
-  private held: HeldBody | null = null;
+  private current: CurrentRequest | null = null;
+  /** The current request's body, kept while it is judged (Collecting, Spooling, Deciding, Replaying). */
+  private hold: BodyHold | null = null;
+  /** The same hold when it spools to disk: its writes pause the client. */
+  private spooled: SpooledBody | null = null;
   /** Whose held bodies this connection's count as (heldBodies). */
   private readonly caller: string;
-  /** The spooled body of the current request (Spooling, Deciding, Replaying), and its reader. */
-  private spool: BodySpool | null = null;
-  private spoolObserver: BodyObserver | null = null;
-  /** Spool writes (and its creation) not yet on disk: the client is paused meanwhile. */
-  private spoolPending = 0;
 
   private readonly queue: Exchange[] = [];
   /** The daemon's answers, read to find where each ends. */
@@ -140,6 +138,7 @@ export class ProxyConnection implements ResponseSink {
     private readonly clientReads?: ReusedReads,
   ) {
     this.caller = callerKey(identity);
+    this.requests = new RequestReader(settings.maxHeaderBytes, MAX_REPEATED_HEAD);
     const onClientBytes = (chunk: Buffer) => {
       try {
         this.onClientData(chunk);
@@ -197,6 +196,50 @@ export class ProxyConnection implements ResponseSink {
   }
 
   /**
+   * Every change of the request state goes through here, with what must hold on arrival in the
+   * new state. No request is read again once reading is done (Done), nor once the daemon
+   * made the connection a stream (Tunnel), which is left only for Done.
+   */
+  private setReqState(to: ReqState): void {
+    const from = this.reqState;
+    if (from === ReqState.Done && to !== ReqState.Done && to !== ReqState.Tunnel)
+      this.violated('a finished reader read on');
+    if (from === ReqState.Tunnel && to !== ReqState.Done) this.violated('a stream went back to requests');
+    switch (to) {
+      case ReqState.Head:
+        if (this.current !== null) this.violated('a head read with a request still in hand');
+        if (this.hold !== null) this.violated('a body kept with no request to judge');
+        break;
+      case ReqState.Collecting:
+      case ReqState.Spooling:
+        if (this.current === null || this.hold === null) this.violated('a body held with no request or no hold');
+        if ((to === ReqState.Spooling) !== (this.spooled !== null))
+          this.violated('a body held in the wrong kind of hold');
+        break;
+      case ReqState.Deciding:
+        if (this.current === null) this.violated('a decision with no request');
+        break;
+      case ReqState.Body:
+        if (this.current === null || this.requests.body === null)
+          this.violated('a body read with no request or framing');
+        break;
+      case ReqState.Replaying:
+        if (this.current === null || this.spooled === null) this.violated('a replay with nothing spooled');
+        break;
+      case ReqState.Hold:
+        if (this.current !== null || this.queue.length === 0) this.violated('a hold with no request sent');
+        break;
+    }
+    this.reqState = to;
+  }
+
+  /** No more requests are read from this client; bytes not yet read are dropped. */
+  private stopReading(): void {
+    this.setReqState(ReqState.Done);
+    this.requests.drop();
+  }
+
+  /**
    * An invariant of the exchange queue or of the reader states does not hold: a bug, not
    * hostile input. This connection is cut (thrown to its handler's guard); the process goes on.
    */
@@ -212,7 +255,7 @@ export class ProxyConnection implements ResponseSink {
   private clientBytesHeld(): boolean {
     return (
       this.closed ||
-      this.inbuf !== null ||
+      this.requests.holdsBytes ||
       this.reqState === ReqState.Deciding ||
       this.reqState === ReqState.Collecting ||
       this.reqState === ReqState.Replaying ||
@@ -228,7 +271,7 @@ export class ProxyConnection implements ResponseSink {
 
   /** True while idle between requests (used by shutdown). */
   get idle(): boolean {
-    return this.reqState === ReqState.Head && this.inbuf === null && this.queue.length === 0;
+    return this.reqState === ReqState.Head && !this.requests.holdsBytes && this.queue.length === 0;
   }
 
   // ---- client → daemon -------------------------------------------------------------
@@ -239,19 +282,19 @@ export class ProxyConnection implements ResponseSink {
       return;
     }
     if (this.reqState === ReqState.Done) return; // after a fatal error nothing more is read
-    this.inbuf = this.inbuf === null ? chunk : Buffer.concat([this.inbuf, chunk]);
+    this.requests.add(chunk);
     this.processRequests();
   }
 
   private processRequests(): void {
-    while (this.inbuf !== null && !this.closed) {
+    while (this.requests.holdsBytes && !this.closed) {
       if (this.reqState === ReqState.Head) {
         if (this.draining || this.queue.length > 0) break; // the last request's answer first
         if (!this.readHead()) break;
       } else if (this.reqState === ReqState.Body || this.reqState === ReqState.Collecting) {
         this.readBody();
       } else if (this.reqState === ReqState.Spooling) {
-        if (this.spool === null) break; // the spool file is being created
+        if (!this.spooled?.opened) break; // the spool file is being created
         this.readBody();
       } else {
         break; // Deciding, Hold, Tunnel, Done: the bytes wait
@@ -261,77 +304,28 @@ export class ProxyConnection implements ResponseSink {
     this.updateClientFlow();
   }
 
-  /** Takes one request head from inbuf if complete. Returns false when more bytes are needed. */
+  /** Takes one request head if complete and begins its request. Returns false when more bytes are needed. */
   private readHead(): boolean {
-    if (this.afterPost && !this.skipCrlfAfterPost()) return this.headIncomplete();
-    const buf = this.inbuf!;
-    // A client that polls sends the same head again and again: the same bytes read the same.
-    const repeated = this.lastHead.match(buf, 0);
-    if (repeated > 0) {
-      this.takeHead(this.lastHead.head, buf, repeated);
-      return true;
-    }
-    const end = findHeadEnd(buf, this.headScanFrom);
-    const limit = this.settings.maxHeaderBytes;
-    if (end < 0 || end > limit) {
-      if (buf.length > limit || end > limit) {
-        const lineEnd = buf.indexOf(10);
-        if (lineEnd < 0 || lineEnd > limit) this.refuse(414, `request line longer than ${limit} bytes`);
-        else this.refuse(431, `request head longer than ${limit} bytes`);
-        return false;
-      }
-      this.headScanFrom = buf.length;
-      return this.headIncomplete();
-    }
-    let head: RequestHead;
+    let head: RequestHead | null;
     try {
-      head = parseRequestHead(buf, end);
+      head = this.requests.readHead();
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       this.refuse(err.status, err.message);
       return false;
     }
-    if (head.framing.kind === 'none') this.lastHead.keep(buf, 0, end, head);
-    else this.lastHead.forget();
-    this.takeHead(head, buf, end);
+    if (head === null) {
+      // The header timeout runs from when the head's first bytes came.
+      if (this.waitingSince === 0) this.waitingSince = performance.now();
+      return false;
+    }
+    this.waitingSince = 0;
+    this.beginRequest(head, this.requests.headBytes);
     return true;
   }
 
-  /** More bytes are needed for the head: the header timeout runs from when its first bytes came. */
-  private headIncomplete(): false {
-    if (this.waitingSince === 0) this.waitingSince = performance.now();
-    return false;
-  }
-
-  /** The head `buf[0, end)` is read: its request begins. */
-  private takeHead(head: RequestHead, buf: Buffer, end: number): void {
-    // Usually the read held just this head: no new view of it (a view costs a typed-array allocation).
-    const headBytes = end === buf.length ? buf : buf.subarray(0, end);
-    this.inbuf = end < buf.length ? buf.subarray(end) : null;
-    this.headScanFrom = 0;
-    this.waitingSince = 0;
-    this.beginRequest(head, headBytes);
-  }
-
-  /**
-   * After a POST, dockerd (Go's server, for old clients that end a body with a line break) drops
-   * up to four CR or LF bytes before the next request line. They are dropped here too, or the next
-   * request would be refused here and served there. Like Go, waits to see four bytes first.
-   * False: wait for more bytes.
-   */
-  private skipCrlfAfterPost(): boolean {
-    const buf = this.inbuf!;
-    let n = 0;
-    while (n < 4 && n < buf.length && (buf[n] === 13 || buf[n] === 10)) n++;
-    if (n === buf.length && n < 4) return false;
-    this.afterPost = false;
-    if (n === 0) return true;
-    this.inbuf = n < buf.length ? buf.subarray(n) : null;
-    return this.inbuf !== null;
-  }
-
   private beginRequest(head: RequestHead, headBytes: Buffer): void {
-    this.afterPost = head.method === 'POST';
+    if (this.queue.length > 0) this.violated('a request read before the last one was answered');
     const hasBody = head.framing.kind !== 'none';
     const exchange = new Exchange(
       head.method,
@@ -352,18 +346,12 @@ export class ProxyConnection implements ResponseSink {
     const want = hasBody ? (this.settings.decisionPoint.bodyLimit?.(request) ?? 0) : 0;
     if (want > 0) {
       // The decision needs the body: read it (bounded) before anything is forwarded.
-      this.reqState = ReqState.Collecting;
       this.waitingSince = exchange.start;
-      this.dropCollected();
-      const held = new HeldBody(this.settings.heldBodies, this.caller, want);
-      this.held = held;
-      this.reqBody = this.bodyTracker(head);
-      this.reqBody.onPayload = (piece) => held.addPayload(piece);
-      if (head.expectContinue) {
-        exchange.sendContinue = true;
-        exchange.dropContinue = true;
-        this.flushLocal();
-      }
+      this.releaseHold();
+      const held = new HeldBody(this.settings.heldBodies, this.caller, this.identity.user, want);
+      this.holdBody(held, head);
+      this.setReqState(ReqState.Collecting);
+      if (head.expectContinue) this.continueForHold(exchange);
       return;
     }
     const spoolFor = hasBody ? this.settings.decisionPoint.spoolBody?.(request) : undefined;
@@ -374,71 +362,86 @@ export class ProxyConnection implements ResponseSink {
     this.decide();
   }
 
+  /** The body of `head` goes into `hold` as it is read. */
+  private holdBody(hold: BodyHold, head: RequestHead): void {
+    this.hold = hold;
+    this.requests.beginBody(head).onPayload = (piece) => hold.addPayload(piece);
+  }
+
+  /** The client waits for `100 Continue` before sending a body the proxy holds: the proxy says it. */
+  private continueForHold(exchange: Exchange): void {
+    exchange.sendContinue = true;
+    exchange.dropContinue = true;
+    this.flushLocal();
+  }
+
   /** The decision needs a body too large to hold: spool it to disk while the observer reads it. */
   private beginSpooling(head: RequestHead, observer: BodyObserver, limit: number): void {
-    const exchange = this.current!.exchange;
+    const current = this.current ?? this.violated('spooling with no request');
     // The head waits while the body spools: copy it out of the read buffer, which is reused.
-    this.current!.headBytes = Buffer.from(this.current!.headBytes);
-    this.reqState = ReqState.Spooling;
+    current.headBytes = Buffer.from(current.headBytes);
     this.waitingSince = performance.now();
-    this.spoolObserver = observer;
-    this.reqBody = this.bodyTracker(head);
-    // Copied: the bytes may sit in a read buffer that is reused for the next read.
-    this.reqBody.onPayload = (piece) => observer.write(Buffer.from(piece));
-    this.spoolPending++;
-    BodySpool.create(limit).then(
-      (spool) =>
-        this.guard(() => {
-          this.spoolPending--;
-          if (this.closed || this.spoolObserver !== observer) {
-            void spool.close();
-            return;
-          }
-          this.spool = spool;
-          this.waitingSince = performance.now(); // the client was paused while the file was made
-          this.processRequests();
-        }),
-      (err: Error) =>
-        this.guard(() => this.spoolFailed(exchange, 500, `cannot spool the request body: ${err.message}`)),
-    );
-    if (head.expectContinue) {
-      exchange.sendContinue = true;
-      exchange.dropContinue = true;
-      this.flushLocal();
-    }
+    const spooled = new SpooledBody(limit, observer, this);
+    this.spooled = spooled;
+    this.holdBody(spooled, head);
+    this.setReqState(ReqState.Spooling);
+    if (head.expectContinue) this.continueForHold(current.exchange);
     this.updateClientFlow();
   }
 
-  /** The whole body is received: once it is all on disk, the observer is told and the decision made. */
-  private decideWhenSpooled(): void {
-    if (this.spoolPending > 0) return; // the last write's completion calls back here
-    this.spoolObserver?.end();
-    this.spoolObserver = null;
+  /** SpoolEvents: the spool file exists. */
+  opened(): void {
+    this.guard(() => {
+      if (this.closed) return;
+      this.waitingSince = performance.now(); // the client was paused while the file was made
+      this.processRequests();
+    });
+  }
+
+  /** SpoolEvents: a piece is on disk. */
+  written(): void {
+    this.guard(() => {
+      if (this.reqState === ReqState.Spooling) this.waitingSince = performance.now(); // paused meanwhile
+      if (this.spooled?.busy !== false || this.closed) return;
+      if (this.requests.bodyDone && this.reqState === ReqState.Spooling) this.decideWhenSettled();
+      this.processRequests();
+    });
+  }
+
+  /** SpoolEvents: spooling failed (limit, disk): refuse the request and drop the rest of its body. */
+  failed(status: number, message: string): void {
+    this.guard(() => {
+      if (this.closed || this.reqState !== ReqState.Spooling) return;
+      this.releaseHold();
+      this.setReqState(ReqState.Body);
+      this.applyDecision({ allow: false, status, message });
+      this.processRequests();
+    });
+  }
+
+  /** The whole body is received: once the hold keeps all of it, the judge gets its view and decides. */
+  private decideWhenSettled(): void {
+    const hold = this.hold ?? this.violated('a held body complete with no hold');
+    if (!hold.settled) return; // the last write's completion calls back here
+    const body = hold.complete();
+    if (body !== undefined) (this.current ?? this.violated('a held body with no request')).request.body = body;
     this.decide();
   }
 
-  /** Spooling failed (limit, disk): refuse the request and drop the rest of its body. */
-  private spoolFailed(exchange: Exchange, status: number, message: string): void {
-    if (this.closed || this.current?.exchange !== exchange) return;
-    this.dropSpool();
-    this.reqState = ReqState.Body;
-    this.applyDecision({ allow: false, status, message });
-    this.processRequests();
-  }
-
-  private dropSpool(): void {
-    this.spoolObserver?.abort();
-    this.spoolObserver = null;
-    if (this.spool) void this.spool.close();
-    this.spool = null;
+  /** Lets go of the held body (forwarded, refused, or the connection gone). */
+  private releaseHold(): void {
+    if (this.hold === null) return;
+    this.hold.release();
+    this.hold = null;
+    this.spooled = null;
   }
 
   /** Forwards the spooled body after an allowing decision, with the daemon's backpressure. */
-  private async replaySpool(spool: BodySpool, exchange: Exchange): Promise<void> {
-    this.reqState = ReqState.Replaying;
+  private async replaySpool(bytes: AsyncIterable<Buffer>, exchange: Exchange): Promise<void> {
+    this.setReqState(ReqState.Replaying);
     this.updateClientFlow();
     try {
-      for await (const chunk of spool.replay()) {
+      for await (const chunk of bytes) {
         if (this.closed) return;
         this.writeUpstream(chunk);
         if (this.upstreamFull) await this.upstreamDrained();
@@ -448,12 +451,11 @@ export class ProxyConnection implements ResponseSink {
         throw err;
       });
       return;
-    } finally {
-      void spool.close();
-      if (this.spool === spool) this.spool = null;
     }
     this.guard(() => {
       if (this.closed || this.current?.exchange !== exchange) return;
+      this.hold = null;
+      this.spooled = null;
       this.requestSent();
       this.processRequests();
     });
@@ -473,80 +475,34 @@ export class ProxyConnection implements ResponseSink {
     });
   }
 
-  private bodyTracker(head: RequestHead): BodyTracker {
-    return head.framing.kind === 'chunked'
-      ? new ChunkedBody(400)
-      : new LengthBody(head.framing.kind === 'length' ? head.framing.length : 0);
-  }
-
   private readBody(): void {
-    const buf = this.inbuf!;
-    let n: number;
+    let piece: Buffer;
     try {
-      n = this.reqBody!.consume(buf, 0);
+      piece = this.requests.readBody();
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       this.brokenBody(err);
       return;
     }
-    const piece = n === buf.length ? buf : buf.subarray(0, n);
-    this.inbuf = n === buf.length ? null : buf.subarray(n);
-    if (this.reqState === ReqState.Collecting) {
-      const held = this.held ?? this.violated('collecting a body with nowhere to hold it');
-      const passed = held.addReceived(piece);
-      if (passed === 'caller') {
-        this.refuseCollected(
-          429,
-          `too many request bodies from ${this.identity.user} are waiting to be judged at once; try again when they are done`,
-        );
+    if (this.reqState === ReqState.Collecting || this.reqState === ReqState.Spooling) {
+      const hold = this.hold ?? this.violated('holding a body with nowhere to hold it');
+      const refused = hold.addReceived(piece);
+      if (refused !== null) {
+        this.refuseHeld(refused.status, refused.message);
         return;
       }
-      if (passed === 'overall') {
-        this.refuseCollected(503, 'too many request bodies are waiting to be judged at once; try again shortly');
-        return;
-      }
-      if (held.tooLarge) {
-        // Too big to judge: refuse rather than judge a prefix.
-        this.refuseCollected(413, `request body larger than ${held.limit} bytes cannot be judged`);
-        return;
-      }
-      if (this.reqBody!.done) {
-        this.current!.request.body = held.takePayload();
-        this.decide();
-      }
+      // A spooled body is waited for from its last bytes; a held one all of it from its head.
+      if (this.reqState === ReqState.Spooling && piece.length > 0) this.waitingSince = performance.now();
+      if (this.requests.bodyDone) this.decideWhenSettled();
       return;
     }
-    if (this.reqState === ReqState.Spooling) {
-      const exchange = this.current!.exchange;
-      if (n > 0) {
-        this.waitingSince = performance.now();
-        this.spoolPending++;
-        this.spool!.append(Buffer.from(piece)).then(
-          () =>
-            this.guard(() => {
-              this.spoolPending--;
-              if (this.reqState === ReqState.Spooling) this.waitingSince = performance.now(); // paused meanwhile
-              if (this.spoolPending > 0 || this.closed || this.current?.exchange !== exchange) return;
-              if (this.reqBody?.done && this.reqState === ReqState.Spooling) this.decideWhenSpooled();
-              this.processRequests();
-            }),
-          (err: Error) =>
-            this.guard(() => {
-              this.spoolPending--;
-              this.spoolFailed(exchange, err instanceof SpoolLimitError ? 413 : 500, err.message);
-            }),
-        );
-      }
-      if (this.reqBody!.done) this.decideWhenSpooled();
-      return;
-    }
-    if (this.forwardBody && n > 0) this.writeUpstream(piece);
-    if (this.reqBody!.done) this.requestSent();
+    if (this.forwardBody && piece.length > 0) this.writeUpstream(piece);
+    if (this.requests.bodyDone) this.requestSent();
   }
 
   private decide(): void {
-    const current = this.current!;
-    this.reqState = ReqState.Deciding;
+    const current = this.current ?? this.violated('a decision with no request');
+    this.setReqState(ReqState.Deciding);
     let result: Decision | Promise<Decision>;
     try {
       result = this.settings.decisionPoint.decide(current.request);
@@ -579,85 +535,81 @@ export class ProxyConnection implements ResponseSink {
     this.processRequests();
   }
 
-  /** The body being collected is refused before it is whole: what was held goes, the rest is read and dropped. */
-  private refuseCollected(status: number, message: string): void {
-    this.dropCollected();
-    this.reqState = ReqState.Body;
+  /** The body being held is refused before it is whole: what was held goes, the rest is read and dropped. */
+  private refuseHeld(status: number, message: string): void {
+    this.releaseHold();
+    this.setReqState(ReqState.Body);
     this.applyDecision({ allow: false, status, message });
   }
 
-  /** Lets go of a collected body (forwarded, refused, or the connection gone). */
-  private dropCollected(): void {
-    this.held?.release();
-    this.held = null;
-  }
-
   private applyDecision(decision: Decision): void {
-    const { exchange, head, request } = this.current!;
+    const current = this.current ?? this.violated('a decision applied with no request');
+    const { exchange, head, request } = current;
     exchange.release = decision?.release;
     // An allowed request may go on with the target that was judged (a container's full id).
     const headBytes =
       decision?.allow === true && decision.target !== undefined
-        ? headWithTarget(this.current!.headBytes, decision.target)
-        : this.current!.headBytes;
+        ? headWithTarget(current.headBytes, decision.target)
+        : current.headBytes;
     this.waitingSince = 0;
     const hasBody = head.framing.kind !== 'none';
     if (decision && decision.allow === true && decision.body !== undefined) {
-      if (request.body === undefined || !(this.reqBody?.done ?? false)) {
+      if (request.body === undefined || !this.requests.bodyDone) {
         // Only a body that was read whole can be replaced; anything else is a policy bug: fail closed.
         decision = decisionFailure(new Error('the decision replaced a body that was not read'));
       } else {
         // Forward the replacement (the bytes that were judged) with its own Content-Length.
         exchange.forwarded = true;
-        this.dropCollected();
+        this.releaseHold();
         this.writeUpstreamAll([headForBody(headBytes, decision.body.length), decision.body]);
         this.requestSent();
         return;
       }
     }
-    if (decision && decision.allow === true && this.spool !== null) {
-      // The body was spooled while judged: forward exactly those bytes.
-      exchange.forwarded = true;
-      this.writeUpstream(headBytes);
-      void this.replaySpool(this.spool, exchange);
-      return;
-    }
     if (decision && decision.allow === true) {
       exchange.forwarded = true;
-      if (hasBody && this.reqBody === null) this.reqBody = this.bodyTracker(head);
-      const bodyToCome = hasBody && !this.reqBody!.done;
-      if (this.held !== null && this.held.received.length > 0) {
-        this.writeUpstreamAll([headBytes, ...this.held.received]);
-        this.dropCollected();
-      } else if (bodyToCome && this.inbuf !== null) {
+      const held = this.hold?.forwardable();
+      if (held !== undefined && !Array.isArray(held)) {
+        // The body was spooled while judged: forward exactly those bytes.
+        this.writeUpstream(headBytes);
+        void this.replaySpool(held as AsyncIterable<Buffer>, exchange);
+        return;
+      }
+      if (hasBody) this.requests.beginBody(head);
+      const bodyToCome = hasBody && !this.requests.bodyDone;
+      if (held !== undefined && held.length > 0) {
+        this.writeUpstreamAll([headBytes, ...(held as readonly Buffer[])]);
+        this.releaseHold();
+      } else if (bodyToCome && this.requests.holdsBytes) {
         // The head and the body bytes already here go in one write, as the client sent them.
         // Written apart, dockerd can answer on the head alone and close (400 for a head it
         // refuses): the body's write then fails, and the answer is lost with the connection.
+        this.releaseHold();
         this.forwardBody = true;
-        this.reqState = ReqState.Body;
+        this.setReqState(ReqState.Body);
         this.withUpstreamCorked(() => {
           this.writeUpstream(headBytes);
           this.readBody();
         });
         return;
       } else {
+        this.releaseHold();
         this.writeUpstream(headBytes); // the common case, a request without a body: no array, no cork
       }
       if (bodyToCome) {
         this.forwardBody = true;
-        this.reqState = ReqState.Body;
+        this.setReqState(ReqState.Body);
       } else {
         this.requestSent();
       }
       return;
     }
     // Refused: answer in order, never forward.
-    this.dropSpool();
-    this.dropCollected();
+    this.releaseHold();
     const failed = (decision as { error?: boolean } | undefined)?.error === true;
     exchange.sendContinue = false;
-    const bodyPending = hasBody && !(this.reqBody?.done ?? false);
-    if (this.reqBody !== null) this.reqBody.onPayload = undefined;
+    const bodyPending = hasBody && !this.requests.bodyDone;
+    if (this.requests.body !== null) this.requests.body.onPayload = undefined;
     if (bodyPending && head.expectContinue && !exchange.dropContinue) {
       // The client holds its body back until told to continue: it will not come; close afterwards.
       exchange.closeAfter = true;
@@ -669,43 +621,41 @@ export class ProxyConnection implements ResponseSink {
       head.method === 'HEAD',
     );
     if (exchange.closeAfter) {
-      this.reqState = ReqState.Done;
-      this.inbuf = null;
+      this.stopReading();
     } else if (bodyPending) {
-      if (this.reqBody === null) this.reqBody = this.bodyTracker(head);
+      this.requests.beginBody(head);
       this.forwardBody = false; // read and drop, so the connection stays usable
-      this.reqState = ReqState.Body;
+      this.setReqState(ReqState.Body);
     } else {
-      this.reqBody = null;
+      this.requests.endBody();
       this.current = null;
-      this.reqState = ReqState.Head;
+      this.setReqState(ReqState.Head);
     }
     this.flushLocal();
   }
 
   /** The current request has been completely forwarded (or dropped). */
   private requestSent(): void {
-    const { exchange } = this.current!;
+    const { exchange } = this.current ?? this.violated('a request sent with none in hand');
     this.current = null;
-    this.reqBody = null;
+    this.requests.endBody();
     this.forwardBody = true;
     if (exchange.local !== null) {
-      this.reqState = ReqState.Head;
+      this.setReqState(ReqState.Head);
     } else if (exchange.closeAfter) {
-      this.reqState = ReqState.Done;
-      this.inbuf = null;
+      this.stopReading();
     } else if (exchange.hijack) {
-      this.reqState = ReqState.Hold;
+      this.setReqState(ReqState.Hold);
     } else {
-      this.reqState = ReqState.Head;
+      this.setReqState(ReqState.Head);
     }
   }
 
   /** A request body's framing broke mid-way: the daemon saw part of it, so this connection is finished. */
   private brokenBody(err: Refusal): void {
     const exchange = this.current?.exchange ?? this.violated('a request body ended with no request being read');
-    this.reqState = ReqState.Done;
-    this.inbuf = null;
+    this.releaseHold(); // the body will never be whole
+    this.stopReading();
     exchange.decision = 'reject';
     if (exchange.forwarded) {
       // Part of the request reached the daemon: its connection is unusable.
@@ -723,8 +673,7 @@ export class ProxyConnection implements ResponseSink {
 
   /** A request the proxy cannot read: answer (in order) and close. */
   private refuse(status: number, message: string): void {
-    this.reqState = ReqState.Done;
-    this.inbuf = null;
+    this.stopReading();
     this.waitingSince = 0;
     this.queue.push(Exchange.unreadable(status, message));
     this.flushLocal();
@@ -740,8 +689,7 @@ export class ProxyConnection implements ResponseSink {
       this.guard(() => this.refuse(408, 'timed out reading the request head'));
     } else if (this.reqState === ReqState.Collecting || this.reqState === ReqState.Spooling) {
       this.guard(() => {
-        this.dropCollected();
-        this.dropSpool();
+        this.releaseHold();
         this.brokenBody(new Refusal(408, 'timed out reading the request body'));
       });
     }
@@ -785,7 +733,7 @@ export class ProxyConnection implements ResponseSink {
       this.queue.length === 0 &&
       (this.clientSide === ClientSide.Ended || this.draining || this.reqState === ReqState.Done)
     ) {
-      this.reqState = ReqState.Done;
+      this.setReqState(ReqState.Done);
       this.client.end();
       this.upstream?.end();
     }
@@ -861,8 +809,8 @@ export class ProxyConnection implements ResponseSink {
       this.reqState === ReqState.Deciding ||
       this.reqState === ReqState.Hold ||
       this.reqState === ReqState.Replaying ||
-      this.spoolPending > 0 ||
-      (this.reqState === ReqState.Head && this.inbuf !== null && this.queue.length > 0);
+      this.spooled?.busy === true ||
+      (this.reqState === ReqState.Head && this.requests.holdsBytes && this.queue.length > 0);
     if (pause !== this.clientPaused) {
       this.clientPaused = pause;
       if (pause) this.client.pause();
@@ -899,10 +847,10 @@ export class ProxyConnection implements ResponseSink {
     }
     if (this.reqState === ReqState.Hold && exchange.hijack) {
       // The daemon answered without hijacking: the next client bytes are HTTP again.
-      this.reqState = ReqState.Head;
+      this.setReqState(ReqState.Head);
     }
     this.flushLocal();
-    if (this.inbuf !== null && (this.reqState === ReqState.Head || this.reqState === ReqState.Body))
+    if (this.requests.holdsBytes && (this.reqState === ReqState.Head || this.reqState === ReqState.Body))
       this.processRequests();
     else this.updateClientFlow();
     this.finishIfDone();
@@ -931,8 +879,7 @@ export class ProxyConnection implements ResponseSink {
   /** End the client connection gracefully: pending writes are delivered first. */
   private closeAfterWrites(): void {
     this.setClientSide(ClientSide.Closing);
-    this.reqState = ReqState.Done;
-    this.inbuf = null;
+    this.stopReading();
     for (const e of this.queue) if (e.forwarded) this.log(e, 0, 'connection closed before the answer');
     this.queue.length = 0;
     this.responses.drop();
@@ -950,15 +897,12 @@ export class ProxyConnection implements ResponseSink {
       return;
     }
     this.log(exchange);
-    this.reqState = ReqState.Tunnel;
+    this.setReqState(ReqState.Tunnel);
     this.queue.length = 0;
     // Bytes that arrived behind the answer are stream data in both directions.
     if (rest.length > 0) this.passOn(rest);
-    if (this.inbuf !== null) {
-      const rest = this.inbuf;
-      this.inbuf = null;
-      this.writeUpstream(rest);
-    }
+    const sent = this.requests.takeRest();
+    if (sent !== null) this.writeUpstream(sent);
     if (this.clientSide === ClientSide.Ended) this.upstream?.end();
     this.updateClientFlow();
   }
@@ -984,7 +928,7 @@ export class ProxyConnection implements ResponseSink {
     }
     // Idle connection closed by the daemon: mirror it.
     this.setUpstreamSide(UpstreamSide.Lost);
-    this.reqState = ReqState.Done;
+    this.setReqState(ReqState.Done);
     this.finishIfDone();
   }
 
@@ -1023,8 +967,7 @@ export class ProxyConnection implements ResponseSink {
   private upstreamLost(message: string): void {
     this.setUpstreamSide(UpstreamSide.Lost);
     this.upstream?.destroy();
-    this.reqState = ReqState.Done;
-    this.inbuf = null;
+    this.stopReading();
     if (!this.responses.betweenAnswers) {
       this.destroy();
       return;
@@ -1046,8 +989,7 @@ export class ProxyConnection implements ResponseSink {
   drain(): void {
     this.draining = true;
     if (this.reqState === ReqState.Head && this.queue.length === 0) {
-      this.reqState = ReqState.Done;
-      this.inbuf = null;
+      this.stopReading();
       this.client.end();
       this.upstream?.end();
     }
@@ -1059,10 +1001,9 @@ export class ProxyConnection implements ResponseSink {
     for (const e of this.queue)
       if (e.forwarded || e.local) this.log(e, e.status, e.reason ?? 'connection closed before the answer');
     this.queue.length = 0;
-    this.inbuf = null;
+    this.requests.drop();
     this.responses.drop();
-    this.dropSpool();
-    this.dropCollected();
+    this.releaseHold();
     this.client.destroy();
     this.upstream?.destroy();
     this.onClose(this);
