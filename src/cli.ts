@@ -186,6 +186,37 @@ const commands: Record<string, Command> = {
     positionals: false,
     run: async (v) => (await import('./enforce/audit/index.js')).runAudit(v),
   },
+  check: {
+    summary: 'judge a docker command line before it runs, by the same policy as serve',
+    help: `[flags] -- docker ARGS... | --shell 'COMMAND TEXT'
+
+  Exit 0: allowed; 1: denied (the rule, the argument, why and the fix are printed); 2: an error,
+  or something only known when the command runs.
+
+  --shell TEXT           shell text: every docker command in it (pipelines, bash -c, sudo, ...)
+  --json                 the verdict as one JSON document
+  --strict               refuse what the proxy would change (e.g. binds run as the caller)
+  --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
+  --data PATH            JSON or YAML data for the policy (repeatable)
+  --config FILE          TOML settings, as serve reads them
+`,
+    options: { shell: str, json: flag, strict: flag, policy: strs, data: strs, config: str },
+    positionals: true,
+    run: async (v, p) => (await import('./enforce/cli/index.js')).runCheck(v, p),
+  },
+  hook: {
+    summary: 'PreToolUse hook for coding agents: judges their shell commands',
+    help: `[flags]
+
+  Reads a Claude Code PreToolUse event on stdin; prints a deny (or ask, when undecidable) decision
+  for a shell command whose docker commands the policy refuses, and nothing otherwise.
+
+  --strict, --policy PATH, --data PATH, --config FILE   as for check
+`,
+    options: { strict: flag, policy: strs, data: strs, config: str },
+    positionals: false,
+    run: async (v) => (await import('./enforce/cli/index.js')).runHook(v),
+  },
 };
 
 function usage(): string {

@@ -292,7 +292,7 @@ function serviceRequest(
     host[field] = value;
     note(`HostConfig.${field}`, where(key));
   };
-  set('Privileged', 'privileged', svc.privileged === undefined ? undefined : svc.privileged === true);
+  set('Privileged', 'privileged', svc.privileged === undefined ? undefined : truthy(svc.privileged));
   set('CapAdd', 'cap_add', svc.cap_add === undefined ? undefined : strList(svc.cap_add, where('cap_add')));
   set('CapDrop', 'cap_drop', svc.cap_drop === undefined ? undefined : strList(svc.cap_drop, where('cap_drop')));
   set(
@@ -371,4 +371,9 @@ function bindMount(spec: string): Doc {
   const mode = parts[2] ?? '';
   if (mode.split(',').includes('ro')) m.ReadOnly = true;
   return m;
+}
+
+/** A boolean after interpolation: YAML true, or the text compose reads as true. */
+function truthy(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v));
 }

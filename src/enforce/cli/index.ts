@@ -1,0 +1,2 @@
+// The CLI and coding-agent guard: `dockgate check` and `dockgate hook`.
+export { runCheck, runHook } from './command.js';
