@@ -6,24 +6,9 @@ import { composeRequests } from './compose.js';
 import { type CreateRequest, containerCreate } from './container.js';
 import type { ArgvContext } from './context.js';
 import { ArgvError, type FlagSpec, all, isSet, last, parseFlags } from './flags.js';
+import { type DockerRequest, Undecidable } from './request.js';
 
-export interface DockerRequest {
-  method: string;
-  /** Path and query, without an API version prefix. */
-  target: string;
-  /** The JSON body (null: none). */
-  body: unknown;
-  /** The command this request comes from, for messages (e.g. `docker run`, or `service web`). */
-  command: string;
-  /** Body path → the argument words that set it. */
-  origins: Record<string, string[]>;
-  /** What the CLI does on its own that the user should know. */
-  notes: string[];
-  /** A build: the Dockerfile the CLI puts in the context. */
-  dockerfile?: { path: string; text: string };
-}
-
-export class Undecidable extends Error {}
+export { type DockerRequest, Undecidable } from './request.js';
 
 const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'config', kind: 'string' },

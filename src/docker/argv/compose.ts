@@ -5,8 +5,7 @@
 // and the project's `.env`.
 import { posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { DockerRequest } from './commands.js';
-import { Undecidable } from './commands.js';
+import { type DockerRequest, Undecidable } from './request.js';
 import { mountSpec, volumeSpec } from './container.js';
 import type { ArgvContext } from './context.js';
 import { ArgvError, type FlagSpec, all, last, parseFlags } from './flags.js';

@@ -6,7 +6,7 @@
 // anything. Strings run by `bash -c`, `sh FILE`, `eval`, `su -c`, `watch`, heredocs fed to a shell,
 // and `alias` values are read the same way, a bounded number of levels deep.
 import { basename, isAbsolute, resolve } from 'node:path';
-import { createRequire } from 'node:module';
+import mvdanSh from 'mvdan-sh';
 
 /** Stands for text that cannot be known before the command runs. */
 export const UNKNOWN = '\u0000unknown\u0000';
@@ -42,10 +42,8 @@ const MAX_DEPTH = 8;
 const MAX_TEXT = 256 * 1024;
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'busybox']);
 
-let parserModule: { syntax: Node } | undefined;
 function sh(): Node {
-  parserModule ??= createRequire(import.meta.url)('mvdan-sh') as { syntax: Node };
-  return parserModule.syntax;
+  return mvdanSh.syntax;
 }
 
 export function scanShell(text: string, options: ShellOptions): ShellScan {
