@@ -31,7 +31,8 @@ function meaningful(x: unknown, key = ''): unknown {
   if (Array.isArray(x)) {
     if (key === 'MaskedPaths' || key === 'ReadonlyPaths') return x;
     const list = x.map((v) => meaningful(v));
-    return key === 'Binds' ? list.sort() : list;
+    // The CLI builds Binds and Env through Go maps: their order differs from run to run.
+    return key === 'Binds' || key === 'Env' ? list.sort() : list;
   }
   if (x !== null && typeof x === 'object') {
     const out: Record<string, unknown> = {};
