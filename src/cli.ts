@@ -217,6 +217,21 @@ const commands: Record<string, Command> = {
     positionals: false,
     run: async (v) => (await import('./enforce/cli/index.js')).runHook(v),
   },
+  wrap: {
+    summary: 'stand-in for docker: judge the command, then run the real docker unchanged',
+    help: `[flags] -- DOCKER-ARGS... | --install DIR
+
+  Judges \`docker DOCKER-ARGS\` as check does; when allowed, runs the real docker (DOCKGATE_DOCKER,
+  else the first docker on PATH that is not this wrapper) with the arguments unchanged and exits
+  with its code; otherwise prints why and exits 1 (denied) or 2 (undecidable).
+
+  --install DIR          write the shim DIR/docker that runs \`dockgate wrap\`; put DIR first on PATH
+  --strict, --policy PATH, --data PATH, --config FILE   as for check
+`,
+    options: { install: str, strict: flag, policy: strs, data: strs, config: str },
+    positionals: true,
+    run: async (v, p) => (await import('./enforce/cli/index.js')).runWrap(v, p),
+  },
 };
 
 function usage(): string {

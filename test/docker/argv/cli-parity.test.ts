@@ -2,7 +2,7 @@
 // against a recording server that answers like dockerd, and the request the CLI sent (method,
 // path, query, JSON body) must equal the one dockerRequests builds for the same words.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
