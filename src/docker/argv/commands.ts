@@ -151,13 +151,15 @@ export function dockerRequests(args: readonly string[], ctx: ArgvContext): Docke
     if (sub === undefined) return [];
     const mapped = mgmt[sub];
     if (mapped === undefined) return managementOther(cmd, rest, ctx);
+    const buildx = cmd === 'buildx';
     cmd = mapped;
     rest = rest.slice(1);
+    return commandRequests(cmd, rest, ctx, buildx);
   }
   return commandRequests(cmd, rest, ctx);
 }
 
-function commandRequests(cmd: string, rest: string[], ctx: ArgvContext): DockerRequest[] {
+function commandRequests(cmd: string, rest: string[], ctx: ArgvContext, buildx = false): DockerRequest[] {
   switch (cmd) {
     case 'run':
     case 'create':
@@ -167,7 +169,7 @@ function commandRequests(cmd: string, rest: string[], ctx: ArgvContext): DockerR
     case 'cp':
       return [cpRequest(rest)];
     case 'build':
-      return [buildRequest(rest, ctx)];
+      return [buildRequest(rest, ctx, buildx)];
     case 'compose':
       return composeRequests(rest, ctx);
     case 'volume':
@@ -361,7 +363,7 @@ const BUILD_FLAGS: readonly FlagSpec[] = [
   ].map((name) => ({ name, kind: 'bool' as const, ...(name === 'quiet' ? { short: 'q' } : {}) })),
 ];
 
-function buildRequest(args: string[], ctx: ArgvContext): DockerRequest {
+function buildRequest(args: string[], ctx: ArgvContext, buildx: boolean): DockerRequest {
   const p = parseFlags(args, BUILD_FLAGS, true);
   const [contextArg] = p.rest;
   if (contextArg === undefined || p.rest.length !== 1)
@@ -375,28 +377,43 @@ function buildRequest(args: string[], ctx: ArgvContext): DockerRequest {
   const text = ctx.readFile(dockerfilePath);
   const inside = posix.relative(contextDir, dockerfilePath);
   const name = inside.startsWith('..') ? '.dockerfile' : inside;
-  const q = new URLSearchParams();
-  q.set('dockerfile', name);
-  for (const t of all(p, 'tag')) q.append('t', t);
+  const params: [string, string][] = [['dockerfile', name]];
+  for (const t of all(p, 'tag')) params.push(['t', t]);
   const buildArgs: Record<string, string | null> = {};
   for (const a of all(p, 'build-arg')) {
     const i = a.indexOf('=');
     if (i >= 0) buildArgs[a.slice(0, i)] = a.slice(i + 1);
     else buildArgs[a] = ctx.env[a] ?? null;
   }
-  if (Object.keys(buildArgs).length > 0) q.set('buildargs', JSON.stringify(buildArgs));
-  const network = last(p, 'network');
-  if (network) q.set('networkmode', network);
-  const target = last(p, 'target');
-  if (target) q.set('target', target);
-  const cgroup = last(p, 'cgroup-parent');
-  if (cgroup) q.set('cgroupparent', cgroup);
+  if (Object.keys(buildArgs).length > 0) params.push(['buildargs', JSON.stringify(buildArgs)]);
+  const single: [string, string][] = [
+    ['network', 'networkmode'],
+    ['target', 'target'],
+    ['cgroup-parent', 'cgroupparent'],
+    ['isolation', 'isolation'],
+    ['platform', 'platform'],
+  ];
+  for (const [flag, key] of single) {
+    const v = last(p, flag);
+    if (v) params.push([key, v]);
+  }
+  if (isSet(p, 'pull')) params.push(['pull', '1']);
+  if (isSet(p, 'no-cache')) params.push(['nocache', '1']);
   const labels: Record<string, string> = {};
   for (const l of all(p, 'label')) {
     const i = l.indexOf('=');
     labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
   }
-  if (Object.keys(labels).length > 0) q.set('labels', JSON.stringify(labels));
+  if (Object.keys(labels).length > 0) params.push(['labels', JSON.stringify(labels)]);
+  // BuildKit when asked for (buildx, DOCKER_BUILDKIT=1) or when buildx is installed and
+  // DOCKER_BUILDKIT does not say otherwise; else the classic builder.
+  const setting = ctx.env.DOCKER_BUILDKIT;
+  const buildkit =
+    buildx || (setting === undefined || setting === '' ? ctx.buildxInstalled() : /^(1|t|true)$/i.test(setting));
+  params.push(['version', buildkit ? '2' : '1']);
+  // Go's url.Values.Encode: keys sorted, values in the order given.
+  params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const q = new URLSearchParams(params);
   const origins: Record<string, string[]> = {};
   for (const f of ['network', 'cgroup-parent', 'build-arg', 'file']) {
     const w = p.words.get(f);

@@ -69,6 +69,7 @@ export function composeRequests(args: readonly string[], ctx: ArgvContext): Dock
   const paths = files.length > 0 ? files.map((f) => posix.resolve(ctx.cwd, f)) : [findDefault(ctx, dir)];
   const vars = { ...dotEnv(ctx, dir, all(p, 'env-file')), ...definedOnly(ctx.env) };
   const services: Record<string, { doc: Doc; file: string }> = {};
+  const top: TopLevel = { volumes: {}, secrets: {}, configs: {} };
   for (const path of paths) {
     let doc: unknown;
     try {
@@ -78,6 +79,14 @@ export function composeRequests(args: readonly string[], ctx: ArgvContext): Dock
       throw new ArgvError(`${path}: ${(err as Error).message}`);
     }
     doc = interpolate(doc, vars, path);
+    for (const key of Object.keys((doc as Doc | null) ?? {})) {
+      if (key.startsWith('x-') || TOP_LEVEL.has(key)) continue;
+      throw new Undecidable(`${posix.basename(path)}: the top-level key ${key} is not translated by the guard`);
+    }
+    for (const kind of ['volumes', 'secrets', 'configs'] as const) {
+      const defs = (doc as Doc | null)?.[kind];
+      if (defs && typeof defs === 'object') Object.assign(top[kind], defs as Doc);
+    }
     const svcs = (doc as Doc | null)?.services;
     if (svcs === undefined || svcs === null) continue;
     if (typeof svcs !== 'object' || Array.isArray(svcs)) throw new ArgvError(`${path}: services must be a mapping`);
@@ -93,13 +102,14 @@ export function composeRequests(args: readonly string[], ctx: ArgvContext): Dock
       .basename(dir)
       .toLowerCase()
       .replace(/[^a-z0-9_-]/g, '');
-  const wanted = serviceArgs(sub, rest);
+  const { names: wanted, overrides } = commandArgs(sub, rest);
   const names = wanted.length > 0 ? wanted : Object.keys(services);
   const out: DockerRequest[] = [];
+  for (const [name, v] of Object.entries(top.volumes)) out.push(...volumeRequests(name, v, project));
   for (const name of names) {
     const svc = services[name];
     if (svc === undefined) throw new ArgvError(`no such service: ${name}`);
-    out.push(serviceRequest(name, svc.doc, svc.file, project, dir, ctx));
+    out.push(serviceRequest(name, { ...svc.doc, ...overrides(svc.doc) }, svc.file, project, dir, ctx, top));
   }
   return out;
 }
@@ -145,21 +155,114 @@ function dotEnv(ctx: ArgvContext, dir: string, files: string[]): Record<string, 
   return out;
 }
 
-/** Service names given to up/create (all words that are not flags), or the one of run. */
-function serviceArgs(sub: string, rest: string[]): string[] {
-  const valued =
-    /^(-e|--env|-l|--label|-p|--publish|-u|--user|-w|--workdir|-v|--volume|--name|--entrypoint|-t|--timeout|--scale|--exit-code-from|--attach|--no-attach|--pull|--wait-timeout|--cap-add|--cap-drop)$/;
-  const out: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] as string;
-    if (a.startsWith('-')) {
-      if (valued.test(a)) i++;
-      continue;
-    }
-    out.push(a);
-    if (sub === 'run') break;
+const UP_FLAGS: readonly FlagSpec[] = [
+  ...[
+    'abort-on-container-exit',
+    'abort-on-container-failure',
+    'always-recreate-deps',
+    'build',
+    'detach',
+    'force-recreate',
+    'menu',
+    'no-build',
+    'no-color',
+    'no-deps',
+    'no-log-prefix',
+    'no-recreate',
+    'no-start',
+    'quiet-build',
+    'quiet-pull',
+    'remove-orphans',
+    'renew-anon-volumes',
+    'timestamps',
+    'wait',
+    'watch',
+    'yes',
+    'y',
+  ].map((name) => ({
+    name,
+    kind: 'bool' as const,
+    ...(name === 'detach' ? { short: 'd' } : name === 'renew-anon-volumes' ? { short: 'V' } : {}),
+  })),
+  ...['attach', 'exit-code-from', 'no-attach', 'pull', 'scale', 'timeout', 'wait-timeout'].map((name) => ({
+    name,
+    kind: 'list' as const,
+    ...(name === 'timeout' ? { short: 't' } : {}),
+  })),
+];
+
+const RUN_FLAGS: readonly FlagSpec[] = [
+  ...[
+    'build',
+    'detach',
+    'interactive',
+    'no-TTY',
+    'no-deps',
+    'quiet',
+    'quiet-build',
+    'quiet-pull',
+    'remove-orphans',
+    'rm',
+    'service-ports',
+    'use-aliases',
+    'tty',
+  ].map((name) => ({
+    name,
+    kind: 'bool' as const,
+    ...(
+      {
+        detach: { short: 'd' },
+        interactive: { short: 'i' },
+        'no-TTY': { short: 'T' },
+        quiet: { short: 'q' },
+        tty: { short: 't' },
+      } as Record<string, { short: string }>
+    )[name],
+  })),
+  ...['cap-add', 'cap-drop', 'env', 'env-from-file', 'label', 'publish', 'volume'].map((name) => ({
+    name,
+    kind: 'list' as const,
+    ...(
+      { env: { short: 'e' }, label: { short: 'l' }, publish: { short: 'p' }, volume: { short: 'v' } } as Record<
+        string,
+        { short: string }
+      >
+    )[name],
+  })),
+  ...['entrypoint', 'name', 'pull', 'user', 'workdir'].map((name) => ({
+    name,
+    kind: 'string' as const,
+    ...({ user: { short: 'u' }, workdir: { short: 'w' } } as Record<string, { short: string }>)[name],
+  })),
+];
+
+/** The services a command names, and what `run`'s flags change in its service. */
+function commandArgs(sub: string, rest: string[]): { names: string[]; overrides: (svc: Doc) => Doc } {
+  if (sub !== 'run') {
+    const p = parseFlags(rest, UP_FLAGS, true);
+    return { names: p.rest, overrides: () => ({}) };
   }
-  return out;
+  const p = parseFlags(rest, RUN_FLAGS);
+  const [service, ...command] = p.rest;
+  if (service === undefined) throw new ArgvError('"docker compose run" requires at least 1 argument');
+  return {
+    names: [service],
+    overrides: (svc) => {
+      const o: Doc = {};
+      const volumes = all(p, 'volume');
+      if (volumes.length > 0) o.volumes = [...((svc.volumes as unknown[] | undefined) ?? []), ...volumes];
+      const capAdd = all(p, 'cap-add');
+      if (capAdd.length > 0) o.cap_add = [...strList(svc.cap_add, 'cap_add'), ...capAdd];
+      const capDrop = all(p, 'cap-drop');
+      if (capDrop.length > 0) o.cap_drop = [...strList(svc.cap_drop, 'cap_drop'), ...capDrop];
+      const user = last(p, 'user');
+      if (user !== undefined) o.user = user;
+      const entrypoint = last(p, 'entrypoint');
+      if (entrypoint !== undefined) o.entrypoint = entrypoint;
+      if (command.length > 0) o.command = command;
+      return o;
+    },
+  };
 }
 
 /** Compose interpolation of every string in the document. */
@@ -254,7 +357,12 @@ function serviceRequest(
   project: string,
   dir: string,
   ctx: ArgvContext,
+  top: TopLevel,
 ): DockerRequest {
+  for (const key of Object.keys(svc)) {
+    if (key.startsWith('x-') || SERVICE_KEYS.has(key)) continue;
+    throw new Undecidable(`service ${name} in ${posix.basename(file)}: the key ${key} is not translated by the guard`);
+  }
   const where = (key: string, i?: number) =>
     `${key}${i === undefined ? '' : `[${i}]`} of service ${name} in ${posix.basename(file)}`;
   const origins: Record<string, string[]> = {};
@@ -271,7 +379,20 @@ function serviceRequest(
       const spec = volumeSpec(v.startsWith('~') ? (ctx.env.HOME ?? '~') + v.slice(1) : v, svcCtx);
       if (spec.bind === undefined) volumes[spec.target] = {};
       else if (spec.bind.startsWith('/')) mounts.push(bindMount(spec.bind));
-      else binds.push(spec.bind);
+      else {
+        // A named volume: the project's own volume, under the name compose gives it.
+        const vol = spec.bind.slice(0, spec.bind.indexOf(':'));
+        const def = top.volumes[vol] as Doc | null | undefined;
+        const real =
+          def === undefined
+            ? vol
+            : def?.name !== undefined
+              ? String(def.name)
+              : def?.external === true
+                ? vol
+                : `${project}_${vol}`;
+        binds.push(real + spec.bind.slice(vol.length));
+      }
     } else {
       const o = v as Doc;
       const type = String(o.type ?? 'volume');
@@ -284,6 +405,27 @@ function serviceRequest(
     note('HostConfig.Mounts', where('volumes', i));
     note('HostConfig.Binds', where('volumes', i));
   });
+  // Secrets and configs from files are bind mounts of those host files.
+  for (const kind of ['secrets', 'configs'] as const) {
+    strListOrObjects(svc[kind]).forEach((ref, i) => {
+      const source = typeof ref === 'string' ? ref : String((ref as Doc).source ?? '');
+      const def = top[kind][source] as Doc | undefined;
+      if (def === undefined) throw new ArgvError(`service ${name} refers to undefined ${kind.slice(0, -1)} ${source}`);
+      if (def.file === undefined) {
+        if (def.external === true || def.environment !== undefined || def.content !== undefined) return;
+        throw new Undecidable(
+          `${kind.slice(0, -1)} ${source}: only file, environment, content and external ones are translated`,
+        );
+      }
+      const target =
+        typeof ref === 'object' && ref !== null && (ref as Doc).target !== undefined
+          ? String((ref as Doc).target)
+          : source;
+      const inside = target.startsWith('/') ? target : kind === 'secrets' ? `/run/secrets/${target}` : `/${target}`;
+      mounts.push({ Type: 'bind', Source: posix.resolve(dir, String(def.file)), Target: inside, ReadOnly: true });
+      note('HostConfig.Mounts', where(kind, i));
+    });
+  }
   if (binds.length > 0) host.Binds = binds;
   if (mounts.length > 0) host.Mounts = mounts;
   const set = (field: string, key: string, value: unknown) => {
@@ -324,6 +466,27 @@ function serviceRequest(
   );
   set('Runtime', 'runtime', svc.runtime === undefined ? undefined : String(svc.runtime));
   set('CgroupnsMode', 'cgroup', svc.cgroup === undefined ? undefined : String(svc.cgroup));
+  set(
+    'DeviceCgroupRules',
+    'device_cgroup_rules',
+    svc.device_cgroup_rules === undefined ? undefined : strList(svc.device_cgroup_rules, where('device_cgroup_rules')),
+  );
+  set('Isolation', 'isolation', svc.isolation === undefined ? undefined : String(svc.isolation));
+  set('StorageOpt', 'storage_opt', svc.storage_opt === undefined ? undefined : mapOrList(svc.storage_opt));
+  set('Annotations', 'annotations', svc.annotations === undefined ? undefined : mapOrList(svc.annotations));
+  set('OomScoreAdj', 'oom_score_adj', svc.oom_score_adj === undefined ? undefined : Number(svc.oom_score_adj));
+  set('ReadonlyRootfs', 'read_only', svc.read_only === undefined ? undefined : truthy(svc.read_only));
+  set('Links', 'links', svc.links === undefined ? undefined : strList(svc.links, where('links')));
+  const requests = gpuRequests(svc);
+  if (requests.length > 0) set('DeviceRequests', svc.gpus === undefined ? 'deploy' : 'gpus', requests);
+  if (svc.tmpfs !== undefined) {
+    const tmpfs: Record<string, string> = {};
+    for (const t of strList(svc.tmpfs, where('tmpfs'))) {
+      const i = t.indexOf(':');
+      tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1);
+    }
+    set('Tmpfs', 'tmpfs', tmpfs);
+  }
   if (svc.build !== undefined && svc.image === undefined)
     throw new Undecidable(
       `service ${name} in ${posix.basename(file)} is built first: judge its build with docker build`,
@@ -375,4 +538,139 @@ function bindMount(spec: string): Doc {
 /** A boolean after interpolation: YAML true, or the text compose reads as true. */
 function truthy(v: unknown): boolean {
   return v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v));
+}
+
+interface TopLevel {
+  volumes: Doc;
+  secrets: Doc;
+  configs: Doc;
+}
+
+const TOP_LEVEL = new Set(['services', 'volumes', 'networks', 'secrets', 'configs', 'name', 'version']);
+
+/** Service keys the translation reads, or that reach nothing on the host. */
+const SERVICE_KEYS = new Set([
+  'image',
+  'build',
+  'command',
+  'entrypoint',
+  'environment',
+  'env_file',
+  'labels',
+  'volumes',
+  'privileged',
+  'cap_add',
+  'cap_drop',
+  'devices',
+  'network_mode',
+  'networks',
+  'pid',
+  'ipc',
+  'uts',
+  'userns_mode',
+  'security_opt',
+  'cgroup_parent',
+  'sysctls',
+  'group_add',
+  'volumes_from',
+  'runtime',
+  'cgroup',
+  'user',
+  'working_dir',
+  'ports',
+  'expose',
+  'restart',
+  'depends_on',
+  'healthcheck',
+  'container_name',
+  'hostname',
+  'domainname',
+  'stdin_open',
+  'tty',
+  'init',
+  'read_only',
+  'tmpfs',
+  'ulimits',
+  'mem_limit',
+  'memswap_limit',
+  'mem_reservation',
+  'mem_swappiness',
+  'cpus',
+  'cpu_shares',
+  'cpu_quota',
+  'cpu_period',
+  'cpuset',
+  'pids_limit',
+  'shm_size',
+  'stop_signal',
+  'stop_grace_period',
+  'logging',
+  'dns',
+  'dns_search',
+  'dns_opt',
+  'extra_hosts',
+  'secrets',
+  'configs',
+  'profiles',
+  'platform',
+  'pull_policy',
+  'deploy',
+  'device_cgroup_rules',
+  'isolation',
+  'storage_opt',
+  'annotations',
+  'oom_score_adj',
+  'oom_kill_disable',
+  'links',
+  'external_links',
+  'mac_address',
+  'gpus',
+  'scale',
+  'attach',
+  'develop',
+  'label_file',
+  'post_start',
+  'pre_stop',
+]);
+
+/** GPUs: `gpus:` and deploy.resources.reservations.devices become device requests. */
+function gpuRequests(svc: Doc): Doc[] {
+  const out: Doc[] = [];
+  if (svc.gpus === 'all') out.push({ Driver: '', Count: -1, Capabilities: [['gpu']] });
+  else if (Array.isArray(svc.gpus)) for (const g of svc.gpus) out.push(deviceRequest(g as Doc));
+  const deploy = svc.deploy as Doc | undefined;
+  const devices = ((deploy?.resources as Doc | undefined)?.reservations as Doc | undefined)?.devices;
+  if (Array.isArray(devices)) for (const d of devices) out.push(deviceRequest(d as Doc));
+  return out;
+}
+
+function deviceRequest(d: Doc): Doc {
+  return {
+    Driver: String(d?.driver ?? ''),
+    Count: d?.count === 'all' ? -1 : Number(d?.count ?? (d?.device_ids ? 0 : -1)),
+    DeviceIDs: Array.isArray(d?.device_ids) ? d.device_ids.map(String) : null,
+    Capabilities: [Array.isArray(d?.capabilities) ? d.capabilities.map(String) : ['gpu']],
+  };
+}
+
+/** A project volume compose creates: its create request (external ones exist already). */
+function volumeRequests(name: string, v: unknown, project: string): DockerRequest[] {
+  const def = (v ?? {}) as Doc;
+  if (def.external === true) return [];
+  const volName = def.name === undefined ? `${project}_${name}` : String(def.name);
+  return [
+    {
+      method: 'POST',
+      target: '/volumes/create',
+      body: {
+        Name: volName,
+        Driver: String(def.driver ?? 'local'),
+        DriverOpts: mapOrList(def.driver_opts),
+        Labels: { ...mapOrList(def.labels), 'com.docker.compose.project': project, 'com.docker.compose.volume': name },
+      },
+      command: `volume ${name} of the compose project`,
+      origins: { DriverOpts: [`volumes.${name}.driver_opts`], Driver: [`volumes.${name}.driver`] },
+      notes: [],
+    },
+  ];
 }

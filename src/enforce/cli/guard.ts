@@ -141,7 +141,11 @@ export class Guard {
       {
         method: r.method,
         target: `/v1.47${r.target}`,
-        headers: bytes === null ? {} : { 'content-type': 'application/json', 'content-length': String(bytes.length) },
+        headers: r.dockerfile
+          ? { 'content-type': 'application/x-tar' }
+          : bytes === null
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': String(bytes.length) },
         body: bytes,
         ...(r.dockerfile ? { dockerfile: Promise.resolve(r.dockerfile) } : {}),
       },
@@ -162,7 +166,12 @@ export class Guard {
         verdict.reasons.length > 0
           ? verdict.reasons.map((reason) => ({ ...reason, arguments: argumentsFor(reason, r) }))
           : [{ rule: 'request', msg: verdict.message ?? 'refused', hint: '', arguments: [] }];
-      if (reasons.some((x) => /cannot look up|daemon is not reachable/.test(x.msg)))
+      // A refusal that holds whatever the daemon would answer is a denial; one that rests only
+      // on look-ups that could not be made is undecidable.
+      const blind = (x: DenyReason) => /cannot look up|daemon is not reachable/.test(x.msg);
+      if (reasons.some((x) => !blind(x)))
+        return { outcome: 'deny', command: label, request, reasons: reasons.filter((x) => !blind(x)), notes: r.notes };
+      if (reasons.length > 0)
         return {
           outcome: 'undecidable',
           command: label,

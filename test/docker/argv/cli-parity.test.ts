@@ -70,10 +70,10 @@ function comparable(r: Pick<Recorded, 'method' | 'target' | 'body'>): Pick<Recor
   return { method: r.method, target: r.target, body: body ?? null };
 }
 
-async function parity(args: string[], pick = (r: Recorded[]) => r[0]) {
-  const real = pick(await recorder.run(args, dir, ENV));
+async function parity(args: string[], pick = (r: Recorded[]) => r[0], env: Record<string, string> = {}) {
+  const real = pick(await recorder.run(args, dir, { ...ENV, ...env }));
   assert.ok(real, `the docker CLI sent no request for: docker ${args.join(' ')}`);
-  const ctx = hostContext(dir, { ...ENV, DOCKER_HOST: `unix://${recorder.sock}` });
+  const ctx = hostContext(dir, { ...ENV, ...env, DOCKER_HOST: `unix://${recorder.sock}` });
   const mine = dockerRequests(args, ctx).find(
     (r) => r.method === real.method && r.target.split('?')[0] === real.target.split('?')[0],
   );
@@ -151,4 +151,24 @@ test('simple commands: ps, images, start, stop and rm map to the requests the CL
   await parity(['start', 'c1']);
   await parity(['stop', 'c1']);
   await parity(['rm', 'c1']);
+});
+
+test('docker build with the classic builder: the build query equals what the CLI sends', async () => {
+  writeFileSync(join(dir, 'o.Dockerfile'), 'FROM busybox\n');
+  const classic = { DOCKER_BUILDKIT: '0' };
+  const first = (r: Recorded[]) => r[0];
+  await parity(['build', 'ctx'], first, classic);
+  await parity(['build', '-t', 'x:1', '-t', 'y', '--network', 'host', '--build-arg', 'A=1', 'ctx'], first, classic);
+  await parity(
+    ['build', '-f', 'ctx/Dockerfile', '--label', 'a=b', '--target', 't', '--cgroup-parent', '/x', 'ctx'],
+    first,
+    classic,
+  );
+  // A Dockerfile from outside the context is sent under a random name: compared without it.
+  const outside = (r: Recorded[]) =>
+    r.map((x) => ({
+      ...x,
+      target: x.target.replace(/dockerfile=\.dockerfile\.[0-9a-f]+/, 'dockerfile=.dockerfile'),
+    }))[0];
+  await parity(['build', '-f', 'o.Dockerfile', '--pull', '--no-cache', 'ctx'], outside, classic);
 });

@@ -1,7 +1,7 @@
 // The guard's verdicts on shell text, judged by the built-in pack as an ordinary user: the
 // commands the issue names, and the spellings an agent could use to sneak a dangerous flag past.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,7 +17,33 @@ before(async () => {
     join(dir, 'compose.yaml'),
     'services:\n  web:\n    image: nginx\n    volumes:\n      - site:/usr/share/nginx/html\n  bad:\n    image: bb\n    privileged: ${PRIV:-true}\n',
   );
+  writeFileSync(join(dir, 'include.yaml'), 'include:\n  - compose.yaml\nservices:\n  x:\n    image: bb\n');
+  writeFileSync(
+    join(dir, 'extends.yaml'),
+    'services:\n  x:\n    image: bb\n    extends:\n      file: compose.yaml\n      service: bad\n',
+  );
+  writeFileSync(
+    join(dir, 'secret.yaml'),
+    'services:\n  x:\n    image: bb\n    secrets: [pw]\nsecrets:\n  pw:\n    file: /etc/shadow\n',
+  );
+  writeFileSync(
+    join(dir, 'volopts.yaml'),
+    'services:\n  x:\n    image: bb\n    volumes: [data:/d]\nvolumes:\n  data:\n    driver_opts: {type: none, o: bind, device: /etc}\n',
+  );
+  writeFileSync(
+    join(dir, 'long.yaml'),
+    'services:\n  x:\n    image: bb\n    volumes:\n      - type: bind\n        source: /\n        target: /h\n',
+  );
+  writeFileSync(
+    join(dir, 'caps.yaml'),
+    'services:\n  x:\n    image: bb\n    cap_add: [SYS_ADMIN]\n    pid: host\n    network_mode: host\n',
+  );
+  writeFileSync(join(dir, 'odd.yaml'), 'services:\n  x:\n    image: bb\n    some_future_key: 1\n');
   writeFileSync(join(dir, 'safe.yaml'), 'services:\n  app:\n    image: bb\n    command: echo hi\n');
+  mkdirSync(join(dir, 'insecure'));
+  writeFileSync(join(dir, 'insecure', 'Dockerfile'), 'FROM busybox\nRUN --security=insecure id\n');
+  mkdirSync(join(dir, 'plain'));
+  writeFileSync(join(dir, 'plain', 'Dockerfile'), 'FROM busybox\nRUN echo hi\n');
   writeFileSync(join(dir, 'script.sh'), '#!/bin/sh\nset -e\ndocker run --rm --net=host bb\n');
   const engine = await PolicyEngine.load({});
   guard = new Guard({
@@ -120,6 +146,18 @@ const DENY: [string, RegExp][] = [
   ['docker --context default run --privileged bb', /privileged/],
   ['docker run -v ~/../../:/h bb', /.+/],
   ['docker plugin install vieux/sshfs', /.+/],
+  ['DOCKER_BUILDKIT=0 docker build insecure', /security=insecure/],
+  ['docker compose -f safe.yaml run -v /:/h app', /\/:\/h|host path \//],
+  ['docker compose -f safe.yaml run --cap-add SYS_ADMIN app sh', /SYS_ADMIN/],
+  ['docker compose -f secret.yaml up', /\/etc\/shadow/],
+  ['docker compose -f volopts.yaml up', /.+/],
+  ['docker compose -f long.yaml up -d', /volumes\[0\] of service x/],
+  ['docker compose -f caps.yaml create', /SYS_ADMIN/],
+  ['docker compose -f caps.yaml up x', /pid/],
+  ['docker compose --file=caps.yaml -p proj up', /host/],
+  ['DOCKER_BUILDKIT=0 docker build --network host plain', /network/],
+  ['DOCKER_BUILDKIT=1 docker build plain', /BuildKit/],
+  ['docker buildx build plain', /BuildKit/],
   ['docker network create -o com.docker.network.bridge.name=docker0 n1', /.+/],
 ];
 
@@ -169,6 +207,9 @@ const UNDECIDABLE = [
   'docker frobnicate --privileged',
   'cd $SOMEWHERE && docker run -v ./x:/x bb',
   'docker build -',
+  'docker compose -f include.yaml up',
+  'docker compose -f extends.yaml up',
+  'docker compose -f odd.yaml up',
 ];
 
 for (const text of UNDECIDABLE) {
