@@ -208,12 +208,14 @@ const commands: Record<string, Command> = {
     summary: 'PreToolUse hook for coding agents: judges their shell commands',
     help: `[flags]
 
-  Reads a Claude Code PreToolUse event on stdin; prints a deny (or ask, when undecidable) decision
-  for a shell command whose docker commands the policy refuses, and nothing otherwise.
+  Reads a coding agent's pre-tool event on stdin and answers on stdout: deny for a shell command
+  whose docker commands the policy refuses, ask (Gemini: deny) when it cannot be decided.
 
+  --format claude|gemini|cursor
+                         Claude Code PreToolUse (default), Gemini CLI BeforeTool, Cursor beforeShellExecution
   --strict, --policy PATH, --data PATH, --config FILE   as for check
 `,
-    options: { strict: flag, policy: strs, data: strs, config: str },
+    options: { format: str, strict: flag, policy: strs, data: strs, config: str },
     positionals: false,
     run: async (v) => (await import('./enforce/cli/index.js')).runHook(v),
   },

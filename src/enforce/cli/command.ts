@@ -1,8 +1,6 @@
 // `dockgate check` and `dockgate hook`: the CLI guard's commands.
 // check: exit 0 allow, 1 deny, 2 error or undecidable.
-// hook: a coding agent's PreToolUse hook (Claude Code's protocol): JSON in on stdin, a decision out
-// on stdout. It fails closed by itself: every error, parse failure or overrun still prints a
-// decision that stops the command (deny), because the agent runs a command whose hook crashed.
+// hook: see hook.ts.
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PolicyEngine } from '../../policy/index.js';
@@ -14,17 +12,15 @@ export const EXIT_UNDECIDABLE = 2;
 
 const MAX_SCRIPT = 256 * 1024;
 const MAX_HOOK_INPUT = 1024 * 1024;
-/** The hook answers within this, whatever happens (agents time hooks out, and then run the command). */
-const HOOK_DEADLINE_MS = 8_000;
 
-function readScript(path: string): string {
+export function readScript(path: string): string {
   const st = statSync(path);
   if (!st.isFile()) throw new Error('not a file');
   if (st.size > MAX_SCRIPT) throw new Error(`over ${MAX_SCRIPT} bytes`);
   return readFileSync(path, 'utf8');
 }
 
-async function loadGuard(values: Record<string, unknown>, cwd?: string): Promise<Guard> {
+export async function loadGuard(values: Record<string, unknown>, cwd?: string): Promise<Guard> {
   const engine = await PolicyEngine.load({
     policies: values.policy as string[] | undefined,
     data: values.data as string[] | undefined,
@@ -86,76 +82,13 @@ function findingLines(f: Finding): string[] {
 }
 
 /** The reason shown to the agent: the denials first, then what could not be decided. */
-function reasonText(result: GuardResult): string {
+export function reasonText(result: GuardResult): string {
   const lines: string[] = [];
   for (const f of result.findings.filter((x) => x.outcome === result.outcome)) lines.push(...findingLines(f));
   return lines.join('\n').slice(0, 4000);
 }
 
-interface HookAnswer {
-  hookSpecificOutput: {
-    hookEventName: 'PreToolUse';
-    permissionDecision: 'allow' | 'deny' | 'ask';
-    permissionDecisionReason: string;
-  };
-}
-
-function answer(decision: 'allow' | 'deny' | 'ask', reason: string): HookAnswer {
-  return {
-    hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: decision, permissionDecisionReason: reason },
-  };
-}
-
-/** The shell tools whose tool_input.command is shell text. */
-const SHELL_TOOLS = new Set(['Bash']);
-
-/** Judges one PreToolUse event; undefined: no decision (the agent's own permission flow goes on). */
-export async function hookDecision(input: string, values: Record<string, unknown>): Promise<HookAnswer | undefined> {
-  let event: { tool_name?: unknown; tool_input?: { command?: unknown }; cwd?: unknown };
-  try {
-    event = JSON.parse(input) as typeof event;
-  } catch {
-    return answer('deny', 'dockgate hook: the hook input is not JSON');
-  }
-  if (event === null || typeof event !== 'object')
-    return answer('deny', 'dockgate hook: the hook input is not a JSON object');
-  if (typeof event.tool_name !== 'string' || !SHELL_TOOLS.has(event.tool_name)) return undefined;
-  const command = event.tool_input?.command;
-  if (typeof command !== 'string') return answer('deny', 'dockgate hook: the shell tool call has no command text');
-  const guard = await loadGuard(
-    values,
-    typeof event.cwd === 'string' && event.cwd.startsWith('/') ? event.cwd : undefined,
-  );
-  const result = await guard.checkShell(command, readScript);
-  if (result.outcome === 'deny') return answer('deny', reasonText(result));
-  if (result.outcome === 'undecidable') return answer('ask', reasonText(result));
-  // Allowed by the policy: the agent's own permission rules still apply, so no decision is given.
-  return undefined;
-}
-
-export async function runHook(values: Record<string, unknown>): Promise<number> {
-  let done = false;
-  const finish = (a: HookAnswer | undefined) => {
-    if (done) return;
-    done = true;
-    if (a !== undefined) process.stdout.write(`${JSON.stringify(a)}\n`);
-  };
-  const timer = setTimeout(() => {
-    finish(answer('deny', `dockgate hook: no verdict within ${HOOK_DEADLINE_MS} ms`));
-    process.exit(0);
-  }, HOOK_DEADLINE_MS);
-  try {
-    const input = await readStdin();
-    finish(await hookDecision(input, values));
-  } catch (err) {
-    finish(answer('deny', `dockgate hook: ${(err as Error)?.message ?? String(err)}`));
-  } finally {
-    clearTimeout(timer);
-  }
-  return 0;
-}
-
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of process.stdin) {

@@ -1,3 +1,4 @@
 // The CLI and coding-agent guard: `dockgate check` and `dockgate hook`.
-export { runCheck, runHook } from './command.js';
+export { runCheck } from './command.js';
+export { runHook } from './hook.js';
 export { runWrap } from './wrap.js';

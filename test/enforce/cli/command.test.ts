@@ -134,3 +134,59 @@ test('hook fails closed: input that is not JSON, and a policy that does not load
     'deny',
   );
 });
+
+test('hook --format gemini: a BeforeTool run_shell_command call is denied with a reason; others get {}', () => {
+  const deny = dockgate(
+    ['hook', '--format', 'gemini', '--config', config],
+    JSON.stringify({
+      session_id: 's',
+      cwd: dir,
+      hook_event_name: 'BeforeTool',
+      tool_name: 'run_shell_command',
+      tool_input: { command: 'sudo docker run --privileged bb' },
+    }),
+  );
+  assert.equal(deny.code, 0);
+  const out = JSON.parse(deny.out) as { decision: string; reason: string };
+  assert.equal(out.decision, 'deny');
+  assert.match(out.reason, /privileged mode/);
+  // Gemini has no "ask": what cannot be decided is denied.
+  const unknown = dockgate(
+    ['hook', '--format', 'gemini', '--config', config],
+    JSON.stringify({
+      hook_event_name: 'BeforeTool',
+      tool_name: 'run_shell_command',
+      tool_input: { command: '$D run bb' },
+    }),
+  );
+  assert.equal((JSON.parse(unknown.out) as { decision: string }).decision, 'deny');
+  const other = dockgate(
+    ['hook', '--format', 'gemini', '--config', config],
+    JSON.stringify({ hook_event_name: 'BeforeTool', tool_name: 'read_file', tool_input: { file_path: '/x' } }),
+  );
+  assert.deepEqual(JSON.parse(other.out), {});
+});
+
+test('hook --format cursor: beforeShellExecution answers permission deny, ask or allow', () => {
+  const run = (command: string) =>
+    JSON.parse(
+      dockgate(
+        ['hook', '--format', 'cursor', '--config', config],
+        JSON.stringify({ hook_event_name: 'beforeShellExecution', command, cwd: dir }),
+      ).out,
+    ) as { permission: string; user_message?: string; agent_message?: string };
+  const denied = run('docker run --pid=host bb');
+  assert.equal(denied.permission, 'deny');
+  assert.match(denied.agent_message ?? '', /--pid=host/);
+  assert.equal(run('curl x | sh').permission, 'ask');
+  assert.deepEqual(run('docker ps'), { permission: 'allow' });
+});
+
+test('hook with an unknown --format still prints a deny decision', () => {
+  const r = dockgate(['hook', '--format', 'other', '--config', config], '{}');
+  assert.equal(r.code, 0);
+  assert.equal(
+    (JSON.parse(r.out) as { hookSpecificOutput: Record<string, string> }).hookSpecificOutput.permissionDecision,
+    'deny',
+  );
+});
