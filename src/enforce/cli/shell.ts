@@ -40,6 +40,8 @@ type Node = any;
 
 const MAX_DEPTH = 8;
 const MAX_TEXT = 256 * 1024;
+/** Other languages' interpreters: code they are given that mentions docker may run it. */
+const INTERPRETERS = /^(python[0-9.]*|perl|ruby|node|nodejs|deno|bun|php|lua|tclsh|osascript|pwsh|awk|gawk)$/;
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'busybox']);
 
 function sh(): Node {
@@ -48,12 +50,14 @@ function sh(): Node {
 
 export function scanShell(text: string, options: ShellOptions): ShellScan {
   const scan: ShellScan = { invocations: [], undecidable: [] };
-  const state: State = { cwd: options.cwd, vars: new Map() };
+  const state: State = { text, cwd: options.cwd, vars: new Map() };
   scanText(text, options, scan, state, 0, 'the command');
   return scan;
 }
 
 interface State {
+  /** The text being read (positions in the parsed tree point into it). */
+  text: string;
   cwd: string | undefined;
   /** Variables the text assigns: their value, or UNKNOWN. */
   vars: Map<string, string>;
@@ -68,6 +72,16 @@ function scanText(text: string, options: ShellOptions, scan: ShellScan, state: S
     scan.undecidable.push(`${what} is over ${MAX_TEXT} characters`);
     return;
   }
+  const outer = state.text;
+  state.text = text;
+  try {
+    parseAndWalk(text, options, scan, state, depth, what);
+  } finally {
+    state.text = outer;
+  }
+}
+
+function parseAndWalk(text: string, options: ShellOptions, scan: ShellScan, state: State, depth: number, what: string) {
   const syntax = sh();
   let file: Node;
   try {
@@ -210,6 +224,10 @@ function dispatch(
     }
     return;
   }
+  if (INTERPRETERS.test(name) && args.some((a) => /docker/i.test(a))) {
+    scan.undecidable.push(`\`${source}\`: ${name} code that mentions docker cannot be judged before it runs`);
+    return;
+  }
   if (SHELLS.has(name)) {
     shellCall(name, args, stmt, source, options, scan, state, depth);
   }
@@ -288,7 +306,20 @@ function shellCall(
     scanText(text, options, scan, { ...state, vars: new Map() }, depth + 1, `the script ${script}`);
     return;
   }
-  // The shell reads its commands from stdin: a heredoc can be read, anything else cannot.
+  // The shell reads its commands from stdin: a heredoc or here-string can be read, anything else cannot.
+  const hereString = (stmt?.Redirs ?? []).find((r: Node) => {
+    try {
+      return /^<<<$/.test(state.text.slice(r.OpPos.Offset(), r.OpPos.Offset() + 3)) && r.Word;
+    } catch {
+      return false;
+    }
+  });
+  if (hereString) {
+    const body = wordValue(hereString.Word, state, options);
+    if (body.known) scanText(body.text, options, scan, state, depth + 1, 'the here-string');
+    else scan.undecidable.push(`\`${source}\`: a shell reads a here-string only known when it runs`);
+    return;
+  }
   const hdoc = (stmt?.Redirs ?? []).find((r: Node) => r.Hdoc);
   if (hdoc) {
     const body = wordValue(hdoc.Hdoc, state, options);
