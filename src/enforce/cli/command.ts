@@ -11,7 +11,6 @@ export const EXIT_DENY = 1;
 export const EXIT_UNDECIDABLE = 2;
 
 const MAX_SCRIPT = 256 * 1024;
-const MAX_HOOK_INPUT = 1024 * 1024;
 
 export function readScript(path: string): string {
   const st = statSync(path);
@@ -86,15 +85,4 @@ export function reasonText(result: GuardResult): string {
   const lines: string[] = [];
   for (const f of result.findings.filter((x) => x.outcome === result.outcome)) lines.push(...findingLines(f));
   return lines.join('\n').slice(0, 4000);
-}
-
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_HOOK_INPUT) throw new Error(`the hook input is over ${MAX_HOOK_INPUT} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

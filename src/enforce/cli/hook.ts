@@ -9,8 +9,7 @@
 //           allow | deny | ask with user_message and agent_message
 // It fails closed by itself: the agents run a command whose hook crashed or timed out, so every
 // error, parse failure or overrun still prints a decision that stops the command.
-import type { GuardResult } from './guard.js';
-import { loadGuard, readScript, readStdin, reasonText } from './command.js';
+import { cannotReachDocker } from './prefilter.js';
 
 type Format = 'claude' | 'gemini' | 'cursor';
 type Decision = 'allow' | 'deny' | 'ask';
@@ -77,9 +76,12 @@ export async function hookDecision(
   if (call === undefined) return { decision: undefined, reason: '' };
   if (typeof call.command !== 'string')
     return { decision: 'deny', reason: 'dockgate hook: the shell tool call has no command text' };
+  if (cannotReachDocker(call.command)) return { decision: undefined, reason: '' };
   const cwd = typeof call.cwd === 'string' && call.cwd.startsWith('/') ? call.cwd : undefined;
+  // Loaded only for shell text that may reach docker: the parser and the policy are most of a call.
+  const { loadGuard, readScript, reasonText } = await import('./command.js');
   const guard = await loadGuard(values, cwd);
-  const result: GuardResult = await guard.checkShell(call.command, readScript);
+  const result = await guard.checkShell(call.command, readScript);
   if (result.outcome === 'deny') return { decision: 'deny', reason: reasonText(result) };
   if (result.outcome === 'undecidable') return { decision: 'ask', reason: reasonText(result) };
   return { decision: undefined, reason: '' };
@@ -100,7 +102,7 @@ export async function runHook(values: Record<string, unknown>): Promise<number> 
   }, HOOK_DEADLINE_MS);
   try {
     format = formatOf(values);
-    const input = await readStdin();
+    const input = await readHookInput();
     const { decision, reason } = await hookDecision(input, values, format);
     finish(decision, reason);
   } catch (err) {
@@ -109,4 +111,17 @@ export async function runHook(values: Record<string, unknown>): Promise<number> 
     clearTimeout(timer);
   }
   return 0;
+}
+
+const MAX_HOOK_INPUT = 1024 * 1024;
+
+async function readHookInput(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_HOOK_INPUT) throw new Error(`the hook input is over ${MAX_HOOK_INPUT} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
