@@ -185,6 +185,12 @@ export class Guard {
     if (verdict.body !== undefined && bytes !== null && !verdict.body.equals(bytes)) {
       const changes = changedFields(r.body, JSON.parse(verdict.body.toString('utf8')));
       if (changes.length > 0) {
+        const after = JSON.parse(verdict.body.toString('utf8')) as { User?: unknown };
+        const before = r.body as { User?: unknown } | null;
+        if (after?.User !== before?.User && typeof after?.User === 'string')
+          notes.push(
+            `this container will run as user ${after.User}: it mounts a host path, and such containers run as their caller`,
+          );
         notes.push(`the proxy will change it: ${changes.join('; ')}`);
         if (this.options.strict)
           return {

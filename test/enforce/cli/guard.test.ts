@@ -1,7 +1,7 @@
 // The guard's verdicts on shell text, judged by the built-in pack as an ordinary user: the
 // commands the issue names, and the spellings an agent could use to sneak a dangerous flag past.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -57,15 +57,10 @@ before(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The guard's verdict on `text`; scripts it runs are read from the test directory. */
 async function outcome(text: string) {
-  const r = await guard.checkShell(text, (p) => {
-    const fs = require('node:fs') as typeof import('node:fs');
-    return fs.readFileSync(p, 'utf8');
-  });
-  return r;
+  return guard.checkShell(text, (p) => readFileSync(p, 'utf8'));
 }
-
-const require = (await import('node:module')).createRequire(import.meta.url);
 
 const DENY: [string, RegExp][] = [
   ['docker run --privileged bb', /privileged/],
@@ -248,4 +243,26 @@ test('compose interpolation decides the value: PRIV=false allows the service', a
   const r = await outcome('PRIV=false docker compose up bad');
   // The prefix assignment is in the command's environment, where compose reads it.
   assert.equal(r.outcome, 'allow', JSON.stringify(r.findings, null, 1));
+});
+
+test('a bind of a path the caller may mount is allowed, saying it will run as the caller', async () => {
+  const r = await outcome('docker run -v /nonexistent/src:/src bb ls');
+  assert.equal(r.outcome, 'allow', JSON.stringify(r.findings));
+  assert.match(JSON.stringify(r.findings[0]?.notes), /will run as user 65534:65534/);
+});
+
+test('--strict refuses what the proxy would change', async () => {
+  const strict = new Guard({
+    engine: await PolicyEngine.load({}),
+    strict: true,
+    cwd: dir,
+    env: { HOME: '/nonexistent' },
+    identity: { uid: 65534, gid: 65534, user: 'nobody', groups: ['nogroup'], pid: null, via: 'cli' },
+    daemon: `unix://${join(dir, 'no-daemon.sock')}`,
+  });
+  const r = await strict.checkShell('docker run -v /nonexistent/src:/src bb ls', () => '');
+  assert.equal(r.outcome, 'deny');
+  assert.equal(r.findings[0]?.reasons[0]?.rule, 'strict');
+  const plain = await strict.checkShell('docker run --rm bb echo hi', () => '');
+  assert.equal(plain.outcome, 'allow', JSON.stringify(plain.findings));
 });
