@@ -195,6 +195,54 @@ const commands: Record<string, Command> = {
     positionals: false,
     run: async (v) => (await import('./enforce/audit/index.js')).runAudit(v),
   },
+  check: {
+    summary: 'judge a docker command line before it runs, by the same policy as serve',
+    help: `[flags] -- docker ARGS... | --shell 'COMMAND TEXT'
+
+  Exit 0: allowed; 1: denied (the rule, the argument, why and the fix are printed); 2: an error,
+  or something only known when the command runs.
+
+  --shell TEXT           shell text: every docker command in it (pipelines, bash -c, sudo, ...)
+  --json                 the verdict as one JSON document
+  --strict               refuse what the proxy would change (e.g. binds run as the caller)
+  --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
+  --data PATH            JSON or YAML data for the policy (repeatable)
+  --config FILE          TOML settings, as serve reads them
+`,
+    options: { shell: str, json: flag, strict: flag, policy: strs, data: strs, config: str },
+    positionals: true,
+    run: async (v, p) => (await import('./enforce/cli/index.js')).runCheck(v, p),
+  },
+  hook: {
+    summary: 'PreToolUse hook for coding agents: judges their shell commands',
+    help: `[flags]
+
+  Reads a coding agent's pre-tool event on stdin and answers on stdout: deny for a shell command
+  whose docker commands the policy refuses, ask (Gemini: deny) when it cannot be decided.
+
+  --format claude|gemini|cursor
+                         Claude Code PreToolUse (default), Gemini CLI BeforeTool, Cursor beforeShellExecution
+  --strict, --policy PATH, --data PATH, --config FILE   as for check
+`,
+    options: { format: str, strict: flag, policy: strs, data: strs, config: str },
+    positionals: false,
+    run: async (v) => (await import('./enforce/cli/index.js')).runHook(v),
+  },
+  wrap: {
+    summary: 'stand-in for docker: judge the command, then run the real docker unchanged',
+    help: `[flags] -- DOCKER-ARGS... | --install DIR
+
+  Judges \`docker DOCKER-ARGS\` as check does; when allowed, runs the real docker (DOCKGATE_DOCKER,
+  else the first docker on PATH that is not this wrapper) with the arguments unchanged and exits
+  with its code; otherwise prints why and exits 1 (denied) or 2 (undecidable).
+
+  --install DIR          write the shim DIR/docker that runs \`dockgate wrap\`; put DIR first on PATH
+  --strict, --policy PATH, --data PATH, --config FILE   as for check
+`,
+    options: { install: str, strict: flag, policy: strs, data: strs, config: str },
+    positionals: true,
+    run: async (v, p) => (await import('./enforce/cli/index.js')).runWrap(v, p),
+  },
 };
 
 function usage(): string {

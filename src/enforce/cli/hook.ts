@@ -1,0 +1,127 @@
+// `dockgate hook`: a coding agent's pre-tool hook. JSON comes in on stdin, a decision goes out on
+// stdout, in the agent's own format:
+//   claude  Claude Code PreToolUse: tool_name "Bash", tool_input.command; answers
+//           hookSpecificOutput.permissionDecision deny | ask (nothing when allowed, so the
+//           agent's own permission rules still apply)
+//   gemini  Gemini CLI BeforeTool: tool_name "run_shell_command", tool_input.command; answers
+//           decision "deny" with a reason (it has no "ask": undecidable is denied), or {}
+//   cursor  Cursor beforeShellExecution: command at the top level; answers permission
+//           allow | deny | ask with user_message and agent_message
+// It fails closed by itself: the agents run a command whose hook crashed or timed out, so every
+// error, parse failure or overrun still prints a decision that stops the command.
+import { cannotReachDocker } from './prefilter.js';
+
+type Format = 'claude' | 'gemini' | 'cursor';
+type Decision = 'allow' | 'deny' | 'ask';
+
+/** The hook answers within this, whatever happens (agents time hooks out, and then run the command). */
+const HOOK_DEADLINE_MS = 8_000;
+
+interface ShellCall {
+  command: unknown;
+  cwd: unknown;
+}
+
+/** The shell command an event is about; undefined: another tool, passed untouched. */
+function shellCall(format: Format, event: Record<string, unknown>): ShellCall | undefined {
+  const toolInput = event.tool_input as Record<string, unknown> | undefined;
+  if (format === 'cursor') return { command: event.command, cwd: event.cwd };
+  const shellTool = format === 'claude' ? 'Bash' : 'run_shell_command';
+  if (event.tool_name !== shellTool) return undefined;
+  return { command: toolInput?.command, cwd: event.cwd ?? toolInput?.dir_path };
+}
+
+/** The agent's answer; undefined: print nothing. */
+function render(format: Format, decision: Decision | undefined, reason: string): unknown {
+  switch (format) {
+    case 'claude':
+      if (decision === undefined || decision === 'allow') return undefined;
+      return {
+        hookSpecificOutput: {
+          hookEventName: 'PreToolUse',
+          permissionDecision: decision,
+          permissionDecisionReason: reason,
+        },
+      };
+    case 'gemini':
+      if (decision === undefined || decision === 'allow') return {};
+      return { decision: 'deny', reason };
+    case 'cursor':
+      if (decision === undefined || decision === 'allow') return { permission: 'allow' };
+      return { permission: decision, user_message: reason, agent_message: reason };
+  }
+}
+
+function formatOf(values: Record<string, unknown>): Format {
+  const f = values.format ?? 'claude';
+  if (f === 'claude' || f === 'gemini' || f === 'cursor') return f;
+  throw new Error(`--format must be claude, gemini or cursor, not ${String(f)}`);
+}
+
+/** Judges one event; the decision and its reason (decision undefined: the policy allows it, or not a shell call). */
+export async function hookDecision(
+  input: string,
+  values: Record<string, unknown>,
+  format: Format,
+): Promise<{ decision: Decision | undefined; reason: string }> {
+  let event: unknown;
+  try {
+    event = JSON.parse(input);
+  } catch {
+    return { decision: 'deny', reason: 'dockgate hook: the hook input is not JSON' };
+  }
+  if (event === null || typeof event !== 'object' || Array.isArray(event))
+    return { decision: 'deny', reason: 'dockgate hook: the hook input is not a JSON object' };
+  const call = shellCall(format, event as Record<string, unknown>);
+  if (call === undefined) return { decision: undefined, reason: '' };
+  if (typeof call.command !== 'string')
+    return { decision: 'deny', reason: 'dockgate hook: the shell tool call has no command text' };
+  if (cannotReachDocker(call.command)) return { decision: undefined, reason: '' };
+  const cwd = typeof call.cwd === 'string' && call.cwd.startsWith('/') ? call.cwd : undefined;
+  // Loaded only for shell text that may reach docker: the parser and the policy are most of a call.
+  const { loadGuard, readScript, reasonText } = await import('./command.js');
+  const guard = await loadGuard(values, cwd);
+  const result = await guard.checkShell(call.command, readScript);
+  if (result.outcome === 'deny') return { decision: 'deny', reason: reasonText(result) };
+  if (result.outcome === 'undecidable') return { decision: 'ask', reason: reasonText(result) };
+  return { decision: undefined, reason: '' };
+}
+
+export async function runHook(values: Record<string, unknown>): Promise<number> {
+  let format: Format = 'claude';
+  let done = false;
+  const finish = (decision: Decision | undefined, reason: string) => {
+    if (done) return;
+    done = true;
+    const out = render(format, decision, reason);
+    if (out !== undefined) process.stdout.write(`${JSON.stringify(out)}\n`);
+  };
+  const timer = setTimeout(() => {
+    finish('deny', `dockgate hook: no verdict within ${HOOK_DEADLINE_MS} ms`);
+    process.exit(0);
+  }, HOOK_DEADLINE_MS);
+  try {
+    format = formatOf(values);
+    const input = await readHookInput();
+    const { decision, reason } = await hookDecision(input, values, format);
+    finish(decision, reason);
+  } catch (err) {
+    finish('deny', `dockgate hook: ${(err as Error)?.message ?? String(err)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  return 0;
+}
+
+const MAX_HOOK_INPUT = 1024 * 1024;
+
+async function readHookInput(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_HOOK_INPUT) throw new Error(`the hook input is over ${MAX_HOOK_INPUT} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
