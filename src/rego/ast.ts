@@ -78,3 +78,41 @@ export interface Module {
   /** `# METADATA` annotations written above the package clause. */
   pkgAnnotations?: Value;
 }
+
+/**
+ * Calls `term` on each term directly inside `t` and `body` on each body nested in it
+ * (comprehensions): the one list of a term's children that every AST walk shares.
+ */
+export function eachChild(t: Term, term: (t: Term) => void, body: (b: Literal[]) => void): void {
+  switch (t.type) {
+    case 'ref':
+      term(t.head);
+      t.path.forEach(term);
+      return;
+    case 'array':
+    case 'set':
+      t.items.forEach(term);
+      return;
+    case 'object':
+      for (const [k, v] of t.entries) term(k), term(v);
+      return;
+    case 'call':
+      t.args.forEach(term);
+      return;
+    case 'arraycomp':
+    case 'setcomp':
+      term(t.term);
+      body(t.body);
+      return;
+    case 'objcomp':
+      term(t.key);
+      term(t.value);
+      body(t.body);
+      return;
+    case 'template':
+      for (const p of t.parts) if (typeof p !== 'string') term(p);
+      return;
+    default:
+      return;
+  }
+}

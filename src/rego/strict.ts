@@ -3,7 +3,7 @@
 // and function arguments, input/data used as rule or variable names, and deprecated builtins.
 // Plus the check OPA makes in every mode: a var declared with `some x` and never used.
 // Each finding is a RegoError at the file:line:col of the offending name.
-import type { Literal, Module, Rule, Term, With } from './ast.js';
+import { eachChild, type Literal, type Module, type Rule, type Term, type With } from './ast.js';
 import { compileError, type RegoError } from './errors.js';
 
 /** Builtins OPA deprecated (strict mode refuses calls of them). */
@@ -223,37 +223,7 @@ function termVars(t: Term, out: Occurrence[], skip?: Set<Term>): void {
 function walkRule(r: Rule, f: (t: Term) => void): void {
   const term = (t: Term): void => {
     f(t);
-    switch (t.type) {
-      case 'ref':
-        term(t.head);
-        t.path.forEach(term);
-        return;
-      case 'array':
-      case 'set':
-        t.items.forEach(term);
-        return;
-      case 'object':
-        for (const [k, v] of t.entries) term(k), term(v);
-        return;
-      case 'call':
-        t.args.forEach(term);
-        return;
-      case 'arraycomp':
-      case 'setcomp':
-        term(t.term);
-        body(t.body);
-        return;
-      case 'objcomp':
-        term(t.key);
-        term(t.value);
-        body(t.body);
-        return;
-      case 'template':
-        for (const p of t.parts) if (typeof p !== 'string') term(p);
-        return;
-      default:
-        return;
-    }
+    eachChild(t, term, body);
   };
   const withs = (ws: readonly With[]): void => {
     for (const w of ws) term(w.value);

@@ -7,7 +7,7 @@
 // The evaluator emits events only when a Tracer is given (EvalOptions.tracer); without one, it
 // pays one field check per body, rule and function call. What this file adds on top: OPA's
 // filters (--explain notes|fails|full), its pretty table, and its coverage report.
-import type { Literal, Loc, Module, Rule, Term } from './ast.js';
+import { eachChild, type Literal, type Loc, type Module, type Rule, type Term } from './ast.js';
 import type { CLit } from './ir.js';
 
 export type TraceOp = 'Enter' | 'Exit' | 'Eval' | 'Fail' | 'Redo' | 'Note';
@@ -257,39 +257,7 @@ export function coverageRows(modules: readonly Module[]): Map<string, number[]> 
   const out = new Map<string, number[]>();
   for (const m of modules) {
     const rows = out.get(m.file) ?? [];
-    const term = (t: Term): void => {
-      switch (t.type) {
-        case 'ref':
-          term(t.head);
-          t.path.forEach(term);
-          return;
-        case 'array':
-        case 'set':
-          t.items.forEach(term);
-          return;
-        case 'object':
-          for (const [k, v] of t.entries) term(k), term(v);
-          return;
-        case 'call':
-          t.args.forEach(term);
-          return;
-        case 'arraycomp':
-        case 'setcomp':
-          term(t.term);
-          body(t.body);
-          return;
-        case 'objcomp':
-          term(t.key);
-          term(t.value);
-          body(t.body);
-          return;
-        case 'template':
-          for (const p of t.parts) if (typeof p !== 'string') term(p);
-          return;
-        default:
-          return;
-      }
-    };
+    const term = (t: Term): void => eachChild(t, term, body);
     const body = (lits: Literal[]): void => {
       for (const l of lits) {
         if (l.type === 'some') continue;
