@@ -21,6 +21,14 @@ export const DEFAULT_CONFIG: Config = {
     /** Members of these groups are admins. */
     admin_groups: [],
   },
+  tenancy: {
+    /** Each user sees and reaches only their own containers, volumes, networks and images. */
+    enabled: true,
+    /** The label that names an object's owner, stamped on everything created through dockgate. */
+    owner_label: 'dockgate.owner',
+    /** Images without an owner label (pulled, loaded, imported) are visible to every user. */
+    shared_images: true,
+  },
   daemon: {
     /** Host paths of Docker sockets; dockgate adds its upstream socket's real path. */
     sockets: ['/run/docker.sock', '/var/run/docker.sock'],
