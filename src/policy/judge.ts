@@ -309,6 +309,8 @@ export class DecisionCore {
           });
         await tenancy.checkName(routed, read.input.Body, tenant);
         references = await this.checkReferences(tenancy, routed, read, tenant);
+        const usage = await tenancy.usage(routed.route.action, named.container, tenant);
+        if (usage !== undefined) read.input.usage = usage;
       }
       const first = this.judgeRead(routed, read);
       let forwarded = read;

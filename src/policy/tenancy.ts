@@ -21,13 +21,42 @@ import type { Config } from './config.js';
 export interface TenancySettings {
   ownerLabel: string;
   sharedImages: boolean;
+  /**
+   * What the quotas rule needs to know of a user's running containers when one starts: nothing,
+   * how many run, or also the GPUs they hold.
+   */
+  usage: 'none' | 'running' | 'gpus';
 }
 
 /** The config's [tenancy], or null when tenancy is off. */
 export function tenancySettings(config: Config): TenancySettings | null {
   const t = config.tenancy as { enabled: boolean; owner_label: string; shared_images: boolean } | undefined;
   if (!t?.enabled) return null;
-  return { ownerLabel: t.owner_label, sharedImages: t.shared_images };
+  return { ownerLabel: t.owner_label, sharedImages: t.shared_images, usage: usageNeeded(config) };
+}
+
+/** Whether any [quotas] table (defaults, a user's, a group's) sets a per-user total. */
+function usageNeeded(config: Config): TenancySettings['usage'] {
+  const rules = config.rules as Record<string, { enabled?: boolean }> | undefined;
+  const quotas = config.quotas as (Record<string, unknown> & { users?: object; groups?: object }) | undefined;
+  if (!rules?.quotas?.enabled || !quotas) return 'none';
+  const tables = [quotas, ...Object.values(quotas.users ?? {}), ...Object.values(quotas.groups ?? {})] as Record<
+    string,
+    unknown
+  >[];
+  const sets = (key: string) => tables.some((t) => typeof t[key] === 'number' && (t[key] as number) > 0);
+  if (sets('max_gpus')) return 'gpus';
+  return sets('max_running') ? 'running' : 'none';
+}
+
+/** What the quotas rule reads of the caller's other running containers (`input.usage`). */
+export interface Usage {
+  /** How many of the caller's containers run (paused and restarting included), the target not counted. */
+  running: number;
+  /** The device requests of each of them (read only when a GPU total is configured). */
+  device_requests: unknown[][];
+  /** The device requests of the container being started. */
+  target_device_requests: unknown[];
 }
 
 /** What tenancy asks the daemon, besides the decision core's own look-ups. */
@@ -316,6 +345,41 @@ export class Tenancy {
       const owner = ownerOf((made.body as { Labels?: unknown } | null)?.Labels, this.settings.ownerLabel);
       if (!reaches(tenant, owner)) throw nameTaken('volume', v.Name);
     }
+  }
+
+  /**
+   * The caller's running containers, for per-user totals, when a container starts; undefined
+   * when the config sets no total or the action starts nothing.
+   */
+  async usage(action: string, target: InputTarget | null | undefined, tenant: Tenant): Promise<Usage | undefined> {
+    if (
+      this.settings.usage === 'none' ||
+      tenant.admin ||
+      (action !== 'container.start' && action !== 'container.restart')
+    )
+      return undefined;
+    const filters = {
+      label: [`${this.settings.ownerLabel}=${tenant.user}`],
+      status: ['running', 'paused', 'restarting'],
+    };
+    const list = await this.port.fetchJson(`/containers/json?filters=${encodeURIComponent(JSON.stringify(filters))}`);
+    if (list.status !== 200) throw new Error(`listing the caller's running containers answered ${list.status}`);
+    const ids = arrayOf(list.body)
+      .map((c) => (c as { Id?: unknown }).Id)
+      .filter((id): id is string => typeof id === 'string' && id !== target?.id);
+    const usage: Usage = { running: ids.length, device_requests: [], target_device_requests: [] };
+    if (this.settings.usage === 'gpus') {
+      for (const id of ids) usage.device_requests.push(await this.deviceRequests(id));
+      if (target?.id) usage.target_device_requests = await this.deviceRequests(target.id);
+    }
+    return usage;
+  }
+
+  private async deviceRequests(id: string): Promise<unknown[]> {
+    const inspect = await this.port.fetchJson(`/containers/${encodeURIComponent(id)}/json`);
+    if (inspect.status === 404) return [];
+    if (inspect.status !== 200) throw new Error(`inspecting container ${id} answered ${inspect.status}`);
+    return arrayOf((inspect.body as { HostConfig?: { DeviceRequests?: unknown } } | null)?.HostConfig?.DeviceRequests);
   }
 
   /**
