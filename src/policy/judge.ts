@@ -293,7 +293,7 @@ export class DecisionCore {
         ...this.details(request, routed, identity, port, request.body, { port, held }),
         dockerfile,
         daemon,
-        ...(named.container !== undefined ? { targetObject: named.container } : {}),
+        ...(named.target !== undefined ? { targetObject: named.target } : {}),
       });
       holdVolumeWrite(routed, read, port, held);
       let references: InputReference[] = [];
@@ -309,7 +309,7 @@ export class DecisionCore {
           });
         await tenancy.checkName(routed, read.input.Body, tenant);
         references = await this.checkReferences(tenancy, routed, read, tenant);
-        const usage = await tenancy.usage(routed.route.action, named.container, tenant);
+        const usage = await tenancy.usage(routed.route.action, named.target, tenant);
         if (usage !== undefined) read.input.usage = usage;
       }
       const first = this.judgeRead(routed, read);
@@ -421,7 +421,12 @@ export class DecisionCore {
           holding.held.push(holding.port.holdVolume(name, creates ? 'write' : 'read'));
         return port.lookupVolume(name);
       },
-      lookupContainer: (ref: string) => port.lookupContainer(ref),
+      lookupContainer: async (ref: string) => {
+        const found = await port.lookupContainer(ref);
+        // With tenancy, what any caller (admins too) acts on shows its owner.
+        const tenancy = found && this.tenancy(port);
+        return tenancy ? tenancy.owned(found, this.inputIdentity(identity)) : found;
+      },
     };
   }
 
@@ -475,7 +480,9 @@ function pinTarget(
   networkId?: string,
 ): Verdict {
   const ref = routed.route.resource.ref;
-  const id = routed.route.traits.names === 'network' ? networkId : target?.id;
+  const kind = routed.route.traits.names;
+  const id =
+    kind === 'network' ? networkId : kind === 'container' || routed.route.traits.target ? target?.id : undefined;
   if (!verdict.allow || !id || ref === null) return verdict;
   const { version, path } = routed.apiPath;
   const prefix = routed.route.traits.names === 'network' ? '/networks/' : '/containers/';

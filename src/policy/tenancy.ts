@@ -9,7 +9,7 @@
 //   is refused with a 409 that does not say whose it is.
 // Everything created through dockgate, by anybody, is stamped with its creator's owner label,
 // and a client cannot set that label itself.
-import type { NamedVolumeUse } from '../docker/bind-mounts.js';
+import { localVolumeHostPaths, type NamedVolumeUse } from '../docker/bind-mounts.js';
 import { withLabelFilter, withQueryParam } from '../docker/filters.js';
 import type { InputTarget } from '../docker/input.js';
 import { NotFound, Refusal } from '../docker/refusal.js';
@@ -97,6 +97,7 @@ export class Tenancy {
   needsDaemon(routed: RoutedRequest, tenant: Tenant): boolean {
     const { traits, action } = routed.route;
     if (LABELLED_CREATES.has(action) || action === 'container.rename') return true;
+    // Admins reach everything: what they name is looked up only when the policy's input needs it.
     if (tenant.admin) return false;
     return traits.names !== undefined || traits.listing === 'answer' || action === 'image.save';
   }
@@ -109,63 +110,85 @@ export class Tenancy {
 
   /**
    * The object the request names, when the caller may reach it; throws NotFound when it is
-   * somebody else's. Returns the container looked up (for `input.target`), and the target to
-   * forward instead (the object by the full id that was judged), if any.
+   * somebody else's. Returns it as `input.target` shows it (null: none such; undefined: the
+   * request names nothing), and the id to forward instead of the name or prefix sent, if any.
    */
-  async checkNamed(
-    routed: RoutedRequest,
-    tenant: Tenant,
-  ): Promise<{ container?: InputTarget | null; pinnedId?: string }> {
+  async checkNamed(routed: RoutedRequest, tenant: Tenant): Promise<{ target?: InputTarget | null; pinnedId?: string }> {
     const kind = routed.route.traits.names;
     const ref = routed.route.resource.ref;
     if (routed.route.action === 'image.save' && ref === null) {
-      for (const name of routed.apiPath.queryAll.names ?? []) await this.checkImage(name, tenant, false);
+      for (const name of routed.apiPath.queryAll.names ?? []) await this.image(name, tenant, false);
       return {};
     }
     if (kind === undefined || ref === null) return {};
     switch (kind) {
-      case 'container': {
-        const container = await this.container(ref, tenant);
-        return { container };
-      }
+      case 'container':
+        return { target: await this.container(ref, tenant) };
       case 'exec':
-        await this.checkExec(ref, tenant);
-        return {};
+        return { target: await this.exec(ref, tenant) };
       case 'volume': {
         const volume = await this.port.inspect('volume', ref);
-        if (volume && !reaches(tenant, ownerOf(volume.Labels, this.settings.ownerLabel)))
-          throw new NotFound('volume', ref);
-        return {};
+        if (volume === undefined) return { target: null };
+        const target = this.described('volume', volume, tenant, { name: ref });
+        if (!reaches(tenant, target.owner)) throw new NotFound('volume', ref);
+        return { target };
       }
       case 'network': {
         const network = await this.port.inspect('network', ref);
-        if (network === undefined) return {};
-        if (!reaches(tenant, ownerOf(network.Labels, this.settings.ownerLabel), isPredefined(network)))
-          throw new NotFound('network', ref);
-        return typeof network.Id === 'string' ? { pinnedId: network.Id } : {};
+        if (network === undefined) return { target: null };
+        const target = this.described('network', network, tenant);
+        if (!reaches(tenant, target.owner, isPredefined(network))) throw new NotFound('network', ref);
+        return { target, pinnedId: target.id || undefined };
       }
       case 'image':
-        await this.checkImage(ref, tenant, routed.route.action === 'image.delete');
-        return {};
+        return { target: await this.image(ref, tenant, routed.route.action === 'image.delete') };
     }
+  }
+
+  /** An object's inspect answer as `input.target` shows it, with its owner. */
+  private described(
+    type: 'volume' | 'network' | 'image',
+    found: Record<string, unknown>,
+    tenant: Tenant,
+    given: { name?: string } = {},
+  ): InputTarget {
+    const labels = (type === 'image' ? (found.Config as { Labels?: unknown } | null)?.Labels : found.Labels) ?? {};
+    const owner = ownerOf(labels, this.settings.ownerLabel);
+    const name = given.name ?? (typeof found.Name === 'string' ? found.Name : '');
+    return {
+      type,
+      id: typeof found.Id === 'string' ? found.Id : name,
+      name,
+      owner,
+      mine: owner !== null && owner === tenant.user,
+      labels: typeof labels === 'object' && labels !== null ? (labels as Record<string, string>) : {},
+      user: type === 'image' ? String((found.Config as { User?: unknown } | null)?.User ?? '') : '',
+      host_mounts: type === 'volume' && localVolumeHostPaths(found.Options).length > 0,
+    };
+  }
+
+  /** A container as looked up, with its owner as `input.target` shows it. */
+  owned(found: InputTarget, tenant: Tenant): InputTarget {
+    const owner = ownerOf(found.labels, this.settings.ownerLabel);
+    return { ...found, owner, mine: owner !== null && owner === tenant.user };
   }
 
   /** The container `ref` names, with its owner; NotFound when the caller may not reach it. */
   async container(ref: string, tenant: Tenant, kind: 'container' = 'container'): Promise<InputTarget | null> {
     const found = await this.lookupContainer(ref);
     if (found === null) return null;
-    const owner = ownerOf(found.labels, this.settings.ownerLabel);
-    if (found.id) this.containerOwners.set(found.id, owner);
-    if (!reaches(tenant, owner)) throw new NotFound(kind, ref);
-    return { ...found, owner, mine: owner === tenant.user };
+    const target = this.owned(found, tenant);
+    if (found.id) this.containerOwners.set(found.id, target.owner);
+    if (!reaches(tenant, target.owner)) throw new NotFound(kind, ref);
+    return target;
   }
 
   /** An exec instance reaches its container: the caller must reach that container. */
-  private async checkExec(ref: string, tenant: Tenant): Promise<void> {
+  private async exec(ref: string, tenant: Tenant): Promise<InputTarget | null> {
     let containerId = this.execContainers.get(ref);
     if (containerId === undefined) {
       const exec = await this.port.inspect('exec', ref);
-      if (exec === undefined) return; // none such: dockerd says so itself
+      if (exec === undefined) return null; // none such: dockerd says so itself
       containerId = typeof exec.ContainerID === 'string' ? exec.ContainerID : '';
       if (typeof exec.ID === 'string' && exec.ID === ref) this.execContainers.set(ref, containerId);
     }
@@ -177,16 +200,27 @@ export class Tenancy {
       this.containerOwners.set(containerId, owner);
     }
     if (!reaches(tenant, owner)) throw new NotFound('exec', ref);
+    return {
+      type: 'exec',
+      id: ref,
+      name: '',
+      owner,
+      mine: owner === tenant.user,
+      labels: {},
+      user: '',
+      host_mounts: false,
+    };
   }
 
   /** An image the caller may use: their own, or a shared one (removing a shared one is an admin's). */
-  private async checkImage(ref: string, tenant: Tenant, removes: boolean): Promise<void> {
+  private async image(ref: string, tenant: Tenant, removes: boolean): Promise<InputTarget | null> {
     const image = await this.port.inspect('image', ref);
-    if (image === undefined) return;
-    const owner = ownerOf((image.Config as { Labels?: unknown } | null)?.Labels, this.settings.ownerLabel);
-    if (!reaches(tenant, owner, this.settings.sharedImages)) throw new NotFound('image', ref);
-    if (removes && owner === null && !tenant.admin)
+    if (image === undefined) return null;
+    const target = this.described('image', image, tenant, { name: ref });
+    if (!reaches(tenant, target.owner, this.settings.sharedImages)) throw new NotFound('image', ref);
+    if (removes && target.owner === null && !tenant.admin)
       throw new Refusal(403, `image ${ref} is shared by every user of this daemon; only an admin can remove it`);
+    return target;
   }
 
   /**
