@@ -4,7 +4,6 @@
 // users, a real Unix user (the proxy merges an owner filter: 100 containers listed). Then the
 // ownership check on exec: a counting relay between dockgate and the daemon shows how many
 // look-ups dockgate makes for each step of an exec, the first time and once its facts are known.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import {
   type Served,
   type TestUser,
 } from '../test/harness/index.js';
+import { spawnNodeAs } from '../test/harness/users.js';
 import { runLoad, type LoadResult } from './load.js';
 
 const CONTAINERS = 1000;
@@ -53,23 +53,8 @@ function call(socket: string, method: string, p: string, body?: unknown): Promis
 /** runLoad as another Unix user: this file, run as a child under setpriv, prints the result. */
 function loadAs(user: TestUser, socket: string, durationMs: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      'setpriv',
-      [
-        '--reuid',
-        String(user.uid),
-        '--regid',
-        String(user.gid),
-        '--init-groups',
-        '--',
-        process.execPath,
-        fileURLToPath(import.meta.url),
-        'load',
-        socket,
-        String(durationMs),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawnNodeAs(user, fileURLToPath(import.meta.url), ['load', socket, String(durationMs)]);
+    child.stdin.end();
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -186,22 +171,7 @@ const EXEC_STEPS: [method: string, target: (execId: string) => string, body?: un
  * relay's count around each: what passed beyond the request itself are dockgate's look-ups.
  */
 async function execSteps(user: TestUser, socket: string, count: () => number): Promise<string[]> {
-  const child = spawn(
-    'setpriv',
-    [
-      '--reuid',
-      String(user.uid),
-      '--regid',
-      String(user.gid),
-      '--init-groups',
-      '--',
-      process.execPath,
-      fileURLToPath(import.meta.url),
-      'exec-steps',
-      socket,
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  const child = spawnNodeAs(user, fileURLToPath(import.meta.url), ['exec-steps', socket]);
   const lines: string[] = [];
   let buffered = '';
   const waiting: ((line: string) => void)[] = [];

@@ -98,9 +98,6 @@ export interface Verdict {
   reply?: { status: number; body: unknown };
 }
 
-/** Creates whose body tenancy stamps with the owner label. */
-const TENANCY_STAMPED: ReadonlySet<string> = new Set(['container.create', 'volume.create', 'network.create']);
-
 /** Requests that create or remove named volumes: judged with the volume held. */
 const VOLUME_WRITES: ReadonlySet<string> = new Set(['volume.create', 'volume.delete', 'volume.prune']);
 
@@ -162,11 +159,7 @@ export class DecisionCore {
     let forward: Forward = { request, routed };
     if (tenancy && tenant) {
       try {
-        forward = rewritten(
-          forward,
-          tenancy.filteredTarget(routed, request.target, tenant) ??
-            tenancy.stampedQuery(routed, request.target, tenant),
-        );
+        forward = rewritten(forward, tenancy.forwardedTarget(routed, request.target, tenant));
       } catch (err) {
         return failure(err);
       }
@@ -277,8 +270,7 @@ export class DecisionCore {
       const { request, routed, target } = tenancy
         ? rewritten(
             { request: received, routed: receivedRouting },
-            tenancy.filteredTarget(receivedRouting, received.target, tenant) ??
-              tenancy.stampedQuery(receivedRouting, received.target, tenant),
+            tenancy.forwardedTarget(receivedRouting, received.target, tenant),
           )
         : { request: received, routed: receivedRouting, target: undefined };
       const named = tenancy ? await tenancy.checkNamed(routed, tenant) : {};
@@ -356,10 +348,8 @@ export class DecisionCore {
     (read.input.request as { references: InputReference[] }).references = references;
     if (expected !== undefined && JSON.stringify(expected) !== JSON.stringify(references))
       throw new Refusal(403, "the policy's rewrite of the request changes the containers it joins");
-    const owner = tenancy.settings.ownerLabel;
-    const labels = (body?.Labels ?? null) as Record<string, unknown> | null;
-    if (expected !== undefined && TENANCY_STAMPED.has(routed.route.action) && labels?.[owner] !== tenant.user)
-      throw new Refusal(403, `the policy's rewrite of the request changes its ${owner} label`);
+    if (expected !== undefined && !tenancy.keepsStamp(routed.route.action, body, tenant))
+      throw new Refusal(403, `the policy's rewrite of the request changes its ${tenancy.settings.ownerLabel} label`);
     return references;
   }
 

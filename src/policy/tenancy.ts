@@ -102,8 +102,16 @@ export class Tenancy {
     return traits.names !== undefined || traits.listing === 'answer' || action === 'image.save';
   }
 
+  /**
+   * The target to forward instead of the one received (undefined: as received): a list with the
+   * caller's owner filter, or a build with the owner label.
+   */
+  forwardedTarget(routed: RoutedRequest, target: string, tenant: Tenant): string | undefined {
+    return this.filteredTarget(routed, target, tenant) ?? this.stampedQuery(routed, target, tenant);
+  }
+
   /** A list, prune or event stream with the caller's owner filter added (undefined: as sent). */
-  filteredTarget(routed: RoutedRequest, target: string, tenant: Tenant): string | undefined {
+  private filteredTarget(routed: RoutedRequest, target: string, tenant: Tenant): string | undefined {
     if (tenant.admin || routed.route.traits.listing !== 'filter') return undefined;
     return withLabelFilter(target, `${this.settings.ownerLabel}=${tenant.user}`);
   }
@@ -245,6 +253,13 @@ export class Tenancy {
     return stamped;
   }
 
+  /** Whether a body a policy rewrote still carries the owner label stampedBody put on it. */
+  keepsStamp(action: string, body: unknown, tenant: Tenant): boolean {
+    if (!LABELLED_CREATES.has(action)) return true;
+    const labels = (body as { Labels?: Record<string, unknown> | null } | null)?.Labels;
+    return labels?.[this.settings.ownerLabel] === tenant.user;
+  }
+
   private stampedMount(mount: unknown, tenant: Tenant): unknown {
     const m = mount as { Type?: unknown; VolumeOptions?: { Labels?: unknown } | null } | null;
     if (m === null || typeof m !== 'object' || m.Type !== 'volume') return mount;
@@ -270,7 +285,7 @@ export class Tenancy {
    * A build's or commit's query with the owner label (build) or without a way to set it
    * (commit and import `changes`): the target to forward instead, or undefined when unchanged.
    */
-  stampedQuery(routed: RoutedRequest, target: string, tenant: Tenant): string | undefined {
+  private stampedQuery(routed: RoutedRequest, target: string, tenant: Tenant): string | undefined {
     const { action } = routed.route;
     const query = routed.apiPath.queryAll;
     if (action === 'container.commit' || action === 'image.import') {
