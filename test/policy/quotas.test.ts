@@ -175,3 +175,19 @@ describe('quotas: running containers per user', () => {
     refusedBy(await judge('POST', '/v1.41/containers/c/start', undefined), /need \[tenancy\] enabled/);
   });
 });
+
+describe('quotas: the config is checked when it loads', () => {
+  test('an unknown key in a user table and a size that is not one are refused, naming the key', async () => {
+    const { parseConfig } = await import('../../src/policy/index.js');
+    assert.throws(
+      () => parseConfig('[quotas.users.alice]\nmax_runing = 2\n'),
+      /unknown setting quotas\.users\.alice\.max_runing/,
+    );
+    assert.throws(() => parseConfig('[quotas]\nmemory = "lots"\n'), /quotas\.memory must be a size/);
+    assert.throws(
+      () => parseConfig('[quotas.groups.gpu]\nmax_memory = "2 gigs"\n'),
+      /quotas\.groups\.gpu\.max_memory must be a size/,
+    );
+    assert.throws(() => parseConfig('[quotas.users]\nalice = 3\n'), /quotas\.users\.alice must be a table/);
+  });
+});
