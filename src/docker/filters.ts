@@ -85,6 +85,16 @@ export function withQueryParam(target: string, key: string, value: string): stri
   return `${path}?${kept.join('&')}`;
 }
 
+/**
+ * `target` with one more `key=value` pair after every other: dockerd reads every value of a
+ * repeated key in query order (Go's `Form[key]`), so this one is read last.
+ */
+export function withQueryParamAppended(target: string, key: string, value: string): string {
+  const q = target.indexOf('?');
+  const sep = q < 0 ? '?' : q === target.length - 1 || target.endsWith('&') ? '' : '&';
+  return `${target}${sep}${key}=${encodeURIComponent(value)}`;
+}
+
 /** The decoded key of one `key=value` pair (parseApiPath has already refused malformed ones). */
 function decodedKey(pair: string): string {
   const eq = pair.indexOf('=');

@@ -17,8 +17,13 @@ export class Refusal extends Error {
  * may not know about, so that what they get cannot tell "not yours" from "not there".
  */
 export class NotFound extends Refusal {
-  constructor(kind: 'container' | 'exec' | 'volume' | 'network' | 'image', ref: string) {
-    super(404, NOT_FOUND[kind](ref));
+  constructor(
+    kind: 'container' | 'exec' | 'volume' | 'network' | 'image',
+    ref: string,
+    status = 404,
+    message?: string,
+  ) {
+    super(status, message ?? NOT_FOUND[kind](ref));
     this.name = 'NotFound';
   }
 }
@@ -29,5 +34,34 @@ const NOT_FOUND = {
   exec: (ref: string) => `No such exec instance: ${ref}`,
   volume: (ref: string) => `get ${ref}: no such volume`,
   network: (ref: string) => `network ${ref} not found`,
-  image: (ref: string) => `No such image: ${ref}`,
+  image: (ref: string) => `No such image: ${familiarTagged(ref)}`,
 };
+
+/**
+ * A missing image as dockerd 20.10 words it on each route: image inspect says it twice, save
+ * names the reference as sent, the others name it in its short form with its tag.
+ */
+export function imageNotFound(ref: string, route: 'inspect' | 'save' | 'other'): NotFound {
+  const message =
+    route === 'save'
+      ? `No such image: ${ref}`
+      : route === 'inspect'
+        ? `no such image: ${ref}: ${NOT_FOUND.image(ref)}`
+        : undefined;
+  return new NotFound('image', ref, 404, message);
+}
+
+/**
+ * A missing container named by a list's since/before filter: dockerd 20.10 answers it with a
+ * 500 in words of its own.
+ */
+export function filterContainerNotFound(ref: string): NotFound {
+  return new NotFound('container', ref, 500, `no such container ${ref}`);
+}
+
+/** An image reference as Docker shows it: without Docker Hub's default prefixes, with a tag. */
+function familiarTagged(ref: string): string {
+  const short = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/(?=[^/]+$))?/, '');
+  if (short.includes('@')) return short;
+  return short.lastIndexOf(':') > short.lastIndexOf('/') ? short : `${short}:latest`;
+}

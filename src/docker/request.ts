@@ -12,6 +12,7 @@ import {
 } from './bind-mounts.js';
 import { canonicalizeBody, type DaemonReading } from './canonical-body.js';
 import type { ParsedDockerfile } from './dockerfile.js';
+import { Refusal } from './refusal.js';
 import { buildInput, type InputIdentity, type InputTarget } from './input.js';
 import type { ContainerLookup } from './target.js';
 import { matchRoute, type RouteMatch, type RouteTraits } from './routes.js';
@@ -41,6 +42,21 @@ export function routeRequest(head: ApiRequestHead): RoutedRequest {
   const apiPath = parseApiPath(head.target);
   const route = matchRoute(head.method, apiPath.path, apiPath.query);
   return { apiPath, route, judgedBody: route.traits.body !== undefined, build: route.traits.spool === true };
+}
+
+/** Methods whose body Go's ParseForm reads when it is form-encoded. */
+const FORM_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * A form-encoded body is read by dockerd (Go's ParseForm) as parameters that come before the
+ * query's own, so it would change what a judged query means (a prune's filters, a tag's name).
+ * No Docker client sends one: it is refused.
+ */
+export function formBodyRefusal(method: string, contentType: string | undefined): Refusal | undefined {
+  if (!FORM_METHODS.has(method) || contentType === undefined) return undefined;
+  const media = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  if (media !== 'application/x-www-form-urlencoded') return undefined;
+  return new Refusal(400, 'form-encoded request bodies are refused: send parameters in the query string');
 }
 
 export interface RequestDetails {

@@ -18,6 +18,7 @@ import {
   type RoutedRequest,
   readRequest,
   readRequestNow,
+  formBodyRefusal,
   routeRequest,
 } from '../docker/request.js';
 import { equal, fromJS, ObjectValue, toJSON, type Value } from '../rego/index.js';
@@ -135,6 +136,8 @@ export class DecisionCore {
    * build context (most requests); never throws: a failure is a refusal.
    */
   judge(request: ApiRequest, identity: Identity, port: DaemonPort): Verdict | Promise<Verdict> {
+    const form = formBodyRefusal(request.method, request.headers['content-type']);
+    if (form) return refused(form.status, form.message);
     const key = request.memoKey !== undefined && request.memoKey.length <= MAX_MEMO_KEY ? request.memoKey : undefined;
     const known = key === undefined ? undefined : this.rememberedVerdict(identity, key);
     if (known !== undefined) return known;
@@ -176,6 +179,8 @@ export class DecisionCore {
    * refuse before judging, MutationError, and what the look-ups throw.
    */
   async assess(request: ApiRequest, identity: Identity, lookups: DaemonLookups): Promise<Assessment> {
+    const form = formBodyRefusal(request.method, request.headers['content-type']);
+    if (form) throw form;
     const routed = request.routed ?? routeRequest(request);
     if (routed instanceof Refusal) throw routed;
     const daemon = routed.route.action === 'container.create' ? await lookups.daemonReading() : undefined;
@@ -278,8 +283,11 @@ export class DecisionCore {
       if (request.dockerfile) {
         const found = await request.dockerfile;
         // The plan dockerd will run: ARG/ENV substituted, base images' ONBUILD triggers in place.
-        dockerfile = await judgedDockerfile(found, routed.apiPath.query, (name) => port.lookupImage(name));
+        dockerfile = await judgedDockerfile(found, routed.apiPath.query, async (name) =>
+          !tenancy || (await tenancy.imageVisible(name, tenant)) ? port.lookupImage(name) : undefined,
+        );
       }
+      if (tenancy) await tenancy.checkImages(routed, dockerfile, tenant);
       const daemon = routed.route.action === 'container.create' ? await port.daemonReading() : undefined;
       let read = await readRequest({
         ...this.details(request, routed, identity, port, request.body, { port, held }),
@@ -320,7 +328,7 @@ export class DecisionCore {
       }
       if (!verdict.allow) return verdict;
       if (tenancy) {
-        if (routed.route.traits.listing === 'answer' && !tenant.admin)
+        if (tenancy.answers(routed, tenant))
           return { ...verdict, reply: await tenancy.answer(routed, target ?? request.target, tenant) };
         if (routed.route.action === 'container.create')
           await tenancy.createVolumes(forwarded.input.Body, volumesOf(forwarded), tenant);
@@ -516,7 +524,7 @@ function denied(d: PolicyDecision): Verdict {
 /** Errors while reading or judging: refusals, never crashes (fail closed). */
 function failure(err: unknown): Verdict {
   // Somebody else's object is answered in dockerd's words for one that does not exist.
-  if (err instanceof NotFound) return { allow: false, reasons: NO_REASONS, status: 404, message: err.message };
+  if (err instanceof NotFound) return { allow: false, reasons: NO_REASONS, status: err.status, message: err.message };
   if (err instanceof Refusal) return refused(err.status, err.message);
   if (err instanceof BuildContextError) return refused(400, err.message);
   if (err instanceof MutationError) return { ...refused(403, err.message), error: true };

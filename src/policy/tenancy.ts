@@ -10,9 +10,11 @@
 // Everything created through dockgate, by anybody, is stamped with its creator's owner label,
 // and a client cannot set that label itself.
 import { localVolumeHostPaths, type NamedVolumeUse } from '../docker/bind-mounts.js';
-import { withLabelFilter, withQueryParam } from '../docker/filters.js';
+import type { ParsedDockerfile } from '../docker/dockerfile.js';
+import { parseFilters, withLabelFilter, withQueryParam, withQueryParamAppended } from '../docker/filters.js';
+import { writtenImageTags } from '../docker/image-refs.js';
 import type { InputTarget } from '../docker/input.js';
-import { NotFound, Refusal } from '../docker/refusal.js';
+import { filterContainerNotFound, imageNotFound, NotFound, Refusal } from '../docker/refusal.js';
 import type { RoutedRequest } from '../docker/request.js';
 import type { OwnedKind } from '../docker/routes.js';
 import { FixedFacts, ownerOf, reaches, type Tenant } from '../tenancy/index.js';
@@ -75,6 +77,15 @@ const PREDEFINED_NETWORKS: ReadonlySet<string> = new Set(['bridge', 'host', 'non
 /** Network modes that name no network object of anybody's. */
 const NETWORK_MODES_WITHOUT_OBJECT: ReadonlySet<string> = new Set(['', 'default', 'bridge', 'host', 'none']);
 
+/** Actions that make an image or point a tag at one. */
+const IMAGE_WRITES: ReadonlySet<string> = new Set([
+  'image.tag',
+  'image.build',
+  'container.commit',
+  'image.import',
+  'image.load',
+]);
+
 /** Actions whose body carries the created object's labels. */
 const LABELLED_CREATES: ReadonlySet<string> = new Set(['container.create', 'volume.create', 'network.create']);
 
@@ -99,7 +110,13 @@ export class Tenancy {
     if (LABELLED_CREATES.has(action) || action === 'container.rename') return true;
     // Admins reach everything: what they name is looked up only when the policy's input needs it.
     if (tenant.admin) return false;
-    return traits.names !== undefined || traits.listing === 'answer' || action === 'image.save';
+    return (
+      traits.names !== undefined ||
+      traits.listing === 'answer' ||
+      IMAGE_WRITES.has(action) ||
+      action === 'image.save' ||
+      listFilterReferences(routed).length > 0
+    );
   }
 
   /**
@@ -125,7 +142,7 @@ export class Tenancy {
     const kind = routed.route.traits.names;
     const ref = routed.route.resource.ref;
     if (routed.route.action === 'image.save' && ref === null) {
-      for (const name of routed.apiPath.queryAll.names ?? []) await this.image(name, tenant, false);
+      for (const name of routed.apiPath.queryAll.names ?? []) await this.image(name, tenant, 'use', 'save');
       return {};
     }
     if (kind === undefined || ref === null) return {};
@@ -149,7 +166,18 @@ export class Tenancy {
         return { target, pinnedId: target.id || undefined };
       }
       case 'image':
-        return { target: await this.image(ref, tenant, routed.route.action === 'image.delete') };
+        return {
+          target: await this.image(
+            ref,
+            tenant,
+            IMAGE_USES[routed.route.action] ?? 'use',
+            routed.route.action === 'image.inspect'
+              ? 'inspect'
+              : routed.route.action === 'image.save'
+                ? 'save'
+                : 'other',
+          ),
+        };
     }
   }
 
@@ -220,15 +248,98 @@ export class Tenancy {
     };
   }
 
-  /** An image the caller may use: their own, or a shared one (removing a shared one is an admin's). */
-  private async image(ref: string, tenant: Tenant, removes: boolean): Promise<InputTarget | null> {
+  /**
+   * An image the caller may use: their own, or a shared one. Removing a shared one, or giving it
+   * another name, is an admin's: a tag on a shared image belongs to nobody, so no user could
+   * later move or remove it.
+   */
+  private async image(
+    ref: string,
+    tenant: Tenant,
+    use: ImageUse,
+    wording: Parameters<typeof imageNotFound>[1] = 'other',
+  ): Promise<InputTarget | null> {
     const image = await this.port.inspect('image', ref);
     if (image === undefined) return null;
     const target = this.described('image', image, tenant, { name: ref });
-    if (!reaches(tenant, target.owner, this.settings.sharedImages)) throw new NotFound('image', ref);
-    if (removes && target.owner === null && !tenant.admin)
-      throw new Refusal(403, `image ${ref} is shared by every user of this daemon; only an admin can remove it`);
+    if (!reaches(tenant, target.owner, this.settings.sharedImages)) throw imageNotFound(ref, wording);
+    if (use !== 'use' && target.owner === null && !tenant.admin)
+      throw new Refusal(
+        403,
+        use === 'remove'
+          ? `image ${ref} is shared by every user of this daemon; only an admin can remove it`
+          : `image ${ref} is shared by every user of this daemon; only an admin can give it another name (build FROM it to make an image of your own)`,
+      );
     return target;
+  }
+
+  /**
+   * Whether the caller may see image `ref` (absent images included: dockerd would pull them).
+   * A build plan looks its base images up through this, so that somebody else's image reads
+   * exactly as one the daemon does not have.
+   */
+  async imageVisible(ref: string, tenant: Tenant): Promise<boolean> {
+    if (tenant.admin) return true;
+    const image = await this.port.inspect('image', ref);
+    if (image === undefined) return true;
+    return reaches(tenant, this.described('image', image, tenant).owner, this.settings.sharedImages);
+  }
+
+  /**
+   * The images a request uses or writes, beyond the one its path names: a list's since/before
+   * filters, a build's bases, COPY --from images and cache sources, and every tag it creates or
+   * moves, which must be new or name one of the caller's own images.
+   */
+  async checkImages(routed: RoutedRequest, dockerfile: ParsedDockerfile | undefined, tenant: Tenant): Promise<void> {
+    if (tenant.admin) return;
+    const { action } = routed.route;
+    if (action === 'image.load')
+      throw new Refusal(
+        403,
+        'docker load is for admins: a loaded image carries no owner and would be shared with every user; use docker import, which makes the image yours, or ask an admin',
+      );
+    for (const { kind, ref } of listFilterReferences(routed))
+      if (kind === 'image') await this.image(ref, tenant, 'use');
+      else
+        await this.container(ref, tenant).catch((err: unknown) => {
+          throw err instanceof NotFound ? filterContainerNotFound(ref) : err;
+        });
+    if (action === 'image.build') await this.checkBuild(routed, dockerfile, tenant);
+    for (const tag of writtenImageTags(routed)) {
+      const image = await this.port.inspect('image', tag);
+      if (
+        image !== undefined &&
+        ownerOf(this.described('image', image, tenant).labels, this.settings.ownerLabel) !== tenant.user
+      )
+        throw new Refusal(409, `the image name "${tag}" already names an image that is not yours; choose another name`);
+    }
+  }
+
+  /** A build's base images, COPY --from images and cache sources must be the caller's or shared. */
+  private async checkBuild(routed: RoutedRequest, dockerfile: ParsedDockerfile | undefined, tenant: Tenant) {
+    if (dockerfile === undefined)
+      throw new Refusal(403, 'a build whose Dockerfile dockgate cannot read cannot be checked for the images it uses');
+    const stages = new Set<string>();
+    for (const ins of dockerfile.instructions) {
+      if (ins.cmd === 'FROM' && ins.base) {
+        if (ins.base.kind === 'unknown')
+          throw new Refusal(
+            403,
+            `the base image of FROM ${ins.base.name} cannot be known, so its owner cannot be checked`,
+          );
+        // A base somebody else owns was planned as absent (imageVisible); it must not be built.
+        if (ins.base.kind === 'image') await this.image(ins.base.name, tenant, 'use');
+        const as = ins.args[2];
+        if (ins.args[1]?.toLowerCase() === 'as' && as !== undefined) stages.add(as.toLowerCase());
+      }
+      const from = (ins.cmd === 'COPY' || ins.cmd === 'ADD') && ins.flags.from;
+      if (typeof from === 'string' && from !== '') {
+        if (from.includes('$'))
+          throw new Refusal(403, `COPY --from=${from}: a variable there cannot be checked; name the image or stage`);
+        if (!stages.has(from.toLowerCase()) && !/^\d+$/.test(from)) await this.image(from, tenant, 'use');
+      }
+    }
+    for (const ref of stringArray(routed.apiPath.query.cachefrom)) await this.image(ref, tenant, 'use');
   }
 
   /**
@@ -282,20 +393,16 @@ export class Tenancy {
   }
 
   /**
-   * A build's or commit's query with the owner label (build) or without a way to set it
-   * (commit and import `changes`): the target to forward instead, or undefined when unchanged.
+   * A build's, commit's or import's query with the owner label: the target to forward instead,
+   * or undefined when unchanged. A commit or import gets a LABEL change after every other
+   * change: dockerd applies them in order over the body's and the container's labels, so the
+   * last one sets the label whatever the client spelled before it.
    */
   private stampedQuery(routed: RoutedRequest, target: string, tenant: Tenant): string | undefined {
     const { action } = routed.route;
-    const query = routed.apiPath.queryAll;
     if (action === 'container.commit' || action === 'image.import') {
-      for (const change of query.changes ?? [])
-        if (change.includes(this.settings.ownerLabel))
-          throw new Refusal(
-            403,
-            `a change that names the label ${this.settings.ownerLabel} is refused: dockgate sets it`,
-          );
-      return undefined;
+      const label = `LABEL ${JSON.stringify(this.settings.ownerLabel)}=${JSON.stringify(tenant.user)}`;
+      return withQueryParamAppended(target, 'changes', label);
     }
     if (action !== 'image.build') return undefined;
     let labels: Record<string, unknown> = {};
@@ -356,6 +463,8 @@ export class Tenancy {
       return references;
     }
     if (action !== 'container.create' && action !== 'container.start') return references;
+    if (action === 'container.create' && typeof b.Image === 'string' && b.Image !== '')
+      await this.image(b.Image, tenant, 'use');
     const hostConfig = (action === 'container.start' ? b : (b.HostConfig ?? {})) as Record<string, unknown>;
     for (const { field, ref } of containerReferences(hostConfig)) {
       const found = await this.container(ref, tenant);
@@ -424,6 +533,20 @@ export class Tenancy {
     return usage;
   }
 
+  /** The ids of the caller's containers, running or not. */
+  private async ownContainerIds(tenant: Tenant): Promise<ReadonlySet<string>> {
+    const filters = { label: [`${this.settings.ownerLabel}=${tenant.user}`] };
+    const list = await this.port.fetchJson(
+      `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`,
+    );
+    if (list.status !== 200) throw new Error(`listing the caller's containers answered ${list.status}`);
+    return new Set(
+      arrayOf(list.body)
+        .map((c) => (c as { Id?: unknown }).Id)
+        .filter((id): id is string => typeof id === 'string'),
+    );
+  }
+
   private async deviceRequests(id: string): Promise<unknown[]> {
     const inspect = await this.port.fetchJson(`/containers/${encodeURIComponent(id)}/json`);
     if (inspect.status === 404) return [];
@@ -431,10 +554,15 @@ export class Tenancy {
     return arrayOf((inspect.body as { HostConfig?: { DeviceRequests?: unknown } } | null)?.HostConfig?.DeviceRequests);
   }
 
+  /** Whether tenancy answers this request itself, from the daemon's full answer. */
+  answers(routed: RoutedRequest, tenant: Tenant): boolean {
+    return !tenant.admin && (routed.route.traits.listing === 'answer' || routed.route.action === 'network.inspect');
+  }
+
   /**
    * The answer to a list dockerd cannot filter by owner the way tenancy needs (images shared
-   * with everybody, predefined networks, disk usage): the daemon's full answer, with only what
-   * the caller may see.
+   * with everybody, predefined networks, disk usage), or to a network's inspect (whose
+   * containers may be anybody's): the daemon's full answer, with only what the caller may see.
    */
   async answer(routed: RoutedRequest, target: string, tenant: Tenant): Promise<{ status: number; body: unknown }> {
     const answer = await this.port.fetchJson(target);
@@ -446,11 +574,17 @@ export class Tenancy {
     switch (routed.route.action) {
       case 'image.list':
         return { status: 200, body: images(answer.body) };
-      case 'network.list':
+      case 'network.list': {
+        const mine = await this.ownContainerIds(tenant);
         return {
           status: 200,
-          body: arrayOf(answer.body).filter((n) => mineOrShared((n as { Labels?: unknown }).Labels, isPredefined(n))),
+          body: arrayOf(answer.body)
+            .filter((n) => mineOrShared((n as { Labels?: unknown }).Labels, isPredefined(n)))
+            .map((n) => withOwnContainers(n, mine)),
         };
+      }
+      case 'network.inspect':
+        return { status: 200, body: withOwnContainers(answer.body, await this.ownContainerIds(tenant)) };
       case 'system.df': {
         const df = (answer.body ?? {}) as Record<string, unknown>;
         const volumes = arrayOf(df.Volumes).filter((v) => mineOrShared((v as { Labels?: unknown }).Labels, false));
@@ -472,6 +606,36 @@ export class Tenancy {
   }
 }
 
+/** How a request uses the image its path names. */
+type ImageUse = 'use' | 'remove' | 'rename';
+
+const IMAGE_USES: Readonly<Record<string, ImageUse>> = { 'image.delete': 'remove', 'image.tag': 'rename' };
+
+/**
+ * The objects a list's `since`/`before` filters name: dockerd looks each one up and answers 404
+ * when it does not exist, so somebody else's must answer the same.
+ */
+function listFilterReferences(routed: RoutedRequest): { kind: 'container' | 'image'; ref: string }[] {
+  const { action } = routed.route;
+  if (action !== 'container.list' && action !== 'image.list') return [];
+  const text = routed.apiPath.query.filters;
+  if (text === undefined || !(text.includes('since') || text.includes('before'))) return [];
+  const filters = parseFilters(text);
+  const kind = action === 'container.list' ? 'container' : 'image';
+  return ['since', 'before'].flatMap((name) => [...(filters.get(name)?.keys() ?? [])].map((ref) => ({ kind, ref })));
+}
+
+/** A query value holding a JSON array of strings (anything else: none). */
+function stringArray(text: string | undefined): string[] {
+  if (!text) return [];
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v !== '') : [];
+  } catch {
+    return [];
+  }
+}
+
 function nameTaken(kind: string, name: string): Refusal {
   return new Refusal(409, `the ${kind} name "${name}" is in use by another user; choose another name`);
 }
@@ -479,6 +643,15 @@ function nameTaken(kind: string, name: string): Refusal {
 function isPredefined(network: unknown): boolean {
   const name = (network as { Name?: unknown } | null)?.Name;
   return typeof name === 'string' && PREDEFINED_NETWORKS.has(name);
+}
+
+/** A network as inspect shows it, with only the caller's containers among those attached. */
+function withOwnContainers(network: unknown, mine: ReadonlySet<string>): unknown {
+  if (network === null || typeof network !== 'object') return network;
+  const n = network as { Containers?: unknown };
+  if (n.Containers === null || typeof n.Containers !== 'object') return network;
+  const kept = Object.entries(n.Containers as Record<string, unknown>).filter(([id]) => mine.has(id));
+  return { ...n, Containers: Object.fromEntries(kept) };
 }
 
 function arrayOf(v: unknown): unknown[] {

@@ -1,0 +1,30 @@
+// The image names a request writes: the tags dockerd will create or move to another image when
+// it runs. Read as dockerd 20.10 reads them (httputils.RepoTagReference and the build's `t`):
+// the first `repo` and `tag` of the query, a repo without a tag gets "latest", and a `tag`
+// given beside a repo that carries its own replaces it.
+import type { RoutedRequest } from './request.js';
+
+/** The `repo:tag` names the request makes point at an image (empty: it names none). */
+export function writtenImageTags(routed: RoutedRequest): string[] {
+  const { query, queryAll } = routed.apiPath;
+  switch (routed.route.action) {
+    case 'image.tag':
+    case 'container.commit':
+    case 'image.import':
+      return query.repo ? [repoTag(query.repo, query.tag ?? '')] : [];
+    case 'image.build':
+      return (queryAll.t ?? []).filter((t) => t !== '').map((t) => repoTag(t, ''));
+    default:
+      return [];
+  }
+}
+
+/** `repo` with `tag` in place of its own tag, or with "latest" when it has none. */
+function repoTag(repo: string, tag: string): string {
+  if (repo.includes('@')) return repo; // a digest reference: dockerd refuses to write it
+  const slash = repo.lastIndexOf('/');
+  const colon = repo.lastIndexOf(':');
+  const name = colon > slash ? repo.slice(0, colon) : repo;
+  if (tag !== '') return `${name}:${tag}`;
+  return colon > slash ? repo : `${repo}:latest`;
+}
