@@ -39,12 +39,15 @@ const NOT_FOUND = {
 
 /**
  * A missing image as dockerd 20.10 words it on each route: image inspect says it twice, save
- * names the reference as sent, the others name it in its short form with its tag.
+ * names an untagged reference as sent and words a tagged one on its own, the others name it in
+ * its short form with its tag.
  */
 export function imageNotFound(ref: string, route: 'inspect' | 'save' | 'other'): NotFound {
   const message =
     route === 'save'
-      ? `No such image: ${ref}`
+      ? hasTag(ref)
+        ? 'reference does not exist'
+        : `No such image: ${ref}`
       : route === 'inspect'
         ? `no such image: ${ref}: ${NOT_FOUND.image(ref)}`
         : undefined;
@@ -62,6 +65,10 @@ export function filterContainerNotFound(ref: string): NotFound {
 /** An image reference as Docker shows it: without Docker Hub's default prefixes, with a tag. */
 function familiarTagged(ref: string): string {
   const short = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/(?=[^/]+$))?/, '');
-  if (short.includes('@')) return short;
-  return short.lastIndexOf(':') > short.lastIndexOf('/') ? short : `${short}:latest`;
+  return hasTag(short) ? short : `${short}:latest`;
+}
+
+/** Whether an image reference carries a tag or a digest. */
+function hasTag(ref: string): boolean {
+  return ref.includes('@') || ref.lastIndexOf(':') > ref.lastIndexOf('/');
 }

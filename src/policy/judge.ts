@@ -25,7 +25,7 @@ import { equal, fromJS, ObjectValue, toJSON, type Value } from '../rego/index.js
 import type { Identity } from '../tenancy/index.js';
 import { type DenyReason, MutationError, type PolicyDecision, type PolicyEngine } from './engine.js';
 import { inputIdentity } from './identity.js';
-import { type OwnerPort, Tenancy, tenancySettings } from './tenancy.js';
+import { type OwnerPort, Tenancy, tenancySettings, Unseen } from './tenancy.js';
 
 /** An Engine API request as it reached an enforcement point. */
 export interface ApiRequest {
@@ -278,7 +278,8 @@ export class DecisionCore {
             tenancy.forwardedTarget(receivedRouting, received.target, tenant),
           )
         : { request: received, routed: receivedRouting, target: undefined };
-      const named = tenancy ? await tenancy.checkNamed(routed, tenant) : {};
+      const unseen = new Unseen();
+      const named = tenancy ? await unseen.absentIf(tenancy.checkNamed(routed, tenant), { target: null }) : {};
       let dockerfile: (ParsedDockerfile & { path: string }) | undefined;
       if (request.dockerfile) {
         const found = await request.dockerfile;
@@ -287,7 +288,7 @@ export class DecisionCore {
           !tenancy || (await tenancy.imageVisible(name, tenant)) ? port.lookupImage(name) : undefined,
         );
       }
-      if (tenancy) await tenancy.checkImages(routed, dockerfile, tenant);
+      if (tenancy) await unseen.absentIf(tenancy.checkImages(routed, dockerfile, tenant), undefined);
       const daemon = routed.route.action === 'container.create' ? await port.daemonReading() : undefined;
       let read = await readRequest({
         ...this.details(request, routed, identity, port, request.body, { port, held }),
@@ -308,7 +309,7 @@ export class DecisionCore {
             targetObject: read.target,
           });
         await tenancy.checkName(routed, read.input.Body, tenant);
-        references = await this.checkReferences(tenancy, routed, read, tenant);
+        references = await this.checkReferences(tenancy, routed, read, tenant, unseen);
         const usage = await tenancy.usage(routed.route.action, named.target, tenant);
         if (usage !== undefined) read.input.usage = usage;
       }
@@ -323,10 +324,11 @@ export class DecisionCore {
           daemon,
           targetObject: read.target,
         });
-        if (tenancy) await this.checkReferences(tenancy, routed, forwarded, tenant, references);
+        if (tenancy) await this.checkReferences(tenancy, routed, forwarded, tenant, unseen, references);
         verdict = this.judgeMutation(forwarded, first.mutated);
       }
       if (!verdict.allow) return verdict;
+      if (unseen.answer) return failure(unseen.answer);
       if (tenancy) {
         if (tenancy.answers(routed, tenant))
           return { ...verdict, reply: await tenancy.answer(routed, target ?? request.target, tenant) };
@@ -349,10 +351,11 @@ export class DecisionCore {
     routed: RoutedRequest,
     read: ReadRequest,
     tenant: InputIdentity,
+    unseen: Unseen,
     expected?: InputReference[],
   ): Promise<InputReference[]> {
     const body = read.input.Body as Record<string, unknown> | null;
-    const references = await tenancy.checkReferences(routed.route.action, body, volumesOf(read), tenant);
+    const references = await tenancy.checkReferences(routed.route.action, body, volumesOf(read), tenant, unseen);
     (read.input.request as { references: InputReference[] }).references = references;
     if (expected !== undefined && JSON.stringify(expected) !== JSON.stringify(references))
       throw new Refusal(403, "the policy's rewrite of the request changes the containers it joins");

@@ -89,6 +89,32 @@ const IMAGE_WRITES: ReadonlySet<string> = new Set([
 /** Actions whose body carries the created object's labels. */
 const LABELLED_CREATES: ReadonlySet<string> = new Set(['container.create', 'volume.create', 'network.create']);
 
+/**
+ * Somebody else's objects met while judging one request. Each is judged as an object that does
+ * not exist: the policy decides first, and only a request it allows gets dockerd's "no such"
+ * answer, as a request naming a missing object would. Refusing earlier would tell the two apart
+ * whenever the policy refuses something else in the same request.
+ */
+export class Unseen {
+  private first: NotFound | undefined;
+
+  /** What `work` gives, or `absent` when it met somebody else's object. */
+  async absentIf<T>(work: Promise<T>, absent: T): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      if (!(err instanceof NotFound)) throw err;
+      this.first ??= err;
+      return absent;
+    }
+  }
+
+  /** The answer owed once the policy allows the request (undefined: none). */
+  get answer(): NotFound | undefined {
+    return this.first;
+  }
+}
+
 export class Tenancy {
   /** Exec id → the id of its container. */
   private readonly execContainers = new FixedFacts<string>();
@@ -454,20 +480,32 @@ export class Tenancy {
    * The containers, volumes and networks a body names must be the caller's own (or not exist
    * yet, for volumes). Returns the containers it joins, as `input.request.references` shows them.
    */
-  async checkReferences(action: string, body: unknown, volumes: readonly NamedVolumeUse[], tenant: Tenant) {
+  async checkReferences(
+    action: string,
+    body: unknown,
+    volumes: readonly NamedVolumeUse[],
+    tenant: Tenant,
+    unseen: Unseen,
+  ) {
     const references: (InputTarget & { field: string; ref: string })[] = [];
     if (tenant.admin) return references;
     const b = (body ?? {}) as Record<string, unknown>;
     if (action === 'network.connect' || action === 'network.disconnect') {
-      if (typeof b.Container === 'string' && b.Container !== '') await this.container(b.Container, tenant);
+      if (typeof b.Container === 'string' && b.Container !== '')
+        await unseen.absentIf(this.container(b.Container, tenant), null);
       return references;
     }
     if (action !== 'container.create' && action !== 'container.start') return references;
     if (action === 'container.create' && typeof b.Image === 'string' && b.Image !== '')
-      await this.image(b.Image, tenant, 'use');
+      await unseen.absentIf(this.image(b.Image, tenant, 'use'), null);
     const hostConfig = (action === 'container.start' ? b : (b.HostConfig ?? {})) as Record<string, unknown>;
     for (const { field, ref } of containerReferences(hostConfig)) {
-      const found = await this.container(ref, tenant);
+      const found = await unseen.absentIf(
+        this.container(ref, tenant).catch((err: unknown) => {
+          throw err instanceof NotFound ? missingReference(field, ref) : err;
+        }),
+        null,
+      );
       if (found) references.push({ ...found, field, ref });
     }
     for (const v of volumes) {
@@ -476,7 +514,7 @@ export class Tenancy {
     for (const name of networkReferences(hostConfig, b.NetworkingConfig)) {
       const network = await this.port.inspect('network', name);
       if (network && !reaches(tenant, ownerOf(network.Labels, this.settings.ownerLabel), isPredefined(network)))
-        throw new NotFound('network', name);
+        await unseen.absentIf(Promise.reject(new NotFound('network', name)), undefined);
     }
     return references;
   }
@@ -634,6 +672,21 @@ function stringArray(text: string | undefined): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * A create naming somebody else's container, answered as dockerd 20.10 answers one naming a
+ * missing container: a 400, worded per field. (It accepts `--network container:X` for a missing
+ * X and fails at start; that one cannot be answered alike, since the create must not be made.)
+ */
+function missingReference(field: string, ref: string): NotFound {
+  const missing = `No such container: ${ref}`;
+  return new NotFound(
+    'container',
+    ref,
+    400,
+    field.startsWith('HostConfig.Links') ? `could not get container for ${ref}: ${missing}` : missing,
+  );
 }
 
 function nameTaken(kind: string, name: string): Refusal {

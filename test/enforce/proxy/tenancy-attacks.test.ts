@@ -495,6 +495,46 @@ describe("tenancy under attack: bob cannot reach, learn of, or forge alice's obj
     assert.equal(await imageId(aliceTag('tag')), aliceImageId, "alice's tag now names another image");
   });
 
+  test("a create naming alice's container answers as one naming a missing container (pid, ipc, volumes-from, links)", async () => {
+    const none = `atk-nonesuch-${pid}`;
+    const bodies = (ref: string) => [
+      { PidMode: `container:${ref}` },
+      { IpcMode: `container:${ref}` },
+      { VolumesFrom: [`${ref}:ro`] },
+      { Links: [`/${ref}:x`] },
+    ];
+    const hers = bodies(web);
+    const missing = bodies(none);
+    for (const [i, hostConfig] of hers.entries()) {
+      const a = await rawAs(bob, 'POST', '/v1.41/containers/create', { Image: image, HostConfig: hostConfig });
+      const b = await rawAs(bob, 'POST', '/v1.41/containers/create', { Image: image, HostConfig: missing[i] });
+      assert.equal(a.status, b.status, `${JSON.stringify(hostConfig)}: ${a.text} / ${b.text}`);
+      assert.equal(a.text.split(web).join(none), b.text, JSON.stringify(hostConfig));
+    }
+  });
+
+  test("bob's messages for alice's image read as those for a missing image, route by route", async () => {
+    const none = `atk-nonesuch-${pid}:v1`;
+    const targets = (ref: string) => [
+      ['GET', `/v1.41/images/${ref}/json`],
+      ['GET', `/v1.41/images/${ref}/history`],
+      ['DELETE', `/v1.41/images/${ref}`],
+      ['POST', `/v1.41/images/${ref}/tag?repo=atk-x-${pid}`],
+      ['GET', `/v1.41/images/get?names=${encodeURIComponent(ref)}`],
+    ];
+    const missing = targets(none);
+    for (const [i, [method, target]] of targets(aliceImage).entries()) {
+      const a = await rawAs(bob, method!, target!);
+      const b = await rawAs(bob, missing[i]![0]!, missing[i]![1]!);
+      assert.equal(a.status, b.status, `${method} ${target}: ${a.text} / ${b.text}`);
+      assert.equal(a.text.split(aliceImage).join(none), b.text, `${method} ${target}`);
+    }
+    const create = async (ref: string) => rawAs(bob, 'POST', '/v1.41/containers/create', { Image: ref });
+    const [a, b] = [await create(aliceImage), await create(none)];
+    assert.equal(a.status, b.status);
+    assert.equal(a.text.split(aliceImage).join(none), b.text);
+  });
+
   test("bob's image prune leaves alice's images", async () => {
     await rawAs(bob, 'POST', `/v1.41/images/prune?filters=${encodeURIComponent('{"dangling":["false"]}')}`);
     assert.equal(await imageId(aliceImage), aliceImageId);
