@@ -21,6 +21,29 @@ export function rawExchangeAs(
   });
 }
 
+/**
+ * One HTTP request to `socket` as uid/gid (a JSON body, or bytes of `type`), on a connection
+ * closed after it: the answer's status and body text.
+ */
+export async function requestAs(
+  socket: string,
+  as: { uid: number; gid: number },
+  method: string,
+  target: string,
+  body?: unknown,
+  type = 'application/json',
+): Promise<{ status: number; text: string }> {
+  const payload =
+    body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+  const head =
+    `${method} ${target} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n` +
+    (body === undefined ? '' : `Content-Type: ${type}\r\nContent-Length: ${payload.length}\r\n`) +
+    '\r\n';
+  const raw = (await rawExchangeAs(socket, Buffer.concat([Buffer.from(head), payload]), as)).toString();
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
+  return { status, text: raw.slice(raw.indexOf('\r\n\r\n') + 4) };
+}
+
 // Child side: stdin → socket, socket → stdout, until the peer closes or the timeout passes.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [socket, timeout] = process.argv.slice(2);

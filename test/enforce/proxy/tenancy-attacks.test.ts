@@ -18,7 +18,7 @@ import {
   type Served,
   type TestUser,
 } from '../../harness/index.js';
-import { rawExchangeAs } from '../../harness/raw-as-user.js';
+import { requestAs } from '../../harness/raw-as-user.js';
 
 describe("tenancy under attack: bob cannot reach, learn of, or forge alice's objects", {
   skip: !canManageUsers() && 'needs root (dockerd, useradd)',
@@ -50,25 +50,8 @@ describe("tenancy under attack: bob cannot reach, learn of, or forge alice's obj
   const homeOf = (u: TestUser) => path.join(dir, u.name);
 
   /** As `u`, a raw HTTP request through the proxy: status and body. */
-  async function rawAs(
-    u: TestUser,
-    method: string,
-    target: string,
-    body?: unknown | Buffer,
-    type = 'application/json',
-  ) {
-    const payload =
-      body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    const head =
-      `${method} ${target} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n` +
-      (body === undefined ? '' : `Content-Type: ${type}\r\nContent-Length: ${payload.length}\r\n`) +
-      '\r\n';
-    const raw = (
-      await rawExchangeAs(served.socket, Buffer.concat([Buffer.from(head), payload]), { uid: u.uid, gid: u.gid })
-    ).toString();
-    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
-    return { status, text: raw.slice(raw.indexOf('\r\n\r\n') + 4) };
-  }
+  const rawAs = (u: TestUser, method: string, target: string, body?: unknown, type?: string) =>
+    requestAs(served.socket, { uid: u.uid, gid: u.gid }, method, target, body, type);
 
   /** The daemon's own word: an image's id, or '' when there is none such. */
   async function imageId(ref: string): Promise<string> {

@@ -20,7 +20,7 @@ import {
   type Served,
   type TestUser,
 } from '../../harness/index.js';
-import { rawExchangeAs } from '../../harness/raw-as-user.js';
+import { requestAs } from '../../harness/raw-as-user.js';
 
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 
@@ -55,20 +55,8 @@ describe('tenancy: each user sees and reaches only their own objects', {
   }
 
   /** As `u`, a raw HTTP request through the proxy: status and body. */
-  async function rawAs(u: TestUser, method: string, target: string, body?: unknown) {
-    const payload = body === undefined ? '' : JSON.stringify(body);
-    const head =
-      `${method} ${target} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n` +
-      (body === undefined
-        ? ''
-        : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n`) +
-      '\r\n';
-    const raw = (
-      await rawExchangeAs(served.socket, Buffer.from(head + payload), { uid: u.uid, gid: u.gid })
-    ).toString();
-    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
-    return { status, text: raw.slice(raw.indexOf('\r\n\r\n') + 4) };
-  }
+  const rawAs = (u: TestUser, method: string, target: string, body?: unknown) =>
+    requestAs(served.socket, { uid: u.uid, gid: u.gid }, method, target, body);
 
   before(async () => {
     daemon = await testDaemon();
