@@ -518,6 +518,23 @@ describe("tenancy under attack: bob cannot reach, learn of, or forge alice's obj
     assert.equal(a.text.split(aliceImage).join(none), b.text);
   });
 
+  test('bob can rebuild, retag and recommit under his own image names', async () => {
+    const ctx = path.join(dir, 'ctx-own');
+    fs.mkdirSync(ctx);
+    fs.chmodSync(ctx, 0o755);
+    const own = `atk-bown-${pid}`;
+    for (const n of [1, 2]) {
+      fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${image}\nLABEL round=${n}\n`);
+      await ok(asBob(['build', '-t', `${own}:v1`, ctx]));
+      assert.equal(await imageOwner(`${own}:v1`), bob.name);
+    }
+    await ok(asBob(['tag', `${own}:v1`, `${own}:v2`]));
+    await ok(asBob(['commit', bobWeb, `${own}:v2`]));
+    assert.equal(await imageOwner(`${own}:v2`), bob.name);
+    const made = await asBob(['create', `${own}:v2`, 'true']);
+    assert.equal(made.code, 0, made.stderr);
+  });
+
   test("bob's image prune leaves alice's images", async () => {
     await rawAs(bob, 'POST', `/v1.41/images/prune?filters=${encodeURIComponent('{"dangling":["false"]}')}`);
     assert.equal(await imageId(aliceImage), aliceImageId);
