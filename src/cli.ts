@@ -61,6 +61,41 @@ const commands: Record<string, Command> = {
     positionals: false,
     run: async (v) => (await import('./enforce/proxy/index.js')).runServe(v),
   },
+  plugin: {
+    summary: 'Docker authorization plugin (drop-in for opa-docker-authz)',
+    help: `[flags]
+
+  Serves Docker's authorization plugin protocol where dockerd looks for NAME; start dockerd with
+  --authorization-plugin=NAME (or "authorization-plugins" in daemon.json).
+
+  --name NAME            the plugin's name (default dockgate)
+  --socket PATH          where to listen (default /run/docker/plugins/NAME.sock)
+  --upstream unix://PATH | tcp://HOST:PORT | none
+                         the daemon to look containers, volumes and images up at (default
+                         unix:///var/run/docker.sock; none: requests that need a look-up are refused)
+  --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
+  --data PATH            JSON or YAML data for the policy (repeatable)
+  --config FILE          TOML settings, as serve reads them ([plugin] require_proxy, key_file)
+  --query RULE           the rule that allows (default data.docker.authz.allow), as opa-docker-authz
+  --v0-compatible        read policies as OPA 0.x (opa-docker-authz policies)
+  --decision-log FILE|-  one JSON line per decision (default: stderr; - for stdout)
+  --log-level LEVEL      trace, debug, info (default), warn, error, fatal or silent
+`,
+    options: {
+      name: str,
+      socket: str,
+      upstream: str,
+      policy: strs,
+      data: strs,
+      config: str,
+      query: str,
+      'v0-compatible': flag,
+      'decision-log': str,
+      'log-level': str,
+    },
+    positionals: false,
+    run: async (v) => (await import('./enforce/plugin/index.js')).runPlugin(v),
+  },
   eval: {
     summary: 'evaluate a Rego query, like `opa eval`',
     help: `[flags] QUERY

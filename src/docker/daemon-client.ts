@@ -25,13 +25,15 @@ export interface DaemonQuestion {
    * (the audit) asks without it, so that nothing keeps it from exiting when it is done.
    */
   keepAlive?: boolean;
+  /** Headers sent besides Host (e.g. what lets an authorization plugin know its own questions). */
+  headers?: Record<string, string>;
 }
 
 /** GET `path` at the daemon. Throws DaemonError. */
 export function getDaemonJson(
   address: Address,
   path: string,
-  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true }: DaemonQuestion = {},
+  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true, headers }: DaemonQuestion = {},
 ): Promise<DaemonAnswer> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -47,7 +49,7 @@ export function getDaemonJson(
         ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
         path,
         method: 'GET',
-        headers: { Host: 'docker' },
+        headers: { ...headers, Host: 'docker' },
         ...(keepAlive ? {} : { agent: false }),
       },
       (res) => {
