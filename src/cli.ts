@@ -39,6 +39,7 @@ const commands: Record<string, Command> = {
                          (a build context: to stall), e.g. 30s (default) or 500ms
   --max-connections-per-user N
                          open connections one user (uid, or certificate name) may have (default 4096)
+  --identity-key FILE    sign each forwarded request's caller for dockgate plugin (root-only key file)
 `,
     options: {
       listen: strs,
@@ -57,6 +58,7 @@ const commands: Record<string, Command> = {
       'log-level': str,
       'header-timeout': str,
       'max-connections-per-user': str,
+      'identity-key': str,
     },
     positionals: false,
     run: async (v) => (await import('./enforce/proxy/index.js')).runServe(v),
