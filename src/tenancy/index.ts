@@ -8,5 +8,4 @@ export {
   IdentityVerifier,
   readSignatureKey,
   signIdentity,
-  SignatureKeyError,
 } from './proxy-signature.js';

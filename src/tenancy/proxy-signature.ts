@@ -15,7 +15,7 @@ const VERSION = 'v1';
 const STREAMED = '-';
 const MAX_HEADER = 4096;
 
-export class SignatureKeyError extends Error {}
+class SignatureKeyError extends Error {}
 
 /**
  * Reads the shared key: a file owned by root, readable by nobody else (a key others can read

@@ -158,7 +158,7 @@ export class PluginDecisionPoint {
     const record = { method: call.method, uri: call.uri, user: call.user, via: 'unknown' as const };
     const engine = this.core?.engine;
     const ref = this.responseRef();
-    if (!engine || !engine.defines(ref)) return done({ Allow: true }, record);
+    if (!engine?.defines(ref)) return done({ Allow: true }, record);
     let body: unknown = null;
     try {
       body = call.response?.body ? JSON.parse(call.response.body.toString('utf8')) : null;
