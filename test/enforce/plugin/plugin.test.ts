@@ -228,6 +228,41 @@ describe('a plugin whose policy refuses, fails or throws', () => {
     assert.match(ps.stderr, /the policy could not be evaluated/);
   });
 
+  test('live look-ups: exec as root and docker cp into a container that mounts a host path are refused, the files untouched', async () => {
+    // Made under an allow-all policy (as an admin could), judged afterwards by the pack.
+    fs.mkdirSync(policyDir, { recursive: true });
+    const file = path.join(policyDir, 'allow.rego');
+    fs.writeFileSync(file, 'package docker.authz\n\ndefault allow := true\n');
+    await g.restartPlugin(['--policy', file]);
+    const shared = path.join(tmp, 'shared');
+    fs.mkdirSync(shared, { recursive: true });
+    const created = await docker(['run', '-d', '-v', `${shared}:/x`, image, 'sleep', '60']);
+    assert.equal(created.code, 0, created.stderr);
+    const id = created.stdout.toString().trim();
+    try {
+      await g.restartPlugin([]);
+      const exec = await docker(['exec', '-u', '0', id, 'touch', '/x/by-root']);
+      assert.notEqual(exec.code, 0);
+      assert.match(exec.stderr, /run-as-caller: exec as user "0" in a container that mounts a host path/);
+      const src = path.join(tmp, 'payload');
+      fs.writeFileSync(src, 'x');
+      const cp = await docker(['cp', src, `${id}:/x/copied`]);
+      assert.notEqual(cp.code, 0);
+      assert.match(cp.stderr, /file-access: /);
+      assert.deepEqual(fs.readdirSync(shared), []);
+      // A container without host mounts may still be entered.
+      const plain = await docker(['run', '-d', image, 'sleep', '60']);
+      assert.equal(plain.code, 0, plain.stderr);
+      const pid = plain.stdout.toString().trim();
+      const ok = await docker(['exec', pid, 'true']);
+      await docker(['rm', '-f', pid]);
+      assert.equal(ok.code, 0, ok.stderr);
+    } finally {
+      await g.restartPlugin(['--policy', file]);
+      await docker(['rm', '-f', id]);
+    }
+  });
+
   test('back on the built-in pack, the daemon answers again', async () => {
     await g.restartPlugin([]);
     const r = await docker(['ps']);
