@@ -98,6 +98,35 @@ const commands: Record<string, Command> = {
     positionals: false,
     run: async (v) => (await import('./enforce/plugin/index.js')).runPlugin(v),
   },
+  install: {
+    summary: 'write systemd units and daemon.json for proxy, plugin, both, or the docker wrapper',
+    help: `--mode proxy|plugin|both|wrapper [--dry-run] [--prefix DIR]
+
+  proxy: dockgate.service (after docker.service). plugin: dockgate-plugin.service (before
+  docker.service), a docker.service drop-in and "authorization-plugins" in daemon.json. both: all
+  of it, a root-only signing key and [plugin] require_proxy. wrapper: dockgate wrap --install
+  PREFIX/usr/local/bin. Files already as wanted are left as they are; a file dockgate did not
+  write is never replaced (exit 1, with what was wanted); daemon.json keeps its other settings.
+
+  --mode MODE            proxy, plugin, both or wrapper
+  --dry-run              print every file and change, write nothing
+  --prefix DIR           install below DIR instead of / (for packaging and tests)
+  --name NAME            the plugin's name (default dockgate)
+  --socket-group GROUP   group of the proxy's socket (default dockgate)
+`,
+    options: { mode: str, 'dry-run': flag, prefix: str, name: str, 'socket-group': str },
+    positionals: false,
+    run: async (v) => {
+      if (v.mode !== 'wrapper') return (await import('./enforce/plugin/install.js')).runInstall(v);
+      const dir = `${typeof v.prefix === 'string' ? v.prefix : ''}/usr/local/bin`;
+      if (v['dry-run'] === true) {
+        process.stdout.write(`would run: dockgate wrap --install ${dir}\n`);
+        return 0;
+      }
+      (await import('node:fs')).mkdirSync(dir, { recursive: true });
+      return (await import('./enforce/cli/index.js')).runWrap({ install: dir }, []);
+    },
+  },
   eval: {
     summary: 'evaluate a Rego query, like `opa eval`',
     help: `[flags] QUERY
