@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   console.log(`  container create   ${micros.create.toFixed(1)} µs`);
   console.log(`  containers list    ${micros.list.toFixed(1)} µs`);
   const plain = await startDaemon();
-  const guarded = await startGuardedDaemon();
+  const guarded = await startGuardedDaemon(['--decision-log', '/dev/null']);
   try {
     const image = ensureTestImage(plain.socket);
     ensureTestImage(guarded.daemon.socket);
