@@ -30,10 +30,26 @@ export interface DaemonQuestion {
 }
 
 /** GET `path` at the daemon. Throws DaemonError. */
-export function getDaemonJson(
+export function getDaemonJson(address: Address, path: string, question: DaemonQuestion = {}): Promise<DaemonAnswer> {
+  return askDaemon(address, 'GET', path, undefined, question);
+}
+
+/** POST `body` as JSON to `path` at the daemon (what dockgate itself creates). Throws DaemonError. */
+export function postDaemonJson(
   address: Address,
   path: string,
-  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true, headers }: DaemonQuestion = {},
+  body: unknown,
+  question: DaemonQuestion = {},
+): Promise<DaemonAnswer> {
+  return askDaemon(address, 'POST', path, Buffer.from(JSON.stringify(body)), question);
+}
+
+function askDaemon(
+  address: Address,
+  method: 'GET' | 'POST',
+  path: string,
+  body: Buffer | undefined,
+  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true, headers }: DaemonQuestion,
 ): Promise<DaemonAnswer> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -48,8 +64,10 @@ export function getDaemonJson(
       {
         ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
         path,
-        method: 'GET',
-        headers: { ...headers, Host: 'docker' },
+        method,
+        headers: body
+          ? { ...headers, Host: 'docker', 'Content-Type': 'application/json', 'Content-Length': String(body.length) }
+          : { ...headers, Host: 'docker' },
         ...(keepAlive ? {} : { agent: false }),
       },
       (res) => {
@@ -57,10 +75,10 @@ export function getDaemonJson(
         let size = 0;
         res.on('data', (d: Buffer) => {
           size += d.length;
-          if (size > maxBytes) fail(`the daemon's answer to GET ${path} is larger than ${maxBytes} bytes`);
+          if (size > maxBytes) fail(`the daemon's answer to ${method} ${path} is larger than ${maxBytes} bytes`);
           else parts.push(d);
         });
-        res.on('error', (err) => fail(`GET ${path}: ${err.message}`));
+        res.on('error', (err) => fail(`${method} ${path}: ${err.message}`));
         res.on('end', () => {
           if (settled) return;
           const status = res.statusCode ?? 0;
@@ -70,7 +88,7 @@ export function getDaemonJson(
           } catch {
             // dockerd answers some refusals (404s) in plain text.
             if (status < 400) {
-              fail(`the daemon's answer to GET ${path} (status ${status}) is not JSON`);
+              fail(`the daemon's answer to ${method} ${path} (status ${status}) is not JSON`);
               return;
             }
             body = null;
@@ -82,10 +100,10 @@ export function getDaemonJson(
       },
     );
     const deadline = setTimeout(
-      () => fail(`the daemon did not answer GET ${path} within ${deadlineMs} ms`),
+      () => fail(`the daemon did not answer ${method} ${path} within ${deadlineMs} ms`),
       deadlineMs,
     );
     req.on('error', (err) => fail(`cannot reach the daemon at ${address.text}: ${err.message}`));
-    req.end();
+    req.end(body);
   });
 }

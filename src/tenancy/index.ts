@@ -9,3 +9,4 @@ export {
   readSignatureKey,
   signIdentity,
 } from './proxy-signature.js';
+export { FixedFacts, ownerOf, reaches, type Tenant } from './ownership.js';

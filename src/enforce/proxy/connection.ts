@@ -556,15 +556,17 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
         : current.headBytes;
     this.waitingSince = 0;
     const hasBody = head.framing.kind !== 'none';
+    // Allowed but answered here (a list assembled for the caller): never forwarded.
+    const reply = decision?.allow === true ? decision.reply : undefined;
     const key = this.settings.identityKey;
-    if (key !== undefined && decision?.allow === true) {
+    if (key !== undefined && decision?.allow === true && reply === undefined) {
       // Signed over what is forwarded: the judged target and body (a streamed body is not held).
       const body = decision.body ?? (hasBody ? (this.requests.bodyDone ? request.body : undefined) : null);
       const target = decision.target ?? request.rawPath;
       const value = signIdentity(key, this.identity, { method: request.method, target, body });
       headBytes = headWithIdentity(headBytes, IDENTITY_HEADER, value);
     }
-    if (decision && decision.allow === true && decision.body !== undefined) {
+    if (decision && decision.allow === true && reply === undefined && decision.body !== undefined) {
       if (request.body === undefined || !this.requests.bodyDone) {
         // Only a body that was read whole can be replaced; anything else is a policy bug: fail closed.
         decision = decisionFailure(new Error('the decision replaced a body that was not read'));
@@ -577,7 +579,7 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
         return;
       }
     }
-    if (decision && decision.allow === true) {
+    if (decision && decision.allow === true && reply === undefined) {
       exchange.forwarded = true;
       const held = this.hold?.forwardable();
       if (held !== undefined && !Array.isArray(held)) {
@@ -615,7 +617,7 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
       }
       return;
     }
-    // Refused: answer in order, never forward.
+    // Refused, or answered here: answer in order, never forward.
     this.releaseHold();
     const failed = (decision as { error?: boolean } | undefined)?.error === true;
     exchange.sendContinue = false;
@@ -625,12 +627,14 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
       // The client holds its body back until told to continue: it will not come; close afterwards.
       exchange.closeAfter = true;
     }
-    exchange.answer(
-      decision?.status ?? 403,
-      decision?.message ?? 'request denied by dockgate policy',
-      failed ? 'error' : 'deny',
-      head.method === 'HEAD',
-    );
+    if (reply !== undefined) exchange.reply(reply.status, reply.body, head.method === 'HEAD');
+    else
+      exchange.answer(
+        decision?.status ?? 403,
+        decision?.message ?? 'request denied by dockgate policy',
+        failed ? 'error' : 'deny',
+        head.method === 'HEAD',
+      );
     if (exchange.closeAfter) {
       this.stopReading();
     } else if (bodyPending) {
