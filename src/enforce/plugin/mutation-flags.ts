@@ -40,8 +40,11 @@ export function flagsForChange(before: Json, after: Json): string[] {
     if (['SecurityOpt', 'Mounts', 'Binds'].includes(k)) continue;
     if (JSON.stringify(hb[k]) !== JSON.stringify(ha[k])) add(`HostConfig.${k}=${JSON.stringify(ha[k])}`);
   }
+  const labels = (x: Record<string, Json>) => (obj(x.Labels) ? x.Labels : {});
+  for (const [k, v] of Object.entries(labels(a)))
+    if (labels(b)[k] !== v && typeof v === 'string') add(`--label ${k}=${v}`);
   for (const k of Object.keys(a)) {
-    if (['User', 'HostConfig'].includes(k)) continue;
+    if (['User', 'HostConfig', 'Labels'].includes(k)) continue;
     if (JSON.stringify(b[k]) !== JSON.stringify(a[k])) add(`${k}=${JSON.stringify(a[k])}`);
   }
   return out;

@@ -3,11 +3,13 @@
 // itself beyond what a plugin alone knows: which calls are its own look-ups, which requests are
 // the plugin lifecycle that must never be locked, whether dockerd passed the body a policy
 // needs, and who the caller is (a TLS name from dockerd, the proxy's signed header, or nobody).
+import { isDeepStrictEqual } from 'node:util';
 import { Refusal } from '../../docker/refusal.js';
 import { parseApiPath } from '../../docker/api-path.js';
 import { type RoutedRequest, routeRequest } from '../../docker/request.js';
-import { DecisionCore, MutationError, type DenyReason, type PolicyEngine } from '../../policy/index.js';
-import { fromJS, toJS } from '../../rego/index.js';
+import { canonicalizeBody } from '../../docker/canonical-body.js';
+import { type ApiRequest, DecisionCore, type DenyReason, type PolicyEngine } from '../../policy/index.js';
+import { fromJS } from '../../rego/index.js';
 import { IDENTITY_HEADER, type Identity, type IdentityVerifier } from '../../tenancy/index.js';
 import { type AuthzCall, originForm } from './authz-request.js';
 import type { LookupSecret, PluginLookups } from './lookups.js';
@@ -113,41 +115,66 @@ export class PluginDecisionPoint {
     const unseen = this.unseenBody(call, routed, core.engine, identity);
     if (unseen !== undefined) return done({ Allow: false, Msg: `dockgate: ${unseen}` }, record);
 
+    // Tenancy needs to know whose request it is: a caller dockerd cannot name is judged without it.
+    const port = identity.via === 'unknown' ? this.options.lookups : this.options.lookups.withOwners;
+    const request: ApiRequest = {
+      method: call.method,
+      target,
+      headers: call.headers,
+      body: call.body ?? null,
+      routed,
+      // The input is a function of the head and the caller alone when no body is judged.
+      memoKey: routed.judgedBody ? undefined : `${call.method} ${target}\n${JSON.stringify(call.headers)}`,
+    };
     try {
-      const assessed = await withTimeout(
-        core.assess(
-          { method: call.method, target, headers: call.headers, body: call.body ?? null, routed },
-          identity,
-          this.options.lookups,
-        ),
-        this.options.decisionTimeoutMs ?? 10_000,
-      );
-      const { decision } = assessed;
-      if (!decision.allow) {
-        const msg = decision.error
-          ? `dockgate: the policy could not be evaluated: ${decision.error}`
-          : reasonsText(decision.reasons);
-        return done({ Allow: false, Msg: msg }, { ...record, ...(decision.error ? { error: decision.error } : {}) });
+      const judged = core.judge(request, identity, port);
+      const verdict =
+        judged instanceof Promise ? await withTimeout(judged, this.options.decisionTimeoutMs ?? 10_000) : judged;
+      verdict.release?.();
+      if (!verdict.allow) {
+        const msg =
+          verdict.reasons.length > 0
+            ? reasonsText(verdict.reasons)
+            : (verdict.message ?? 'dockgate: request denied by policy');
+        return done({ Allow: false, Msg: msg }, verdict.error ? { ...record, error: msg } : record);
       }
-      if (assessed.mutated !== undefined) {
-        const flags = flagsForChange(toJS(assessed.body ?? null), toJS(assessed.mutated));
+      // Allowed as the proxy would forward it; a plugin can only let the request go on as sent.
+      // A list the proxy would filter or answer itself goes on unfiltered (dockerd answers it),
+      // and a name is not pinned to the id that was judged. A changed body cannot go on.
+      const change = verdict.body === undefined ? undefined : await this.bodyChange(call, routed, verdict.body);
+      if (change !== undefined)
         return done(
           {
             Allow: false,
             Msg: `mutation: the policy would change this request, and a plugin cannot change requests (${
-              flags.length > 0 ? `send it with ${flags.join(' ')}` : 'send it through dockgate serve'
+              change.length > 0 ? `send it with ${change.join(' ')}` : 'send it through dockgate serve'
             })`,
           },
           record,
         );
-      }
       return done({ Allow: true }, record);
     } catch (err) {
-      if (err instanceof Refusal) return done({ Allow: false, Msg: `dockgate: ${err.message}` }, record);
-      const message =
-        err instanceof MutationError ? err.message : `request could not be judged: ${(err as Error).message}`;
+      const message = `request could not be judged: ${(err as Error).message}`;
       return done({ Allow: false, Msg: `dockgate: ${message}` }, { ...record, error: message });
     }
+  }
+
+  /**
+   * The flags that would send `forwarded` (the body the core judged and would forward) where the
+   * call's body was sent; undefined when both mean the same. The sent body is read the way the
+   * core reads it (as dockerd does: folded keys, duplicates resolved), then compared by value
+   * (the core's rewrites may order keys differently).
+   */
+  private async bodyChange(call: AuthzCall, routed: RoutedRequest, forwarded: Buffer): Promise<string[] | undefined> {
+    const shape = routed.route.traits.body;
+    let sent: unknown = null;
+    if (shape !== undefined && call.body !== undefined && call.body.length > 0) {
+      const reading =
+        routed.route.action === 'container.create' ? await this.options.lookups.daemonReading() : undefined;
+      sent = JSON.parse(canonicalizeBody(shape, call.body, reading).bytes.toString('utf8'));
+    }
+    const after: unknown = JSON.parse(forwarded.toString('utf8'));
+    return isDeepStrictEqual(sent, after) ? undefined : flagsForChange(sent, after);
   }
 
   /**

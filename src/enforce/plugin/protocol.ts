@@ -86,9 +86,11 @@ async function handle(
     return;
   }
   const isResponse = url === '/AuthZPlugin.AuthZRes';
-  // Without a response rule, the daemon's answer needs no reading: allow it unread.
+  // Without a response rule, the daemon's answer needs no reading: allow it, its bytes dropped.
+  // The answer waits for the call's end all the same: answered while dockerd is still sending,
+  // the call's connection is not used again, and every call after it pays for a new one.
   if (isResponse && !point.judgesResponses()) {
-    drain(req);
+    await drained(req);
     answer(res, 200, { Allow: true });
     return;
   }
@@ -123,6 +125,16 @@ function readBody(req: http.IncomingMessage): Promise<string | undefined> {
     });
     req.on('end', () => resolve(over ? undefined : Buffer.concat(parts).toString('utf8')));
     req.on('error', () => resolve(undefined));
+  });
+}
+
+/** Resolves when the call's body has been read and dropped (or the call failed). */
+function drained(req: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+    req.on('close', resolve);
+    req.resume();
   });
 }
 

@@ -146,7 +146,7 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     process.stderr.write(`dockgate: serve: --identity-key: ${(err as Error).message}\n`);
     return 2;
   }
-  const decisionPoint = new PolicyDecisionPoint(engine, { upstream: options.upstream });
+  const decisionPoint = new PolicyDecisionPoint(engine, { upstream: options.upstream, identityKey });
   const proxy = new SocketProxy({
     upstream: options.upstream,
     decisionPoint,
