@@ -1,18 +1,23 @@
 // Cost of dockgate plugin per request: a private dockerd without a plugin and one started with
 // --authorization-plugin (the built-in pack), side by side in one run: `docker run --rm` wall time
 // and GET /containers/json requests per second, as ratios; and µs per AuthZReq decision in process.
+// A third dockerd asks a plugin that allows everything at once without reading a call: what
+// dockerd's own asking costs (two calls per request), which no plugin can take away.
 // Prints figures; it is not a test.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import { readAuthzCall } from '../src/enforce/plugin/authz-request.js';
 import { LookupSecret, PluginLookups } from '../src/enforce/plugin/lookups.js';
 import { PluginDecisionPoint } from '../src/enforce/plugin/plugin-point.js';
 import { PolicyEngine } from '../src/policy/index.js';
 import { ensureTestImage, startDaemon } from '../test/harness/index.js';
-import { startGuardedDaemon } from '../test/enforce/plugin/plugin-harness.js';
+import { startGuardedDaemon, uniquePluginName } from '../test/enforce/plugin/plugin-harness.js';
 
 const RUNS = 8;
-const LIST_SECONDS = 3;
+const LIST_SECONDS = 2;
+/** Rounds of list measurements, each daemon in turn: the machine's load changes between them. */
+const LIST_ROUNDS = 3;
 const CONCURRENCY = 4;
 
 function median(xs: number[]): number {
@@ -29,9 +34,9 @@ function runMs(socket: string, image: string): number {
   return performance.now() - t;
 }
 
-async function listRate(socket: string): Promise<number> {
+async function listRate(socket: string, seconds: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const until = performance.now() + LIST_SECONDS * 1000;
+  const until = performance.now() + seconds * 1000;
   let done = 0;
   const worker = async () => {
     while (performance.now() < until) {
@@ -47,7 +52,7 @@ async function listRate(socket: string): Promise<number> {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   agent.destroy();
-  return done / LIST_SECONDS;
+  return done / seconds;
 }
 
 async function decisionMicros(): Promise<{ create: number; list: number }> {
@@ -78,6 +83,34 @@ async function decisionMicros(): Promise<{ create: number; list: number }> {
   return { create: await time(create), list: await time(list) };
 }
 
+/** An authorization plugin that allows every call at once, its body unread: the floor. */
+async function startAllowAllPlugin(name: string): Promise<() => void> {
+  const socket = `/run/docker/plugins/${name}.sock`;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const text = req.url === '/Plugin.Activate' ? '{"Implements":["authz"]}' : '{"Allow":true}';
+      res.writeHead(200, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return () => {
+    server.close();
+    server.closeAllConnections();
+    fs.rmSync(socket, { force: true });
+  };
+}
+
+/** Requests per second on each socket, in turns; the median of the rounds for each. */
+async function listRates(sockets: string[]): Promise<number[]> {
+  for (const s of sockets) await listRate(s, 0.5);
+  const rates: number[][] = sockets.map(() => []);
+  for (let round = 0; round < LIST_ROUNDS; round++)
+    for (const [i, s] of sockets.entries()) rates[i]!.push(await listRate(s, LIST_SECONDS));
+  return rates.map(median);
+}
+
 async function main(): Promise<void> {
   const micros = await decisionMicros();
   console.log('plugin: AuthZReq decision in process (built-in pack, µs per call, parsing included)');
@@ -85,6 +118,9 @@ async function main(): Promise<void> {
   console.log(`  containers list    ${micros.list.toFixed(1)} µs`);
   const plain = await startDaemon();
   const guarded = await startGuardedDaemon(['--decision-log', '/dev/null']);
+  const floorName = uniquePluginName();
+  const stopFloor = await startAllowAllPlugin(floorName);
+  const floor = await startDaemon({ args: [`--authorization-plugin=${floorName}`] });
   try {
     const image = ensureTestImage(plain.socket);
     ensureTestImage(guarded.daemon.socket);
@@ -96,8 +132,11 @@ async function main(): Promise<void> {
       a.push(runMs(plain.socket, image));
       b.push(runMs(guarded.daemon.socket, image));
     }
-    const ra = await listRate(plain.socket);
-    const rb = await listRate(guarded.daemon.socket);
+    const [ra, rf, rb] = (await listRates([plain.socket, floor.socket, guarded.daemon.socket])) as [
+      number,
+      number,
+      number,
+    ];
     console.log('plugin: dockerd without and with dockgate plugin (built-in pack), side by side');
     console.log('case                          without     with        ratio   goal');
     console.log(
@@ -106,7 +145,12 @@ async function main(): Promise<void> {
     console.log(
       `GET /containers/json (req/s)   ${ra.toFixed(0).padStart(9)}  ${rb.toFixed(0).padStart(9)}  ${(rb / ra).toFixed(2)}x   >= 0.80x`,
     );
+    console.log(
+      `  the same, a plugin that allows at once: ${rf.toFixed(0)} req/s, ${(rf / ra).toFixed(2)}x (dockerd's own cost of asking); dockgate ${(rb / rf).toFixed(2)}x of that`,
+    );
   } finally {
+    await floor.stop();
+    stopFloor();
     await guarded.stop();
     await plain.stop();
   }
