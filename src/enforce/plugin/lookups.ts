@@ -13,7 +13,7 @@ import type { Address } from '../../docker/daemon-address.js';
 import { getDaemonJson } from '../../docker/daemon-client.js';
 import type { InputTarget } from '../../docker/input.js';
 import { Refusal } from '../../docker/refusal.js';
-import { describeContainer } from '../../docker/target.js';
+import { describeContainer, inspectPath } from '../../docker/target.js';
 import type { DaemonPort, OwnerPort, Release } from '../../policy/index.js';
 
 /** The header that carries the plugin's own secret on its look-ups. */
@@ -71,13 +71,7 @@ export class PluginLookups implements DaemonPort {
   ) {
     const owners: OwnerPort = {
       inspect: async (kind, ref) => {
-        const path = {
-          exec: `/exec/${encodeURIComponent(ref)}/json`,
-          volume: `/volumes/${encodeURIComponent(ref)}`,
-          network: `/networks/${encodeURIComponent(ref)}`,
-          image: `/images/${encodeURIComponent(ref)}/json`,
-        }[kind];
-        const found = await this.ask(path, `${kind} ${ref}`);
+        const found = await this.ask(inspectPath(kind, ref), `${kind} ${ref}`);
         return found !== null && typeof found === 'object' ? (found as Record<string, unknown>) : undefined;
       },
       fetchJson: (target) => this.fetch(target, MAX_ASSEMBLED_LIST),

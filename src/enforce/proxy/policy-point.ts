@@ -12,7 +12,7 @@ import { getDaemonJson, postDaemonJson } from '../../docker/daemon-client.js';
 import type { InputTarget } from '../../docker/input.js';
 import { Refusal } from '../../docker/refusal.js';
 import { DEFAULT_MAX_JUDGED_BODY, type RoutedRequest, routeRequest } from '../../docker/request.js';
-import { describeContainer } from '../../docker/target.js';
+import { describeContainer, inspectPath } from '../../docker/target.js';
 import {
   type ApiRequest,
   type DaemonPort,
@@ -141,13 +141,7 @@ class ProxyDaemonPort implements DaemonPort {
     const deadlineMs = lookupTimeoutMs;
     this.owners = {
       inspect: async (kind, ref) => {
-        const path = {
-          exec: `/exec/${encodeURIComponent(ref)}/json`,
-          volume: `/volumes/${encodeURIComponent(ref)}`,
-          network: `/networks/${encodeURIComponent(ref)}`,
-          image: `/images/${encodeURIComponent(ref)}/json`,
-        }[kind];
-        const found = await this.lookUp(path, `${kind} ${ref}`);
+        const found = await this.lookUp(inspectPath(kind, ref), `${kind} ${ref}`);
         return found !== null && typeof found === 'object' ? (found as Record<string, unknown>) : undefined;
       },
       fetchJson: (target) =>
