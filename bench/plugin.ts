@@ -4,7 +4,7 @@
 // A third dockerd asks a plugin that allows everything at once without reading a call: what
 // dockerd's own asking costs (two calls per request), which no plugin can take away.
 // Prints figures; it is not a test.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { readAuthzCall } from '../src/enforce/plugin/authz-request.js';
@@ -83,21 +83,32 @@ async function decisionMicros(): Promise<{ create: number; list: number }> {
   return { create: await time(create), list: await time(list) };
 }
 
-/** An authorization plugin that allows every call at once, its body unread: the floor. */
+/**
+ * An authorization plugin that allows every call at once, its body unread: the floor. It runs
+ * in a process of its own, as dockgate plugin does, not beside this load generator.
+ */
+const ALLOW_ALL = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const text = req.url === '/Plugin.Activate' ? '{"Implements":["authz"]}' : '{"Allow":true}';
+    res.writeHead(200, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' });
+    res.end(text);
+  });
+});
+server.listen(process.argv[1], () => process.stdout.write('listening\\n'));
+`;
+
 async function startAllowAllPlugin(name: string): Promise<() => void> {
   const socket = `/run/docker/plugins/${name}.sock`;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const text = req.url === '/Plugin.Activate' ? '{"Implements":["authz"]}' : '{"Allow":true}';
-      res.writeHead(200, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' });
-      res.end(text);
-    });
+  const child = spawn(process.execPath, ['-e', ALLOW_ALL, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the allow-all plugin exited with ${code}`)));
   });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
   return () => {
-    server.close();
-    server.closeAllConnections();
+    child.kill('SIGTERM');
     fs.rmSync(socket, { force: true });
   };
 }

@@ -171,7 +171,10 @@ export class PluginDecisionPoint {
     if (shape !== undefined && call.body !== undefined && call.body.length > 0) {
       const reading =
         routed.route.action === 'container.create' ? await this.options.lookups.daemonReading() : undefined;
-      sent = JSON.parse(canonicalizeBody(shape, call.body, reading).bytes.toString('utf8'));
+      const canonical = canonicalizeBody(shape, call.body, reading).bytes;
+      // The core forwards a body it did not change in exactly this form.
+      if (canonical.equals(forwarded)) return undefined;
+      sent = JSON.parse(canonical.toString('utf8'));
     }
     const after: unknown = JSON.parse(forwarded.toString('utf8'));
     return isDeepStrictEqual(sent, after) ? undefined : flagsForChange(sent, after);
