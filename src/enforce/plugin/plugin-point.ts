@@ -64,6 +64,7 @@ export class PluginDecisionPoint {
   /** Why no policy is in force (the plugin then refuses all but the lifecycle). */
   private loadError = 'no policy loaded yet';
   private readonly tlsIdentities = new Map<string, Identity>();
+  private responseRule: { engine: PolicyEngine; defined: boolean } | undefined;
 
   constructor(private readonly options: PluginPointOptions) {}
 
@@ -219,7 +220,12 @@ export class PluginDecisionPoint {
 
   /** Whether a response rule is in force (then dockerd's answers must be read whole). */
   judgesResponses(): boolean {
-    return this.core?.engine.defines(this.responseRef()) ?? false;
+    const engine = this.core?.engine;
+    if (engine === undefined) return false;
+    // Asked on every AuthZRes: answered once per engine (a reload brings another).
+    if (this.responseRule?.engine !== engine)
+      this.responseRule = { engine, defined: engine.defines(this.responseRef()) };
+    return this.responseRule.defined;
   }
 
   private responseRef(): string {
@@ -274,6 +280,8 @@ export class PluginDecisionPoint {
 
 function isLifecycle(method: string, target: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
+  // A lifecycle path holds one of these words, or is percent-encoded: most requests need no parsing.
+  if (!target.includes('%') && !/_ping|version|plugins/.test(target)) return false;
   try {
     const { path } = parseApiPath(target);
     return LIFECYCLE.some((re) => re.test(path));
