@@ -39,6 +39,7 @@ const commands: Record<string, Command> = {
                          (a build context: to stall), e.g. 30s (default) or 500ms
   --max-connections-per-user N
                          open connections one user (uid, or certificate name) may have (default 4096)
+  --identity-key FILE    sign each forwarded request's caller for dockgate plugin (root-only key file)
 `,
     options: {
       listen: strs,
@@ -57,9 +58,74 @@ const commands: Record<string, Command> = {
       'log-level': str,
       'header-timeout': str,
       'max-connections-per-user': str,
+      'identity-key': str,
     },
     positionals: false,
     run: async (v) => (await import('./enforce/proxy/index.js')).runServe(v),
+  },
+  plugin: {
+    summary: 'Docker authorization plugin (drop-in for opa-docker-authz)',
+    help: `[flags]
+
+  Serves Docker's authorization plugin protocol where dockerd looks for NAME; start dockerd with
+  --authorization-plugin=NAME (or "authorization-plugins" in daemon.json).
+
+  --name NAME            the plugin's name (default dockgate)
+  --socket PATH          where to listen (default /run/docker/plugins/NAME.sock)
+  --upstream unix://PATH | tcp://HOST:PORT | none
+                         the daemon to look containers, volumes and images up at (default
+                         unix:///var/run/docker.sock; none: requests that need a look-up are refused)
+  --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
+  --data PATH            JSON or YAML data for the policy (repeatable)
+  --config FILE          TOML settings, as serve reads them ([plugin] require_proxy, key_file)
+  --query RULE           the rule that allows (default data.docker.authz.allow), as opa-docker-authz
+  --v0-compatible        read policies as OPA 0.x (opa-docker-authz policies)
+  --decision-log FILE|-  one JSON line per decision (default: stderr; - for stdout)
+  --log-level LEVEL      trace, debug, info (default), warn, error, fatal or silent
+`,
+    options: {
+      name: str,
+      socket: str,
+      upstream: str,
+      policy: strs,
+      data: strs,
+      config: str,
+      query: str,
+      'v0-compatible': flag,
+      'decision-log': str,
+      'log-level': str,
+    },
+    positionals: false,
+    run: async (v) => (await import('./enforce/plugin/index.js')).runPlugin(v),
+  },
+  install: {
+    summary: 'write systemd units and daemon.json for proxy, plugin, both, or the docker wrapper',
+    help: `--mode proxy|plugin|both|wrapper [--dry-run] [--prefix DIR]
+
+  proxy: dockgate.service (after docker.service). plugin: dockgate-plugin.service (before
+  docker.service), a docker.service drop-in and "authorization-plugins" in daemon.json. both: all
+  of it, a root-only signing key and [plugin] require_proxy. wrapper: dockgate wrap --install
+  PREFIX/usr/local/bin. Files already as wanted are left as they are; a file dockgate did not
+  write is never replaced (exit 1, with what was wanted); daemon.json keeps its other settings.
+
+  --mode MODE            proxy, plugin, both or wrapper
+  --dry-run              print every file and change, write nothing
+  --prefix DIR           install below DIR instead of / (for packaging and tests)
+  --name NAME            the plugin's name (default dockgate)
+  --socket-group GROUP   group of the proxy's socket (default dockgate)
+`,
+    options: { mode: str, 'dry-run': flag, prefix: str, name: str, 'socket-group': str },
+    positionals: false,
+    run: async (v) => {
+      if (v.mode !== 'wrapper') return (await import('./enforce/plugin/install.js')).runInstall(v);
+      const dir = `${typeof v.prefix === 'string' ? v.prefix : ''}/usr/local/bin`;
+      if (v['dry-run'] === true) {
+        process.stdout.write(`would run: dockgate wrap --install ${dir}\n`);
+        return 0;
+      }
+      (await import('node:fs')).mkdirSync(dir, { recursive: true });
+      return (await import('./enforce/cli/index.js')).runWrap({ install: dir }, []);
+    },
   },
   eval: {
     summary: 'evaluate a Rego query, like `opa eval`',

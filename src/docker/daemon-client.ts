@@ -25,6 +25,8 @@ export interface DaemonQuestion {
    * (the audit) asks without it, so that nothing keeps it from exiting when it is done.
    */
   keepAlive?: boolean;
+  /** Headers sent besides Host (e.g. what lets an authorization plugin know its own questions). */
+  headers?: Record<string, string>;
 }
 
 /** GET `path` at the daemon. Throws DaemonError. */
@@ -47,7 +49,7 @@ function askDaemon(
   method: 'GET' | 'POST',
   path: string,
   body: Buffer | undefined,
-  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true }: DaemonQuestion,
+  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true, headers }: DaemonQuestion,
 ): Promise<DaemonAnswer> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -64,8 +66,8 @@ function askDaemon(
         path,
         method,
         headers: body
-          ? { Host: 'docker', 'Content-Type': 'application/json', 'Content-Length': String(body.length) }
-          : { Host: 'docker' },
+          ? { ...headers, Host: 'docker', 'Content-Type': 'application/json', 'Content-Length': String(body.length) }
+          : { ...headers, Host: 'docker' },
         ...(keepAlive ? {} : { agent: false }),
       },
       (res) => {

@@ -4,6 +4,14 @@
 import { isLocalDriver, localVolumeHostPaths, type VolumeLookup } from './bind-mounts.js';
 import type { InputTarget } from './input.js';
 
+/** Where the daemon answers an inspect of an owned object other than a container. */
+export function inspectPath(kind: 'exec' | 'volume' | 'network' | 'image', ref: string): string {
+  const r = encodeURIComponent(ref);
+  return { exec: `/exec/${r}/json`, volume: `/volumes/${r}`, network: `/networks/${r}`, image: `/images/${r}/json` }[
+    kind
+  ];
+}
+
 /** Looks a container up by name, id or id prefix; null when the daemon has none such. */
 export type ContainerLookup = (ref: string) => Promise<InputTarget | null>;
 

@@ -73,6 +73,14 @@ export const DEFAULT_CONFIG: Config = {
     /** The daemon maps container root to another host user (userns-remap, rootless); filled in from the daemon. */
     remaps_users: false,
   },
+  plugin: {
+    /** The authorization plugin refuses requests that did not come through dockgate serve (signed). */
+    require_proxy: false,
+    /** The key the proxy signs identities with and the plugin checks them by (root-only readable). */
+    key_file: '/etc/dockgate/proxy.key',
+    /** Seconds a proxy signature stays valid. */
+    signature_window: 30,
+  },
   rules: {
     'unknown-endpoint': { enabled: true },
     plugins: { enabled: true },

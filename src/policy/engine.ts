@@ -21,6 +21,8 @@ export interface PolicyOptions {
   v0?: boolean;
   /** Settings known only at run time (e.g. daemon.sockets, daemon.data_root), merged into the config. */
   runtimeConfig?: (config: Config) => void;
+  /** The rule that allows (default data.docker.authz.allow); the `deny` beside it gives reasons. */
+  query?: string;
   /** Evaluation budget per decision. */
   timeoutMs?: number;
   maxSteps?: number;
@@ -63,7 +65,16 @@ export class PolicyEngine {
     opts: PolicyOptions,
   ) {
     this.limits = { timeoutMs: opts.timeoutMs ?? 250, maxSteps: opts.maxSteps ?? 5_000_000 };
+    if (opts.query !== undefined && opts.query !== DECISION_REFS[0]) {
+      const deny = opts.query.endsWith('.allow') ? `${opts.query.slice(0, -'.allow'.length)}.deny` : DECISION_REFS[1]!;
+      this.refs = [opts.query, deny];
+      this.refsBuild = [...this.refs, DECISION_REFS_BUILD[2]!];
+    }
   }
+
+  /** The decision documents asked: allow, deny (and the build policy's allow for builds). */
+  private refs: readonly string[] = DECISION_REFS;
+  private refsBuild: readonly string[] = DECISION_REFS_BUILD;
 
   /** The budget of one evaluation: a runaway policy is stopped and the request refused. */
   private readonly limits: { timeoutMs: number; maxSteps: number };
@@ -89,6 +100,23 @@ export class PolicyEngine {
     return new PolicyEngine(policy, config, policy.warnings, hasBuild, definesMutate(policy), opts);
   }
 
+  /** Whether some module defines a rule at `ref` (data.PKG.NAME), e.g. an optional decision. */
+  defines(ref: string): boolean {
+    const parts = ref.split('.');
+    if (parts[0] !== 'data' || parts.length < 3) return false;
+    const pkg = parts.slice(1, -1).join('.');
+    const name = parts[parts.length - 1];
+    return this.policy.modules.some(
+      (m) => m.pkg.join('.') === pkg && m.rules.some((r) => r.ref[0]?.type === 'var' && r.ref[0].name === name),
+    );
+  }
+
+  /** The value of `ref` for `input` within the decision budget; throws on evaluation errors. */
+  evaluate(ref: string, inputDoc: Record<string, unknown> | Value): Value | undefined {
+    const input = inputDoc instanceof ObjectValue ? inputDoc : fromJS(inputDoc);
+    return this.policy.evalRef(ref, input, this.limits);
+  }
+
   /** The same input always gets the same decision (see Policy.deterministic). */
   get deterministic(): boolean {
     return this.policy.deterministic;
@@ -101,11 +129,7 @@ export class PolicyEngine {
     try {
       // One evaluation for every decision document: rules shared by allow and deny run once.
       const build = this.hasBuildPolicy && isBuild(input);
-      const [allow, deny, buildAllow] = this.policy.evalRefs(
-        build ? DECISION_REFS_BUILD : DECISION_REFS,
-        input,
-        evalOpts,
-      );
+      const [allow, deny, buildAllow] = this.policy.evalRefs(build ? this.refsBuild : this.refs, input, evalOpts);
       const reasons = readReasons(deny);
       let allowed = allow === true && reasons.length === 0;
       if (allowed && build && buildAllow !== true) {
@@ -113,7 +137,7 @@ export class PolicyEngine {
         reasons.push({ rule: 'build', msg: 'the build policy does not allow this build', hint: '' });
       }
       if (allow !== undefined && typeof allow !== 'boolean') {
-        return refuse(`policy error: data.docker.authz.allow is ${typeof allow}, not a boolean`, reasons);
+        return refuse(`policy error: ${this.refs[0]} is ${typeof allow}, not a boolean`, reasons);
       }
       return { allow: allowed, reasons, message: allowed ? '' : formatMessage(reasons) };
     } catch (err) {

@@ -15,8 +15,11 @@ export interface Identity {
   user: string;
   groups: string[];
   pid: number | null;
-  /** How the caller was named: by the kernel, a client certificate, nobody (plain TCP), or later a plugin's or CLI guard's word. */
-  via: 'peercred' | 'tls' | 'insecure-tcp' | 'proxy-header' | 'cli';
+  /**
+   * How the caller was named: by the kernel, a client certificate, nobody (plain TCP), the
+   * proxy's signed header, the CLI guard, or not at all (a plugin told nothing by dockerd).
+   */
+  via: 'peercred' | 'tls' | 'insecure-tcp' | 'proxy-header' | 'cli' | 'unknown';
 }
 
 /** Identity of the peer of an accepted Unix-socket connection, or null when the kernel cannot say. */

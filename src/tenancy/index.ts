@@ -3,4 +3,10 @@ export type { Identity } from './identity.js';
 export { identityFromUnixSocket, identityFromTlsSocket, anonymousTcpIdentity } from './identity.js';
 export { resolveUser, clearUserCache } from './users.js';
 export { groupIdByName, userById } from './libc.js';
+export {
+  IDENTITY_HEADER,
+  IdentityVerifier,
+  readSignatureKey,
+  signIdentity,
+} from './proxy-signature.js';
 export { FixedFacts, ownerOf, reaches, type Tenant } from './ownership.js';

@@ -77,10 +77,18 @@ export function removeDaemonDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+export interface DaemonOptions {
+  /** More dockerd flags, e.g. --authorization-plugin=NAME. */
+  args?: string[];
+  /** Runs before dockerd starts, given the socket it will listen on (e.g. to start its plugin). */
+  beforeStart?: (socket: string) => Promise<void>;
+}
+
 /** Starts a private dockerd in a new temp dir and waits until it answers. */
-export async function startDaemon(): Promise<Daemon> {
+export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   const dir = fs.mkdtempSync('/tmp/dgd-');
   const socket = path.join(dir, 'd.sock');
+  await options.beforeStart?.(socket);
   const log = fs.openSync(path.join(dir, 'dockerd.log'), 'a');
   const child = spawn(
     'dockerd',
@@ -99,6 +107,7 @@ export async function startDaemon(): Promise<Daemon> {
       '--ip-masq=false',
       '--shutdown-timeout=2',
       '--log-level=warn',
+      ...(options.args ?? []),
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );

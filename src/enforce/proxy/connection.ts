@@ -31,7 +31,8 @@ import { Exchange } from './exchange.js';
 import { ResponseReader, type ResponseSink } from './response-reader.js';
 import { RequestReader } from './request-reader.js';
 import { connectUpstream, type Address } from './upstream.js';
-import { headForBody, headWithTarget } from './rewrite-head.js';
+import { headForBody, headWithIdentity, headWithTarget } from './rewrite-head.js';
+import { IDENTITY_HEADER, signIdentity } from '../../tenancy/index.js';
 import { callerKey, type CallerQuota } from './caller-quota.js';
 import type { BodyHold } from './body-hold.js';
 import { HeldBody } from './held-body.js';
@@ -48,6 +49,8 @@ export interface ConnectionSettings {
   maxHeaderBytes: number;
   /** Bodies held in memory to be judged, counted across the proxy's connections. */
   heldBodies: CallerQuota;
+  /** Signs the caller's identity into every forwarded request, for `dockgate plugin` behind dockerd. */
+  identityKey?: Buffer;
 }
 
 /** The longest head, of a request or of an answer, kept to be recognised when it comes again (repeated-head.ts). */
@@ -547,7 +550,7 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
     const { exchange, head, request } = current;
     exchange.release = decision?.release;
     // An allowed request may go on with the target that was judged (a container's full id).
-    const headBytes =
+    let headBytes =
       decision?.allow === true && decision.target !== undefined
         ? headWithTarget(current.headBytes, decision.target)
         : current.headBytes;
@@ -555,6 +558,14 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
     const hasBody = head.framing.kind !== 'none';
     // Allowed but answered here (a list assembled for the caller): never forwarded.
     const reply = decision?.allow === true ? decision.reply : undefined;
+    const key = this.settings.identityKey;
+    if (key !== undefined && decision?.allow === true && reply === undefined) {
+      // Signed over what is forwarded: the judged target and body (a streamed body is not held).
+      const body = decision.body ?? (hasBody ? (this.requests.bodyDone ? request.body : undefined) : null);
+      const target = decision.target ?? request.rawPath;
+      const value = signIdentity(key, this.identity, { method: request.method, target, body });
+      headBytes = headWithIdentity(headBytes, IDENTITY_HEADER, value);
+    }
     if (decision && decision.allow === true && reply === undefined && decision.body !== undefined) {
       if (request.body === undefined || !this.requests.bodyDone) {
         // Only a body that was read whole can be replaced; anything else is a policy bug: fail closed.

@@ -12,7 +12,7 @@ import { getDaemonJson, postDaemonJson } from '../../docker/daemon-client.js';
 import type { InputTarget } from '../../docker/input.js';
 import { Refusal } from '../../docker/refusal.js';
 import { DEFAULT_MAX_JUDGED_BODY, type RoutedRequest, routeRequest } from '../../docker/request.js';
-import { describeContainer } from '../../docker/target.js';
+import { describeContainer, inspectPath } from '../../docker/target.js';
 import {
   type ApiRequest,
   type DaemonPort,
@@ -22,6 +22,7 @@ import {
   type Release,
   type Verdict,
 } from '../../policy/index.js';
+import { IDENTITY_HEADER, type Identity, resolveUser, signIdentity } from '../../tenancy/index.js';
 import type { Decision, DecisionPoint, ProxyRequest } from './decision.js';
 import { VolumeBusyError, VolumeLocks } from './volume-locks.js';
 
@@ -33,6 +34,12 @@ export interface PolicyPointOptions {
   lookupTimeoutMs?: number;
   /** Largest build context spooled to disk while its Dockerfile is judged (default 16 GiB). */
   maxBuildContext?: number;
+  /**
+   * The key the proxy signs callers with (`--identity-key`): its own look-ups are signed too, as
+   * the proxy's own user, so that a plugin behind dockerd that takes only signed requests
+   * (`[plugin] require_proxy`) answers them.
+   */
+  identityKey?: Buffer;
 }
 
 export class PolicyDecisionPoint implements DecisionPoint {
@@ -45,7 +52,7 @@ export class PolicyDecisionPoint implements DecisionPoint {
 
   constructor(engine: PolicyEngine, options: PolicyPointOptions) {
     this.core = new DecisionCore(engine);
-    this.daemon = new ProxyDaemonPort(options.upstream, options.lookupTimeoutMs ?? 5_000);
+    this.daemon = new ProxyDaemonPort(options.upstream, options.lookupTimeoutMs ?? 5_000, options.identityKey);
     this.maxJudgedBody = options.maxJudgedBody ?? DEFAULT_MAX_JUDGED_BODY;
     this.maxBuildContext = options.maxBuildContext ?? 16 * 1024 ** 3;
   }
@@ -129,21 +136,25 @@ class ProxyDaemonPort implements DaemonPort {
   constructor(
     private readonly upstream: Address,
     private readonly lookupTimeoutMs: number,
+    private readonly identityKey?: Buffer,
   ) {
     const deadlineMs = lookupTimeoutMs;
     this.owners = {
       inspect: async (kind, ref) => {
-        const path = {
-          exec: `/exec/${encodeURIComponent(ref)}/json`,
-          volume: `/volumes/${encodeURIComponent(ref)}`,
-          network: `/networks/${encodeURIComponent(ref)}`,
-          image: `/images/${encodeURIComponent(ref)}/json`,
-        }[kind];
-        const found = await this.lookUp(path, `${kind} ${ref}`);
+        const found = await this.lookUp(inspectPath(kind, ref), `${kind} ${ref}`);
         return found !== null && typeof found === 'object' ? (found as Record<string, unknown>) : undefined;
       },
-      fetchJson: (target) => getDaemonJson(upstream, target, { deadlineMs, maxBytes: MAX_ASSEMBLED_LIST }),
-      createVolume: (spec) => postDaemonJson(upstream, '/volumes/create', spec, { deadlineMs }),
+      fetchJson: (target) =>
+        getDaemonJson(upstream, target, {
+          deadlineMs,
+          maxBytes: MAX_ASSEMBLED_LIST,
+          headers: this.signed('GET', target),
+        }),
+      createVolume: (spec) =>
+        postDaemonJson(upstream, '/volumes/create', spec, {
+          deadlineMs,
+          headers: this.signed('POST', '/volumes/create', Buffer.from(JSON.stringify(spec))),
+        }),
     };
   }
 
@@ -152,7 +163,10 @@ class ProxyDaemonPort implements DaemonPort {
    * asked is read as dockerd 20.10 reads: the reading that applies the most fields, all judged.
    */
   daemonReading(): Promise<DaemonReading> {
-    this.reading ??= getDaemonJson(this.upstream, '/version', { deadlineMs: this.lookupTimeoutMs }).then(
+    this.reading ??= getDaemonJson(this.upstream, '/version', {
+      deadlineMs: this.lookupTimeoutMs,
+      headers: this.signed('GET', '/version'),
+    }).then(
       (answer) => readingOfVersion((answer.body as { Version?: unknown } | null)?.Version),
       () => {
         this.reading = undefined; // asked again with the next create
@@ -198,13 +212,35 @@ class ProxyDaemonPort implements DaemonPort {
     return found === undefined ? undefined : imageFacts(found); // missing: dockerd would pull it, its triggers unknown
   }
 
+  /** The proxy's own identity header on one of its requests (none without a key). */
+  private signed(method: string, target: string, body: Buffer | null = null): Record<string, string> | undefined {
+    if (this.identityKey === undefined) return undefined;
+    return { [IDENTITY_HEADER]: signIdentity(this.identityKey, proxyIdentity(), { method, target, body }) };
+  }
+
   /** A look-up at the daemon: the object's JSON, or undefined when the daemon has none such (404). */
   private async lookUp(path: string, what: string): Promise<unknown> {
-    const answer = await getDaemonJson(this.upstream, path, { deadlineMs: this.lookupTimeoutMs });
+    const answer = await getDaemonJson(this.upstream, path, {
+      deadlineMs: this.lookupTimeoutMs,
+      headers: this.signed('GET', path),
+    });
     if (answer.status === 404) return undefined;
     if (answer.status !== 200) throw new Error(`${what} look-up answered ${answer.status}`);
     return answer.body;
   }
+}
+
+let ownIdentity: Identity | undefined;
+
+/** The user this proxy runs as, as its own requests to the daemon name it. */
+function proxyIdentity(): Identity {
+  if (ownIdentity === undefined) {
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const { user, groups } = resolveUser(uid, gid);
+    ownIdentity = { uid, gid, user, groups, pid: process.pid, via: 'peercred' };
+  }
+  return ownIdentity;
 }
 
 /** dockerd 27 stopped reading HostConfig fields from the top level of a create body. */

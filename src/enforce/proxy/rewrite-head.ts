@@ -31,3 +31,22 @@ export function headWithTarget(head: Buffer, target: string): Buffer {
   const [method, , version] = text.slice(0, lineEnd).split(' ');
   return Buffer.from(`${method} ${target} ${version}${text.slice(lineEnd)}`, 'latin1');
 }
+
+/**
+ * The same head with one signed identity header for an authorization plugin behind dockerd
+ * (`dockgate plugin`): any such header the client sent is dropped, so only the proxy's reaches it.
+ */
+export function headWithIdentity(head: Buffer, name: string, value: string): Buffer {
+  const text = head.toString('latin1');
+  const lines = text.split('\r\n');
+  const kept: string[] = [lines[0]!];
+  const lower = name.toLowerCase();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    if ((colon < 0 ? line : line.slice(0, colon)).trim().toLowerCase() !== lower) kept.push(line);
+  }
+  kept.push(`${name}: ${value}`, '', '');
+  return Buffer.from(kept.join('\r\n'), 'latin1');
+}

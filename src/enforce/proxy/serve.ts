@@ -1,7 +1,7 @@
 // `dockgate serve`: reads the flags, opens the listeners, runs the proxy until SIGTERM/SIGINT.
 import { realpath } from 'node:fs/promises';
 import v8 from 'node:v8';
-import { groupIdByName } from '../../tenancy/index.js';
+import { groupIdByName, readSignatureKey } from '../../tenancy/index.js';
 import { createLogger } from '../../observe/index.js';
 import { PolicyEngine, type Config, type PolicyOptions } from '../../policy/index.js';
 import { PolicyDecisionPoint } from './policy-point.js';
@@ -28,6 +28,8 @@ export interface ServeOptions {
   /** Undefined: the proxy's default (caller-quota.ts). */
   maxConnectionsPerUser: number | undefined;
   policy: PolicyOptions;
+  /** Sign each forwarded request's caller for `dockgate plugin` with this key file. */
+  identityKey: string | undefined;
 }
 
 class FlagError extends Error {}
@@ -99,6 +101,7 @@ export function parseServeOptions(values: Record<string, unknown>): ServeOptions
     logLevel: str(values, 'log-level') ?? 'info',
     headerTimeoutMs,
     maxConnectionsPerUser,
+    identityKey: str(values, 'identity-key'),
     policy: {
       policies: values.policy as string[] | undefined,
       data: values.data as string[] | undefined,
@@ -136,7 +139,14 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
       `dockgate: the daemon remaps users (${facts.remapsUsers}): root in a container is not root on the host, so host mounts need not run as the caller; [rules.run-as-caller] enabled = false relaxes that rule\n`,
     );
   }
-  const decisionPoint = new PolicyDecisionPoint(engine, { upstream: options.upstream });
+  let identityKey: Buffer | undefined;
+  try {
+    identityKey = options.identityKey === undefined ? undefined : readSignatureKey(options.identityKey);
+  } catch (err) {
+    process.stderr.write(`dockgate: serve: --identity-key: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const decisionPoint = new PolicyDecisionPoint(engine, { upstream: options.upstream, identityKey });
   const proxy = new SocketProxy({
     upstream: options.upstream,
     decisionPoint,
@@ -144,6 +154,7 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     maxHeaderBytes: 64 * 1024,
     headerTimeoutMs: options.headerTimeoutMs,
     maxConnectionsPerCaller: options.maxConnectionsPerUser,
+    identityKey,
   });
   const onConnection: OnConnection = (socket, identity, reads) => proxy.accept(socket, identity, reads);
 

@@ -1,0 +1,2 @@
+// The authorization plugin enforcement point: `dockgate plugin`.
+export { runPlugin } from './command.js';
