@@ -420,13 +420,16 @@ export class Tenancy {
 
   /**
    * A build's, commit's or import's query with the owner label: the target to forward instead,
-   * or undefined when unchanged. A commit or import gets a LABEL change after every other
+   * or undefined when unchanged. An ordinary user's commit or import gets a LABEL change after every other
    * change: dockerd applies them in order over the body's and the container's labels, so the
    * last one sets the label whatever the client spelled before it.
    */
   private stampedQuery(routed: RoutedRequest, target: string, tenant: Tenant): string | undefined {
     const { action } = routed.route;
     if (action === 'container.commit' || action === 'image.import') {
+      // An admin's commit or import stays as made: without a label of its own it is shared, which
+      // is how admins provide base images to everybody.
+      if (tenant.admin) return undefined;
       const label = `LABEL ${JSON.stringify(this.settings.ownerLabel)}=${JSON.stringify(tenant.user)}`;
       return withQueryParamAppended(target, 'changes', label);
     }

@@ -83,7 +83,8 @@ test('a create with Content-Length 0 is judged as bodiless (the body is known to
 test('where the pack would rewrite a create, the plugin refuses and names the flags that make it acceptable', async () => {
   const shared = path.join(tmp, 'shared');
   fs.mkdirSync(shared, { recursive: true });
-  const p = await point({ config: `[rules.mounts]\nallow = ["${shared}"]\n` });
+  // Tenancy off: without --upstream it could not look the image up (tenancy.test.ts has it on).
+  const p = await point({ config: `[tenancy]\nenabled = false\n[rules.mounts]\nallow = ["${shared}"]\n` });
   const body = { Image: 'bb', Cmd: ['true'], HostConfig: { Binds: [`${shared}:/x`] } };
   const identity = { uid: 1000, gid: 1000, user: 'u', groups: ['u'], pid: null, via: 'peercred' as const };
   const sig = signIdentity(key, identity, {
