@@ -3,12 +3,24 @@
 // `yaml` library, merged in `-f` order, and interpolated as compose interpolates (`$VAR`,
 // `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `$$`), from the environment
 // and the project's `.env`.
+import { createRequire } from 'node:module';
 import { posix } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { type DockerRequest, Undecidable } from './request.js';
 import { mountSpec, volumeSpec } from './container.js';
 import type { ArgvContext } from './context.js';
 import { ArgvError, type FlagSpec, all, last, parseFlags } from './flags.js';
+
+// The yaml library is loaded by the first compose file read: most checked commands have none,
+// and loading it costs a hook call more than judging one.
+let yaml: typeof Yaml | undefined;
+function parseYaml(
+  text: string,
+  options: Yaml.ToJSOptions & Yaml.ParseOptions & Yaml.DocumentOptions & Yaml.SchemaOptions,
+): unknown {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml.parse(text, options);
+}
 
 const COMPOSE_FLAGS: readonly FlagSpec[] = [
   { name: 'file', short: 'f', kind: 'list' },

@@ -6,7 +6,9 @@
 // anything. Strings run by `bash -c`, `sh FILE`, `eval`, `su -c`, `watch`, heredocs fed to a shell,
 // and `alias` values are read the same way, a bounded number of levels deep.
 import { basename, isAbsolute, resolve } from 'node:path';
-import mvdanSh from 'mvdan-sh';
+import { loadShellParser } from './parser-load.js';
+
+const mvdanSh = loadShellParser();
 
 /** Stands for text that cannot be known before the command runs. */
 export const UNKNOWN = '\u0000unknown\u0000';

@@ -1,0 +1,13 @@
+// `npm run build` runs this after tsc: what a short-lived dockgate process would otherwise
+// compute on every start, made once: the built-in pack compiled (policy/engine.ts) and V8's
+// code cache of the shell parser (enforce/cli/parser-load.ts).
+import { writeParserCache } from './enforce/cli/parser-load.js';
+import { writePackSnapshot } from './policy/engine.js';
+
+try {
+  const files = [...(await writePackSnapshot()), writeParserCache()];
+  process.stdout.write(`dockgate: precompiled ${files.join(', ')}\n`);
+} catch (err) {
+  process.stderr.write(`dockgate: precompile: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+}
