@@ -220,8 +220,9 @@ const commands: Record<string, Command> = {
   Reads a coding agent's pre-tool event on stdin and answers on stdout: deny for a shell command
   whose docker commands the policy refuses, ask (Gemini: deny) when it cannot be decided.
 
-  --format claude|gemini|cursor
-                         Claude Code PreToolUse (default), Gemini CLI BeforeTool, Cursor beforeShellExecution
+  --format claude|codex|gemini|cursor
+                         Claude Code PreToolUse (default), Codex CLI PreToolUse (no "ask": denied),
+                         Gemini CLI BeforeTool, Cursor beforeShellExecution
   --strict, --policy PATH, --data PATH, --config FILE   as for check
 `,
     options: { format: str, strict: flag, policy: strs, data: strs, config: str },

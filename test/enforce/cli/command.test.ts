@@ -190,3 +190,57 @@ test('hook with an unknown --format still prints a deny decision', () => {
     'deny',
   );
 });
+
+/** A Codex CLI PreToolUse event with every field its input schema requires. */
+function codexEvent(command: string, toolName = 'Bash'): string {
+  return JSON.stringify({
+    session_id: '019a-session',
+    transcript_path: null,
+    cwd: dir,
+    hook_event_name: 'PreToolUse',
+    model: 'gpt-5-codex',
+    permission_mode: 'default',
+    tool_name: toolName,
+    tool_input: { command },
+    tool_use_id: 'call_1',
+  });
+}
+
+test('hook --format codex: a Bash PreToolUse call running a refused docker command gets exactly a deny', () => {
+  const r = dockgate(['hook', '--format', 'codex', '--config', config], codexEvent('docker run --privileged bb'));
+  assert.equal(r.code, 0, r.err);
+  const out = JSON.parse(r.out) as { hookSpecificOutput: Record<string, string> };
+  assert.deepEqual(Object.keys(out), ['hookSpecificOutput']);
+  assert.deepEqual(Object.keys(out.hookSpecificOutput), [
+    'hookEventName',
+    'permissionDecision',
+    'permissionDecisionReason',
+  ]);
+  assert.equal(out.hookSpecificOutput.hookEventName, 'PreToolUse');
+  assert.equal(out.hookSpecificOutput.permissionDecision, 'deny');
+  assert.match(out.hookSpecificOutput.permissionDecisionReason ?? '', /privileged mode/);
+});
+
+test('hook --format codex: what cannot be decided is denied (Codex runs a command on "ask"), saying why', () => {
+  const r = dockgate(['hook', '--format', 'codex', '--config', config], codexEvent('$D run bb'));
+  const out = JSON.parse(r.out) as { hookSpecificOutput: Record<string, string> };
+  assert.equal(out.hookSpecificOutput.permissionDecision, 'deny');
+  assert.match(out.hookSpecificOutput.permissionDecisionReason ?? '', /cannot decide/);
+  assert.match(out.hookSpecificOutput.permissionDecisionReason ?? '', /undecidable/);
+});
+
+test('hook --format codex: allowed commands and other tools get no output at all (Codex rejects "allow")', () => {
+  for (const event of [codexEvent('docker ps'), codexEvent('ls -la'), codexEvent('*** Begin Patch', 'apply_patch')]) {
+    const r = dockgate(['hook', '--format', 'codex', '--config', config], event);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, '', event);
+  }
+});
+
+test('hook --format codex fails closed: input that is not JSON gets a deny with a reason', () => {
+  const r = dockgate(['hook', '--format', 'codex', '--config', config], '{"tool_name": "Bash",');
+  assert.equal(r.code, 0);
+  const out = JSON.parse(r.out) as { hookSpecificOutput: Record<string, string> };
+  assert.equal(out.hookSpecificOutput.permissionDecision, 'deny');
+  assert.ok((out.hookSpecificOutput.permissionDecisionReason ?? '').trim().length > 0);
+});
