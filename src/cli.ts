@@ -208,8 +208,9 @@ const commands: Record<string, Command> = {
   --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
   --data PATH            JSON or YAML data for the policy (repeatable)
   --config FILE          TOML settings, as serve reads them
+  --decision-log FILE    append one OPA decision-log line per decision (default: DOCKGATE_DECISION_LOG, else none)
 `,
-    options: { shell: str, json: flag, strict: flag, policy: strs, data: strs, config: str },
+    options: { shell: str, json: flag, strict: flag, policy: strs, data: strs, config: str, 'decision-log': str },
     positionals: true,
     run: async (v, p) => (await import('./enforce/cli/index.js')).runCheck(v, p),
   },
@@ -223,9 +224,9 @@ const commands: Record<string, Command> = {
   --format claude|codex|gemini|cursor
                          Claude Code PreToolUse (default), Codex CLI PreToolUse (no "ask": denied),
                          Gemini CLI BeforeTool, Cursor beforeShellExecution
-  --strict, --policy PATH, --data PATH, --config FILE   as for check
+  --strict, --policy PATH, --data PATH, --config FILE, --decision-log FILE   as for check
 `,
-    options: { format: str, strict: flag, policy: strs, data: strs, config: str },
+    options: { format: str, strict: flag, policy: strs, data: strs, config: str, 'decision-log': str },
     positionals: false,
     run: async (v) => (await import('./enforce/cli/index.js')).runHook(v),
   },
@@ -238,9 +239,9 @@ const commands: Record<string, Command> = {
   with its code; otherwise prints why and exits 1 (denied) or 2 (undecidable).
 
   --install DIR          write the shim DIR/docker that runs \`dockgate wrap\`; put DIR first on PATH
-  --strict, --policy PATH, --data PATH, --config FILE   as for check
+  --strict, --policy PATH, --data PATH, --config FILE, --decision-log FILE   as for check
 `,
-    options: { install: str, strict: flag, policy: strs, data: strs, config: str },
+    options: { install: str, strict: flag, policy: strs, data: strs, config: str, 'decision-log': str },
     positionals: true,
     run: async (v, p) => (await import('./enforce/cli/index.js')).runWrap(v, p),
   },

@@ -98,7 +98,7 @@ export async function hookDecision(
   const cwd = typeof call.cwd === 'string' && call.cwd.startsWith('/') ? call.cwd : undefined;
   // Loaded only for shell text that may reach docker: the parser and the policy are most of a call.
   const { loadGuard, readScript, reasonText } = await import('./command.js');
-  const guard = await loadGuard(values, cwd);
+  const guard = await loadGuard(values, 'hook', cwd);
   const result = await guard.checkShell(call.command, readScript);
   if (result.outcome === 'deny') return { decision: 'deny', reason: reasonText(result) };
   if (result.outcome === 'undecidable') return { decision: 'ask', reason: reasonText(result) };
