@@ -80,6 +80,15 @@ function main(): void {
       },
       { name: 'hook: ls -la (no docker)', args: hook, input: event('ls -la'), expect: /^$/ },
     ];
+    // BENCH_BEFORE=DIR: the same deny case through another built checkout, measured in the same turns.
+    const before = process.env.BENCH_BEFORE;
+    if (before)
+      cases.push({
+        name: 'before: docker run --privileged (deny)',
+        args: [path.join(before, 'bin', 'dockgate'), 'hook', '--config', config],
+        input: event('docker run --privileged busybox'),
+        expect: /"permissionDecision":"deny"/,
+      });
     for (const c of cases) run(c); // warm the file cache
     const times = cases.map(() => [] as number[]);
     for (let i = 0; i < ROUNDS; i++) for (const [j, c] of cases.entries()) times[j]!.push(run(c));
