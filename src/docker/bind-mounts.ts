@@ -24,6 +24,8 @@ export interface BindMount {
 export interface VolumeInfo {
   Driver: string;
   Options: Record<string, string> | null;
+  /** Its labels, when the look-up read them (they name its owner). */
+  Labels?: Record<string, string> | null;
 }
 
 /** A named volume a create would mount, with the driver that provides it ("" when it does not exist yet). */
@@ -33,6 +35,8 @@ export interface NamedVolumeUse {
   Destination: string;
   /** The volume exists at the daemon (false: dockerd creates it with the create's driver). */
   Exists: boolean;
+  /** Its labels when it exists (null: none, or not read). */
+  Labels: Record<string, string> | null;
 }
 
 /**
@@ -102,6 +106,7 @@ export async function listMounts(
         Driver: info?.Driver ?? '',
         Destination: v.destination,
         Exists: info !== undefined,
+        Labels: info?.Labels ?? null,
       });
       if (info === undefined || !isLocalDriver(info.Driver)) continue;
       for (const p of localVolumeHostPaths(info.Options))

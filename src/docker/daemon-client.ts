@@ -28,10 +28,26 @@ export interface DaemonQuestion {
 }
 
 /** GET `path` at the daemon. Throws DaemonError. */
-export function getDaemonJson(
+export function getDaemonJson(address: Address, path: string, question: DaemonQuestion = {}): Promise<DaemonAnswer> {
+  return askDaemon(address, 'GET', path, undefined, question);
+}
+
+/** POST `body` as JSON to `path` at the daemon (what dockgate itself creates). Throws DaemonError. */
+export function postDaemonJson(
   address: Address,
   path: string,
-  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true }: DaemonQuestion = {},
+  body: unknown,
+  question: DaemonQuestion = {},
+): Promise<DaemonAnswer> {
+  return askDaemon(address, 'POST', path, Buffer.from(JSON.stringify(body)), question);
+}
+
+function askDaemon(
+  address: Address,
+  method: 'GET' | 'POST',
+  path: string,
+  body: Buffer | undefined,
+  { deadlineMs = 5_000, maxBytes = 1 << 20, keepAlive = true }: DaemonQuestion,
 ): Promise<DaemonAnswer> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -46,8 +62,10 @@ export function getDaemonJson(
       {
         ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
         path,
-        method: 'GET',
-        headers: { Host: 'docker' },
+        method,
+        headers: body
+          ? { Host: 'docker', 'Content-Type': 'application/json', 'Content-Length': String(body.length) }
+          : { Host: 'docker' },
         ...(keepAlive ? {} : { agent: false }),
       },
       (res) => {
@@ -55,10 +73,10 @@ export function getDaemonJson(
         let size = 0;
         res.on('data', (d: Buffer) => {
           size += d.length;
-          if (size > maxBytes) fail(`the daemon's answer to GET ${path} is larger than ${maxBytes} bytes`);
+          if (size > maxBytes) fail(`the daemon's answer to ${method} ${path} is larger than ${maxBytes} bytes`);
           else parts.push(d);
         });
-        res.on('error', (err) => fail(`GET ${path}: ${err.message}`));
+        res.on('error', (err) => fail(`${method} ${path}: ${err.message}`));
         res.on('end', () => {
           if (settled) return;
           const status = res.statusCode ?? 0;
@@ -68,7 +86,7 @@ export function getDaemonJson(
           } catch {
             // dockerd answers some refusals (404s) in plain text.
             if (status < 400) {
-              fail(`the daemon's answer to GET ${path} (status ${status}) is not JSON`);
+              fail(`the daemon's answer to ${method} ${path} (status ${status}) is not JSON`);
               return;
             }
             body = null;
@@ -80,10 +98,10 @@ export function getDaemonJson(
       },
     );
     const deadline = setTimeout(
-      () => fail(`the daemon did not answer GET ${path} within ${deadlineMs} ms`),
+      () => fail(`the daemon did not answer ${method} ${path} within ${deadlineMs} ms`),
       deadlineMs,
     );
     req.on('error', (err) => fail(`cannot reach the daemon at ${address.text}: ${err.message}`));
-    req.end();
+    req.end(body);
   });
 }

@@ -18,7 +18,10 @@ export interface InputTarget {
   type: string;
   id: string;
   name: string;
+  /** Its owner label (null: none, or tenancy is off). */
   owner: string | null;
+  /** Owned by the caller (false when tenancy is off). */
+  mine: boolean;
   labels: Record<string, string>;
   /** The user the container's processes run as (Config.User; "" is the image's). */
   user: string;
@@ -45,6 +48,14 @@ export interface InputFacts {
   dockerfile?: ParsedDockerfile & { path: string };
   /** The object the request acts on, looked up live. */
   targetObject?: InputTarget | null;
+  /** The containers a create joins or links to (volumes-from, container:X modes, links), looked up live. */
+  references?: InputReference[];
+}
+
+/** A container that a request's body names, and the field that names it. */
+export interface InputReference extends InputTarget {
+  field: string;
+  ref: string;
 }
 
 export function buildInput(f: InputFacts): Record<string, unknown> {
@@ -71,6 +82,7 @@ export function buildInput(f: InputFacts): Record<string, unknown> {
       action: f.route.action,
       resource: f.route.resource,
       volumes: f.volumes ?? [],
+      references: f.references ?? [],
     },
     target: f.targetObject ?? null,
   };

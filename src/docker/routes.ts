@@ -41,82 +41,101 @@ export interface RouteTraits {
   readonly hijack?: true;
   /** The query parameter that names the object, when the path does not. */
   readonly refQuery?: string;
+  /**
+   * The kind of the existing object the request names (by path or refQuery): with tenancy on,
+   * only its owner (or an admin) may reach it; to anyone else it does not exist.
+   */
+  readonly names?: OwnedKind;
+  /**
+   * A list, prune or event stream: with tenancy on, a caller sees only their own objects, by an
+   * owner filter added to the query (`filter`), or by an answer dockgate assembles from the
+   * daemon's full one (`answer`, where dockerd cannot filter as needed).
+   */
+  readonly listing?: 'filter' | 'answer';
 }
+
+/** Kinds of objects that have an owner. */
+export type OwnedKind = 'container' | 'exec' | 'volume' | 'network' | 'image';
 
 type RouteRow = readonly [method: string, pattern: string, action: string, traits?: RouteTraits];
 
 const ROWS = [
   // checkpoint router (before container: see above)
-  ['GET', '/containers/{name:.*}/checkpoints', 'container.checkpoint.list'],
-  ['POST', '/containers/{name:.*}/checkpoints', 'container.checkpoint.create'],
-  ['DELETE', '/containers/{name}/checkpoints/{checkpoint}', 'container.checkpoint.delete'],
+  ['GET', '/containers/{name:.*}/checkpoints', 'container.checkpoint.list', { names: 'container' }],
+  ['POST', '/containers/{name:.*}/checkpoints', 'container.checkpoint.create', { names: 'container' }],
+  ['DELETE', '/containers/{name}/checkpoints/{checkpoint}', 'container.checkpoint.delete', { names: 'container' }],
   // container router
-  ['HEAD', '/containers/{name:.*}/archive', 'container.archive.head', { target: true }],
-  ['GET', '/containers/json', 'container.list'],
-  ['GET', '/containers/{name:.*}/export', 'container.export'],
-  ['GET', '/containers/{name:.*}/changes', 'container.changes'],
-  ['GET', '/containers/{name:.*}/json', 'container.inspect'],
-  ['GET', '/containers/{name:.*}/top', 'container.top'],
-  ['GET', '/containers/{name:.*}/logs', 'container.logs'],
-  ['GET', '/containers/{name:.*}/stats', 'container.stats'],
-  ['GET', '/containers/{name:.*}/attach/ws', 'container.attach'],
-  ['GET', '/exec/{id:.*}/json', 'exec.inspect'],
-  ['GET', '/containers/{name:.*}/archive', 'container.archive.get', { target: true }],
+  ['HEAD', '/containers/{name:.*}/archive', 'container.archive.head', { target: true, names: 'container' }],
+  ['GET', '/containers/json', 'container.list', { listing: 'filter' }],
+  ['GET', '/containers/{name:.*}/export', 'container.export', { names: 'container' }],
+  ['GET', '/containers/{name:.*}/changes', 'container.changes', { names: 'container' }],
+  ['GET', '/containers/{name:.*}/json', 'container.inspect', { names: 'container' }],
+  ['GET', '/containers/{name:.*}/top', 'container.top', { names: 'container' }],
+  ['GET', '/containers/{name:.*}/logs', 'container.logs', { names: 'container' }],
+  ['GET', '/containers/{name:.*}/stats', 'container.stats', { names: 'container' }],
+  ['GET', '/containers/{name:.*}/attach/ws', 'container.attach', { names: 'container' }],
+  ['GET', '/exec/{id:.*}/json', 'exec.inspect', { names: 'exec' }],
+  ['GET', '/containers/{name:.*}/archive', 'container.archive.get', { target: true, names: 'container' }],
   [
     'POST',
     '/containers/create',
     'container.create',
     { body: containerCreateBody, mounts: 'container', refQuery: 'name' },
   ],
-  ['POST', '/containers/{name:.*}/kill', 'container.kill'],
-  ['POST', '/containers/{name:.*}/pause', 'container.pause'],
-  ['POST', '/containers/{name:.*}/unpause', 'container.unpause'],
-  ['POST', '/containers/{name:.*}/restart', 'container.restart'],
+  ['POST', '/containers/{name:.*}/kill', 'container.kill', { names: 'container' }],
+  ['POST', '/containers/{name:.*}/pause', 'container.pause', { names: 'container' }],
+  ['POST', '/containers/{name:.*}/unpause', 'container.unpause', { names: 'container' }],
+  ['POST', '/containers/{name:.*}/restart', 'container.restart', { names: 'container' }],
   // API < 1.24 applies a start body as the container's HostConfig.
-  ['POST', '/containers/{name:.*}/start', 'container.start', { body: hostConfig }],
-  ['POST', '/containers/{name:.*}/stop', 'container.stop'],
-  ['POST', '/containers/{name:.*}/wait', 'container.wait'],
-  ['POST', '/containers/{name:.*}/resize', 'container.resize'],
-  ['POST', '/containers/{name:.*}/attach', 'container.attach', { hijack: true }],
-  ['POST', '/containers/{name:.*}/copy', 'container.copy', { target: true }],
-  ['POST', '/containers/{name:.*}/exec', 'container.exec.create', { body: execCreateBody, target: true }],
-  ['POST', '/exec/{name:.*}/start', 'exec.start', { body: execStartBody, hijack: true }],
-  ['POST', '/exec/{name:.*}/resize', 'exec.resize'],
-  ['POST', '/containers/{name:.*}/rename', 'container.rename'],
-  ['POST', '/containers/{name:.*}/update', 'container.update', { body: containerUpdateBody }],
-  ['POST', '/containers/prune', 'container.prune'],
-  ['POST', '/commit', 'container.commit', { body: containerConfig, refQuery: 'container' }],
-  ['PUT', '/containers/{name:.*}/archive', 'container.archive.put', { target: true }],
-  ['DELETE', '/containers/{name:.*}', 'container.delete'],
+  ['POST', '/containers/{name:.*}/start', 'container.start', { body: hostConfig, names: 'container' }],
+  ['POST', '/containers/{name:.*}/stop', 'container.stop', { names: 'container' }],
+  ['POST', '/containers/{name:.*}/wait', 'container.wait', { names: 'container' }],
+  ['POST', '/containers/{name:.*}/resize', 'container.resize', { names: 'container' }],
+  ['POST', '/containers/{name:.*}/attach', 'container.attach', { hijack: true, names: 'container' }],
+  ['POST', '/containers/{name:.*}/copy', 'container.copy', { target: true, names: 'container' }],
+  [
+    'POST',
+    '/containers/{name:.*}/exec',
+    'container.exec.create',
+    { body: execCreateBody, target: true, names: 'container' },
+  ],
+  ['POST', '/exec/{name:.*}/start', 'exec.start', { body: execStartBody, hijack: true, names: 'exec' }],
+  ['POST', '/exec/{name:.*}/resize', 'exec.resize', { names: 'exec' }],
+  ['POST', '/containers/{name:.*}/rename', 'container.rename', { names: 'container' }],
+  ['POST', '/containers/{name:.*}/update', 'container.update', { body: containerUpdateBody, names: 'container' }],
+  ['POST', '/containers/prune', 'container.prune', { listing: 'filter' }],
+  ['POST', '/commit', 'container.commit', { body: containerConfig, refQuery: 'container', names: 'container' }],
+  ['PUT', '/containers/{name:.*}/archive', 'container.archive.put', { target: true, names: 'container' }],
+  ['DELETE', '/containers/{name:.*}', 'container.delete', { names: 'container' }],
   // image router
-  ['GET', '/images/json', 'image.list'],
+  ['GET', '/images/json', 'image.list', { listing: 'answer' }],
   ['GET', '/images/search', 'image.search'],
   ['GET', '/images/get', 'image.save'],
-  ['GET', '/images/{name:.*}/get', 'image.save'],
-  ['GET', '/images/{name:.*}/history', 'image.history'],
-  ['GET', '/images/{name:.*}/json', 'image.inspect'],
+  ['GET', '/images/{name:.*}/get', 'image.save', { names: 'image' }],
+  ['GET', '/images/{name:.*}/history', 'image.history', { names: 'image' }],
+  ['GET', '/images/{name:.*}/json', 'image.inspect', { names: 'image' }],
   ['POST', '/images/load', 'image.load'],
   ['POST', '/images/create', 'image.create'], // refined to image.pull / image.import by query
-  ['POST', '/images/{name:.*}/push', 'image.push'],
-  ['POST', '/images/{name:.*}/tag', 'image.tag'],
-  ['POST', '/images/prune', 'image.prune'],
-  ['DELETE', '/images/{name:.*}', 'image.delete'],
+  ['POST', '/images/{name:.*}/push', 'image.push', { names: 'image' }],
+  ['POST', '/images/{name:.*}/tag', 'image.tag', { names: 'image' }],
+  ['POST', '/images/prune', 'image.prune', { listing: 'filter' }],
+  ['DELETE', '/images/{name:.*}', 'image.delete', { names: 'image' }],
   // system router
   ['OPTIONS', '/{anyroute:.*}', 'system.options'],
   ['GET', '/_ping', 'system.ping'],
   ['HEAD', '/_ping', 'system.ping'],
-  ['GET', '/events', 'system.events'],
+  ['GET', '/events', 'system.events', { listing: 'filter' }],
   ['GET', '/info', 'system.info'],
   ['GET', '/version', 'system.version'],
-  ['GET', '/system/df', 'system.df'],
+  ['GET', '/system/df', 'system.df', { listing: 'answer' }],
   ['POST', '/auth', 'system.auth'],
   // volume router
-  ['GET', '/volumes', 'volume.list'],
-  ['GET', '/volumes/{name:.*}', 'volume.inspect'],
+  ['GET', '/volumes', 'volume.list', { listing: 'filter' }],
+  ['GET', '/volumes/{name:.*}', 'volume.inspect', { names: 'volume' }],
   ['POST', '/volumes/create', 'volume.create', { body: volumeCreateBody, mounts: 'volume' }],
-  ['POST', '/volumes/prune', 'volume.prune'],
-  ['PUT', '/volumes/{name:.*}', 'volume.update'],
-  ['DELETE', '/volumes/{name:.*}', 'volume.delete'],
+  ['POST', '/volumes/prune', 'volume.prune', { listing: 'filter' }],
+  ['PUT', '/volumes/{name:.*}', 'volume.update', { names: 'volume' }],
+  ['DELETE', '/volumes/{name:.*}', 'volume.delete', { names: 'volume' }],
   // build router
   ['POST', '/build', 'image.build', { spool: true, refQuery: 't' }],
   ['POST', '/build/prune', 'build.prune'],
@@ -171,14 +190,14 @@ const ROWS = [
   // grpc router (BuildKit, upgrades to h2c)
   ['POST', '/grpc', 'grpc.open', { hijack: true }],
   // network router
-  ['GET', '/networks', 'network.list'],
-  ['GET', '/networks/', 'network.list'],
-  ['GET', '/networks/{id:.+}', 'network.inspect'],
+  ['GET', '/networks', 'network.list', { listing: 'answer' }],
+  ['GET', '/networks/', 'network.list', { listing: 'answer' }],
+  ['GET', '/networks/{id:.+}', 'network.inspect', { names: 'network' }],
   ['POST', '/networks/create', 'network.create', { body: networkCreateBody }],
-  ['POST', '/networks/{id:.*}/connect', 'network.connect', { body: networkConnectBody }],
-  ['POST', '/networks/{id:.*}/disconnect', 'network.disconnect', { body: networkConnectBody }],
-  ['POST', '/networks/prune', 'network.prune'],
-  ['DELETE', '/networks/{id:.*}', 'network.delete'],
+  ['POST', '/networks/{id:.*}/connect', 'network.connect', { body: networkConnectBody, names: 'network' }],
+  ['POST', '/networks/{id:.*}/disconnect', 'network.disconnect', { body: networkConnectBody, names: 'network' }],
+  ['POST', '/networks/prune', 'network.prune', { listing: 'filter' }],
+  ['DELETE', '/networks/{id:.*}', 'network.delete', { names: 'network' }],
 ] as const satisfies readonly RouteRow[];
 
 /**

@@ -40,6 +40,7 @@ export async function describeContainer(inspect: unknown, lookupVolume: VolumeLo
     id: typeof c.Id === 'string' ? c.Id : '',
     name: typeof c.Name === 'string' ? c.Name.replace(/^\//, '') : '',
     owner: null,
+    mine: false,
     labels: labels && typeof labels === 'object' ? (labels as Record<string, string>) : {},
     user: typeof c.Config?.User === 'string' ? c.Config.User : '',
     host_mounts: hostMounts,

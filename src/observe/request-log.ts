@@ -148,11 +148,16 @@ function warn(line: string): void {
 }
 
 // Lines still gathered when the process exits are handed on before it goes (a file is written
-// synchronously; for standard output and error, pino's own exit hook writes what is pending).
+// synchronously; for standard output and error, pino's own exit hooks write what is pending).
+// Both hooks are needed, and must run before pino's, which this module's load order ensures: on
+// 'beforeExit' pino flushes standard output and ends it once drained, so lines handed on only at
+// 'exit' would go to an ended stream and be lost.
 const liveSinks = new Set<BatchingSink>();
-process.once('exit', () => {
+const flushLiveSinks = () => {
   for (const sink of liveSinks) sink.flush();
-});
+};
+process.on('beforeExit', flushLiveSinks);
+process.once('exit', flushLiveSinks);
 
 /**
  * A logger writing to `destination`: '-' for stdout, a file path, or undefined for stderr.

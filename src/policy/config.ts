@@ -11,6 +11,34 @@ export type Config = { [k: string]: ConfigValue };
 
 export class ConfigError extends Error {}
 
+/** The limits [quotas] sets, and [quotas.users.NAME] / [quotas.groups.NAME] override. */
+const QUOTA_LIMITS = {
+  /** Memory limit of a container that sets none, e.g. "2GiB" ("": none). */
+  memory: '',
+  /** The most memory a container may have ("": no most). */
+  max_memory: '',
+  /** CPUs of a container that sets none (0: none). */
+  cpus: 0,
+  /** The most CPUs a container may have (0: no most). */
+  max_cpus: 0,
+  /** Process limit of a container that sets none (0: none). */
+  pids: 0,
+  /** The most processes a container may have (0: no most). */
+  max_pids: 0,
+  /** The most running containers per user (0: no most). */
+  max_running: 0,
+  /** Only members of these groups may use GPUs ([]: no group needed). */
+  gpu_groups: [] as string[],
+  /** The most GPUs one user's running containers may hold together (0: no most). */
+  max_gpus: 0,
+};
+
+/** Tables whose keys are names the config chooses (users, groups), each holding some QUOTA_LIMITS. */
+const NAMED_TABLES: Readonly<Record<string, Config>> = {
+  'quotas.users': QUOTA_LIMITS,
+  'quotas.groups': QUOTA_LIMITS,
+};
+
 /** Every rule of the built-in pack with its switch and settings (see `dockgate policy list`). */
 export const DEFAULT_CONFIG: Config = {
   /** Admins (below) are not bound by the pack's rules. */
@@ -21,6 +49,22 @@ export const DEFAULT_CONFIG: Config = {
     /** Members of these groups are admins. */
     admin_groups: [],
   },
+  tenancy: {
+    /** Each user sees and reaches only their own containers, volumes, networks and images. */
+    enabled: true,
+    /** The label that names an object's owner, stamped on everything created through dockgate. */
+    owner_label: 'dockgate.owner',
+    /** Images without an owner label (pulled, loaded, imported) are visible to every user. */
+    shared_images: true,
+    /** Cgroup parent of every ordinary user's containers ("{user}" is the user's name; "": none set). */
+    cgroup_parent: '',
+  },
+  /**
+   * Per-container defaults and limits, and per-user totals, for ordinary users ([rules.quotas]).
+   * [quotas.users.NAME] and [quotas.groups.NAME] override any of them for a user, or for members
+   * of a group (the user's own table first, then their groups in order, then these).
+   */
+  quotas: { ...QUOTA_LIMITS, users: {}, groups: {} },
   daemon: {
     /** Host paths of Docker sockets; dockgate adds its upstream socket's real path. */
     sockets: ['/run/docker.sock', '/var/run/docker.sock'],
@@ -78,6 +122,7 @@ export const DEFAULT_CONFIG: Config = {
     'read-only-rootfs': { enabled: false },
     'no-new-privileges': { enabled: false },
     build: { enabled: true, allow_buildkit: false, allow_add_url: false, allowed_from: [] },
+    quotas: { enabled: true },
   },
 };
 
@@ -104,11 +149,48 @@ export function parseConfig(text: string, name = 'config'): Config {
       throw new ConfigError(`${name}:${err.line}:${err.column}: ${err.message.split('\n')[0]}`);
     throw err;
   }
-  return mergeOver(DEFAULT_CONFIG, parsed, name, '') as Config;
+  const config = mergeOver(DEFAULT_CONFIG, parsed, name, '') as Config;
+  checkQuotaSizes(config, name);
+  return config;
+}
+
+/** A size the policy reads with units.parse_bytes: digits and an optional unit ("512MiB", "2G"). */
+const SIZE = /^[0-9]+(\.[0-9]+)?\s*([kmgtpe]i?b?)?$/i;
+
+function checkQuotaSizes(config: Config, file: string): void {
+  const quotas = config.quotas as Config;
+  const tables: [string, Config][] = [['quotas', quotas]];
+  for (const kind of ['users', 'groups'])
+    for (const [n, t] of Object.entries(quotas[kind] as Config)) tables.push([`quotas.${kind}.${n}`, t as Config]);
+  for (const [where, table] of tables)
+    for (const k of ['memory', 'max_memory']) {
+      const v = table[k];
+      if (typeof v === 'string' && v !== '' && !SIZE.test(v))
+        throw new ConfigError(
+          `${file}: ${where}.${k} must be a size such as "512MiB" or "2GiB", not ${JSON.stringify(v)}`,
+        );
+    }
 }
 
 function mergeOver(defaults: ConfigValue, given: unknown, file: string, key: string): ConfigValue {
   const where = key || '(top level)';
+  const named = NAMED_TABLES[key];
+  if (named !== undefined) {
+    // Each entry states only what it overrides: checked against the limits, not filled in.
+    if (!isTable(given)) throw new ConfigError(`${file}: ${where} must be a table`);
+    const out: Config = {};
+    for (const [name, entry] of Object.entries(given)) {
+      if (!isTable(entry)) throw new ConfigError(`${file}: ${key}.${name} must be a table`);
+      const checked: Config = {};
+      for (const [k, v] of Object.entries(entry)) {
+        const sub = `${key}.${name}.${k}`;
+        if (!(k in named)) throw new ConfigError(`${file}: unknown setting ${sub}${suggest(k, Object.keys(named))}`);
+        checked[k] = mergeOver(named[k]!, v, file, sub);
+      }
+      out[name] = checked;
+    }
+    return out;
+  }
   if (isTable(defaults)) {
     if (!isTable(given)) throw new ConfigError(`${file}: ${where} must be a table`);
     const out: Config = structuredClone(defaults);

@@ -14,4 +14,6 @@ export {
   type DaemonLookups,
   type DaemonPort,
   type Release,
+  type Verdict,
 } from './judge.js';
+export type { OwnerPort } from './tenancy.js';

@@ -4,13 +4,13 @@
 // document, judged by the engine in force; a body the policy rewrites is read and judged again.
 // Anything that goes wrong on the way is a refusal (fail closed). What needs the daemon (look-ups,
 // holding named volumes) comes through a DaemonPort that the enforcement point implements.
-import type { VolumeInfo } from '../docker/bind-mounts.js';
+import type { NamedVolumeUse, VolumeInfo } from '../docker/bind-mounts.js';
 import { BuildContextError, type FoundDockerfile } from '../docker/build-context.js';
 import { type ImageFacts, judgedDockerfile } from '../docker/build-plan.js';
 import type { DaemonReading } from '../docker/canonical-body.js';
 import type { ParsedDockerfile } from '../docker/dockerfile.js';
-import type { InputIdentity, InputTarget } from '../docker/input.js';
-import { Refusal } from '../docker/refusal.js';
+import type { InputIdentity, InputReference, InputTarget } from '../docker/input.js';
+import { NotFound, Refusal } from '../docker/refusal.js';
 import {
   mountsNeeded,
   type ReadRequest,
@@ -24,6 +24,7 @@ import { equal, fromJS, ObjectValue, toJSON, type Value } from '../rego/index.js
 import type { Identity } from '../tenancy/index.js';
 import { type DenyReason, MutationError, type PolicyDecision, type PolicyEngine } from './engine.js';
 import { inputIdentity } from './identity.js';
+import { type OwnerPort, Tenancy, tenancySettings } from './tenancy.js';
 
 /** An Engine API request as it reached an enforcement point. */
 export interface ApiRequest {
@@ -73,6 +74,8 @@ export interface DaemonPort extends DaemonLookups {
    * Refusal (409) while a conflicting hold is in force.
    */
   holdVolume(name: string | null, mode: 'read' | 'write'): Release;
+  /** What tenancy asks the daemon (absent: the point cannot, and tenancy does not apply there). */
+  readonly owners?: OwnerPort;
 }
 
 export interface Verdict {
@@ -91,6 +94,8 @@ export interface Verdict {
   target?: string;
   /** Lets go of the volumes the verdict holds; call it once when the request is done with. */
   release?: Release;
+  /** Allowed, and answered with this instead of forwarding (a list assembled for the caller). */
+  reply?: { status: number; body: unknown };
 }
 
 /** Requests that create or remove named volumes: judged with the volume held. */
@@ -118,6 +123,7 @@ const NO_REASONS: readonly DenyReason[] = Object.freeze([]);
 export class DecisionCore {
   private readonly identities = new WeakMap<Identity, { engine: PolicyEngine; identity: InputIdentity }>();
   private readonly remembered = new WeakMap<Identity, { engine: PolicyEngine; verdicts: Map<string, Verdict> }>();
+  private readonly tenancies = new WeakMap<OwnerPort, { engine: PolicyEngine; tenancy: Tenancy | null }>();
 
   constructor(
     /** The engine in force; replaced on reload, which forgets what the old one decided. */
@@ -139,12 +145,28 @@ export class DecisionCore {
       return failure(err);
     }
     if (routed instanceof Refusal) return refused(routed.status, routed.message);
-    // Most requests mount nothing and carry no build context: judge them without waiting.
-    if (request.dockerfile || mountsNeeded(routed) || VOLUME_WRITES.has(routed.route.action))
+    const tenancy = this.tenancy(port);
+    const tenant = tenancy && this.inputIdentity(identity);
+    // Most requests mount nothing, carry no build context and name nothing of anybody's: judge
+    // them without waiting.
+    if (
+      request.dockerfile ||
+      mountsNeeded(routed) ||
+      VOLUME_WRITES.has(routed.route.action) ||
+      (tenancy && tenant && tenancy.needsDaemon(routed, tenant))
+    )
       return this.judgeLater(request, routed, identity, port);
+    let forward: Forward = { request, routed };
+    if (tenancy && tenant) {
+      try {
+        forward = rewritten(forward, tenancy.forwardedTarget(routed, request.target, tenant));
+      } catch (err) {
+        return failure(err);
+      }
+    }
     if (key !== undefined && !routed.judgedBody && this.engine.deterministic)
-      return this.judgeHeadOnly(request, routed, identity, port, key);
-    return this.judgeNow(request, routed, identity, port);
+      return this.judgeHeadOnly(forward, identity, port, key);
+    return this.judgeNow(forward, identity, port);
   }
 
   /**
@@ -166,14 +188,18 @@ export class DecisionCore {
     return mutated === undefined ? { decision, body } : { decision, body, mutated };
   }
 
-  private judgeNow(request: ApiRequest, routed: RoutedRequest, identity: Identity, port: DaemonPort): Verdict {
+  /** Judges a request that needs nothing from the daemon; a rewritten target is forwarded when allowed. */
+  private judgeNow({ request, routed, target }: Forward, identity: Identity, port: DaemonPort): Verdict {
     try {
       const first = this.judgeRead(routed, readRequestNow(this.details(request, routed, identity, port, request.body)));
-      if (first.mutated === undefined) return first.verdict;
-      return this.judgeMutation(
-        readRequestNow(this.details(request, routed, identity, port, bodyOf(first.mutated))),
-        first.mutated,
-      );
+      const verdict =
+        first.mutated === undefined
+          ? first.verdict
+          : this.judgeMutation(
+              readRequestNow(this.details(request, routed, identity, port, bodyOf(first.mutated))),
+              first.mutated,
+            );
+      return target !== undefined && verdict.allow ? { ...verdict, target } : verdict;
     } catch (err) {
       return failure(err);
     }
@@ -186,14 +212,8 @@ export class DecisionCore {
    * are judged once per distinct request. Failed evaluations (a timeout under load) are never
    * remembered.
    */
-  private judgeHeadOnly(
-    request: ApiRequest,
-    routed: RoutedRequest,
-    identity: Identity,
-    port: DaemonPort,
-    key: string,
-  ): Verdict {
-    const verdict = this.judgeNow(request, routed, identity, port);
+  private judgeHeadOnly(forward: Forward, identity: Identity, port: DaemonPort, key: string): Verdict {
+    const verdict = this.judgeNow(forward, identity, port);
     if (!verdict.error) {
       let memo = this.remembered.get(identity);
       if (memo === undefined || memo.engine !== this.engine) {
@@ -238,13 +258,22 @@ export class DecisionCore {
 
   /** judgeLater's work; the named volumes it holds go into `held`. */
   private async judgeHolding(
-    request: ApiRequest,
-    routed: RoutedRequest,
+    received: ApiRequest,
+    receivedRouting: RoutedRequest,
     identity: Identity,
     port: DaemonPort,
     held: Release[],
   ): Promise<Verdict> {
     try {
+      const tenancy = this.tenancy(port);
+      const tenant = this.inputIdentity(identity);
+      const { request, routed, target } = tenancy
+        ? rewritten(
+            { request: received, routed: receivedRouting },
+            tenancy.forwardedTarget(receivedRouting, received.target, tenant),
+          )
+        : { request: received, routed: receivedRouting, target: undefined };
+      const named = tenancy ? await tenancy.checkNamed(routed, tenant) : {};
       let dockerfile: (ParsedDockerfile & { path: string }) | undefined;
       if (request.dockerfile) {
         const found = await request.dockerfile;
@@ -252,29 +281,76 @@ export class DecisionCore {
         dockerfile = await judgedDockerfile(found, routed.apiPath.query, (name) => port.lookupImage(name));
       }
       const daemon = routed.route.action === 'container.create' ? await port.daemonReading() : undefined;
-      const read = await readRequest({
+      let read = await readRequest({
         ...this.details(request, routed, identity, port, request.body, { port, held }),
         dockerfile,
         daemon,
+        ...(named.target !== undefined ? { targetObject: named.target } : {}),
       });
       holdVolumeWrite(routed, read, port, held);
+      let references: InputReference[] = [];
+      if (tenancy) {
+        // What is judged is what is forwarded: the body with its owner label stamped on.
+        const stamped = tenancy.stampedBody(routed.route.action, read.input.Body, tenant);
+        if (stamped !== undefined)
+          read = await readRequest({
+            ...this.details(request, routed, identity, port, bodyOf(fromJS(stamped))),
+            dockerfile,
+            daemon,
+            targetObject: read.target,
+          });
+        await tenancy.checkName(routed, read.input.Body, tenant);
+        references = await this.checkReferences(tenancy, routed, read, tenant);
+        const usage = await tenancy.usage(routed.route.action, named.target, tenant);
+        if (usage !== undefined) read.input.usage = usage;
+      }
       const first = this.judgeRead(routed, read);
-      const verdict =
-        first.mutated === undefined
-          ? first.verdict
-          : // The rewritten body mounts the same volumes, already held by the first reading.
-            this.judgeMutation(
-              await readRequest({
-                ...this.details(request, routed, identity, port, bodyOf(first.mutated)),
-                dockerfile,
-                targetObject: read.target,
-              }),
-              first.mutated,
-            );
-      return pinTarget(verdict, request.target, routed, read.target);
+      let forwarded = read;
+      let verdict = first.verdict;
+      if (first.mutated !== undefined) {
+        // The rewritten body mounts the same volumes, already held by the first reading.
+        forwarded = await readRequest({
+          ...this.details(request, routed, identity, port, bodyOf(first.mutated)),
+          dockerfile,
+          daemon,
+          targetObject: read.target,
+        });
+        if (tenancy) await this.checkReferences(tenancy, routed, forwarded, tenant, references);
+        verdict = this.judgeMutation(forwarded, first.mutated);
+      }
+      if (!verdict.allow) return verdict;
+      if (tenancy) {
+        if (routed.route.traits.listing === 'answer' && !tenant.admin)
+          return { ...verdict, reply: await tenancy.answer(routed, target ?? request.target, tenant) };
+        if (routed.route.action === 'container.create')
+          await tenancy.createVolumes(forwarded.input.Body, volumesOf(forwarded), tenant);
+      }
+      const pinned = pinTarget(verdict, target ?? request.target, routed, read.target, named.pinnedId);
+      return target !== undefined && pinned.allow && pinned.target === undefined ? { ...pinned, target } : pinned;
     } catch (err) {
       return failure(err);
     }
+  }
+
+  /**
+   * Tenancy's word on the objects a body names, put into the input (`request.references`).
+   * `expected`: the references of the first reading, which a policy's rewrite may not change.
+   */
+  private async checkReferences(
+    tenancy: Tenancy,
+    routed: RoutedRequest,
+    read: ReadRequest,
+    tenant: InputIdentity,
+    expected?: InputReference[],
+  ): Promise<InputReference[]> {
+    const body = read.input.Body as Record<string, unknown> | null;
+    const references = await tenancy.checkReferences(routed.route.action, body, volumesOf(read), tenant);
+    (read.input.request as { references: InputReference[] }).references = references;
+    if (expected !== undefined && JSON.stringify(expected) !== JSON.stringify(references))
+      throw new Refusal(403, "the policy's rewrite of the request changes the containers it joins");
+    if (expected !== undefined && !tenancy.keepsStamp(routed.route.action, body, tenant))
+      throw new Refusal(403, `the policy's rewrite of the request changes its ${tenancy.settings.ownerLabel} label`);
+    return references;
   }
 
   /** Judges a read request, and says which body the policy wants instead (data.dockgate.mutate), if any. */
@@ -335,8 +411,25 @@ export class DecisionCore {
           holding.held.push(holding.port.holdVolume(name, creates ? 'write' : 'read'));
         return port.lookupVolume(name);
       },
-      lookupContainer: (ref: string) => port.lookupContainer(ref),
+      lookupContainer: async (ref: string) => {
+        const found = await port.lookupContainer(ref);
+        // With tenancy, what any caller (admins too) acts on shows its owner.
+        const tenancy = found && this.tenancy(port);
+        return tenancy ? tenancy.owned(found, this.inputIdentity(identity)) : found;
+      },
     };
+  }
+
+  /** Tenancy for requests through `port`, under the engine in force (null: off, or the port cannot). */
+  private tenancy(port: DaemonLookups | DaemonPort): Tenancy | null {
+    const owners = (port as DaemonPort).owners;
+    if (owners === undefined) return null;
+    const hit = this.tenancies.get(owners);
+    if (hit && hit.engine === this.engine) return hit.tenancy;
+    const settings = tenancySettings(this.engine.config);
+    const tenancy = settings && new Tenancy(settings, (ref) => port.lookupContainer(ref), owners);
+    this.tenancies.set(owners, { engine: this.engine, tenancy });
+    return tenancy;
   }
 
   /**
@@ -365,26 +458,47 @@ function holdVolumeWrite(routed: RoutedRequest, read: ReadRequest, port: DaemonP
 }
 
 /**
- * An allowed request that names a container goes on with the full id that was judged, not the
- * name or prefix it was sent with: a name re-pointed between the look-up and dockerd's reading
- * (rm, then create under the same name) cannot swap in another container.
+ * An allowed request that names a container (or, with tenancy, a network) goes on with the full
+ * id that was judged, not the name or prefix it was sent with: a name re-pointed between the
+ * look-up and dockerd's reading (rm, then create under the same name) cannot swap in another.
  */
 function pinTarget(
   verdict: Verdict,
   rawTarget: string,
   routed: RoutedRequest,
   target: InputTarget | null | undefined,
+  networkId?: string,
 ): Verdict {
   const ref = routed.route.resource.ref;
-  if (!verdict.allow || !target?.id || ref === null) return verdict;
+  const kind = routed.route.traits.names;
+  const id =
+    kind === 'network' ? networkId : kind === 'container' || routed.route.traits.target ? target?.id : undefined;
+  if (!verdict.allow || !id || ref === null) return verdict;
   const { version, path } = routed.apiPath;
-  const prefix = '/containers/';
+  const prefix = routed.route.traits.names === 'network' ? '/networks/' : '/containers/';
   if (!path.startsWith(prefix + ref)) return verdict;
   const q = rawTarget.indexOf('?');
-  const pinned = `${version ? `/v${version}` : ''}${prefix}${target.id}${path.slice(prefix.length + ref.length)}${q < 0 ? '' : rawTarget.slice(q)}`;
-  // A request line cannot carry white space; an id from the daemon never holds any.
-  if (/\s/.test(pinned)) return refused(502, 'the daemon named the container with an id that cannot be forwarded');
+  const pinned = `${version ? `/v${version}` : ''}${prefix}${encodeURIComponent(id)}${path.slice(prefix.length + ref.length)}${q < 0 ? '' : rawTarget.slice(q)}`;
   return { ...verdict, target: pinned };
+}
+
+/** The named volumes a create mounts, as its reading listed them. */
+function volumesOf(read: ReadRequest): NamedVolumeUse[] {
+  return ((read.input.request as { volumes?: NamedVolumeUse[] } | undefined)?.volumes ?? []) as NamedVolumeUse[];
+}
+
+/** A request to forward with another target (rewritten by tenancy), routed anew. */
+interface Forward {
+  request: ApiRequest;
+  routed: RoutedRequest;
+  /** The target to forward instead of the one received (undefined: as received). */
+  target?: string;
+}
+
+function rewritten(forward: Forward, target: string | undefined): Forward {
+  if (target === undefined) return forward;
+  const request = { ...forward.request, target, routed: undefined };
+  return { request, routed: routeRequest(request), target };
 }
 
 function bodyOf(v: Value): Buffer {
@@ -401,6 +515,8 @@ function denied(d: PolicyDecision): Verdict {
 
 /** Errors while reading or judging: refusals, never crashes (fail closed). */
 function failure(err: unknown): Verdict {
+  // Somebody else's object is answered in dockerd's words for one that does not exist.
+  if (err instanceof NotFound) return { allow: false, reasons: NO_REASONS, status: 404, message: err.message };
   if (err instanceof Refusal) return refused(err.status, err.message);
   if (err instanceof BuildContextError) return refused(400, err.message);
   if (err instanceof MutationError) return { ...refused(403, err.message), error: true };

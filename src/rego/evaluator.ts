@@ -239,12 +239,17 @@ export class Evaluator implements EvalState {
         0,
         f,
         () => {
-          found = true;
           this.traceRule('Exit', r, qid, parent);
+          // A head value that is undefined fails the body (OPA evaluates it as the body's last
+          // expression): the else chain is tried then.
+          const emit = (rest: Value[] | undefined, v: Value) => {
+            found = true;
+            return cb(rest, v);
+          };
           const res =
             r.rest.length === 0
-              ? this.term(out, f, (v) => cb(undefined, v))
-              : this.items(r.rest, 0, new Array(r.rest.length), f, (rest) => this.term(out, f, (v) => cb(rest, v)));
+              ? this.term(out, f, (v) => emit(undefined, v))
+              : this.items(r.rest, 0, new Array(r.rest.length), f, (rest) => this.term(out, f, (v) => emit(rest, v)));
           if (!res) this.traceRule('Redo', r, qid, parent);
           return res;
         },
@@ -273,9 +278,11 @@ export class Evaluator implements EvalState {
         0,
         f,
         () => {
-          found = true;
           this.traceRule('Exit', r, qid, parent);
-          const res = this.term(r.value, f, cb);
+          const res = this.term(r.value, f, (v) => {
+            found = true;
+            return cb(v);
+          });
           if (!res) this.traceRule('Redo', r, qid, parent);
           return res;
         },
@@ -1402,7 +1409,10 @@ export class Evaluator implements EvalState {
     if (f === NO_SLOTS && r.nslots > 0) f = new Array(r.nslots);
     if (start === r.body.length && r.rest.length === 0) {
       const o = this.one(out, f);
-      if (o !== MULTI) return o === undefined ? false : cb(undefined, o);
+      if (o !== MULTI) {
+        if (o !== undefined) return cb(undefined, o);
+        return r.elseRule ? this.ruleSolutions(r.elseRule, cb) : false;
+      }
     }
     return this.ruleBody(r, f, start, out, cb);
   }
@@ -1419,14 +1429,18 @@ export class Evaluator implements EvalState {
     cb: (rest: Value[] | undefined, v: Value) => boolean,
   ): boolean {
     let found = false;
-    const stop = this.body(r.body, ruleSteps(r), start, f, () => {
+    // Only a head value that is defined makes the body succeed (else: the else chain is tried).
+    const emit = (rest: Value[] | undefined, v: Value) => {
       found = true;
+      return cb(rest, v);
+    };
+    const stop = this.body(r.body, ruleSteps(r), start, f, () => {
       if (r.rest.length === 0) {
         const o = this.one(out, f);
-        if (o !== MULTI) return o === undefined ? false : cb(undefined, o);
-        return this.term(out, f, (v) => cb(undefined, v));
+        if (o !== MULTI) return o === undefined ? false : emit(undefined, o);
+        return this.term(out, f, (v) => emit(undefined, v));
       }
-      return this.items(r.rest, 0, new Array(r.rest.length), f, (rest) => this.term(out, f, (v) => cb(rest, v)));
+      return this.items(r.rest, 0, new Array(r.rest.length), f, (rest) => this.term(out, f, (v) => emit(rest, v)));
     });
     if (!found && r.elseRule) return this.ruleSolutions(r.elseRule, cb);
     return stop;
@@ -1611,6 +1625,7 @@ export class Evaluator implements EvalState {
       const o = this.one(r.value, f);
       if (o !== MULTI) {
         if (o !== undefined) cb(o);
+        else if (r.elseRule) this.functionRule(r.elseRule, args, cb);
         return;
       }
     }
@@ -1626,11 +1641,14 @@ export class Evaluator implements EvalState {
 
   private functionBody(r: CRule, f: Frame, start: number, args: Value[], cb: VCont): void {
     let found = false;
-    this.body(r.body, ruleSteps(r), start, f, () => {
+    const emit = (v: Value) => {
       found = true;
+      return cb(v);
+    };
+    this.body(r.body, ruleSteps(r), start, f, () => {
       const o = this.one(r.value, f);
-      if (o !== MULTI) return o === undefined ? false : cb(o);
-      return this.term(r.value, f, cb);
+      if (o !== MULTI) return o === undefined ? false : emit(o);
+      return this.term(r.value, f, emit);
     });
     if (!found && r.elseRule) this.functionRule(r.elseRule, args, cb);
   }
@@ -1641,10 +1659,12 @@ export class Evaluator implements EvalState {
     for (const p of params) if (p.k === K.Var) f[p.slot] = undefined;
     const bindArgs = (i: number): boolean => {
       if (i === params.length) {
-        return this.body(r.body, ruleSteps(r), 0, f, () => {
-          found = true;
-          return this.term(r.value, f, cb);
-        });
+        return this.body(r.body, ruleSteps(r), 0, f, () =>
+          this.term(r.value, f, (v) => {
+            found = true;
+            return cb(v);
+          }),
+        );
       }
       return this.unifyValue(params[i]!, args[i]!, f, () => bindArgs(i + 1));
     };

@@ -53,6 +53,7 @@ test('the input document carries opa-docker-authz fields and dockgate fields', a
       action: 'container.create',
       resource: { type: 'container', ref: 'web' },
       volumes: [],
+      references: [],
     },
   );
   assert.equal(input.layer, 'proxy');

@@ -82,6 +82,7 @@ const container = (hostMounts: boolean, user = ''): InputTarget => ({
   id: 'c'.repeat(64),
   name: 'box',
   owner: null,
+  mine: false,
   labels: {},
   user,
   host_mounts: hostMounts,

@@ -24,6 +24,7 @@ const mounting: InputTarget = {
   id: 'c'.repeat(64),
   name: 'box',
   owner: null,
+  mine: false,
   labels: {},
   user: '1000:1000',
   host_mounts: true,

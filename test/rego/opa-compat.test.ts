@@ -439,3 +439,25 @@ test('policy check: a var declared with some and never used is an error in every
   assert.match(r.err, /^1 error occurred:\n.*a\.rego:3:1: rego_compile_error: import data\.b unused\n$/);
   assert.equal(cli('policy', 'check', root).code, 0);
 });
+
+// ---- Else chains and undefined head values --------------------------------------------------
+
+test('a head value that is undefined fails its body, so the else chain is tried (rules and functions)', () => {
+  const text = `package t
+import rego.v1
+d := {"a": {"x": 1}}
+f(k) := d.a[k]
+else := 7
+g(k) := v if v := d.a[k]
+else := 8
+r := d.a.y
+else := 9
+fx := f("x")
+fy := f("y")
+gy := g("y")
+`;
+  assert.equal(evalRef(text, 'data.t.fx'), '1');
+  assert.equal(evalRef(text, 'data.t.fy'), '7');
+  assert.equal(evalRef(text, 'data.t.gy'), '8');
+  assert.equal(evalRef(text, 'data.t.r'), '9');
+});

@@ -553,7 +553,9 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
         : current.headBytes;
     this.waitingSince = 0;
     const hasBody = head.framing.kind !== 'none';
-    if (decision && decision.allow === true && decision.body !== undefined) {
+    // Allowed but answered here (a list assembled for the caller): never forwarded.
+    const reply = decision?.allow === true ? decision.reply : undefined;
+    if (decision && decision.allow === true && reply === undefined && decision.body !== undefined) {
       if (request.body === undefined || !this.requests.bodyDone) {
         // Only a body that was read whole can be replaced; anything else is a policy bug: fail closed.
         decision = decisionFailure(new Error('the decision replaced a body that was not read'));
@@ -566,7 +568,7 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
         return;
       }
     }
-    if (decision && decision.allow === true) {
+    if (decision && decision.allow === true && reply === undefined) {
       exchange.forwarded = true;
       const held = this.hold?.forwardable();
       if (held !== undefined && !Array.isArray(held)) {
@@ -604,7 +606,7 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
       }
       return;
     }
-    // Refused: answer in order, never forward.
+    // Refused, or answered here: answer in order, never forward.
     this.releaseHold();
     const failed = (decision as { error?: boolean } | undefined)?.error === true;
     exchange.sendContinue = false;
@@ -614,12 +616,14 @@ export class ProxyConnection implements ResponseSink, SpoolEvents {
       // The client holds its body back until told to continue: it will not come; close afterwards.
       exchange.closeAfter = true;
     }
-    exchange.answer(
-      decision?.status ?? 403,
-      decision?.message ?? 'request denied by dockgate policy',
-      failed ? 'error' : 'deny',
-      head.method === 'HEAD',
-    );
+    if (reply !== undefined) exchange.reply(reply.status, reply.body, head.method === 'HEAD');
+    else
+      exchange.answer(
+        decision?.status ?? 403,
+        decision?.message ?? 'request denied by dockgate policy',
+        failed ? 'error' : 'deny',
+        head.method === 'HEAD',
+      );
     if (exchange.closeAfter) {
       this.stopReading();
     } else if (bodyPending) {

@@ -21,6 +21,11 @@ export interface Decision {
    * named by the full id that was judged. The rest of the head is forwarded as received.
    */
   target?: string;
+  /**
+   * Allowed, and answered by the proxy with this JSON instead of being forwarded (a list
+   * assembled for the caller from the daemon's answer).
+   */
+  reply?: { status: number; body: Buffer };
   /** Called once when the exchange ends (answered, refused, or its connection gone): lets go of what the decision held. */
   release?: () => void;
 }

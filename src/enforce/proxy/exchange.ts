@@ -1,7 +1,7 @@
 // One request/response pair on a client connection, from its head to the end of its answer.
 // The connection keeps them in arrival order: answers go back in that order.
 import { performance } from 'node:perf_hooks';
-import { errorResponse } from './responses.js';
+import { errorResponse, jsonResponse } from './responses.js';
 
 export class Exchange {
   /** When the request head was complete (ms, monotonic). */
@@ -43,5 +43,13 @@ export class Exchange {
     this.status = status;
     this.reason = message;
     this.local = errorResponse(status, message, this.closeAfter, headOnly);
+  }
+
+  /** The proxy answers this allowed exchange itself with `json` (an answer assembled for the caller). */
+  reply(status: number, json: Buffer, headOnly: boolean): void {
+    this.forwarded = false;
+    this.decision = 'allow';
+    this.status = status;
+    this.local = jsonResponse(status, json, this.closeAfter, headOnly);
   }
 }

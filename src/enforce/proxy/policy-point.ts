@@ -8,12 +8,20 @@ import { DockerfileFinder } from '../../docker/build-context.js';
 import { type ImageFacts, imageFacts } from '../../docker/build-plan.js';
 import { DOCKERD_20_READING, type DaemonReading } from '../../docker/canonical-body.js';
 import type { Address } from '../../docker/daemon-address.js';
-import { getDaemonJson } from '../../docker/daemon-client.js';
+import { getDaemonJson, postDaemonJson } from '../../docker/daemon-client.js';
 import type { InputTarget } from '../../docker/input.js';
 import { Refusal } from '../../docker/refusal.js';
 import { DEFAULT_MAX_JUDGED_BODY, type RoutedRequest, routeRequest } from '../../docker/request.js';
 import { describeContainer } from '../../docker/target.js';
-import { type ApiRequest, type DaemonPort, DecisionCore, type PolicyEngine, type Release } from '../../policy/index.js';
+import {
+  type ApiRequest,
+  type DaemonPort,
+  DecisionCore,
+  type OwnerPort,
+  type PolicyEngine,
+  type Release,
+  type Verdict,
+} from '../../policy/index.js';
 import type { Decision, DecisionPoint, ProxyRequest } from './decision.js';
 import { VolumeBusyError, VolumeLocks } from './volume-locks.js';
 
@@ -82,7 +90,8 @@ export class PolicyDecisionPoint implements DecisionPoint {
       // from its parts (header values cannot hold a line feed, http-head refuses bare CR/LF).
       memoKey: req.hasBody ? undefined : (req.headText ?? `${req.method} ${req.rawPath}\n${req.rawHeaders.join('\n')}`),
     };
-    return this.core.judge(request, req.identity, this.daemon);
+    const verdict = this.core.judge(request, req.identity, this.daemon);
+    return verdict instanceof Promise ? verdict.then(withReply) : withReply(verdict);
   }
 
   private route(req: ProxyRequest): RoutedRequest | Refusal {
@@ -100,16 +109,43 @@ export class PolicyDecisionPoint implements DecisionPoint {
   }
 }
 
+/** A verdict the core answers itself (a list assembled for the caller) as the proxy writes it. */
+function withReply(verdict: Verdict): Decision {
+  const { reply, ...rest } = verdict;
+  if (reply === undefined) return rest;
+  return { ...rest, reply: { status: reply.status, body: Buffer.from(`${JSON.stringify(reply.body)}\n`) } };
+}
+
+/** Largest daemon answer read to assemble a caller's list from it. */
+const MAX_ASSEMBLED_LIST = 64 * 1024 * 1024;
+
 /** The decision core's questions to the daemon behind the proxy, and the volumes held meanwhile. */
 class ProxyDaemonPort implements DaemonPort {
   readonly layer = 'proxy' as const;
   private reading: Promise<DaemonReading> | undefined;
   private readonly volumeLocks = new VolumeLocks();
+  readonly owners: OwnerPort;
 
   constructor(
     private readonly upstream: Address,
     private readonly lookupTimeoutMs: number,
-  ) {}
+  ) {
+    const deadlineMs = lookupTimeoutMs;
+    this.owners = {
+      inspect: async (kind, ref) => {
+        const path = {
+          exec: `/exec/${encodeURIComponent(ref)}/json`,
+          volume: `/volumes/${encodeURIComponent(ref)}`,
+          network: `/networks/${encodeURIComponent(ref)}`,
+          image: `/images/${encodeURIComponent(ref)}/json`,
+        }[kind];
+        const found = await this.lookUp(path, `${kind} ${ref}`);
+        return found !== null && typeof found === 'object' ? (found as Record<string, unknown>) : undefined;
+      },
+      fetchJson: (target) => getDaemonJson(upstream, target, { deadlineMs, maxBytes: MAX_ASSEMBLED_LIST }),
+      createVolume: (spec) => postDaemonJson(upstream, '/volumes/create', spec, { deadlineMs }),
+    };
+  }
 
   /**
    * How the daemon reads create bodies, from its version (asked once). A daemon that cannot be
@@ -146,10 +182,14 @@ class ProxyDaemonPort implements DaemonPort {
   /** GET /volumes/{name} at the daemon: is this named volume a bind of a host path? */
   async lookupVolume(name: string): Promise<VolumeInfo | undefined> {
     const v = (await this.lookUp(`/volumes/${encodeURIComponent(name)}`, `volume ${name}`)) as
-      | { Driver?: unknown; Options?: unknown }
+      | { Driver?: unknown; Options?: unknown; Labels?: unknown }
       | undefined;
     if (v === undefined) return undefined; // not created yet: dockerd will make a plain volume
-    return { Driver: String(v.Driver ?? ''), Options: (v.Options as Record<string, string> | null) ?? null };
+    return {
+      Driver: String(v.Driver ?? ''),
+      Options: (v.Options as Record<string, string> | null) ?? null,
+      Labels: (v.Labels as Record<string, string> | null) ?? null,
+    };
   }
 
   /** GET /images/{name}/json at the daemon: a build's base image, for its ONBUILD triggers and ENV. */

@@ -2,8 +2,10 @@
 // prints them: `Error response from daemon: <message>`.
 
 const REASONS: Record<number, string> = {
+  200: 'OK',
   400: 'Bad Request',
   403: 'Forbidden',
+  404: 'Not Found',
   408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
@@ -21,14 +23,18 @@ const REASONS: Record<number, string> = {
  * there: a client would read the body as the start of its next answer).
  */
 export function errorResponse(status: number, message: string, close: boolean, headOnly = false): Buffer {
-  const body = JSON.stringify({ message }) + '\n';
+  return jsonResponse(status, Buffer.from(JSON.stringify({ message }) + '\n'), close, headOnly);
+}
+
+/** A JSON answer the proxy writes itself: an error, or a list it assembled. */
+export function jsonResponse(status: number, body: Buffer, close: boolean, headOnly = false): Buffer {
   const head =
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
     'Content-Type: application/json\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Content-Length: ${body.length}\r\n` +
     (close ? 'Connection: close\r\n' : '') +
     '\r\n';
-  return Buffer.from(headOnly ? head : head + body);
+  return headOnly ? Buffer.from(head) : Buffer.concat([Buffer.from(head), body]);
 }
 
 export const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');

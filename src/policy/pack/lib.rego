@@ -58,3 +58,8 @@ under_prefix(root) := concat("", [trim_suffix(root, "/"), "/"]) if root != "/"
 # A field a client set to something other than Go's zero value (clients such as the docker CLI
 # send every field of a structure, unset ones as null, "", 0, false or empty).
 set(value) if not value in {null, "", 0, false, [], {}}
+
+# The cgroup parent of the caller's containers, when [tenancy] cgroup_parent sets one.
+user_cgroup_parent := replace(config.tenancy.cgroup_parent, "{user}", input.identity.user) if {
+	config.tenancy.cgroup_parent != ""
+}

@@ -81,12 +81,12 @@ test('requests with a body are judged every time', async () => {
   for (let i = 0; i < 2; i++) {
     const req = new ProxyRequest(
       'POST',
-      '/v1.41/containers/abc/start',
+      '/v1.41/plugins/abc/set',
       ['Host', 'docker', 'Content-Length', '2'],
       conn,
       true,
     );
-    req.body = Buffer.from('{}');
+    req.body = Buffer.from('[]');
     decide(pp, req);
   }
   assert.equal(calls(), 2);

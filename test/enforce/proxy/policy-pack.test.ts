@@ -29,6 +29,9 @@ describe('built-in policy pack through dockgate serve', {
   let image: string;
   let asUser: ReturnType<typeof dockerAt>;
   let direct: ReturnType<typeof dockerAt>;
+  // The same user through a proxy with tenancy off: the pack's own rules, with nothing ahead of them.
+  let untenanted: Served;
+  let asUserUntenanted: ReturnType<typeof dockerAt>;
   const cleanup: string[] = [];
 
   before(async () => {
@@ -43,12 +46,17 @@ describe('built-in policy pack through dockgate serve', {
     fs.chownSync(path.join(home, 'data'), user.uid, user.gid);
     asUser = dockerAt(served.socket, { as: { uid: user.uid, gid: user.gid }, env: { HOME: home } });
     direct = dockerAt(daemon.socket);
+    const config = path.join(home, 'no-tenancy.toml');
+    fs.writeFileSync(config, '[tenancy]\nenabled = false\n');
+    untenanted = await startServe({ upstream: daemon.socket, args: ['--socket-mode', '0666', '--config', config] });
+    asUserUntenanted = dockerAt(untenanted.socket, { as: { uid: user.uid, gid: user.gid }, env: { HOME: home } });
   });
 
   after(async () => {
     if (cleanup.length) await direct(['rm', '-f', ...cleanup]);
     await direct(['volume', 'rm', '-f', 'dg-etcvol', 'dg-named', 'dg-admin-etc']);
     await served?.stop();
+    await untenanted?.stop();
     user?.remove();
     fs.rmSync(home, { recursive: true, force: true });
     await daemon?.stop(); // a daemon of its own when run alone; the shared one stays
@@ -59,9 +67,9 @@ describe('built-in policy pack through dockgate serve', {
   }
 
   /** Asserts the command is refused by the named rule and creates nothing upstream. */
-  async function refused(args: string[], rule: string, also?: RegExp): Promise<string> {
+  async function refused(args: string[], rule: string, also?: RegExp, as = asUser): Promise<string> {
     const before = await upstreamContainers();
-    const r = await asUser(args);
+    const r = await as(args);
     assert.notEqual(r.code, 0, `${args.join(' ')} must be refused`);
     assert.match(r.stderr, new RegExp(`dockgate: .*${rule}`), `${args.join(' ')}: ${r.stderr}`);
     if (also) assert.match(r.stderr, also);
@@ -94,15 +102,28 @@ describe('built-in policy pack through dockgate serve', {
     }
   });
 
-  test("joining an admin's container (its namespaces, its volumes) is refused", async () => {
+  test("joining an admin's container (its namespaces, its volumes) is refused: by tenancy, and by the rule without it", async () => {
     const box = (await ok(direct(['create', '--network', 'host', '-v', '/:/host', image, 'true']))).stdout
       .toString()
       .trim();
     try {
-      await refused(['create', '--volumes-from', box, image, 'true'], 'container-joins', /volumes-from/);
-      await refused(['create', '--network', `container:${box}`, image, 'true'], 'container-joins', /network namespace/);
-      await refused(['create', '--pid', `container:${box}`, image, 'true'], 'container-joins');
-      await refused(['create', '--ipc', `container:${box}`, image, 'true'], 'container-joins');
+      const joins = [
+        ['--volumes-from', box],
+        ['--network', `container:${box}`],
+        ['--pid', `container:${box}`],
+        ['--ipc', `container:${box}`],
+      ];
+      for (const join of joins) {
+        const before = await upstreamContainers();
+        const r = await asUser(['create', '--pull', 'never', ...join, image, 'true']);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /No such container/, "to an ordinary user an admin's container does not exist");
+        assert.deepEqual(await upstreamContainers(), before);
+      }
+      await refused(['create', ...joins[0]!, image, 'true'], 'container-joins', /volumes-from/, asUserUntenanted);
+      await refused(['create', ...joins[1]!, image, 'true'], 'container-joins', /network namespace/, asUserUntenanted);
+      await refused(['create', ...joins[2]!, image, 'true'], 'container-joins', undefined, asUserUntenanted);
+      await refused(['create', ...joins[3]!, image, 'true'], 'container-joins', undefined, asUserUntenanted);
     } finally {
       await direct(['rm', '-f', box]);
     }
@@ -117,7 +138,7 @@ describe('built-in policy pack through dockgate serve', {
     await refused(['create', '--security-opt', 'apparmor=unconfined', image, 'true'], 'security-opts');
   });
 
-  test('a local volume binding /etc is refused at creation, and when an admin made it, at mount', async () => {
+  test('a local volume binding /etc is refused at creation, and when an admin made it, at mount (tenancy or rule)', async () => {
     const r = await asUser([
       'volume',
       'create',
@@ -150,7 +171,11 @@ describe('built-in policy pack through dockgate serve', {
         'dg-admin-etc',
       ]),
     );
-    await refused(['create', '-v', 'dg-admin-etc:/e', image, 'true'], 'mounts');
+    // With tenancy the admin's volume is not the user's to mount; without it, the mounts rule sees /etc.
+    const r2 = await asUser(['create', '-v', 'dg-admin-etc:/e', image, 'true']);
+    assert.notEqual(r2.code, 0);
+    assert.match(r2.stderr, /in use by another user/);
+    await refused(['create', '-v', 'dg-admin-etc:/e', image, 'true'], 'mounts', undefined, asUserUntenanted);
   });
 
   test('ordinary work still works: plain run, named volume, own home bind, hardened run, exec', async () => {

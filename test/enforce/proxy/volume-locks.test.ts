@@ -165,7 +165,8 @@ test('through the proxy: a create rewritten by the policy keeps the locks of its
       res.statusCode = 404; // as dockerd answers some look-ups: plain text
       res.end('no such volume');
     } else res.end('{}');
-  }, '[identity]\nadmins = []\n');
+    // Tenancy off: this fake daemon makes no volumes, and the locks are what is under test.
+  }, '[identity]\nadmins = []\n[tenancy]\nenabled = false\n');
   try {
     const body = JSON.stringify({
       Image: 'bb',

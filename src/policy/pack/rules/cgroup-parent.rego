@@ -31,3 +31,6 @@ allowed(parent) if {
 	some root in lib.config.rules["cgroup-parent"].allow
 	lib.path_under(parent, root)
 }
+
+# The caller's own cgroup, where the quotas rule puts their containers.
+allowed(parent) if parent == lib.user_cgroup_parent
