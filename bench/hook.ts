@@ -34,7 +34,8 @@ interface Case {
 
 function run(c: Case): number {
   const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, c.args, {
+  const [file, ...args] = c.args as [string, ...string[]];
+  const r = spawnSync(file, args, {
     input: c.input ?? '',
     encoding: 'utf8',
     // No daemon to ask: the figure is the guard's own cost, not the daemon's answer time.
@@ -57,9 +58,10 @@ function main(): void {
     // The bench may run as root, an admin by default, whom the pack exempts: judge as anyone else.
     const config = path.join(dir, 'config.toml');
     fs.writeFileSync(config, '[identity]\nadmins = []\n');
+    // The hook as an agent runs it: the command `dockgate hook`, its launcher included.
     const hook = [bin, 'hook', '--config', config];
     const cases: Case[] = [
-      { name: 'node -e 0', args: ['-e', '0'] },
+      { name: 'node -e 0', args: [process.execPath, '-e', '0'] },
       {
         name: 'hook: docker run --privileged (deny)',
         args: hook,

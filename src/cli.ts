@@ -1,5 +1,6 @@
 // Argument parsing and dispatch only: each command's work lives in its own folder.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { HOOK_FLAGS } from './enforce/cli/hook-flags.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -226,7 +227,7 @@ const commands: Record<string, Command> = {
                          Gemini CLI BeforeTool, Cursor beforeShellExecution
   --strict, --policy PATH, --data PATH, --config FILE, --decision-log FILE   as for check
 `,
-    options: { format: str, strict: flag, policy: strs, data: strs, config: str, 'decision-log': str },
+    options: HOOK_FLAGS,
     positionals: false,
     run: async (v) => (await import('./enforce/cli/index.js')).runHook(v),
   },

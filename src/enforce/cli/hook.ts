@@ -76,11 +76,17 @@ function formatOf(values: Record<string, unknown>): Format {
   throw new Error(`--format must be claude, codex, gemini or cursor, not ${String(f)}`);
 }
 
+/** What judges shell text: command.ts, as modules or from the hook bundle (hook-launch.ts). */
+export type Judge = Pick<typeof import('./command.js'), 'loadGuard' | 'readScript' | 'reasonText'>;
+
+export const judgeModules = (): Promise<Judge> => import('./command.js');
+
 /** Judges one event; the decision and its reason (decision undefined: the policy allows it, or not a shell call). */
 export async function hookDecision(
   input: string,
   values: Record<string, unknown>,
   format: Format,
+  loadJudge: () => Promise<Judge> = judgeModules,
 ): Promise<{ decision: Decision | undefined; reason: string }> {
   let event: unknown;
   try {
@@ -97,7 +103,7 @@ export async function hookDecision(
   if (cannotReachDocker(call.command)) return { decision: undefined, reason: '' };
   const cwd = typeof call.cwd === 'string' && call.cwd.startsWith('/') ? call.cwd : undefined;
   // Loaded only for shell text that may reach docker: the parser and the policy are most of a call.
-  const { loadGuard, readScript, reasonText } = await import('./command.js');
+  const { loadGuard, readScript, reasonText } = await loadJudge();
   const guard = await loadGuard(values, 'hook', cwd);
   const result = await guard.checkShell(call.command, readScript);
   if (result.outcome === 'deny') return { decision: 'deny', reason: reasonText(result) };
@@ -105,7 +111,10 @@ export async function hookDecision(
   return { decision: undefined, reason: '' };
 }
 
-export async function runHook(values: Record<string, unknown>): Promise<number> {
+export async function runHook(
+  values: Record<string, unknown>,
+  loadJudge: () => Promise<Judge> = judgeModules,
+): Promise<number> {
   let format: Format = 'claude';
   let done = false;
   const finish = (decision: Decision | undefined, reason: string) => {
@@ -121,7 +130,7 @@ export async function runHook(values: Record<string, unknown>): Promise<number> 
   try {
     format = formatOf(values);
     const input = await readHookInput();
-    const { decision, reason } = await hookDecision(input, values, format);
+    const { decision, reason } = await hookDecision(input, values, format, loadJudge);
     finish(decision, reason);
   } catch (err) {
     finish('deny', `dockgate hook: ${(err as Error)?.message ?? String(err)}`);
