@@ -182,6 +182,49 @@ test('hook --format cursor: beforeShellExecution answers permission deny, ask or
   assert.deepEqual(run('docker ps'), { permission: 'allow' });
 });
 
+test('hook --format gemini and cursor print exactly the documented JSON, one line, with the same reason as claude', () => {
+  const command = 'docker run --privileged bb';
+  const claude = dockgate(
+    ['hook', '--config', config],
+    JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command }, cwd: dir }),
+  );
+  const reason = (JSON.parse(claude.out) as { hookSpecificOutput: { permissionDecisionReason: string } })
+    .hookSpecificOutput.permissionDecisionReason;
+  assert.match(reason, /privileged mode is refused/);
+  const gemini = (c: string) =>
+    dockgate(
+      ['hook', '--format', 'gemini', '--config', config],
+      JSON.stringify({
+        session_id: 's',
+        transcript_path: '/t.json',
+        cwd: dir,
+        hook_event_name: 'BeforeTool',
+        timestamp: '2026-12-05T12:00:00.000Z',
+        tool_name: 'run_shell_command',
+        tool_input: { command: c, description: 'd' },
+      }),
+    ).out;
+  assert.equal(gemini(command), `${JSON.stringify({ decision: 'deny', reason })}\n`);
+  assert.equal(gemini('docker ps'), '{}\n');
+  const cursor = (c: string) =>
+    dockgate(
+      ['hook', '--format', 'cursor', '--config', config],
+      JSON.stringify({
+        conversation_id: 'c',
+        generation_id: 'g',
+        hook_event_name: 'beforeShellExecution',
+        workspace_roots: [dir],
+        command: c,
+        cwd: dir,
+      }),
+    ).out;
+  assert.equal(
+    cursor(command),
+    `${JSON.stringify({ permission: 'deny', user_message: reason, agent_message: reason })}\n`,
+  );
+  assert.equal(cursor('docker ps'), '{"permission":"allow"}\n');
+});
+
 test('hook with an unknown --format still prints a deny decision', () => {
   const r = dockgate(['hook', '--format', 'other', '--config', config], '{}');
   assert.equal(r.code, 0);
