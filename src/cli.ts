@@ -1,5 +1,6 @@
 // Argument parsing and dispatch only: each command's work lives in its own folder.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { HOOK_FLAGS } from './enforce/cli/hook-flags.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -274,8 +275,9 @@ const commands: Record<string, Command> = {
   --policy PATH          Rego policy file or folder (repeatable; default: the built-in pack)
   --data PATH            JSON or YAML data for the policy (repeatable)
   --config FILE          TOML settings, as serve reads them
+  --decision-log FILE    append one OPA decision-log line per decision (default: DOCKGATE_DECISION_LOG, else none)
 `,
-    options: { shell: str, json: flag, strict: flag, policy: strs, data: strs, config: str },
+    options: { shell: str, json: flag, strict: flag, policy: strs, data: strs, config: str, 'decision-log': str },
     positionals: true,
     run: async (v, p) => (await import('./enforce/cli/index.js')).runCheck(v, p),
   },
@@ -286,11 +288,12 @@ const commands: Record<string, Command> = {
   Reads a coding agent's pre-tool event on stdin and answers on stdout: deny for a shell command
   whose docker commands the policy refuses, ask (Gemini: deny) when it cannot be decided.
 
-  --format claude|gemini|cursor
-                         Claude Code PreToolUse (default), Gemini CLI BeforeTool, Cursor beforeShellExecution
-  --strict, --policy PATH, --data PATH, --config FILE   as for check
+  --format claude|codex|gemini|cursor
+                         Claude Code PreToolUse (default), Codex CLI PreToolUse (no "ask": denied),
+                         Gemini CLI BeforeTool, Cursor beforeShellExecution
+  --strict, --policy PATH, --data PATH, --config FILE, --decision-log FILE   as for check
 `,
-    options: { format: str, strict: flag, policy: strs, data: strs, config: str },
+    options: HOOK_FLAGS,
     positionals: false,
     run: async (v) => (await import('./enforce/cli/index.js')).runHook(v),
   },
@@ -303,9 +306,9 @@ const commands: Record<string, Command> = {
   with its code; otherwise prints why and exits 1 (denied) or 2 (undecidable).
 
   --install DIR          write the shim DIR/docker that runs \`dockgate wrap\`; put DIR first on PATH
-  --strict, --policy PATH, --data PATH, --config FILE   as for check
+  --strict, --policy PATH, --data PATH, --config FILE, --decision-log FILE   as for check
 `,
-    options: { install: str, strict: flag, policy: strs, data: strs, config: str },
+    options: { install: str, strict: flag, policy: strs, data: strs, config: str, 'decision-log': str },
     positionals: true,
     run: async (v, p) => (await import('./enforce/cli/index.js')).runWrap(v, p),
   },

@@ -3,11 +3,24 @@
 //
 // Fail closed: an evaluation error, a timeout, or a decision of an unexpected shape is a deny
 // whose reason is kept for the log.
-import type { Stats } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFileSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile, fromJS, ObjectValue, SetValue, toJS, type Policy, type Value } from '../rego/index.js';
+import {
+  type CompileOptions,
+  compile,
+  fromJS,
+  type ModuleSource,
+  ObjectValue,
+  Policy,
+  SetValue,
+  type Snapshot,
+  SnapshotError,
+  toJS,
+  type Value,
+} from '../rego/index.js';
 import { loadConfig, type Config } from './config.js';
 import { CliError, loadPaths } from '../rego/cli/load.js';
 
@@ -54,6 +67,94 @@ export function builtinPackDir(): string {
   return join(root, 'src', 'policy', 'pack');
 }
 
+function compileOptions(builtin: boolean): CompileOptions {
+  // OPA's reading of `not f(x.missing)` (the argument is bound first, so the body fails): the
+  // same decisions as OPA for policies brought from it, and no rule that fails open on a gap.
+  return { opaNegation: true, metadata: !builtin };
+}
+
+/**
+ * The built-in pack compiled by `npm run build` (src/precompile.ts), beside this file: a short-lived
+ * process (a hook call) then neither parses nor compiles Rego. It is used only when it was made
+ * from exactly the pack files read now (their names and texts); otherwise the pack is compiled.
+ * The syntax trees are in a second file, read only if something asks for them.
+ */
+function packSnapshotFiles(): { policy: string; modules: string } {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return { policy: join(here, 'pack.snapshot.json'), modules: join(here, 'pack.modules.json') };
+}
+
+function packHash(sources: ModuleSource[]): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify(compileOptions(true)));
+  for (const s of sources) h.update(JSON.stringify([s.name, s.text]));
+  return h.digest('hex');
+}
+
+/** What load() reads from a compiled pack without its syntax trees. */
+interface PackMeta {
+  pack: string;
+  hasBuild: boolean;
+  hasMutate: boolean;
+}
+
+/** The precompiled pack when it matches `sources`, else undefined (compile them instead). */
+export async function readPackSnapshot(
+  sources: ModuleSource[],
+  data: Value,
+): Promise<{ policy: Policy; meta: PackMeta } | undefined> {
+  const files = packSnapshotFiles();
+  const hash = packHash(sources);
+  let text: string;
+  try {
+    text = await readFile(files.policy, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const snapshot = JSON.parse(text) as Snapshot;
+    const meta = snapshot.meta as PackMeta | undefined;
+    if (meta?.pack !== hash) return undefined;
+    const modules = (): Snapshot => {
+      const m = JSON.parse(readFileSync(files.modules, 'utf8')) as Snapshot;
+      if ((m.meta as PackMeta | undefined)?.pack !== hash)
+        throw new PolicyLoadError(`${files.modules} is not from the same pack as ${files.policy}: run npm run build`);
+      return m;
+    };
+    return { policy: Policy.fromSnapshot(snapshot, modules, data), meta };
+  } catch (err) {
+    if (err instanceof SnapshotError || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
+/** The built-in pack's files, as load() reads them. */
+export function builtinPackSources(): Promise<ModuleSource[]> {
+  return readRegoSources([builtinPackDir()]);
+}
+
+/** The built-in pack compiled from `sources` as load() compiles it when there is no snapshot. */
+export function compileBuiltinPack(sources: ModuleSource[], data?: Value): Policy {
+  return compile(sources, { data, ...compileOptions(true) });
+}
+
+/** Compiles the built-in pack as load() does and writes it where load() looks for it; returns the files. */
+export async function writePackSnapshot(): Promise<string[]> {
+  const sources = await builtinPackSources();
+  const policy = compileBuiltinPack(sources);
+  const meta: PackMeta = {
+    pack: packHash(sources),
+    hasBuild: hasBuildPolicy(policy),
+    hasMutate: definesMutate(policy),
+  };
+  const snapshot = policy.snapshot(meta);
+  const files = packSnapshotFiles();
+  // The trees first: a policy file present means its trees are too.
+  await writeFile(files.modules, JSON.stringify(snapshot.modules));
+  await writeFile(files.policy, JSON.stringify(snapshot.policy));
+  return [files.policy, files.modules];
+}
+
 export class PolicyEngine {
   private constructor(
     private readonly policy: Policy,
@@ -76,28 +177,36 @@ export class PolicyEngine {
   private refs: readonly string[] = DECISION_REFS;
   private refsBuild: readonly string[] = DECISION_REFS_BUILD;
 
+  /** The built-in pack was read as `npm run build` compiled it, not compiled from its files. */
+  precompiled = false;
+
   /** The budget of one evaluation: a runaway policy is stopped and the request refused. */
   private readonly limits: { timeoutMs: number; maxSteps: number };
 
   static async load(opts: PolicyOptions = {}): Promise<PolicyEngine> {
     const config = await loadConfig(opts.config);
     opts.runtimeConfig?.(config);
-    const sources = await readRegoSources(opts.policies?.length ? opts.policies : [builtinPackDir()]);
+    const builtin = !opts.policies?.length;
+    const sources = await readRegoSources(builtin ? [builtinPackDir()] : (opts.policies as string[]));
     const data = readData(opts.data ?? []);
     const dockgate = data.get('dockgate');
     const dockgateObj = dockgate instanceof ObjectValue ? dockgate.clone() : new ObjectValue();
     dockgateObj.set('config', fromJS(config));
     data.set('dockgate', dockgateObj);
+    const precompiled = builtin && !opts.v0 ? await readPackSnapshot(sources, data) : undefined;
+    if (precompiled !== undefined) {
+      const { policy, meta } = precompiled;
+      const engine = new PolicyEngine(policy, config, policy.warnings, meta.hasBuild, meta.hasMutate, opts);
+      engine.precompiled = true;
+      return engine;
+    }
     let policy: Policy;
     try {
-      // OPA's reading of `not f(x.missing)` (the argument is bound first, so the body fails): the
-      // same decisions as OPA for policies brought from it, and no rule that fails open on a gap.
-      policy = compile(sources, { v0: opts.v0, data, opaNegation: true, metadata: !!opts.policies?.length });
+      policy = compile(sources, { v0: opts.v0, data, ...compileOptions(builtin) });
     } catch (err) {
       throw new PolicyLoadError((err as Error).message);
     }
-    const hasBuild = policy.modules.some((m) => m.pkg.join('.') === 'docker.build');
-    return new PolicyEngine(policy, config, policy.warnings, hasBuild, definesMutate(policy), opts);
+    return new PolicyEngine(policy, config, policy.warnings, hasBuildPolicy(policy), definesMutate(policy), opts);
   }
 
   /** Whether some module defines a rule at `ref` (data.PKG.NAME), e.g. an optional decision. */
@@ -176,6 +285,10 @@ export class PolicyEngine {
 }
 
 export class MutationError extends Error {}
+
+function hasBuildPolicy(policy: Policy): boolean {
+  return policy.modules.some((m) => m.pkg.join('.') === 'docker.build');
+}
 
 /** Whether a rule defines data.dockgate.mutate: `mutate` in package dockgate, or a package at or below it. */
 function definesMutate(policy: Policy): boolean {

@@ -18,12 +18,14 @@ import { Evaluator, type EvalLimits } from './evaluator.js';
 import { sharedValues, type SharedValues } from './state.js';
 import type { CLit, RuleNode } from './ir.js';
 import { parseModule, parseQuery } from './parser.js';
+import { readSnapshot, writeSnapshot, type Snapshot } from './snapshot.js';
 import type { Tracer } from './trace.js';
 import { ObjectValue, type Value } from './value.js';
 
 export { RegoError, RegoErrors } from './errors.js';
 export { parseJSON, JSONSyntaxError } from './json-parse.js';
 export { parseModule, parseQueryWithText } from './parser.js';
+export { SnapshotError, type Snapshot } from './snapshot.js';
 // Tracing (trace.ts) is loaded by the commands that trace, not with the engine.
 export type { ExplainMode, TraceEvent, Tracer } from './trace.js';
 export * from './value.js';
@@ -102,6 +104,34 @@ export class Policy {
 
   get modules(): readonly Module[] {
     return this.compiled.modules;
+  }
+
+  /**
+   * The compiled policy as JSON-able data (snapshot.ts), with `meta` for the reader to check: the
+   * compiled rules, and apart from them the syntax trees, which a decision never reads.
+   */
+  snapshot(meta: unknown): { policy: Snapshot; modules: Snapshot } {
+    const { modules, ...rest } = this.compiled;
+    return { policy: writeSnapshot([rest, this.warnings], meta), modules: writeSnapshot([modules], meta) };
+  }
+
+  /**
+   * A policy read back from `snapshot()`: the same compiled rules, without parsing or compiling.
+   * `modules` gives the syntax trees' snapshot when something first asks for them.
+   */
+  static fromSnapshot(snapshot: Snapshot, modules: () => Snapshot, data?: Value): Policy {
+    const reader = readSnapshot(snapshot);
+    const compiled = reader.part(0) as CompiledPolicy;
+    let trees: Module[] | undefined;
+    Object.defineProperty(compiled, 'modules', {
+      get: () => {
+        trees ??= readSnapshot(modules()).part(0) as Module[];
+        return trees;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    return new Policy(compiled, reader.part(1) as string[], data);
   }
 
   /**

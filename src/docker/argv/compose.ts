@@ -3,12 +3,24 @@
 // `yaml` library, merged in `-f` order, and interpolated as compose interpolates (`$VAR`,
 // `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `$$`), from the environment
 // and the project's `.env`.
+import { createRequire } from 'node:module';
 import { posix } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { type DockerRequest, Undecidable } from './request.js';
 import { mountSpec, volumeSpec } from './container.js';
 import type { ArgvContext } from './context.js';
 import { ArgvError, type FlagSpec, all, last, parseFlags } from './flags.js';
+
+// The yaml library is loaded by the first compose file read: most checked commands have none,
+// and loading it costs a hook call more than judging one.
+let yaml: typeof Yaml | undefined;
+function parseYaml(
+  text: string,
+  options: Yaml.ToJSOptions & Yaml.ParseOptions & Yaml.DocumentOptions & Yaml.SchemaOptions,
+): unknown {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml.parse(text, options);
+}
 
 const COMPOSE_FLAGS: readonly FlagSpec[] = [
   { name: 'file', short: 'f', kind: 'list' },
@@ -433,9 +445,16 @@ function serviceRequest(
     host[field] = value;
     note(`HostConfig.${field}`, where(key));
   };
+  // The service keys read the same way for many fields: as text, a list of strings, a map.
+  const setString = (field: string, key: string) =>
+    set(field, key, svc[key] === undefined ? undefined : String(svc[key]));
+  const setList = (field: string, key: string) =>
+    set(field, key, svc[key] === undefined ? undefined : strList(svc[key], where(key)));
+  const setMap = (field: string, key: string) =>
+    set(field, key, svc[key] === undefined ? undefined : mapOrList(svc[key]));
   set('Privileged', 'privileged', svc.privileged === undefined ? undefined : truthy(svc.privileged));
-  set('CapAdd', 'cap_add', svc.cap_add === undefined ? undefined : strList(svc.cap_add, where('cap_add')));
-  set('CapDrop', 'cap_drop', svc.cap_drop === undefined ? undefined : strList(svc.cap_drop, where('cap_drop')));
+  setList('CapAdd', 'cap_add');
+  setList('CapDrop', 'cap_drop');
   set(
     'Devices',
     'devices',
@@ -447,36 +466,24 @@ function serviceRequest(
         }),
   );
   set('NetworkMode', 'network_mode', svc.network_mode === undefined ? `${project}_default` : String(svc.network_mode));
-  set('PidMode', 'pid', svc.pid === undefined ? undefined : String(svc.pid));
-  set('IpcMode', 'ipc', svc.ipc === undefined ? undefined : String(svc.ipc));
-  set('UTSMode', 'uts', svc.uts === undefined ? undefined : String(svc.uts));
-  set('UsernsMode', 'userns_mode', svc.userns_mode === undefined ? undefined : String(svc.userns_mode));
-  set(
-    'SecurityOpt',
-    'security_opt',
-    svc.security_opt === undefined ? undefined : strList(svc.security_opt, where('security_opt')),
-  );
-  set('CgroupParent', 'cgroup_parent', svc.cgroup_parent === undefined ? undefined : String(svc.cgroup_parent));
-  set('Sysctls', 'sysctls', svc.sysctls === undefined ? undefined : mapOrList(svc.sysctls));
-  set('GroupAdd', 'group_add', svc.group_add === undefined ? undefined : strList(svc.group_add, where('group_add')));
-  set(
-    'VolumesFrom',
-    'volumes_from',
-    svc.volumes_from === undefined ? undefined : strList(svc.volumes_from, where('volumes_from')),
-  );
-  set('Runtime', 'runtime', svc.runtime === undefined ? undefined : String(svc.runtime));
-  set('CgroupnsMode', 'cgroup', svc.cgroup === undefined ? undefined : String(svc.cgroup));
-  set(
-    'DeviceCgroupRules',
-    'device_cgroup_rules',
-    svc.device_cgroup_rules === undefined ? undefined : strList(svc.device_cgroup_rules, where('device_cgroup_rules')),
-  );
-  set('Isolation', 'isolation', svc.isolation === undefined ? undefined : String(svc.isolation));
-  set('StorageOpt', 'storage_opt', svc.storage_opt === undefined ? undefined : mapOrList(svc.storage_opt));
-  set('Annotations', 'annotations', svc.annotations === undefined ? undefined : mapOrList(svc.annotations));
+  setString('PidMode', 'pid');
+  setString('IpcMode', 'ipc');
+  setString('UTSMode', 'uts');
+  setString('UsernsMode', 'userns_mode');
+  setList('SecurityOpt', 'security_opt');
+  setString('CgroupParent', 'cgroup_parent');
+  setMap('Sysctls', 'sysctls');
+  setList('GroupAdd', 'group_add');
+  setList('VolumesFrom', 'volumes_from');
+  setString('Runtime', 'runtime');
+  setString('CgroupnsMode', 'cgroup');
+  setList('DeviceCgroupRules', 'device_cgroup_rules');
+  setString('Isolation', 'isolation');
+  setMap('StorageOpt', 'storage_opt');
+  setMap('Annotations', 'annotations');
   set('OomScoreAdj', 'oom_score_adj', svc.oom_score_adj === undefined ? undefined : Number(svc.oom_score_adj));
   set('ReadonlyRootfs', 'read_only', svc.read_only === undefined ? undefined : truthy(svc.read_only));
-  set('Links', 'links', svc.links === undefined ? undefined : strList(svc.links, where('links')));
+  setList('Links', 'links');
   const requests = gpuRequests(svc);
   if (requests.length > 0) set('DeviceRequests', svc.gpus === undefined ? 'deploy' : 'gpus', requests);
   if (svc.tmpfs !== undefined) {

@@ -277,6 +277,7 @@ function createFrom(p: ParsedFlags, image: string, cmd: string[], ctx: ArgvConte
     if (!/^\d*\.?\d+$/.test(cpus)) throw new ArgvError(`invalid argument "${cpus}" for "--cpus" flag`);
     host.NanoCpus = Math.round(Number(cpus) * 1e9);
   } else host.NanoCpus = 0;
+  host.BlkioWeight = intFlag(p, 'blkio-weight');
   host.CpuShares = intFlag(p, 'cpu-shares');
   host.CpuPeriod = intFlag(p, 'cpu-period');
   host.CpuQuota = intFlag(p, 'cpu-quota');

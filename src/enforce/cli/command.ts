@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PolicyEngine } from '../../policy/index.js';
+import { decisionLogFor, type GuardPoint } from './decision-log.js';
 import { type GuardResult, Guard, type Finding } from './guard.js';
 
 export const EXIT_ALLOW = 0;
@@ -19,13 +20,14 @@ export function readScript(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-export async function loadGuard(values: Record<string, unknown>, cwd?: string): Promise<Guard> {
+export async function loadGuard(values: Record<string, unknown>, point: GuardPoint, cwd?: string): Promise<Guard> {
   const engine = await PolicyEngine.load({
     policies: values.policy as string[] | undefined,
     data: values.data as string[] | undefined,
     config: typeof values.config === 'string' ? values.config : undefined,
   });
-  return new Guard({ engine, strict: values.strict === true, ...(cwd ? { cwd } : {}) });
+  const log = decisionLogFor(values, point);
+  return new Guard({ engine, strict: values.strict === true, ...(cwd ? { cwd } : {}), ...(log ? { log } : {}) });
 }
 
 export async function runCheck(values: Record<string, unknown>, positionals: string[]): Promise<number> {
@@ -36,7 +38,7 @@ export async function runCheck(values: Record<string, unknown>, positionals: str
   }
   let result: GuardResult;
   try {
-    const guard = await loadGuard(values);
+    const guard = await loadGuard(values, 'check');
     if (shell !== undefined) result = await guard.checkShell(shell, readScript);
     else {
       const program = basename(positionals[0] as string);

@@ -13,6 +13,7 @@ import {
 } from '../../docker/argv/index.js';
 import { type DaemonPort, DecisionCore, type DenyReason, type PolicyEngine } from '../../policy/index.js';
 import { type Identity, resolveUser } from '../../tenancy/index.js';
+import type { DecisionLog } from './decision-log.js';
 import { daemonLookups } from './lookups.js';
 import { type Invocation, type ShellOptions, UNKNOWN, scanShell } from './shell.js';
 
@@ -44,6 +45,8 @@ export interface GuardOptions {
   identity?: Identity;
   /** The daemon to ask (unix:// or tcp:// URL); from DOCKER_HOST when absent. */
   daemon?: string;
+  /** Where each decision is logged, when it is. */
+  log?: DecisionLog;
 }
 
 /** The caller is whoever runs the guard. */
@@ -73,12 +76,9 @@ export class Guard {
   /** Every docker invocation in `text`, judged. */
   async checkShell(text: string, readScript: ShellOptions['readScript']): Promise<GuardResult> {
     const scan = scanShell(text, { cwd: this.cwd, env: this.env, readScript });
-    const findings: Finding[] = scan.undecidable.map((why) => ({
-      outcome: 'undecidable',
-      command: 'shell',
-      reasons: [],
-      notes: [why],
-    }));
+    const findings: Finding[] = scan.undecidable.map((why) =>
+      this.logged({ outcome: 'undecidable', command: 'shell', reasons: [], notes: [why] }, { shell: text }),
+    );
     for (const inv of scan.invocations) findings.push(...(await this.checkInvocation(inv)));
     return { outcome: overall(findings), findings };
   }
@@ -91,7 +91,9 @@ export class Guard {
 
   private async checkInvocation(inv: Invocation): Promise<Finding[]> {
     const command = `docker ${inv.args.join(' ')}`.replaceAll(UNKNOWN, '…').slice(0, 200);
-    const undecidable = (why: string): Finding[] => [{ outcome: 'undecidable', command, reasons: [], notes: [why] }];
+    const undecidable = (why: string): Finding[] => [
+      this.logged({ outcome: 'undecidable', command, reasons: [], notes: [why] }, {}),
+    ];
     if (inv.cwd === undefined && inv.args.some((a) => a.includes('.') || a.includes('-f')))
       return undecidable(
         'it runs after a `cd` to a directory only known when it runs, so relative paths cannot be resolved',
@@ -125,6 +127,31 @@ export class Guard {
   }
 
   private async judgeRequest(r: DockerRequest, command: string): Promise<Finding> {
+    const started = process.hrtime.bigint();
+    const finding = await this.judgeOne(r, command);
+    const ns = Number(process.hrtime.bigint() - started);
+    return this.logged(finding, { Method: r.method, Path: `/v1.47${r.target}`, Body: r.body }, ns);
+  }
+
+  /** Logs `finding` when a decision log is configured; `input`: what was judged, besides the caller. */
+  private logged(finding: Finding, input: Record<string, unknown>, judgeNs = 0): Finding {
+    if (this.options.log === undefined) return finding;
+    const { uid, gid, user, groups } = this.identity;
+    this.options.log.write({
+      input: { layer: 'cli', command: finding.command, ...input, identity: { uid, gid, user, groups } },
+      result: {
+        outcome: finding.outcome,
+        allow: finding.outcome === 'allow',
+        deny: finding.reasons.map(({ rule, msg, hint }) => ({ rule, msg, hint })),
+        notes: finding.notes,
+      },
+      requestedBy: `uid:${uid ?? 'unknown'}(${user})`,
+      judgeNs,
+    });
+    return finding;
+  }
+
+  private async judgeOne(r: DockerRequest, command: string): Promise<Finding> {
     const label = r.command.startsWith('service ') ? r.command : command;
     const request = `${r.method} ${r.target}`.replaceAll(UNKNOWN, '…').replaceAll(encodeURIComponent(UNKNOWN), '…');
     const unknownAt = unknownFields(r);

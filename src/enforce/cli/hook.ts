@@ -7,11 +7,15 @@
 //           decision "deny" with a reason (it has no "ask": undecidable is denied), or {}
 //   cursor  Cursor beforeShellExecution: command at the top level; answers permission
 //           allow | deny | ask with user_message and agent_message
+//   codex   Codex CLI PreToolUse: tool_name "Bash", tool_input.command; answers
+//           hookSpecificOutput.permissionDecision deny with a non-empty reason, nothing when
+//           allowed. Codex takes "allow" and "ask" as invalid output and then runs the command,
+//           so what cannot be decided is denied there.
 // It fails closed by itself: the agents run a command whose hook crashed or timed out, so every
 // error, parse failure or overrun still prints a decision that stops the command.
 import { cannotReachDocker } from './prefilter.js';
 
-type Format = 'claude' | 'gemini' | 'cursor';
+type Format = 'claude' | 'gemini' | 'cursor' | 'codex';
 type Decision = 'allow' | 'deny' | 'ask';
 
 /** The hook answers within this, whatever happens (agents time hooks out, and then run the command). */
@@ -26,7 +30,7 @@ interface ShellCall {
 function shellCall(format: Format, event: Record<string, unknown>): ShellCall | undefined {
   const toolInput = event.tool_input as Record<string, unknown> | undefined;
   if (format === 'cursor') return { command: event.command, cwd: event.cwd };
-  const shellTool = format === 'claude' ? 'Bash' : 'run_shell_command';
+  const shellTool = format === 'gemini' ? 'run_shell_command' : 'Bash';
   if (event.tool_name !== shellTool) return undefined;
   return { command: toolInput?.command, cwd: event.cwd ?? toolInput?.dir_path };
 }
@@ -49,20 +53,40 @@ function render(format: Format, decision: Decision | undefined, reason: string):
     case 'cursor':
       if (decision === undefined || decision === 'allow') return { permission: 'allow' };
       return { permission: decision, user_message: reason, agent_message: reason };
+    case 'codex':
+      if (decision === undefined || decision === 'allow') return undefined;
+      // Codex ignores a deny whose reason is blank (and runs the command): there is always one.
+      if (reason.trim() === '') reason = 'dockgate: refused';
+      return {
+        hookSpecificOutput: {
+          hookEventName: 'PreToolUse',
+          permissionDecision: 'deny',
+          permissionDecisionReason:
+            decision === 'ask'
+              ? `dockgate cannot decide this command before it runs, so it is refused:\n${reason}`
+              : reason,
+        },
+      };
   }
 }
 
 function formatOf(values: Record<string, unknown>): Format {
   const f = values.format ?? 'claude';
-  if (f === 'claude' || f === 'gemini' || f === 'cursor') return f;
-  throw new Error(`--format must be claude, gemini or cursor, not ${String(f)}`);
+  if (f === 'claude' || f === 'gemini' || f === 'cursor' || f === 'codex') return f;
+  throw new Error(`--format must be claude, codex, gemini or cursor, not ${String(f)}`);
 }
+
+/** What judges shell text: command.ts, as modules or from the hook bundle (hook-launch.ts). */
+export type Judge = Pick<typeof import('./command.js'), 'loadGuard' | 'readScript' | 'reasonText'>;
+
+export const judgeModules = (): Promise<Judge> => import('./command.js');
 
 /** Judges one event; the decision and its reason (decision undefined: the policy allows it, or not a shell call). */
 export async function hookDecision(
   input: string,
   values: Record<string, unknown>,
   format: Format,
+  loadJudge: () => Promise<Judge> = judgeModules,
 ): Promise<{ decision: Decision | undefined; reason: string }> {
   let event: unknown;
   try {
@@ -79,15 +103,18 @@ export async function hookDecision(
   if (cannotReachDocker(call.command)) return { decision: undefined, reason: '' };
   const cwd = typeof call.cwd === 'string' && call.cwd.startsWith('/') ? call.cwd : undefined;
   // Loaded only for shell text that may reach docker: the parser and the policy are most of a call.
-  const { loadGuard, readScript, reasonText } = await import('./command.js');
-  const guard = await loadGuard(values, cwd);
+  const { loadGuard, readScript, reasonText } = await loadJudge();
+  const guard = await loadGuard(values, 'hook', cwd);
   const result = await guard.checkShell(call.command, readScript);
   if (result.outcome === 'deny') return { decision: 'deny', reason: reasonText(result) };
   if (result.outcome === 'undecidable') return { decision: 'ask', reason: reasonText(result) };
   return { decision: undefined, reason: '' };
 }
 
-export async function runHook(values: Record<string, unknown>): Promise<number> {
+export async function runHook(
+  values: Record<string, unknown>,
+  loadJudge: () => Promise<Judge> = judgeModules,
+): Promise<number> {
   let format: Format = 'claude';
   let done = false;
   const finish = (decision: Decision | undefined, reason: string) => {
@@ -103,7 +130,7 @@ export async function runHook(values: Record<string, unknown>): Promise<number> 
   try {
     format = formatOf(values);
     const input = await readHookInput();
-    const { decision, reason } = await hookDecision(input, values, format);
+    const { decision, reason } = await hookDecision(input, values, format, loadJudge);
     finish(decision, reason);
   } catch (err) {
     finish('deny', `dockgate hook: ${(err as Error)?.message ?? String(err)}`);

@@ -6,7 +6,9 @@
 // anything. Strings run by `bash -c`, `sh FILE`, `eval`, `su -c`, `watch`, heredocs fed to a shell,
 // and `alias` values are read the same way, a bounded number of levels deep.
 import { basename, isAbsolute, resolve } from 'node:path';
-import mvdanSh from 'mvdan-sh';
+import { loadShellParser } from './parser-load.js';
+
+const mvdanSh = loadShellParser();
 
 /** Stands for text that cannot be known before the command runs. */
 export const UNKNOWN = '\u0000unknown\u0000';
@@ -330,58 +332,49 @@ function shellCall(
   scan.undecidable.push(`\`${source}\`: a shell reads its commands from its input, which cannot be read beforehand`);
 }
 
+/** sudo's options that take the next word as their value. */
+const SUDO_VALUE_OPTIONS = /^-[ugCDhpRrtTU]$|^--(user|group|chdir|host|prompt|role|type|close-from|other-user)$/;
+/** env's options that take the next word as their value. */
+const ENV_VALUE_OPTIONS = /^-[uCS]$|^--(unset|chdir)$/;
+
+/**
+ * Where the command starts after a wrapper's options (those matching `valueOptions` take the next
+ * word too) and its NAME=VALUE assignments, which are recorded in `env` (NAME must match `name`).
+ * `--` ends the options.
+ */
+function optionsAndAssignments(
+  words: string[],
+  env: Record<string, string>,
+  valueOptions: RegExp,
+  name: RegExp,
+): number {
+  let i = 1;
+  while (i < words.length) {
+    const w = words[i] as string;
+    if (w === '--') return i + 1;
+    if (w.startsWith('-')) {
+      i += valueOptions.test(w) ? 2 : 1;
+      continue;
+    }
+    const eq = w.indexOf('=');
+    if (eq > 0 && name.test(w.slice(0, eq))) {
+      env[w.slice(0, eq)] = w.slice(eq + 1);
+      i++;
+      continue;
+    }
+    return i;
+  }
+  return i;
+}
+
 /** How many words a wrapper takes before the command it runs; 0: not a wrapper. */
 function wrapperArgs(name: string, words: string[], env: Record<string, string>): number | 'stdin-args' {
   switch (name) {
     case 'sudo':
-    case 'doas': {
-      let i = 1;
-      while (i < words.length) {
-        const w = words[i] as string;
-        if (w === '--') return i + 1;
-        if (
-          /^-[ugCDhpRrtTU]$/.test(w) ||
-          /^--(user|group|chdir|host|prompt|role|type|close-from|other-user)$/.test(w)
-        ) {
-          i += 2;
-          continue;
-        }
-        if (w.startsWith('-')) {
-          i++;
-          continue;
-        }
-        const eq = w.indexOf('=');
-        if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(w.slice(0, eq))) {
-          env[w.slice(0, eq)] = w.slice(eq + 1);
-          i++;
-          continue;
-        }
-        return i;
-      }
-      return i;
-    }
-    case 'env': {
-      let i = 1;
-      while (i < words.length) {
-        const w = words[i] as string;
-        if (w === '-u' || w === '--unset' || w === '-C' || w === '--chdir' || w === '-S') {
-          i += 2;
-          continue;
-        }
-        if (w.startsWith('-')) {
-          i++;
-          continue;
-        }
-        const eq = w.indexOf('=');
-        if (eq > 0) {
-          env[w.slice(0, eq)] = w.slice(eq + 1);
-          i++;
-          continue;
-        }
-        return i;
-      }
-      return i;
-    }
+    case 'doas':
+      return optionsAndAssignments(words, env, SUDO_VALUE_OPTIONS, /^[A-Za-z_][A-Za-z0-9_]*$/);
+    case 'env':
+      return optionsAndAssignments(words, env, ENV_VALUE_OPTIONS, /./);
     case 'nohup':
     case 'exec':
     case 'command':

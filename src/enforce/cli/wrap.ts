@@ -7,6 +7,7 @@ import { accessSync, chmodSync, constants, readFileSync, realpathSync, statSync,
 import { delimiter, join, resolve } from 'node:path';
 import { PolicyEngine } from '../../policy/index.js';
 import { EXIT_DENY, EXIT_UNDECIDABLE, formatText } from './command.js';
+import { decisionLogFor } from './decision-log.js';
 import { Guard } from './guard.js';
 
 /** What marks a shim this command wrote, so it is never taken for the real docker. */
@@ -28,7 +29,8 @@ export async function runWrap(values: Record<string, unknown>, args: string[]): 
       data: values.data as string[] | undefined,
       config: typeof values.config === 'string' ? values.config : undefined,
     });
-    const result = await new Guard({ engine, strict: values.strict === true }).checkArgv(args);
+    const log = decisionLogFor(values, 'wrap');
+    const result = await new Guard({ engine, strict: values.strict === true, ...(log ? { log } : {}) }).checkArgv(args);
     outcome = result.outcome;
     if (outcome !== 'allow') {
       process.stderr.write(`dockgate: this docker command was not run\n${formatText(result)}`);

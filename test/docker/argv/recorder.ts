@@ -18,6 +18,8 @@ export interface Recorder {
   recorded: Recorded[];
   /** Runs `docker ARGS` in `cwd` against the recorder; resolves when it exits, whatever its code. */
   run(args: string[], cwd: string, env: Record<string, string>): Promise<Recorded[]>;
+  /** Runs shell text with bash in `cwd`, the docker it starts talking to the recorder. */
+  runShell(text: string, cwd: string, env: Record<string, string>): Promise<Recorded[]>;
   close(): void;
 }
 
@@ -69,24 +71,26 @@ export async function startRecorder(dir: string): Promise<Recorder> {
     });
   });
   await new Promise<void>((resolve) => server.listen(sock, resolve));
+  const exec = (program: string, args: string[], cwd: string, env: Record<string, string>): Promise<Recorded[]> => {
+    recorded.length = 0;
+    return new Promise((resolve) => {
+      execFile(
+        program,
+        args,
+        {
+          cwd,
+          env: { PATH: process.env.PATH ?? '', DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: dir, ...env },
+          timeout: 20_000,
+        },
+        () => resolve([...recorded]),
+      );
+    });
+  };
   return {
     sock,
     recorded,
-    run(args, cwd, env) {
-      recorded.length = 0;
-      return new Promise((resolve) => {
-        execFile(
-          'docker',
-          args,
-          {
-            cwd,
-            env: { PATH: process.env.PATH ?? '', DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: dir, ...env },
-            timeout: 20_000,
-          },
-          () => resolve([...recorded]),
-        );
-      });
-    },
+    run: (args, cwd, env) => exec('docker', args, cwd, env),
+    runShell: (text, cwd, env) => exec('bash', ['-c', text], cwd, env),
     close: () => server.close(),
   };
 }

@@ -182,6 +182,49 @@ test('hook --format cursor: beforeShellExecution answers permission deny, ask or
   assert.deepEqual(run('docker ps'), { permission: 'allow' });
 });
 
+test('hook --format gemini and cursor print exactly the documented JSON, one line, with the same reason as claude', () => {
+  const command = 'docker run --privileged bb';
+  const claude = dockgate(
+    ['hook', '--config', config],
+    JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command }, cwd: dir }),
+  );
+  const reason = (JSON.parse(claude.out) as { hookSpecificOutput: { permissionDecisionReason: string } })
+    .hookSpecificOutput.permissionDecisionReason;
+  assert.match(reason, /privileged mode is refused/);
+  const gemini = (c: string) =>
+    dockgate(
+      ['hook', '--format', 'gemini', '--config', config],
+      JSON.stringify({
+        session_id: 's',
+        transcript_path: '/t.json',
+        cwd: dir,
+        hook_event_name: 'BeforeTool',
+        timestamp: '2026-12-05T12:00:00.000Z',
+        tool_name: 'run_shell_command',
+        tool_input: { command: c, description: 'd' },
+      }),
+    ).out;
+  assert.equal(gemini(command), `${JSON.stringify({ decision: 'deny', reason })}\n`);
+  assert.equal(gemini('docker ps'), '{}\n');
+  const cursor = (c: string) =>
+    dockgate(
+      ['hook', '--format', 'cursor', '--config', config],
+      JSON.stringify({
+        conversation_id: 'c',
+        generation_id: 'g',
+        hook_event_name: 'beforeShellExecution',
+        workspace_roots: [dir],
+        command: c,
+        cwd: dir,
+      }),
+    ).out;
+  assert.equal(
+    cursor(command),
+    `${JSON.stringify({ permission: 'deny', user_message: reason, agent_message: reason })}\n`,
+  );
+  assert.equal(cursor('docker ps'), '{"permission":"allow"}\n');
+});
+
 test('hook with an unknown --format still prints a deny decision', () => {
   const r = dockgate(['hook', '--format', 'other', '--config', config], '{}');
   assert.equal(r.code, 0);
@@ -189,4 +232,58 @@ test('hook with an unknown --format still prints a deny decision', () => {
     (JSON.parse(r.out) as { hookSpecificOutput: Record<string, string> }).hookSpecificOutput.permissionDecision,
     'deny',
   );
+});
+
+/** A Codex CLI PreToolUse event with every field its input schema requires. */
+function codexEvent(command: string, toolName = 'Bash'): string {
+  return JSON.stringify({
+    session_id: '019a-session',
+    transcript_path: null,
+    cwd: dir,
+    hook_event_name: 'PreToolUse',
+    model: 'gpt-5-codex',
+    permission_mode: 'default',
+    tool_name: toolName,
+    tool_input: { command },
+    tool_use_id: 'call_1',
+  });
+}
+
+test('hook --format codex: a Bash PreToolUse call running a refused docker command gets exactly a deny', () => {
+  const r = dockgate(['hook', '--format', 'codex', '--config', config], codexEvent('docker run --privileged bb'));
+  assert.equal(r.code, 0, r.err);
+  const out = JSON.parse(r.out) as { hookSpecificOutput: Record<string, string> };
+  assert.deepEqual(Object.keys(out), ['hookSpecificOutput']);
+  assert.deepEqual(Object.keys(out.hookSpecificOutput), [
+    'hookEventName',
+    'permissionDecision',
+    'permissionDecisionReason',
+  ]);
+  assert.equal(out.hookSpecificOutput.hookEventName, 'PreToolUse');
+  assert.equal(out.hookSpecificOutput.permissionDecision, 'deny');
+  assert.match(out.hookSpecificOutput.permissionDecisionReason ?? '', /privileged mode/);
+});
+
+test('hook --format codex: what cannot be decided is denied (Codex runs a command on "ask"), saying why', () => {
+  const r = dockgate(['hook', '--format', 'codex', '--config', config], codexEvent('$D run bb'));
+  const out = JSON.parse(r.out) as { hookSpecificOutput: Record<string, string> };
+  assert.equal(out.hookSpecificOutput.permissionDecision, 'deny');
+  assert.match(out.hookSpecificOutput.permissionDecisionReason ?? '', /cannot decide/);
+  assert.match(out.hookSpecificOutput.permissionDecisionReason ?? '', /undecidable/);
+});
+
+test('hook --format codex: allowed commands and other tools get no output at all (Codex rejects "allow")', () => {
+  for (const event of [codexEvent('docker ps'), codexEvent('ls -la'), codexEvent('*** Begin Patch', 'apply_patch')]) {
+    const r = dockgate(['hook', '--format', 'codex', '--config', config], event);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, '', event);
+  }
+});
+
+test('hook --format codex fails closed: input that is not JSON gets a deny with a reason', () => {
+  const r = dockgate(['hook', '--format', 'codex', '--config', config], '{"tool_name": "Bash",');
+  assert.equal(r.code, 0);
+  const out = JSON.parse(r.out) as { hookSpecificOutput: Record<string, string> };
+  assert.equal(out.hookSpecificOutput.permissionDecision, 'deny');
+  assert.ok((out.hookSpecificOutput.permissionDecisionReason ?? '').trim().length > 0);
 });

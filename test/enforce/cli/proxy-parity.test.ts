@@ -10,8 +10,8 @@ import { Guard } from '../../../src/enforce/cli/guard.js';
 import { daemonLookups } from '../../../src/enforce/cli/lookups.js';
 import { DecisionCore, PolicyEngine } from '../../../src/policy/index.js';
 import type { Identity } from '../../../src/tenancy/index.js';
-import { CREATE_CASES, RUN_CASES, writeCorpusFiles } from '../../docker/argv/corpus.js';
-import { type Recorder, startRecorder } from '../../docker/argv/recorder.js';
+import { CREATE_CASES, RUN_CASES, SHELL_CASES, SHELL_UNDECIDABLE, writeCorpusFiles } from '../../docker/argv/corpus.js';
+import { type Recorded, type Recorder, startRecorder } from '../../docker/argv/recorder.js';
 
 let dir: string;
 let recorder: Recorder;
@@ -44,10 +44,13 @@ after(() => {
 
 const JUDGED = /^\/containers\/create|\/exec$|^\/volumes\/create|^\/networks\/create/;
 
-async function sameVerdict(args: string[]) {
-  const sent = (await recorder.run(args, dir, ENV)).filter((r) => JUDGED.test(r.target.split('?')[0] ?? ''));
-  assert.ok(sent.length > 0, `the docker CLI sent nothing judged for: docker ${args.join(' ')}`);
-  let proxy: 'allow' | 'deny' | 'undecidable' = 'allow';
+type Outcome = 'allow' | 'deny' | 'undecidable';
+
+/** The decision core's verdict, as the proxy asks it, on every judged request the CLI sent. */
+async function proxyVerdict(recorded: Recorded[], what: string): Promise<Outcome> {
+  const sent = recorded.filter((r) => JUDGED.test(r.target.split('?')[0] ?? ''));
+  assert.ok(sent.length > 0, `the docker CLI sent nothing judged for: ${what}`);
+  let proxy: Outcome = 'allow';
   for (const r of sent) {
     const body = r.body === null ? null : Buffer.from(JSON.stringify(r.body), 'utf8');
     const verdict = await core.judge(
@@ -64,6 +67,11 @@ async function sameVerdict(args: string[]) {
     if (verdict.error) proxy = proxy === 'deny' ? 'deny' : 'undecidable';
     else if (!verdict.allow) proxy = 'deny';
   }
+  return proxy;
+}
+
+async function sameVerdict(args: string[]) {
+  const proxy = await proxyVerdict(await recorder.run(args, dir, ENV), `docker ${args.join(' ')}`);
   const mine = await guard.checkArgv(args);
   assert.equal(mine.outcome, proxy, `docker ${args.join(' ')}: ${JSON.stringify(mine.findings)}`);
 }
@@ -80,15 +88,42 @@ for (const args of RUN_CASES) {
   });
 }
 
-for (const args of [
+const OTHER_CASES: string[][] = [
   ['volume', 'create', 'v1'],
   ['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', 'device=/etc', 'v2'],
   ['network', 'create', 'n1'],
   ['network', 'create', '-o', 'com.docker.network.bridge.name=docker0', 'n2'],
   ['exec', 'c1', 'ls'],
   ['exec', '--privileged', '-u', '0', 'c1', 'sh'],
-]) {
+];
+
+for (const args of OTHER_CASES) {
   test(`docker ${args.join(' ')}: the guard's verdict is the core's verdict on what the CLI sends`, async () => {
     await sameVerdict(args);
   });
 }
+
+for (const text of SHELL_CASES) {
+  test(`shell ${JSON.stringify(text)}: check --shell gives the core's verdict on what bash and the CLI send`, async () => {
+    const proxy = await proxyVerdict(await recorder.runShell(text, dir, ENV), text);
+    const mine = await guard.checkShell(text, () => {
+      throw new Error('no scripts in this corpus');
+    });
+    assert.equal(mine.outcome, proxy, `${text}: ${JSON.stringify(mine.findings)}`);
+  });
+}
+
+for (const text of SHELL_UNDECIDABLE) {
+  test(`shell ${JSON.stringify(text)}: check --shell cannot decide it and says so (never allow)`, async () => {
+    const mine = await guard.checkShell(text, () => {
+      throw new Error('no scripts in this corpus');
+    });
+    assert.equal(mine.outcome, 'undecidable', JSON.stringify(mine.findings));
+  });
+}
+
+test('the corpus judged here holds at least 150 commands, safe and dangerous', () => {
+  const total =
+    CREATE_CASES.length + RUN_CASES.length + SHELL_CASES.length + SHELL_UNDECIDABLE.length + OTHER_CASES.length;
+  assert.ok(total >= 150, `${total} commands`);
+});

@@ -128,6 +128,95 @@ describe('dockgate check agrees with dockgate serve on what the real docker CLI 
     });
   }
 
+  // Shell text as an agent types it, run by bash as the user through the proxy, and checked whole
+  // by `dockgate check --shell`. IMG is the test image; every container carries the cleanup label.
+  const SHELL: string[] = [
+    'bash -c "docker create LABEL --privileged IMG true"',
+    "sh -c 'docker create LABEL -v /:/h IMG true'",
+    'echo $(docker create LABEL --cap-add=SYS_ADMIN IMG true)',
+    'env docker create LABEL --pid=host IMG true',
+    'true && docker create LABEL --network host IMG true',
+    'timeout 30 docker create LABEL IMG true',
+    'bash -c "docker create LABEL -v $HOME:/w IMG true"',
+    'cd / && docker create LABEL -v .:/h IMG true',
+  ];
+  for (const text of SHELL) {
+    test(`shell ${JSON.stringify(text)}: serve and check --shell give the same verdict`, async () => {
+      const command = text.replaceAll('LABEL', '--label dockgate-cli-agreement=1').replaceAll('IMG', image);
+      const home = path.join(dir, 'work');
+      const viaProxy = await run('bash', ['-c', command], {
+        as: user,
+        cwd: home,
+        env: { HOME: home, DOCKER_HOST: `unix://${served.socket}`, DOCKER_CLI_HINTS: 'false' },
+      });
+      // The shell's exit code is its last command's (`echo $(...)` exits 0): a refusal is what
+      // dockgate said on the way.
+      const refused = /dockgate/.test(viaProxy.stderr);
+      assert.ok(viaProxy.code === 0 || refused, `neither created nor refused by dockgate: ${viaProxy.stderr}`);
+      seen[refused ? 'refused' : 'allowed']++;
+      const checked = await run(process.execPath, [DOCKGATE_BIN, 'check', '--config', config, '--shell', command], {
+        as: user,
+        cwd: home,
+        env: { HOME: home, DOCKER_HOST: `unix://${served.socket}` },
+      });
+      assert.equal(
+        checked.code,
+        refused ? 1 : 0,
+        `proxy: ${viaProxy.stderr}\ncheck said: ${checked.stdout}${checked.stderr}`,
+      );
+    });
+  }
+
+  // Compose files, brought up by docker-compose as the user through the proxy, and checked.
+  const COMPOSE: Record<string, string> = {
+    plain: '',
+    privileged: '    privileged: true\n',
+    root: '    volumes:\n      - /:/h\n',
+    socket: '    volumes:\n      - /var/run/docker.sock:/s\n',
+    caps: '    cap_add:\n      - SYS_ADMIN\n',
+    pid: '    pid: host\n',
+    home: '    volumes:\n      - ./data:/data\n',
+  };
+  for (const [name, extra] of Object.entries(COMPOSE)) {
+    test(`docker-compose up with a ${name} service: serve and check give the same verdict`, async () => {
+      const home = path.join(dir, 'work');
+      const file = path.join(home, `compose-${name}.yaml`);
+      fs.writeFileSync(
+        file,
+        `services:\n  web:\n    image: ${image}\n    command: ["true"]\n    labels:\n      dockgate-cli-agreement: "1"\n${extra}`,
+      );
+      fs.chownSync(file, user.uid, user.gid);
+      const args = ['-f', file, '-p', `agree${name}`, 'up', '-d', '--no-build'];
+      const viaProxy = await run('docker-compose', args, {
+        as: user,
+        cwd: home,
+        env: { HOME: home, DOCKER_HOST: `unix://${served.socket}` },
+        timeoutMs: 60_000,
+      });
+      const refused = viaProxy.code !== 0 && /dockgate/.test(viaProxy.stderr);
+      assert.ok(viaProxy.code === 0 || refused, `neither created nor refused by dockgate: ${viaProxy.stderr}`);
+      seen[refused ? 'refused' : 'allowed']++;
+      // By effect: the service's container exists at the daemon exactly when the proxy allowed it.
+      const listed = await dockerAt(daemon.socket)([
+        'ps',
+        '-aq',
+        '--filter',
+        `label=com.docker.compose.project=agree${name}`,
+      ]);
+      assert.equal(listed.stdout.toString().trim() !== '', !refused, `containers: ${listed.stdout}`);
+      const checked = await run(
+        process.execPath,
+        [DOCKGATE_BIN, 'check', '--config', config, '--', 'docker-compose', ...args],
+        { as: user, cwd: home, env: { HOME: home, DOCKER_HOST: `unix://${served.socket}` } },
+      );
+      assert.equal(
+        checked.code,
+        refused ? 1 : 0,
+        `proxy: ${viaProxy.stderr}\ncheck said: ${checked.stdout}${checked.stderr}`,
+      );
+    });
+  }
+
   test('the corpus has both commands the proxy lets through and commands it refuses', () => {
     assert.ok(seen.allowed >= 5, `allowed: ${seen.allowed}`);
     assert.ok(seen.refused >= 10, `refused: ${seen.refused}`);
