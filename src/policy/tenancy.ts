@@ -332,6 +332,9 @@ export class Tenancy {
         });
     if (action === 'image.build') await this.checkBuild(routed, dockerfile, tenant);
     for (const tag of writtenImageTags(routed)) {
+      // As dockerd resolves a bare name: Docker Hub's official-image prefixes dropped.
+      const repo = tag.slice(0, tag.lastIndexOf(':')).replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, '');
+      if (readsAsIdPrefix(repo)) throw idLikeName('image', repo);
       const image = await this.port.inspect('image', tag);
       if (
         image !== undefined &&
@@ -461,6 +464,7 @@ export class Tenancy {
     if (action === 'container.create' || action === 'container.rename') {
       const name = routed.apiPath.query.name;
       if (!name) return;
+      if (readsAsIdPrefix(name.replace(/^\//, ''))) throw idLikeName('container', name);
       const found = await this.lookupContainer(name);
       if (
         found &&
@@ -689,6 +693,22 @@ function missingReference(field: string, ref: string): NotFound {
     ref,
     400,
     field.startsWith('HostConfig.Links') ? `could not get container for ${ref}: ${missing}` : missing,
+  );
+}
+
+/**
+ * A name made only of lower-case hex digits: dockerd reads it as an id prefix once no object
+ * holds it as a name, so a user's own such name, removed or renamed between dockgate's look-up
+ * and dockerd's, would make a request judged on the user's object act on somebody else's.
+ */
+function readsAsIdPrefix(name: string): boolean {
+  return /^[0-9a-f]+$/.test(name);
+}
+
+function idLikeName(kind: 'container' | 'image', name: string): Refusal {
+  return new Refusal(
+    403,
+    `the ${kind} name "${name}" is made only of hex digits, which docker also reads as an id prefix; choose a name with another letter in it`,
   );
 }
 
