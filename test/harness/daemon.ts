@@ -105,6 +105,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       '--iptables=false',
       '--ip-forward=false',
       '--ip-masq=false',
+      // Networks from a pool of their own: the defaults hold about thirty, and every daemon on
+      // the host (and bridges a killed one left) takes from the same address space.
+      '--default-address-pool',
+      'base=10.123.0.0/16,size=24',
       '--shutdown-timeout=2',
       '--log-level=warn',
       ...(options.args ?? []),
