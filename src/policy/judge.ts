@@ -329,6 +329,7 @@ export class DecisionCore {
       }
       if (!verdict.allow) return verdict;
       if (unseen.answer) return failure(unseen.answer);
+      tenancy?.checkBuildCache(routed, tenant);
       if (tenancy) {
         if (tenancy.answers(routed, tenant))
           return { ...verdict, reply: await tenancy.answer(routed, target ?? request.target, tenant) };

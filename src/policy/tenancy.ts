@@ -344,6 +344,24 @@ export class Tenancy {
     }
   }
 
+  /**
+   * A build an ordinary user may run once the policy allowed it: the classic builder's cache is
+   * everybody's and its key leaves out extra hosts and the build network, so a layer built with
+   * them would be reused by another user's identical build.
+   */
+  checkBuildCache(routed: RoutedRequest, tenant: Tenant): void {
+    if (tenant.admin || routed.route.action !== 'image.build') return;
+    const { extrahosts, networkmode } = routed.apiPath.query;
+    if (
+      (extrahosts !== undefined && extrahosts !== '' && extrahosts !== '[]' && extrahosts !== 'null') ||
+      (networkmode !== undefined && networkmode !== '' && networkmode !== 'default')
+    )
+      throw new Refusal(
+        403,
+        "a build's --add-host and --network are not in the build cache's key, which every user shares; build without them",
+      );
+  }
+
   /** A build's base images, COPY --from images and cache sources must be the caller's or shared. */
   private async checkBuild(routed: RoutedRequest, dockerfile: ParsedDockerfile | undefined, tenant: Tenant) {
     if (dockerfile === undefined)

@@ -299,8 +299,22 @@ describe("tenancy under attack, round two: bob cannot reach or change alice's ob
     assert.doesNotMatch(v, /tmpfs/);
   });
 
-  // Open (docs/threat-model.md): the classic builder's cache is shared, so a build step of bob's
-  // (with --add-host) can be reused by alice's identical later build. No test until it is closed.
+  test("bob cannot build with --add-host or --network, whose layers alice's identical build would reuse", async () => {
+    const ctx = path.join(dir, 'ctx-cache');
+    fs.mkdirSync(ctx, { recursive: true });
+    fs.chmodSync(ctx, 0o755);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${image}\nRUN cat /etc/hosts > /hosts-${pid}\n`);
+    const tag = `atk2-bcache-${pid}:v1`;
+    for (const extra of [
+      ['--add-host', `mirror.atk2.test:10.0.0.1`],
+      ['--network', 'none'],
+    ]) {
+      const r = await asBob(['build', ...extra, '-t', tag, ctx]);
+      assert.notEqual(r.code, 0, `${extra.join(' ')}: ${r.stdout}`);
+      assert.match(r.stderr, /build cache/);
+    }
+    assert.notEqual((await direct(['image', 'inspect', tag])).code, 0, "bob's build ran");
+  });
 
   test('after all that, bob reaches his own container and alice hers', async () => {
     assert.equal((await rawAs(bob, 'GET', `/v1.41/containers/${bobId}/json`)).status, 200);
