@@ -2,6 +2,7 @@
 // it runs. Read as dockerd 20.10 reads them (httputils.RepoTagReference and the build's `t`):
 // the first `repo` and `tag` of the query, a repo without a tag gets "latest", and a `tag`
 // given beside a repo that carries its own replaces it.
+import { hasTag } from './image-name.js';
 import type { RoutedRequest } from './request.js';
 
 /** The `repo:tag` names the request makes point at an image (empty: it names none). */
@@ -22,9 +23,7 @@ export function writtenImageTags(routed: RoutedRequest): string[] {
 /** `repo` with `tag` in place of its own tag, or with "latest" when it has none. */
 function repoTag(repo: string, tag: string): string {
   if (repo.includes('@')) return repo; // a digest reference: dockerd refuses to write it
-  const slash = repo.lastIndexOf('/');
-  const colon = repo.lastIndexOf(':');
-  const name = colon > slash ? repo.slice(0, colon) : repo;
-  if (tag !== '') return `${name}:${tag}`;
-  return colon > slash ? repo : `${repo}:latest`;
+  const tagged = hasTag(repo);
+  if (tag !== '') return `${tagged ? repo.slice(0, repo.lastIndexOf(':')) : repo}:${tag}`;
+  return tagged ? repo : `${repo}:latest`;
 }

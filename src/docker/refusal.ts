@@ -1,6 +1,8 @@
 // The one error for "answer this request with this status and message instead of forwarding
 // it": bad framing, an unreadable path or body, a body the policy cannot judge. Whoever
 // catches it answers in Docker's error shape ({"message": ...}) with `status`.
+import { familiarName, hasTag } from './image-name.js';
+
 export class Refusal extends Error {
   constructor(
     /** The HTTP status the client gets. */
@@ -64,11 +66,6 @@ export function filterContainerNotFound(ref: string): NotFound {
 
 /** An image reference as Docker shows it: without Docker Hub's default prefixes, with a tag. */
 function familiarTagged(ref: string): string {
-  const short = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/(?=[^/]+$))?/, '');
+  const short = familiarName(ref);
   return hasTag(short) ? short : `${short}:latest`;
-}
-
-/** Whether an image reference carries a tag or a digest. */
-function hasTag(ref: string): boolean {
-  return ref.includes('@') || ref.lastIndexOf(':') > ref.lastIndexOf('/');
 }

@@ -12,6 +12,7 @@
 import { localVolumeHostPaths, type NamedVolumeUse } from '../docker/bind-mounts.js';
 import type { ParsedDockerfile } from '../docker/dockerfile.js';
 import { parseFilters, withLabelFilter, withQueryParam, withQueryParamAppended } from '../docker/filters.js';
+import { familiarName } from '../docker/image-name.js';
 import { writtenImageTags } from '../docker/image-refs.js';
 import type { InputTarget } from '../docker/input.js';
 import { filterContainerNotFound, imageNotFound, NotFound, Refusal } from '../docker/refusal.js';
@@ -332,8 +333,7 @@ export class Tenancy {
         });
     if (action === 'image.build') await this.checkBuild(routed, dockerfile, tenant);
     for (const tag of writtenImageTags(routed)) {
-      // As dockerd resolves a bare name: Docker Hub's official-image prefixes dropped.
-      const repo = tag.slice(0, tag.lastIndexOf(':')).replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, '');
+      const repo = familiarName(tag.slice(0, tag.lastIndexOf(':')));
       if (readsAsIdPrefix(repo)) throw idLikeName('image', repo);
       const image = await this.port.inspect('image', tag);
       if (
