@@ -7,19 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  canManageUsers,
-  createUser,
-  dockerAt,
-  ensureTestImage,
-  ok,
-  startServe,
-  testDaemon,
-  type Daemon,
-  type Served,
-  type TestUser,
-} from '../../harness/index.js';
+import { canManageUsers, type dockerAt, ok, type Served, type TestUser } from '../../harness/index.js';
 import { rawExchangeAs, requestAs } from '../../harness/raw-as-user.js';
+import { usersBehindServe, type UsersBehindServe } from '../../harness/tenants.js';
 
 /** What these cases read of a container's inspect. */
 interface ContainerJson {
@@ -32,7 +22,7 @@ interface ContainerJson {
 describe("tenancy under attack, round two: bob cannot reach or change alice's objects", {
   skip: !canManageUsers() && 'needs root (dockerd, useradd)',
 }, () => {
-  let daemon: Daemon;
+  let env: UsersBehindServe<readonly [TestUser, TestUser]>;
   let served: Served;
   let dir: string;
   let image: string;
@@ -49,9 +39,6 @@ describe("tenancy under attack, round two: bob cannot reach or change alice's ob
   const bobWeb = `atk2-bweb-${pid}`;
   const bobNet = `atk2-bnet-${pid}`;
 
-  const userDocker = (u: TestUser) =>
-    dockerAt(served.socket, { as: { uid: u.uid, gid: u.gid }, env: { HOME: homeOf(u), DOCKER_BUILDKIT: '0' } });
-  const homeOf = (u: TestUser) => path.join(dir, u.name);
   const rawAs = (u: TestUser, method: string, target: string, body?: unknown) =>
     requestAs(served.socket, { uid: u.uid, gid: u.gid }, method, target, body);
 
@@ -92,22 +79,20 @@ describe("tenancy under attack, round two: bob cannot reach or change alice's ob
   const prefix = () => aliceId.slice(0, 12);
 
   before(async () => {
-    daemon = await testDaemon();
-    image = ensureTestImage(daemon.socket);
-    dir = fs.mkdtempSync('/tmp/dg-tenancy-atk2-');
-    fs.chmodSync(dir, 0o755);
-    alice = createUser();
-    bob = createUser();
-    for (const u of [alice, bob]) {
-      fs.mkdirSync(homeOf(u));
-      fs.chownSync(homeOf(u), u.uid, u.gid);
-    }
-    const config = path.join(dir, 'dockgate.toml');
-    fs.writeFileSync(config, '[identity]\nadmin_groups = ["dockgate-atk-nobody"]\n');
-    served = await startServe({ upstream: daemon.socket, args: ['--socket-mode', '0666', '--config', config] });
-    asAlice = userDocker(alice);
-    asBob = userDocker(bob);
-    direct = dockerAt(daemon.socket);
+    env = await usersBehindServe(
+      [0, 0],
+      () => '[identity]\nadmin_groups = ["dockgate-atk-nobody"]\n',
+      'dg-tenancy-atk2-',
+    );
+    ({
+      served,
+      dir,
+      image,
+      direct,
+      users: [alice, bob],
+    } = env);
+    asAlice = env.docker(alice, { DOCKER_BUILDKIT: '0' });
+    asBob = env.docker(bob, { DOCKER_BUILDKIT: '0' });
     await ok(asAlice(['volume', 'create', aliceVol]));
     await ok(
       asAlice([
@@ -149,10 +134,7 @@ describe("tenancy under attack, round two: bob cannot reach or change alice's ob
       .split(/\s+/)
       .filter((v) => v.startsWith('atk2-'));
     if (vols.length) await direct(['volume', 'rm', '-f', ...vols]);
-    await served?.stop();
-    for (const u of [alice, bob]) u?.remove();
-    fs.rmSync(dir, { recursive: true, force: true });
-    await daemon?.stop();
+    await env?.stop();
   });
 
   test("alice's container is hers and mounts her volume (the premise of every case below)", async () => {

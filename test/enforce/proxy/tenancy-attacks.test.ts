@@ -6,24 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  canManageUsers,
-  createUser,
-  dockerAt,
-  ensureTestImage,
-  ok,
-  startServe,
-  testDaemon,
-  type Daemon,
-  type Served,
-  type TestUser,
-} from '../../harness/index.js';
+import { canManageUsers, type dockerAt, ok, type Served, type TestUser } from '../../harness/index.js';
 import { requestAs } from '../../harness/raw-as-user.js';
+import { usersBehindServe, type UsersBehindServe } from '../../harness/tenants.js';
 
 describe("tenancy under attack: bob cannot reach, learn of, or forge alice's objects", {
   skip: !canManageUsers() && 'needs root (dockerd, useradd)',
 }, () => {
-  let daemon: Daemon;
+  let env: UsersBehindServe<readonly [TestUser, TestUser]>;
   let served: Served;
   let dir: string;
   let image: string;
@@ -45,10 +35,6 @@ describe("tenancy under attack: bob cannot reach, learn of, or forge alice's obj
   /** Another tag of alice's image, for one case. */
   const aliceTag = (t: string) => `${aliceRepo}:${t}`;
 
-  const userDocker = (u: TestUser) =>
-    dockerAt(served.socket, { as: { uid: u.uid, gid: u.gid }, env: { HOME: homeOf(u), DOCKER_BUILDKIT: '0' } });
-  const homeOf = (u: TestUser) => path.join(dir, u.name);
-
   /** As `u`, a raw HTTP request through the proxy: status and body. */
   const rawAs = (u: TestUser, method: string, target: string, body?: unknown, type?: string) =>
     requestAs(served.socket, { uid: u.uid, gid: u.gid }, method, target, body, type);
@@ -66,22 +52,20 @@ describe("tenancy under attack: bob cannot reach, learn of, or forge alice's obj
   }
 
   before(async () => {
-    daemon = await testDaemon();
-    image = ensureTestImage(daemon.socket);
-    dir = fs.mkdtempSync('/tmp/dg-tenancy-atk-');
-    fs.chmodSync(dir, 0o755);
-    alice = createUser();
-    bob = createUser();
-    for (const u of [alice, bob]) {
-      fs.mkdirSync(homeOf(u));
-      fs.chownSync(homeOf(u), u.uid, u.gid);
-    }
-    const config = path.join(dir, 'dockgate.toml');
-    fs.writeFileSync(config, '[identity]\nadmin_groups = ["dockgate-atk-nobody"]\n');
-    served = await startServe({ upstream: daemon.socket, args: ['--socket-mode', '0666', '--config', config] });
-    asAlice = userDocker(alice);
-    asBob = userDocker(bob);
-    direct = dockerAt(daemon.socket);
+    env = await usersBehindServe(
+      [0, 0],
+      () => '[identity]\nadmin_groups = ["dockgate-atk-nobody"]\n',
+      'dg-tenancy-atk-',
+    );
+    ({
+      served,
+      dir,
+      image,
+      direct,
+      users: [alice, bob],
+    } = env);
+    asAlice = env.docker(alice, { DOCKER_BUILDKIT: '0' });
+    asBob = env.docker(bob, { DOCKER_BUILDKIT: '0' });
     // alice: a running container, a private image holding a secret, a network.
     await ok(asAlice(['run', '-d', '--name', web, image, 'sh', '-c', 'echo alice-secret > /secret; sleep 600']));
     aliceId = (await ok(direct(['inspect', '-f', '{{.Id}}', web]))).stdout.toString().trim();
@@ -126,10 +110,7 @@ describe("tenancy under attack: bob cannot reach, learn of, or forge alice's obj
     }
     await direct(['network', 'rm', aliceNet]);
     await direct(['volume', 'rm', '-f', aliceVol]);
-    await served?.stop();
-    for (const u of [alice, bob]) u?.remove();
-    fs.rmSync(dir, { recursive: true, force: true });
-    await daemon?.stop();
+    await env?.stop();
   });
 
   test("alice's image and container are hers (the premise of every case below)", async () => {

@@ -7,27 +7,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  canManageUsers,
-  createUser,
-  dockerAt,
-  ensureTestImage,
-  ok,
-  run,
-  startServe,
-  testDaemon,
-  type Daemon,
-  type Served,
-  type TestUser,
-} from '../../harness/index.js';
+import { canManageUsers, type dockerAt, ok, run, type Served, type TestUser } from '../../harness/index.js';
 import { requestAs } from '../../harness/raw-as-user.js';
+import { usersBehindServe, type UsersBehindServe } from '../../harness/tenants.js';
 
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 
 describe('tenancy: each user sees and reaches only their own objects', {
   skip: !canManageUsers() && 'needs root (dockerd, useradd)',
 }, () => {
-  let daemon: Daemon;
+  let env: UsersBehindServe<readonly [TestUser, TestUser, TestUser]>;
   let served: Served;
   let dir: string;
   let image: string;
@@ -42,9 +31,7 @@ describe('tenancy: each user sees and reaches only their own objects', {
   const web = `aweb-${process.pid}`;
   const vol = `avol-${process.pid}`;
 
-  const userDocker = (u: TestUser) =>
-    dockerAt(served.socket, { as: { uid: u.uid, gid: u.gid }, env: { HOME: homeOf(u) } });
-  const homeOf = (u: TestUser) => path.join(dir, u.name);
+  const homeOf = (u: TestUser) => env.home(u);
 
   /** What the daemon itself says of alice's container: it is there, running, unchanged. */
   async function aliceContainerIntact(): Promise<void> {
@@ -59,24 +46,21 @@ describe('tenancy: each user sees and reaches only their own objects', {
     requestAs(served.socket, { uid: u.uid, gid: u.gid }, method, target, body);
 
   before(async () => {
-    daemon = await testDaemon();
-    image = ensureTestImage(daemon.socket);
-    dir = fs.mkdtempSync('/tmp/dg-tenancy-');
-    fs.chmodSync(dir, 0o755);
-    alice = createUser();
-    bob = createUser();
-    boss = createUser(1);
-    for (const u of [alice, bob, boss]) {
-      fs.mkdirSync(homeOf(u));
-      fs.chownSync(homeOf(u), u.uid, u.gid);
-    }
-    const config = path.join(dir, 'dockgate.toml');
-    fs.writeFileSync(config, `[identity]\nadmin_groups = ["${boss.groups[0]}"]\n`);
-    served = await startServe({ upstream: daemon.socket, args: ['--socket-mode', '0666', '--config', config] });
-    asAlice = userDocker(alice);
-    asBob = userDocker(bob);
-    asBoss = userDocker(boss);
-    direct = dockerAt(daemon.socket);
+    env = await usersBehindServe(
+      [0, 0, 1],
+      ([, , admin]) => `[identity]\nadmin_groups = ["${admin.groups[0]}"]\n`,
+      'dg-tenancy-',
+    );
+    ({
+      served,
+      dir,
+      image,
+      direct,
+      users: [alice, bob, boss],
+    } = env);
+    asAlice = env.docker(alice);
+    asBob = env.docker(bob);
+    asBoss = env.docker(boss);
     await ok(asAlice(['volume', 'create', vol]));
     await ok(asAlice(['run', '-d', '--name', web, '-v', `${vol}:/data`, image, 'sleep', '600']));
     aliceId = (await ok(direct(['inspect', '-f', '{{.Id}}', web]))).stdout.toString().trim();
@@ -86,10 +70,7 @@ describe('tenancy: each user sees and reaches only their own objects', {
     const ids = (await direct(['ps', '-aq', '--filter', `label=dockgate.owner`])).stdout.toString().split(/\s+/);
     if (ids.some(Boolean)) await direct(['rm', '-f', ...ids.filter(Boolean)]);
     await direct(['volume', 'rm', '-f', vol, `bvol-${process.pid}`]);
-    await served?.stop();
-    for (const u of [alice, bob, boss]) u?.remove();
-    fs.rmSync(dir, { recursive: true, force: true });
-    await daemon?.stop();
+    await env?.stop();
   });
 
   test("alice's container and volume carry her name as their owner label", async () => {
