@@ -4,16 +4,37 @@
 // buffer reused while the other side has no write pending, and is written straight on, with
 // backpressure and half-close. `npm run bench` runs it beside dockgate and HAProxy, so
 // dockgate's figures can be read against what the runtime itself costs.
-// Usage: node dist/bench/node-relay.js LISTEN_PATH UPSTREAM_PATH
+// With --with-libs it also carries what dockgate cannot run without: it asks each connection's
+// peer credentials through koffi (as src/tenancy/libc.ts does) and logs a line per connection
+// with pino. Its memory is then the floor of any proxy built on Node with those libraries.
+// Usage: node dist/bench/node-relay.js LISTEN_PATH UPSTREAM_PATH [--with-libs]
 import fs from 'node:fs';
 import net from 'node:net';
 
 const READ_SIZE = 64 * 1024;
 
-const [listen, upstream] = process.argv.slice(2);
-if (!listen || !upstream) {
-  process.stderr.write('usage: node-relay LISTEN_PATH UPSTREAM_PATH\n');
+const [listen, upstream, libs] = process.argv.slice(2);
+if (!listen || !upstream || (libs !== undefined && libs !== '--with-libs')) {
+  process.stderr.write('usage: node-relay LISTEN_PATH UPSTREAM_PATH [--with-libs]\n');
   process.exit(2);
+}
+
+/** Called on each accepted connection: nothing, or (--with-libs) its peer credentials and a log line. */
+const onAccepted: (fd: number) => void = libs ? await withLibs() : () => {};
+
+async function withLibs(): Promise<(fd: number) => void> {
+  const [{ default: koffi }, { pino }] = await Promise.all([import('koffi'), import('pino')]);
+  const libc = koffi.load('libc.so.6');
+  koffi.struct('relay_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
+  const getsockopt = libc.func(
+    'int getsockopt(int fd, int level, int name, _Out_ relay_ucred *val, _Inout_ uint32 *len)',
+  );
+  const log = pino(pino.destination('/dev/null'));
+  return (fd) => {
+    const cred = {};
+    getsockopt(fd, 1 /* SOL_SOCKET */, 17 /* SO_PEERCRED */, cred, [12]);
+    log.info({ cred }, 'connection');
+  };
 }
 
 /** Node's `onread` option: reads go into a reused buffer and are written to `peer()`. */
@@ -35,6 +56,7 @@ const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (
   const handle = (accepted as unknown as { _handle: unknown })._handle;
   (accepted as unknown as { _handle: unknown })._handle = null;
   accepted.destroy();
+  onAccepted((handle as { fd: number }).fd);
   client = new net.Socket({
     handle,
     allowHalfOpen: true,

@@ -112,11 +112,20 @@ async function startHaproxy(
   return { socket, pid: child.pid!, child };
 }
 
-/** The bare Node relay (bench/node-relay.ts): what any proxy written in Node pays for the hop. */
-async function startNodeRelay(dir: string, upstream: string): Promise<{ socket: string; pid: number }> {
-  const socket = path.join(dir, 'n.sock');
+/**
+ * The bare Node relay (bench/node-relay.ts): what any proxy written in Node pays for the hop;
+ * `withLibs`: carrying koffi and pino as dockgate does, for the memory floor.
+ */
+async function startNodeRelay(
+  dir: string,
+  upstream: string,
+  withLibs = false,
+): Promise<{ socket: string; pid: number }> {
+  const socket = path.join(dir, withLibs ? 'nl.sock' : 'n.sock');
   const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'node-relay.js');
-  const child = spawn(process.execPath, [script, socket, upstream], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The young-generation cap bin/dockgate gives serve, so that memory is compared like for like.
+  const args = ['--max-semi-space-size=1', script, socket, upstream, ...(withLibs ? ['--with-libs'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   for (let i = 0; i < 100 && !err.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
@@ -408,23 +417,38 @@ async function main(): Promise<void> {
     if (freshHaproxy) cleanup.unshift(() => stopPid(freshHaproxy.pid, 5000));
     const freshBefore = BEFORE ? await startServeFrom(BEFORE, daemon.socket) : null;
     if (freshBefore) cleanup.unshift(() => stopPid(freshBefore.pid, 5000));
-    // In the table's column order: dockgate, before, haproxy.
+    const relayDir = fs.mkdtempSync('/tmp/dgr-');
+    const freshRelay = await startNodeRelay(relayDir, daemon.socket);
+    cleanup.unshift(() => stopPid(freshRelay.pid, 5000));
+    const relayWithLibs = await startNodeRelay(relayDir, daemon.socket, true);
+    cleanup.unshift(() => stopPid(relayWithLibs.pid, 5000));
+    // In the table's column order: dockgate, before, haproxy, node-relay.
     const memTargets = [
       { name: 'dockgate', pid: fresh.pid, socket: fresh.socket },
       ...(freshBefore ? [{ name: 'before', pid: freshBefore.pid, socket: freshBefore.socket }] : []),
       ...(freshHaproxy ? [{ name: 'haproxy', pid: freshHaproxy.pid, socket: freshHaproxy.socket }] : []),
+      { name: 'node-relay', pid: freshRelay.pid, socket: freshRelay.socket },
     ];
     const rssStart: number[] = [];
+    const rssOne: number[] = [];
     const rssIdle: number[] = [];
-    for (const t of memTargets) {
+    const settle = () => new Promise((r) => setTimeout(r, 500));
+    for (const t of [...memTargets, { name: 'node-relay with koffi and pino', ...relayWithLibs }]) {
       rssStart.push(rssMiB(t.pid));
+      const one = await openIdle(t.socket, 1);
+      await settle();
+      rssOne.push(rssMiB(t.pid));
+      for (const s of one) s.destroy();
       process.stderr.write(`bench: 1,000 idle connections via ${t.name}\n`);
       const idle = await openIdle(t.socket, 1000);
-      await new Promise((r) => setTimeout(r, 500));
+      await settle();
       rssIdle.push(rssMiB(t.pid));
       for (const s of idle) s.destroy();
     }
+    // The relay with dockgate's libraries has no column: its figures go under the table.
+    const withLibs = { start: rssStart.pop()!, one: rssOne.pop()!, idle: rssIdle.pop()! };
     rows.push(['RSS fresh process', 'MiB', '-', ...rssStart.map((v) => fmt(v)), '', '']);
+    rows.push(['RSS after one request', 'MiB', '-', ...rssOne.map((v) => fmt(v)), '', '']);
     rows.push(['RSS fresh + 1,000 idle connections', 'MiB', '-', ...rssIdle.map((v) => fmt(v)), '', '']);
     rows.push([
       'RSS after all the load above',
@@ -445,6 +469,9 @@ async function main(): Promise<void> {
     printTable(targets);
     process.stdout.write(
       `goals: >=${GOAL_RATE}x direct req/s, p99 <=1.3x direct, >=0.95x direct stream throughput, no slower than haproxy, <=80 MiB RSS at 1,000 idle connections\n`,
+    );
+    process.stdout.write(
+      `node-relay with koffi and pino (peer credentials and a log line per connection): RSS fresh ${fmt(withLibs.start)} MiB, after one request ${fmt(withLibs.one)} MiB, with 1,000 idle connections ${fmt(withLibs.idle)} MiB: the memory floor of a Node proxy with dockgate's libraries\n`,
     );
     process.stdout.write(
       'haproxy: mode tcp, a byte relay (no parsing, no log); haproxy-http: mode http with a log line per request to a file, what dockgate does but for its policy\n',

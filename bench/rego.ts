@@ -2,9 +2,10 @@
 // opa-docker-authz-style policy in bench/rego/ (helpers, loops, regex, sprintf) on
 // container-create inputs, the classic 0.x README style at 50 rules, a generated 1,000-rule
 // policy, and 20 rule packages asked through a computed key and through fixed paths. Prints µs/decision p50 and p99 and decisions/s for each; then the cost
-// of loading the engine and compiling the built-in pack in a fresh process (median of five):
-// wall and CPU milliseconds and the process's RSS. The load guards builtins/index.ts's lazy
-// families: a family the pack does not call must not show here.
+// of loading the engine with the built-in pack in a fresh process (median of five), compiled
+// from its files and precompiled as serve reads it: wall and CPU milliseconds and the process's
+// RSS. The load guards builtins/index.ts's lazy families: a family the pack does not call must
+// not show here.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -105,26 +106,38 @@ interface LoadFigures {
 }
 
 /**
- * Loads the engine and compiles the built-in pack (every .rego file under the pack, rules/
- * included, with the options PolicyEngine.load gives it) in a fresh process: the median of `runs`.
+ * Loads the engine and the built-in pack in a fresh process, the median of `runs`: `compiled`
+ * compiles every .rego file of the pack (rules/ included) with the options PolicyEngine.load
+ * gives it; `precompiled` is what `dockgate serve` does, PolicyEngine.load reading the pack
+ * `npm run build` compiled, under serve's young-generation cap (bin/dockgate).
  */
-export function packLoad(runs = 5): LoadFigures | undefined {
+export function packLoad(how: 'compiled' | 'precompiled', runs = 5): LoadFigures | undefined {
   if (packDir === undefined) return undefined;
-  const engine = pathToFileURL(join(here, '..', 'src', 'rego', 'index.js')).href;
-  const script = `
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
+  const rego = pathToFileURL(join(here, '..', 'src', 'rego', 'index.js')).href;
+  const policy = pathToFileURL(join(here, '..', 'src', 'policy', 'engine.js')).href;
+  const load =
+    how === 'compiled'
+      ? `
     const { readdirSync, readFileSync } = await import('node:fs');
-    const { compile } = await import(${JSON.stringify(engine)});
+    const { compile } = await import(${JSON.stringify(rego)});
     const dir = ${JSON.stringify(packDir)};
     const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.rego'));
-    compile(files.map((f) => ({ name: f, text: readFileSync(dir + '/' + f, 'utf8') })), { opaNegation: true, metadata: false });
+    compile(files.map((f) => ({ name: f, text: readFileSync(dir + '/' + f, 'utf8') })), { opaNegation: true, metadata: false });`
+      : `
+    const { PolicyEngine } = await import(${JSON.stringify(policy)});
+    if (!(await PolicyEngine.load({})).precompiled) throw new Error('no precompiled pack: run npm run build');`;
+  const script = `
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();${load}
     const c = process.cpuUsage(c0);
     console.log(JSON.stringify({ wall_ms: performance.now() - t0, cpu_ms: (c.user + c.system) / 1000, rss_mib: process.memoryUsage().rss / 1048576 }));
   `;
+  const flags = how === 'precompiled' ? ['--max-semi-space-size=1'] : [];
   const all: LoadFigures[] = [];
   for (let i = 0; i < runs; i++)
-    all.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
+    all.push(
+      JSON.parse(execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8' })),
+    );
   const median = (f: (x: LoadFigures) => number): number => all.map(f).sort((a, b) => a - b)[Math.floor(runs / 2)]!;
   return { wall_ms: median((x) => x.wall_ms), cpu_ms: median((x) => x.cpu_ms), rss_mib: median((x) => x.rss_mib) };
 }
@@ -155,9 +168,14 @@ function main(): void {
     { name: '20 rule packages, data.rules[name].deny', fig: bench(byName, 'data.decide.allow', genInput) },
     { name: '20 rule packages, fixed paths', fig: bench(byPath, 'data.decide.allow', genInput) },
   ];
-  const load = packLoad();
+  const load = packLoad('compiled');
+  const loadPrecompiled = packLoad('precompiled');
   if (json) {
-    const out = { ...Object.fromEntries(rows.map((r) => [r.name, r.fig])), 'pack load': load };
+    const out = {
+      ...Object.fromEntries(rows.map((r) => [r.name, r.fig])),
+      'pack load': load,
+      'precompiled pack load': loadPrecompiled,
+    };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
@@ -168,11 +186,15 @@ function main(): void {
     const rate = String(Math.round(1e9 / r.fig.ns_per_op)).padStart(12);
     process.stdout.write(`${r.name.padEnd(46)} ${p50}  ${p99}  ${rate}\n`);
   }
-  if (load)
-    process.stdout.write(
-      `rego load + compile built-in pack (fresh process, median of 5): ${load.wall_ms.toFixed(1)} ms wall, ` +
-        `${load.cpu_ms.toFixed(1)} ms CPU, RSS ${load.rss_mib.toFixed(1)} MiB\n`,
-    );
+  const loadLine = (what: string, f: LoadFigures | undefined) => {
+    if (f)
+      process.stdout.write(
+        `${what} (fresh process, median of 5): ${f.wall_ms.toFixed(1)} ms wall, ` +
+          `${f.cpu_ms.toFixed(1)} ms CPU, RSS ${f.rss_mib.toFixed(1)} MiB\n`,
+      );
+  };
+  loadLine('rego load + compile built-in pack', load);
+  loadLine('engine + precompiled built-in pack, as serve loads it', loadPrecompiled);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
