@@ -276,4 +276,102 @@ describe('plugin mode: ownership is judged by the plugin from its own look-ups',
       nothingOfBobs(r.stdout.toString());
     }
   });
+
+  /** Whether the daemon has a container of this name (made by anybody). */
+  async function containerExists(name: string): Promise<boolean> {
+    return (await asRoot(['container', 'inspect', name])).code === 0;
+  }
+
+  test('signed as alice, a create that mounts bob’s named volume is refused and no container is made', async () => {
+    const labels = { 'dockgate.owner': alice.name };
+    const name = `amount-${process.pid}`;
+    for (const hostConfig of [
+      { Binds: [`${bvol}:/data`] },
+      { Mounts: [{ Type: 'volume', Source: bvol, Target: '/data', VolumeOptions: { Labels: labels } }] },
+    ]) {
+      const r = await signedAs(alice, 'POST', `/v1.41/containers/create?name=${name}`, {
+        Image: image,
+        Cmd: ['true'],
+        Labels: labels,
+        HostConfig: hostConfig,
+      });
+      // dockerd answers every refusal of a plugin with 403.
+      assert.equal(r.status, 403, r.text);
+      assert.match(r.text, /volume name .* is in use by another user/);
+      assert.ok(!(await containerExists(name)), 'the container was made');
+    }
+    const owner = await ok(asRoot(['volume', 'inspect', '-f', '{{index .Labels "dockgate.owner"}}', bvol]));
+    assert.equal(owner.stdout.toString().trim(), bob.name);
+  });
+
+  test('signed as alice, a volume create without her owner label is refused naming it, and makes nothing', async () => {
+    const avol = `avol-${process.pid}`;
+    const r = await signedAs(alice, 'POST', '/v1.41/volumes/create', { Name: avol });
+    assert.equal(r.status, 403, r.text);
+    assert.ok(r.text.includes(`--label dockgate.owner=${alice.name}`), r.text);
+    assert.notEqual((await asRoot(['volume', 'inspect', avol])).code, 0, 'the volume was made');
+    const taken = await signedAs(alice, 'POST', '/v1.41/volumes/create', {
+      Name: bvol,
+      Labels: { 'dockgate.owner': alice.name },
+    });
+    assert.equal(taken.status, 403, taken.text);
+    assert.match(taken.text, /in use by another user/);
+    const made = await signedAs(alice, 'POST', '/v1.41/volumes/create', {
+      Name: avol,
+      Labels: { 'dockgate.owner': alice.name },
+    });
+    assert.equal(made.status, 201, made.text);
+    const owner = await ok(asRoot(['volume', 'inspect', '-f', '{{index .Labels "dockgate.owner"}}', avol]));
+    assert.equal(owner.stdout.toString().trim(), alice.name);
+    await ok(asRoot(['volume', 'rm', avol]));
+  });
+
+  test('signed as alice, a create that would make a named volume without an owner is refused, and makes none', async () => {
+    const fresh = `anew-${process.pid}`;
+    const name = `anewc-${process.pid}`;
+    const labels = { 'dockgate.owner': alice.name };
+    const binds = await signedAs(alice, 'POST', `/v1.41/containers/create?name=${name}`, {
+      Image: image,
+      Cmd: ['true'],
+      Labels: labels,
+      HostConfig: { Binds: [`${fresh}:/data`] },
+    });
+    assert.equal(binds.status, 403, binds.text);
+    assert.ok(binds.text.includes(`docker volume create --label dockgate.owner=${alice.name} ${fresh}`), binds.text);
+    const mount = { Type: 'volume', Source: fresh, Target: '/data' };
+    const unlabelled = await signedAs(alice, 'POST', `/v1.41/containers/create?name=${name}`, {
+      Image: image,
+      Cmd: ['true'],
+      Labels: labels,
+      HostConfig: { Mounts: [mount] },
+    });
+    assert.equal(unlabelled.status, 403, unlabelled.text);
+    assert.ok(unlabelled.text.includes(`docker volume create --label dockgate.owner=${alice.name} ${fresh}`));
+    assert.notEqual((await asRoot(['volume', 'inspect', fresh])).code, 0, 'the volume was made');
+    assert.ok(!(await containerExists(name)), 'the container was made');
+    // Made as the message says, it is hers; a --mount of it must carry the label the proxy
+    // stamps (dockerd would make the volume with it, were it gone by then).
+    const made = await signedAs(alice, 'POST', '/v1.41/volumes/create', { Name: fresh, Labels: labels });
+    assert.equal(made.status, 201, made.text);
+    const bare = await signedAs(alice, 'POST', `/v1.41/containers/create?name=${name}`, {
+      Image: image,
+      Cmd: ['true'],
+      Labels: labels,
+      HostConfig: { Mounts: [mount] },
+    });
+    assert.equal(bare.status, 403, bare.text);
+    assert.ok(bare.text.includes(`volume-label=dockgate.owner=${alice.name}`), bare.text);
+    assert.ok(!(await containerExists(name)), 'the container was made');
+    const labelled = await signedAs(alice, 'POST', `/v1.41/containers/create?name=${name}`, {
+      Image: image,
+      Cmd: ['true'],
+      Labels: labels,
+      HostConfig: { Mounts: [{ ...mount, VolumeOptions: { Labels: labels } }] },
+    });
+    assert.equal(labelled.status, 201, labelled.text);
+    const mounted = await ok(asRoot(['inspect', '-f', '{{(index .Mounts 0).Name}}', name]));
+    assert.equal(mounted.stdout.toString().trim(), fresh);
+    await ok(asRoot(['rm', name]));
+    await ok(asRoot(['volume', 'rm', fresh]));
+  });
 });
