@@ -76,13 +76,16 @@ export interface GuardedDaemon {
   stop(): Promise<void>;
 }
 
-/** A private dockerd started with --authorization-plugin, its plugin started first. */
-export async function startGuardedDaemon(args: string[] = []): Promise<GuardedDaemon> {
+/**
+ * A private dockerd started with --authorization-plugin (and `daemonArgs`), its plugin (started
+ * with `args`) first.
+ */
+export async function startGuardedDaemon(args: string[] = [], daemonArgs: string[] = []): Promise<GuardedDaemon> {
   const name = uniquePluginName();
   let plugin: RunningPlugin | undefined;
   let upstream = '';
   const daemon = await startDaemon({
-    args: [`--authorization-plugin=${name}`],
+    args: [`--authorization-plugin=${name}`, ...daemonArgs],
     beforeStart: async (socket) => {
       upstream = `unix://${socket}`;
       plugin = await startPlugin(name, upstream, args);
