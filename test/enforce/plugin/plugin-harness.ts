@@ -9,6 +9,7 @@ import { DOCKGATE_BIN } from '../../harness/serve.js';
 export interface RunningPlugin {
   name: string;
   socket: string;
+  pid: number;
   stderr(): string;
   /** SIGTERM and wait; the socket file is gone afterwards. */
   stop(): Promise<void>;
@@ -44,6 +45,7 @@ export async function startPlugin(name: string, upstream: string, args: string[]
   return {
     name,
     socket,
+    pid: child.pid!,
     stderr: () => stderr,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
