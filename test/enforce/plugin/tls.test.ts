@@ -5,80 +5,12 @@
 // cannot exec into or remove bob's container (proven by the daemon's state), and her lists are
 // refused unless narrowed to her own objects.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { dockerAt, ensureTestImage, ok, run } from '../../harness/index.js';
+import { dockerAt, ensureTestImage, freeLoopbackPort, makeTestCertificates, ok, run } from '../../harness/index.js';
 import { type GuardedDaemon, startGuardedDaemon } from './plugin-harness.js';
-
-/** A port on loopback nobody listens on now. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-/** A CA, a server certificate for 127.0.0.1, and client certificates whose common names are `users`. */
-function makeCertificates(dir: string, users: string[]): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=dockgate test CA',
-    '-keyout',
-    'ca-key.pem',
-    '-out',
-    'ca.pem',
-  ]);
-  const issue = (name: string, cn: string, ext: string) => {
-    openssl(dir, [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${cn}`,
-      '-keyout',
-      `${name}-key.pem`,
-      '-out',
-      `${name}.csr`,
-    ]);
-    fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-    openssl(dir, [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca-key.pem',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.pem`,
-    ]);
-  };
-  issue('server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  for (const u of users) issue(u, u, 'extendedKeyUsage=clientAuth\n');
-}
 
 describe('plugin mode: a caller named by a TLS client certificate', {
   skip: process.getuid?.() !== 0 && 'needs root (dockerd)',
@@ -113,8 +45,8 @@ describe('plugin mode: a caller named by a TLS client certificate', {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dg-plugin-tls-'));
-    makeCertificates(dir, ['alice', 'bob']);
-    port = await freePort();
+    makeTestCertificates(dir, { alice: 'alice', bob: 'bob' });
+    port = await freeLoopbackPort();
     g = await startGuardedDaemon(
       [],
       [
