@@ -83,13 +83,13 @@ export class PluginLookups implements DaemonPort {
           Object.entries((map ?? {}) as Record<string, unknown>)
             .map(([k, v]) => ` ${flag} ${k}=${String(v)}`)
             .join('');
-        const labels =
+        const options =
           (typeof spec.Driver === 'string' ? ` --driver ${spec.Driver}` : '') +
           flags('--opt', spec.DriverOpts) +
           flags('--label', spec.Labels);
         throw new Refusal(
           403,
-          `volume ${name} does not exist, and dockerd would create it without an owner: create it first (docker volume create${labels} ${name}) or run through dockgate serve`,
+          `volume ${name} does not exist, and dockerd would create it without an owner: create it first (docker volume create${options} ${name}) or run through dockgate serve`,
         );
       },
     };

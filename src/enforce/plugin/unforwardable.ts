@@ -3,9 +3,9 @@
 // A list would show every user's objects: the plugin lets it go on only when its own query
 // already narrows it as the proxy would (the owner label filter, which dockerd ANDs with the
 // rest), so a list the proxy filtered (`both` mode) passes, and refuses the rest naming the
-// filter to send. An answer the proxy assembles (images shared with everybody, networks,
-// disk usage) cannot be narrowed that way and is refused, unless the caller's own filter
-// already limits it to their objects.
+// filter to send. An answer the proxy assembles from the daemon's full one (images shared with
+// everybody, networks, disk usage, a network's containers) goes on only when the caller's own
+// filter already limits it to their objects, or the network inspected is theirs.
 import { type ApiPath, parseApiPath } from '../../docker/api-path.js';
 import { parseFilters } from '../../docker/filters.js';
 import type { RoutedRequest } from '../../docker/request.js';
@@ -55,8 +55,8 @@ function unassembled(routed: RoutedRequest, reply: unknown, caller: ListCaller):
       return `tenancy: dockerd would list every user's ${what}, and a plugin cannot filter its answer: send it with --filter label=${own} (your own ${what} only), or list through dockgate serve`;
     }
     case 'network.inspect': {
-      // A network of the caller's own holds only their containers (others cannot connect to
-      // it); a predefined one holds everybody's, which the proxy would hide.
+      // A network of the caller's own holds only their containers (no other ordinary user can
+      // connect to it; an admin can); a predefined one holds everybody's, which the proxy hides.
       const labels = (reply as { Labels?: unknown } | null)?.Labels;
       const owner =
         labels !== null && typeof labels === 'object' ? (labels as Record<string, unknown>)[caller.ownerLabel] : null;
