@@ -12,6 +12,7 @@ command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 /usr/bin/python3 -c 'import docker' >/dev/null 2>&1 || need_apt+=(python3-docker)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ "${DOCKGATE_WITH_BENCH:-0}" = 1 ]; then command -v haproxy >/dev/null 2>&1 || need_apt+=(haproxy); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}" >&2

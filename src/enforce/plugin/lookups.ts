@@ -77,10 +77,19 @@ export class PluginLookups implements DaemonPort {
       fetchJson: (target) => this.fetch(target, MAX_ASSEMBLED_LIST),
       createVolume: (spec) => {
         // A plugin only answers: the volume dockerd would make for this create would be nobody's.
+        // `spec` is the volume as the proxy would make it, its owner label on.
         const name = String(spec.Name ?? '');
+        const flags = (flag: string, map: unknown) =>
+          Object.entries((map ?? {}) as Record<string, unknown>)
+            .map(([k, v]) => ` ${flag} ${k}=${String(v)}`)
+            .join('');
+        const options =
+          (typeof spec.Driver === 'string' ? ` --driver ${spec.Driver}` : '') +
+          flags('--opt', spec.DriverOpts) +
+          flags('--label', spec.Labels);
         throw new Refusal(
           403,
-          `volume ${name} does not exist, and dockerd would create it without an owner: create it first (docker volume create --label ${OWNER_LABEL}=USER ${name}) or run through dockgate serve`,
+          `volume ${name} does not exist, and dockerd would create it without an owner: create it first (docker volume create${options} ${name}) or run through dockgate serve`,
         );
       },
     };

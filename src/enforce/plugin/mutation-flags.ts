@@ -29,7 +29,17 @@ export function flagsForChange(before: Json, after: Json): string[] {
     if (m.ReadOnly === true) parts.push('readonly');
     if (obj(m.BindOptions) && typeof m.BindOptions.Propagation === 'string')
       parts.push(`bind-propagation=${m.BindOptions.Propagation}`);
-    if (obj(m.VolumeOptions) && m.VolumeOptions.NoCopy === true) parts.push('volume-nocopy');
+    if (obj(m.VolumeOptions)) {
+      const v = m.VolumeOptions;
+      if (v.NoCopy === true) parts.push('volume-nocopy');
+      if (obj(v.Labels)) for (const [k, l] of Object.entries(v.Labels)) parts.push(`volume-label=${k}=${l}`);
+      if (obj(v.DriverConfig)) {
+        if (typeof v.DriverConfig.Name === 'string' && v.DriverConfig.Name !== '')
+          parts.push(`volume-driver=${v.DriverConfig.Name}`);
+        if (obj(v.DriverConfig.Options))
+          for (const [k, o] of Object.entries(v.DriverConfig.Options)) parts.push(`volume-opt=${k}=${o}`);
+      }
+    }
     add(`--mount ${parts.join(',')}`);
   }
   const binds = (h: Record<string, Json>) => (Array.isArray(h.Binds) ? h.Binds.map(String) : []);

@@ -14,6 +14,7 @@ import { IDENTITY_HEADER, type Identity, type IdentityVerifier } from '../../ten
 import { type AuthzCall, originForm } from './authz-request.js';
 import type { LookupSecret, PluginLookups } from './lookups.js';
 import { flagsForChange } from './mutation-flags.js';
+import { unforwardable } from './unforwardable.js';
 
 /** dockerd's answer shape (pkg/authorization Response). */
 export interface PluginAnswer {
@@ -140,8 +141,11 @@ export class PluginDecisionPoint {
         return done({ Allow: false, Msg: msg }, verdict.error ? { ...record, error: msg } : record);
       }
       // Allowed as the proxy would forward it; a plugin can only let the request go on as sent.
-      // A list the proxy would filter or answer itself goes on unfiltered (dockerd answers it),
-      // and a name is not pinned to the id that was judged. A changed body cannot go on.
+      // A list the proxy would filter or answer itself goes on only when it already asks for
+      // no more than the proxy would show; a name is not pinned to the id that was judged. A
+      // changed body cannot go on.
+      const unsent = unforwardable(routed, verdict, { ownerLabel: ownerLabel(core.engine), user: identity.user });
+      if (unsent !== undefined) return done({ Allow: false, Msg: unsent }, record);
       const change = verdict.body === undefined ? undefined : await this.bodyChange(call, routed, verdict.body);
       if (change !== undefined)
         return done(
@@ -288,6 +292,11 @@ function isLifecycle(method: string, target: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The label tenancy names owners by (used only where tenancy rewrote the request). */
+function ownerLabel(engine: PolicyEngine): string {
+  return String((engine.config.tenancy as { owner_label?: unknown } | undefined)?.owner_label ?? '');
 }
 
 /** The pack's own reading: admins are exempt when the config says so. */

@@ -9,6 +9,7 @@ import { DOCKGATE_BIN } from '../../harness/serve.js';
 export interface RunningPlugin {
   name: string;
   socket: string;
+  pid: number;
   stderr(): string;
   /** SIGTERM and wait; the socket file is gone afterwards. */
   stop(): Promise<void>;
@@ -44,6 +45,7 @@ export async function startPlugin(name: string, upstream: string, args: string[]
   return {
     name,
     socket,
+    pid: child.pid!,
     stderr: () => stderr,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -76,13 +78,16 @@ export interface GuardedDaemon {
   stop(): Promise<void>;
 }
 
-/** A private dockerd started with --authorization-plugin, its plugin started first. */
-export async function startGuardedDaemon(args: string[] = []): Promise<GuardedDaemon> {
+/**
+ * A private dockerd started with --authorization-plugin (and `daemonArgs`), its plugin (started
+ * with `args`) first.
+ */
+export async function startGuardedDaemon(args: string[] = [], daemonArgs: string[] = []): Promise<GuardedDaemon> {
   const name = uniquePluginName();
   let plugin: RunningPlugin | undefined;
   let upstream = '';
   const daemon = await startDaemon({
-    args: [`--authorization-plugin=${name}`],
+    args: [`--authorization-plugin=${name}`, ...daemonArgs],
     beforeStart: async (socket) => {
       upstream = `unix://${socket}`;
       plugin = await startPlugin(name, upstream, args);

@@ -9,6 +9,8 @@ import {
   DOCKGATE_BIN,
   dockerAt,
   ensureTestImage,
+  freeLoopbackPort,
+  makeTestCertificates,
   ok,
   rawConnect,
   run,
@@ -226,70 +228,8 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
   }, async () => {
     const tlsDir = path.join(dir, 'tls');
     fs.mkdirSync(tlsDir);
-    const ossl = (...args: string[]) => {
-      const r = spawnSync('openssl', args, { cwd: tlsDir, encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-    };
-    ossl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca-key.pem',
-      '-out',
-      'ca.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=dockgate-test-ca',
-    );
-    fs.writeFileSync(
-      path.join(tlsDir, 'server.ext'),
-      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
-    );
-    fs.writeFileSync(path.join(tlsDir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-    for (const [name, cn] of [
-      ['server', 'localhost'],
-      ['client', 'alice-tls'],
-    ]) {
-      ossl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${name}-key.pem`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${cn}`,
-      );
-      ossl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca-key.pem',
-        '-CAcreateserial',
-        '-out',
-        `${name}.pem`,
-        '-days',
-        '1',
-        '-extfile',
-        `${name}.ext`,
-      );
-    }
-    const port = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
+    makeTestCertificates(tlsDir, { client: 'alice-tls' });
+    const port = await freeLoopbackPort();
     const t = (f: string) => path.join(tlsDir, f);
     const served = await startServe({
       upstream: daemon.socket,
