@@ -98,13 +98,29 @@ interface PackMeta {
   hasMutate: boolean;
 }
 
+/**
+ * The built-in pack read once and kept by a process image that outlives its build (the hook's V8
+ * startup snapshot, enforce/cli/bundle.ts): later loads take it, with their own data, as long as
+ * the pack files are still those it was compiled from.
+ */
+let keptPack: { hash: string; policy: Policy; meta: PackMeta } | undefined;
+
+/** Reads the precompiled built-in pack and keeps it for the loads that follow. */
+export async function keepBuiltinPack(): Promise<void> {
+  const sources = await builtinPackSources();
+  const read = await readPackSnapshot(sources, undefined);
+  if (read === undefined) throw new PolicyLoadError('the built-in pack has no compiled snapshot: run npm run build');
+  keptPack = { hash: packHash(sources), ...read };
+}
+
 /** The precompiled pack when it matches `sources`, else undefined (compile them instead). */
 export async function readPackSnapshot(
   sources: ModuleSource[],
-  data: Value,
+  data: Value | undefined,
 ): Promise<{ policy: Policy; meta: PackMeta } | undefined> {
   const files = packSnapshotFiles();
   const hash = packHash(sources);
+  if (keptPack?.hash === hash) return { policy: keptPack.policy.withData(data), meta: keptPack.meta };
   let text: string;
   try {
     text = await readFile(files.policy, 'utf8');

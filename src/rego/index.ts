@@ -106,6 +106,11 @@ export class Policy {
     return this.compiled.modules;
   }
 
+  /** The same compiled rules over another base document: what a new load() with other data gives. */
+  withData(data: Value | undefined): Policy {
+    return new Policy(this.compiled, this.warnings, data);
+  }
+
   /**
    * The compiled policy as JSON-able data (snapshot.ts), with `meta` for the reader to check: the
    * compiled rules, and apart from them the syntax trees, which a decision never reads.

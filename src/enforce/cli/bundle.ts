@@ -14,7 +14,8 @@
 //                    the Rego values, which the bundle's evaluator would not know
 //   koffi            a native addon: required from node_modules at run time
 // A module whose shape these rewrites no longer find fails the build, never the hook.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
@@ -36,8 +37,39 @@ function rewrite(text: string, file: string, pattern: string | RegExp, by: strin
 const FILE_URL = '__dockgateFileUrl';
 const FILE_URL_DEFINITION = `const ${FILE_URL} = (path) => require('node:url').pathToFileURL(require('node:path').join(__dirname, path)).href;`;
 
-function modulesOfOneScript(outDir: string): Plugin {
+/**
+ * What a startup snapshot cannot hold, for its bundle only: a module loaded from a file once the
+ * script runs (Node's snapshot builder cannot require one), and so no native addon. The modules
+ * that load a library on first use through createRequire get it from inside the bundle, and libc
+ * (koffi) is replaced by functions that fail: the snapshot names its caller from the user files.
+ */
+const LIBC_ABSENT = [
+  ...['peerCredentials', 'groupNameById', 'groupIdByName', 'groupIdsOf'].map(
+    (name) => `export function ${name}() { throw new Error('no libc lookups in the hook snapshot'); }`,
+  ),
+  // The caller's own entry (the policy input's home): os.userInfo asks getpwuid_r as libc.ts does.
+  "import { userInfo } from 'node:os';",
+  'export function userById(uid) {',
+  "  if (uid !== process.getuid()) throw new Error('no libc lookups in the hook snapshot');",
+  '  let u;',
+  '  try { u = userInfo(); } catch { return null; }',
+  '  return { name: u.username, uid: u.uid, gid: u.gid, home: u.homedir };',
+  '}',
+].join('\n');
+
+function fromInsideTheBundle(text: string, file: string): string {
+  // `const require = createRequire(...)` would shadow the bundle's require; another name becomes it.
+  let out = text.replace(/^const require = createRequire\(import\.meta\.url\);$/m, '');
+  out = out.replace(/^const (\w+) = createRequire\(import\.meta\.url\);$/m, 'const $1 = require;');
+  out = out.replaceAll('createRequire(import.meta.url)(', 'require(');
+  if (out.includes('createRequire(import.meta.url)'))
+    throw new Error(`hook snapshot: ${relative(distSrc, file)} loads modules in a way the bundle does not rewrite`);
+  return out;
+}
+
+function modulesOfOneScript(outDir: string, snapshot = false): Plugin {
   const families = join(distSrc, 'rego', 'builtins', 'index.js');
+  const libc = join(distSrc, 'tenancy', 'libc.js');
   return {
     name: 'dockgate-one-script',
     setup(build) {
@@ -45,6 +77,14 @@ function modulesOfOneScript(outDir: string): Plugin {
       build.onResolve({ filter: /^dockgate:builtin-families$/ }, () => ({
         path: 'builtin-families',
         namespace: 'dockgate',
+      }));
+      if (snapshot)
+        // node:http cannot be loaded while a snapshot is built: it is loaded when first used.
+        build.onResolve({ filter: /^(node:)?http$/ }, () => ({ path: 'lazy-http', namespace: 'dockgate-lazy' }));
+      build.onLoad({ filter: /.*/, namespace: 'dockgate-lazy' }, () => ({
+        contents:
+          "let http;\nexport default new Proxy({}, { get: (_, key) => (http ??= require('node:http'))[key] });\n",
+        loader: 'js',
       }));
       build.onLoad({ filter: /.*/, namespace: 'dockgate' }, () => ({
         contents: `export function bundledFamily(name) {\n  switch (name) {\n    ${familyCases.join('\n    ')}\n  }\n  throw new Error('no builtin family ' + name);\n}\n`,
@@ -58,7 +98,9 @@ function modulesOfOneScript(outDir: string): Plugin {
       }));
       build.onLoad({ filter: /\.js$/ }, (args) => {
         if (!args.path.startsWith(distSrc)) return undefined;
+        if (snapshot && args.path === libc) return { contents: LIBC_ABSENT, loader: 'js' };
         let text = readFileSync(args.path, 'utf8');
+        if (snapshot) text = fromInsideTheBundle(text, args.path);
         const own = JSON.stringify(relative(outDir, args.path));
         text = text.replaceAll('import.meta.url', `${FILE_URL}(${own})`);
         if (args.path === families) {
@@ -105,6 +147,55 @@ export async function writeHookBundle(files: BundleFiles = bundleFiles()): Promi
     if (name.startsWith(`${basename(files.script)}.`) && name.endsWith('.v8cache')) rmSync(join(outDir, name));
   writeFileSync(files.cache, await warmedCache(files));
   return [files.script, files.cache];
+}
+
+/** The hook's startup snapshot: its script (kept beside the bundle, as its paths are reckoned from there) and blob. */
+export function snapshotFiles(dir = here): { script: string; blob: string } {
+  return { script: join(dir, 'hook.snapshot.cjs'), blob: join(dir, 'hook.snapshot.blob') };
+}
+
+/**
+ * Bundles hook-snapshot.ts and has Node build the startup snapshot of it (see there); returns the
+ * files written. The blob is written under another name and renamed, so that a hook call never
+ * starts from half a blob.
+ */
+export async function writeHookSnapshot(files = snapshotFiles()): Promise<string[]> {
+  const esbuild = await import('esbuild');
+  const outDir = dirname(files.script);
+  const result = await esbuild.build({
+    entryPoints: [join(here, 'hook-snapshot.js')],
+    outfile: files.script,
+    bundle: true,
+    platform: 'node',
+    // The snapshot builder runs a script with require, __filename and __dirname, and no module.
+    format: 'iife',
+    target: 'node20',
+    minify: true,
+    keepNames: true,
+    charset: 'ascii',
+    banner: { js: FILE_URL_DEFINITION },
+    plugins: [modulesOfOneScript(outDir, true)],
+    logLevel: 'silent',
+  });
+  if (result.warnings.length > 0)
+    throw new Error(`hook snapshot: ${result.warnings.map((w) => w.text).join('; ')} (a module needs a rewrite)`);
+  const partial = `${files.blob}.${process.pid}.partial`;
+  const env = { ...process.env };
+  delete env.DOCKGATE_DECISION_LOG;
+  delete env.NODE_OPTIONS; // the blob is only taken under the flags a hook call runs with: none
+  const built = spawnSync(process.execPath, ['--snapshot-blob', partial, '--build-snapshot', files.script], {
+    env,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  if (built.status !== 0) {
+    rmSync(partial, { force: true });
+    throw new Error(
+      `hook snapshot: node --build-snapshot failed (${built.status ?? built.signal}): ${built.stderr.trim()}`,
+    );
+  }
+  renameSync(partial, files.blob);
+  return [files.script, files.blob];
 }
 
 /** The bundle's code cache, taken once it has judged commands as a hook call does. */

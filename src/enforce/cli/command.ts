@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PolicyEngine } from '../../policy/index.js';
+import type { Identity } from '../../tenancy/index.js';
 import { decisionLogFor, type GuardPoint } from './decision-log.js';
 import { type GuardResult, Guard, type Finding } from './guard.js';
 
@@ -20,14 +21,26 @@ export function readScript(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-export async function loadGuard(values: Record<string, unknown>, point: GuardPoint, cwd?: string): Promise<Guard> {
+/** `identity`: who the caller is, when known otherwise than through libc (user-files.ts). */
+export async function loadGuard(
+  values: Record<string, unknown>,
+  point: GuardPoint,
+  cwd?: string,
+  identity?: Identity,
+): Promise<Guard> {
   const engine = await PolicyEngine.load({
     policies: values.policy as string[] | undefined,
     data: values.data as string[] | undefined,
     config: typeof values.config === 'string' ? values.config : undefined,
   });
   const log = decisionLogFor(values, point);
-  return new Guard({ engine, strict: values.strict === true, ...(cwd ? { cwd } : {}), ...(log ? { log } : {}) });
+  return new Guard({
+    engine,
+    strict: values.strict === true,
+    ...(cwd ? { cwd } : {}),
+    ...(log ? { log } : {}),
+    ...(identity ? { identity } : {}),
+  });
 }
 
 export async function runCheck(values: Record<string, unknown>, positionals: string[]): Promise<number> {

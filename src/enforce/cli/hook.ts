@@ -50,9 +50,13 @@ function render(format: Format, decision: Decision | undefined, reason: string):
     case 'gemini':
       if (decision === undefined || decision === 'allow') return {};
       return { decision: 'deny', reason };
-    case 'cursor':
+    case 'cursor': {
       if (decision === undefined || decision === 'allow') return { permission: 'allow' };
-      return { permission: decision, user_message: reason, agent_message: reason };
+      // Cursor's auto-review mode has been reported to run a command whose hook answered "ask",
+      // without a prompt, while "deny" holds in every mode: what cannot be decided is denied.
+      const text = decision === 'ask' ? undecidedRefusal(reason) : reason;
+      return { permission: 'deny', user_message: text, agent_message: text };
+    }
     case 'codex':
       if (decision === undefined || decision === 'allow') return undefined;
       // Codex ignores a deny whose reason is blank (and runs the command): there is always one.
@@ -61,13 +65,15 @@ function render(format: Format, decision: Decision | undefined, reason: string):
         hookSpecificOutput: {
           hookEventName: 'PreToolUse',
           permissionDecision: 'deny',
-          permissionDecisionReason:
-            decision === 'ask'
-              ? `dockgate cannot decide this command before it runs, so it is refused:\n${reason}`
-              : reason,
+          permissionDecisionReason: decision === 'ask' ? undecidedRefusal(reason) : reason,
         },
       };
   }
+}
+
+/** The reason given where an agent cannot be asked to confirm: the command is refused instead. */
+function undecidedRefusal(reason: string): string {
+  return `dockgate cannot decide this command before it runs, so it is refused:\n${reason}`;
 }
 
 function formatOf(values: Record<string, unknown>): Format {

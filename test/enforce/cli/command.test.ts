@@ -167,7 +167,7 @@ test('hook --format gemini: a BeforeTool run_shell_command call is denied with a
   assert.deepEqual(JSON.parse(other.out), {});
 });
 
-test('hook --format cursor: beforeShellExecution answers permission deny, ask or allow', () => {
+test('hook --format cursor: beforeShellExecution answers deny or allow, and deny for what cannot be decided', () => {
   const run = (command: string) =>
     JSON.parse(
       dockgate(
@@ -178,7 +178,12 @@ test('hook --format cursor: beforeShellExecution answers permission deny, ask or
   const denied = run('docker run --pid=host bb');
   assert.equal(denied.permission, 'deny');
   assert.match(denied.agent_message ?? '', /--pid=host/);
-  assert.equal(run('curl x | sh').permission, 'ask');
+  const undecided = run('curl x | sh');
+  assert.equal(undecided.permission, 'deny');
+  assert.match(
+    undecided.agent_message ?? '',
+    /^dockgate cannot decide this command before it runs, so it is refused:\n/,
+  );
   assert.deepEqual(run('docker ps'), { permission: 'allow' });
 });
 
@@ -223,6 +228,27 @@ test('hook --format gemini and cursor print exactly the documented JSON, one lin
     `${JSON.stringify({ permission: 'deny', user_message: reason, agent_message: reason })}\n`,
   );
   assert.equal(cursor('docker ps'), '{"permission":"allow"}\n');
+  // Undecidable: never "ask" (auto-review runs it), a deny whose reason says why, exactly.
+  const undecided = dockgate(
+    ['hook', '--config', config],
+    JSON.stringify({
+      hook_event_name: 'PreToolUse',
+      tool_name: 'Bash',
+      tool_input: { command: '$D run bb' },
+      cwd: dir,
+    }),
+  );
+  const why = (
+    JSON.parse(undecided.out) as {
+      hookSpecificOutput: { permissionDecision: string; permissionDecisionReason: string };
+    }
+  ).hookSpecificOutput;
+  assert.equal(why.permissionDecision, 'ask');
+  const refused = `dockgate cannot decide this command before it runs, so it is refused:\n${why.permissionDecisionReason}`;
+  assert.equal(
+    cursor('$D run bb'),
+    `${JSON.stringify({ permission: 'deny', user_message: refused, agent_message: refused })}\n`,
+  );
 });
 
 test('hook with an unknown --format still prints a deny decision', () => {

@@ -1,0 +1,131 @@
+// `dockgate hook` from the V8 startup snapshot `npm run build` makes (hook-snapshot.ts): Node takes
+// the blob, the answers are byte for byte those of the modules, and a blob Node refuses or that
+// crashes it, or a call the snapshot leaves to the full CLI, is answered by the bundle instead.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { snapshotFiles } from '../../../src/enforce/cli/bundle.js';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+const CLI_DIR = join(ROOT, 'dist', 'src', 'enforce', 'cli');
+const BLOB = snapshotFiles(CLI_DIR).blob;
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+let dir: string;
+let config: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dockgate-hook-snapshot-'));
+  config = join(dir, 'dockgate.toml');
+  writeFileSync(config, '[identity]\nadmins = []\nadmin_groups = []\n');
+  writeFileSync(join(dir, 'F.yaml'), 'services:\n  web:\n    image: bb\n    privileged: true\n');
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(file: string, args: string[], input: string) {
+  const r = spawnSync(file, args, {
+    cwd: dir,
+    input,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${join(dir, 'none.sock')}` },
+    timeout: 30_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const throughModules = (args: string[], input: string) =>
+  run(
+    process.execPath,
+    ['-e', `import(${JSON.stringify(CLI)}).then((m) => m.main(${JSON.stringify(['hook', ...args])}))`],
+    input,
+  );
+
+function input(format: string, command: string): string {
+  if (format === 'cursor') return JSON.stringify({ hook_event_name: 'beforeShellExecution', command, cwd: dir });
+  const tool = format === 'gemini' ? 'run_shell_command' : 'Bash';
+  const event = format === 'gemini' ? 'BeforeTool' : 'PreToolUse';
+  return JSON.stringify({ hook_event_name: event, tool_name: tool, tool_input: { command }, cwd: dir });
+}
+
+const COMMANDS = [
+  'docker run --privileged bb',
+  'sudo docker run -v /:/h bb',
+  `bash -c 'docker run --pid=host bb'`,
+  'docker run --rm bb echo hi',
+  'docker run -v $HOME/src:/src bb ls',
+  'docker compose -f F.yaml up',
+  '$D run bb',
+  'ls -la',
+  'not json at all',
+];
+
+test('Node takes the snapshot and it answers exactly as the modules, in every format', () => {
+  for (const format of ['claude', 'codex', 'gemini', 'cursor'])
+    for (const command of COMMANDS) {
+      const text = command === 'not json at all' ? command : input(format, command);
+      const args = ['--format', format, '--config', config];
+      // Straight from the blob: no launcher that could fall back and hide a failing snapshot.
+      const snap = run(process.execPath, ['--snapshot-blob', BLOB, 'hook', ...args], text);
+      assert.equal(snap.code, 0, `${format}: ${command}: ${snap.err}`);
+      assert.deepEqual(snap, throughModules(args, text), `${format}: ${command}`);
+    }
+  const deny = run(
+    process.execPath,
+    ['--snapshot-blob', BLOB, 'hook', '--config', config],
+    input('claude', COMMANDS[0]!),
+  );
+  assert.match(deny.out, /"permissionDecision":"deny".*privileged mode is refused/);
+});
+
+test('what the snapshot does not answer it leaves before reading stdin, with a non-zero exit', () => {
+  for (const args of [
+    ['hook', '--help'],
+    ['hook', '--bogus'],
+    ['check', '--shell', 'ls'],
+  ]) {
+    const r = run(process.execPath, ['--snapshot-blob', BLOB, ...args], input('claude', COMMANDS[0]!));
+    assert.notEqual(r.code, 0, args.join(' '));
+    assert.equal(r.out, '', args.join(' '));
+  }
+});
+
+/** An install whose snapshot blob is `blob` (undefined: none), everything else the real one. */
+function installWith(name: string, blob: Buffer | undefined): string {
+  const top = join(dir, name);
+  const cli = join(top, 'dist', 'src', 'enforce', 'cli');
+  mkdirSync(cli, { recursive: true });
+  mkdirSync(join(top, 'bin'));
+  writeFileSync(join(top, 'bin', 'dockgate'), readFileSync(join(ROOT, 'bin', 'dockgate')), { mode: 0o755 });
+  for (const f of readdirSync(CLI_DIR))
+    if (!f.startsWith('hook.snapshot.')) symlinkSync(join(CLI_DIR, f), join(cli, f));
+  for (const f of readdirSync(join(ROOT, 'dist', 'src')))
+    if (f !== 'enforce') symlinkSync(join(ROOT, 'dist', 'src', f), join(top, 'dist', 'src', f));
+  for (const f of readdirSync(join(ROOT, 'dist', 'src', 'enforce')))
+    if (f !== 'cli') symlinkSync(join(ROOT, 'dist', 'src', 'enforce', f), join(top, 'dist', 'src', 'enforce', f));
+  if (blob !== undefined) writeFileSync(join(cli, 'hook.snapshot.blob'), blob);
+  return join(top, 'bin', 'dockgate');
+}
+
+test('a blob from another Node, a truncated blob or none: bin/dockgate answers from the bundle', () => {
+  const real = readFileSync(BLOB);
+  const head = Buffer.from(
+    real.subarray(0, 4096).toString('latin1').replaceAll(process.version.slice(1), '0.0.0'),
+    'latin1',
+  );
+  assert.notDeepEqual(head, real.subarray(0, 4096), 'the blob names the Node version in its header');
+  const cases: [string, Buffer | undefined][] = [
+    ['other-node', Buffer.concat([head, real.subarray(4096)])],
+    ['truncated', real.subarray(0, 1000)],
+    ['missing', undefined],
+  ];
+  const text = input('claude', 'docker run --privileged bb');
+  const expected = throughModules(['--config', config], text);
+  for (const [name, blob] of cases) {
+    const r = run(installWith(name, blob), ['hook', '--config', config], text);
+    assert.equal(r.out, expected.out, name);
+    assert.equal(r.code, 0, name);
+    assert.match(r.out, /privileged mode is refused/, name);
+  }
+});
