@@ -1,8 +1,9 @@
 // `dockgate hook` from the V8 startup snapshot `npm run build` makes (hook-snapshot.ts): Node takes
 // the blob, the answers are byte for byte those of the modules, and a blob Node refuses or that
-// crashes it, or a call the snapshot leaves to the full CLI, is answered by the bundle instead.
+// crashes it, or a call the snapshot leaves to the full CLI, is answered by the bundle instead;
+// bin/dockgate routes only inputs naming docker to the snapshot, and a stalled stdin is bounded.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -128,4 +129,34 @@ test('a blob from another Node, a truncated blob or none: bin/dockgate answers f
     assert.equal(r.code, 0, name);
     assert.match(r.out, /privileged mode is refused/, name);
   }
+});
+
+test('bin/dockgate answers as the modules whichever path it routes an input to (docker named, escaped, or not)', () => {
+  const bin = join(ROOT, 'bin', 'dockgate');
+  const texts = COMMANDS.map((c) => (c === 'not json at all' ? c : input('claude', c)));
+  // JSON may spell a letter as an escape: the text then does not read "docker", the command does.
+  const escaped = input('claude', 'docker run --privileged bb').replace('docker', '\\u0064ocker');
+  for (const text of [...texts, escaped]) {
+    const r = run(bin, ['hook', '--config', config], text);
+    assert.deepEqual(r, throughModules(['--config', config], text), text);
+  }
+  assert.match(run(bin, ['hook', '--config', config], escaped).out, /privileged mode is refused/);
+});
+
+test('bin/dockgate with a stdin that never closes: answered by the deadline as the partial input', async () => {
+  const partial = input('claude', 'docker run --privileged bb').slice(0, 40);
+  const started = Date.now();
+  const child = spawn(join(ROOT, 'bin', 'dockgate'), ['hook', '--config', config], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${join(dir, 'none.sock')}` },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stdin.write(partial); // and never ended
+  const code = await new Promise<number | null>((done) => child.on('exit', done));
+  child.stdin.destroy();
+  assert.ok(Date.now() - started < 20_000);
+  assert.equal(code, 0);
+  assert.equal(out, throughModules(['--config', config], partial).out);
+  assert.match(out, /"permissionDecision":"(deny|ask)"/);
 });
