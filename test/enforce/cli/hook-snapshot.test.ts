@@ -160,3 +160,11 @@ test('bin/dockgate with a stdin that never closes: answered by the deadline as t
   assert.equal(out, throughModules(['--config', config], partial).out);
   assert.match(out, /"permissionDecision":"(deny|ask)"/);
 });
+
+test('bin/dockgate refuses an input over the hook limit, as the modules do, without keeping it whole', () => {
+  const huge = input('claude', `docker ps ${'x'.repeat(2 * 1024 * 1024)}`);
+  const r = run(join(ROOT, 'bin', 'dockgate'), ['hook', '--config', config], huge);
+  assert.equal(r.code, 0);
+  assert.equal(r.out, throughModules(['--config', config], huge).out);
+  assert.match(r.out, /"permissionDecision":"deny".*over 1048576 bytes/);
+});
