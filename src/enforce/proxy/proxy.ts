@@ -26,6 +26,9 @@ export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog' | '
   maxConnectionsPerCaller?: number;
 }
 
+/** How long a refused connection is kept for its client to finish sending and read the refusal. */
+const REFUSED_LINGER_MS = 2_000;
+
 export class SocketProxy {
   private readonly connections = new Set<ProxyConnection>();
   private readonly connectionsPerCaller: CallerQuota;
@@ -55,13 +58,19 @@ export class SocketProxy {
   accept(socket: Socket, identity: Identity, reads?: ReusedReads): void {
     const caller = callerKey(identity);
     if (this.connectionsPerCaller.take(caller, 1) !== null) {
-      // The client's first request gets this answer, whatever it is. What it sends is read and
-      // dropped, and the socket is closed once the answer is out: a refused connection must not
+      // The client's first request gets this answer, whatever it is. The answer goes out at once
+      // and only our side is shut: the client may still be writing its request, which is read and
+      // dropped, so that it reads the answer instead of a broken pipe. The socket is closed when
+      // the client closes its side, or after REFUSED_LINGER_MS: a refused connection must not
       // linger, holding a descriptor outside the count.
       const message = `too many connections from ${identity.user} (${this.connectionsPerCaller.limits.perCaller} open); close some and try again`;
       this.settings.logger.warn({ user: identity.user, uid: identity.uid }, message);
+      const linger = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+      socket.once('close', () => clearTimeout(linger));
+      socket.on('end', () => socket.destroy());
+      socket.on('error', () => socket.destroy());
       socket.resume();
-      socket.end(errorResponse(429, message, true), () => socket.destroy());
+      socket.end(errorResponse(429, message, true));
       return;
     }
     socket.setNoDelay?.(true);

@@ -208,6 +208,31 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     }
   });
 
+  test('--max-connections-per-user: a client that writes only after the refusal is out still reads the 429', async () => {
+    const served = await startServe({ upstream: daemon.socket, args: ['--max-connections-per-user', '1'] });
+    try {
+      const held = await rawConnect(served.socket);
+      await new Promise((r) => setTimeout(r, 200));
+      // The refusal and the proxy's end of the socket are out before the client writes a byte;
+      // the client keeps its own side open after reading them, as the docker CLI does.
+      const late = net.createConnection({ path: served.socket, allowHalfOpen: true });
+      let answer = '';
+      late.on('data', (d) => (answer += d));
+      const closed = new Promise<Error | undefined>((r) => {
+        late.on('error', r);
+        late.on('close', () => r(undefined));
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      late.end('GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n');
+      assert.equal(await closed, undefined, 'the late write got no broken pipe');
+      assert.match(answer, /^HTTP\/1\.1 429 /);
+      assert.match(answer, /too many connections from root \(1 open\)/);
+      held.destroy();
+    } finally {
+      await served.stop();
+    }
+  });
+
   test('SIGTERM: new connections refused, the request in flight finishes, socket removed, exit 0', async () => {
     const served = await startServe({ upstream: daemon.socket });
     const inflight = dockerAt(served.socket)(['run', '--rm', image, 'sh', '-c', 'sleep 2; echo finished']);
