@@ -26,8 +26,11 @@ export interface ProxySettings extends Omit<ConnectionSettings, 'requestLog' | '
   maxConnectionsPerCaller?: number;
 }
 
-/** How long a refused connection is kept for its client to finish sending and read the refusal. */
-const REFUSED_LINGER_MS = 2_000;
+/**
+ * How long a refused connection is kept for its client to finish sending and read the refusal.
+ * A client writes its request as soon as it connects; one that stays silent this long is gone.
+ */
+const REFUSED_LINGER_MS = 250;
 
 export class SocketProxy {
   private readonly connections = new Set<ProxyConnection>();

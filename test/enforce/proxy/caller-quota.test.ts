@@ -162,7 +162,7 @@ describe('connections per caller (fake upstream)', () => {
     const fds = () => fs.readdirSync('/proc/self/fd').length;
     const before = fds();
     const refused = await Promise.all(Array.from({ length: 20 }, () => rawConnect(proxy.socket)));
-    await sleep(500);
+    await sleep(1000);
     assert.ok(
       fds() - before <= 22,
       `${fds() - before} descriptors more for 20 refused connections kept open by their clients`,

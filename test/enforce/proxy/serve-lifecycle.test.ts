@@ -213,16 +213,17 @@ describe('dockgate serve lifecycle', { skip: !canRun && 'needs root to run docke
     try {
       const held = await rawConnect(served.socket);
       await new Promise((r) => setTimeout(r, 200));
-      // The refusal and the proxy's end of the socket are out before the client writes a byte;
-      // the client keeps its own side open after reading them, as the docker CLI does.
+      // The client writes only once the refusal has reached it, so the proxy has had every
+      // chance to close first; it keeps its own side open after reading, as the docker CLI does.
       const late = net.createConnection({ path: served.socket, allowHalfOpen: true });
       let answer = '';
+      const answered = new Promise((r) => late.once('data', r));
       late.on('data', (d) => (answer += d));
       const closed = new Promise<Error | undefined>((r) => {
         late.on('error', r);
         late.on('close', () => r(undefined));
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await answered;
       late.end('GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n');
       assert.equal(await closed, undefined, 'the late write got no broken pipe');
       assert.match(answer, /^HTTP\/1\.1 429 /);
