@@ -9,6 +9,8 @@ bash scripts/setup.sh
 daemon_pid=""
 daemon_dir=""
 cleanup() {
+  # Resident hook judges started by the tests (enforce/cli/resident.ts) from this checkout.
+  pkill -f "$PWD/dist/src/enforce/cli/resident-judge.js" 2>/dev/null || true
   if [ -n "$daemon_pid" ]; then
     node dist/test/harness/daemon-main.js stop "$daemon_pid" "$daemon_dir" || kill -9 "$daemon_pid" 2>/dev/null || true
   fi

@@ -21,25 +21,30 @@ export function readScript(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/** `identity`: who the caller is, when known otherwise than through libc (user-files.ts). */
+/**
+ * `identity`: who the caller is, when known otherwise than through libc (user-files.ts); `env`:
+ * the caller's environment, when it is not this process's (the resident judge's callers).
+ */
 export async function loadGuard(
   values: Record<string, unknown>,
   point: GuardPoint,
   cwd?: string,
   identity?: Identity,
+  env?: Record<string, string | undefined>,
 ): Promise<Guard> {
   const engine = await PolicyEngine.load({
     policies: values.policy as string[] | undefined,
     data: values.data as string[] | undefined,
     config: typeof values.config === 'string' ? values.config : undefined,
   });
-  const log = decisionLogFor(values, point);
+  const log = decisionLogFor(values, point, env);
   return new Guard({
     engine,
     strict: values.strict === true,
     ...(cwd ? { cwd } : {}),
     ...(log ? { log } : {}),
     ...(identity ? { identity } : {}),
+    ...(env ? { env } : {}),
   });
 }
 

@@ -3,6 +3,7 @@
 // made (bundle.ts): one script, compiled from V8's code cache when the cache was made by this
 // Node (its file name carries the version; V8 itself ignores a cache from another V8 or other
 // flags). Without a bundle, or with one that does not load, the modules judge: slower, the same.
+// Before either, the caller's resident judge is asked (resident.ts), which has them loaded.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import vm from 'node:vm';
 import { HOOK_FLAGS } from './hook-flags.js';
-import { type Judge, judgeModules, runHook } from './hook.js';
+import { type Judge, judgeModules, judgeQuestion, runHook } from './hook.js';
+import { residentAsk } from './resident.js';
 
 export interface HookBundle extends Judge {
   warmHook(config: string): Promise<void>;
@@ -63,7 +65,12 @@ export async function launchHook(args: string[], files: BundleFiles = bundleFile
   } catch {
     return undefined;
   }
-  return runHook(values, () => judgeFromBundle(files));
+  const loadJudge = () => judgeFromBundle(files);
+  return runHook(
+    values,
+    loadJudge,
+    residentAsk((question, v) => judgeQuestion(question, v, loadJudge)),
+  );
 }
 
 async function judgeFromBundle(files: BundleFiles): Promise<Judge> {

@@ -15,8 +15,8 @@
 // error, parse failure or overrun still prints a decision that stops the command.
 import { cannotReachDocker } from './prefilter.js';
 
-type Format = 'claude' | 'gemini' | 'cursor' | 'codex';
-type Decision = 'allow' | 'deny' | 'ask';
+export type Format = 'claude' | 'gemini' | 'cursor' | 'codex';
+export type Decision = 'allow' | 'deny' | 'ask';
 
 /** The hook answers within this, whatever happens (agents time hooks out, and then run the command). */
 const HOOK_DEADLINE_MS = 8_000;
@@ -87,39 +87,70 @@ export type Judge = Pick<typeof import('./command.js'), 'loadGuard' | 'readScrip
 
 export const judgeModules = (): Promise<Judge> => import('./command.js');
 
-/** Judges one event; the decision and its reason (decision undefined: the policy allows it, or not a shell call). */
-export async function hookDecision(
-  input: string,
-  values: Record<string, unknown>,
-  format: Format,
-  loadJudge: () => Promise<Judge> = judgeModules,
-): Promise<{ decision: Decision | undefined; reason: string }> {
+/** What a hook answers: the decision and its reason (decision undefined: print the allow answer). */
+export interface HookVerdict {
+  decision: Decision | undefined;
+  reason: string;
+}
+
+/** Shell text to judge, and the directory the event says it runs in (absolute, or undefined). */
+export interface ShellQuestion {
+  command: string;
+  cwd: string | undefined;
+}
+
+/** Reads an event: a verdict it already settles (not JSON, another tool, text that cannot reach docker), or the question to judge. */
+export function readEvent(input: string, format: Format): { verdict: HookVerdict } | { question: ShellQuestion } {
   let event: unknown;
   try {
     event = JSON.parse(input);
   } catch {
-    return { decision: 'deny', reason: 'dockgate hook: the hook input is not JSON' };
+    return { verdict: { decision: 'deny', reason: 'dockgate hook: the hook input is not JSON' } };
   }
   if (event === null || typeof event !== 'object' || Array.isArray(event))
-    return { decision: 'deny', reason: 'dockgate hook: the hook input is not a JSON object' };
+    return { verdict: { decision: 'deny', reason: 'dockgate hook: the hook input is not a JSON object' } };
   const call = shellCall(format, event as Record<string, unknown>);
-  if (call === undefined) return { decision: undefined, reason: '' };
+  if (call === undefined) return { verdict: { decision: undefined, reason: '' } };
   if (typeof call.command !== 'string')
-    return { decision: 'deny', reason: 'dockgate hook: the shell tool call has no command text' };
-  if (cannotReachDocker(call.command)) return { decision: undefined, reason: '' };
+    return { verdict: { decision: 'deny', reason: 'dockgate hook: the shell tool call has no command text' } };
+  if (cannotReachDocker(call.command)) return { verdict: { decision: undefined, reason: '' } };
   const cwd = typeof call.cwd === 'string' && call.cwd.startsWith('/') ? call.cwd : undefined;
+  return { question: { command: call.command, cwd } };
+}
+
+/** Judges shell text with the policy the flags name. */
+export async function judgeQuestion(
+  question: ShellQuestion,
+  values: Record<string, unknown>,
+  loadJudge: () => Promise<Judge> = judgeModules,
+): Promise<HookVerdict> {
   // Loaded only for shell text that may reach docker: the parser and the policy are most of a call.
   const { loadGuard, readScript, reasonText } = await loadJudge();
-  const guard = await loadGuard(values, 'hook', cwd);
-  const result = await guard.checkShell(call.command, readScript);
+  const guard = await loadGuard(values, 'hook', question.cwd);
+  const result = await guard.checkShell(question.command, readScript);
   if (result.outcome === 'deny') return { decision: 'deny', reason: reasonText(result) };
   if (result.outcome === 'undecidable') return { decision: 'ask', reason: reasonText(result) };
   return { decision: undefined, reason: '' };
 }
 
+/** Judges one event. */
+export async function hookDecision(
+  input: string,
+  values: Record<string, unknown>,
+  format: Format,
+  loadJudge: () => Promise<Judge> = judgeModules,
+): Promise<HookVerdict> {
+  const read = readEvent(input, format);
+  return 'verdict' in read ? read.verdict : judgeQuestion(read.question, values, loadJudge);
+}
+
+/** Who answers a question: judgeQuestion in this process, or the resident judge (resident.ts). */
+export type AskJudge = (question: ShellQuestion, values: Record<string, unknown>) => Promise<HookVerdict>;
+
 export async function runHook(
   values: Record<string, unknown>,
   loadJudge: () => Promise<Judge> = judgeModules,
+  ask: AskJudge = (question, v) => judgeQuestion(question, v, loadJudge),
 ): Promise<number> {
   let format: Format = 'claude';
   let done = false;
@@ -136,7 +167,8 @@ export async function runHook(
   try {
     format = formatOf(values);
     const input = await readHookInput();
-    const { decision, reason } = await hookDecision(input, values, format, loadJudge);
+    const read = readEvent(input, format);
+    const { decision, reason } = 'verdict' in read ? read.verdict : await ask(read.question, values);
     finish(decision, reason);
   } catch (err) {
     finish('deny', `dockgate hook: ${(err as Error)?.message ?? String(err)}`);

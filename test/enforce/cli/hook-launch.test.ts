@@ -33,7 +33,13 @@ function run(file: string, args: string[], input: string) {
     cwd: dir,
     input,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${join(dir, 'none.sock')}` },
+    // Without the resident judge: these are the paths a call takes on its own.
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
+      DOCKGATE_HOOK_RESIDENT: '0',
+    },
     timeout: 30_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };

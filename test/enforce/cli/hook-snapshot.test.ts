@@ -30,7 +30,13 @@ function run(file: string, args: string[], input: string) {
     cwd: dir,
     input,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${join(dir, 'none.sock')}` },
+    // Without the resident judge: these are the paths a call takes on its own.
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
+      DOCKGATE_HOOK_RESIDENT: '0',
+    },
     timeout: 30_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -148,7 +154,13 @@ test('bin/dockgate with a stdin that never closes: answered by the deadline as t
   const started = Date.now();
   const child = spawn(join(ROOT, 'bin', 'dockgate'), ['hook', '--config', config], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${join(dir, 'none.sock')}` },
+    // Without the resident judge: these are the paths a call takes on its own.
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
+      DOCKGATE_HOOK_RESIDENT: '0',
+    },
   });
   let out = '';
   child.stdout.on('data', (d) => (out += d));

@@ -1,0 +1,281 @@
+// The resident hook judge (resident.ts, resident-judge.ts): the first call that needs judging
+// starts the caller's judge, later calls are answered by it exactly as the modules answer; the
+// caller's environment, directory and flags decide, not the judge's; only a socket in a directory
+// that is the caller's alone is asked; and a judge that is gone, silent or garbled leaves the
+// call to be judged in its own process.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+
+const BIN = resolve(import.meta.dirname, '../../../../bin/dockgate');
+const CLI = resolve(import.meta.dirname, '../../../src/cli.js');
+let dir: string;
+let runtime: string;
+let config: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dockgate-resident-'));
+  runtime = join(dir, 'run');
+  mkdirSync(runtime, { mode: 0o700 });
+  config = join(dir, 'dockgate.toml');
+  writeFileSync(config, '[identity]\nadmins = []\nadmin_groups = []\n');
+  writeFileSync(join(dir, 'F.yaml'), 'services:\n  web:\n    image: bb\n    privileged: true\n');
+  writeFileSync(join(dir, 'broken.rego'), 'package docker.authz\nallow if {\n');
+});
+
+after(() => {
+  for (const pid of judgePids()) process.kill(pid, 'SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(file: string, args: string[], input: string, env: Record<string, string> = {}, cwd = dir) {
+  const r = spawnSync(file, args, {
+    cwd,
+    input,
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
+      XDG_RUNTIME_DIR: runtime,
+      ...env,
+    },
+    timeout: 30_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const hook = (args: string[], input: string, env?: Record<string, string>, cwd?: string) =>
+  run(BIN, ['hook', ...args], input, env, cwd);
+
+/** The same call answered by the modules in their own process, without launcher or judge. */
+const throughModules = (args: string[], input: string, env: Record<string, string> = {}, cwd?: string) =>
+  run(
+    process.execPath,
+    ['-e', `import(${JSON.stringify(CLI)}).then((m) => m.main(${JSON.stringify(['hook', ...args])}))`],
+    input,
+    { DOCKGATE_HOOK_RESIDENT: '0', ...env },
+    cwd,
+  );
+
+function event(format: string, command: string, cwd: string | undefined = dir): string {
+  if (format === 'cursor') return JSON.stringify({ hook_event_name: 'beforeShellExecution', command, cwd });
+  const tool = format === 'gemini' ? 'run_shell_command' : 'Bash';
+  const name = format === 'gemini' ? 'BeforeTool' : 'PreToolUse';
+  return JSON.stringify({ hook_event_name: name, tool_name: tool, tool_input: { command }, cwd });
+}
+
+const judgeDir = () => join(runtime, 'dockgate');
+const sockets = () => (existsSync(judgeDir()) ? readdirSync(judgeDir()).filter((f) => f.endsWith('.sock')) : []);
+
+/** The pids of the judges serving this test's directory. */
+function judgePids(): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (cmd.includes('resident-judge.js') && cmd.includes(runtime)) pids.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts the judge through a first call and waits until it holds its socket. */
+async function judgeUp(): Promise<string> {
+  if (sockets().length === 0) {
+    const first = hook(['--config', config], event('claude', 'docker ps'));
+    assert.equal(first.code, 0);
+  }
+  await until('the judge to take its socket', () => sockets().length === 1);
+  return join(judgeDir(), sockets()[0]!);
+}
+
+/** A hook call that leaves this process's event loop running (for a server of the test's own). */
+function hookAsync(args: string[], input: string): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(BIN, ['hook', ...args], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
+      XDG_RUNTIME_DIR: runtime,
+    },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  child.stdin.end(input);
+  return new Promise((done) => child.on('close', (code) => done({ code, out, err })));
+}
+
+/** Puts a server of the test's own at the judge's socket for the length of `body`. */
+async function withFakeJudge(reply: (conn: net.Socket) => void, body: () => Promise<void>): Promise<void> {
+  const socket = await judgeUp();
+  const real = `${socket}.real`;
+  renameSync(socket, real);
+  const fake = net.createServer({ allowHalfOpen: true }, (conn) => conn.resume().on('end', () => reply(conn)));
+  await new Promise<void>((r) => fake.listen(socket, r));
+  try {
+    await body();
+  } finally {
+    fake.close();
+    rmSync(socket, { force: true });
+    renameSync(real, socket);
+  }
+}
+
+const COMMANDS = [
+  'docker run --privileged bb',
+  'sudo docker run -v /:/h bb',
+  `bash -c 'docker run --pid=host bb'`,
+  'docker run --rm bb echo hi',
+  'docker run -v $HOME/src:/src bb ls',
+  'docker compose -f F.yaml up',
+  '$D run bb',
+  'ls -la',
+];
+
+test('the first call starts the judge; calls it answers read byte for byte as the modules, in every format', async () => {
+  assert.deepEqual(sockets(), []);
+  await judgeUp();
+  assert.equal(judgePids().length, 1, 'one judge for the caller');
+  for (const format of ['claude', 'gemini', 'cursor', 'codex'])
+    for (const command of COMMANDS) {
+      const args = ['--format', format, '--config', config];
+      const text = event(format, command);
+      assert.deepEqual(hook(args, text), throughModules(args, text), `${format}: ${command}`);
+    }
+  assert.match(hook(['--config', config], event('claude', COMMANDS[0]!)).out, /privileged mode is refused/);
+});
+
+test("the caller's environment, directory and relative flags decide, not the judge's", async () => {
+  await judgeUp();
+  const sub = join(dir, 'sub');
+  mkdirSync(sub, { recursive: true });
+  writeFileSync(join(sub, 'local.toml'), '[identity]\nadmins = []\nadmin_groups = []\n');
+  const cases: [string, Record<string, string>, string | undefined][] = [
+    ['docker run -v $X:/h bb', { X: '/' }, dir],
+    ['docker run -v $X:/h bb', { X: join(dir, 'data') }, dir],
+    ['docker run -v ~/w:/w bb', { HOME: '/' }, dir],
+    ['docker run -v ./:/w bb', {}, undefined], // no cwd in the event: the caller's own directory
+  ];
+  const outs = new Set<string>();
+  for (const [command, env, eventCwd] of cases) {
+    const args = ['--config', 'local.toml'];
+    const text = event('claude', command, eventCwd);
+    const got = hook(args, text, env, sub);
+    assert.deepEqual(got, throughModules(args, text, env, sub), `${command} ${JSON.stringify(env)}`);
+    outs.add(got.out);
+  }
+  assert.ok(outs.size >= 2, 'the cases do not all answer alike');
+  assert.match(
+    hook(['--config', 'local.toml'], event('claude', 'docker run -v $X:/h bb'), { X: '/' }, sub).out,
+    /deny/,
+  );
+});
+
+test('an edit of the config counts at the next call; a policy that does not load is refused as without the judge', async () => {
+  await judgeUp();
+  const edited = join(dir, 'edited.toml');
+  const text = event('claude', 'docker run --privileged bb');
+  writeFileSync(edited, '[identity]\nadmins = []\nadmin_groups = []\n');
+  assert.match(hook(['--config', edited], text).out, /privileged mode is refused/);
+  const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+  writeFileSync(edited, `[identity]\nadmins = [${JSON.stringify(me)}]\n`);
+  const asAdmin = hook(['--config', edited], text);
+  assert.deepEqual(asAdmin, throughModules(['--config', edited], text));
+  assert.doesNotMatch(asAdmin.out, /privileged mode is refused/);
+  const broken = hook(['--policy', join(dir, 'broken.rego')], text);
+  assert.deepEqual(broken, throughModules(['--policy', join(dir, 'broken.rego')], text));
+  assert.match(broken.out, /"permissionDecision":"deny"/);
+});
+
+test('whatever is at the socket is asked; a silent or garbled one leaves the call to be judged in its own process', async () => {
+  const text = event('claude', 'docker run --privileged bb');
+  const expected = throughModules(['--config', config], text);
+  await withFakeJudge(
+    (conn) => conn.end(JSON.stringify({ verdict: { decision: 'deny', reason: 'the fake judge' } })),
+    async () =>
+      assert.match((await hookAsync(['--config', config], text)).out, /"permissionDecisionReason":"the fake judge"/),
+  );
+  await withFakeJudge(
+    (conn) => conn.end('{"verdict": {"decision": "allow"'),
+    async () => assert.deepEqual(await hookAsync(['--config', config], text), expected),
+  );
+  await withFakeJudge(
+    () => undefined, // never answers
+    async () => {
+      const started = Date.now();
+      assert.deepEqual(await hookAsync(['--config', config], text), expected);
+      assert.ok(Date.now() - started < 8_000, 'answered within the hook deadline');
+    },
+  );
+});
+
+test("a directory that is not the caller's alone is never asked", async () => {
+  const socket = await judgeUp();
+  const text = event('claude', 'docker run --privileged bb');
+  const expected = throughModules(['--config', config], text);
+  await withFakeJudge(
+    (conn) => conn.end(JSON.stringify({ verdict: { decision: undefined, reason: '' } })),
+    async () => {
+      assert.equal((await hookAsync(['--config', config], text)).out, '', 'the fake judge allows: it is asked');
+      chmodSync(judgeDir(), 0o755);
+      assert.deepEqual(await hookAsync(['--config', config], text), expected, 'a directory others can enter');
+      chmodSync(judgeDir(), 0o700);
+      chmodSync(runtime, 0o777);
+      assert.deepEqual(await hookAsync(['--config', config], text), expected, 'an XDG_RUNTIME_DIR others can write');
+      chmodSync(runtime, 0o700);
+      if (process.getuid?.() === 0) {
+        chownSync(judgeDir(), 65534, 65534);
+        assert.deepEqual(await hookAsync(['--config', config], text), expected, "a directory of somebody else's");
+        chownSync(judgeDir(), 0, 0);
+      }
+      assert.equal((await hookAsync(['--config', config], text)).out, '', 'the directory is private again');
+    },
+  );
+  assert.ok(existsSync(socket));
+});
+
+test('DOCKGATE_HOOK_RESIDENT=0 starts no judge; a judge whose socket is gone stops', async () => {
+  const other = join(dir, 'run-off');
+  mkdirSync(other, { mode: 0o700 });
+  const text = event('claude', 'docker run --privileged bb');
+  const off = hook(['--config', config], text, { XDG_RUNTIME_DIR: other, DOCKGATE_HOOK_RESIDENT: '0' });
+  assert.match(off.out, /privileged mode is refused/);
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(existsSync(join(other, 'dockgate')), false, 'no judge directory made');
+
+  const socket = await judgeUp();
+  // A judge that did not answer in time is replaced by a new one, which may still be on its way.
+  await until('one judge', () => judgePids().length === 1);
+  rmSync(socket);
+  await until('the judge to stop', () => judgePids().length === 0);
+});
