@@ -167,7 +167,16 @@ export function residentAsk(local: AskJudge, env: Record<string, string | undefi
       cwd = undefined; // a directory removed under the caller: judged here, as without a judge
     }
     if (socket === undefined || cwd === undefined) return local(question, values);
-    const request: ResidentRequest = { question, values: absolutePaths(values, cwd), cwd, env, pid: process.pid };
+    // The decision log may be named relative to the caller's directory, in a flag or in the environment.
+    const log = env.DOCKGATE_DECISION_LOG;
+    const callerEnv = log ? { ...env, DOCKGATE_DECISION_LOG: resolve(cwd, log) } : env;
+    const request: ResidentRequest = {
+      question,
+      values: absolutePaths(values, cwd),
+      cwd,
+      env: callerEnv,
+      pid: process.pid,
+    };
     const answer = await ask(socket, request);
     if (answer === undefined) {
       startJudge(socket);

@@ -195,6 +195,12 @@ test("the caller's environment, directory and relative flags decide, not the jud
     outs.add(got.out);
   }
   assert.ok(outs.size >= 2, 'the cases do not all answer alike');
+  // A decision log named relative to the caller's directory is written there, by flag or environment.
+  const text = event('claude', 'docker run --privileged bb');
+  hook(['--config', 'local.toml', '--decision-log', 'flag.log'], text, {}, sub);
+  hook(['--config', 'local.toml'], text, { DOCKGATE_DECISION_LOG: 'env.log' }, sub);
+  for (const log of ['flag.log', 'env.log'])
+    assert.match(readFileSync(join(sub, log), 'utf8'), /"result":false|"allowed":false|privileged/, log);
   assert.match(
     hook(['--config', 'local.toml'], event('claude', 'docker run -v $X:/h bb'), { X: '/' }, sub).out,
     /deny/,
