@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { type BundleFiles, bundleFiles, loadHookBundle } from './hook-launch.js';
+import { type BundleFiles, bundleFiles, loadHookBundle } from './hook-bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const distSrc = join(here, '..', '..');

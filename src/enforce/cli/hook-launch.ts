@@ -1,64 +1,19 @@
 // `dockgate hook` as bin/dockgate starts it: the event is read and looked at first (hook.ts), and
-// only shell text that may reach docker loads the judging part, from the bundle `npm run build`
-// made (bundle.ts): one script, compiled from V8's code cache when the cache was made by this
-// Node (its file name carries the version; V8 itself ignores a cache from another V8 or other
-// flags). Without a bundle, or with one that does not load, the modules judge: slower, the same.
-// Before either, the caller's resident judge is asked (resident.ts), which has them loaded.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// only shell text that may reach docker is judged: by the caller's resident judge (resident.ts),
+// which has the parser and the policy loaded, and when it cannot answer, in this process, from
+// the bundle `npm run build` made (hook-bundle.ts), else from the modules: slower, the same.
 import { parseArgs } from 'node:util';
-import vm from 'node:vm';
+import type { BundleFiles } from './hook-bundle.js';
 import { HOOK_FLAGS } from './hook-flags.js';
 import { type Judge, judgeModules, judgeQuestion, runHook } from './hook.js';
 import { residentAsk } from './resident.js';
-
-export interface HookBundle extends Judge {
-  warmHook(config: string): Promise<void>;
-}
-
-export interface BundleFiles {
-  script: string;
-  cache: string;
-}
-
-export function bundleFiles(dir = dirname(fileURLToPath(import.meta.url))): BundleFiles {
-  return {
-    script: join(dir, 'hook.bundle.cjs'),
-    cache: join(dir, `hook.bundle.cjs.${process.version}-${process.arch}.v8cache`),
-  };
-}
-
-/** The bundle, run as Node runs a CommonJS file; undefined when there is none. */
-export function loadHookBundle(files: BundleFiles): { bundle: HookBundle; script: vm.Script } | undefined {
-  let source: string;
-  try {
-    // ASCII by construction: Latin-1 spares decoding UTF-8.
-    source = readFileSync(files.script, 'latin1');
-  } catch {
-    return undefined;
-  }
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(files.cache);
-  } catch {
-    cachedData = undefined;
-  }
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new vm.Script(wrapped, { filename: files.script, ...(cachedData ? { cachedData } : {}) });
-  const module = { exports: {} as HookBundle };
-  const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run.call(module.exports, module.exports, createRequire(files.script), module, files.script, dirname(files.script));
-  return { bundle: module.exports, script };
-}
 
 /**
  * `dockgate hook ARGS`; undefined: not a plain hook call (--help, a flag it does not take), for
  * the whole CLI to answer as it answers any command.
  * @public (bin/dockgate calls it)
  */
-export async function launchHook(args: string[], files: BundleFiles = bundleFiles()): Promise<number | undefined> {
+export async function launchHook(args: string[], files?: BundleFiles): Promise<number | undefined> {
   let values: Record<string, unknown>;
   try {
     values = parseArgs({ args, options: HOOK_FLAGS, allowPositionals: false, strict: true }).values;
@@ -73,9 +28,11 @@ export async function launchHook(args: string[], files: BundleFiles = bundleFile
   );
 }
 
-async function judgeFromBundle(files: BundleFiles): Promise<Judge> {
+async function judgeFromBundle(files: BundleFiles | undefined): Promise<Judge> {
   try {
-    const loaded = loadHookBundle(files);
+    // Loaded here, not at the top: a call the resident judge answers needs none of it.
+    const { bundleFiles, loadHookBundle } = await import('./hook-bundle.js');
+    const loaded = loadHookBundle(files ?? bundleFiles());
     if (loaded !== undefined) return loaded.bundle;
   } catch {
     // A bundle that does not run (a partial write, a file from another build): the modules judge.

@@ -16,7 +16,6 @@
 //   silent past ASK_TIMEOUT_MS, an answer that is not one) sends the question to the local judge;
 //   an answer that is an error (a policy that does not load) is that error, as it would be here.
 // - DOCKGATE_HOOK_RESIDENT=0 turns it off: nothing is started, the call judges on its own.
-import { spawn } from 'node:child_process';
 import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -135,8 +134,10 @@ function parseAnswer(text: string): ResidentAnswer | undefined {
 }
 
 /** Starts this caller's judge, detached: it outlives this call, and this call does not wait for it. */
-function startJudge(socket: string): void {
+async function startJudge(socket: string): Promise<void> {
   try {
+    // Loaded here: the calls a judge answers never start one.
+    const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [JUDGE_SCRIPT, socket], {
       detached: true,
       stdio: 'ignore',
@@ -179,7 +180,7 @@ export function residentAsk(local: AskJudge, env: Record<string, string | undefi
     };
     const answer = await ask(socket, request);
     if (answer === undefined) {
-      startJudge(socket);
+      await startJudge(socket);
       return local(question, values);
     }
     if ('error' in answer) throw new Error(answer.error);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { bundleFiles, loadHookBundle } from '../../../src/enforce/cli/hook-launch.js';
+import { bundleFiles, loadHookBundle } from '../../../src/enforce/cli/hook-bundle.js';
 
 const BIN = resolve(import.meta.dirname, '../../../../bin/dockgate');
 const CLI = resolve(import.meta.dirname, '../../../src/cli.js');
@@ -106,7 +106,7 @@ test('a missing or broken bundle is not a silent allow: the modules judge the ca
     const files = bundleFiles(broken);
     rmSync(files.script, { force: true });
     if (text !== undefined) writeFileSync(files.script, text);
-    const launch = `import(${JSON.stringify(LAUNCH)}).then((m) => m.launchHook(${JSON.stringify(['--config', config])}, m.bundleFiles(${JSON.stringify(broken)}))).then((code) => { process.exitCode = code; })`;
+    const launch = `import(${JSON.stringify(LAUNCH)}).then((m) => m.launchHook(${JSON.stringify(['--config', config])}, ${JSON.stringify(files)})).then((code) => { process.exitCode = code; })`;
     const input = event('docker run --privileged bb');
     const r = run(process.execPath, ['-e', launch], input);
     assert.deepEqual(r, throughModules(['--config', config], input), name);
