@@ -180,8 +180,12 @@ export function residentAsk(local: AskJudge, env: Record<string, string | undefi
     };
     const answer = await ask(socket, request);
     if (answer === undefined) {
-      await startJudge(socket);
-      return local(question, values);
+      // Started once this call has its verdict: warming up beside it would slow it down.
+      try {
+        return await local(question, values);
+      } finally {
+        await startJudge(socket);
+      }
     }
     if ('error' in answer) throw new Error(answer.error);
     return answer.verdict;
