@@ -2,64 +2,34 @@
 // with its code cache, answers byte for byte as the modules answer, and a missing or broken
 // bundle still gets the same answer, from the modules.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { bundleFiles, loadHookBundle } from '../../../src/enforce/cli/hook-bundle.js';
+import {
+  HOOK_COMMANDS,
+  HOOK_FORMATS,
+  hookEvent,
+  hookFixture,
+  hookThroughModules,
+  runHookProcess,
+} from '../../harness/hook-calls.js';
 
 const BIN = resolve(import.meta.dirname, '../../../../bin/dockgate');
-const CLI = resolve(import.meta.dirname, '../../../src/cli.js');
 const LAUNCH = resolve(import.meta.dirname, '../../../src/enforce/cli/hook-launch.js');
 let dir: string;
 let config: string;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dockgate-hook-launch-'));
-  config = join(dir, 'dockgate.toml');
-  writeFileSync(config, '[identity]\nadmins = []\nadmin_groups = []\n');
-  writeFileSync(join(dir, 'F.yaml'), 'services:\n  web:\n    image: bb\n    privileged: true\n');
+  ({ dir, config } = hookFixture('dockgate-hook-launch-'));
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function event(command: string): string {
-  return JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command }, cwd: dir });
-}
-
-function run(file: string, args: string[], input: string) {
-  const r = spawnSync(file, args, {
-    cwd: dir,
-    input,
-    encoding: 'utf8',
-    // Without the resident judge: these are the paths a call takes on its own.
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
-      DOCKGATE_HOOK_RESIDENT: '0',
-    },
-    timeout: 30_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** The same call answered by the modules, without the launcher or the bundle. */
-function throughModules(args: string[], input: string) {
-  const main = `import(${JSON.stringify(CLI)}).then((m) => m.main(${JSON.stringify(['hook', ...args])}))`;
-  return run(process.execPath, ['-e', main], input);
-}
-
-const COMMANDS = [
-  'docker run --privileged bb',
-  'sudo docker run -v /:/h bb',
-  `bash -c 'docker run --pid=host bb'`,
-  'docker run --rm bb echo hi',
-  'docker compose -f F.yaml up',
-  '$D run bb',
-  'ls -la',
-];
+const event = (command: string) => hookEvent('claude', command, dir);
+// Without the resident judge: these are the paths a call takes on its own.
+const run = (file: string, args: string[], input: string) => runHookProcess(dir, file, args, input);
+const throughModules = (args: string[], input: string) => hookThroughModules(dir, args, input);
 
 test('the bundle npm run build made loads with its V8 code cache accepted by this Node', () => {
   const loaded = loadHookBundle(bundleFiles(resolve(import.meta.dirname, '../../../src/enforce/cli')));
@@ -69,20 +39,10 @@ test('the bundle npm run build made loads with its V8 code cache accepted by thi
 });
 
 test('dockgate hook answers through the bundle exactly as the modules answer, in every format', () => {
-  for (const format of ['claude', 'codex', 'gemini', 'cursor']) {
-    for (const command of COMMANDS) {
+  for (const format of HOOK_FORMATS) {
+    for (const command of HOOK_COMMANDS) {
       const args = ['--format', format, '--config', config];
-      const input =
-        format === 'cursor'
-          ? JSON.stringify({ hook_event_name: 'beforeShellExecution', command, cwd: dir })
-          : format === 'gemini'
-            ? JSON.stringify({
-                hook_event_name: 'BeforeTool',
-                tool_name: 'run_shell_command',
-                tool_input: { command },
-                cwd: dir,
-              })
-            : event(command);
+      const input = hookEvent(format, command, dir);
       const bundled = run(BIN, ['hook', ...args], input);
       const modules = throughModules(args, input);
       assert.equal(bundled.code, 0, bundled.err);
@@ -90,13 +50,16 @@ test('dockgate hook answers through the bundle exactly as the modules answer, in
     }
   }
   // It answers at all (the comparison above would pass if both printed nothing).
-  assert.match(run(BIN, ['hook', '--config', config], event(COMMANDS[0] as string)).out, /"permissionDecision":"deny"/);
+  assert.match(
+    run(BIN, ['hook', '--config', config], event(HOOK_COMMANDS[0] as string)).out,
+    /"permissionDecision":"deny"/,
+  );
 });
 
 test('a missing or broken bundle is not a silent allow: the modules judge the call', () => {
   const broken = join(dir, 'broken');
   rmSync(broken, { recursive: true, force: true });
-  spawnSync('mkdir', [broken]);
+  mkdirSync(broken);
   const cases: [string, string | undefined][] = [
     ['missing', undefined],
     ['throws', 'throw new Error("half written")'],

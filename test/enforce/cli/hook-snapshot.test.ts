@@ -3,73 +3,40 @@
 // crashes it, or a call the snapshot leaves to the full CLI, is answered by the bundle instead;
 // bin/dockgate routes only inputs naming docker to the snapshot, and a stalled stdin is bounded.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { snapshotFiles } from '../../../src/enforce/cli/bundle.js';
+import {
+  HOOK_COMMANDS,
+  HOOK_FORMATS,
+  hookEvent,
+  hookFixture,
+  hookThroughModules,
+  runHookProcess,
+} from '../../harness/hook-calls.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const CLI_DIR = join(ROOT, 'dist', 'src', 'enforce', 'cli');
 const BLOB = snapshotFiles(CLI_DIR).blob;
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 let dir: string;
 let config: string;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dockgate-hook-snapshot-'));
-  config = join(dir, 'dockgate.toml');
-  writeFileSync(config, '[identity]\nadmins = []\nadmin_groups = []\n');
-  writeFileSync(join(dir, 'F.yaml'), 'services:\n  web:\n    image: bb\n    privileged: true\n');
+  ({ dir, config } = hookFixture('dockgate-hook-snapshot-'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(file: string, args: string[], input: string) {
-  const r = spawnSync(file, args, {
-    cwd: dir,
-    input,
-    encoding: 'utf8',
-    // Without the resident judge: these are the paths a call takes on its own.
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
-      DOCKGATE_HOOK_RESIDENT: '0',
-    },
-    timeout: 30_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+// Without the resident judge: these are the paths a call takes on its own.
+const run = (file: string, args: string[], text: string) => runHookProcess(dir, file, args, text);
+const throughModules = (args: string[], text: string) => hookThroughModules(dir, args, text);
+const input = (format: string, command: string) => hookEvent(format, command, dir);
 
-const throughModules = (args: string[], input: string) =>
-  run(
-    process.execPath,
-    ['-e', `import(${JSON.stringify(CLI)}).then((m) => m.main(${JSON.stringify(['hook', ...args])}))`],
-    input,
-  );
-
-function input(format: string, command: string): string {
-  if (format === 'cursor') return JSON.stringify({ hook_event_name: 'beforeShellExecution', command, cwd: dir });
-  const tool = format === 'gemini' ? 'run_shell_command' : 'Bash';
-  const event = format === 'gemini' ? 'BeforeTool' : 'PreToolUse';
-  return JSON.stringify({ hook_event_name: event, tool_name: tool, tool_input: { command }, cwd: dir });
-}
-
-const COMMANDS = [
-  'docker run --privileged bb',
-  'sudo docker run -v /:/h bb',
-  `bash -c 'docker run --pid=host bb'`,
-  'docker run --rm bb echo hi',
-  'docker run -v $HOME/src:/src bb ls',
-  'docker compose -f F.yaml up',
-  '$D run bb',
-  'ls -la',
-  'not json at all',
-];
+const COMMANDS = [...HOOK_COMMANDS, 'not json at all'];
 
 test('Node takes the snapshot and it answers exactly as the modules, in every format', () => {
-  for (const format of ['claude', 'codex', 'gemini', 'cursor'])
+  for (const format of HOOK_FORMATS)
     for (const command of COMMANDS) {
       const text = command === 'not json at all' ? command : input(format, command);
       const args = ['--format', format, '--config', config];

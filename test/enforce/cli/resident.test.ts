@@ -10,7 +10,6 @@ import {
   chownSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -18,23 +17,26 @@ import {
   writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import {
+  HOOK_COMMANDS,
+  HOOK_FORMATS,
+  hookEvent,
+  hookFixture,
+  hookThroughModules,
+  runHookProcess,
+} from '../../harness/hook-calls.js';
 
 const BIN = resolve(import.meta.dirname, '../../../../bin/dockgate');
-const CLI = resolve(import.meta.dirname, '../../../src/cli.js');
 let dir: string;
 let runtime: string;
 let config: string;
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'dockgate-resident-'));
+  ({ dir, config } = hookFixture('dockgate-resident-'));
   runtime = join(dir, 'run');
   mkdirSync(runtime, { mode: 0o700 });
-  config = join(dir, 'dockgate.toml');
-  writeFileSync(config, '[identity]\nadmins = []\nadmin_groups = []\n');
-  writeFileSync(join(dir, 'F.yaml'), 'services:\n  web:\n    image: bb\n    privileged: true\n');
   writeFileSync(join(dir, 'broken.rego'), 'package docker.authz\nallow if {\n');
 });
 
@@ -43,42 +45,21 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(file: string, args: string[], input: string, env: Record<string, string> = {}, cwd = dir) {
-  const r = spawnSync(file, args, {
-    cwd,
+/** A hook call with the resident judge on, its directory under `runtime`. */
+const hook = (args: string[], input: string, env: Record<string, string> = {}, cwd?: string) =>
+  runHookProcess(
+    dir,
+    BIN,
+    ['hook', ...args],
     input,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: dir,
-      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
-      XDG_RUNTIME_DIR: runtime,
-      ...env,
-    },
-    timeout: 30_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-const hook = (args: string[], input: string, env?: Record<string, string>, cwd?: string) =>
-  run(BIN, ['hook', ...args], input, env, cwd);
-
-/** The same call answered by the modules in their own process, without launcher or judge. */
-const throughModules = (args: string[], input: string, env: Record<string, string> = {}, cwd?: string) =>
-  run(
-    process.execPath,
-    ['-e', `import(${JSON.stringify(CLI)}).then((m) => m.main(${JSON.stringify(['hook', ...args])}))`],
-    input,
-    { DOCKGATE_HOOK_RESIDENT: '0', ...env },
+    { XDG_RUNTIME_DIR: runtime, DOCKGATE_HOOK_RESIDENT: '1', ...env },
     cwd,
   );
 
-function event(format: string, command: string, cwd: string | undefined = dir): string {
-  if (format === 'cursor') return JSON.stringify({ hook_event_name: 'beforeShellExecution', command, cwd });
-  const tool = format === 'gemini' ? 'run_shell_command' : 'Bash';
-  const name = format === 'gemini' ? 'BeforeTool' : 'PreToolUse';
-  return JSON.stringify({ hook_event_name: name, tool_name: tool, tool_input: { command }, cwd });
-}
+const throughModules = (args: string[], input: string, env: Record<string, string> = {}, cwd?: string) =>
+  hookThroughModules(dir, args, input, env, cwd);
+
+const event = (format: string, command: string, cwd: string | undefined = dir) => hookEvent(format, command, cwd);
 
 const judgeDir = () => join(runtime, 'dockgate');
 const sockets = () => (existsSync(judgeDir()) ? readdirSync(judgeDir()).filter((f) => f.endsWith('.sock')) : []);
@@ -125,6 +106,7 @@ function hookAsync(args: string[], input: string): Promise<{ code: number | null
       HOME: dir,
       DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
       XDG_RUNTIME_DIR: runtime,
+      DOCKGATE_HOOK_RESIDENT: '1',
     },
   });
   let out = '';
@@ -151,28 +133,17 @@ async function withFakeJudge(reply: (conn: net.Socket) => void, body: () => Prom
   }
 }
 
-const COMMANDS = [
-  'docker run --privileged bb',
-  'sudo docker run -v /:/h bb',
-  `bash -c 'docker run --pid=host bb'`,
-  'docker run --rm bb echo hi',
-  'docker run -v $HOME/src:/src bb ls',
-  'docker compose -f F.yaml up',
-  '$D run bb',
-  'ls -la',
-];
-
 test('the first call starts the judge; calls it answers read byte for byte as the modules, in every format', async () => {
   assert.deepEqual(sockets(), []);
   await judgeUp();
   assert.equal(judgePids().length, 1, 'one judge for the caller');
-  for (const format of ['claude', 'gemini', 'cursor', 'codex'])
-    for (const command of COMMANDS) {
+  for (const format of HOOK_FORMATS)
+    for (const command of HOOK_COMMANDS) {
       const args = ['--format', format, '--config', config];
       const text = event(format, command);
       assert.deepEqual(hook(args, text), throughModules(args, text), `${format}: ${command}`);
     }
-  assert.match(hook(['--config', config], event('claude', COMMANDS[0]!)).out, /privileged mode is refused/);
+  assert.match(hook(['--config', config], event('claude', HOOK_COMMANDS[0]!)).out, /privileged mode is refused/);
 });
 
 test("the caller's environment, directory and relative flags decide, not the judge's", async () => {
