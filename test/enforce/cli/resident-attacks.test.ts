@@ -310,6 +310,30 @@ test('a caller in a mount namespace of its own is judged with the files it sees,
   assert.deepEqual(await hook(args, PRIVILEGED, {}, dir, sandbox), expected);
 });
 
+test("a policy's local time is the caller's TZ through the judge too", async () => {
+  await judgeUp();
+  const hourIn = (tz: string | undefined) =>
+    Number(
+      spawnSync('date', ['+%H'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...(tz ? { TZ: tz } : {}) } })
+        .stdout,
+    );
+  const system = hourIn(undefined); // the zone of a process without TZ: the judge's (started with an empty environment)
+  const zone = ['Pacific/Kiritimati', 'Etc/GMT+12'].find((z) => hourIn(z) !== system)!;
+  // A policy that allows only in the system zone's current hour: the caller's TZ says otherwise.
+  const pol = join(dir, 'local-time');
+  mkdirSync(pol, { recursive: true });
+  writeFileSync(
+    join(pol, 'p.rego'),
+    `package docker.authz\nimport rego.v1\ndefault allow := false\nallow if {\n  [h, _, _] := time.clock([time.now_ns(), "Local"])\n  h == ${system}\n}\n`,
+  );
+  const args = ['--policy', pol];
+  const text = event('docker ps');
+  const env = { TZ: zone };
+  const expected = await throughModules(args, text, env);
+  assert.match(expected.out, /"permissionDecision":"deny"/, `without the judge: ${zone} is not at hour ${system}`);
+  assert.deepEqual(await hook(args, text, env), expected);
+});
+
 // --- Only the caller's own judge is asked ----------------------------------------------------------
 
 test("a long XDG_RUNTIME_DIR does not send the caller's question to another user's socket", async () => {
