@@ -366,6 +366,35 @@ test("a long XDG_RUNTIME_DIR does not send the caller's question to another user
   server.kill('SIGKILL');
 });
 
+test("the judge a call starts does not hold the caller's inherited pipes open", async () => {
+  // A caller whose output pipe is also open on a higher descriptor (bash `30>&1`, `exec {fd}>&1`,
+  // a harness's own pipes): the reader waits for the end of that pipe, which only comes when every
+  // process holding it has closed it. The detached judge inherits it and holds it while it lives.
+  const rt = join(dir, 'run-fds');
+  mkdirSync(rt, { mode: 0o700 });
+  const child = spawn('bash', ['-c', 'exec "$@" 30>&1', 'bash', BIN, 'hook', '--config', config], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      XDG_RUNTIME_DIR: rt,
+      DOCKER_HOST: `unix://${join(dir, 'none.sock')}`,
+    },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  child.stdin.end(event('docker ps'));
+  child.stdout.resume();
+  const ended = await new Promise<boolean>((done) => {
+    const timer = setTimeout(() => done(false), 15_000);
+    child.stdout.on('end', () => {
+      clearTimeout(timer);
+      done(true);
+    });
+  });
+  assert.equal(sockets(rt).length, 1, 'the call started a judge');
+  assert.ok(ended, "the hook's output ends when the hook does, not when its judge stops");
+});
+
 // --- Time: a judge that is slow because the question is ------------------------------------------
 
 test('a question that takes the judge over 3 s gets the verdict it gets without the judge', async () => {
