@@ -428,6 +428,32 @@ test('a question that takes the judge over 3 s gets the verdict it gets without 
   }
 });
 
+test('a policy near the evaluation budget is judged alike by a warm judge and a cold call', async () => {
+  // The engine stops an evaluation after 250 ms of wall-clock time (policy/engine.ts): a fresh
+  // process runs the evaluator cold, the judge warm, so a policy that a call cannot finish in
+  // time (undecidable: ask) the judge finishes (allow). The sizes span the threshold on
+  // machines of different speed: on each, some of them fall between the two.
+  await judgeUp();
+  const text = event('docker ps');
+  const diverging: string[] = [];
+  for (const n of [300_000, 450_000, 600_000, 750_000, 900_000, 1_200_000]) {
+    const pol = join(dir, `heavy-${n}`);
+    mkdirSync(pol, { recursive: true });
+    writeFileSync(
+      join(pol, 'p.rego'),
+      `package docker.authz\nimport rego.v1\ndefault allow := false\nallow if {\n  count([x | some x in numbers.range(1, ${n}); x % 7 == 0]) > 0\n}\n`,
+    );
+    const args = ['--policy', pol];
+    const expected = await throughModules(args, text);
+    const got = await hook(args, text);
+    if (got.out !== expected.out)
+      diverging.push(
+        `${n}: judge ${JSON.stringify(got.out.slice(0, 90))}, without ${JSON.stringify(expected.out.slice(0, 90))}`,
+      );
+  }
+  assert.deepEqual(diverging, []);
+});
+
 // --- The decision log -------------------------------------------------------------------------------
 
 test('a decision log that cannot be written is reported on stderr through the judge too', async () => {
