@@ -3,9 +3,12 @@
 // once, judges a few commands so that their code is compiled, and only then takes the socket, so
 // a caller never waits on a judge that is still starting.
 //
-// - A question is judged as the hook judges it in its own process: the same judgeQuestion, with
-//   the caller's environment, directory and pid instead of this process's, and the config,
-//   policies and user databases read afresh each time. Nothing a question brings is kept.
+// - A question is judged as the hook judges it in its own process: the same judgeQuestion, in the
+//   caller's directory, with its umask, environment and pid, the user databases read afresh, and
+//   what the call would write to stderr sent back to it. Those are this process's own state, so
+//   questions are judged one at a time, and the state is put back after each.
+// - Each connection is told at once that its question is taken (TAKEN): a caller can tell a judge
+//   that is busy from one that is gone.
 // - The socket is made under a name of its own and renamed into place, so that of two judges
 //   started at once the later one holds the name; a judge whose name is gone or taken by another
 //   stops (checked every CHECK_MS), as it does after IDLE_MS without a question.
@@ -14,12 +17,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keepBuiltinPack } from '../../policy/engine.js';
+import { clearUserCache } from '../../tenancy/index.js';
 import { loadGuard, readScript, reasonText } from './command.js';
 import type { GuardPoint } from './decision-log.js';
 import { currentIdentity } from './guard.js';
 import { judgeQuestion } from './hook.js';
 import { warmHook } from './hook-entry.js';
-import type { ResidentAnswer, ResidentRequest } from './resident.js';
+import { type ResidentAnswer, type ResidentRequest, TAKEN } from './resident.js';
 
 /** A judge nobody has asked for this long stops. */
 const IDLE_MS = 10 * 60_000;
@@ -27,6 +31,8 @@ const IDLE_MS = 10 * 60_000;
 const CHECK_MS = 5_000;
 /** A question is a command of at most 1 MiB (the hook's input limit) and an environment. */
 const MAX_REQUEST = 4 * 1024 * 1024;
+/** Where the judge stands between questions: a directory it holds does not keep a mount busy. */
+const HOME_DIR = '/';
 
 function isRequest(r: unknown): r is ResidentRequest {
   if (r === null || typeof r !== 'object') return false;
@@ -42,43 +48,88 @@ function isRequest(r: unknown): r is ResidentRequest {
     typeof q.cwd === 'string' &&
     typeof q.env === 'object' &&
     q.env !== null &&
+    Number.isInteger(q.umask) &&
     typeof q.pid === 'number'
   );
 }
 
-async function answer(text: string): Promise<ResidentAnswer> {
+/** Runs `work` with stderr written to a string instead, returned beside its result. */
+async function capturingStderr<T>(work: () => Promise<T>): Promise<{ result: T; stderr: string }> {
+  const write = process.stderr.write;
+  let stderr = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { result: await work(), stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+async function judge(request: ResidentRequest): Promise<ResidentAnswer> {
+  try {
+    process.chdir(request.cwd);
+  } catch (err) {
+    return { unavailable: `the caller's directory: ${(err as Error).message}` };
+  }
+  const umask = process.umask(request.umask);
+  try {
+    clearUserCache();
+    const identity = { ...currentIdentity(), pid: request.pid };
+    const judge = {
+      loadGuard: (v: Record<string, unknown>, point: GuardPoint, cwd?: string) =>
+        loadGuard(v, point, cwd, identity, request.env),
+      readScript,
+      reasonText,
+    };
+    const { result, stderr } = await capturingStderr(async () => {
+      try {
+        return { verdict: await judgeQuestion(request.question, request.values, async () => judge) };
+      } catch (err) {
+        return { error: (err as Error)?.message ?? String(err) };
+      }
+    });
+    return { ...result, stderr };
+  } finally {
+    process.umask(umask);
+    process.chdir(HOME_DIR);
+  }
+}
+
+/** One question at a time: each takes on the caller's directory and umask for its length. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function answer(text: string): Promise<ResidentAnswer> {
   let request: unknown;
   try {
     request = JSON.parse(text);
   } catch {
-    return { error: 'the resident judge got a question that is not JSON' };
+    return Promise.resolve({ unavailable: 'a question that is not JSON' });
   }
-  if (!isRequest(request)) return { error: 'the resident judge got a question it does not read' };
-  try {
-    const identity = { ...currentIdentity(), pid: request.pid };
-    const judge = {
-      loadGuard: (v: Record<string, unknown>, point: GuardPoint, cwd?: string) =>
-        loadGuard(v, point, cwd ?? request.cwd, identity, request.env),
-      readScript,
-      reasonText,
-    };
-    return { verdict: await judgeQuestion(request.question, request.values, async () => judge) };
-  } catch (err) {
-    return { error: (err as Error)?.message ?? String(err) };
-  }
+  if (!isRequest(request)) return Promise.resolve({ unavailable: 'a question it does not read' });
+  const judged = queue.then(() => judge(request));
+  queue = judged.catch(() => undefined);
+  return judged;
 }
 
 function serveConnection(conn: net.Socket): void {
   const chunks: Buffer[] = [];
   let size = 0;
+  let tooLarge = false;
   conn.on('error', () => conn.destroy());
+  conn.write(TAKEN);
   conn.on('data', (chunk: Buffer) => {
     size += chunk.length;
-    if (size > MAX_REQUEST) return conn.destroy();
-    chunks.push(chunk);
+    if (size > MAX_REQUEST) tooLarge = true;
+    else chunks.push(chunk);
   });
   conn.on('end', () => {
-    answer(Buffer.concat(chunks).toString('utf8')).then(
+    const answered: Promise<ResidentAnswer> = tooLarge
+      ? Promise.resolve({ unavailable: `a question over ${MAX_REQUEST} bytes` })
+      : answer(Buffer.concat(chunks).toString('utf8'));
+    answered.then(
       (a) => conn.end(JSON.stringify(a)),
       () => conn.destroy(),
     );
@@ -108,6 +159,7 @@ function inodeAt(path: string): number | undefined {
 }
 
 async function main(socket: string): Promise<void> {
+  process.chdir(HOME_DIR);
   await warmUp();
   const own = `${socket}.${process.pid}`;
   const server = net.createServer({ allowHalfOpen: true }, serveConnection);
@@ -136,4 +188,8 @@ if (socket === undefined || !socket.startsWith('/')) {
   process.stderr.write('usage: node resident-judge.js SOCKET (started by dockgate hook)\n');
   process.exit(2);
 }
-main(socket).catch(() => process.exit(1));
+main(socket).catch(() => {
+  // A socket bound under its own name but never renamed into place is not left behind.
+  if (socket !== undefined) rmSync(`${socket}.${process.pid}`, { force: true });
+  process.exit(1);
+});

@@ -4,28 +4,36 @@
 // later calls hand it their question over a Unix socket and print its verdict.
 //
 // The rules this keeps:
-// - Same verdict as judging here. The question carries everything the verdict depends on that
-//   lives in the caller's process: its environment (HOME, DOCKER_HOST, $VARS in the command, the
-//   decision log), its working directory, its pid, and flags with file paths made absolute. The
-//   judge reads the config, the policies and the user and group databases afresh for each
-//   question, so an edit counts at the next call, as it does without it.
+// - Same verdict as judging here. A judge answers only callers whose process it could stand in
+//   for: the socket's name is a digest of what the verdict may depend on and a question cannot
+//   carry (uid, gid, supplementary groups, mount, network and user namespaces, time zone and
+//   locale, the build), so a caller that differs in any of them has a judge of its own. The
+//   question carries the rest (environment, working directory, umask, pid, the flags as given);
+//   the judge takes them on for the question, reads config, policies and user databases afresh,
+//   and sends back what the call would have written to stderr.
 // - Only the caller's own judge answers. The socket lies in a directory that must be the caller's,
-//   a real directory (not a link) that nobody else can enter or write; the socket's name carries
-//   the caller's gid and a stamp of the build, so a judge of another build or group is never asked.
-// - Never less safe than judging here. Whatever goes wrong with the judge (no socket, refused,
-//   silent past ASK_TIMEOUT_MS, an answer that is not one) sends the question to the local judge;
-//   an answer that is an error (a policy that does not load) is that error, as it would be here.
+//   a real directory (not a link) that nobody else can enter or write, and its whole path must fit
+//   in a socket address (a longer one would be cut short by the kernel, to somewhere else).
+// - Never less safe than judging here. A judge that is not there, does not take the question
+//   within ACK_TIMEOUT_MS, or answers something that is not an answer leaves the question to the
+//   local judge; one that has taken it is waited for, within the hook's own deadline. An answer
+//   that is an error (a policy that does not load) is that error, as it would be here.
 // - DOCKGATE_HOOK_RESIDENT=0 turns it off: nothing is started, the call judges on its own.
-import { lstatSync, mkdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AskJudge, HookVerdict, ShellQuestion } from './hook.js';
 
-/** A judge that has not answered by then is taken for gone; the local judge answers instead. */
-const ASK_TIMEOUT_MS = 3_000;
-/** An answer is a decision and a reason of at most a few KiB. */
-const MAX_ANSWER = 256 * 1024;
+/** A judge that has not taken the question by then is taken for gone. */
+const ACK_TIMEOUT_MS = 1_000;
+/** An answer is a decision and a reason of a few KiB, and what the call wrote to stderr. */
+const MAX_ANSWER = 1024 * 1024;
+/** The judge's first byte on each connection: the question is taken. */
+export const TAKEN = '+';
+/** sockaddr_un's sun_path holds 108 bytes with the final NUL; the judge binds a name 12 bytes longer first. */
+const MAX_SOCKET_PATH = 107 - 12;
 
 /** What the caller sends: its question with everything its verdict depends on (see above). */
 export interface ResidentRequest {
@@ -33,16 +41,28 @@ export interface ResidentRequest {
   values: Record<string, unknown>;
   cwd: string;
   env: Record<string, string | undefined>;
+  umask: number;
   pid: number;
 }
 
-/** What the judge answers. */
-export type ResidentAnswer = { verdict: HookVerdict } | { error: string };
+/** What the judge answers; `unavailable`: ask the local judge (the judge cannot stand in for the caller). */
+export type ResidentAnswer =
+  | { verdict: HookVerdict; stderr: string }
+  | { error: string; stderr: string }
+  | { unavailable: string };
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The judge's entry script. */
 export const JUDGE_SCRIPT = join(here, 'resident-judge.js');
+
+/** Environment variables that shape the judge's process itself: it is started with the caller's. */
+export function processEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && (k === 'TZ' || k === 'LANG' || k === 'LANGUAGE' || k.startsWith('LC_'))) out[k] = v;
+  return out;
+}
 
 /** Whether a directory is the caller's alone: a real directory it owns that nobody else can enter. */
 function ownPrivateDir(dir: string, uid: number): boolean {
@@ -54,9 +74,25 @@ function ownPrivateDir(dir: string, uid: number): boolean {
   }
 }
 
+/** What a judge must share with its callers beyond what a question carries (see above). */
+function callerContext(env: Record<string, string | undefined>, uid: number, gid: number): string {
+  const namespaces = ['mnt', 'net', 'user'].map((ns) => {
+    try {
+      return readlinkSync(`/proc/self/ns/${ns}`);
+    } catch {
+      return `${ns}:?`;
+    }
+  });
+  const st = statSync(JUDGE_SCRIPT);
+  const build = [JUDGE_SCRIPT, st.mtimeMs, st.ino, st.size, process.version, process.execPath];
+  const groups = [...(process.getgroups?.() ?? [])].sort((a, b) => a - b);
+  const context = [uid, gid, groups, namespaces, processEnv(env), build];
+  return createHash('sha256').update(JSON.stringify(context)).digest('base64url').slice(0, 22);
+}
+
 /**
  * The judge's socket for this caller; undefined: there is no safe place for one (turned off, no
- * uid, or a directory that is not the caller's alone, which is then left as it is).
+ * uid, a directory that is not the caller's alone, which is then left as it is, or a path too long).
  */
 export function residentSocket(env: Record<string, string | undefined> = process.env): string | undefined {
   if (env.DOCKGATE_HOOK_RESIDENT === '0') return undefined;
@@ -68,32 +104,17 @@ export function residentSocket(env: Record<string, string | undefined> = process
     if (!ownPrivateDir(env.XDG_RUNTIME_DIR, uid)) return undefined;
     dir = join(env.XDG_RUNTIME_DIR, 'dockgate');
   } else dir = `/tmp/dockgate-${uid}`;
+  const socket = join(dir, `judge-${callerContext(env, uid, gid)}.sock`);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) return undefined;
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch {
     // There already, or not to be made: the check below decides.
   }
-  if (!ownPrivateDir(dir, uid)) return undefined;
-  return join(dir, `judge-g${gid}-${buildStamp()}.sock`);
+  return ownPrivateDir(dir, uid) ? socket : undefined;
 }
 
-/** Names this build: a rebuilt or reinstalled dockgate rewrites its judge script, and is asked anew. */
-function buildStamp(): string {
-  const st = statSync(JUDGE_SCRIPT);
-  return `${Math.trunc(st.mtimeMs).toString(36)}${st.ino.toString(36)}${st.size.toString(36)}`;
-}
-
-/** Flags naming files, made absolute: the judge runs elsewhere. */
-function absolutePaths(values: Record<string, unknown>, cwd: string): Record<string, unknown> {
-  const out = { ...values };
-  for (const key of ['config', 'decision-log'])
-    if (typeof out[key] === 'string') out[key] = resolve(cwd, out[key] as string);
-  for (const key of ['policy', 'data'])
-    if (Array.isArray(out[key])) out[key] = (out[key] as string[]).map((p) => resolve(cwd, p));
-  return out;
-}
-
-/** The judge's answer; undefined when it gave none (not there, refused, silent, garbled). */
+/** The judge's answer; undefined when it gave none (not there, refused, silent, garbled, gone). */
 function ask(socket: string, request: ResidentRequest): Promise<ResidentAnswer | undefined> {
   return new Promise((done) => {
     const chunks: Buffer[] = [];
@@ -104,14 +125,19 @@ function ask(socket: string, request: ResidentRequest): Promise<ResidentAnswer |
       conn.destroy();
       done(answer);
     };
-    const timer = setTimeout(() => finish(undefined), ASK_TIMEOUT_MS);
+    // Once the question is taken, the hook's own deadline bounds the wait, as it bounds judging here.
+    const timer = setTimeout(() => finish(undefined), ACK_TIMEOUT_MS);
     conn.on('error', () => finish(undefined));
     conn.on('data', (chunk: Buffer) => {
+      if (size === 0) clearTimeout(timer);
       size += chunk.length;
       if (size > MAX_ANSWER) return finish(undefined);
       chunks.push(chunk);
     });
-    conn.on('end', () => finish(parseAnswer(Buffer.concat(chunks).toString('utf8'))));
+    conn.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      finish(text.startsWith(TAKEN) ? parseAnswer(text.slice(TAKEN.length)) : undefined);
+    });
     conn.end(JSON.stringify(request));
   });
 }
@@ -119,14 +145,16 @@ function ask(socket: string, request: ResidentRequest): Promise<ResidentAnswer |
 function parseAnswer(text: string): ResidentAnswer | undefined {
   try {
     const a = JSON.parse(text) as Record<string, unknown>;
-    if (typeof a.error === 'string') return { error: a.error };
+    if (typeof a.unavailable === 'string') return { unavailable: a.unavailable };
+    if (typeof a.stderr !== 'string') return undefined;
+    if (typeof a.error === 'string') return { error: a.error, stderr: a.stderr };
     const v = a.verdict as Record<string, unknown> | undefined;
     if (
       v !== undefined &&
       typeof v.reason === 'string' &&
       (v.decision === undefined || v.decision === 'deny' || v.decision === 'ask')
     )
-      return { verdict: { decision: v.decision, reason: v.reason } };
+      return { verdict: { decision: v.decision, reason: v.reason }, stderr: a.stderr };
   } catch {
     // Not an answer: the local judge answers.
   }
@@ -134,16 +162,20 @@ function parseAnswer(text: string): ResidentAnswer | undefined {
 }
 
 /** Starts this caller's judge, detached: it outlives this call, and this call does not wait for it. */
-async function startJudge(socket: string): Promise<void> {
+async function startJudge(socket: string, env: Record<string, string | undefined>): Promise<void> {
   try {
     // Loaded here: the calls a judge answers never start one.
-    const { spawn } = await import('node:child_process');
+    const [{ spawn }, { closeOnExecAll }] = await Promise.all([
+      import('node:child_process'),
+      import('./close-on-exec.js'),
+    ]);
+    closeOnExecAll();
     const child = spawn(process.execPath, [JUDGE_SCRIPT, socket], {
       detached: true,
       stdio: 'ignore',
       cwd: '/',
-      // Its own environment plays no part in a verdict (each question brings the caller's).
-      env: {},
+      // Only what shapes the process itself: each question brings the caller's environment.
+      env: processEnv(env),
     });
     child.on('error', () => undefined);
     child.unref();
@@ -156,37 +188,28 @@ async function startJudge(socket: string): Promise<void> {
 export function residentAsk(local: AskJudge, env: Record<string, string | undefined> = process.env): AskJudge {
   return async (question, values) => {
     let socket: string | undefined;
-    try {
-      socket = residentSocket(env);
-    } catch {
-      socket = undefined;
-    }
     let cwd: string | undefined;
     try {
+      socket = residentSocket(env);
       cwd = process.cwd();
     } catch {
-      cwd = undefined; // a directory removed under the caller: judged here, as without a judge
+      socket = undefined; // a directory removed under the caller, say: judged here, as without a judge
     }
     if (socket === undefined || cwd === undefined) return local(question, values);
-    // The decision log may be named relative to the caller's directory, in a flag or in the environment.
-    const log = env.DOCKGATE_DECISION_LOG;
-    const callerEnv = log ? { ...env, DOCKGATE_DECISION_LOG: resolve(cwd, log) } : env;
-    const request: ResidentRequest = {
-      question,
-      values: absolutePaths(values, cwd),
-      cwd,
-      env: callerEnv,
-      pid: process.pid,
-    };
-    const answer = await ask(socket, request);
+    // process.umask() reads by setting: set it back at once (this process starts no thread that could see it).
+    const umask = process.umask(0o022);
+    process.umask(umask);
+    const answer = await ask(socket, { question, values, cwd, env, umask, pid: process.pid });
     if (answer === undefined) {
       // Started once this call has its verdict: warming up beside it would slow it down.
       try {
         return await local(question, values);
       } finally {
-        await startJudge(socket);
+        await startJudge(socket, env);
       }
     }
+    if ('unavailable' in answer) return local(question, values);
+    if (answer.stderr !== '') process.stderr.write(answer.stderr);
     if ('error' in answer) throw new Error(answer.error);
     return answer.verdict;
   };

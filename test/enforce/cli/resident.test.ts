@@ -5,17 +5,7 @@
 // call to be judged in its own process.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -40,8 +30,8 @@ before(() => {
   writeFileSync(join(dir, 'broken.rego'), 'package docker.authz\nallow if {\n');
 });
 
-after(() => {
-  for (const pid of judgePids()) process.kill(pid, 'SIGKILL');
+after(async () => {
+  await stopJudges();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -120,17 +110,23 @@ function hookAsync(args: string[], input: string): Promise<{ code: number | null
 /** Puts a server of the test's own at the judge's socket for the length of `body`. */
 async function withFakeJudge(reply: (conn: net.Socket) => void, body: () => Promise<void>): Promise<void> {
   const socket = await judgeUp();
-  const real = `${socket}.real`;
-  renameSync(socket, real);
+  // No real judge beside the fake: one still warming up would take the name back from it.
+  await stopJudges();
+  rmSync(socket, { force: true });
   const fake = net.createServer({ allowHalfOpen: true }, (conn) => conn.resume().on('end', () => reply(conn)));
   await new Promise<void>((r) => fake.listen(socket, r));
   try {
     await body();
   } finally {
     fake.close();
+    await stopJudges(); // those the calls started when the fake did not answer
     rmSync(socket, { force: true });
-    renameSync(real, socket);
   }
+}
+
+async function stopJudges(): Promise<void> {
+  for (const pid of judgePids()) process.kill(pid, 'SIGKILL');
+  await until('the judges to stop', () => judgePids().length === 0);
 }
 
 test('the first call starts the judge; calls it answers read byte for byte as the modules, in every format', async () => {
@@ -194,16 +190,20 @@ test('an edit of the config counts at the next call; a policy that does not load
   assert.match(broken.out, /"permissionDecision":"deny"/);
 });
 
-test('whatever is at the socket is asked; a silent or garbled one leaves the call to be judged in its own process', async () => {
+test('whatever is at the socket is asked; a silent, garbled or vanishing one leaves the call to be judged in its own process', async () => {
   const text = event('claude', 'docker run --privileged bb');
   const expected = throughModules(['--config', config], text);
   await withFakeJudge(
-    (conn) => conn.end(JSON.stringify({ verdict: { decision: 'deny', reason: 'the fake judge' } })),
+    (conn) => conn.end(`+${JSON.stringify({ verdict: { decision: 'deny', reason: 'the fake judge' }, stderr: '' })}`),
     async () =>
       assert.match((await hookAsync(['--config', config], text)).out, /"permissionDecisionReason":"the fake judge"/),
   );
   await withFakeJudge(
-    (conn) => conn.end('{"verdict": {"decision": "allow"'),
+    (conn) => conn.end('+{"verdict": {"decision": "allow"'),
+    async () => assert.deepEqual(await hookAsync(['--config', config], text), expected),
+  );
+  await withFakeJudge(
+    (conn) => conn.end('+'), // takes the question, then goes away
     async () => assert.deepEqual(await hookAsync(['--config', config], text), expected),
   );
   await withFakeJudge(
@@ -217,11 +217,10 @@ test('whatever is at the socket is asked; a silent or garbled one leaves the cal
 });
 
 test("a directory that is not the caller's alone is never asked", async () => {
-  const socket = await judgeUp();
   const text = event('claude', 'docker run --privileged bb');
   const expected = throughModules(['--config', config], text);
   await withFakeJudge(
-    (conn) => conn.end(JSON.stringify({ verdict: { decision: undefined, reason: '' } })),
+    (conn) => conn.end(`+${JSON.stringify({ verdict: { reason: '' }, stderr: '' })}`),
     async () => {
       assert.equal((await hookAsync(['--config', config], text)).out, '', 'the fake judge allows: it is asked');
       chmodSync(judgeDir(), 0o755);
@@ -238,7 +237,6 @@ test("a directory that is not the caller's alone is never asked", async () => {
       assert.equal((await hookAsync(['--config', config], text)).out, '', 'the directory is private again');
     },
   );
-  assert.ok(existsSync(socket));
 });
 
 test('DOCKGATE_HOOK_RESIDENT=0 starts no judge; a judge whose socket is gone stops', async () => {
