@@ -15,8 +15,8 @@
 // error, parse failure or overrun still prints a decision that stops the command.
 import { cannotReachDocker } from './prefilter.js';
 
-export type Format = 'claude' | 'gemini' | 'cursor' | 'codex';
-export type Decision = 'allow' | 'deny' | 'ask';
+type Format = 'claude' | 'gemini' | 'cursor' | 'codex';
+type Decision = 'allow' | 'deny' | 'ask';
 
 /** The hook answers within this, whatever happens (agents time hooks out, and then run the command). */
 const HOOK_DEADLINE_MS = 8_000;
