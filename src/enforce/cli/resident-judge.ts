@@ -7,17 +7,30 @@
 //   caller's directory, with its umask, environment and pid, the user databases read afresh, and
 //   what the call would write to stderr sent back to it. Those are this process's own state, so
 //   questions are judged one at a time, and the state is put back after each.
-// - Each connection is told at once that its question is taken (TAKEN): a caller can tell a judge
-//   that is busy from one that is gone.
+// - A question is judged only for a caller this process can stand in for: the kernel names the
+//   caller's process (SO_PEERCRED), and its credentials, capabilities, limits, namespaces and view
+//   of the mounts (/proc/PID/{status,limits,ns,mountinfo}; the last is seen from its root, so a
+//   chroot shows) must be this process's own; otherwise the caller judges on its own.
+// - A caller is told its question is taken (TAKEN) when its judging starts: one queued behind a
+//   slow question hears nothing, and judges on its own instead of waiting.
 // - The socket is made under a name of its own and renamed into place, so that of two judges
 //   started at once the later one holds the name; a judge whose name is gone or taken by another
 //   stops (checked every CHECK_MS), as it does after IDLE_MS without a question.
-import { lstatSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keepBuiltinPack } from '../../policy/engine.js';
-import { clearUserCache } from '../../tenancy/index.js';
+import { clearUserCache, identityFromUnixSocket } from '../../tenancy/index.js';
 import { loadGuard, readScript, reasonText } from './command.js';
 import type { GuardPoint } from './decision-log.js';
 import { currentIdentity } from './guard.js';
@@ -68,6 +81,35 @@ async function capturingStderr<T>(work: () => Promise<T>): Promise<{ result: T; 
   }
 }
 
+/** The lines of /proc/PID/status that say what a process may do. */
+const CREDENTIALS = /^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):/;
+
+/** What a process's verdict depends on beyond its question; undefined when it cannot be read. */
+function processView(pid: number | 'self'): string | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .filter((l) => CREDENTIALS.test(l));
+    const namespaces = ['mnt', 'net', 'user', 'ipc', 'uts'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`));
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    const mounts = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+    return JSON.stringify([status, namespaces, limits, mounts]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why this process cannot stand in for the caller at the other end of `conn`; undefined: it can. */
+function unlike(conn: net.Socket): string | undefined {
+  const peer = identityFromUnixSocket(conn);
+  if (peer === null || !peer.pid) return 'the caller is not known by its process';
+  if (peer.uid !== process.getuid?.()) return 'the caller is another user';
+  const theirs = processView(peer.pid);
+  if (theirs === undefined || theirs !== processView('self'))
+    return "the caller's credentials, limits, namespaces or mounts are not the judge's";
+  return undefined;
+}
+
 async function judge(request: ResidentRequest): Promise<ResidentAnswer> {
   try {
     process.chdir(request.cwd);
@@ -101,7 +143,7 @@ async function judge(request: ResidentRequest): Promise<ResidentAnswer> {
 /** One question at a time: each takes on the caller's directory and umask for its length. */
 let queue: Promise<unknown> = Promise.resolve();
 
-function answer(text: string): Promise<ResidentAnswer> {
+function answer(text: string, conn: net.Socket): Promise<ResidentAnswer> {
   let request: unknown;
   try {
     request = JSON.parse(text);
@@ -109,7 +151,13 @@ function answer(text: string): Promise<ResidentAnswer> {
     return Promise.resolve({ unavailable: 'a question that is not JSON' });
   }
   if (!isRequest(request)) return Promise.resolve({ unavailable: 'a question it does not read' });
-  const judged = queue.then(() => judge(request));
+  const judged = queue.then(() => {
+    if (conn.destroyed) return { unavailable: 'the caller has gone' };
+    const why = unlike(conn);
+    if (why !== undefined) return { unavailable: why };
+    conn.write(TAKEN);
+    return judge(request);
+  });
   queue = judged.catch(() => undefined);
   return judged;
 }
@@ -119,7 +167,6 @@ function serveConnection(conn: net.Socket): void {
   let size = 0;
   let tooLarge = false;
   conn.on('error', () => conn.destroy());
-  conn.write(TAKEN);
   conn.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (size > MAX_REQUEST) tooLarge = true;
@@ -128,9 +175,10 @@ function serveConnection(conn: net.Socket): void {
   conn.on('end', () => {
     const answered: Promise<ResidentAnswer> = tooLarge
       ? Promise.resolve({ unavailable: `a question over ${MAX_REQUEST} bytes` })
-      : answer(Buffer.concat(chunks).toString('utf8'));
+      : answer(Buffer.concat(chunks).toString('utf8'), conn);
     answered.then(
-      (a) => conn.end(JSON.stringify(a)),
+      // An answer that is not a judgement is taken as one without TAKEN before it.
+      (a) => conn.end('unavailable' in a ? `${TAKEN}${JSON.stringify(a)}` : JSON.stringify(a)),
       () => conn.destroy(),
     );
   });
@@ -158,6 +206,15 @@ function inodeAt(path: string): number | undefined {
   }
 }
 
+/**
+ * Ends this process at once. process.exit waits for Node's thread pool, and a question stuck in a
+ * read that never returns (a FIFO without a writer, a hung mount) would keep the judge forever.
+ */
+function exitNow(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+}
+
 async function main(socket: string): Promise<void> {
   process.chdir(HOME_DIR);
   await warmUp();
@@ -171,7 +228,7 @@ async function main(socket: string): Promise<void> {
   const ino = inodeAt(socket);
   const stop = () => {
     if (ino !== undefined && inodeAt(socket) === ino) unlinkSync(socket);
-    process.exit(0);
+    exitNow();
   };
   let idle = setTimeout(stop, IDLE_MS);
   server.on('connection', () => {
@@ -179,7 +236,7 @@ async function main(socket: string): Promise<void> {
     idle = setTimeout(stop, IDLE_MS);
   });
   setInterval(() => {
-    if (inodeAt(socket) !== ino) process.exit(0);
+    if (inodeAt(socket) !== ino) exitNow();
   }, CHECK_MS).unref();
 }
 

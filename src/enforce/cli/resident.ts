@@ -15,14 +15,16 @@
 //   a real directory (not a link) that nobody else can enter or write, and its whole path must fit
 //   in a socket address (a longer one would be cut short by the kernel, to somewhere else).
 // - Never less safe than judging here. A judge that is not there, does not take the question
-//   within ACK_TIMEOUT_MS, or answers something that is not an answer leaves the question to the
-//   local judge; one that has taken it is waited for, within the hook's own deadline. An answer
-//   that is an error (a policy that does not load) is that error, as it would be here.
+//   within ACK_TIMEOUT_MS (it takes one at a time), or answers something that is not an answer
+//   leaves the question to the local judge; one that has taken it is waited for, within the
+//   hook's own deadline. An answer that is an error (a policy that does not load) is that error,
+//   as it would be here. A call naming files only its own process can open (/dev/fd/N) is judged
+//   here.
 // - DOCKGATE_HOOK_RESIDENT=0 turns it off: nothing is started, the call judges on its own.
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AskJudge, HookVerdict, ShellQuestion } from './hook.js';
 
@@ -86,7 +88,19 @@ function callerContext(env: Record<string, string | undefined>, uid: number, gid
   const st = statSync(JUDGE_SCRIPT);
   const build = [JUDGE_SCRIPT, st.mtimeMs, st.ino, st.size, process.version, process.execPath];
   const groups = [...(process.getgroups?.() ?? [])].sort((a, b) => a - b);
-  const context = [uid, gid, groups, namespaces, processEnv(env), build];
+  // Capabilities, no_new_privs, seccomp and limits: the judge checks them (and the mounts) for
+  // each question; here they only give callers that differ in them judges of their own.
+  let status: string[] = [];
+  let limits = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .filter((l) => /^(Cap\w+|NoNewPrivs|Seccomp):/.test(l));
+    limits = readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    // No /proc: the judge, which needs it, answers nobody.
+  }
+  const context = [uid, gid, groups, namespaces, status, limits, processEnv(env), build];
   return createHash('sha256').update(JSON.stringify(context)).digest('base64url').slice(0, 22);
 }
 
@@ -112,6 +126,37 @@ export function residentSocket(env: Record<string, string | undefined> = process
     // There already, or not to be made: the check below decides.
   }
   return ownPrivateDir(dir, uid) ? socket : undefined;
+}
+
+/**
+ * Whether the call names a file only its own process can open: /dev/fd/N, /dev/stderr,
+ * /proc/self/... (bash's `<(...)` gives such names), directly or through a link. The judge would
+ * open its own.
+ */
+function namesOwnFiles(values: Record<string, unknown>, env: Record<string, string | undefined>, cwd: string): boolean {
+  const paths: unknown[] = [values.config, values['decision-log'], env.DOCKGATE_DECISION_LOG];
+  for (const key of ['policy', 'data']) if (Array.isArray(values[key])) paths.push(...(values[key] as unknown[]));
+  const processFile = (p: string) => p === '/dev' || p === '/proc' || p.startsWith('/dev/') || p.startsWith('/proc/');
+  for (const p of paths) {
+    if (typeof p !== 'string' || p === '') continue;
+    const path = resolve(cwd, p);
+    if (processFile(path)) return true;
+    try {
+      if (processFile(realpathSync(path))) return true;
+    } catch {
+      // Not there (or a link that leads nowhere, which could lead to /dev once it runs): judged here.
+      if (isLink(path)) return true;
+    }
+  }
+  return false;
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** The judge's answer; undefined when it gave none (not there, refused, silent, garbled, gone). */
@@ -195,7 +240,7 @@ export function residentAsk(local: AskJudge, env: Record<string, string | undefi
     } catch {
       socket = undefined; // a directory removed under the caller, say: judged here, as without a judge
     }
-    if (socket === undefined || cwd === undefined) return local(question, values);
+    if (socket === undefined || cwd === undefined || namesOwnFiles(values, env, cwd)) return local(question, values);
     // process.umask() reads by setting: set it back at once (this process starts no thread that could see it).
     const umask = process.umask(0o022);
     process.umask(umask);
