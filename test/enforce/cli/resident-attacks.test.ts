@@ -473,3 +473,256 @@ test("a policy's print() output reaches stderr through the judge too", async () 
   assert.match(expected.err, /judging GET/);
   assert.deepEqual(await hook(args, text), expected);
 });
+
+// --- Attack 19: what a judge shares with a caller, and what one caller's question does to another's --
+
+/** The pids of the judges listening in runtime directory `rt`. */
+function judgePidsIn(rt: string): number[] {
+  return judgePids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${rt}/`);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A fresh runtime directory of this test's own, so that its judge is its alone. */
+function ownRuntime(name: string): string {
+  const rt = join(dir, name);
+  mkdirSync(rt, { mode: 0o700 });
+  return rt;
+}
+
+/** `node -e` running the modules' hook with the arguments after it (as throughModules, for wrappers that add some). */
+const MODULES = [
+  process.execPath,
+  '-e',
+  `import(${JSON.stringify(CLI)}).then((m) => m.main(['hook', ...process.argv.slice(1)]))`,
+  '--',
+];
+
+test("a --config given as the caller's own descriptor (bash <(...)) is read from the caller's descriptor", async () => {
+  const rt = ownRuntime('run-procsub');
+  const env = { XDG_RUNTIME_DIR: rt };
+  await judgeUp(rt, env);
+  const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+  const admin = join(dir, 'procsub-admin.toml');
+  writeFileSync(admin, `[identity]\nadmins = [${JSON.stringify(me)}]\n`);
+  // bash hands the command /dev/fd/63, a pipe open in the caller only.
+  const viaBash = (argv: string[], extra: Record<string, string>) =>
+    run(['bash', '-c', '"$@" --config <(cat "$ADMIN")', 'bash', ...argv], PRIVILEGED, {
+      ...env,
+      ADMIN: admin,
+      ...extra,
+    });
+  const expected = await viaBash(MODULES, { DOCKGATE_HOOK_RESIDENT: '0' });
+  assert.doesNotMatch(expected.out, /deny/, 'without the judge: the config on the pipe makes the caller an admin');
+  assert.deepEqual(await viaBash([BIN, 'hook'], {}), expected);
+});
+
+test("a decision log on /dev/stderr reaches the caller's stderr through the judge too", async () => {
+  const rt = ownRuntime('run-devstderr');
+  const env = { XDG_RUNTIME_DIR: rt };
+  await judgeUp(rt, env);
+  const args = ['--config', config, '--decision-log', '/dev/stderr'];
+  // Each line has ids, a time and a duration of its own.
+  const plain = (r: Result) => ({
+    ...r,
+    err: r.err
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID')
+      .replace(/"timestamp":"[^"]*"/g, '"timestamp":"T"')
+      .replace(/"timer_dockgate_judge_ns":\d+/g, '"timer_dockgate_judge_ns":0'),
+  });
+  // stderr a pipe, as an agent gives its hooks (node's own stdio here is a socket, which /dev/stderr cannot open).
+  const piped = ['sh', '-c', '{ "$@" 2>&1 >&3 3>&- | cat >&2; } 3>&1', 'sh'];
+  const expected = plain(await throughModules(args, PRIVILEGED, env, dir, piped));
+  assert.match(expected.err, /"point":"hook"/, 'without the judge: the decision is logged on stderr');
+  assert.deepEqual(plain(await hook(args, PRIVILEGED, env, dir, piped)), expected);
+});
+
+test('a root caller without CAP_DAC_OVERRIDE is not answered with what only full root can read', {
+  skip: !isRoot || !has('setpriv') ? 'needs root and setpriv' : false,
+}, async () => {
+  const rt = ownRuntime('run-caps');
+  const env = { XDG_RUNTIME_DIR: rt };
+  // The judge is started by a root with every capability (an admin's shell, say).
+  await judgeUp(rt, env);
+  // The config that makes root an admin belongs to somebody else: root reads it by CAP_DAC_OVERRIDE.
+  const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+  const theirs = join(dir, 'caps-admin.toml');
+  writeFileSync(theirs, `[identity]\nadmins = [${JSON.stringify(me)}]\n`);
+  chownSync(theirs, 65534, 65534);
+  chmodSync(theirs, 0o600);
+  // A sandboxed agent running as root without the capabilities that bypass file permissions.
+  const reduced = ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--inh-caps=-all'];
+  const args = ['--config', theirs];
+  const expected = await throughModules(args, PRIVILEGED, env, dir, reduced);
+  assert.match(expected.out, /EACCES/, 'without the judge: the config cannot be read, refused');
+  assert.deepEqual(await hook(args, PRIVILEGED, env, dir, reduced), expected);
+});
+
+test("a chrooted caller is judged with the files under its own root, not those under the judge's", {
+  skip: !isRoot || spawnSync('unshare', ['-m', 'true']).status !== 0 ? 'needs root and unshare -m' : false,
+}, async () => {
+  // As schroot does: a jail that binds the host's tree (so the same dockgate, node and /tmp are
+  // there, and the judge's socket with them), with one file of its own: a strict config.
+  const rt = ownRuntime('run-chroot');
+  const jail = join(dir, 'jail');
+  mkdirSync(jail);
+  const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+  const seen = join(dir, 'chroot.toml');
+  writeFileSync(seen, `[identity]\nadmins = [${JSON.stringify(me)}]\n`);
+  const out = join(dir, 'chroot-out');
+  mkdirSync(out);
+  const script = `set -e
+mount --make-rprivate /
+mount --rbind / "$JAIL"
+mount --bind "$STRICT" "$JAIL$SEEN"
+printf %s "$FIRST" | "$BIN" hook --config "$STRICT" >/dev/null
+i=0; until ls "$XDG_RUNTIME_DIR"/dockgate/*.sock >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 400 ] || exit 9; sleep 0.05; done
+set +e
+printf %s "$EVENT" | chroot "$JAIL" "$BIN" hook --config "$SEEN" >"$OUT/judge.out" 2>"$OUT/judge.err"; echo $? >"$OUT/judge.code"
+printf %s "$EVENT" | DOCKGATE_HOOK_RESIDENT=0 chroot "$JAIL" "$@" --config "$SEEN" >"$OUT/local.out" 2>"$OUT/local.err"; echo $? >"$OUT/local.code"
+`;
+  const r = await run(['unshare', '-m', 'sh', '-c', script, 'sh', ...MODULES], '', {
+    XDG_RUNTIME_DIR: rt,
+    JAIL: jail,
+    STRICT: config,
+    SEEN: seen,
+    BIN,
+    OUT: out,
+    FIRST: event('docker ps', '/'),
+    EVENT: event('docker run --privileged bb', '/'),
+  });
+  assert.equal(r.code, 0, r.err);
+  const result = (name: string) => ({
+    code: Number(readFileSync(join(out, `${name}.code`), 'utf8')),
+    out: readFileSync(join(out, `${name}.out`), 'utf8'),
+    err: readFileSync(join(out, `${name}.err`), 'utf8'),
+  });
+  const expected = result('local');
+  assert.match(expected.out, REFUSED, "without the judge: the jail's config refuses it");
+  assert.deepEqual(result('judge'), expected);
+});
+
+test("a judge started under a caller's file size limit does not cut another caller's decision log short", {
+  skip: !has('prlimit') ? 'needs prlimit' : false,
+}, async () => {
+  const rt = ownRuntime('run-fsize');
+  const env = { XDG_RUNTIME_DIR: rt };
+  // The first call of the day came from a shell with `ulimit -f` set (a build sandbox, say).
+  await judgeUp(rt, env, ['prlimit', '--fsize=200']);
+  const viaModules = join(dir, 'fsize-modules.log');
+  const viaJudge = join(dir, 'fsize-judge.log');
+  await throughModules(['--config', config, '--decision-log', viaModules], PRIVILEGED, env);
+  await hook(['--config', config, '--decision-log', viaJudge], PRIVILEGED, env);
+  const lines = (f: string) =>
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+  assert.doesNotThrow(() => lines(viaModules).map((l) => JSON.parse(l)), 'without the judge: a whole line');
+  assert.equal(statSync(viaJudge).size, statSync(viaModules).size, 'the judge writes the same whole line');
+});
+
+/** A daemon that takes every connection and never answers: each look-up runs to its 2 s deadline. */
+async function muteDaemon(name: string): Promise<{ host: string; close: () => void }> {
+  const path = join(dir, name);
+  const conns: net.Socket[] = [];
+  const server = net.createServer((c) => {
+    conns.push(c);
+    c.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  return {
+    host: `unix://${path}`,
+    close: () => {
+      for (const c of conns) c.destroy();
+      server.close();
+    },
+  };
+}
+
+test('two callers judged at once each get the verdict they get without the judge, not a deadline refusal', async () => {
+  const rt = ownRuntime('run-concurrent');
+  const daemon = await muteDaemon('mute-concurrent.sock');
+  try {
+    const env = { XDG_RUNTIME_DIR: rt, DOCKER_HOST: daemon.host };
+    await judgeUp(rt, env);
+    // Three look-ups of 2 s each: about 6 s, within the hook's 8 s, in a process of its own.
+    const text = event('docker exec a ls; docker exec b ls; docker exec c ls');
+    const args = ['--config', config];
+    const expected = await throughModules(args, text, env);
+    assert.doesNotMatch(expected.out, /no verdict within/, 'without the judge: a verdict in time');
+    // Two agents (or two parallel tool calls of one) ask at the same time.
+    const [first, second] = await Promise.all([
+      hook(args, text, env),
+      new Promise<Result>((r) => setTimeout(() => hook(args, text, env).then(r), 200)),
+    ]);
+    assert.deepEqual(first, expected, 'the first caller');
+    assert.deepEqual(second, expected, 'the second caller, whose question waited for the first');
+  } finally {
+    daemon.close();
+  }
+});
+
+/** A FIFO nobody writes to: a read of it waits until somebody opens it for writing. */
+function stuckFifo(name: string): { path: string; release: () => void } {
+  const path = join(dir, name);
+  sh('mkfifo', [path]);
+  return {
+    path,
+    release: () => {
+      // A reader waits in open(): a writer that opens and closes lets it read an empty file.
+      spawnSync('sh', ['-c', 'exec 3>"$1"', 'sh', path], { timeout: 2_000 });
+    },
+  };
+}
+
+test("a question that never ends does not hold up another caller's question", async () => {
+  const rt = ownRuntime('run-stuck');
+  const env = { XDG_RUNTIME_DIR: rt };
+  await judgeUp(rt, env);
+  const fifo = stuckFifo('stuck-config.fifo');
+  try {
+    const args = ['--config', config];
+    const expected = await throughModules(args, PRIVILEGED, env);
+    assert.match(expected.out, REFUSED);
+    // One caller's config is a named pipe whose writer is not there (or a file on a hung NFS mount):
+    // that call is refused at its deadline, with or without the judge.
+    const stuck = hook(['--config', fifo.path], event('docker ps'), env);
+    await new Promise((r) => setTimeout(r, 500));
+    // Another caller, with nothing unusual about it, asks meanwhile and after.
+    assert.deepEqual(await hook(args, PRIVILEGED, env), expected, 'while the other call waits');
+    await stuck;
+    assert.deepEqual(await hook(args, PRIVILEGED, env), expected, 'after the other call was refused');
+  } finally {
+    fifo.release();
+  }
+});
+
+test('a judge whose socket is gone stops even while a question of its is stuck reading a file', async () => {
+  const rt = ownRuntime('run-stuck-exit');
+  const env = { XDG_RUNTIME_DIR: rt };
+  await judgeUp(rt, env);
+  const pids = judgePidsIn(rt);
+  assert.equal(pids.length, 1);
+  const fifo = stuckFifo('stuck-exit.fifo');
+  try {
+    await hook(['--config', fifo.path], event('docker ps'), env);
+    for (const s of sockets(rt)) rmSync(join(rt, 'dockgate', s));
+    // CHECK_MS is 5 s: a judge whose name is gone stops within that, and a little more.
+    const alive = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pids[0]}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const end = Date.now() + 12_000;
+    while (Date.now() < end && alive()) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!alive(), 'the judge is still there, its socket gone, 12 s on');
+  } finally {
+    fifo.release();
+  }
+});
