@@ -6,8 +6,9 @@
 // The rules this keeps:
 // - Same verdict as judging here. A judge answers only callers whose process it could stand in
 //   for: the socket's name is a digest of what the verdict may depend on and a question cannot
-//   carry (uid, gid, supplementary groups, mount, network and user namespaces, time zone and
-//   locale, the build), so a caller that differs in any of them has a judge of its own. The
+//   carry (uid, gid, supplementary groups, capabilities, limits, mount, network and user
+//   namespaces, time zone and locale, the build), so a caller that differs in any of them has a
+//   judge of its own; the judge checks the caller's process against its own too. The
 //   question carries the rest (environment, working directory, umask, pid, the flags as given);
 //   the judge takes them on for the question, reads config, policies and user databases afresh,
 //   and sends back what the call would have written to stderr.
