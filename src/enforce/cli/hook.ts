@@ -162,7 +162,7 @@ export async function runHook(
   };
   const timer = setTimeout(() => {
     finish('deny', `dockgate hook: no verdict within ${HOOK_DEADLINE_MS} ms`);
-    process.exit(0);
+    void exitNow(0);
   }, HOOK_DEADLINE_MS);
   try {
     format = formatOf(values);
@@ -176,6 +176,22 @@ export async function runHook(
     clearTimeout(timer);
   }
   return 0;
+}
+
+/**
+ * Ends the process now. process.exit waits for Node's thread pool, where a read that never returns
+ * (a config that is a FIFO without a writer, a hung mount) would keep the hook running after its
+ * refusal is printed, until the agent times it out and runs the command. libc's _exit does not
+ * wait; stdout, a pipe or a file, is written synchronously, so the refusal is out.
+ */
+async function exitNow(code: number): Promise<void> {
+  try {
+    const { default: koffi } = await import('koffi');
+    koffi.load('libc.so.6').func('void _exit(int)')(code);
+  } catch {
+    // No libc binding here (the startup snapshot holds none): the ordinary exit.
+  }
+  process.exit(code);
 }
 
 const MAX_HOOK_INPUT = 1024 * 1024;

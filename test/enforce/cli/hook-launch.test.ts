@@ -2,6 +2,7 @@
 // with its code cache, answers byte for byte as the modules answer, and a missing or broken
 // bundle still gets the same answer, from the modules.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -84,4 +85,16 @@ test('dockgate hook --help and an unknown flag are answered by the whole CLI', (
   const bad = run(BIN, ['hook', '--bogus'], '');
   assert.equal(bad.code, 2);
   assert.match(bad.err, /hook: Unknown option '--bogus'/);
+});
+
+test('a config read that never returns: the deadline refusal is printed and the hook exits', () => {
+  // A FIFO without a writer: the read waits in Node's thread pool, which process.exit waits for.
+  const fifo = join(dir, 'config.fifo');
+  rmSync(fifo, { force: true });
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const started = Date.now();
+  const r = run(process.execPath, [BIN, 'hook', '--config', fifo], event('docker run --privileged bb'));
+  assert.equal(r.code, 0, `exit ${r.code} after ${Date.now() - started} ms`);
+  assert.match(r.out, /"permissionDecision":"deny".*no verdict within 8000 ms/);
+  assert.ok(Date.now() - started < 15_000);
 });
