@@ -120,7 +120,7 @@ async function judge(request: ResidentRequest): Promise<ResidentAnswer> {
   try {
     clearUserCache();
     const identity = { ...currentIdentity(), pid: request.pid };
-    const judge = {
+    const asCaller = {
       loadGuard: (v: Record<string, unknown>, point: GuardPoint, cwd?: string) =>
         loadGuard(v, point, cwd, identity, request.env),
       readScript,
@@ -128,7 +128,7 @@ async function judge(request: ResidentRequest): Promise<ResidentAnswer> {
     };
     const { result, stderr } = await capturingStderr(async () => {
       try {
-        return { verdict: await judgeQuestion(request.question, request.values, async () => judge) };
+        return { verdict: await judgeQuestion(request.question, request.values, async () => asCaller) };
       } catch (err) {
         return { error: (err as Error)?.message ?? String(err) };
       }
