@@ -1,7 +1,8 @@
 // `dockgate hook` calls as an agent makes them, for the tests that compare one way of answering
 // (the launcher, the bundle, the snapshot, the resident judge) with the modules' own answer.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -85,4 +86,34 @@ export function hookThroughModules(
 ): HookRun {
   const main = `import(${JSON.stringify(CLI)}).then((m) => m.main(${JSON.stringify(['hook', ...args])}))`;
   return runHookProcess(dir, process.execPath, ['-e', main], input, { ...env, DOCKGATE_HOOK_RESIDENT: '0' }, cwd);
+}
+
+/** The resident judges' sockets in a runtime directory (the judge's directory under it). */
+export function judgeSockets(runtime: string): string[] {
+  const dir = join(runtime, 'dockgate');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sock')) : [];
+}
+
+/** The pids of the resident judges whose command line names `under` (their socket's directory). */
+export function judgePids(under: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (cmd.includes('resident-judge.js') && cmd.includes(under)) pids.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** Waits until `ok()` holds, failing after `ms` with what it waited for. */
+export async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

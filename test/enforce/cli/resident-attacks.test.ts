@@ -8,10 +8,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -23,6 +21,10 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { residentSocket } from '../../../src/enforce/cli/resident.js';
+import { judgePids as judgePidsUnder, judgeSockets as sockets, until } from '../../harness/hook-calls.js';
+
+/** The judges these tests started (their sockets lie under this file's directory). */
+const judgePids = () => judgePidsUnder(dir);
 
 const BIN = resolve(import.meta.dirname, '../../../../bin/dockgate');
 const CLI = resolve(import.meta.dirname, '../../../src/cli.js');
@@ -122,34 +124,6 @@ const throughModules = (
 
 function event(command: string, cwd: string | undefined = dir): string {
   return JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command }, cwd });
-}
-
-const sockets = (rt: string) => {
-  const d = join(rt, 'dockgate');
-  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.sock')) : [];
-};
-
-/** The pids of the judges these tests started (their sockets lie under this file's directory). */
-function judgePids(): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (cmd.includes('resident-judge.js') && cmd.includes(dir)) pids.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Starts the judge of `rt` through a first call (made under `wrap`) and waits until it holds its socket. */

@@ -5,7 +5,7 @@
 // call to be judged in its own process.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,7 +15,10 @@ import {
   hookEvent,
   hookFixture,
   hookThroughModules,
+  judgePids as judgePidsUnder,
+  judgeSockets,
   runHookProcess,
+  until,
 } from '../../harness/hook-calls.js';
 
 const BIN = resolve(import.meta.dirname, '../../../../bin/dockgate');
@@ -52,30 +55,8 @@ const throughModules = (args: string[], input: string, env: Record<string, strin
 const event = (format: string, command: string, cwd: string | undefined = dir) => hookEvent(format, command, cwd);
 
 const judgeDir = () => join(runtime, 'dockgate');
-const sockets = () => (existsSync(judgeDir()) ? readdirSync(judgeDir()).filter((f) => f.endsWith('.sock')) : []);
-
-/** The pids of the judges serving this test's directory. */
-function judgePids(): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (cmd.includes('resident-judge.js') && cmd.includes(runtime)) pids.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const sockets = () => judgeSockets(runtime);
+const judgePids = () => judgePidsUnder(runtime);
 
 /** Starts the judge through a first call and waits until it holds its socket. */
 async function judgeUp(): Promise<string> {
