@@ -16,16 +16,7 @@
 // - The socket is made under a name of its own and renamed into place, so that of two judges
 //   started at once the later one holds the name; a judge whose name is gone or taken by another
 //   stops (checked every CHECK_MS), as it does after IDLE_MS without a question.
-import {
-  lstatSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,9 +25,9 @@ import { clearUserCache, identityFromUnixSocket } from '../../tenancy/index.js';
 import { loadGuard, readScript, reasonText } from './command.js';
 import type { GuardPoint } from './decision-log.js';
 import { currentIdentity } from './guard.js';
-import { judgeQuestion } from './hook.js';
+import { exitNow, judgeQuestion } from './hook.js';
 import { warmHook } from './hook-entry.js';
-import { type ResidentAnswer, type ResidentRequest, TAKEN } from './resident.js';
+import { processFacts, type ResidentAnswer, type ResidentRequest, TAKEN } from './resident.js';
 
 /** A judge nobody has asked for this long stops. */
 const IDLE_MS = 10 * 60_000;
@@ -81,19 +72,12 @@ async function capturingStderr<T>(work: () => Promise<T>): Promise<{ result: T; 
   }
 }
 
-/** The lines of /proc/PID/status that say what a process may do. */
-const CREDENTIALS = /^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):/;
-
-/** What a process's verdict depends on beyond its question; undefined when it cannot be read. */
+/** What a process's verdict depends on beyond its question (resident.ts), and its mounts as seen from its root. */
 function processView(pid: number | 'self'): string | undefined {
+  const facts = processFacts(pid);
+  if (facts === undefined) return undefined;
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .filter((l) => CREDENTIALS.test(l));
-    const namespaces = ['mnt', 'net', 'user', 'ipc', 'uts'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`));
-    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
-    const mounts = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
-    return JSON.stringify([status, namespaces, limits, mounts]);
+    return JSON.stringify([facts, readFileSync(`/proc/${pid}/mountinfo`, 'utf8')]);
   } catch {
     return undefined;
   }
@@ -206,15 +190,6 @@ function inodeAt(path: string): number | undefined {
   }
 }
 
-/**
- * Ends this process at once. process.exit waits for Node's thread pool, and a question stuck in a
- * read that never returns (a FIFO without a writer, a hung mount) would keep the judge forever.
- */
-function exitNow(): never {
-  process.kill(process.pid, 'SIGKILL');
-  throw new Error('unreachable');
-}
-
 async function main(socket: string): Promise<void> {
   process.chdir(HOME_DIR);
   await warmUp();
@@ -228,7 +203,7 @@ async function main(socket: string): Promise<void> {
   const ino = inodeAt(socket);
   const stop = () => {
     if (ino !== undefined && inodeAt(socket) === ino) unlinkSync(socket);
-    exitNow();
+    void exitNow(0);
   };
   let idle = setTimeout(stop, IDLE_MS);
   server.on('connection', () => {
@@ -236,7 +211,8 @@ async function main(socket: string): Promise<void> {
     idle = setTimeout(stop, IDLE_MS);
   });
   setInterval(() => {
-    if (inodeAt(socket) !== ino) exitNow();
+    // exitNow, not process.exit: a question stuck in a read that never returns must not keep the judge.
+    if (inodeAt(socket) !== ino) void exitNow(0);
   }, CHECK_MS).unref();
 }
 

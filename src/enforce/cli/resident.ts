@@ -6,8 +6,8 @@
 // The rules this keeps:
 // - Same verdict as judging here. A judge answers only callers whose process it could stand in
 //   for: the socket's name is a digest of what the verdict may depend on and a question cannot
-//   carry (uid, gid, supplementary groups, capabilities, limits, mount, network and user
-//   namespaces, time zone and locale, the build), so a caller that differs in any of them has a
+//   carry (uid, gid, supplementary groups, capabilities, limits, namespaces, time zone and
+//   locale, the build), so a caller that differs in any of them has a
 //   judge of its own; the judge checks the caller's process against its own too. The
 //   question carries the rest (environment, working directory, umask, pid, the flags as given);
 //   the judge takes them on for the question, reads config, policies and user databases afresh,
@@ -57,10 +57,10 @@ export type ResidentAnswer =
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The judge's entry script. */
-export const JUDGE_SCRIPT = join(here, 'resident-judge.js');
+const JUDGE_SCRIPT = join(here, 'resident-judge.js');
 
 /** Environment variables that shape the judge's process itself: it is started with the caller's. */
-export function processEnv(env: Record<string, string | undefined>): Record<string, string> {
+function processEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env))
     if (v !== undefined && (k === 'TZ' || k === 'LANG' || k === 'LANGUAGE' || k.startsWith('LC_'))) out[k] = v;
@@ -77,31 +77,33 @@ function ownPrivateDir(dir: string, uid: number): boolean {
   }
 }
 
+/** The lines of /proc/PID/status that say what a process may do. */
+const CREDENTIALS = /^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):/;
+
+/**
+ * What a process's verdict depends on that no question carries: its credentials, capabilities,
+ * no_new_privs, seccomp mode, namespaces and limits, from /proc; undefined when they cannot be
+ * read. The judge compares a caller's with its own (and their mounts too); the caller's name a judge.
+ */
+export function processFacts(pid: number | 'self'): string | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .filter((l) => CREDENTIALS.test(l));
+    const namespaces = ['mnt', 'net', 'user', 'ipc', 'uts'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`));
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    return JSON.stringify([status, namespaces, limits]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a judge must share with its callers beyond what a question carries (see above). */
 function callerContext(env: Record<string, string | undefined>, uid: number, gid: number): string {
-  const namespaces = ['mnt', 'net', 'user'].map((ns) => {
-    try {
-      return readlinkSync(`/proc/self/ns/${ns}`);
-    } catch {
-      return `${ns}:?`;
-    }
-  });
   const st = statSync(JUDGE_SCRIPT);
   const build = [JUDGE_SCRIPT, st.mtimeMs, st.ino, st.size, process.version, process.execPath];
-  const groups = [...(process.getgroups?.() ?? [])].sort((a, b) => a - b);
-  // Capabilities, no_new_privs, seccomp and limits: the judge checks them (and the mounts) for
-  // each question; here they only give callers that differ in them judges of their own.
-  let status: string[] = [];
-  let limits = '';
-  try {
-    status = readFileSync('/proc/self/status', 'utf8')
-      .split('\n')
-      .filter((l) => /^(Cap\w+|NoNewPrivs|Seccomp):/.test(l));
-    limits = readFileSync('/proc/self/limits', 'utf8');
-  } catch {
-    // No /proc: the judge, which needs it, answers nobody.
-  }
-  const context = [uid, gid, groups, namespaces, status, limits, processEnv(env), build];
+  // Without /proc the judge, which needs it, answers nobody.
+  const context = [uid, gid, processFacts('self') ?? 'no /proc', processEnv(env), build];
   return createHash('sha256').update(JSON.stringify(context)).digest('base64url').slice(0, 22);
 }
 
