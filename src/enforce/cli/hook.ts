@@ -181,10 +181,11 @@ export async function runHook(
 /**
  * Ends the process now. process.exit waits for Node's thread pool, where a read that never returns
  * (a config that is a FIFO without a writer, a hung mount) would keep the hook running after its
- * refusal is printed, until the agent times it out and runs the command. libc's _exit does not
- * wait; stdout, a pipe or a file, is written synchronously, so the refusal is out.
+ * refusal is printed, until the agent times it out and runs the command (and would keep a
+ * resident judge alive for ever). libc's _exit does not wait; stdout, a pipe or a file, is
+ * written synchronously, so the refusal is out.
  */
-async function exitNow(code: number): Promise<void> {
+export async function exitNow(code: number): Promise<void> {
   try {
     const { default: koffi } = await import('koffi');
     koffi.load('libc.so.6').func('void _exit(int)')(code);
