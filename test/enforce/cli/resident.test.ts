@@ -220,6 +220,50 @@ test("a directory that is not the caller's alone is never asked", async () => {
   );
 });
 
+/** What the judge answers a raw client that sends `body` and closes its side. */
+function rawAsk(socket: string, body: string | Buffer): Promise<string> {
+  return new Promise((done, fail) => {
+    const conn = net.createConnection({ path: socket });
+    let text = '';
+    conn.on('data', (d) => (text += d));
+    conn.on('end', () => done(text));
+    conn.on('error', fail);
+    conn.end(body);
+  });
+}
+
+test('the judge answers a question it cannot read with "unavailable", judges nothing, and keeps serving', async () => {
+  const socket = await judgeUp();
+  const log = join(dir, 'raw-questions.log');
+  const question = (extra: Record<string, unknown>) =>
+    JSON.stringify({
+      question: { command: 'docker run --privileged bb', cwd: dir },
+      values: { config, 'decision-log': log },
+      cwd: dir,
+      env: { HOME: dir },
+      umask: 0o022,
+      pid: process.pid,
+      ...extra,
+    });
+  const cases: [string, string | Buffer][] = [
+    ['not JSON', '{"question": '],
+    ['JSON of another shape', JSON.stringify({ question: 'docker run --privileged bb' })],
+    ['a umask that is not a number', question({ umask: 'all' })],
+    ['over 4 MiB', question({ env: { HOME: dir, PAD: 'x'.repeat(4 * 1024 * 1024) } })],
+  ];
+  for (const [name, body] of cases) {
+    const text = await rawAsk(socket, body);
+    assert.ok(text.startsWith('+'), `${name}: ${text.slice(0, 80)}`);
+    assert.equal(typeof JSON.parse(text.slice(1)).unavailable, 'string', `${name}: ${text.slice(0, 80)}`);
+  }
+  assert.equal(existsSync(log), false, 'none of them was judged');
+  // A well-formed question on the same judge is judged, and logged.
+  const judged = JSON.parse((await rawAsk(socket, question({}))).slice(1));
+  assert.equal(judged.verdict.decision, 'deny');
+  assert.match(judged.verdict.reason, /privileged mode is refused/);
+  assert.ok(existsSync(log));
+});
+
 test('DOCKGATE_HOOK_RESIDENT=0 starts no judge; a judge whose socket is gone stops', async () => {
   const other = join(dir, 'run-off');
   mkdirSync(other, { mode: 0o700 });
